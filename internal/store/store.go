@@ -1,0 +1,127 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+
+	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+)
+
+// DB is the shared database handle.
+type DB struct {
+	sql *sql.DB
+}
+
+// Querier is what both *sql.DB and *sql.Tx offer; feature stores run SQL on it.
+type Querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Open opens (creating if needed) the SQLite database at path with WAL,
+// a busy timeout and foreign keys on. ":memory:" is accepted for tests.
+func Open(ctx context.Context, path string) (*DB, error) {
+	dsn := "file::memory:?cache=shared"
+	if path != ":memory:" {
+		if dir := filepath.Dir(path); dir != "" {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return nil, fmt.Errorf("store: create %s: %w", dir, err)
+			}
+		}
+		dsn = "file:" + url.PathEscape(path) + "?"
+	} else {
+		dsn += "&"
+	}
+	dsn += "_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=on&_synchronous=NORMAL&_txlock=immediate"
+	db, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if path == ":memory:" {
+		db.SetMaxOpenConns(1)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if path != ":memory:" {
+		_ = os.Chmod(path, 0o600)
+	}
+	return &DB{sql: db}, nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error { return db.sql.Close() }
+
+// SQL exposes the raw handle for tooling (integrity checks, backups).
+func (db *DB) SQL() *sql.DB { return db.sql }
+
+type txKey struct{}
+
+type txState struct {
+	tx    *sql.Tx
+	depth int
+}
+
+// Q returns the transaction carried by ctx, or the database itself.
+func (db *DB) Q(ctx context.Context) Querier {
+	if st, ok := ctx.Value(txKey{}).(*txState); ok {
+		return st.tx
+	}
+	return db.sql
+}
+
+// InTx runs fn in a transaction. Nested calls join the outer transaction
+// through a SAVEPOINT, so an inner failure rolls back only the inner work.
+func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) (err error) {
+	if st, ok := ctx.Value(txKey{}).(*txState); ok {
+		st.depth++
+		name := fmt.Sprintf("sp%d", st.depth)
+		defer func() { st.depth-- }()
+		if _, err := st.tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
+			return fmt.Errorf("store: savepoint: %w", err)
+		}
+		if err := callSafe(ctx, fn); err != nil {
+			if _, rbErr := st.tx.ExecContext(ctx, "ROLLBACK TO "+name); rbErr != nil {
+				return errors.Join(err, rbErr)
+			}
+			_, _ = st.tx.ExecContext(ctx, "RELEASE "+name)
+			return err
+		}
+		if _, err := st.tx.ExecContext(ctx, "RELEASE "+name); err != nil {
+			return fmt.Errorf("store: release savepoint: %w", err)
+		}
+		return nil
+	}
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	st := &txState{tx: tx}
+	if err := callSafe(context.WithValue(ctx, txKey{}, st), fn); err != nil {
+		if rbErr := tx.Rollback(); rbErr != nil {
+			return errors.Join(err, rbErr)
+		}
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// callSafe turns a panic in fn into an error so the transaction is rolled back.
+func callSafe(ctx context.Context, fn func(context.Context) error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("store: panic in transaction: %v", r)
+		}
+	}()
+	return fn(ctx)
+}

@@ -1,0 +1,131 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"testing/fstest"
+)
+
+func openTemp(t *testing.T) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestMigrateAppliesOnceInOrder(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	files := fstest.MapFS{
+		"0002_add.sql":    {Data: []byte(`INSERT INTO t(v) VALUES ('two');`)},
+		"0001_create.sql": {Data: []byte(`CREATE TABLE t (v TEXT);`)},
+		"README":          {Data: []byte(`ignored`)},
+	}
+	for i := 0; i < 2; i++ {
+		if err := db.Migrate(ctx, "demo", files); err != nil {
+			t.Fatalf("run %d: %v", i, err)
+		}
+	}
+	var n int
+	if err := db.Q(ctx).QueryRowContext(ctx, `SELECT COUNT(*) FROM t`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("rows=%d err=%v, want 1 row (migration 2 applied once, after 1)", n, err)
+	}
+	// A new migration added later is applied on the next run.
+	files["0003_more.sql"] = &fstest.MapFile{Data: []byte(`INSERT INTO t(v) VALUES ('three');`)}
+	if err := db.Migrate(ctx, "demo", files); err != nil {
+		t.Fatal(err)
+	}
+	db.Q(ctx).QueryRowContext(ctx, `SELECT COUNT(*) FROM t`).Scan(&n)
+	if n != 2 {
+		t.Fatalf("rows=%d, want 2", n)
+	}
+}
+
+func TestMigrateRejectsBadNamesAndFailsAtomically(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	if err := db.Migrate(ctx, "x", fstest.MapFS{"create.sql": {Data: []byte("SELECT 1")}}); err == nil {
+		t.Fatal("want error for unnumbered migration")
+	}
+	bad := fstest.MapFS{"0001_bad.sql": {Data: []byte(`CREATE TABLE y (v TEXT); INSERT INTO nope VALUES (1);`)}}
+	if err := db.Migrate(ctx, "y", bad); err == nil {
+		t.Fatal("want error for failing migration")
+	}
+	var n int
+	db.Q(ctx).QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE component='y'`).Scan(&n)
+	if n != 0 {
+		t.Fatal("failed migration must not be recorded")
+	}
+}
+
+func TestInTxNestedRollsBackInnerOnly(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	if _, err := db.Q(ctx).ExecContext(ctx, `CREATE TABLE t (v TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	errInner := errors.New("inner")
+	err := db.InTx(ctx, func(ctx context.Context) error {
+		db.Q(ctx).ExecContext(ctx, `INSERT INTO t VALUES ('outer')`)
+		if err := db.InTx(ctx, func(ctx context.Context) error {
+			db.Q(ctx).ExecContext(ctx, `INSERT INTO t VALUES ('inner')`)
+			return errInner
+		}); !errors.Is(err, errInner) {
+			t.Fatalf("inner err = %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := db.Q(ctx).QueryContext(ctx, `SELECT v FROM t`)
+	var got []string
+	for rows.Next() {
+		var v string
+		rows.Scan(&v)
+		got = append(got, v)
+	}
+	rows.Close()
+	if len(got) != 1 || got[0] != "outer" {
+		t.Fatalf("got %v, want [outer]", got)
+	}
+}
+
+func TestInTxRollsBackOnErrorAndPanic(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	db.Q(ctx).ExecContext(ctx, `CREATE TABLE t (v TEXT)`)
+	_ = db.InTx(ctx, func(ctx context.Context) error {
+		db.Q(ctx).ExecContext(ctx, `INSERT INTO t VALUES ('a')`)
+		return errors.New("boom")
+	})
+	err := db.InTx(ctx, func(ctx context.Context) error {
+		db.Q(ctx).ExecContext(ctx, `INSERT INTO t VALUES ('b')`)
+		panic("bad")
+	})
+	if err == nil {
+		t.Fatal("panic must surface as error")
+	}
+	var n int
+	db.Q(ctx).QueryRowContext(ctx, `SELECT COUNT(*) FROM t`).Scan(&n)
+	if n != 0 {
+		t.Fatalf("rows=%d, want 0", n)
+	}
+}
+
+func TestOpenSetsPragmas(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	var mode string
+	var fk int
+	db.Q(ctx).QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode)
+	db.Q(ctx).QueryRowContext(ctx, `PRAGMA foreign_keys`).Scan(&fk)
+	if mode != "wal" || fk != 1 {
+		t.Fatalf("journal_mode=%q foreign_keys=%d", mode, fk)
+	}
+}
