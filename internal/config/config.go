@@ -1,0 +1,147 @@
+package config
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Config is the whole configuration of a yimen PBX process.
+type Config struct {
+	DataDir string   `yaml:"data_dir"`
+	Log     Log      `yaml:"log"`
+	Store   Store    `yaml:"store"`
+	SIP     SIP      `yaml:"sip"`
+	RTP     RTP      `yaml:"rtp"`
+	HTTP    HTTP     `yaml:"http"`
+	Guard   Guard    `yaml:"guard"`
+	Calls   Calls    `yaml:"calls"`
+	Demo    Demo     `yaml:"demo"`
+	Tenants []Tenant `yaml:"tenants"`
+}
+
+// Log selects the slog handler.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // json or text
+}
+
+// Store locates the embedded database.
+type Store struct {
+	Path string `yaml:"path"`
+}
+
+// SIP configures listeners and the registrar.
+type SIP struct {
+	UDP             string        `yaml:"udp"`
+	TCP             string        `yaml:"tcp"`
+	TLS             string        `yaml:"tls"`
+	WS              string        `yaml:"ws"`
+	WSS             string        `yaml:"wss"`
+	TLSCert         string        `yaml:"tls_cert"`
+	TLSKey          string        `yaml:"tls_key"`
+	ExternalHost    string        `yaml:"external_host"` // host put in Via/Contact; defaults to the UDP listener's host
+	Realm           string        `yaml:"realm"`
+	UserAgent       string        `yaml:"user_agent"`
+	NonceTTL        time.Duration `yaml:"nonce_ttl"`
+	DigestAlgs      []string      `yaml:"digest_algorithms"` // MD5, SHA-256
+	MinExpires      int           `yaml:"min_expires"`
+	MaxExpires      int           `yaml:"max_expires"`
+	DefaultExpires  int           `yaml:"default_expires"`
+	MaxContacts     int           `yaml:"max_contacts"`
+	MaxMessageBytes int           `yaml:"max_message_bytes"`
+}
+
+// RTP configures the media relay.
+type RTP struct {
+	BindIP  string   `yaml:"bind_ip"`
+	PortMin int      `yaml:"port_min"`
+	PortMax int      `yaml:"port_max"`
+	Codecs  []string `yaml:"codecs"`
+}
+
+// HTTP configures the admin API, metrics and health endpoint.
+type HTTP struct {
+	Addr           string `yaml:"addr"`
+	AdminTokenFile string `yaml:"admin_token_file"` // file holding the admin API bearer token (mode 0600)
+}
+
+// Guard configures the anti-flood front door.
+type Guard struct {
+	RatePerSec             float64       `yaml:"rate_per_sec"`
+	Burst                  int           `yaml:"burst"`
+	AuthFailuresPerIP      int           `yaml:"auth_failures_per_ip"`
+	AuthFailuresPerAccount int           `yaml:"auth_failures_per_account"`
+	FailureWindow          time.Duration `yaml:"failure_window"`
+	BanDuration            time.Duration `yaml:"ban_duration"`
+	FloodBan               bool          `yaml:"flood_ban"`
+	Allow                  []string      `yaml:"allow"` // CIDRs never banned
+	ScannerUserAgents      []string      `yaml:"scanner_user_agents"`
+}
+
+// Calls bounds calls.
+type Calls struct {
+	RingTimeout     time.Duration `yaml:"ring_timeout"`
+	MaxDuration     time.Duration `yaml:"max_duration"`
+	MediaTimeout    time.Duration `yaml:"media_timeout"`
+	DrainTimeout    time.Duration `yaml:"drain_timeout"`
+	SessionInterval time.Duration `yaml:"session_interval"`
+}
+
+// Demo controls first-run credential generation for the demo tenant.
+type Demo struct {
+	Enabled         bool   `yaml:"enabled"`
+	CredentialsFile string `yaml:"credentials_file"`
+}
+
+// Tenant is one customer organisation on the PBX.
+type Tenant struct {
+	Name       string   `yaml:"name"`
+	Domains    []string `yaml:"domains"`    // SIP domains (request/To host) that select this tenant
+	Extensions []string `yaml:"extensions"` // "1001-1010" ranges or single numbers
+}
+
+// Defaults returns a Config with every default filled in.
+func Defaults() Config {
+	return Config{
+		DataDir: "data",
+		Log:     Log{Level: "info", Format: "json"},
+		SIP: SIP{
+			Realm: "yimen", UserAgent: "yimen", NonceTTL: 5 * time.Minute,
+			DigestAlgs: []string{"SHA-256", "MD5"},
+			MinExpires: 60, MaxExpires: 3600, DefaultExpires: 600, MaxContacts: 5,
+			MaxMessageBytes: 16384,
+		},
+		RTP:  RTP{BindIP: "127.0.0.1", PortMin: 20000, PortMax: 29999, Codecs: []string{"PCMA", "PCMU"}},
+		HTTP: HTTP{Addr: "127.0.0.1:8080"},
+		Guard: Guard{
+			RatePerSec: 200, Burst: 400, AuthFailuresPerIP: 10, AuthFailuresPerAccount: 20,
+			FailureWindow: 5 * time.Minute, BanDuration: 15 * time.Minute, FloodBan: true,
+		},
+		Calls: Calls{
+			RingTimeout: 60 * time.Second, MaxDuration: 4 * time.Hour, MediaTimeout: 60 * time.Second,
+			DrainTimeout: 30 * time.Second, SessionInterval: 30 * time.Minute,
+		},
+	}
+}
+
+// AllowPrefixes parses Guard.Allow (already validated).
+func (g Guard) AllowPrefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range g.Allow {
+		if p, err := parsePrefix(s); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func parsePrefix(s string) (netip.Prefix, error) {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p, nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}

@@ -1,0 +1,101 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/yimen/yimen/internal/errs"
+)
+
+const good = `
+data_dir: /tmp/x
+sip:
+  udp: 127.0.0.1:5060
+  tcp: 127.0.0.1:5060
+http:
+  addr: 127.0.0.1:8080
+tenants:
+  - name: demo
+    domains: [127.0.0.1]
+    extensions: ["1001-1003", "2000"]
+`
+
+func TestParseGoodAppliesDefaultsAndEnv(t *testing.T) {
+	cfg, err := Parse("demo.yaml", []byte(good), []string{"YIMEN_SIP_UDP=127.0.0.5:5070", "YIMEN_RTP_PORT_MIN=30000", "YIMEN_RTP_PORT_MAX=30999", "YIMEN_CALLS_MEDIA_TIMEOUT=7s", "YIMEN_GUARD_ALLOW=10.0.0.0/8, 127.0.0.1", "PATH=/bin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.SIP.UDP != "127.0.0.5:5070" || cfg.RTP.PortMin != 30000 || cfg.Calls.MediaTimeout != 7*time.Second {
+		t.Fatalf("env overrides not applied: %+v %+v %+v", cfg.SIP, cfg.RTP, cfg.Calls)
+	}
+	if len(cfg.Guard.AllowPrefixes()) != 2 {
+		t.Fatalf("allow = %v", cfg.Guard.Allow)
+	}
+	if cfg.SIP.Realm != "yimen" || cfg.SIP.MaxContacts != 5 {
+		t.Fatalf("defaults missing: %+v", cfg.SIP)
+	}
+	exts, _ := cfg.Tenants[0].ExtensionList()
+	if strings.Join(exts, ",") != "1001,1002,1003,2000" {
+		t.Fatalf("extensions = %v", exts)
+	}
+}
+
+func TestValidationErrorNamesKeyAndLine(t *testing.T) {
+	bad := strings.Replace(good, "udp: 127.0.0.1:5060", "udp: nonsense", 1)
+	_, err := Parse("demo.yaml", []byte(bad), nil)
+	if err == nil || !strings.Contains(err.Error(), "demo.yaml:4: sip.udp:") {
+		t.Fatalf("err = %v, want it to name demo.yaml:4 and sip.udp", err)
+	}
+	if !errors.Is(err, errs.ErrInvalid) {
+		t.Fatal("want ErrInvalid")
+	}
+	bad = strings.Replace(good, `"2000"`, `"20x0"`, 1)
+	_, err = Parse("demo.yaml", []byte(bad), nil)
+	if err == nil || !strings.Contains(err.Error(), "demo.yaml:11: tenants[0].extensions:") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestUnknownKeyAndBadYAMLRejected(t *testing.T) {
+	_, err := Parse("x.yaml", []byte(good+"\nsipp:\n  udp: 1\n"), nil)
+	if err == nil || !strings.Contains(err.Error(), "line 13") {
+		t.Fatalf("unknown key: err = %v", err)
+	}
+	_, err = Parse("x.yaml", []byte("sip: [unclosed"), nil)
+	if err == nil {
+		t.Fatal("bad yaml accepted")
+	}
+}
+
+func TestEnvBadValueNamesVariable(t *testing.T) {
+	_, err := Parse("x.yaml", []byte(good), []string{"YIMEN_RTP_PORT_MIN=lots"})
+	if err == nil || !strings.Contains(err.Error(), "YIMEN_RTP_PORT_MIN") || !strings.Contains(err.Error(), "rtp.port_min") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestValidateCatchesManyProblemsAtOnce(t *testing.T) {
+	c := Defaults()
+	c.SIP.DigestAlgs = []string{"SHA1"}
+	c.RTP.Codecs = []string{"G729"}
+	err := c.Validate()
+	for _, want := range []string{"sip.digest_algorithms[0]", "rtp.codecs[0]", "tenants", "sip: at least one listener"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in %v", want, err)
+		}
+	}
+}
+
+func TestExtensionRanges(t *testing.T) {
+	for _, bad := range [][]string{{"1010-1001"}, {"10-1001"}, {"1001", "1001"}, {"abc"}, {"1-"}} {
+		if _, err := (Tenant{Extensions: bad}).ExtensionList(); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+	got, err := Tenant{Extensions: []string{"0998-1001"}}.ExtensionList()
+	if err != nil || strings.Join(got, ",") != "0998,0999,1000,1001" {
+		t.Fatalf("got %v %v", got, err)
+	}
+}

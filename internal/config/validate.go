@@ -1,0 +1,203 @@
+package config
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// Validate checks every key and returns all problems joined; each is a *FieldError.
+func (c *Config) Validate() error {
+	var out []error
+	bad := func(key, format string, a ...any) {
+		out = append(out, &FieldError{Key: key, Msg: fmt.Sprintf(format, a...)})
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "must be debug, info, warn or error, not %q", c.Log.Level)
+	}
+	if c.Log.Format != "json" && c.Log.Format != "text" {
+		bad("log.format", "must be json or text, not %q", c.Log.Format)
+	}
+	if c.DataDir == "" {
+		bad("data_dir", "must not be empty")
+	}
+	for key, addr := range map[string]string{"sip.udp": c.SIP.UDP, "sip.tcp": c.SIP.TCP, "sip.tls": c.SIP.TLS, "sip.ws": c.SIP.WS, "sip.wss": c.SIP.WSS, "http.addr": c.HTTP.Addr} {
+		if addr == "" {
+			continue
+		}
+		if _, _, err := splitHostPort(addr); err != nil {
+			bad(key, "%v", err)
+		}
+	}
+	if c.SIP.UDP == "" && c.SIP.TCP == "" && c.SIP.TLS == "" && c.SIP.WS == "" && c.SIP.WSS == "" {
+		bad("sip", "at least one listener (udp, tcp, tls, ws, wss) is required")
+	}
+	if c.HTTP.Addr == "" {
+		bad("http.addr", "must be set")
+	}
+	if (c.SIP.TLS != "" || c.SIP.WSS != "") && (c.SIP.TLSCert == "" || c.SIP.TLSKey == "") {
+		bad("sip.tls_cert", "tls and wss listeners need tls_cert and tls_key")
+	} else if c.SIP.TLSCert != "" {
+		if _, err := tls.LoadX509KeyPair(c.SIP.TLSCert, c.SIP.TLSKey); err != nil {
+			bad("sip.tls_cert", "%v", err)
+		}
+	}
+	if c.SIP.Realm == "" {
+		bad("sip.realm", "must not be empty")
+	}
+	if len(c.SIP.DigestAlgs) == 0 {
+		bad("sip.digest_algorithms", "list at least one of MD5, SHA-256")
+	}
+	for i, a := range c.SIP.DigestAlgs {
+		if a != "MD5" && a != "SHA-256" {
+			bad(fmt.Sprintf("sip.digest_algorithms[%d]", i), "unsupported algorithm %q (MD5 or SHA-256)", a)
+		}
+	}
+	if c.SIP.NonceTTL <= 0 {
+		bad("sip.nonce_ttl", "must be positive")
+	}
+	if c.SIP.MinExpires < 1 || c.SIP.MaxExpires < c.SIP.MinExpires {
+		bad("sip.max_expires", "need 1 <= min_expires (%d) <= max_expires (%d)", c.SIP.MinExpires, c.SIP.MaxExpires)
+	}
+	if c.SIP.DefaultExpires < c.SIP.MinExpires || c.SIP.DefaultExpires > c.SIP.MaxExpires {
+		bad("sip.default_expires", "must lie between min_expires and max_expires")
+	}
+	if c.SIP.MaxContacts < 1 {
+		bad("sip.max_contacts", "must be at least 1")
+	}
+	if c.SIP.MaxMessageBytes < 1024 || c.SIP.MaxMessageBytes > 65535 {
+		bad("sip.max_message_bytes", "must be between 1024 and 65535")
+	}
+	if _, err := netip.ParseAddr(c.RTP.BindIP); err != nil {
+		bad("rtp.bind_ip", "%v", err)
+	}
+	if c.RTP.PortMin < 1024 || c.RTP.PortMax > 65534 || c.RTP.PortMax-c.RTP.PortMin < 3 {
+		bad("rtp.port_min", "need 1024 <= port_min < port_max <= 65534 with room for at least two port pairs")
+	}
+	if len(c.RTP.Codecs) == 0 {
+		bad("rtp.codecs", "list at least one of PCMU, PCMA")
+	}
+	for i, cd := range c.RTP.Codecs {
+		if cd != "PCMU" && cd != "PCMA" {
+			bad(fmt.Sprintf("rtp.codecs[%d]", i), "unsupported codec %q (the relay passes G.711 through: PCMU, PCMA)", cd)
+		}
+	}
+	if c.Guard.RatePerSec <= 0 || c.Guard.Burst < 1 {
+		bad("guard.rate_per_sec", "rate_per_sec and burst must be positive")
+	}
+	if c.Guard.AuthFailuresPerIP < 1 || c.Guard.AuthFailuresPerAccount < 1 {
+		bad("guard.auth_failures_per_ip", "auth failure thresholds must be at least 1")
+	}
+	if c.Guard.BanDuration <= 0 || c.Guard.FailureWindow <= 0 {
+		bad("guard.ban_duration", "ban_duration and failure_window must be positive")
+	}
+	for i, s := range c.Guard.Allow {
+		if _, err := parsePrefix(s); err != nil {
+			bad(fmt.Sprintf("guard.allow[%d]", i), "not a CIDR or address: %q", s)
+		}
+	}
+	if c.Calls.RingTimeout <= 0 || c.Calls.MaxDuration <= 0 || c.Calls.MediaTimeout <= 0 || c.Calls.DrainTimeout < 0 {
+		bad("calls", "ring_timeout, max_duration and media_timeout must be positive, drain_timeout not negative")
+	}
+	if len(c.Tenants) == 0 {
+		bad("tenants", "at least one tenant is required")
+	}
+	names := map[string]bool{}
+	domains := map[string]string{}
+	for i, t := range c.Tenants {
+		k := fmt.Sprintf("tenants[%d]", i)
+		if t.Name == "" || strings.ContainsAny(t.Name, " /\\") {
+			bad(k+".name", "must be a non-empty name without spaces or slashes")
+		}
+		if names[t.Name] {
+			bad(k+".name", "duplicate tenant %q", t.Name)
+		}
+		names[t.Name] = true
+		for j, d := range t.Domains {
+			if other, dup := domains[strings.ToLower(d)]; dup {
+				bad(fmt.Sprintf("%s.domains[%d]", k, j), "domain %q already belongs to tenant %q", d, other)
+			}
+			domains[strings.ToLower(d)] = t.Name
+		}
+		if len(t.Domains) == 0 && len(c.Tenants) > 1 {
+			bad(k+".domains", "with several tenants each needs its SIP domains")
+		}
+		if _, err := t.ExtensionList(); err != nil {
+			bad(k+".extensions", "%v", err)
+		}
+	}
+	if c.Demo.Enabled && c.Demo.CredentialsFile == "" {
+		bad("demo.credentials_file", "required when demo.enabled is true")
+	}
+	return errors.Join(out...)
+}
+
+func splitHostPort(addr string) (string, int, error) {
+	h, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, fmt.Errorf("not host:port: %q", addr)
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil || n < 0 || n > 65535 {
+		return "", 0, fmt.Errorf("bad port in %q", addr)
+	}
+	return h, n, nil
+}
+
+// ExtensionList expands "1001-1010" ranges and single numbers, in order, without duplicates.
+func (t Tenant) ExtensionList() ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	add := func(s string) error {
+		if seen[s] {
+			return fmt.Errorf("extension %s listed twice", s)
+		}
+		seen[s] = true
+		out = append(out, s)
+		return nil
+	}
+	for _, e := range t.Extensions {
+		lo, hi, isRange := strings.Cut(e, "-")
+		if !isRange {
+			if !isDigits(e) {
+				return nil, fmt.Errorf("extension %q must be digits", e)
+			}
+			if err := add(e); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		a, errA := strconv.Atoi(lo)
+		b, errB := strconv.Atoi(hi)
+		if errA != nil || errB != nil || !isDigits(lo) || !isDigits(hi) || a > b || len(lo) != len(hi) {
+			return nil, fmt.Errorf("bad extension range %q (want e.g. 1001-1010)", e)
+		}
+		if b-a > 100000 {
+			return nil, fmt.Errorf("extension range %q too large", e)
+		}
+		for n := a; n <= b; n++ {
+			if err := add(fmt.Sprintf("%0*d", len(lo), n)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
