@@ -7,16 +7,17 @@ import (
 
 // Config is the whole configuration of a yimen PBX process.
 type Config struct {
-	DataDir string   `yaml:"data_dir"`
-	Log     Log      `yaml:"log"`
-	Store   Store    `yaml:"store"`
-	SIP     SIP      `yaml:"sip"`
-	RTP     RTP      `yaml:"rtp"`
-	HTTP    HTTP     `yaml:"http"`
-	Guard   Guard    `yaml:"guard"`
-	Calls   Calls    `yaml:"calls"`
-	Demo    Demo     `yaml:"demo"`
-	Tenants []Tenant `yaml:"tenants"`
+	DataDir  string   `yaml:"data_dir"`
+	Log      Log      `yaml:"log"`
+	Store    Store    `yaml:"store"`
+	SIP      SIP      `yaml:"sip"`
+	RTP      RTP      `yaml:"rtp"`
+	HTTP     HTTP     `yaml:"http"`
+	Guard    Guard    `yaml:"guard"`
+	Calls    Calls    `yaml:"calls"`
+	Demo     Demo     `yaml:"demo"`
+	Security Security `yaml:"security"`
+	Tenants  []Tenant `yaml:"tenants"`
 }
 
 // Log selects the slog handler.
@@ -91,6 +92,14 @@ type Calls struct {
 type Demo struct {
 	Enabled         bool   `yaml:"enabled"`
 	CredentialsFile string `yaml:"credentials_file"`
+}
+
+// Security locates key material. The master key comes from MasterKeyFile
+// (mode 0600) or the YIMEN_MASTER_KEY environment variable; it is never stored
+// in the database or printed.
+type Security struct {
+	MasterKeyFile     string `yaml:"master_key_file"`
+	GenerateMasterKey bool   `yaml:"generate_master_key"` // demo only: create the file on first run
 }
 
 // Tenant is one customer organisation on the PBX.

@@ -132,6 +132,9 @@ func (c *Config) Validate() error {
 			bad(k+".extensions", "%v", err)
 		}
 	}
+	if c.Security.GenerateMasterKey && c.Security.MasterKeyFile == "" {
+		bad("security.master_key_file", "required when generate_master_key is true")
+	}
 	if c.Demo.Enabled && c.Demo.CredentialsFile == "" {
 		bad("demo.credentials_file", "required when demo.enabled is true")
 	}

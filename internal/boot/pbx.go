@@ -1,0 +1,172 @@
+package boot
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/yimen/yimen/internal/config"
+	"github.com/yimen/yimen/internal/fieldcrypt"
+	"github.com/yimen/yimen/internal/keys"
+	"github.com/yimen/yimen/internal/store"
+	"github.com/yimen/yimen/pbx"
+	"github.com/yimen/yimen/pbx/pbxstore"
+)
+
+// PBX is an assembled, not yet running PBX and what it was built from.
+type PBX struct {
+	Server      *pbx.Server
+	Config      config.Config
+	DB          *store.DB
+	AdminToken  string
+	Credentials []pbx.Credential // created on this start (demo only)
+	Log         *slog.Logger
+}
+
+// Logger builds the process logger from the config.
+func Logger(cfg config.Log, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(cfg.Level))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if cfg.Format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// BuildPBX opens everything the PBX needs and constructs it.
+func BuildPBX(ctx context.Context, cfg config.Config, env []string, logOut io.Writer) (*PBX, error) {
+	log := Logger(cfg.Log, logOut)
+	getenv := envLookup(env)
+	if cfg.Security.GenerateMasterKey {
+		if err := ensureSecretFile(cfg.Security.MasterKeyFile, keys.GenerateMasterKey); err != nil {
+			return nil, err
+		}
+	}
+	master, err := keys.LoadMasterKey(cfg.Security.MasterKeyFile, getenv)
+	if err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	dbPath := cfg.Store.Path
+	if dbPath == "" {
+		dbPath = filepath.Join(cfg.DataDir, "yimen.db")
+	}
+	db, err := store.Open(ctx, dbPath)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*PBX, error) {
+		db.Close()
+		return nil, err
+	}
+	km, err := keys.Open(ctx, db, master, log.With("component", "keys"))
+	if err != nil {
+		return fail(err)
+	}
+	cipher, err := fieldcrypt.New(ctx, km)
+	if err != nil {
+		return fail(err)
+	}
+	ps, err := pbxstore.Open(ctx, db, cipher)
+	if err != nil {
+		return fail(err)
+	}
+	token := getenv("YIMEN_ADMIN_TOKEN")
+	if token == "" && cfg.HTTP.AdminTokenFile != "" {
+		if cfg.Demo.Enabled {
+			if err := ensureSecretFile(cfg.HTTP.AdminTokenFile, randomToken); err != nil {
+				return fail(err)
+			}
+		}
+		b, err := os.ReadFile(cfg.HTTP.AdminTokenFile)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fail(fmt.Errorf("http.admin_token_file: %w", err))
+		}
+		token = strings.TrimSpace(string(b))
+	}
+	srv, err := pbx.New(ctx, cfg, pbx.Deps{Store: ps, Log: log, AdminToken: token})
+	if err != nil {
+		return fail(err)
+	}
+	p := &PBX{Server: srv, Config: cfg, DB: db, AdminToken: token, Log: log}
+	if cfg.Demo.Enabled {
+		if p.Credentials, err = srv.ProvisionDemo(ctx, cfg.Demo.CredentialsFile); err != nil {
+			return fail(err)
+		}
+	}
+	return p, nil
+}
+
+// RunPBX loads the config, builds the PBX, prints how to reach it and runs it until ctx ends.
+func RunPBX(ctx context.Context, cfgPath string, env []string, out io.Writer) error {
+	cfg, err := config.Load(cfgPath, env)
+	if err != nil {
+		return err
+	}
+	p, err := BuildPBX(ctx, cfg, env, os.Stderr)
+	if err != nil {
+		return err
+	}
+	defer p.DB.Close()
+	printWelcome(out, p)
+	return p.Server.Run(ctx)
+}
+
+func printWelcome(w io.Writer, p *PBX) {
+	fmt.Fprintf(w, "\nyimen PBX\n  SIP:     %s (UDP and TCP), domain: any; realm %q\n", p.Server.SIPAddr(), p.Config.SIP.Realm)
+	fmt.Fprintf(w, "  Health:  http://%s/healthz\n  Metrics: http://%s/metrics\n", p.Server.HTTPAddr(), p.Server.HTTPAddr())
+	if p.Config.HTTP.AdminTokenFile != "" {
+		fmt.Fprintf(w, "  Admin API token: in %s (send as 'Authorization: Bearer <token>')\n", p.Config.HTTP.AdminTokenFile)
+	}
+	if len(p.Credentials) > 0 {
+		fmt.Fprintf(w, "\n  New SIP accounts (also written to %s; shown once):\n", p.Config.Demo.CredentialsFile)
+		for _, c := range p.Credentials {
+			fmt.Fprintf(w, "    %-6s %s\n", c.Ext, c.Secret)
+		}
+	} else if p.Config.Demo.Enabled {
+		fmt.Fprintf(w, "\n  SIP accounts: see %s (created on first run)\n", p.Config.Demo.CredentialsFile)
+	}
+	fmt.Fprintf(w, "\n  Register a softphone as <ext>@%s with its password, then dial another extension.\n\n", p.Server.SIPAddr())
+}
+
+func envLookup(env []string) func(string) string {
+	m := map[string]string{}
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return func(k string) string { return m[k] }
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// ensureSecretFile creates path with a fresh secret (mode 0600) if it does not exist.
+func ensureSecretFile(path string, gen func() string) error {
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(gen() + "\n"); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

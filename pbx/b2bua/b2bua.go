@@ -1,0 +1,284 @@
+package b2bua
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/yimen/yimen/pbx/media"
+	"github.com/yimen/yimen/pbx/pbxstore"
+	"github.com/yimen/yimen/pbx/registrar"
+)
+
+// Target is one place an extension can be reached.
+type Target struct {
+	URI       sip.Uri        // the registered Contact
+	Dest      netip.AddrPort // where its REGISTER came from (NAT-aware)
+	Transport string
+}
+
+// Locator finds extensions. known is false for extensions that do not exist.
+type Locator interface {
+	Locate(tenant, ext string) (targets []Target, known bool)
+}
+
+// Authenticator challenges and checks digest credentials.
+type Authenticator interface {
+	Check(ctx context.Context, req *sip.Request, tenant string, proxy bool) (string, registrar.Outcome)
+	Challenge(req *sip.Request, proxy, stale bool) *sip.Response
+}
+
+// TenantResolver maps a SIP domain to a tenant.
+type TenantResolver interface {
+	TenantFor(host string) (string, bool)
+}
+
+// Relay allocates media bridges.
+type Relay interface {
+	NewBridge() (*media.Bridge, error)
+}
+
+// CDRSink stores finished calls.
+type CDRSink interface {
+	InsertCDR(ctx context.Context, c pbxstore.CDR) error
+}
+
+// Config bounds calls and names our SIP identity.
+type Config struct {
+	Host         string // our address for Contact (the SIP listener's host)
+	Port         int    // our SIP port
+	UDPLocal     string // the UDP listener's address, so requests leave from it
+	Codecs       []string
+	RingTimeout  time.Duration
+	MaxDuration  time.Duration
+	MediaTimeout time.Duration
+	UserAgent    string
+}
+
+// Manager is the B2BUA: it owns every call in progress.
+type Manager struct {
+	cfg     Config
+	client  *sipgo.Client
+	auth    Authenticator
+	loc     Locator
+	tenants TenantResolver
+	relay   Relay
+	cdrs    *cdrWriter
+	log     *slog.Logger
+	now     func() time.Time
+	laddr   sip.Addr
+
+	mu       sync.Mutex
+	byCallID map[string]*call // both legs' Call-IDs
+	calls    map[*call]struct{}
+	draining atomic.Bool
+	idle     chan struct{} // closed and replaced when the last call ends during a drain
+
+	m metrics
+}
+
+type metrics struct {
+	active  prometheus.Gauge
+	setups  *prometheus.CounterVec
+	ended   *prometheus.CounterVec
+	invites *prometheus.CounterVec
+}
+
+// New returns a manager. Call Run to start its CDR writer.
+func New(cfg Config, client *sipgo.Client, auth Authenticator, loc Locator, tenants TenantResolver, relay Relay, sink CDRSink, log *slog.Logger, reg prometheus.Registerer) *Manager {
+	m := &Manager{
+		cfg: cfg, client: client, auth: auth, loc: loc, tenants: tenants, relay: relay, log: log, now: time.Now,
+		cdrs:     newCDRWriter(sink, log),
+		byCallID: map[string]*call{}, calls: map[*call]struct{}{},
+		m: metrics{
+			active:  prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "yimen", Name: "calls_active", Help: "Calls in progress."}),
+			setups:  prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "yimen", Name: "call_setups_total", Help: "Call attempts by outcome."}, []string{"disposition"}),
+			ended:   prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "yimen", Name: "calls_ended_total", Help: "Calls ended by cause."}, []string{"cause"}),
+			invites: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "yimen", Name: "sip_invites_total", Help: "Initial INVITEs by response class."}, []string{"code"}),
+		},
+	}
+	if reg != nil {
+		reg.MustRegister(m.m.active, m.m.setups, m.m.ended, m.m.invites)
+	}
+	if cfg.UDPLocal != "" {
+		if ap, err := netip.ParseAddrPort(cfg.UDPLocal); err == nil {
+			m.laddr = sip.Addr{IP: net.IP(ap.Addr().AsSlice()), Port: int(ap.Port())}
+		}
+	}
+	return m
+}
+
+// Register installs the B2BUA's handlers on srv.
+func (m *Manager) Register(srv *sipgo.Server) {
+	srv.OnInvite(m.onInvite)
+	srv.OnAck(m.onAck)
+	srv.OnBye(m.onBye)
+	srv.OnCancel(m.onCancel)
+	srv.OnInfo(m.onInfo)
+	srv.OnOptions(m.onOptions)
+	srv.OnUpdate(func(req *sip.Request, tx sip.ServerTransaction) { m.reply(tx, req, 501, "Not Implemented") })
+}
+
+// Run writes CDRs until ctx ends, then flushes them.
+func (m *Manager) Run(ctx context.Context) {
+	go m.supervise(ctx)
+	m.cdrs.run(ctx)
+}
+
+// Active returns the number of calls in progress.
+func (m *Manager) Active() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.calls)
+}
+
+// Drain stops new calls (503) and waits for calls in progress to finish until
+// ctx ends; calls still up then are hung up on both legs.
+func (m *Manager) Drain(ctx context.Context) {
+	m.draining.Store(true)
+	for {
+		m.mu.Lock()
+		n := len(m.calls)
+		if m.idle == nil {
+			m.idle = make(chan struct{})
+		}
+		idle := m.idle
+		m.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		select {
+		case <-idle:
+		case <-ctx.Done():
+			m.hangupAll("shutdown")
+			return
+		}
+	}
+}
+
+func (m *Manager) hangupAll(cause string) {
+	m.mu.Lock()
+	list := make([]*call, 0, len(m.calls))
+	for c := range m.calls {
+		list = append(list, c)
+	}
+	m.mu.Unlock()
+	for _, c := range list {
+		c.hangup("system", cause)
+	}
+}
+
+func (m *Manager) track(c *call, callIDs ...string) {
+	m.mu.Lock()
+	m.calls[c] = struct{}{}
+	for _, id := range callIDs {
+		m.byCallID[id] = c
+	}
+	n := len(m.calls)
+	m.mu.Unlock()
+	m.m.active.Set(float64(n))
+}
+
+func (m *Manager) alias(c *call, callID string) {
+	m.mu.Lock()
+	m.byCallID[callID] = c
+	m.mu.Unlock()
+}
+
+func (m *Manager) untrack(c *call, callIDs ...string) {
+	m.mu.Lock()
+	delete(m.calls, c)
+	for _, id := range callIDs {
+		if m.byCallID[id] == c {
+			delete(m.byCallID, id)
+		}
+	}
+	n := len(m.calls)
+	if n == 0 && m.idle != nil {
+		close(m.idle)
+		m.idle = nil
+	}
+	m.mu.Unlock()
+	m.m.active.Set(float64(n))
+}
+
+func (m *Manager) lookup(callID string) *call {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.byCallID[callID]
+}
+
+func (m *Manager) reply(tx sip.ServerTransaction, req *sip.Request, code int, reason string) {
+	res := sip.NewResponseFromRequest(req, code, reason, nil)
+	m.decorate(res)
+	if err := tx.Respond(res); err != nil {
+		m.log.Debug("respond failed", "code", code, "err", err)
+	}
+}
+
+func (m *Manager) decorate(res *sip.Response) {
+	if m.cfg.UserAgent != "" {
+		res.AppendHeader(sip.NewHeader("Server", m.cfg.UserAgent))
+	}
+}
+
+func (m *Manager) contactURI(transport string) sip.Uri {
+	u := sip.Uri{Scheme: "sip", User: "b2bua", Host: m.cfg.Host, Port: m.cfg.Port}
+	if t := strings.ToLower(transport); t != "" && t != "udp" {
+		u.UriParams = sip.NewParams()
+		u.UriParams.Add("transport", t)
+	}
+	return u
+}
+
+// send sends a request in a new client transaction, from our listener.
+func (m *Manager) send(ctx context.Context, req *sip.Request) (sip.ClientTransaction, error) {
+	m.bindLocal(req)
+	return m.client.TransactionRequest(ctx, req, sipgo.ClientRequestAddVia)
+}
+
+func (m *Manager) write(req *sip.Request) error {
+	m.bindLocal(req)
+	return m.client.WriteRequest(req, sipgo.ClientRequestAddVia)
+}
+
+func (m *Manager) bindLocal(req *sip.Request) {
+	if m.laddr.IP != nil && strings.EqualFold(req.Transport(), "udp") {
+		req.Laddr = m.laddr
+	}
+}
+
+func (m *Manager) onOptions(req *sip.Request, tx sip.ServerTransaction) {
+	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+	res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REGISTER"))
+	res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
+	m.decorate(res)
+	_ = tx.Respond(res)
+}
+
+func (m *Manager) onCancel(req *sip.Request, tx sip.ServerTransaction) {
+	// A CANCEL that matched a pending INVITE was handled by the transaction layer.
+	m.reply(tx, req, 481, "Call/Transaction Does Not Exist")
+}
+
+// HandleStrayResponse re-ACKs 2xx retransmissions whose INVITE transaction
+// already finished (our ACK was lost); wire it as the transaction layer's
+// unhandled-response handler.
+func (m *Manager) HandleStrayResponse(res *sip.Response) {
+	if res.CSeq() == nil || res.CSeq().MethodName != sip.INVITE || !res.IsSuccess() || res.CallID() == nil {
+		return
+	}
+	c := m.lookup(res.CallID().Value())
+	if c == nil {
+		return
+	}
+	c.reack(res)
+}

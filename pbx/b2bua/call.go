@@ -1,0 +1,233 @@
+package b2bua
+
+import (
+	"context"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+	"github.com/yimen/yimen/pbx/media"
+	"github.com/yimen/yimen/pbx/pbxstore"
+	"github.com/yimen/yimen/pbx/sdp"
+)
+
+type callState int
+
+const (
+	stateRinging callState = iota
+	stateAnswered
+	stateEnded
+)
+
+// Sides of a call, as the media bridge numbers its legs.
+const (
+	sideA = 0 // the caller
+	sideB = 1 // the callee
+)
+
+var sideNames = [2]string{"caller", "callee"}
+
+// call is one bridged call: the caller's dialog, the callee forks and, once
+// answered, the winning callee dialog.
+type call struct {
+	m      *Manager
+	id     string
+	tenant string
+	caller string
+	callee string
+
+	aInvite *sip.Request
+	aTx     sip.ServerTransaction
+	a       *dialog
+	bridge  *media.Bridge
+	codecs  []sdp.Codec
+	dtmf    *sdp.Codec
+	ptime   int
+	sdpOut  [2]*sdp.VersionCounter // what we send to each side
+	aFinal  chan struct{}          // closed when A's INVITE has its final response
+	acked   chan struct{}          // closed when A ACKs our 200
+
+	mu          sync.Mutex
+	state       callState
+	forks       []*fork
+	winner      *fork
+	early       *fork // the fork whose early media is bridged
+	ringingSent bool
+	finalSent   bool
+	reinviting  bool
+	start       time.Time
+	answered    time.Time
+	holdSince   time.Time
+	hold        time.Duration
+	disposition string
+	code        int
+	ackOnce     sync.Once
+	endOnce     sync.Once
+	ringTimer   *time.Timer
+}
+
+// fork is one outgoing INVITE to one registered contact of the callee.
+type fork struct {
+	target        Target
+	dlg           *dialog
+	invite        *sip.Request
+	tx            sip.ClientTransaction
+	provisional   bool
+	cancelPending bool
+	cancelled     bool
+	final         int
+}
+
+func (c *call) dialogFor(side int) *dialog {
+	if side == sideA {
+		return c.a
+	}
+	if c.winner != nil {
+		return c.winner.dlg
+	}
+	return nil
+}
+
+func (c *call) sideOf(callID string) int {
+	if callID == c.a.callID {
+		return sideA
+	}
+	return sideB
+}
+
+func (c *call) leg(side int) *media.Leg { return c.bridge.Leg(side) }
+
+// legSDP builds the SDP we send to side, pointing at that side's relay port.
+func (c *call) legSDP(side int, codecs []sdp.Codec, dtmf *sdp.Codec, dir sdp.Direction, answerTo *sdp.Session) []byte {
+	la := c.leg(side).LocalAddr()
+	return c.sdpOut[side].Build(sdp.Rewrite{
+		Addr: la.Addr(), Port: int(la.Port()), Codecs: codecs, DTMF: dtmf, Direction: dir,
+		Username: "yimen", PTime: c.ptime,
+	}, answerTo)
+}
+
+// setRemote points a relay leg at the address in that side's SDP.
+func (c *call) setRemote(side int, s *sdp.Session) {
+	if s.Port == 0 || !s.Addr.IsValid() || s.Addr.IsUnspecified() {
+		return
+	}
+	c.leg(side).SetRemote(netip.AddrPortFrom(s.Addr, uint16(s.Port)))
+}
+
+// trackHold accounts hold time from the direction of the latest offer.
+func (c *call) trackHold(offer *sdp.Session, now time.Time) {
+	if sdp.IsHold(offer) {
+		if c.holdSince.IsZero() {
+			c.holdSince = now
+		}
+		return
+	}
+	if !c.holdSince.IsZero() {
+		c.hold += now.Sub(c.holdSince)
+		c.holdSince = time.Time{}
+	}
+}
+
+// hangup ends the call from side ("caller", "callee" or "system"), sending BYE
+// to every leg that did not hang up itself.
+func (c *call) hangup(side, cause string) {
+	c.mu.Lock()
+	if c.state == stateEnded {
+		c.mu.Unlock()
+		return
+	}
+	answered := c.state == stateAnswered
+	var byes []*dialog
+	if answered {
+		if side != sideNames[sideA] {
+			byes = append(byes, c.a)
+		}
+		if side != sideNames[sideB] && c.winner != nil {
+			byes = append(byes, c.winner.dlg)
+		}
+	} else {
+		// Still ringing: cancel the forks and fail the caller's INVITE.
+		c.cancelForksLocked()
+		c.respondALocked(503, "Service Unavailable", nil)
+	}
+	c.mu.Unlock()
+	for _, d := range byes {
+		c.m.sendBye(d)
+	}
+	c.end(side, cause)
+}
+
+// end records the call's end once: CDR, media released, untracked.
+func (c *call) end(side, cause string) {
+	c.endOnce.Do(func() {
+		now := c.m.now()
+		c.mu.Lock()
+		c.state = stateEnded
+		if c.ringTimer != nil {
+			c.ringTimer.Stop()
+		}
+		if !c.holdSince.IsZero() {
+			c.hold += now.Sub(c.holdSince)
+			c.holdSince = time.Time{}
+		}
+		cdr := pbxstore.CDR{
+			ID: c.id, Tenant: c.tenant, Caller: c.caller, Callee: c.callee, ACallID: c.a.callID,
+			Start: c.start, End: now, Answer: c.answered, Hold: c.hold,
+			Disposition: c.disposition, HangupSide: side, HangupCause: cause, SIPCode: c.code,
+		}
+		if c.winner != nil {
+			cdr.BCallID = c.winner.dlg.callID
+		}
+		if c.answered.IsZero() {
+			cdr.Ring = now.Sub(c.start)
+		} else {
+			cdr.Ring = c.answered.Sub(c.start)
+			cdr.Talk = now.Sub(c.answered)
+		}
+		ids := []string{c.a.callID}
+		for _, f := range c.forks {
+			ids = append(ids, f.dlg.callID)
+		}
+		c.mu.Unlock()
+		a, b := c.leg(sideA).Stats(), c.leg(sideB).Stats()
+		cdr.A = pbxstore.LegStats{PacketsIn: a.PacketsIn, PacketsOut: a.PacketsOut, BytesIn: a.BytesIn, BytesOut: a.BytesOut}
+		cdr.B = pbxstore.LegStats{PacketsIn: b.PacketsIn, PacketsOut: b.PacketsOut, BytesIn: b.BytesIn, BytesOut: b.BytesOut}
+		cdr.DroppedForeign = a.DroppedForeign + b.DroppedForeign
+		_ = c.bridge.Close()
+		c.m.untrack(c, ids...)
+		c.m.m.ended.WithLabelValues(cause).Inc()
+		c.m.m.setups.WithLabelValues(cdr.Disposition).Inc()
+		c.m.cdrs.add(cdr)
+		c.m.log.Info("call ended", "call", c.id, "tenant", c.tenant, "disposition", cdr.Disposition,
+			"hangup_side", side, "cause", cause, "talk_ms", cdr.Talk.Milliseconds(), "a_in", a.PacketsIn, "b_in", b.PacketsIn)
+	})
+}
+
+// sendBye sends BYE in dialog d and waits briefly for its answer in the background.
+func (m *Manager) sendBye(d *dialog) {
+	req := d.newRequest(sip.BYE, m.contactURI(d.transport))
+	ctx, cancel := context.WithTimeout(context.Background(), 32*time.Second)
+	tx, err := m.send(ctx, req)
+	if err != nil {
+		cancel()
+		m.log.Warn("send BYE failed", "call_id", d.callID, "err", err)
+		return
+	}
+	go func() {
+		defer cancel()
+		defer tx.Terminate()
+		for {
+			select {
+			case res := <-tx.Responses():
+				if res != nil && !res.IsProvisional() {
+					return
+				}
+			case <-tx.Done():
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+}

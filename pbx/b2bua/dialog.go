@@ -1,0 +1,70 @@
+package b2bua
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"net"
+	"strconv"
+	"sync"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// dialog is our side of one SIP dialog: everything needed to send an
+// in-dialog request to the peer.
+type dialog struct {
+	mu        sync.Mutex
+	callID    string
+	local     sip.Uri // our From/To URI
+	localTag  string
+	remote    sip.Uri // the peer's URI
+	remoteTag string
+	target    sip.Uri // the peer's Contact
+	dest      string  // host:port actually sent to (NAT-aware)
+	transport string
+	seq       uint32
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func newTag() string { return randomHex(6) }
+
+// newRequest builds an in-dialog request with the next CSeq.
+func (d *dialog) newRequest(method sip.RequestMethod, contact sip.Uri) *sip.Request {
+	d.mu.Lock()
+	if method != sip.ACK && method != sip.CANCEL {
+		d.seq++
+	}
+	seq := d.seq
+	d.mu.Unlock()
+	return d.build(method, seq, contact)
+}
+
+func (d *dialog) build(method sip.RequestMethod, seq uint32, contact sip.Uri) *sip.Request {
+	req := sip.NewRequest(method, *d.target.Clone())
+	from := &sip.FromHeader{Address: *d.local.Clone(), Params: sip.NewParams()}
+	from.Params.Add("tag", d.localTag)
+	to := &sip.ToHeader{Address: *d.remote.Clone(), Params: sip.NewParams()}
+	if d.remoteTag != "" {
+		to.Params.Add("tag", d.remoteTag)
+	}
+	cid := sip.CallIDHeader(d.callID)
+	mf := sip.MaxForwardsHeader(70)
+	req.AppendHeader(from)
+	req.AppendHeader(to)
+	req.AppendHeader(&cid)
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: seq, MethodName: method})
+	req.AppendHeader(&mf)
+	if method == sip.INVITE || method == sip.UPDATE {
+		req.AppendHeader(&sip.ContactHeader{Address: contact})
+	}
+	req.SetTransport(d.transport)
+	req.SetDestination(d.dest)
+	return req
+}
+
+func hostPort(host string, port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) }

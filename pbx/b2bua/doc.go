@@ -1,0 +1,7 @@
+// Package b2bua owns calls: each call is two SIP dialogs (the caller's leg A
+// and the callee's leg B) joined by a media bridge. It authenticates and routes
+// INVITEs, forks to every registered contact (first answer wins), relays
+// provisional responses and early media, re-INVITE hold/unhold, BYE and CANCEL
+// races from either side, enforces ring, media and duration limits, and writes
+// one CDR per call. SDP is rewritten so media always flows through the relay.
+package b2bua

@@ -1,0 +1,204 @@
+package b2bua
+
+import (
+	"context"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+	"github.com/yimen/yimen/pbx/sdp"
+)
+
+func (m *Manager) onAck(req *sip.Request, tx sip.ServerTransaction) {
+	if req.CallID() == nil {
+		return
+	}
+	c := m.lookup(req.CallID().Value())
+	if c == nil || c.sideOf(req.CallID().Value()) != sideA {
+		return
+	}
+	if req.CSeq() != nil && req.CSeq().SeqNo == c.aInvite.CSeq().SeqNo {
+		c.gotAck()
+	}
+}
+
+func (m *Manager) onBye(req *sip.Request, tx sip.ServerTransaction) {
+	c := m.lookup(req.CallID().Value())
+	if c == nil {
+		m.reply(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	side := c.sideOf(req.CallID().Value())
+	c.mu.Lock()
+	ok := c.state == stateAnswered && (side == sideA || (c.winner != nil && c.winner.dlg.callID == req.CallID().Value()))
+	c.mu.Unlock()
+	if !ok {
+		m.reply(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	m.reply(tx, req, 200, "OK")
+	if side == sideA {
+		c.gotAck() // a BYE implies the caller has the dialog
+	}
+	c.hangup(sideNames[side], "bye")
+}
+
+// onReinvite relays a re-INVITE (hold, unhold, address change) to the other leg
+// and the other leg's answer back, keeping both pointed at the relay.
+func (m *Manager) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
+	c := m.lookup(req.CallID().Value())
+	if c == nil {
+		m.reply(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	side := c.sideOf(req.CallID().Value())
+	other := 1 - side
+	c.mu.Lock()
+	if c.state != stateAnswered || c.winner == nil {
+		c.mu.Unlock()
+		m.reply(tx, req, 491, "Request Pending")
+		return
+	}
+	if c.reinviting {
+		c.mu.Unlock()
+		m.reply(tx, req, 491, "Request Pending")
+		return
+	}
+	c.reinviting = true
+	od := c.dialogFor(other)
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.reinviting = false
+		c.mu.Unlock()
+	}()
+	if side == sideA {
+		c.gotAck()
+	}
+
+	var offer *sdp.Session
+	if len(req.Body()) > 0 {
+		o, err := sdp.Parse(req.Body())
+		if err != nil {
+			m.log.Warn("bad SDP in re-INVITE", "call", c.id, "err", err)
+			m.reply(tx, req, 488, "Not Acceptable Here")
+			return
+		}
+		if _, err := o.Negotiate(m.cfg.Codecs); err != nil {
+			m.reply(tx, req, 488, "Not Acceptable Here")
+			return
+		}
+		offer = o
+	}
+	m.reply(tx, req, 100, "Trying")
+	dir := sdp.SendRecv
+	if offer != nil {
+		dir = offer.Direction
+		if offer.Addr.IsUnspecified() {
+			dir = sdp.SendOnly // RFC 2543 hold
+		}
+		c.mu.Lock()
+		c.setRemote(side, offer)
+		c.trackHold(offer, m.now())
+		c.mu.Unlock()
+	}
+
+	out := od.newRequest(sip.INVITE, m.contactURI(od.transport))
+	out.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	out.SetBody(c.legSDP(other, c.codecs, c.dtmf, dir, nil))
+	ctx, cancel := context.WithTimeout(context.Background(), 32*time.Second)
+	defer cancel()
+	otx, err := m.send(ctx, out)
+	if err != nil {
+		m.reply(tx, req, 500, "Server Internal Error")
+		return
+	}
+	defer otx.Terminate()
+	var final *sip.Response
+	for final == nil {
+		select {
+		case res := <-otx.Responses():
+			if res != nil && res.StatusCode >= 200 {
+				final = res
+			}
+		case <-otx.Done():
+			m.reply(tx, req, 408, "Request Timeout")
+			return
+		case <-ctx.Done():
+			m.reply(tx, req, 408, "Request Timeout")
+			return
+		}
+	}
+	if !final.IsSuccess() {
+		res := sip.NewResponseFromRequest(req, final.StatusCode, final.Reason, nil)
+		m.decorate(res)
+		_ = tx.Respond(res)
+		return
+	}
+	ack := od.build(sip.ACK, out.CSeq().SeqNo, m.contactURI(od.transport))
+	_ = m.write(ack)
+
+	ansDir := sdp.AnswerDirection(dir)
+	codecs := c.codecs
+	if ans, err := sdp.Parse(final.Body()); err == nil {
+		c.mu.Lock()
+		c.setRemote(other, ans)
+		c.mu.Unlock()
+		ansDir = ans.Direction
+		if len(ans.Codecs) > 0 {
+			codecs = ans.Codecs
+		}
+	}
+	res := sip.NewResponseFromRequest(req, 200, "OK", c.legSDP(side, codecs, c.dtmf, ansDir, offer))
+	res.AppendHeader(&sip.ContactHeader{Address: m.contactURI(req.Transport())})
+	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	m.decorate(res)
+	if err := tx.Respond(res); err != nil {
+		m.log.Debug("re-INVITE respond failed", "call", c.id, "err", err)
+	}
+}
+
+// onInfo relays in-dialog INFO (SIP INFO DTMF) to the other leg.
+func (m *Manager) onInfo(req *sip.Request, tx sip.ServerTransaction) {
+	c := m.lookup(req.CallID().Value())
+	if c == nil {
+		m.reply(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	side := c.sideOf(req.CallID().Value())
+	c.mu.Lock()
+	od := c.dialogFor(1 - side)
+	answered := c.state == stateAnswered
+	c.mu.Unlock()
+	if !answered || od == nil {
+		m.reply(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	out := od.newRequest(sip.INFO, m.contactURI(od.transport))
+	if ct := req.ContentType(); ct != nil {
+		out.AppendHeader(sip.NewHeader("Content-Type", ct.Value()))
+	}
+	out.SetBody(req.Body())
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
+	defer cancel()
+	otx, err := m.send(ctx, out)
+	if err != nil {
+		m.reply(tx, req, 500, "Server Internal Error")
+		return
+	}
+	defer otx.Terminate()
+	for {
+		select {
+		case res := <-otx.Responses():
+			if res != nil && res.StatusCode >= 200 {
+				m.reply(tx, req, res.StatusCode, res.Reason)
+				return
+			}
+		case <-otx.Done():
+			m.reply(tx, req, 408, "Request Timeout")
+			return
+		case <-ctx.Done():
+			m.reply(tx, req, 408, "Request Timeout")
+			return
+		}
+	}
+}

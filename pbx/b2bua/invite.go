@@ -1,0 +1,511 @@
+package b2bua
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/yimen/yimen/pbx/pbxstore"
+	"github.com/yimen/yimen/pbx/registrar"
+	"github.com/yimen/yimen/pbx/sdp"
+)
+
+// onInvite handles initial INVITEs and routes re-INVITEs to their call.
+// sipgo terminates the transaction when this returns, so it returns only
+// after the caller has its final response.
+func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
+	if to := req.To(); to != nil && to.Params.Has("tag") {
+		m.onReinvite(req, tx)
+		return
+	}
+	ctx := context.Background()
+	if m.draining.Load() {
+		m.rejectInvite(tx, req, 503, "Service Unavailable")
+		return
+	}
+	tenant, _ := m.tenants.TenantFor(req.Recipient.Host)
+	user, outcome := m.auth.Check(ctx, req, tenant, true)
+	switch outcome {
+	case registrar.OutcomeOK:
+	case registrar.OutcomeStale:
+		m.respondInvite(tx, m.auth.Challenge(req, true, true))
+		return
+	default:
+		m.respondInvite(tx, m.auth.Challenge(req, true, false))
+		return
+	}
+	callee := req.Recipient.User
+	start := m.now()
+	if len(req.Body()) == 0 {
+		m.rejectCall(ctx, req, tx, tenant, user, callee, start, 488, "Not Acceptable Here", "rejected_codec", "SDP offer required")
+		return
+	}
+	offer, err := sdp.Parse(req.Body())
+	if err != nil {
+		m.log.Warn("bad SDP in INVITE", "ip", sourceAddr(req), "err", err)
+		m.rejectCall(ctx, req, tx, tenant, user, callee, start, 400, "Bad Request", "failed", "malformed SDP")
+		return
+	}
+	codecs, err := offer.Negotiate(m.cfg.Codecs)
+	if err != nil || offer.Port == 0 {
+		m.rejectCall(ctx, req, tx, tenant, user, callee, start, 488, "Not Acceptable Here", "rejected_codec", "no common codec: the PBX relays "+strings.Join(m.cfg.Codecs, ", "))
+		return
+	}
+	targets, known := m.loc.Locate(tenant, callee)
+	if !known {
+		m.rejectCall(ctx, req, tx, tenant, user, callee, start, 404, "Not Found", "not_found", "")
+		return
+	}
+	if len(targets) == 0 {
+		m.rejectCall(ctx, req, tx, tenant, user, callee, start, 480, "Temporarily Unavailable", "unavailable", "")
+		return
+	}
+	bridge, err := m.relay.NewBridge()
+	if err != nil {
+		m.log.Error("no media ports", "err", err)
+		m.rejectCall(ctx, req, tx, tenant, user, callee, start, 503, "Service Unavailable", "failed", "media ports exhausted")
+		return
+	}
+	m.reply(tx, req, 100, "Trying")
+
+	c := &call{
+		m: m, id: randomHex(12), tenant: tenant, caller: user, callee: callee,
+		aInvite: req, aTx: tx, bridge: bridge, codecs: codecs, dtmf: offer.DTMF, ptime: offer.PTime,
+		aFinal: make(chan struct{}), acked: make(chan struct{}), start: start, disposition: "no_answer",
+	}
+	c.sdpOut[sideA] = sdp.NewVersionCounter("yimen", uint64(start.UnixNano()), 1)
+	c.sdpOut[sideB] = sdp.NewVersionCounter("yimen", uint64(start.UnixNano())+1, 1)
+	from := req.From()
+	c.a = &dialog{
+		callID: req.CallID().Value(), local: req.To().Address, localTag: newTag(),
+		remote: from.Address, transport: req.Transport(), seq: 0,
+	}
+	c.a.remoteTag, _ = from.Params.Get("tag")
+	if ct := req.Contact(); ct != nil {
+		c.a.target = ct.Address
+	} else {
+		c.a.target = from.Address
+	}
+	c.a.dest = req.Source()
+	c.setRemote(sideA, offer)
+	bridge.Start()
+
+	m.track(c, c.a.callID)
+	tx.OnCancel(func(*sip.Request) { c.onCallerCancel() })
+	c.mu.Lock()
+	for _, t := range targets {
+		c.startFork(t, req, offer)
+	}
+	if len(c.forks) == 0 {
+		c.disposition, c.code = "failed", 503
+		c.respondALocked(503, "Service Unavailable", nil)
+		c.mu.Unlock()
+		c.end("system", "error")
+		return
+	}
+	c.ringTimer = time.AfterFunc(m.cfg.RingTimeout, c.onRingTimeout)
+	c.mu.Unlock()
+
+	select {
+	case <-c.aFinal:
+	case <-tx.Done():
+		// The caller's transaction died (transport error): give up on the call.
+		c.hangup("system", "error")
+	}
+}
+
+// startFork sends the INVITE to one contact. Called with c.mu held.
+func (c *call) startFork(t Target, aReq *sip.Request, offer *sdp.Session) {
+	m := c.m
+	callerURI := sip.Uri{Scheme: "sip", User: c.caller, Host: m.cfg.Host, Port: m.cfg.Port}
+	calleeURI := sip.Uri{Scheme: "sip", User: c.callee, Host: aReq.Recipient.Host, Port: aReq.Recipient.Port}
+	d := &dialog{
+		callID: randomHex(16) + "@" + m.cfg.Host, local: callerURI, localTag: newTag(),
+		remote: calleeURI, target: t.URI, dest: t.Dest.String(), transport: t.Transport,
+	}
+	req := d.newRequest(sip.INVITE, m.contactURI(t.Transport))
+	if fh := aReq.From(); fh != nil && fh.DisplayName != "" {
+		req.From().DisplayName = fh.DisplayName
+	}
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	if m.cfg.UserAgent != "" {
+		req.AppendHeader(sip.NewHeader("User-Agent", m.cfg.UserAgent))
+	}
+	req.SetBody(c.legSDP(sideB, c.codecs, c.dtmf, offer.Direction, nil))
+	f := &fork{target: t, dlg: d, invite: req}
+	tx, err := m.send(context.Background(), req)
+	if err != nil {
+		m.log.Warn("fork INVITE failed", "call", c.id, "dest", t.Dest.String(), "err", err)
+		return
+	}
+	f.tx = tx
+	c.forks = append(c.forks, f)
+	m.alias(c, d.callID)
+	go c.readFork(f)
+}
+
+// readFork feeds one fork's responses into the call until its transaction ends.
+func (c *call) readFork(f *fork) {
+	for {
+		select {
+		case res := <-f.tx.Responses():
+			if res != nil {
+				c.onForkResponse(f, res)
+			}
+		case <-f.tx.Done():
+			c.mu.Lock()
+			if f.final == 0 {
+				f.final = 408
+				c.forkFailedLocked()
+			}
+			c.mu.Unlock()
+			return
+		}
+	}
+}
+
+func (c *call) onForkResponse(f *fork, res *sip.Response) {
+	code := res.StatusCode
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case code < 200:
+		if code == 100 {
+			return
+		}
+		f.provisional = true
+		if f.cancelPending {
+			c.cancelFork(f)
+			return
+		}
+		if c.state != stateRinging || c.finalSent {
+			return
+		}
+		if len(res.Body()) > 0 && c.early == nil {
+			if ans, err := sdp.Parse(res.Body()); err == nil && ans.Port != 0 {
+				c.early = f
+				c.setRemote(sideB, ans)
+				body := c.answerForA(ans)
+				c.respondALocked(183, "Session Progress", body)
+				return
+			}
+		}
+		if !c.ringingSent {
+			c.ringingSent = true
+			c.respondALocked(180, "Ringing", nil)
+		}
+	case code < 300:
+		c.onFork2xx(f, res)
+	default:
+		if f.final == 0 {
+			f.final = code
+			c.forkFailedLocked()
+		}
+	}
+}
+
+// onFork2xx: first answer wins; later answers are acknowledged and hung up.
+func (c *call) onFork2xx(f *fork, res *sip.Response) {
+	m := c.m
+	if f.final == 0 {
+		f.final = res.StatusCode
+	}
+	if tag, ok := res.To().Params.Get("tag"); ok && f.dlg.remoteTag == "" {
+		f.dlg.remoteTag = tag
+	}
+	if ct := res.Contact(); ct != nil {
+		f.dlg.target = ct.Address
+	}
+	if c.winner == f {
+		c.ackFork(f) // retransmitted 200: re-ACK
+		return
+	}
+	c.ackFork(f)
+	if c.state != stateRinging || c.winner != nil || c.finalSent {
+		m.log.Info("late answer hung up", "call", c.id)
+		m.sendBye(f.dlg)
+		return
+	}
+	ans, err := sdp.Parse(res.Body())
+	if err != nil || ans.Port == 0 {
+		m.log.Warn("callee answered with unusable SDP", "call", c.id, "err", err)
+		m.sendBye(f.dlg)
+		f.final = 488
+		c.forkFailedLocked()
+		return
+	}
+	c.winner = f
+	c.state = stateAnswered
+	c.answered = m.now()
+	c.disposition, c.code = "answered", 200
+	if c.ringTimer != nil {
+		c.ringTimer.Stop()
+	}
+	c.setRemote(sideB, ans)
+	c.trackHold(ans, c.answered)
+	for _, o := range c.forks {
+		if o != f {
+			c.cancelFork(o)
+		}
+	}
+	body := c.answerForA(ans)
+	res200 := c.respondALocked(200, "OK", body)
+	go c.retransmitUntilAck(res200)
+}
+
+// answerForA turns the callee's answer into our answer to the caller.
+func (c *call) answerForA(ans *sdp.Session) []byte {
+	codecs := ans.Codecs
+	if len(codecs) == 0 {
+		codecs = c.codecs
+	}
+	var dtmf *sdp.Codec
+	if c.dtmf != nil && ans.DTMF != nil {
+		dtmf = c.dtmf
+	}
+	offer, _ := sdp.Parse(c.aInvite.Body())
+	return c.legSDP(sideA, codecs, dtmf, ans.Direction, offer)
+}
+
+func (c *call) ackFork(f *fork) {
+	seq := f.invite.CSeq().SeqNo
+	ack := f.dlg.build(sip.ACK, seq, c.m.contactURI(f.dlg.transport))
+	if err := c.m.write(ack); err != nil {
+		c.m.log.Warn("ACK failed", "call", c.id, "err", err)
+	}
+}
+
+// reack answers a retransmitted 2xx from the callee whose transaction ended.
+func (c *call) reack(res *sip.Response) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, f := range c.forks {
+		if f.dlg.callID == res.CallID().Value() {
+			c.ackFork(f)
+			if f != c.winner {
+				c.m.sendBye(f.dlg)
+			}
+			return
+		}
+	}
+}
+
+// forkFailedLocked fails the caller once every fork has failed.
+func (c *call) forkFailedLocked() {
+	if c.state != stateRinging || c.finalSent {
+		return
+	}
+	for _, f := range c.forks {
+		if f.final == 0 || (f.final >= 200 && f.final < 300) {
+			return
+		}
+	}
+	code, reason, disp := 480, "Temporarily Unavailable", "unavailable"
+	for _, f := range c.forks {
+		switch f.final {
+		case 486, 600:
+			code, reason, disp = 486, "Busy Here", "busy"
+		case 603:
+			if code != 486 {
+				code, reason, disp = 603, "Decline", "rejected"
+			}
+		case 488, 606:
+			if code == 480 {
+				code, reason, disp = 488, "Not Acceptable Here", "rejected_codec"
+			}
+		}
+	}
+	c.disposition, c.code = disp, code
+	c.respondALocked(code, reason, nil)
+	go c.end("callee", "rejected")
+}
+
+func (c *call) onCallerCancel() {
+	c.mu.Lock()
+	if c.state != stateRinging || c.finalSent {
+		c.mu.Unlock()
+		return
+	}
+	c.disposition, c.code = "cancelled", 487
+	c.cancelForksLocked()
+	c.finalSent = true // the transaction layer answers 487
+	close(c.aFinal)
+	c.mu.Unlock()
+	c.end("caller", "cancel")
+}
+
+func (c *call) onRingTimeout() {
+	c.mu.Lock()
+	if c.state != stateRinging || c.finalSent {
+		c.mu.Unlock()
+		return
+	}
+	c.disposition, c.code = "no_answer", 408
+	c.cancelForksLocked()
+	c.respondALocked(408, "Request Timeout", nil)
+	c.mu.Unlock()
+	c.end("system", "ring_timeout")
+}
+
+func (c *call) cancelForksLocked() {
+	for _, f := range c.forks {
+		c.cancelFork(f)
+	}
+}
+
+// cancelFork sends CANCEL for a pending fork (once it has had a provisional
+// response, as RFC 3261 §9.1 requires).
+func (c *call) cancelFork(f *fork) {
+	if f.cancelled || f.final != 0 {
+		return
+	}
+	if !f.provisional {
+		f.cancelPending = true
+		return
+	}
+	f.cancelled = true
+	inv := f.invite
+	req := sip.NewRequest(sip.CANCEL, *inv.Recipient.Clone())
+	if via := inv.Via(); via != nil {
+		req.AppendHeader(via.Clone())
+	}
+	req.AppendHeader(sip.HeaderClone(inv.From()))
+	req.AppendHeader(sip.HeaderClone(inv.To()))
+	req.AppendHeader(sip.HeaderClone(inv.CallID()))
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: inv.CSeq().SeqNo, MethodName: sip.CANCEL})
+	mf := sip.MaxForwardsHeader(70)
+	req.AppendHeader(&mf)
+	req.SetTransport(inv.Transport())
+	req.SetDestination(inv.Destination())
+	c.m.bindLocal(req)
+	ctx, cancel := context.WithTimeout(context.Background(), 32*time.Second)
+	tx, err := c.m.client.TransactionRequest(ctx, req, func(*sipgo.Client, *sip.Request) error { return nil })
+	if err != nil {
+		cancel()
+		c.m.log.Warn("CANCEL failed", "call", c.id, "err", err)
+		return
+	}
+	go func() {
+		defer cancel()
+		select {
+		case <-tx.Done():
+		case <-ctx.Done():
+		}
+	}()
+}
+
+// respondALocked sends a response to the caller's INVITE with our To tag.
+func (c *call) respondALocked(code int, reason string, body []byte) *sip.Response {
+	if c.finalSent {
+		return nil
+	}
+	res := sip.NewResponseFromRequest(c.aInvite, code, reason, body)
+	res.To().Params.Add("tag", c.a.localTag)
+	if code < 300 {
+		res.AppendHeader(&sip.ContactHeader{Address: c.m.contactURI(c.a.transport)})
+	}
+	if len(body) > 0 {
+		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	}
+	c.m.decorate(res)
+	if err := c.aTx.Respond(res); err != nil {
+		c.m.log.Debug("respond to caller failed", "call", c.id, "code", code, "err", err)
+	}
+	if code >= 200 {
+		c.finalSent = true
+		c.m.m.invites.WithLabelValues(codeClass(code)).Inc()
+		close(c.aFinal)
+	}
+	return res
+}
+
+// retransmitUntilAck resends our 200 to the caller until it ACKs (RFC 3261 §13.3.1.4).
+func (c *call) retransmitUntilAck(res *sip.Response) {
+	if res == nil {
+		return
+	}
+	interval := sip.T1
+	deadline := time.NewTimer(64 * sip.T1)
+	defer deadline.Stop()
+	for {
+		t := time.NewTimer(interval)
+		select {
+		case <-c.acked:
+			t.Stop()
+			return
+		case <-deadline.C:
+			t.Stop()
+			c.m.log.Warn("caller never acknowledged 200", "call", c.id)
+			c.hangup("system", "no_ack")
+			return
+		case <-t.C:
+			if c.isEnded() {
+				return
+			}
+			_ = c.aTx.Respond(res)
+			interval = min(interval*2, sip.T2)
+		}
+	}
+}
+
+func (c *call) isEnded() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state == stateEnded
+}
+
+func (c *call) gotAck() { c.ackOnce.Do(func() { close(c.acked) }) }
+
+// rejectCall answers an authenticated INVITE that cannot be connected and records it.
+func (m *Manager) rejectCall(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, tenant, caller, callee string, start time.Time, code int, reason, disposition, warning string) {
+	res := sip.NewResponseFromRequest(req, code, reason, nil)
+	if warning != "" {
+		res.AppendHeader(sip.NewHeader("Warning", `399 yimen "`+warning+`"`))
+	}
+	m.respondInvite(tx, res)
+	m.m.setups.WithLabelValues(disposition).Inc()
+	m.cdrs.add(pbxstore.CDR{
+		ID: randomHex(12), Tenant: tenant, Caller: caller, Callee: callee, ACallID: req.CallID().Value(),
+		Start: start, End: m.now(), Disposition: disposition, HangupSide: "system", HangupCause: "rejected", SIPCode: code,
+	})
+	_ = ctx
+}
+
+func (m *Manager) rejectInvite(tx sip.ServerTransaction, req *sip.Request, code int, reason string) {
+	m.respondInvite(tx, sip.NewResponseFromRequest(req, code, reason, nil))
+}
+
+func (m *Manager) respondInvite(tx sip.ServerTransaction, res *sip.Response) {
+	m.decorate(res)
+	m.m.invites.WithLabelValues(codeClass(res.StatusCode)).Inc()
+	if err := tx.Respond(res); err != nil && !errors.Is(err, sip.ErrTransactionTerminated) {
+		m.log.Debug("respond failed", "code", res.StatusCode, "err", err)
+	}
+}
+
+func codeClass(code int) string {
+	switch {
+	case code < 300:
+		return "2xx"
+	case code == 401 || code == 407:
+		return "challenge"
+	default:
+		return itoa3(code)
+	}
+}
+
+func itoa3(n int) string {
+	return string([]byte{byte('0' + n/100%10), byte('0' + n/10%10), byte('0' + n%10)})
+}
+
+func sourceAddr(req *sip.Request) string {
+	ap, err := netip.ParseAddrPort(req.Source())
+	if err != nil {
+		return ""
+	}
+	return ap.Addr().String()
+}

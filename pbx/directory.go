@@ -1,0 +1,117 @@
+package pbx
+
+import (
+	"net/netip"
+	"strings"
+	"sync"
+
+	"github.com/emiago/sipgo/sip"
+	"github.com/yimen/yimen/internal/config"
+	"github.com/yimen/yimen/pbx/b2bua"
+	"github.com/yimen/yimen/pbx/registrar"
+)
+
+// directory knows the tenants, their extensions and the extensions' digest
+// credentials (decrypted into memory at start so REGISTER stays fast).
+type directory struct {
+	realm      string
+	domains    map[string]string // lower-case SIP domain → tenant
+	defaultTen string            // used when there is one tenant without domains
+	mu         sync.RWMutex
+	exts       map[string]map[string]bool // tenant → extension set
+	creds      map[string]registrar.Credentials
+}
+
+func newDirectory(cfg config.Config) (*directory, error) {
+	d := &directory{realm: cfg.SIP.Realm, domains: map[string]string{}, exts: map[string]map[string]bool{}, creds: map[string]registrar.Credentials{}}
+	for _, t := range cfg.Tenants {
+		for _, dom := range t.Domains {
+			d.domains[strings.ToLower(dom)] = t.Name
+		}
+		if len(t.Domains) == 0 {
+			d.defaultTen = t.Name
+		}
+		list, err := t.ExtensionList()
+		if err != nil {
+			return nil, err
+		}
+		set := map[string]bool{}
+		for _, e := range list {
+			set[e] = true
+		}
+		d.exts[t.Name] = set
+	}
+	return d, nil
+}
+
+// TenantFor implements registrar.TenantResolver and b2bua.TenantResolver.
+func (d *directory) TenantFor(host string) (string, bool) {
+	if t, ok := d.domains[strings.ToLower(host)]; ok {
+		return t, true
+	}
+	if d.defaultTen != "" {
+		return d.defaultTen, true
+	}
+	return "", false
+}
+
+func credKey(tenant, ext string) string { return tenant + "/" + ext }
+
+// Credentials implements registrar.AccountSource.
+func (d *directory) Credentials(tenant, user string) (registrar.Credentials, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	c, ok := d.creds[credKey(tenant, user)]
+	return c, ok
+}
+
+func (d *directory) setSecret(tenant, ext, secret string) {
+	c := registrar.NewCredentials(ext, d.realm, secret)
+	d.mu.Lock()
+	d.creds[credKey(tenant, ext)] = c
+	d.mu.Unlock()
+}
+
+func (d *directory) hasExtension(tenant, ext string) bool {
+	return d.exts[tenant][ext]
+}
+
+func (d *directory) hasAccount(tenant, ext string) bool {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	_, ok := d.creds[credKey(tenant, ext)]
+	return ok
+}
+
+// locator adapts the registrar's bindings to the B2BUA's targets.
+type locator struct {
+	dir *directory
+	reg *registrar.Registrar
+}
+
+func (l locator) Locate(tenant, ext string) ([]b2bua.Target, bool) {
+	if !l.dir.hasExtension(tenant, ext) {
+		return nil, false
+	}
+	var out []b2bua.Target
+	for _, b := range l.reg.Lookup(tenant, ext) {
+		var u sip.Uri
+		if err := sip.ParseUri(b.Contact, &u); err != nil {
+			continue
+		}
+		dest := b.Received
+		if !dest.IsValid() {
+			if a, err := netip.ParseAddr(u.Host); err == nil {
+				port := u.Port
+				if port == 0 {
+					port = 5060
+				}
+				dest = netip.AddrPortFrom(a, uint16(port))
+			} else {
+				continue
+			}
+		}
+		out = append(out, b2bua.Target{URI: u, Dest: dest, Transport: b.Transport})
+	}
+	return out, true
+}

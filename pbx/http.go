@@ -1,0 +1,217 @@
+package pbx
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/yimen/yimen/internal/errs"
+	"github.com/yimen/yimen/pbx/pbxstore"
+)
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.handleHealth)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+	bans := s.guard.AdminHandler(s.authorized)
+	mux.Handle("/api/v1/bans", s.audited(bans))
+	mux.Handle("/api/v1/bans/", s.audited(bans))
+	mux.Handle("GET /api/v1/registrations", s.admin(s.handleRegistrations))
+	mux.Handle("GET /api/v1/cdrs", s.admin(s.handleCDRs))
+	mux.Handle("POST /api/v1/tenants/{tenant}/extensions/{ext}/secret", s.admin(s.handleRotateSecret))
+	return mux
+}
+
+// authorized checks the admin bearer token in constant time.
+func (s *Server) authorized(r *http.Request) bool {
+	if s.adminToken == "" {
+		return false
+	}
+	h := r.Header.Get("Authorization")
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok {
+		return false
+	}
+	a := sha256.Sum256([]byte(tok))
+	b := sha256.Sum256([]byte(s.adminToken))
+	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+}
+
+// admin wraps an admin handler with the token check and an audit line.
+func (s *Server) admin(f http.HandlerFunc) http.Handler {
+	return s.audited(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.authorized(r) {
+			writeError(w, http.StatusUnauthorized, "missing or wrong admin token")
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+		f(w, r)
+	}))
+}
+
+// audited records every admin request: who (source), what, and the outcome.
+func (s *Server) audited(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusWriter{ResponseWriter: w, code: 200}
+		h.ServeHTTP(sw, r)
+		s.log.Info("admin action", "audit", true, "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr, "status", sw.code,
+			"authorized", s.authorized(r))
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.code = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, map[string]string{"error": msg})
+}
+
+// statusFor maps the error kinds to HTTP status codes, at the edge only.
+func statusFor(err error) int {
+	switch {
+	case errors.Is(err, errs.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, errs.ErrInvalid):
+		return http.StatusBadRequest
+	case errors.Is(err, errs.ErrConflict):
+		return http.StatusConflict
+	case errors.Is(err, errs.ErrForbidden):
+		return http.StatusForbidden
+	case errors.Is(err, errs.ErrUnavailable):
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, 200, map[string]any{"status": "ok", "calls": s.calls.Active(), "registrations": s.regr.Count(), "rtp_ports_in_use": s.relay.PortsInUse()})
+}
+
+type bindingJSON struct {
+	Tenant    string    `json:"tenant"`
+	Extension string    `json:"extension"`
+	Contact   string    `json:"contact"`
+	Received  string    `json:"received"`
+	Transport string    `json:"transport"`
+	Expires   time.Time `json:"expires"`
+	UserAgent string    `json:"user_agent"`
+}
+
+func (s *Server) handleRegistrations(w http.ResponseWriter, r *http.Request) {
+	out := []bindingJSON{}
+	for _, t := range s.cfg.Tenants {
+		if q := r.URL.Query().Get("tenant"); q != "" && q != t.Name {
+			continue
+		}
+		exts, _ := t.ExtensionList()
+		for _, e := range exts {
+			for _, b := range s.regr.Lookup(t.Name, e) {
+				out = append(out, bindingJSON{t.Name, e, b.Contact, b.Received.String(), b.Transport, b.Expires.UTC(), b.UserAgent})
+			}
+		}
+	}
+	writeJSON(w, 200, out)
+}
+
+type cdrJSON struct {
+	ID          string            `json:"id"`
+	Tenant      string            `json:"tenant"`
+	Caller      string            `json:"caller"`
+	Callee      string            `json:"callee"`
+	Start       string            `json:"start"`
+	Answer      *string           `json:"answer,omitempty"`
+	End         string            `json:"end"`
+	RingMS      int64             `json:"ring_ms"`
+	TalkMS      int64             `json:"talk_ms"`
+	HoldMS      int64             `json:"hold_ms"`
+	Disposition string            `json:"disposition"`
+	HangupSide  string            `json:"hangup_side"`
+	HangupCause string            `json:"hangup_cause"`
+	SIPCode     int               `json:"sip_code"`
+	ACallID     string            `json:"a_call_id"`
+	BCallID     string            `json:"b_call_id"`
+	A           pbxstore.LegStats `json:"caller_leg"`
+	B           pbxstore.LegStats `json:"callee_leg"`
+	Dropped     uint64            `json:"dropped_foreign"`
+}
+
+func (s *Server) handleCDRs(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := pbxstore.CDRFilter{Tenant: q.Get("tenant"), Number: q.Get("number")}
+	if f.Tenant == "" {
+		writeError(w, 400, "tenant is required")
+		return
+	}
+	for key, dst := range map[string]*time.Time{"from": &f.From, "to": &f.To} {
+		if v := q.Get(key); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				writeError(w, 400, key+" must be RFC 3339")
+				return
+			}
+			*dst = t
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			writeError(w, 400, "limit must be 1..1000")
+			return
+		}
+		f.Limit = n
+	}
+	list, err := s.store.CDRs(r.Context(), f)
+	if err != nil {
+		s.log.Error("list cdrs", "err", err)
+		writeError(w, statusFor(err), "cannot list CDRs")
+		return
+	}
+	out := make([]cdrJSON, 0, len(list))
+	for _, c := range list {
+		j := cdrJSON{ID: c.ID, Tenant: c.Tenant, Caller: c.Caller, Callee: c.Callee, Start: c.Start.UTC().Format(time.RFC3339Nano),
+			End: c.End.UTC().Format(time.RFC3339Nano), RingMS: c.Ring.Milliseconds(), TalkMS: c.Talk.Milliseconds(), HoldMS: c.Hold.Milliseconds(),
+			Disposition: c.Disposition, HangupSide: c.HangupSide, HangupCause: c.HangupCause, SIPCode: c.SIPCode,
+			ACallID: c.ACallID, BCallID: c.BCallID, A: c.A, B: c.B, Dropped: c.DroppedForeign}
+		if !c.Answer.IsZero() {
+			a := c.Answer.UTC().Format(time.RFC3339Nano)
+			j.Answer = &a
+		}
+		out = append(out, j)
+	}
+	writeJSON(w, 200, out)
+}
+
+// handleRotateSecret issues a new SIP secret; it is shown only in this response.
+func (s *Server) handleRotateSecret(w http.ResponseWriter, r *http.Request) {
+	tenant, ext := r.PathValue("tenant"), r.PathValue("ext")
+	if !s.dir.hasExtension(tenant, ext) {
+		writeError(w, 404, "no such extension")
+		return
+	}
+	secret, err := s.rotateSecret(r.Context(), tenant, ext)
+	if err != nil {
+		s.log.Error("rotate secret", "tenant", tenant, "ext", ext, "err", err)
+		writeError(w, statusFor(err), "cannot rotate secret")
+		return
+	}
+	writeJSON(w, 200, map[string]string{"tenant": tenant, "extension": ext, "secret": secret})
+}

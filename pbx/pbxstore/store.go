@@ -1,0 +1,322 @@
+package pbxstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/netip"
+	"time"
+
+	"github.com/yimen/yimen/internal/errs"
+	"github.com/yimen/yimen/internal/store"
+	"github.com/yimen/yimen/pbx/guard"
+	"github.com/yimen/yimen/pbx/registrar"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// FieldSealer encrypts personal fields with associated data and computes
+// blind indexes for equality search. internal/fieldcrypt implements it.
+type FieldSealer interface {
+	Encrypt(ctx context.Context, table, rowID, column string, plaintext []byte) ([]byte, error)
+	Decrypt(ctx context.Context, table, rowID, column string, sealed []byte) ([]byte, error)
+	BlindIndex(column string, value []byte) []byte
+}
+
+// Store is the PBX's persistence.
+type Store struct {
+	db     *store.DB
+	sealer FieldSealer
+}
+
+// Open migrates the PBX tables and returns the store.
+func Open(ctx context.Context, db *store.DB, sealer FieldSealer) (*Store, error) {
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx, "pbx", sub); err != nil {
+		return nil, err
+	}
+	return &Store{db: db, sealer: sealer}, nil
+}
+
+// DB returns the underlying database.
+func (s *Store) DB() *store.DB { return s.db }
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMS(v int64) time.Time { return time.UnixMilli(v) }
+
+// --- SIP accounts ---
+
+// Account is an extension with its clear secret (in memory only).
+type Account struct {
+	Tenant, Ext, Secret string
+}
+
+// PutAccount stores (or replaces) an extension's secret, sealed.
+func (s *Store) PutAccount(ctx context.Context, a Account, now time.Time) error {
+	row := a.Tenant + "/" + a.Ext
+	enc, err := s.sealer.Encrypt(ctx, "sip_accounts", row, "secret", []byte(a.Secret))
+	if err != nil {
+		return fmt.Errorf("pbxstore: seal secret: %w", err)
+	}
+	ts := now.UTC().Format(time.RFC3339)
+	_, err = s.db.Q(ctx).ExecContext(ctx, `INSERT INTO sip_accounts(tenant, ext, secret_enc, created_at, rotated_at) VALUES (?,?,?,?,?)
+		ON CONFLICT(tenant, ext) DO UPDATE SET secret_enc=excluded.secret_enc, rotated_at=excluded.rotated_at`,
+		a.Tenant, a.Ext, enc, ts, ts)
+	if err != nil {
+		return fmt.Errorf("pbxstore: put account: %w", err)
+	}
+	return nil
+}
+
+// Accounts returns every account with its secret opened.
+func (s *Store) Accounts(ctx context.Context) ([]Account, error) {
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT tenant, ext, secret_enc FROM sip_accounts ORDER BY tenant, ext`)
+	if err != nil {
+		return nil, fmt.Errorf("pbxstore: accounts: %w", err)
+	}
+	defer rows.Close()
+	var out []Account
+	for rows.Next() {
+		var a Account
+		var enc []byte
+		if err := rows.Scan(&a.Tenant, &a.Ext, &enc); err != nil {
+			return nil, err
+		}
+		pt, err := s.sealer.Decrypt(ctx, "sip_accounts", a.Tenant+"/"+a.Ext, "secret", enc)
+		if err != nil {
+			return nil, fmt.Errorf("pbxstore: open secret of %s/%s: %w", a.Tenant, a.Ext, err)
+		}
+		a.Secret = string(pt)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// DeleteAccount removes an extension's account.
+func (s *Store) DeleteAccount(ctx context.Context, tenant, ext string) error {
+	res, err := s.db.Q(ctx).ExecContext(ctx, `DELETE FROM sip_accounts WHERE tenant=? AND ext=?`, tenant, ext)
+	if err != nil {
+		return fmt.Errorf("pbxstore: delete account: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("account %s/%s: %w", tenant, ext, errs.ErrNotFound)
+	}
+	return nil
+}
+
+// --- bindings (registrar.BindingStore) ---
+
+var _ registrar.BindingStore = (*Store)(nil)
+
+// LoadBindings returns every persisted binding.
+func (s *Store) LoadBindings(ctx context.Context) ([]registrar.Binding, error) {
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT tenant, aor, contact, received, transport, call_id, cseq, expires_at, user_agent, updated_at FROM sip_bindings`)
+	if err != nil {
+		return nil, fmt.Errorf("pbxstore: bindings: %w", err)
+	}
+	defer rows.Close()
+	var out []registrar.Binding
+	for rows.Next() {
+		var b registrar.Binding
+		var recv string
+		var exp, upd int64
+		if err := rows.Scan(&b.Tenant, &b.AOR, &b.Contact, &recv, &b.Transport, &b.CallID, &b.CSeq, &exp, &b.UserAgent, &upd); err != nil {
+			return nil, err
+		}
+		b.Received, _ = netip.ParseAddrPort(recv)
+		b.Expires, b.Updated = fromMS(exp), fromMS(upd)
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// SaveBindings applies a batch of binding changes in one transaction.
+func (s *Store) SaveBindings(ctx context.Context, upsert, remove []registrar.Binding) error {
+	return s.db.InTx(ctx, func(ctx context.Context) error {
+		q := s.db.Q(ctx)
+		for _, b := range remove {
+			if _, err := q.ExecContext(ctx, `DELETE FROM sip_bindings WHERE tenant=? AND aor=? AND contact=?`, b.Tenant, b.AOR, b.Contact); err != nil {
+				return fmt.Errorf("pbxstore: delete binding: %w", err)
+			}
+		}
+		for _, b := range upsert {
+			if _, err := q.ExecContext(ctx, `INSERT INTO sip_bindings(tenant, aor, contact, received, transport, call_id, cseq, expires_at, user_agent, updated_at)
+				VALUES (?,?,?,?,?,?,?,?,?,?)
+				ON CONFLICT(tenant, aor, contact) DO UPDATE SET received=excluded.received, transport=excluded.transport,
+				call_id=excluded.call_id, cseq=excluded.cseq, expires_at=excluded.expires_at, user_agent=excluded.user_agent, updated_at=excluded.updated_at`,
+				b.Tenant, b.AOR, b.Contact, b.Received.String(), b.Transport, b.CallID, b.CSeq, ms(b.Expires), b.UserAgent, ms(b.Updated)); err != nil {
+				return fmt.Errorf("pbxstore: save binding: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// --- bans (guard.BanStore) ---
+
+var _ guard.BanStore = (*Store)(nil)
+
+// LoadBans returns the persisted bans.
+func (s *Store) LoadBans(ctx context.Context) ([]guard.Ban, error) {
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT ip, reason, created_at, until FROM sip_bans`)
+	if err != nil {
+		return nil, fmt.Errorf("pbxstore: bans: %w", err)
+	}
+	defer rows.Close()
+	var out []guard.Ban
+	for rows.Next() {
+		var ip, reason string
+		var created, until int64
+		if err := rows.Scan(&ip, &reason, &created, &until); err != nil {
+			return nil, err
+		}
+		a, err := netip.ParseAddr(ip)
+		if err != nil {
+			continue
+		}
+		out = append(out, guard.Ban{IP: a, Reason: reason, Created: fromMS(created), Until: fromMS(until)})
+	}
+	return out, rows.Err()
+}
+
+// SaveBan stores or refreshes a ban.
+func (s *Store) SaveBan(ctx context.Context, b guard.Ban) error {
+	_, err := s.db.Q(ctx).ExecContext(ctx, `INSERT INTO sip_bans(ip, reason, created_at, until) VALUES (?,?,?,?)
+		ON CONFLICT(ip) DO UPDATE SET reason=excluded.reason, until=excluded.until`, b.IP.String(), b.Reason, ms(b.Created), ms(b.Until))
+	if err != nil {
+		return fmt.Errorf("pbxstore: save ban: %w", err)
+	}
+	return nil
+}
+
+// DeleteBan removes a ban.
+func (s *Store) DeleteBan(ctx context.Context, ip netip.Addr) error {
+	_, err := s.db.Q(ctx).ExecContext(ctx, `DELETE FROM sip_bans WHERE ip=?`, ip.String())
+	if err != nil {
+		return fmt.Errorf("pbxstore: delete ban: %w", err)
+	}
+	return nil
+}
+
+// --- CDRs ---
+
+// LegStats are one leg's media counters.
+type LegStats struct {
+	PacketsIn, PacketsOut, BytesIn, BytesOut uint64
+}
+
+// CDR is one call's record.
+type CDR struct {
+	ID, Tenant       string
+	Caller, Callee   string
+	ACallID, BCallID string
+	Start, End       time.Time
+	Answer           time.Time // zero when never answered
+	Ring, Talk, Hold time.Duration
+	Disposition      string // answered, busy, no_answer, cancelled, failed, not_found, unavailable, rejected_codec
+	HangupSide       string // caller, callee, system
+	HangupCause      string // bye, cancel, media_timeout, max_duration, shutdown, error
+	SIPCode          int
+	A, B             LegStats
+	DroppedForeign   uint64
+}
+
+// InsertCDR writes a CDR with the numbers sealed.
+func (s *Store) InsertCDR(ctx context.Context, c CDR) error {
+	callerEnc, err := s.sealer.Encrypt(ctx, "cdrs", c.ID, "caller", []byte(c.Caller))
+	if err != nil {
+		return fmt.Errorf("pbxstore: seal caller: %w", err)
+	}
+	calleeEnc, err := s.sealer.Encrypt(ctx, "cdrs", c.ID, "callee", []byte(c.Callee))
+	if err != nil {
+		return fmt.Errorf("pbxstore: seal callee: %w", err)
+	}
+	var answer sql.NullInt64
+	if !c.Answer.IsZero() {
+		answer = sql.NullInt64{Int64: ms(c.Answer), Valid: true}
+	}
+	_, err = s.db.Q(ctx).ExecContext(ctx, `INSERT INTO cdrs(id, tenant, caller_enc, caller_idx, callee_enc, callee_idx, a_call_id, b_call_id,
+		start_at, answer_at, end_at, ring_ms, talk_ms, hold_ms, disposition, hangup_side, hangup_cause, sip_code,
+		a_packets_in, a_packets_out, a_bytes_in, a_bytes_out, b_packets_in, b_packets_out, b_bytes_in, b_bytes_out, dropped_foreign)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		c.ID, c.Tenant, callerEnc, s.sealer.BlindIndex("number", []byte(c.Caller)), calleeEnc, s.sealer.BlindIndex("number", []byte(c.Callee)),
+		c.ACallID, c.BCallID, ms(c.Start), answer, ms(c.End), c.Ring.Milliseconds(), c.Talk.Milliseconds(), c.Hold.Milliseconds(),
+		c.Disposition, c.HangupSide, c.HangupCause, c.SIPCode,
+		c.A.PacketsIn, c.A.PacketsOut, c.A.BytesIn, c.A.BytesOut, c.B.PacketsIn, c.B.PacketsOut, c.B.BytesIn, c.B.BytesOut, c.DroppedForeign)
+	if err != nil {
+		return fmt.Errorf("pbxstore: insert cdr: %w", err)
+	}
+	return nil
+}
+
+// CDRFilter selects CDRs.
+type CDRFilter struct {
+	Tenant   string
+	Number   string // caller or callee, exact (via the blind index)
+	From, To time.Time
+	Limit    int
+}
+
+// CDRs lists CDRs newest first.
+func (s *Store) CDRs(ctx context.Context, f CDRFilter) ([]CDR, error) {
+	q := `SELECT id, tenant, caller_enc, callee_enc, a_call_id, b_call_id, start_at, answer_at, end_at, ring_ms, talk_ms, hold_ms,
+		disposition, hangup_side, hangup_cause, sip_code, a_packets_in, a_packets_out, a_bytes_in, a_bytes_out,
+		b_packets_in, b_packets_out, b_bytes_in, b_bytes_out, dropped_foreign FROM cdrs WHERE tenant=?`
+	args := []any{f.Tenant}
+	if f.Number != "" {
+		idx := s.sealer.BlindIndex("number", []byte(f.Number))
+		q += ` AND (caller_idx=? OR callee_idx=?)`
+		args = append(args, idx, idx)
+	}
+	if !f.From.IsZero() {
+		q += ` AND start_at >= ?`
+		args = append(args, ms(f.From))
+	}
+	if !f.To.IsZero() {
+		q += ` AND start_at < ?`
+		args = append(args, ms(f.To))
+	}
+	if f.Limit <= 0 || f.Limit > 1000 {
+		f.Limit = 100
+	}
+	q += ` ORDER BY start_at DESC LIMIT ?`
+	args = append(args, f.Limit)
+	rows, err := s.db.Q(ctx).QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("pbxstore: cdrs: %w", err)
+	}
+	defer rows.Close()
+	var out []CDR
+	for rows.Next() {
+		var c CDR
+		var callerEnc, calleeEnc []byte
+		var start, end, ring, talk, hold int64
+		var answer sql.NullInt64
+		if err := rows.Scan(&c.ID, &c.Tenant, &callerEnc, &calleeEnc, &c.ACallID, &c.BCallID, &start, &answer, &end, &ring, &talk, &hold,
+			&c.Disposition, &c.HangupSide, &c.HangupCause, &c.SIPCode, &c.A.PacketsIn, &c.A.PacketsOut, &c.A.BytesIn, &c.A.BytesOut,
+			&c.B.PacketsIn, &c.B.PacketsOut, &c.B.BytesIn, &c.B.BytesOut, &c.DroppedForeign); err != nil {
+			return nil, err
+		}
+		caller, err1 := s.sealer.Decrypt(ctx, "cdrs", c.ID, "caller", callerEnc)
+		callee, err2 := s.sealer.Decrypt(ctx, "cdrs", c.ID, "callee", calleeEnc)
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, fmt.Errorf("pbxstore: open cdr %s: %w", c.ID, err)
+		}
+		c.Caller, c.Callee = string(caller), string(callee)
+		c.Start, c.End = fromMS(start), fromMS(end)
+		if answer.Valid {
+			c.Answer = fromMS(answer.Int64)
+		}
+		c.Ring, c.Talk, c.Hold = time.Duration(ring)*time.Millisecond, time.Duration(talk)*time.Millisecond, time.Duration(hold)*time.Millisecond
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,318 @@
+package pbx
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/yimen/yimen/internal/config"
+	"github.com/yimen/yimen/pbx/b2bua"
+	"github.com/yimen/yimen/pbx/guard"
+	"github.com/yimen/yimen/pbx/media"
+	"github.com/yimen/yimen/pbx/pbxstore"
+	"github.com/yimen/yimen/pbx/registrar"
+)
+
+// Deps are what the PBX is given rather than builds.
+type Deps struct {
+	Store *pbxstore.Store
+	Log   *slog.Logger
+	// AdminToken authorizes the admin API (compared in constant time).
+	AdminToken string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Server is a running PBX.
+type Server struct {
+	cfg        config.Config
+	log        *slog.Logger
+	store      *pbxstore.Store
+	reg        *prometheus.Registry
+	guard      *guard.Guard
+	dir        *directory
+	regr       *registrar.Registrar
+	relay      *media.Relay
+	calls      *b2bua.Manager
+	ua         *sipgo.UserAgent
+	sip        *sipgo.Server
+	udp        net.PacketConn
+	streams    []streamListener
+	httpLn     net.Listener
+	http       *http.Server
+	adminToken string
+	now        func() time.Time
+	sipHost    string
+	sipPort    int
+}
+
+type streamListener struct {
+	network string
+	ln      net.Listener
+}
+
+// New builds the PBX and binds its sockets; Run serves.
+func New(ctx context.Context, cfg config.Config, deps Deps) (*Server, error) {
+	s := &Server{cfg: cfg, log: deps.Log, store: deps.Store, reg: prometheus.NewRegistry(), adminToken: deps.AdminToken, now: deps.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	ok := false
+	defer func() {
+		if !ok {
+			s.closeListeners()
+		}
+	}()
+
+	var err error
+	gcfg := guard.DefaultConfig()
+	gcfg.RatePerSec, gcfg.Burst = cfg.Guard.RatePerSec, cfg.Guard.Burst
+	gcfg.MaxMessageBytes = cfg.SIP.MaxMessageBytes
+	gcfg.AuthFailuresPerIP, gcfg.AuthFailuresPerAccount = cfg.Guard.AuthFailuresPerIP, cfg.Guard.AuthFailuresPerAccount
+	gcfg.FailureWindow, gcfg.BanDuration, gcfg.FloodBan = cfg.Guard.FailureWindow, cfg.Guard.BanDuration, cfg.Guard.FloodBan
+	gcfg.AllowCIDRs = cfg.Guard.AllowPrefixes()
+	if len(cfg.Guard.ScannerUserAgents) > 0 {
+		gcfg.ScannerUserAgents = cfg.Guard.ScannerUserAgents
+	}
+	if s.guard, err = guard.New(ctx, gcfg, deps.Store, s.log.With("component", "guard"), s.reg, s.now); err != nil {
+		return nil, err
+	}
+	if s.dir, err = newDirectory(cfg); err != nil {
+		return nil, err
+	}
+	accounts, err := deps.Store.Accounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range accounts {
+		s.dir.setSecret(a.Tenant, a.Ext, a.Secret)
+	}
+	auth, err := registrar.NewAuthenticator(cfg.SIP.Realm, cfg.SIP.DigestAlgs, cfg.SIP.NonceTTL, s.dir, s.guard, s.log, s.now)
+	if err != nil {
+		return nil, err
+	}
+	s.regr, err = registrar.New(ctx, registrar.Config{
+		MinExpires: cfg.SIP.MinExpires, MaxExpires: cfg.SIP.MaxExpires, DefaultExpires: cfg.SIP.DefaultExpires, MaxContacts: cfg.SIP.MaxContacts,
+	}, auth, deps.Store, s.dir, s.log.With("component", "registrar"), s.reg, s.now)
+	if err != nil {
+		return nil, err
+	}
+	bindIP, err := parseIP(cfg.RTP.BindIP)
+	if err != nil {
+		return nil, err
+	}
+	s.relay, err = media.NewRelay(media.Config{BindIP: bindIP, PortMin: cfg.RTP.PortMin, PortMax: cfg.RTP.PortMax}, s.log.With("component", "media"), media.NewMetrics(s.reg))
+	if err != nil {
+		return nil, err
+	}
+
+	if err := s.listen(cfg); err != nil {
+		return nil, err
+	}
+	var mgr *b2bua.Manager
+	s.ua, err = sipgo.NewUA(
+		sipgo.WithUserAgent(cfg.SIP.UserAgent),
+		sipgo.WithUserAgentHostname(s.sipHost),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerUnhandledResponseHandler(func(r *sip.Response) {
+			if mgr != nil {
+				mgr.HandleStrayResponse(r)
+			}
+		})),
+	)
+	if err != nil {
+		return nil, err
+	}
+	s.sip, err = sipgo.NewServer(s.ua, sipgo.WithServerLogger(s.log.With("component", "sip")))
+	if err != nil {
+		return nil, err
+	}
+	client, err := sipgo.NewClient(s.ua, sipgo.WithClientHostname(s.sipHost), sipgo.WithClientPort(s.sipPort))
+	if err != nil {
+		return nil, err
+	}
+	udpLocal := ""
+	if s.udp != nil {
+		udpLocal = s.udp.LocalAddr().String()
+	}
+	mgr = b2bua.New(b2bua.Config{
+		Host: s.sipHost, Port: s.sipPort, UDPLocal: udpLocal, Codecs: cfg.RTP.Codecs,
+		RingTimeout: cfg.Calls.RingTimeout, MaxDuration: cfg.Calls.MaxDuration, MediaTimeout: cfg.Calls.MediaTimeout,
+		UserAgent: cfg.SIP.UserAgent,
+	}, client, auth, locator{dir: s.dir, reg: s.regr}, s.dir, s.relay, deps.Store, s.log.With("component", "b2bua"), s.reg)
+	s.calls = mgr
+	mgr.Register(s.sip)
+	s.sip.OnRegister(s.regr.HandleRegister)
+	s.sip.OnNoRoute(func(req *sip.Request, tx sip.ServerTransaction) {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 405, "Method Not Allowed", nil))
+	})
+
+	s.httpLn, err = net.Listen("tcp", cfg.HTTP.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("pbx: http listen %s: %w", cfg.HTTP.Addr, err)
+	}
+	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+	ok = true
+	return s, nil
+}
+
+func (s *Server) listen(cfg config.Config) error {
+	if cfg.SIP.UDP != "" {
+		pc, err := net.ListenPacket("udp", cfg.SIP.UDP)
+		if err != nil {
+			return fmt.Errorf("pbx: sip udp listen %s: %w", cfg.SIP.UDP, err)
+		}
+		s.udp = pc
+		s.setSIPAddr(pc.LocalAddr())
+	}
+	add := func(network, addr string, tlsConf *tls.Config) error {
+		if addr == "" {
+			return nil
+		}
+		// TCP shares the UDP port when asked for port 0 so one port serves both.
+		if s.udp != nil && network == "tcp" {
+			if h, p, _ := net.SplitHostPort(addr); p == "0" {
+				addr = net.JoinHostPort(h, strconv.Itoa(s.sipPort))
+			}
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("pbx: sip %s listen %s: %w", network, addr, err)
+		}
+		if tlsConf != nil {
+			ln = tls.NewListener(ln, tlsConf)
+		}
+		if s.sipPort == 0 {
+			s.setSIPAddr(ln.Addr())
+		}
+		s.streams = append(s.streams, streamListener{network: network, ln: ln})
+		return nil
+	}
+	var tlsConf *tls.Config
+	if cfg.SIP.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.SIP.TLSCert, cfg.SIP.TLSKey)
+		if err != nil {
+			return fmt.Errorf("pbx: sip.tls_cert: %w", err)
+		}
+		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	for _, l := range []struct {
+		network, addr string
+		tls           *tls.Config
+	}{{"tcp", cfg.SIP.TCP, nil}, {"tls", cfg.SIP.TLS, tlsConf}, {"ws", cfg.SIP.WS, nil}, {"wss", cfg.SIP.WSS, tlsConf}} {
+		if err := add(l.network, l.addr, l.tls); err != nil {
+			return err
+		}
+	}
+	if cfg.SIP.ExternalHost != "" {
+		s.sipHost = cfg.SIP.ExternalHost
+	}
+	return nil
+}
+
+func (s *Server) setSIPAddr(a net.Addr) {
+	host, port, _ := net.SplitHostPort(a.String())
+	if s.sipHost == "" {
+		s.sipHost = host
+	}
+	s.sipPort, _ = strconv.Atoi(port)
+}
+
+// SIPAddr is the host:port the SIP listeners answer on.
+func (s *Server) SIPAddr() string { return net.JoinHostPort(s.sipHost, strconv.Itoa(s.sipPort)) }
+
+// HTTPAddr is the bound HTTP address.
+func (s *Server) HTTPAddr() string { return s.httpLn.Addr().String() }
+
+// Registry exposes the metrics registry (tests read counters from it).
+func (s *Server) Registry() *prometheus.Registry { return s.reg }
+
+// ActiveCalls is the number of calls in progress.
+func (s *Server) ActiveCalls() int { return s.calls.Active() }
+
+// Run serves SIP and HTTP until ctx ends, then drains calls for up to the
+// configured drain timeout and flushes registrations and CDRs.
+func (s *Server) Run(ctx context.Context) error {
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	run := func(f func(context.Context)) {
+		wg.Add(1)
+		go func() { defer wg.Done(); f(bg) }()
+	}
+	run(s.guard.Run)
+	run(s.regr.Run)
+	run(s.calls.Run)
+
+	errc := make(chan error, 8)
+	if s.udp != nil {
+		pc := s.guard.WrapPacketConn(s.udp)
+		go func() { errc <- s.sip.ServeUDP(pc) }()
+	}
+	for _, l := range s.streams {
+		ln := s.guard.WrapListener(l.ln)
+		switch l.network {
+		case "tcp":
+			go func() { errc <- s.sip.ServeTCP(ln) }()
+		case "tls":
+			go func() { errc <- s.sip.ServeTLS(ln) }()
+		case "ws":
+			go func() { errc <- s.sip.ServeWS(ln) }()
+		case "wss":
+			go func() { errc <- s.sip.ServeWSS(ln) }()
+		}
+	}
+	go func() {
+		if err := s.http.Serve(s.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+		}
+	}()
+	s.log.Info("pbx started", "sip", s.SIPAddr(), "http", s.HTTPAddr(), "rtp", fmt.Sprintf("%s:%d-%d", s.cfg.RTP.BindIP, s.cfg.RTP.PortMin, s.cfg.RTP.PortMax))
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		runErr = err
+		s.log.Error("listener failed", "err", err)
+	}
+
+	// Drain: refuse new calls, let calls in progress finish.
+	s.log.Info("draining calls", "active", s.calls.Active(), "timeout", s.cfg.Calls.DrainTimeout.String())
+	dctx, cancel := context.WithTimeout(context.Background(), s.cfg.Calls.DrainTimeout)
+	s.calls.Drain(dctx)
+	cancel()
+	time.Sleep(200 * time.Millisecond) // let final BYE transactions leave
+	hctx, hcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	_ = s.http.Shutdown(hctx)
+	hcancel()
+	stopBG()
+	wg.Wait()
+	s.closeListeners()
+	_ = s.ua.Close()
+	_ = s.relay.Close()
+	s.log.Info("pbx stopped")
+	return runErr
+}
+
+func (s *Server) closeListeners() {
+	if s.udp != nil {
+		_ = s.udp.Close()
+	}
+	for _, l := range s.streams {
+		_ = l.ln.Close()
+	}
+	if s.httpLn != nil {
+		_ = s.httpLn.Close()
+	}
+}
