@@ -99,19 +99,36 @@ func (l locator) Locate(tenant, ext string) ([]b2bua.Target, bool) {
 		if err := sip.ParseUri(b.Contact, &u); err != nil {
 			continue
 		}
-		dest := b.Received
-		if !dest.IsValid() {
-			if a, err := netip.ParseAddr(u.Host); err == nil {
-				port := u.Port
-				if port == 0 {
-					port = 5060
-				}
-				dest = netip.AddrPortFrom(a, uint16(port))
-			} else {
-				continue
-			}
+		dest, ok := destination(b, u)
+		if !ok {
+			continue
 		}
 		out = append(out, b2bua.Target{URI: u, Dest: dest, Transport: b.Transport})
 	}
 	return out, true
+}
+
+// destination decides where to send requests for a binding. Stream transports
+// reuse the connection the device registered over. Over UDP the Contact is
+// trusted when its address is the one the REGISTER came from (no NAT in the
+// way); otherwise the device is behind NAT and the source address is used.
+func destination(b registrar.Binding, u sip.Uri) (netip.AddrPort, bool) {
+	port := u.Port
+	if port == 0 {
+		port = 5060
+	}
+	contactIP, err := netip.ParseAddr(u.Host)
+	if !strings.EqualFold(b.Transport, "udp") || !b.Received.IsValid() {
+		if b.Received.IsValid() {
+			return b.Received, true
+		}
+		if err != nil {
+			return netip.AddrPort{}, false
+		}
+		return netip.AddrPortFrom(contactIP, uint16(port)), true
+	}
+	if err == nil && contactIP.Unmap() == b.Received.Addr().Unmap() {
+		return netip.AddrPortFrom(contactIP, uint16(port)), true
+	}
+	return b.Received, true
 }
