@@ -24,6 +24,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("/api/v1/bans/", s.audited(bans))
 	mux.Handle("GET /api/v1/registrations", s.admin(s.handleRegistrations))
 	mux.Handle("GET /api/v1/cdrs", s.admin(s.handleCDRs))
+	mux.Handle("GET /api/v1/calls", s.admin(s.handleCalls))
 	mux.Handle("POST /api/v1/tenants/{tenant}/extensions/{ext}/secret", s.admin(s.handleRotateSecret))
 	return mux
 }
@@ -214,4 +215,18 @@ func (s *Server) handleRotateSecret(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, 200, map[string]string{"tenant": tenant, "extension": ext, "secret": secret})
+}
+
+func (s *Server) handleCalls(w http.ResponseWriter, r *http.Request) {
+	list := s.calls.Calls()
+	if t := r.URL.Query().Get("tenant"); t != "" {
+		kept := list[:0]
+		for _, c := range list {
+			if c.Tenant == t {
+				kept = append(kept, c)
+			}
+		}
+		list = kept
+	}
+	writeJSON(w, 200, list)
 }

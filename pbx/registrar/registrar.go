@@ -59,9 +59,9 @@ func New(ctx context.Context, cfg Config, auth *Authenticator, store BindingStor
 		cfg: cfg, auth: auth, store: store, tenants: tenants, log: log, now: now,
 		bindings: map[aorKey][]Binding{},
 		upserts:  map[string]Binding{}, removes: map[string]Binding{},
-		kick: make(chan struct{}, 1),
+		kick:       make(chan struct{}, 1),
 		registered: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "yimen", Name: "sip_registered_contacts", Help: "Registered SIP contacts."}),
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "yimen", Name: "sip_register_total", Help: "REGISTER requests by result."}, []string{"result"}),
+		requests:   prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "yimen", Name: "sip_register_total", Help: "REGISTER requests by result."}, []string{"result"}),
 	}
 	if reg != nil {
 		reg.MustRegister(r.registered, r.requests)

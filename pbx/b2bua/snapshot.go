@@ -1,0 +1,48 @@
+package b2bua
+
+import "time"
+
+// CallInfo is a point-in-time view of a call in progress (for the admin API
+// and the wallboard).
+type CallInfo struct {
+	ID        string    `json:"id"`
+	Tenant    string    `json:"tenant"`
+	Caller    string    `json:"caller"`
+	Callee    string    `json:"callee"`
+	State     string    `json:"state"`
+	Start     time.Time `json:"start"`
+	Answered  time.Time `json:"answered,omitzero"`
+	OnHold    bool      `json:"on_hold"`
+	CallerRTP string    `json:"caller_rtp"` // relay address facing the caller
+	CalleeRTP string    `json:"callee_rtp"` // relay address facing the callee
+	PacketsIn [2]uint64 `json:"packets_in"` // caller, callee
+}
+
+// Calls lists the calls in progress.
+func (m *Manager) Calls() []CallInfo {
+	m.mu.Lock()
+	list := make([]*call, 0, len(m.calls))
+	for c := range m.calls {
+		list = append(list, c)
+	}
+	m.mu.Unlock()
+	out := make([]CallInfo, 0, len(list))
+	for _, c := range list {
+		c.mu.Lock()
+		ci := CallInfo{ID: c.id, Tenant: c.tenant, Caller: c.caller, Callee: c.callee, Start: c.start, Answered: c.answered, OnHold: !c.holdSince.IsZero()}
+		switch c.state {
+		case stateRinging:
+			ci.State = "ringing"
+		case stateAnswered:
+			ci.State = "answered"
+		default:
+			ci.State = "ended"
+		}
+		c.mu.Unlock()
+		ci.CallerRTP = c.leg(sideA).LocalAddr().String()
+		ci.CalleeRTP = c.leg(sideB).LocalAddr().String()
+		ci.PacketsIn = [2]uint64{c.leg(sideA).Stats().PacketsIn, c.leg(sideB).Stats().PacketsIn}
+		out = append(out, ci)
+	}
+	return out
+}

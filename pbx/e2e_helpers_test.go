@@ -1,0 +1,73 @@
+package pbx_test
+
+import (
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/yimen/yimen/internal/sipp"
+	"github.com/yimen/yimen/pbx/pbxtest"
+)
+
+// uas starts a SIPp callee on ip and registers it as ext with the PBX.
+func uas(t *testing.T, p *pbxtest.PBX, ext, ip, scenario string, echo bool, vars map[string]string) *sipp.Proc {
+	t.Helper()
+	proc, err := sipp.Start(t.Context(), sipp.Options{Scenario: sipp.Scenario(scenario), LocalIP: ip, RTPEcho: echo, Vars: vars, Lenient: true, Dir: t.TempDir(), Timeout: 60 * time.Second})
+	if err != nil {
+		t.Fatalf("start %s: %v", scenario, err)
+	}
+	t.Cleanup(func() { proc.Stop() })
+	register(t, p, ext, ip, proc.Port())
+	return proc
+}
+
+// register runs a digest REGISTER of ext whose Contact is ip:contactPort.
+func register(t *testing.T, p *pbxtest.PBX, ext, ip string, contactPort int) {
+	t.Helper()
+	res := run(t, sipp.Options{Scenario: sipp.Scenario("register.xml"), Remote: p.SIPAddr(), LocalIP: ip,
+		User: ext, Password: p.Secrets[ext], Service: ext,
+		Vars: map[string]string{"contact_port": fmt.Sprint(contactPort), "expires": "600"}})
+	if err := res.Check(1); err != nil {
+		t.Fatalf("register %s: %v", ext, err)
+	}
+}
+
+func run(t *testing.T, o sipp.Options) *sipp.Result {
+	t.Helper()
+	sipp.Require(t)
+	if o.Dir == "" {
+		o.Dir = t.TempDir()
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 40 * time.Second
+	}
+	res, err := sipp.Run(t.Context(), o)
+	if err != nil {
+		t.Fatalf("sipp %s: %v", filepath.Base(o.Scenario), err)
+	}
+	return res
+}
+
+// caller runs a SIPp caller as ext.
+func caller(t *testing.T, p *pbxtest.PBX, ext, ip, scenario, callee string, vars map[string]string) *sipp.Result {
+	t.Helper()
+	return run(t, sipp.Options{Scenario: scenario, Remote: p.SIPAddr(), LocalIP: ip, User: ext, Password: p.Secrets[ext],
+		Service: callee, Vars: vars, Lenient: true})
+}
+
+func expectScenario(t *testing.T, code int, media string) string {
+	t.Helper()
+	path, err := sipp.Render(t.TempDir(), "uac_expect.tmpl", sipp.Expect{Code: code, Media: media})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func within(t *testing.T, what string, got, want, tol time.Duration) {
+	t.Helper()
+	if got < want-tol || got > want+tol {
+		t.Errorf("%s = %v, want %v ± %v", what, got, want, tol)
+	}
+}

@@ -1,0 +1,118 @@
+package media
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"time"
+)
+
+// serve is the reader goroutine of one socket: it owns buf for its whole life
+// and hands each datagram to the forward path until the socket is closed.
+func (b *Bridge) serve(in *Leg, s *socket, rtcp bool) {
+	defer b.wg.Done()
+	buf := make([]byte, maxPacket+1) // one spare byte tells "too big" from "exactly full"
+	for {
+		n, src, err := s.conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue // a queued ICMP error; the socket still works
+		}
+		src = unmapped(src)
+		if rtcp {
+			b.forwardRTCP(in, buf[:n], src)
+		} else {
+			b.forwardRTP(in, buf[:n], src, time.Now().UnixNano())
+		}
+	}
+}
+
+// forwardRTP relays one datagram that arrived on in's RTP socket to the other
+// leg's peer. The tap sees every accepted packet, held or not, so a recorder
+// or an IVR keeps hearing a leg whose audio is not being passed on.
+func (b *Bridge) forwardRTP(in *Leg, pkt []byte, src netip.AddrPort, now int64) {
+	s := &in.rtp
+	switch {
+	case len(pkt) > maxPacket:
+		b.dropRTP(s, dropTooBig)
+		return
+	case !validRTP(pkt):
+		b.dropRTP(s, dropMalformed)
+		return
+	case !s.accept(src):
+		b.dropRTP(s, dropForeign)
+		return
+	}
+	s.in.Add(1)
+	s.inBytes.Add(uint64(len(pkt)))
+	s.lastRx.Store(now)
+	if t := b.tap.Load(); t != nil {
+		t.OnRTP(in.index, pkt)
+	}
+	if in.held.Load() {
+		b.dropRTP(s, dropHeld)
+		return
+	}
+	if r, ok := send(&in.other.rtp, pkt); !ok {
+		b.dropRTP(s, r)
+		return
+	}
+	b.m.rtpRelayed.Inc()
+	b.m.rtpBytes.Add(float64(len(pkt)))
+	s.relayed.Add(1)
+	s.relayedBytes.Add(uint64(len(pkt)))
+}
+
+// forwardRTCP relays one datagram that arrived on in's RTCP socket. Hold does
+// not stop RTCP: SDP direction attributes govern RTP only (RFC 3264).
+func (b *Bridge) forwardRTCP(in *Leg, pkt []byte, src netip.AddrPort) {
+	s := &in.rtcp
+	switch {
+	case len(pkt) > maxPacket:
+		b.dropRTCP(s, dropTooBig)
+		return
+	case !validRTCP(pkt):
+		b.dropRTCP(s, dropMalformed)
+		return
+	case !s.accept(src):
+		b.dropRTCP(s, dropForeign)
+		return
+	}
+	s.in.Add(1)
+	s.inBytes.Add(uint64(len(pkt)))
+	if r, ok := send(&in.other.rtcp, pkt); !ok {
+		b.dropRTCP(s, r)
+		return
+	}
+	b.m.rtcpRelayed.Inc()
+	s.relayed.Add(1)
+	s.relayedBytes.Add(uint64(len(pkt)))
+}
+
+// send writes pkt out of socket out to out's peer, symmetric RTP: the peer
+// sees packets come from the very address it sends to.
+func send(out *socket, pkt []byte) (dropReason, bool) {
+	dst := out.peer.Load().dest()
+	if !dst.IsValid() {
+		return dropNoDestination, false
+	}
+	if _, err := out.w.WriteToUDPAddrPort(pkt, dst); err != nil {
+		return dropWriteError, false
+	}
+	return 0, true
+}
+
+// Metrics move before the leg's own counters throughout, so whoever sees a
+// leg counter change can rely on the metric having moved too.
+
+func (b *Bridge) dropRTP(s *socket, r dropReason) {
+	b.m.rtpDropped[r].Inc()
+	s.dropped[r].Add(1)
+}
+
+func (b *Bridge) dropRTCP(s *socket, r dropReason) {
+	b.m.rtcpDropped[r].Inc()
+	s.dropped[r].Add(1)
+}

@@ -1,0 +1,104 @@
+package media
+
+import (
+	"errors"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// dropReason says why a packet was not relayed; it is the "reason" label.
+type dropReason uint8
+
+const (
+	dropMalformed     dropReason = iota // not RTP/RTCP version 2, or truncated header
+	dropTooBig                          // larger than the receive buffer
+	dropForeign                         // source is not the latched peer
+	dropNoDestination                   // the other leg has neither an SDP address nor a latched peer
+	dropHeld                            // the sending leg is on hold
+	dropWriteError                      // the kernel refused the send
+	numDropReasons
+)
+
+// String is the metric label value.
+func (r dropReason) String() string {
+	switch r {
+	case dropMalformed:
+		return "malformed"
+	case dropTooBig:
+		return "too_big"
+	case dropForeign:
+		return "foreign_source"
+	case dropNoDestination:
+		return "no_destination"
+	case dropHeld:
+		return "held"
+	case dropWriteError:
+		return "write_error"
+	}
+	return "unknown"
+}
+
+// Metrics are the relay's Prometheus series; one Metrics may serve several relays.
+type Metrics struct {
+	rtpRelayed  prometheus.Counter
+	rtpBytes    prometheus.Counter
+	rtcpRelayed prometheus.Counter
+	portsInUse  prometheus.Gauge
+	// children resolved once so the hot path never looks up label values
+	rtpDropped  [numDropReasons]prometheus.Counter
+	rtcpDropped [numDropReasons]prometheus.Counter
+}
+
+// NewMetrics creates the relay series and registers them with reg (nil
+// registers nothing). Series already registered with reg are reused, so two
+// relays in one process can share a registry.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		rtpRelayed: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "yimen_rtp_packets_relayed_total",
+			Help: "RTP packets written to the other leg of a bridge.",
+		})),
+		rtpBytes: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "yimen_rtp_bytes_relayed_total",
+			Help: "RTP bytes (UDP payload) written to the other leg of a bridge.",
+		})),
+		rtcpRelayed: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "yimen_rtcp_packets_relayed_total",
+			Help: "RTCP packets written to the other leg of a bridge.",
+		})),
+		portsInUse: register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "yimen_rtp_ports_in_use",
+			Help: "UDP ports (RTP and RTCP) currently bound by the relay.",
+		})),
+	}
+	rtpDropped := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "yimen_rtp_packets_dropped_total",
+		Help: "RTP packets received but not relayed, by reason.",
+	}, []string{"reason"}))
+	rtcpDropped := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "yimen_rtcp_packets_dropped_total",
+		Help: "RTCP packets received but not relayed, by reason.",
+	}, []string{"reason"}))
+	for r := range numDropReasons {
+		m.rtpDropped[r] = rtpDropped.WithLabelValues(r.String())
+		m.rtcpDropped[r] = rtcpDropped.WithLabelValues(r.String())
+	}
+	return m
+}
+
+// register adds c to reg, or returns the collector reg already holds under
+// the same name; any other registration error is a programming mistake.
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
+	if reg == nil {
+		return c
+	}
+	if err := reg.Register(c); err != nil {
+		if are, ok := errors.AsType[prometheus.AlreadyRegisteredError](err); ok {
+			if existing, ok := are.ExistingCollector.(C); ok {
+				return existing
+			}
+		}
+		panic(err)
+	}
+	return c
+}

@@ -1,0 +1,124 @@
+package pbx_test
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/yimen/yimen/internal/sipp"
+	"github.com/yimen/yimen/pbx/pbxtest"
+)
+
+func TestRegisterDigestAndRestartKeepsBinding(t *testing.T) {
+	p := pbxtest.Start(t)
+	register(t, p, "1001", "127.0.1.1", 5999)
+	if got := p.Metric(t, "yimen_sip_register_total", map[string]string{"result": "ok"}); got != 1 {
+		t.Fatalf("register ok count = %v", got)
+	}
+	var regs []struct{ Extension, Contact string }
+	p.AdminJSON(t, "/api/v1/registrations", &regs)
+	if len(regs) != 1 || regs[0].Extension != "1001" || !strings.Contains(regs[0].Contact, "127.0.1.1:5999") {
+		t.Fatalf("registrations = %+v", regs)
+	}
+
+	p.Restart(t)
+	regs = nil
+	p.AdminJSON(t, "/api/v1/registrations", &regs)
+	if len(regs) != 1 || regs[0].Extension != "1001" {
+		t.Fatalf("after restart registrations = %+v, want 1001's binding back", regs)
+	}
+
+	res := run(t, sipp.Options{Scenario: sipp.Scenario("unregister.xml"), Remote: p.SIPAddr(), LocalIP: "127.0.1.1",
+		User: "1001", Password: p.Secrets["1001"], Service: "1001", Vars: map[string]string{"contact_port": "5999"}})
+	if err := res.Check(1); err != nil {
+		t.Fatal(err)
+	}
+	regs = nil
+	p.AdminJSON(t, "/api/v1/registrations", &regs)
+	if len(regs) != 0 {
+		t.Fatalf("after unregister registrations = %+v", regs)
+	}
+}
+
+// rawSIP sends one UDP request and returns the first response.
+func rawSIP(t *testing.T, conn *net.UDPConn, to *net.UDPAddr, msg string) string {
+	t.Helper()
+	if _, err := conn.WriteToUDP([]byte(msg), to); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 8192)
+	conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	n, _, err := conn.ReadFromUDP(buf)
+	if err != nil {
+		t.Fatalf("no response to:\n%s\nerr: %v", msg, err)
+	}
+	return string(buf[:n])
+}
+
+func registerMsg(local *net.UDPAddr, user, branch, auth string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK%s;rport\r\n", local, branch)
+	fmt.Fprintf(&b, "Max-Forwards: 70\r\nFrom: <sip:%s@127.0.0.1>;tag=t%s\r\nTo: <sip:%s@127.0.0.1>\r\n", user, branch, user)
+	fmt.Fprintf(&b, "Call-ID: c%s@test\r\nCSeq: 1 REGISTER\r\nContact: <sip:%s@%s>\r\nExpires: 60\r\n", branch, user, local)
+	if auth != "" {
+		b.WriteString("Authorization: " + auth + "\r\n")
+	}
+	b.WriteString("Content-Length: 0\r\n\r\n")
+	return b.String()
+}
+
+var nonceRE = regexp.MustCompile(`nonce="([^"]+)"`)
+
+func md5hex(s string) string { h := md5.Sum([]byte(s)); return hex.EncodeToString(h[:]) }
+
+// shape removes what must differ between two responses (nonces, tags, branches, users).
+func shape(res string, user, branch string) string {
+	res = nonceRE.ReplaceAllString(res, `nonce="N"`)
+	res = regexp.MustCompile(`;tag=[^;\r\n>]+`).ReplaceAllString(res, ";tag=T")
+	res = strings.ReplaceAll(res, branch, "B")
+	return strings.ReplaceAll(res, user, "U")
+}
+
+func TestUnknownUserAndWrongPasswordLookTheSame(t *testing.T) {
+	p := pbxtest.Start(t)
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 1, 2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	to, _ := net.ResolveUDPAddr("udp", p.SIPAddr())
+	local := conn.LocalAddr().(*net.UDPAddr)
+
+	attempt := func(user, pass, branch string) string {
+		ch := rawSIP(t, conn, to, registerMsg(local, user, branch+"a", ""))
+		if !strings.HasPrefix(ch, "SIP/2.0 401 ") {
+			t.Fatalf("want 401 challenge, got:\n%s", ch)
+		}
+		nonce := nonceRE.FindStringSubmatch(ch)[1]
+		ha1 := md5hex(user + ":yimen:" + pass)
+		ha2 := md5hex("REGISTER:sip:127.0.0.1")
+		resp := md5hex(ha1 + ":" + nonce + ":00000001:abc:auth:" + ha2)
+		auth := fmt.Sprintf(`Digest username="%s", realm="yimen", nonce="%s", uri="sip:127.0.0.1", response="%s", algorithm=MD5, qop=auth, nc=00000001, cnonce="abc"`, user, nonce, resp)
+		return rawSIP(t, conn, to, registerMsg(local, user, branch+"b", auth))
+	}
+	good := attempt("1003", p.Secrets["1003"], "g1")
+	if !strings.HasPrefix(good, "SIP/2.0 200 ") {
+		t.Fatalf("right password: %s", good)
+	}
+	wrong := attempt("1003", "not-the-password", "w1")
+	unknown := attempt("7777", "whatever", "u1")
+	if !strings.HasPrefix(wrong, "SIP/2.0 401 ") || !strings.HasPrefix(unknown, "SIP/2.0 401 ") {
+		t.Fatalf("want 401s, got:\n%s\n%s", wrong, unknown)
+	}
+	if a, b := shape(wrong, "1003", "w1b"), shape(unknown, "7777", "u1b"); a != b {
+		t.Fatalf("wrong password and unknown user differ on the wire:\n%s\n---\n%s", a, b)
+	}
+	if got := p.Metric(t, "yimen_sip_auth_failures_total", nil); got != 2 {
+		t.Errorf("auth failures counted = %v, want 2", got)
+	}
+}
