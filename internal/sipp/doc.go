@@ -1,0 +1,11 @@
+// Package sipp drives SIPp 3.6 (Debian sip-tester) over loopback for every
+// SIP feature test and benchmark in the project, and ships the scenario
+// library they share (scenarios/, one short UDP scenario per call shape).
+//
+// Run places calls to completion; Start keeps a SIPp (usually a UAS) in the
+// background until Stop. Both pick free loopback ports, pass each scenario's
+// declared variables with their defaults (read from the scenario's header
+// comment), keep SIPp's stat, screen and error files in Result.Dir, and
+// report the outcome in a Result. CaptureUDP counts packets on lo, the
+// proof that RTP arrived, which SIPp itself does not report.
+package sipp
