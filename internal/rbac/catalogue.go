@@ -1,0 +1,111 @@
+package rbac
+
+// Roles.
+const (
+	RoleSysAdmin   = "sysadmin"   // 系统管理员: configuration and users
+	RoleSecAdmin   = "secadmin"   // 安全管理员: roles and permissions
+	RoleAuditor    = "auditor"    // 审计管理员: reads and exports the audit log
+	RoleAgent      = "agent"      // handles calls; sees its own
+	RoleSupervisor = "supervisor" // watches and steers its queues
+	RoleQA         = "qa"         // scores calls of its queues
+)
+
+// Permissions.
+const (
+	PermConfigRead    = "config.read"
+	PermConfigWrite   = "config.write"
+	PermUserRead      = "user.read"
+	PermUserWrite     = "user.write"
+	PermBanWrite      = "ban.write"
+	PermRoleRead      = "role.read"
+	PermRoleWrite     = "role.write"
+	PermAuditRead     = "audit.read"
+	PermAuditExport   = "audit.export"
+	PermCDRRead       = "cdr.read"
+	PermRecordingRead = "recording.read"
+	PermQueueRead     = "queue.read"
+	PermAgentState    = "agent.state.write"
+	PermCallControl   = "call.control"
+	PermCallMonitor   = "call.monitor"
+	PermQAScoreWrite  = "qa.score.write"
+	PermCDRExport     = "cdr.export"
+)
+
+// Scope kinds of a role-permission row.
+const (
+	ScopeTenant = "tenant" // anything in the tenant
+	ScopeQueue  = "queue"  // only the queues listed on the user's role binding
+	ScopeOwn    = "own"    // only the agent id on the user's role binding
+)
+
+// Grant is one permission of a role with its scope.
+type Grant struct {
+	Permission string
+	Scope      string
+}
+
+// DefaultGrants returns the permissions SeedTenant gives role.
+//
+// The three administrator roles are fixed: their permission sets cannot be
+// edited, a user may hold only one of them, and their permissions cannot be
+// given to any other role. That is what keeps the three duties separate.
+// The business roles are defaults that secadmin may change per tenant.
+func DefaultGrants(role string) []Grant {
+	switch role {
+	case RoleSysAdmin:
+		return []Grant{
+			{PermConfigRead, ScopeTenant}, {PermConfigWrite, ScopeTenant},
+			{PermUserRead, ScopeTenant}, {PermUserWrite, ScopeTenant}, {PermBanWrite, ScopeTenant},
+		}
+	case RoleSecAdmin:
+		return []Grant{{PermRoleRead, ScopeTenant}, {PermRoleWrite, ScopeTenant}, {PermUserRead, ScopeTenant}}
+	case RoleAuditor:
+		return []Grant{{PermAuditRead, ScopeTenant}, {PermAuditExport, ScopeTenant}}
+	case RoleAgent:
+		return []Grant{
+			{PermCDRRead, ScopeOwn}, {PermRecordingRead, ScopeOwn},
+			{PermAgentState, ScopeOwn}, {PermCallControl, ScopeOwn},
+		}
+	case RoleSupervisor:
+		return []Grant{
+			{PermCDRRead, ScopeQueue}, {PermRecordingRead, ScopeQueue}, {PermCDRExport, ScopeQueue},
+			{PermQueueRead, ScopeQueue}, {PermAgentState, ScopeQueue}, {PermCallMonitor, ScopeQueue},
+		}
+	case RoleQA:
+		return []Grant{{PermCDRRead, ScopeQueue}, {PermRecordingRead, ScopeQueue}, {PermQAScoreWrite, ScopeQueue}}
+	}
+	return nil
+}
+
+// IsAdminRole reports whether role is one of the three separated administrators.
+func IsAdminRole(role string) bool {
+	return role == RoleSysAdmin || role == RoleSecAdmin || role == RoleAuditor
+}
+
+// IsAdminPermission reports whether perm belongs to an administrator role
+// (and so may not be granted to any other role).
+func IsAdminPermission(perm string) bool {
+	for _, r := range AdminRoles() {
+		for _, g := range DefaultGrants(r) {
+			if g.Permission == perm {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// AdminRoles lists the three separated administrator roles.
+func AdminRoles() []string { return []string{RoleSysAdmin, RoleSecAdmin, RoleAuditor} }
+
+// BuiltinRoles lists every role SeedTenant creates.
+func BuiltinRoles() []string {
+	return []string{RoleSysAdmin, RoleSecAdmin, RoleAuditor, RoleAgent, RoleSupervisor, RoleQA}
+}
+
+// Permissions lists every permission yimen knows.
+func Permissions() []string {
+	return []string{PermConfigRead, PermConfigWrite, PermUserRead, PermUserWrite, PermBanWrite,
+		PermRoleRead, PermRoleWrite, PermAuditRead, PermAuditExport, PermCDRRead, PermCDRExport,
+		PermRecordingRead, PermQueueRead, PermAgentState, PermCallControl, PermCallMonitor, PermQAScoreWrite}
+}
