@@ -87,7 +87,7 @@ func (b *Bridge) LastPacket() time.Time {
 }
 
 // SetTap attaches t to both legs, replacing any earlier tap; nil detaches.
-// The swap is atomic: the next packet sees the new tap, none is lost or seen twice.
+// The swap is atomic: each packet goes to the old tap or the new one, never both.
 func (b *Bridge) SetTap(t Tap) {
 	if t == nil {
 		b.tap.Store(nil)

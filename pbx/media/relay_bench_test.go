@@ -2,6 +2,8 @@ package media
 
 import (
 	"net/netip"
+	"runtime"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -87,6 +89,7 @@ func BenchmarkRelayLoopback(b *testing.B) {
 	sendErr := make(chan error, 1)
 	b.SetBytes(int64(len(pkt)))
 	b.ReportAllocs()
+	cpuBefore := processCPU(b)
 	b.ResetTimer()
 	go func() {
 		for range b.N {
@@ -112,4 +115,69 @@ func BenchmarkRelayLoopback(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
+	// CPU of the whole process, phones included: an upper bound on the relay's share.
+	b.ReportMetric(float64(processCPU(b)-cpuBefore)/float64(b.N), "cpu-ns/pkt")
+}
+
+// processCPU is user+system CPU time used by this process so far, in ns.
+func processCPU(b *testing.B) int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// BenchmarkBridgeLifecycle is one call's media set-up and tear-down: bind
+// four sockets, start four readers, close. It also reports what a live,
+// started bridge keeps resident (Go heap and goroutine stacks, not kernel
+// socket buffers) measured over 250 bridges.
+func BenchmarkBridgeLifecycle(b *testing.B) {
+	lo, _ := testRange(b)
+	r, err := NewRelay(Config{BindIP: loopback(), PortMin: lo, PortMax: lo + 1999}, nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	b.Run("setup+close", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			br, err := r.NewBridge()
+			if err != nil {
+				b.Fatal(err)
+			}
+			br.Start()
+			if err := br.Close(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("resident", func(b *testing.B) {
+		const live = 250
+		for b.Loop() {
+			before := residentBytes()
+			var bridges []*Bridge
+			for range live {
+				br, err := r.NewBridge()
+				if err != nil {
+					b.Fatal(err)
+				}
+				br.Start()
+				bridges = append(bridges, br)
+			}
+			// every reader goroutine exists before counting their stacks
+			waitFor(b, "readers parked", func() bool { return runtime.NumGoroutine() >= 4*live })
+			b.ReportMetric(float64(residentBytes()-before)/live, "B/call")
+			for _, br := range bridges {
+				_ = br.Close()
+			}
+		}
+	})
+}
+
+func residentBytes() int64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapInuse + ms.StackInuse)
 }

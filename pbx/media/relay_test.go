@@ -359,7 +359,7 @@ func TestHoldStopsForwardingOneDirection(t *testing.T) {
 	if got := testutil.ToFloat64(m.rtpDropped[dropHeld]); got != 1 {
 		t.Errorf(`dropped{reason="held"} = %v, want 1`, got)
 	}
-	if got := tap.seqs(t, LegA); len(got) != 2 || got[0] != 1 {
+	if got := tap.seqs(t, LegA); len(got) != 2 || got[0] != 1 || got[1] != 3 {
 		t.Errorf("tap on held leg saw %v, want [1 3]", got)
 	}
 }
@@ -430,7 +430,7 @@ func TestLastPacketAdvancesWithRTP(t *testing.T) {
 	beforeStart := time.Now()
 	b.Start()
 	started := b.LastPacket()
-	if started.Before(beforeStart.Truncate(time.Microsecond)) {
+	if started.Before(beforeStart) {
 		t.Fatalf("LastPacket after Start = %v, before Start was called (%v)", started, beforeStart)
 	}
 	for i, send := range []func(){
@@ -441,7 +441,7 @@ func TestLastPacketAdvancesWithRTP(t *testing.T) {
 		sentAt := time.Now()
 		send()
 		got := b.LastPacket()
-		if !got.After(prev) || got.Before(sentAt.Truncate(time.Microsecond)) {
+		if !got.After(prev) || got.Before(sentAt) {
 			t.Errorf("packet %d: LastPacket %v, was %v, sent at %v", i, got, prev, sentAt)
 		}
 	}
