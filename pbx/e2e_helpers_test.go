@@ -2,6 +2,7 @@ package pbx_test
 
 import (
 	"fmt"
+	"github.com/yimen/yimen/internal/config"
 	"path/filepath"
 	"testing"
 	"time"
@@ -71,3 +72,5 @@ func within(t *testing.T, what string, got, want, tol time.Duration) {
 		t.Errorf("%s = %v, want %v ± %v", what, got, want, tol)
 	}
 }
+
+type cfgT = config.Config

@@ -223,14 +223,19 @@ func (p *PBX) CDRs(t testing.TB, n int) []pbxstore.CDR {
 		code, body := p.Admin(t, "GET", "/api/v1/cdrs?tenant=demo&limit=1000", nil)
 		if code == 200 {
 			var raw []struct {
-				ID, Disposition, HangupSide, HangupCause, Caller, Callee string
-				RingMS                                                   int64             `json:"ring_ms"`
-				TalkMS                                                   int64             `json:"talk_ms"`
-				HoldMS                                                   int64             `json:"hold_ms"`
-				SIPCode                                                  int               `json:"sip_code"`
-				A                                                        pbxstore.LegStats `json:"caller_leg"`
-				B                                                        pbxstore.LegStats `json:"callee_leg"`
-				Dropped                                                  uint64            `json:"dropped_foreign"`
+				ID          string            `json:"id"`
+				Disposition string            `json:"disposition"`
+				HangupSide  string            `json:"hangup_side"`
+				HangupCause string            `json:"hangup_cause"`
+				Caller      string            `json:"caller"`
+				Callee      string            `json:"callee"`
+				RingMS      int64             `json:"ring_ms"`
+				TalkMS      int64             `json:"talk_ms"`
+				HoldMS      int64             `json:"hold_ms"`
+				SIPCode     int               `json:"sip_code"`
+				A           pbxstore.LegStats `json:"caller_leg"`
+				B           pbxstore.LegStats `json:"callee_leg"`
+				Dropped     uint64            `json:"dropped_foreign"`
 			}
 			if err := json.Unmarshal(body, &raw); err != nil {
 				t.Fatal(err)
