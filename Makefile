@@ -1,0 +1,38 @@
+# yimen — the two commands are `make run` and `make test`.
+GO      ?= go
+PKGS    ?= ./...
+BIN     := bin
+
+.PHONY: run test deps build bench lint fuzz clean
+
+## run: build and start the demo PBX (SQLite, tenant "demo", extensions 1001-1010)
+run: deps build
+	$(BIN)/pbx -config configs/demo.yaml
+
+build:
+	$(GO) build -o $(BIN)/pbx ./cmd/pbx
+
+## deps: install the system packages the PBX and its tests use (Debian; needs root or sudo)
+deps:
+	@./scripts/install-deps.sh
+
+## test: every test, against real SIPp peers over loopback
+test: deps
+	$(GO) vet $(PKGS)
+	$(GO) test -count=1 -timeout 20m $(PKGS)
+
+## bench: micro-benchmarks (see docs/BENCHMARKS.md for the load scripts in bench/)
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem ./pbx/... ./internal/...
+
+## fuzz: run each fuzz target for FUZZTIME (default 30s)
+FUZZTIME ?= 30s
+fuzz:
+	@./scripts/fuzz-all.sh $(FUZZTIME)
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+	$(GO) vet $(PKGS)
+
+clean:
+	rm -rf $(BIN)
