@@ -29,9 +29,16 @@ func newSecret() (string, error) {
 }
 
 func (s *Server) rotateSecret(ctx context.Context, tenant, ext string) (string, error) {
-	secret, err := newSecret()
-	if err != nil {
-		return "", err
+	return s.setSecret(ctx, tenant, ext, "")
+}
+
+// setSecret stores secret (a fresh random one when empty) for an extension.
+func (s *Server) setSecret(ctx context.Context, tenant, ext, secret string) (string, error) {
+	if secret == "" {
+		var err error
+		if secret, err = newSecret(); err != nil {
+			return "", err
+		}
 	}
 	if err := s.store.PutAccount(ctx, accountOf(tenant, ext, secret), s.now()); err != nil {
 		return "", err

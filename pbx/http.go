@@ -201,14 +201,28 @@ func (s *Server) handleCDRs(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 200, out)
 }
 
-// handleRotateSecret issues a new SIP secret; it is shown only in this response.
+// handleRotateSecret issues a new SIP secret (or sets the one given, when
+// migrating phones from another system); it is shown only in this response.
 func (s *Server) handleRotateSecret(w http.ResponseWriter, r *http.Request) {
 	tenant, ext := r.PathValue("tenant"), r.PathValue("ext")
 	if !s.dir.hasExtension(tenant, ext) {
 		writeError(w, 404, "no such extension")
 		return
 	}
-	secret, err := s.rotateSecret(r.Context(), tenant, ext)
+	var body struct {
+		Secret string `json:"secret"`
+	}
+	if r.ContentLength != 0 {
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			writeError(w, 400, "body must be JSON {\"secret\": \"...\"} or empty")
+			return
+		}
+		if body.Secret != "" && !validSecret(body.Secret) {
+			writeError(w, 400, "secret must be 8 to 64 printable ASCII characters without spaces")
+			return
+		}
+	}
+	secret, err := s.setSecret(r.Context(), tenant, ext, body.Secret)
 	if err != nil {
 		s.log.Error("rotate secret", "tenant", tenant, "ext", ext, "err", err)
 		writeError(w, statusFor(err), "cannot rotate secret")
@@ -229,4 +243,16 @@ func (s *Server) handleCalls(w http.ResponseWriter, r *http.Request) {
 		list = kept
 	}
 	writeJSON(w, 200, list)
+}
+
+func validSecret(s string) bool {
+	if len(s) < 8 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
 }

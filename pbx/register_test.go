@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -120,5 +121,39 @@ func TestUnknownUserAndWrongPasswordLookTheSame(t *testing.T) {
 	}
 	if got := p.Metric(t, "yimen_sip_auth_failures_total", nil); got != 2 {
 		t.Errorf("auth failures counted = %v, want 2", got)
+	}
+}
+
+func TestSecretRotationThroughAdminAPI(t *testing.T) {
+	p := pbxtest.Start(t)
+	code, body := p.Admin(t, "POST", "/api/v1/tenants/demo/extensions/1007/secret", strings.NewReader(`{"secret":"Migrated-Pass-01"}`))
+	if code != 200 || !strings.Contains(string(body), "Migrated-Pass-01") {
+		t.Fatalf("set: %d %s", code, body)
+	}
+	p.Secrets["1007"] = "Migrated-Pass-01"
+	register(t, p, "1007", "127.0.1.7", 5998)
+	for _, bad := range []string{`{"secret":"short"}`, `{"secret":"has space 123"}`, `{bad json`} {
+		if code, _ := p.Admin(t, "POST", "/api/v1/tenants/demo/extensions/1007/secret", strings.NewReader(bad)); code != 400 {
+			t.Errorf("%s: %d, want 400", bad, code)
+		}
+	}
+	if code, _ := p.Admin(t, "POST", "/api/v1/tenants/demo/extensions/5555/secret", nil); code != 404 {
+		t.Errorf("unknown extension: %d", code)
+	}
+	code, body = p.Admin(t, "POST", "/api/v1/tenants/demo/extensions/1007/secret", nil)
+	if code != 200 || strings.Contains(string(body), "Migrated-Pass-01") {
+		t.Fatalf("rotate: %d %s", code, body)
+	}
+	// The old secret no longer works after the restart either.
+	p.Restart(t)
+	res := run(t, sipp.Options{Scenario: sipp.Scenario("register.xml"), Remote: p.SIPAddr(), LocalIP: "127.0.1.7",
+		User: "1007", Password: "Migrated-Pass-01", Service: "1007", Vars: map[string]string{"contact_port": "5998"}, Timeout: 5 * time.Second})
+	if res.Successful != 0 {
+		t.Fatal("old secret still accepted after rotation")
+	}
+	// No admin token, no access.
+	req, _ := http.NewRequest("GET", "http://"+p.Server.HTTPAddr()+"/api/v1/cdrs?tenant=demo", nil)
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 401 {
+		t.Fatalf("no token: %v %v", res.StatusCode, err)
 	}
 }
