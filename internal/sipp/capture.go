@@ -2,7 +2,6 @@ package sipp
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -109,7 +108,7 @@ func (c *Capture) Stop() (packets int, err error) {
 			return
 		}
 		defer f.Close()
-		c.n, c.err = countPackets(bufio.NewReader(f))
+		c.n, c.err = countPackets(f)
 	})
 	return c.n, c.err
 }
@@ -151,41 +150,54 @@ var errTruncated = errors.New("truncated capture")
 // countPackets counts the packets in a pcapng or classic pcap stream.
 // A stream cut inside a block returns the packets before it and an error.
 func countPackets(r io.Reader) (int, error) {
-	var magic [4]byte
-	if _, err := io.ReadFull(r, magic[:]); err != nil {
-		if errors.Is(err, io.EOF) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	magic, err := br.Peek(4)
+	if err != nil {
+		if len(magic) == 0 {
 			return 0, fmt.Errorf("sipp: empty capture: %w", errs.ErrInvalid)
 		}
 		return 0, fmt.Errorf("sipp: %w: %w", errTruncated, errs.ErrInvalid)
 	}
-	switch binary.BigEndian.Uint32(magic[:]) {
+	switch binary.BigEndian.Uint32(magic) {
 	case 0x0A0D0D0A:
-		return countPcapng(io.MultiReader(bytes.NewReader(magic[:]), r))
+		return countPcapng(br)
 	case 0xA1B2C3D4, 0xA1B23C4D:
-		return countPcap(r, binary.BigEndian)
+		return countPcap(br, binary.BigEndian)
 	case 0xD4C3B2A1, 0x4D3CB2A1:
-		return countPcap(r, binary.LittleEndian)
+		return countPcap(br, binary.LittleEndian)
 	}
 	return 0, fmt.Errorf("sipp: not a pcap or pcapng file: %w", errs.ErrInvalid)
 }
 
-// countPcap reads the rest of a classic pcap file after its magic.
-func countPcap(r io.Reader, order binary.ByteOrder) (int, error) {
-	var hdr [20]byte // rest of the 24-byte global header
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+// skip discards n bytes, reporting whether all of them were there.
+func skip(br *bufio.Reader, n int64) bool {
+	for n > 0 {
+		step := int(min(n, 1<<30))
+		got, err := br.Discard(step)
+		n -= int64(got)
+		if err != nil {
+			return n == 0
+		}
+	}
+	return true
+}
+
+// countPcap reads a classic pcap file: a 24-byte global header, then a
+// 16-byte header and the captured bytes for each packet.
+func countPcap(br *bufio.Reader, order binary.ByteOrder) (int, error) {
+	if !skip(br, 24) {
 		return 0, fmt.Errorf("sipp: pcap header: %w: %w", errTruncated, errs.ErrInvalid)
 	}
 	n := 0
 	var rec [16]byte
 	for {
-		if _, err := io.ReadFull(r, rec[:]); err != nil {
+		if _, err := io.ReadFull(br, rec[:]); err != nil {
 			if errors.Is(err, io.EOF) {
 				return n, nil
 			}
 			return n, fmt.Errorf("sipp: pcap record %d: %w: %w", n+1, errTruncated, errs.ErrInvalid)
 		}
-		incl := int64(order.Uint32(rec[8:12]))
-		if got, err := io.CopyN(io.Discard, r, incl); err != nil || got != incl {
+		if !skip(br, int64(order.Uint32(rec[8:12]))) {
 			return n, fmt.Errorf("sipp: pcap record %d: %w: %w", n+1, errTruncated, errs.ErrInvalid)
 		}
 		n++
@@ -194,7 +206,7 @@ func countPcap(r io.Reader, order binary.ByteOrder) (int, error) {
 
 // countPcapng walks pcapng blocks, taking each section's byte order from
 // its header block, and counts enhanced, simple and obsolete packet blocks.
-func countPcapng(r io.Reader) (int, error) {
+func countPcapng(br *bufio.Reader) (int, error) {
 	const (
 		shb      = 0x0A0D0D0A
 		pktOld   = 2
@@ -205,7 +217,7 @@ func countPcapng(r io.Reader) (int, error) {
 	n := 0
 	var head [12]byte
 	for {
-		if _, err := io.ReadFull(r, head[:8]); err != nil {
+		if _, err := io.ReadFull(br, head[:8]); err != nil {
 			if errors.Is(err, io.EOF) {
 				return n, nil
 			}
@@ -213,7 +225,7 @@ func countPcapng(r io.Reader) (int, error) {
 		}
 		typ := binary.LittleEndian.Uint32(head[:4]) // the SHB type reads the same both ways
 		if typ == shb {
-			if _, err := io.ReadFull(r, head[8:12]); err != nil {
+			if _, err := io.ReadFull(br, head[8:12]); err != nil {
 				return n, fmt.Errorf("sipp: pcapng section: %w: %w", errTruncated, errs.ErrInvalid)
 			}
 			switch binary.LittleEndian.Uint32(head[8:12]) {
@@ -235,7 +247,7 @@ func countPcapng(r io.Reader) (int, error) {
 		if typ == shb {
 			rest -= 4
 		}
-		if got, err := io.CopyN(io.Discard, r, rest); err != nil || got != rest {
+		if !skip(br, rest) {
 			return n, fmt.Errorf("sipp: pcapng block: %w: %w", errTruncated, errs.ErrInvalid)
 		}
 		switch typ {
