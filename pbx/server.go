@@ -316,3 +316,9 @@ func (s *Server) closeListeners() {
 		_ = s.httpLn.Close()
 	}
 }
+
+// AddCallObserver registers a call-lifecycle observer (recorder, CTI) before Run.
+func (s *Server) AddCallObserver(o b2bua.Observer) { s.calls.AddObserver(o) }
+
+// Relay exposes the media relay (taps for recording and monitoring).
+func (s *Server) Relay() *media.Relay { return s.relay }

@@ -82,7 +82,8 @@ type Manager struct {
 	draining atomic.Bool
 	idle     chan struct{} // closed and replaced when the last call ends during a drain
 
-	m metrics
+	m         metrics
+	observers []Observer
 }
 
 type metrics struct {

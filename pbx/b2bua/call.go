@@ -194,6 +194,10 @@ func (c *call) end(side, cause string) {
 		cdr.A = pbxstore.LegStats{PacketsIn: a.PacketsIn, PacketsOut: a.PacketsOut, BytesIn: a.BytesIn, BytesOut: a.BytesOut}
 		cdr.B = pbxstore.LegStats{PacketsIn: b.PacketsIn, PacketsOut: b.PacketsOut, BytesIn: b.BytesIn, BytesOut: b.BytesOut}
 		cdr.DroppedForeign = a.DroppedForeign + b.DroppedForeign
+		ci := c.info()
+		for _, o := range c.m.observers {
+			o.CallEnded(ci, cdr)
+		}
 		_ = c.bridge.Close()
 		c.m.untrack(c, ids...)
 		c.m.m.ended.WithLabelValues(cause).Inc()

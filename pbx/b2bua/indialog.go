@@ -98,8 +98,16 @@ func (m *Manager) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 		}
 		c.mu.Lock()
 		c.setRemote(side, offer)
+		wasHeld := !c.holdSince.IsZero()
 		c.trackHold(offer, m.now())
+		nowHeld := !c.holdSince.IsZero()
 		c.mu.Unlock()
+		if wasHeld != nowHeld {
+			ci := c.info()
+			for _, o := range m.observers {
+				o.CallHold(ci, nowHeld)
+			}
+		}
 	}
 
 	out := od.newRequest(sip.INVITE, m.contactURI(od.transport))

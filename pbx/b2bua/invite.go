@@ -171,7 +171,17 @@ func (c *call) readFork(f *fork) {
 func (c *call) onForkResponse(f *fork, res *sip.Response) {
 	code := res.StatusCode
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	wasRinging := c.state == stateRinging
+	defer func() {
+		answered := wasRinging && c.state == stateAnswered
+		c.mu.Unlock()
+		if answered {
+			ci := c.info()
+			for _, o := range c.m.observers {
+				o.CallAnswered(ci, c.bridge)
+			}
+		}
+	}()
 	switch {
 	case code < 200:
 		if code == 100 {

@@ -28,19 +28,7 @@ func (m *Manager) Calls() []CallInfo {
 	m.mu.Unlock()
 	out := make([]CallInfo, 0, len(list))
 	for _, c := range list {
-		c.mu.Lock()
-		ci := CallInfo{ID: c.id, Tenant: c.tenant, Caller: c.caller, Callee: c.callee, Start: c.start, Answered: c.answered, OnHold: !c.holdSince.IsZero()}
-		switch c.state {
-		case stateRinging:
-			ci.State = "ringing"
-		case stateAnswered:
-			ci.State = "answered"
-		default:
-			ci.State = "ended"
-		}
-		c.mu.Unlock()
-		ci.CallerRTP = c.leg(sideA).LocalAddr().String()
-		ci.CalleeRTP = c.leg(sideB).LocalAddr().String()
+		ci := c.info()
 		ci.PacketsIn = [2]uint64{c.leg(sideA).Stats().PacketsIn, c.leg(sideB).Stats().PacketsIn}
 		out = append(out, ci)
 	}
