@@ -16,19 +16,19 @@ const (
 	ExitFailed      = 1   // at least one call failed
 	ExitTimeoutNone = 97  // the global timeout hit before any call succeeded
 	ExitNoCalls     = 99  // normal exit without processing a call
-	ExitFatal       = 255 // fatal error at run time (bad arguments or scenario exit 1)
+	ExitFatal       = 255 // fatal error while running (a bad argument or scenario exits 1, before any stat row)
 	ExitBind        = 254 // could not bind a socket
 )
 
 // Result is what one SIPp process did.
 type Result struct {
-	Successful      int // SuccessfulCall(C) of the last -trace_stat row
-	Failed          int // FailedCall(C)
-	Retransmissions int // Retransmissions(C)
-	Calls           int // TotalCallCreated: calls placed plus calls received
-	Current         int // CurrentCall when SIPp stopped; non-zero means calls were cut off
-	ExitCode        int // SIPp's exit status; -1 when it had to be killed
-	TimedOut        bool
+	Successful      int  // SuccessfulCall(C) of the last -trace_stat row
+	Failed          int  // FailedCall(C)
+	Retransmissions int  // Retransmissions(C)
+	Calls           int  // TotalCallCreated: calls placed plus calls received
+	Current         int  // CurrentCall when SIPp stopped; non-zero means calls were cut off
+	ExitCode        int  // SIPp's exit status; -1 when it had to be killed
+	TimedOut        bool // Options.Timeout passed or the context's deadline stopped SIPp
 	// Counters is the last -trace_stat row by column name, e.g.
 	// Counters["FailedUnexpectedMessage(C)"].
 	Counters  map[string]string
