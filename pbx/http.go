@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +27,12 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/v1/cdrs", s.admin(s.handleCDRs))
 	mux.Handle("GET /api/v1/calls", s.admin(s.handleCalls))
 	mux.Handle("POST /api/v1/tenants/{tenant}/extensions/{ext}/secret", s.admin(s.handleRotateSecret))
+	// Profiling for performance work, behind the admin token.
+	mux.Handle("GET /debug/pprof/", s.admin(pprof.Index))
+	mux.Handle("GET /debug/pprof/profile", s.admin(pprof.Profile))
+	mux.Handle("GET /debug/pprof/heap", s.admin(pprof.Handler("heap").ServeHTTP))
+	mux.Handle("GET /debug/pprof/goroutine", s.admin(pprof.Handler("goroutine").ServeHTTP))
+	mux.Handle("GET /debug/pprof/allocs", s.admin(pprof.Handler("allocs").ServeHTTP))
 	return mux
 }
 
