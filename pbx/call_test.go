@@ -238,3 +238,26 @@ func TestSIGTERMDrainLetsCallsFinish(t *testing.T) {
 	}
 	_ = strings.TrimSpace
 }
+
+func TestCallOverTCP(t *testing.T) {
+	p := pbxtest.Start(t)
+	callee, err := sipp.Start(t.Context(), sipp.Options{Scenario: sipp.Scenario("uas_answer.xml"), LocalIP: "127.0.9.2", Transport: "t1", RTPEcho: true, Lenient: true, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { callee.Stop() })
+	reg := run(t, sipp.Options{Scenario: sipp.Scenario("register.xml"), Remote: p.SIPAddr(), LocalIP: "127.0.9.2", Transport: "t1",
+		User: "1002", Password: p.Secrets["1002"], Vars: map[string]string{"contact_port": fmt.Sprint(callee.Port())}})
+	if err := reg.Check(1); err != nil {
+		t.Fatal(err)
+	}
+	res := run(t, sipp.Options{Scenario: sipp.Scenario("uac_call.xml"), Remote: p.SIPAddr(), LocalIP: "127.0.9.1", Transport: "t1",
+		User: "1001", Password: p.Secrets["1001"], Service: "1002", Vars: map[string]string{"talk_ms": "7200"}, Lenient: true})
+	if err := res.Check(1); err != nil {
+		t.Fatal(err)
+	}
+	c := lastCDR(t, p, 1)
+	if c.Disposition != "answered" || c.A.PacketsIn < 200 || c.B.PacketsIn < 200 {
+		t.Fatalf("CDR over TCP = %+v", c)
+	}
+}

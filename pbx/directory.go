@@ -85,8 +85,9 @@ func (d *directory) hasAccount(tenant, ext string) bool {
 
 // locator adapts the registrar's bindings to the B2BUA's targets.
 type locator struct {
-	dir *directory
-	reg *registrar.Registrar
+	dir   *directory
+	reg   *registrar.Registrar
+	alive func(network, addr string) bool // is a stream connection to addr still open
 }
 
 func (l locator) Locate(tenant, ext string) ([]b2bua.Target, bool) {
@@ -99,7 +100,7 @@ func (l locator) Locate(tenant, ext string) ([]b2bua.Target, bool) {
 		if err := sip.ParseUri(b.Contact, &u); err != nil {
 			continue
 		}
-		dest, ok := destination(b, u)
+		dest, ok := destination(b, u, l.alive)
 		if !ok {
 			continue
 		}
@@ -109,26 +110,25 @@ func (l locator) Locate(tenant, ext string) ([]b2bua.Target, bool) {
 }
 
 // destination decides where to send requests for a binding. Stream transports
-// reuse the connection the device registered over. Over UDP the Contact is
-// trusted when its address is the one the REGISTER came from (no NAT in the
-// way); otherwise the device is behind NAT and the source address is used.
-func destination(b registrar.Binding, u sip.Uri) (netip.AddrPort, bool) {
+// reuse the connection the device registered over while it is open, and fall
+// back to the Contact. Over UDP the Contact is trusted when its address is the
+// one the REGISTER came from (no NAT in the way); otherwise the device is
+// behind NAT and the source address is used.
+func destination(b registrar.Binding, u sip.Uri, alive func(network, addr string) bool) (netip.AddrPort, bool) {
 	port := u.Port
 	if port == 0 {
 		port = 5060
 	}
 	contactIP, err := netip.ParseAddr(u.Host)
-	if !strings.EqualFold(b.Transport, "udp") || !b.Received.IsValid() {
-		if b.Received.IsValid() {
+	contact := netip.AddrPortFrom(contactIP, uint16(port))
+	if !strings.EqualFold(b.Transport, "udp") {
+		if b.Received.IsValid() && (alive == nil || alive(strings.ToLower(b.Transport), b.Received.String())) {
 			return b.Received, true
 		}
-		if err != nil {
-			return netip.AddrPort{}, false
-		}
-		return netip.AddrPortFrom(contactIP, uint16(port)), true
+		return contact, err == nil
 	}
-	if err == nil && contactIP.Unmap() == b.Received.Addr().Unmap() {
-		return netip.AddrPortFrom(contactIP, uint16(port)), true
+	if !b.Received.IsValid() || (err == nil && contactIP.Unmap() == b.Received.Addr().Unmap()) {
+		return contact, err == nil
 	}
 	return b.Received, true
 }

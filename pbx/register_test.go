@@ -2,6 +2,7 @@ package pbx_test
 
 import (
 	"crypto/md5"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"net"
@@ -155,5 +156,47 @@ func TestSecretRotationThroughAdminAPI(t *testing.T) {
 	req, _ := http.NewRequest("GET", "http://"+p.Server.HTTPAddr()+"/api/v1/cdrs?tenant=demo", nil)
 	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 401 {
 		t.Fatalf("no token: %v %v", res.StatusCode, err)
+	}
+}
+
+func sha256hex(s string) string { h := sha256.Sum256([]byte(s)); return hex.EncodeToString(h[:]) }
+
+func TestSHA256DigestAndStaleNonce(t *testing.T) {
+	p := pbxtest.Start(t, func(c *cfgT) { c.SIP.NonceTTL = time.Second })
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 1, 3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	to, _ := net.ResolveUDPAddr("udp", p.SIPAddr())
+	local := conn.LocalAddr().(*net.UDPAddr)
+	user, pass := "1004", p.Secrets["1004"]
+
+	ch := rawSIP(t, conn, to, registerMsg(local, user, "s1a", ""))
+	if !strings.Contains(ch, "algorithm=SHA-256") || !strings.Contains(ch, "algorithm=MD5") {
+		t.Fatalf("challenge lacks an algorithm:\n%s", ch)
+	}
+	nonce := nonceRE.FindStringSubmatch(ch)[1]
+	answer := func(nonce, branch string) string {
+		ha1 := sha256hex(user + ":yimen:" + pass)
+		ha2 := sha256hex("REGISTER:sip:127.0.0.1")
+		resp := sha256hex(ha1 + ":" + nonce + ":00000001:c1:auth:" + ha2)
+		auth := fmt.Sprintf(`Digest username="%s", realm="yimen", nonce="%s", uri="sip:127.0.0.1", response="%s", algorithm=SHA-256, qop=auth, nc=00000001, cnonce="c1"`, user, nonce, resp)
+		return rawSIP(t, conn, to, registerMsg(local, user, branch, auth))
+	}
+	if res := answer(nonce, "s1b"); !strings.HasPrefix(res, "SIP/2.0 200 ") {
+		t.Fatalf("SHA-256 digest: %s", res)
+	}
+	time.Sleep(2100 * time.Millisecond)
+	res := answer(nonce, "s2b")
+	if !strings.HasPrefix(res, "SIP/2.0 401 ") || !strings.Contains(res, "stale=true") {
+		t.Fatalf("expired nonce with the right password should get 401 stale=true:\n%s", res)
+	}
+	if got := p.Metric(t, "yimen_sip_auth_failures_total", nil); got != 0 {
+		t.Errorf("a stale nonce counted as %v auth failures", got)
+	}
+	fresh := nonceRE.FindStringSubmatch(res)[1]
+	if res := answer(fresh, "s3b"); !strings.HasPrefix(res, "SIP/2.0 200 ") {
+		t.Fatalf("retry with the fresh nonce: %s", res)
 	}
 }

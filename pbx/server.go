@@ -150,7 +150,7 @@ func New(ctx context.Context, cfg config.Config, deps Deps) (*Server, error) {
 		Host: s.sipHost, Port: s.sipPort, UDPLocal: udpLocal, Codecs: cfg.RTP.Codecs,
 		RingTimeout: cfg.Calls.RingTimeout, MaxDuration: cfg.Calls.MaxDuration, MediaTimeout: cfg.Calls.MediaTimeout,
 		UserAgent: cfg.SIP.UserAgent,
-	}, client, auth, locator{dir: s.dir, reg: s.regr}, s.dir, s.relay, deps.Store, s.log.With("component", "b2bua"), s.reg)
+	}, client, auth, locator{dir: s.dir, reg: s.regr, alive: s.connAlive}, s.dir, s.relay, deps.Store, s.log.With("component", "b2bua"), s.reg)
 	s.calls = mgr
 	mgr.Register(s.sip)
 	s.sip.OnRegister(s.regr.HandleRegister)
@@ -322,3 +322,8 @@ func (s *Server) AddCallObserver(o b2bua.Observer) { s.calls.AddObserver(o) }
 
 // Relay exposes the media relay (taps for recording and monitoring).
 func (s *Server) Relay() *media.Relay { return s.relay }
+
+func (s *Server) connAlive(network, addr string) bool {
+	c, err := s.ua.TransportLayer().GetConnection(network, addr)
+	return err == nil && c != nil
+}
