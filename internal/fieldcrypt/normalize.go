@@ -7,11 +7,11 @@ import "strings"
 // NormalizePhone; other values are trimmed and ASCII-lower-cased (so an ID
 // number's check letter x/X matches).
 func Normalize(value []byte) []byte {
-	s := string(value)
+	s := strings.TrimSpace(string(value))
 	if looksLikePhone(s) {
 		return []byte(NormalizePhone(s))
 	}
-	return []byte(strings.ToLower(strings.TrimSpace(s)))
+	return []byte(strings.ToLower(s))
 }
 
 // NormalizePhone strips separators (space, '-', '.', '(', ')') and the
@@ -29,15 +29,20 @@ func NormalizePhone(s string) string {
 		}
 	}
 	d := string(b)
-	switch {
-	case strings.HasPrefix(d, "+86"):
-		d = d[3:]
-	case strings.HasPrefix(d, "0086"):
-		d = d[4:]
-	case len(d) == 13 && strings.HasPrefix(d, "861"):
-		d = d[2:]
+	// Strip until nothing more strips, so NormalizePhone is idempotent
+	// (an index computed from its output matches one from its input).
+	for {
+		switch {
+		case strings.HasPrefix(d, "+86"):
+			d = d[3:]
+		case strings.HasPrefix(d, "0086"):
+			d = d[4:]
+		case len(d) == 13 && strings.HasPrefix(d, "861"):
+			d = d[2:]
+		default:
+			return d
+		}
 	}
-	return d
 }
 
 func looksLikePhone(s string) bool {
