@@ -2,11 +2,14 @@ package auth
 
 import (
 	"context"
+	"encoding/hex"
 	"net"
 	"net/netip"
 	"strings"
 
 	"github.com/yimen/yimen/internal/audit"
+	"github.com/yimen/yimen/internal/fieldcrypt"
+	"github.com/yimen/yimen/internal/gm"
 )
 
 // Failures are counted per account (tenant/name, whether or not the account
@@ -21,7 +24,28 @@ const (
 	kindSource  = "source"
 )
 
-func accountSubject(tenant, name string) string { return tenant + "/" + strings.ToLower(name) }
+// accountSubject keys failures and challenges by a hash of tenant/name: the
+// names people type into a login form are sometimes their password or their
+// phone number, and an unknown name should not sit in the database in clear.
+func accountSubject(tenant, name string) string {
+	h := gm.SM3([]byte(tenant + "/" + strings.ToLower(name)))
+	return hex.EncodeToString(h[:16])
+}
+
+// displayName is name as logs and audit rows may show it: masked when it
+// looks like a phone number.
+func displayName(name string) string {
+	digits := 0
+	for _, c := range name {
+		if c >= '0' && c <= '9' {
+			digits++
+		}
+	}
+	if digits >= 7 {
+		return fieldcrypt.Mask(name)
+	}
+	return name
+}
 
 // sourceSubject reduces "ip:port" or "ip" to the address; IPv6 addresses
 // count per /64, the smallest block a client usually controls.
@@ -57,7 +81,7 @@ func (s *Service) locked(ctx context.Context, acct, src string) (bool, error) {
 
 // fail counts a failure against both subjects and locks those that reach
 // the limit.
-func (s *Service) fail(ctx context.Context, tenant, acct, src string) {
+func (s *Service) fail(ctx context.Context, tenant, name, acct, src string) {
 	now := s.now()
 	windowStart := millis(now.Add(-s.cfg.FailureWindow))
 	for _, sub := range [][2]string{{kindAccount, acct}, {kindSource, src}} {
@@ -75,7 +99,7 @@ func (s *Service) fail(ctx context.Context, tenant, acct, src string) {
 				continue
 			}
 			s.record(ctx, audit.Entry{Tenant: tenant, Actor: "system", Action: "auth.lockout", Target: sub[0] + ":" + sub[1],
-				Outcome: audit.OutcomeAlarm, Source: src, Detail: "locked after repeated failures"})
+				Outcome: audit.OutcomeAlarm, Source: src, Detail: "locked after repeated failures; name " + displayName(name)})
 		}
 	}
 }
@@ -85,6 +109,6 @@ func (s *Service) Unlock(ctx context.Context, tenant, name string) error {
 	if err := s.st.clearFailures(ctx, kindAccount, accountSubject(tenant, name)); err != nil {
 		return err
 	}
-	s.record(ctx, audit.Entry{Tenant: tenant, Actor: actorFrom(ctx), Action: "auth.unlock", Target: kindAccount + ":" + accountSubject(tenant, name), Outcome: audit.OutcomeOK})
+	s.record(ctx, audit.Entry{Tenant: tenant, Actor: actorFrom(ctx), Action: "auth.unlock", Target: kindAccount + ":" + accountSubject(tenant, name), Outcome: audit.OutcomeOK, Detail: "name " + displayName(name)})
 	return nil
 }

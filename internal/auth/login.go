@@ -27,7 +27,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*Session, error)
 	if req.Source != "" {
 		src = sourceSubject(req.Source)
 	}
-	entry := audit.Entry{Tenant: req.Tenant, Actor: req.Name, Action: "auth.login", Source: req.Source}
+	entry := audit.Entry{Tenant: req.Tenant, Actor: displayName(req.Name), Action: "auth.login", Source: req.Source}
 	if isLocked, err := s.locked(ctx, acct, src); err != nil {
 		return nil, err
 	} else if isLocked {
@@ -48,7 +48,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*Session, error)
 	// does not tell them apart.
 	ok := VerifyPassword(hash, req.Password) && u != nil && !u.Disabled
 	if !ok {
-		s.fail(ctx, req.Tenant, acct, src)
+		s.fail(ctx, req.Tenant, req.Name, acct, src)
 		entry.Outcome, entry.Detail = audit.OutcomeFailed, "bad credentials"
 		s.record(ctx, entry)
 		return nil, ErrBadCredentials
@@ -65,7 +65,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*Session, error)
 			return nil, err
 		}
 		if !good {
-			s.fail(ctx, req.Tenant, acct, src)
+			s.fail(ctx, req.Tenant, req.Name, acct, src)
 			entry.Outcome, entry.Detail = audit.OutcomeFailed, "bad second factor"
 			s.record(ctx, entry)
 			return nil, ErrBadCredentials

@@ -316,3 +316,32 @@ func TestAPITokens(t *testing.T) {
 	}
 	_ = info
 }
+
+func TestFailedLoginNamesAreNotKeptInClear(t *testing.T) {
+	f := newFixture(t)
+	phone := "13912345678"
+	for i := 0; i < 6; i++ {
+		f.login(t, "t1", phone, "Wrong-pass-1", "10.1.1.1")
+	}
+	nonce, _, _ := f.svc.Challenge(context.Background(), "t1", phone)
+	f.svc.LoginSM2(context.Background(), SM2LoginRequest{Tenant: "t1", Name: phone, Nonce: nonce, Signature: []byte{1}})
+	var disk []byte
+	for _, suf := range []string{"", "-wal"} {
+		b, _ := os.ReadFile(f.path + suf)
+		disk = append(disk, b...)
+	}
+	if bytes.Contains(disk, []byte(phone)) {
+		t.Fatal("attempted login name stored in clear")
+	}
+	// The fifth failure locks both the (unknown) account and the address.
+	if f.audit.count("auth.lockout", audit.OutcomeAlarm) != 2 {
+		t.Fatal("lockout of an unknown name not audited")
+	}
+	for _, e := range f.audit.entries {
+		for _, v := range []string{e.Actor, e.Target, e.Detail} {
+			if bytes.Contains([]byte(v), []byte(phone)) {
+				t.Fatalf("audit entry %s carries the number: %q", e.Action, v)
+			}
+		}
+	}
+}

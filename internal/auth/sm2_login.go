@@ -52,7 +52,7 @@ func (s *Service) LoginSM2(ctx context.Context, req SM2LoginRequest) (*Session, 
 	if req.Source != "" {
 		src = sourceSubject(req.Source)
 	}
-	entry := audit.Entry{Tenant: req.Tenant, Actor: req.Name, Action: "auth.login.sm2", Source: req.Source}
+	entry := audit.Entry{Tenant: req.Tenant, Actor: displayName(req.Name), Action: "auth.login.sm2", Source: req.Source}
 	if isLocked, err := s.locked(ctx, acct, src); err != nil {
 		return nil, err
 	} else if isLocked {
@@ -61,7 +61,7 @@ func (s *Service) LoginSM2(ctx context.Context, req SM2LoginRequest) (*Session, 
 		return nil, ErrLocked
 	}
 	failWith := func(detail string, err error) (*Session, error) {
-		s.fail(ctx, req.Tenant, acct, src)
+		s.fail(ctx, req.Tenant, req.Name, acct, src)
 		entry.Outcome, entry.Detail = audit.OutcomeFailed, detail
 		s.record(ctx, entry)
 		return nil, err

@@ -1,0 +1,5 @@
+package audit
+
+import "github.com/yimen/yimen/internal/keys"
+
+var _ KeySource = (*keys.Keyring)(nil)
