@@ -99,3 +99,24 @@ func TestExtensionRanges(t *testing.T) {
 		t.Fatalf("got %v %v", got, err)
 	}
 }
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(good))
+	f.Add([]byte("tenants:\n  - name: x\n    extensions: [\"1-9\"]\nsip:\n  udp: 1.2.3.4:5\n"))
+	f.Add([]byte("sip: [unclosed"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := Parse("f.yaml", data, nil)
+		if err != nil {
+			return
+		}
+		// Anything accepted must validate again and expand its extensions.
+		if err := cfg.Validate(); err != nil {
+			t.Fatalf("accepted config fails validation: %v", err)
+		}
+		for _, tn := range cfg.Tenants {
+			if _, err := tn.ExtensionList(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
