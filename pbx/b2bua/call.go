@@ -208,30 +208,14 @@ func (c *call) end(side, cause string) {
 	})
 }
 
-// sendBye sends BYE in dialog d and waits briefly for its answer in the background.
+// sendBye sends BYE in dialog d and waits for its answer in the background.
 func (m *Manager) sendBye(d *dialog) {
 	req := d.newRequest(sip.BYE, m.contactURI(d.transport))
-	ctx, cancel := context.WithTimeout(context.Background(), 32*time.Second)
-	tx, err := m.send(ctx, req)
-	if err != nil {
-		cancel()
-		m.log.Warn("send BYE failed", "call_id", d.callID, "err", err)
-		return
-	}
 	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 32*time.Second)
 		defer cancel()
-		defer tx.Terminate()
-		for {
-			select {
-			case res := <-tx.Responses():
-				if res != nil && !res.IsProvisional() {
-					return
-				}
-			case <-tx.Done():
-				return
-			case <-ctx.Done():
-				return
-			}
+		if _, err := m.forward(ctx, req); err != nil {
+			m.log.Warn("BYE not answered", "call_id", d.callID, "err", err)
 		}
 	}()
 }

@@ -21,13 +21,46 @@ func (m *Manager) onAck(req *sip.Request, tx sip.ServerTransaction) {
 	}
 }
 
-func (m *Manager) onBye(req *sip.Request, tx sip.ServerTransaction) {
+// callOf finds the call of an in-dialog request and which side sent it,
+// answering 481 when there is none.
+func (m *Manager) callOf(req *sip.Request, tx sip.ServerTransaction) (*call, int) {
 	c := m.lookup(req.CallID().Value())
 	if c == nil {
 		m.reply(tx, req, 481, "Call/Transaction Does Not Exist")
+		return nil, 0
+	}
+	return c, c.sideOf(req.CallID().Value())
+}
+
+// forward sends req in the other leg's dialog and waits for its final response.
+func (m *Manager) forward(ctx context.Context, req *sip.Request) (*sip.Response, error) {
+	tx, err := m.send(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Terminate()
+	for {
+		select {
+		case res := <-tx.Responses():
+			if res != nil && res.StatusCode >= 200 {
+				return res, nil
+			}
+		case <-tx.Done():
+			if err := tx.Err(); err != nil {
+				return nil, err
+			}
+			return nil, sip.ErrTransactionTimeout
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+func (m *Manager) onBye(req *sip.Request, tx sip.ServerTransaction) {
+	c, side := m.callOf(req, tx)
+	if c == nil {
 		return
 	}
-	side := c.sideOf(req.CallID().Value())
 	c.mu.Lock()
 	ok := c.state == stateAnswered && (side == sideA || (c.winner != nil && c.winner.dlg.callID == req.CallID().Value()))
 	c.mu.Unlock()
@@ -45,12 +78,10 @@ func (m *Manager) onBye(req *sip.Request, tx sip.ServerTransaction) {
 // onReinvite relays a re-INVITE (hold, unhold, address change) to the other leg
 // and the other leg's answer back, keeping both pointed at the relay.
 func (m *Manager) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
-	c := m.lookup(req.CallID().Value())
+	c, side := m.callOf(req, tx)
 	if c == nil {
-		m.reply(tx, req, 481, "Call/Transaction Does Not Exist")
 		return
 	}
-	side := c.sideOf(req.CallID().Value())
 	other := 1 - side
 	c.mu.Lock()
 	if c.state != stateAnswered || c.winner == nil {
@@ -115,26 +146,10 @@ func (m *Manager) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	out.SetBody(c.legSDP(other, c.codecs, c.dtmf, dir, nil))
 	ctx, cancel := context.WithTimeout(context.Background(), 32*time.Second)
 	defer cancel()
-	otx, err := m.send(ctx, out)
+	final, err := m.forward(ctx, out)
 	if err != nil {
-		m.reply(tx, req, 500, "Server Internal Error")
+		m.reply(tx, req, 408, "Request Timeout")
 		return
-	}
-	defer otx.Terminate()
-	var final *sip.Response
-	for final == nil {
-		select {
-		case res := <-otx.Responses():
-			if res != nil && res.StatusCode >= 200 {
-				final = res
-			}
-		case <-otx.Done():
-			m.reply(tx, req, 408, "Request Timeout")
-			return
-		case <-ctx.Done():
-			m.reply(tx, req, 408, "Request Timeout")
-			return
-		}
 	}
 	if !final.IsSuccess() {
 		res := sip.NewResponseFromRequest(req, final.StatusCode, final.Reason, nil)
@@ -167,12 +182,10 @@ func (m *Manager) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 
 // onInfo relays in-dialog INFO (SIP INFO DTMF) to the other leg.
 func (m *Manager) onInfo(req *sip.Request, tx sip.ServerTransaction) {
-	c := m.lookup(req.CallID().Value())
+	c, side := m.callOf(req, tx)
 	if c == nil {
-		m.reply(tx, req, 481, "Call/Transaction Does Not Exist")
 		return
 	}
-	side := c.sideOf(req.CallID().Value())
 	c.mu.Lock()
 	od := c.dialogFor(1 - side)
 	answered := c.state == stateAnswered
@@ -188,25 +201,10 @@ func (m *Manager) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 	out.SetBody(req.Body())
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
 	defer cancel()
-	otx, err := m.send(ctx, out)
+	res, err := m.forward(ctx, out)
 	if err != nil {
-		m.reply(tx, req, 500, "Server Internal Error")
+		m.reply(tx, req, 408, "Request Timeout")
 		return
 	}
-	defer otx.Terminate()
-	for {
-		select {
-		case res := <-otx.Responses():
-			if res != nil && res.StatusCode >= 200 {
-				m.reply(tx, req, res.StatusCode, res.Reason)
-				return
-			}
-		case <-otx.Done():
-			m.reply(tx, req, 408, "Request Timeout")
-			return
-		case <-ctx.Done():
-			m.reply(tx, req, 408, "Request Timeout")
-			return
-		}
-	}
+	m.reply(tx, req, res.StatusCode, res.Reason)
 }
