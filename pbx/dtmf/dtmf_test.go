@@ -1,0 +1,83 @@
+package dtmf
+
+import (
+	"encoding/binary"
+	"testing"
+)
+
+func event(pt uint8, ts uint32, ev byte, end bool) []byte {
+	p := make([]byte, 16)
+	p[0], p[1] = 0x80, pt
+	binary.BigEndian.PutUint32(p[4:], ts)
+	p[12] = ev
+	if end {
+		p[13] = 0x80
+	}
+	return p
+}
+
+func TestDetectorReportsEachEventOnce(t *testing.T) {
+	d := NewDetector(0, 101)
+	// "5": start, two repeats, three end packets; then "#"; then an audio packet and the other leg.
+	for _, p := range [][]byte{event(101, 1000, 5, false), event(101, 1000, 5, false), event(101, 1000, 5, true), event(101, 1000, 5, true), event(101, 1000, 5, true)} {
+		d.OnRTP(0, p)
+	}
+	d.OnRTP(0, event(101, 2000, 11, false))
+	d.OnRTP(0, event(8, 3000, 1, false))
+	d.OnRTP(1, event(101, 4000, 2, false))
+	d.OnRTP(0, event(101, 5000, 99, false))
+	d.OnRTP(0, []byte{0x80, 101, 0, 0})
+	var got []byte
+	for len(d.Keys()) > 0 {
+		got = append(got, <-d.Keys())
+	}
+	if string(got) != "5#" {
+		t.Fatalf("keys = %q, want 5#", got)
+	}
+	// The same key pressed again is a new event (new timestamp).
+	d.OnRTP(0, event(101, 6000, 5, false))
+	if k := <-d.Keys(); k != '5' {
+		t.Fatal(k)
+	}
+}
+
+func TestParseINFO(t *testing.T) {
+	cases := []struct {
+		ct, body string
+		want     byte
+		ok       bool
+	}{
+		{"application/dtmf-relay", "Signal=5\r\nDuration=160\r\n", '5', true},
+		{"Application/DTMF-Relay; charset=x", "signal= #\nDuration=100", '#', true},
+		{"application/dtmf", "*", '*', true},
+		{"application/dtmf", "12", 0, false},
+		{"application/dtmf-relay", "Duration=160", 0, false},
+		{"text/plain", "5", 0, false},
+		{"application/dtmf", "x", 0, false},
+	}
+	for _, c := range cases {
+		k, ok := ParseINFO(c.ct, []byte(c.body))
+		if k != c.want || ok != c.ok {
+			t.Errorf("%s %q = %q %v", c.ct, c.body, k, ok)
+		}
+	}
+}
+
+func BenchmarkDetector(b *testing.B) {
+	d := NewDetector(0, 101)
+	audio := event(8, 1, 0, false)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		d.OnRTP(0, audio)
+	}
+}
+
+func FuzzDetector(f *testing.F) {
+	f.Add(event(101, 1, 5, false))
+	f.Add([]byte{0x90, 101, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 9, 1, 2, 3, 4})
+	f.Fuzz(func(t *testing.T, p []byte) {
+		d := NewDetector(0, 101)
+		d.OnRTP(0, p)
+		_, _ = ParseINFO("application/dtmf-relay", p)
+	})
+}
