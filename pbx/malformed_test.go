@@ -23,7 +23,7 @@ func TestMalformedSIPAndSDP(t *testing.T) {
 		[]byte("\x00\x01\x02garbage"),
 		[]byte("INVITE sip:1002@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP x\r\n"), // truncated
 		[]byte("REGISTER sip:127.0.0.1 SIP/2.0\r\nContent-Length: 99999\r\n\r\nabc"),
-		bytes.Repeat([]byte("A"), 60000), // over max_message_bytes
+		bytes.Repeat([]byte("A"), 60000),                                       // over max_message_bytes
 		[]byte("SIP/2.0 200 OK\r\nCall-ID: nothing\r\nCSeq: 1 INVITE\r\n\r\n"), // stray response
 		[]byte("OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:1;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:\xff\xfe>\r\nCall-ID: x\r\nCSeq: abc OPTIONS\r\nContent-Length: 0\r\n\r\n"),
 	}

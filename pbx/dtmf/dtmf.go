@@ -12,7 +12,7 @@ const keys = "0123456789*#ABCD"
 // Detector turns telephone-events on one leg into keys on a channel.
 type Detector struct {
 	leg    int
-	pt     atomic.Int32 // telephone-event payload type, -1 when none negotiated
+	pt     atomic.Int32  // telephone-event payload type, -1 when none negotiated
 	lastTS atomic.Uint64 // (1<<32 | timestamp) of the last event reported
 	out    chan byte
 	drops  atomic.Uint64

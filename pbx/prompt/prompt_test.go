@@ -77,7 +77,10 @@ func TestDecodeRejectsOtherFormats(t *testing.T) {
 
 type capture struct{ pkts [][]byte }
 
-func (c *capture) WriteRTP(p []byte) error { c.pkts = append(c.pkts, append([]byte(nil), p...)); return nil }
+func (c *capture) WriteRTP(p []byte) error {
+	c.pkts = append(c.pkts, append([]byte(nil), p...))
+	return nil
+}
 
 func TestStreamPacesAndNumbersPackets(t *testing.T) {
 	c := &capture{}
