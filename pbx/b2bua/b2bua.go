@@ -84,6 +84,7 @@ type Manager struct {
 
 	m         metrics
 	observers []Observer
+	apps      AppRouter
 }
 
 type metrics struct {

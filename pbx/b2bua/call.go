@@ -65,6 +65,11 @@ type call struct {
 	ackOnce     sync.Once
 	endOnce     sync.Once
 	ringTimer   *time.Timer
+
+	offer    *sdp.Session  // the caller's original offer
+	done     chan struct{} // closed when the call has ended
+	transfer chan int      // an application's transfer in progress: its outcome (SIP code)
+	keys     dtmfSink      // where an application call's keys go (nil otherwise)
 }
 
 // fork is one outgoing INVITE to one registered contact of the callee.
@@ -199,6 +204,7 @@ func (c *call) end(side, cause string) {
 			o.CallEnded(ci, cdr)
 		}
 		_ = c.bridge.Close()
+		close(c.done)
 		c.m.untrack(c, ids...)
 		c.m.m.ended.WithLabelValues(cause).Inc()
 		c.m.m.setups.WithLabelValues(cdr.Disposition).Inc()

@@ -186,6 +186,10 @@ func (m *Manager) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 	if c == nil {
 		return
 	}
+	if side == sideA && c.pushInfoKey(req) {
+		m.reply(tx, req, 200, "OK")
+		return
+	}
 	c.mu.Lock()
 	od := c.dialogFor(1 - side)
 	answered := c.state == stateAnswered

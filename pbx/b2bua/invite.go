@@ -55,14 +55,22 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		m.rejectCall(ctx, req, tx, tenant, user, callee, start, 488, "Not Acceptable Here", "rejected_codec", "no common codec: the PBX relays "+strings.Join(m.cfg.Codecs, ", "))
 		return
 	}
-	targets, known := m.loc.Locate(tenant, callee)
-	if !known {
-		m.rejectCall(ctx, req, tx, tenant, user, callee, start, 404, "Not Found", "not_found", "")
-		return
+	var app Application
+	if m.apps != nil {
+		app, _ = m.apps.App(tenant, callee)
 	}
-	if len(targets) == 0 {
-		m.rejectCall(ctx, req, tx, tenant, user, callee, start, 480, "Temporarily Unavailable", "unavailable", "")
-		return
+	var targets []Target
+	if app == nil {
+		var known bool
+		targets, known = m.loc.Locate(tenant, callee)
+		if !known {
+			m.rejectCall(ctx, req, tx, tenant, user, callee, start, 404, "Not Found", "not_found", "")
+			return
+		}
+		if len(targets) == 0 {
+			m.rejectCall(ctx, req, tx, tenant, user, callee, start, 480, "Temporarily Unavailable", "unavailable", "")
+			return
+		}
 	}
 	bridge, err := m.relay.NewBridge()
 	if err != nil {
@@ -94,11 +102,22 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	c.setRemote(sideA, offer)
 	bridge.Start()
 
+	c.offer = offer
+	c.done = make(chan struct{})
 	m.track(c, c.a.callID)
 	tx.OnCancel(func(*sip.Request) { c.onCallerCancel() })
+	if app != nil {
+		c.runApp(app)
+		select {
+		case <-c.aFinal:
+		case <-tx.Done():
+			c.hangup("system", "error")
+		}
+		return
+	}
 	c.mu.Lock()
 	for _, t := range targets {
-		c.startFork(t, req, offer)
+		c.startFork(t, callee)
 	}
 	if len(c.forks) == 0 {
 		c.disposition, c.code = "failed", 503
@@ -118,11 +137,12 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 }
 
-// startFork sends the INVITE to one contact. Called with c.mu held.
-func (c *call) startFork(t Target, aReq *sip.Request, offer *sdp.Session) {
+// startFork sends the INVITE for ext to one of its contacts. Called with c.mu held.
+func (c *call) startFork(t Target, ext string) {
 	m := c.m
+	aReq, offer := c.aInvite, c.offer
 	callerURI := sip.Uri{Scheme: "sip", User: c.caller, Host: m.cfg.Host, Port: m.cfg.Port}
-	calleeURI := sip.Uri{Scheme: "sip", User: c.callee, Host: aReq.Recipient.Host, Port: aReq.Recipient.Port}
+	calleeURI := sip.Uri{Scheme: "sip", User: ext, Host: aReq.Recipient.Host, Port: aReq.Recipient.Port}
 	d := &dialog{
 		callID: randomHex(16) + "@" + m.cfg.Host, local: callerURI, localTag: newTag(),
 		remote: calleeURI, target: t.URI, dest: t.Dest.String(), transport: t.Transport,
@@ -235,7 +255,8 @@ func (c *call) onFork2xx(f *fork, res *sip.Response) {
 		return
 	}
 	c.ackFork(f)
-	if c.state != stateRinging || c.winner != nil || c.finalSent {
+	transfer := c.transfer != nil && c.state == stateAnswered
+	if c.winner != nil || (!transfer && (c.state != stateRinging || c.finalSent)) {
 		m.log.Info("late answer hung up", "call", c.id)
 		m.sendBye(f.dlg)
 		return
@@ -246,6 +267,10 @@ func (c *call) onFork2xx(f *fork, res *sip.Response) {
 		m.sendBye(f.dlg)
 		f.final = 488
 		c.forkFailedLocked()
+		return
+	}
+	if transfer {
+		c.connectTransfer(f, ans)
 		return
 	}
 	c.winner = f
@@ -306,13 +331,18 @@ func (c *call) reack(res *sip.Response) {
 
 // forkFailedLocked fails the caller once every fork has failed.
 func (c *call) forkFailedLocked() {
-	if c.state != stateRinging || c.finalSent {
+	transfer := c.transfer != nil && c.state == stateAnswered && c.winner == nil
+	if !transfer && (c.state != stateRinging || c.finalSent) {
 		return
 	}
 	for _, f := range c.forks {
 		if f.final == 0 || (f.final >= 200 && f.final < 300) {
 			return
 		}
+	}
+	if transfer {
+		c.finishTransfer(failureCode(c.forks))
+		return
 	}
 	code, reason, disp := 480, "Temporarily Unavailable", "unavailable"
 	for _, f := range c.forks {

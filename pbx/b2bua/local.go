@@ -1,0 +1,250 @@
+package b2bua
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+	"github.com/yimen/yimen/internal/dtmf"
+	"github.com/yimen/yimen/internal/errs"
+	"github.com/yimen/yimen/pbx/sdp"
+)
+
+// Application answers calls to a number itself (an IVR flow). Run drives the
+// call and returns when done; the call is hung up then unless it was
+// transferred to an extension, in which case it lives on as a bridged call.
+type Application interface {
+	Run(ctx context.Context, call *LocalCall)
+}
+
+// AppRouter maps a dialled number to an application.
+type AppRouter interface {
+	App(tenant, number string) (Application, bool)
+}
+
+// SetApps installs the application router before the PBX serves.
+func (m *Manager) SetApps(r AppRouter) { m.apps = r }
+
+// dtmfSink receives keys from SIP INFO for an application call.
+type dtmfSink interface{ Push(k byte) }
+
+// LocalCall is a call answered by the PBX: the caller's leg of a bridge whose
+// other leg is unused until a transfer.
+type LocalCall struct {
+	c *call
+}
+
+// Info describes the call.
+func (l *LocalCall) Info() CallInfo { return l.c.info() }
+
+// Caller and Number are the calling extension and the dialled number.
+func (l *LocalCall) Caller() string { return l.c.caller }
+
+// Number is the dialled number.
+func (l *LocalCall) Number() string { return l.c.callee }
+
+// Done is closed when the call has ended.
+func (l *LocalCall) Done() <-chan struct{} { return l.c.done }
+
+// PayloadType is the negotiated G.711 payload type (0 PCMU, 8 PCMA).
+func (l *LocalCall) PayloadType() uint8 { return l.c.codecs[0].PT }
+
+// DTMFPayloadType is the negotiated telephone-event type, or -1.
+func (l *LocalCall) DTMFPayloadType() int {
+	if l.c.dtmf == nil {
+		return -1
+	}
+	return int(l.c.dtmf.PT)
+}
+
+// WriteRTP sends a packet to the caller from the caller's relay port.
+func (l *LocalCall) WriteRTP(pkt []byte) error { return l.c.leg(sideA).WriteRTP(pkt) }
+
+// SetTap attaches a media tap (the DTMF detector) to the call.
+func (l *LocalCall) SetTap(t interface{ OnRTP(int, []byte) }) { l.c.bridge.SetTap(t) }
+
+// SetKeySink routes SIP INFO keys of this call to s.
+func (l *LocalCall) SetKeySink(s interface{ Push(byte) }) {
+	l.c.mu.Lock()
+	l.c.keys = s
+	l.c.mu.Unlock()
+}
+
+// Answer answers the caller with one codec and starts its media.
+func (l *LocalCall) Answer(ctx context.Context) error {
+	c := l.c
+	c.mu.Lock()
+	if c.state != stateRinging || c.finalSent {
+		c.mu.Unlock()
+		return fmt.Errorf("answer: call is not ringing: %w", errs.ErrConflict)
+	}
+	c.codecs = c.codecs[:1] // we send audio ourselves: settle on one codec
+	c.state = stateAnswered
+	c.answered = c.m.now()
+	c.disposition, c.code = "answered", 200
+	body := c.legSDP(sideA, c.codecs, c.dtmf, sdp.AnswerDirection(c.offer.Direction), c.offer)
+	res := c.respondALocked(200, "OK", body)
+	c.mu.Unlock()
+	go c.retransmitUntilAck(res)
+	return nil
+}
+
+// Hangup ends the call.
+func (l *LocalCall) Hangup(ctx context.Context) { l.c.hangup("system", "app_hangup") }
+
+// Transferred reports whether the caller is now bridged to an extension.
+func (l *LocalCall) Transferred() bool {
+	l.c.mu.Lock()
+	defer l.c.mu.Unlock()
+	return l.c.winner != nil
+}
+
+// Transfer rings ext and bridges the caller to whichever contact answers
+// first. It returns the SIP outcome: 200 when bridged, else 404, 480, 486,
+// 408 (no answer within the ring timeout) and the like.
+func (l *LocalCall) Transfer(ctx context.Context, ext string) (int, error) {
+	c, m := l.c, l.c.m
+	targets, known := m.loc.Locate(c.tenant, ext)
+	if !known {
+		return 404, nil
+	}
+	if len(targets) == 0 {
+		return 480, nil
+	}
+	c.mu.Lock()
+	if c.state != stateAnswered || c.winner != nil || c.transfer != nil {
+		c.mu.Unlock()
+		return 0, fmt.Errorf("transfer: call is not in the application: %w", errs.ErrConflict)
+	}
+	result := make(chan int, 1)
+	c.transfer = result
+	c.forks = c.forks[:0:0]
+	for _, t := range targets {
+		c.startFork(t, ext)
+	}
+	if len(c.forks) == 0 {
+		c.transfer = nil
+		c.mu.Unlock()
+		return 503, nil
+	}
+	c.mu.Unlock()
+	timer := time.NewTimer(m.cfg.RingTimeout)
+	defer timer.Stop()
+	select {
+	case code := <-result:
+		return code, nil
+	case <-timer.C:
+		c.mu.Lock()
+		c.cancelForksLocked()
+		c.finishTransfer(408)
+		c.mu.Unlock()
+		return <-result, nil
+	case <-c.done:
+		return 0, fmt.Errorf("transfer: caller hung up: %w", errs.ErrUnavailable)
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}
+
+// connectTransfer bridges the caller to the fork that answered. Called with c.mu held.
+func (c *call) connectTransfer(f *fork, ans *sdp.Session) {
+	c.winner = f
+	c.setRemote(sideB, ans)
+	for _, o := range c.forks {
+		if o != f {
+			c.cancelFork(o)
+		}
+	}
+	c.bridge.SetTap(nil)
+	c.finishTransfer(200)
+	go func() {
+		ci := c.info()
+		for _, o := range c.m.observers {
+			o.CallAnswered(ci, c.bridge)
+		}
+	}()
+}
+
+// finishTransfer reports a transfer's outcome once. Called with c.mu held.
+func (c *call) finishTransfer(code int) {
+	if c.transfer == nil {
+		return
+	}
+	c.transfer <- code
+	c.transfer = nil
+}
+
+// failureCode picks the caller-facing code for forks that all failed.
+func failureCode(forks []*fork) int {
+	code := 480
+	for _, f := range forks {
+		switch f.final {
+		case 486, 600:
+			code = 486
+		case 603:
+			if code != 486 {
+				code = 603
+			}
+		case 408:
+			if code == 480 {
+				code = 408
+			}
+		}
+	}
+	return code
+}
+
+// runApp starts an application on a new local call.
+func (c *call) runApp(app Application) {
+	lc := &LocalCall{c: c}
+	go func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go func() {
+			select {
+			case <-c.done:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		app.Run(ctx, lc)
+		c.mu.Lock()
+		answered, bridged := c.state == stateAnswered, c.winner != nil
+		if c.state == stateRinging && !c.finalSent {
+			c.disposition, c.code = "failed", 480
+			c.respondALocked(480, "Temporarily Unavailable", nil)
+		}
+		c.mu.Unlock()
+		switch {
+		case bridged:
+		case answered:
+			c.hangup("system", "app_hangup")
+		default:
+			c.end("system", "app_hangup")
+		}
+	}()
+}
+
+// pushInfoKey delivers a SIP INFO key to an application call; false when the
+// call has no application listening.
+func (c *call) pushInfoKey(req *sip.Request) bool {
+	c.mu.Lock()
+	sink, inApp := c.keys, c.winner == nil && c.state == stateAnswered
+	c.mu.Unlock()
+	if sink == nil || !inApp {
+		return false
+	}
+	ct := ""
+	if h := req.ContentType(); h != nil {
+		ct = h.Value()
+	}
+	if k, ok := parseInfoKey(ct, req.Body()); ok {
+		sink.Push(k)
+	}
+	return true
+}
+
+func parseInfoKey(contentType string, body []byte) (byte, bool) {
+	return dtmf.ParseINFO(contentType, body)
+}
