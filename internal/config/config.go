@@ -18,6 +18,7 @@ type Config struct {
 	Demo     Demo     `yaml:"demo"`
 	Security Security `yaml:"security"`
 	Tenants  []Tenant `yaml:"tenants"`
+	IVR      IVR      `yaml:"ivr"`
 }
 
 // Log selects the slog handler.
@@ -107,6 +108,10 @@ type Tenant struct {
 	Name       string   `yaml:"name"`
 	Domains    []string `yaml:"domains"`    // SIP domains (request/To host) that select this tenant
 	Extensions []string `yaml:"extensions"` // "1001-1010" ranges or single numbers
+	// IVR maps numbers to IVR flows, e.g. {"8000": "start"}: calls to them are answered by the flow.
+	IVR map[string]string `yaml:"ivr"`
+	// Queues lists each queue's member extensions, hunted in order until the ACD takes over.
+	Queues map[string][]string `yaml:"queues"`
 }
 
 // Defaults returns a Config with every default filled in.
@@ -153,4 +158,16 @@ func parsePrefix(s string) (netip.Prefix, error) {
 		return netip.Prefix{}, err
 	}
 	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// IVR locates flows, prompts and calendars and configures speech.
+type IVR struct {
+	Flows        string        `yaml:"flows"`     // directory of *.ivr files
+	Prompts      string        `yaml:"prompts"`   // directory of 8 kHz mono WAV prompts
+	Calendars    string        `yaml:"calendars"` // directory of holiday calendars (cn-2026.yaml …)
+	TTSURL       string        `yaml:"tts_url"`   // HTTP engine: POST {"text","voice"} → WAV
+	TTSLocal     bool          `yaml:"tts_local"` // espeak-ng fallback
+	TTSTimeout   time.Duration `yaml:"tts_timeout"`
+	VoicemailDir string        `yaml:"voicemail_dir"`
+	HTTPKeyFile  string        `yaml:"http_key_file"` // HMAC-SM3 key signing the flows' http requests
 }

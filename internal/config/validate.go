@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -128,8 +129,24 @@ func (c *Config) Validate() error {
 		if len(t.Domains) == 0 && len(c.Tenants) > 1 {
 			bad(k+".domains", "with several tenants each needs its SIP domains")
 		}
-		if _, err := t.ExtensionList(); err != nil {
+		exts, err := t.ExtensionList()
+		if err != nil {
 			bad(k+".extensions", "%v", err)
+		}
+		for num := range t.IVR {
+			if !isDigits(num) || slices.Contains(exts, num) {
+				bad(k+".ivr", "number %q must be digits and not also an extension", num)
+			}
+			if c.IVR.Flows == "" {
+				bad("ivr.flows", "tenant %s routes numbers to IVR flows but ivr.flows is not set", t.Name)
+			}
+		}
+		for q, members := range t.Queues {
+			for _, e := range members {
+				if !slices.Contains(exts, e) {
+					bad(k+".queues."+q, "member %q is not an extension of the tenant", e)
+				}
+			}
 		}
 	}
 	if c.Security.GenerateMasterKey && c.Security.MasterKeyFile == "" {
