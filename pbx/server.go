@@ -50,6 +50,7 @@ type Server struct {
 	udp        net.PacketConn
 	streams    []streamListener
 	httpLn     net.Listener
+	mux        *http.ServeMux
 	http       *http.Server
 	adminToken string
 	now        func() time.Time
@@ -162,7 +163,9 @@ func New(ctx context.Context, cfg config.Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pbx: http listen %s: %w", cfg.HTTP.Addr, err)
 	}
-	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+	s.mux = http.NewServeMux()
+	s.mux.Handle("/", s.routes())
+	s.http = &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
 	ok = true
 	return s, nil
 }
@@ -327,3 +330,13 @@ func (s *Server) connAlive(network, addr string) bool {
 	c, err := s.ua.TransportLayer().GetConnection(network, addr)
 	return err == nil && c != nil
 }
+
+// Mount adds an HTTP handler (feature APIs: IVR reload, recordings) next to
+// the PBX's own routes. Wrap it with AdminOnly when it needs the admin credential.
+func (s *Server) Mount(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// AdminOnly guards h with the admin API's authentication and audit.
+func (s *Server) AdminOnly(h http.Handler) http.Handler { return s.admin(h.ServeHTTP) }
+
+// SetApps routes dialled numbers to applications (IVR flows).
+func (s *Server) SetApps(r b2bua.AppRouter) { s.calls.SetApps(r) }
