@@ -340,3 +340,6 @@ func (s *Server) AdminOnly(h http.Handler) http.Handler { return s.admin(h.Serve
 
 // SetApps routes dialled numbers to applications (IVR flows).
 func (s *Server) SetApps(r b2bua.AppRouter) { s.calls.SetApps(r) }
+
+// Calls lists the calls in progress.
+func (s *Server) Calls() []b2bua.CallInfo { return s.calls.Calls() }

@@ -9,8 +9,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/yimen/yimen/internal/config"
 	"github.com/yimen/yimen/internal/fieldcrypt"
@@ -28,6 +30,7 @@ type PBX struct {
 	AdminToken  string
 	Credentials []pbx.Credential // created on this start (demo only)
 	Log         *slog.Logger
+	IVR         *IVR // nil when no number routes to a flow
 }
 
 // Logger builds the process logger from the config.
@@ -96,6 +99,9 @@ func BuildPBX(ctx context.Context, cfg config.Config, env []string, logOut io.Wr
 		return fail(err)
 	}
 	p := &PBX{Server: srv, Config: cfg, DB: db, AdminToken: token, Log: log}
+	if p.IVR, err = buildIVR(ctx, cfg, srv, ps, log); err != nil {
+		return fail(err)
+	}
 	if cfg.Demo.Enabled {
 		if p.Credentials, err = srv.ProvisionDemo(ctx, cfg.Demo.CredentialsFile); err != nil {
 			return fail(err)
@@ -116,6 +122,21 @@ func RunPBX(ctx context.Context, cfgPath string, env []string, out io.Writer) er
 	}
 	defer p.DB.Close()
 	printWelcome(out, p)
+	if p.IVR != nil {
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go func() {
+			for {
+				select {
+				case <-hup:
+					_ = p.IVR.Reload()
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
 	return p.Server.Run(ctx)
 }
 

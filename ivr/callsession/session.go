@@ -27,6 +27,7 @@ type Call interface {
 	Transfer(ctx context.Context, ext string) (int, error)
 	Hangup(ctx context.Context)
 	Done() <-chan struct{}
+	BridgeEnded() <-chan struct{}
 	Caller() string
 	Number() string
 }
@@ -45,9 +46,9 @@ type Events interface {
 
 // Voicemail is one recorded message.
 type Voicemail struct {
-	ID, Mailbox, Caller, Path string
-	Duration                  time.Duration
-	Vars                      map[string]string
+	ID, CallID, Mailbox, Caller, Path string
+	Duration                          time.Duration
+	Vars                              map[string]string
 }
 
 // Deps are shared by every session.
@@ -252,9 +253,11 @@ func (s *Session) Queue(ctx context.Context, req ivr.QueueRequest) (ivr.QueueRes
 	return ivr.QueueResult{}, nil
 }
 
-// waitEnd blocks while the caller is bridged to an agent.
+// waitEnd blocks while the caller is bridged: until the far leg hangs up
+// (the caller is back in the flow) or the caller does.
 func (s *Session) waitEnd(ctx context.Context) {
 	select {
+	case <-s.call.BridgeEnded():
 	case <-s.call.Done():
 	case <-ctx.Done():
 	}

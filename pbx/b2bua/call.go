@@ -70,6 +70,10 @@ type call struct {
 	done     chan struct{} // closed when the call has ended
 	transfer chan int      // an application's transfer in progress: its outcome (SIP code)
 	keys     dtmfSink      // where an application call's keys go (nil otherwise)
+	app      bool          // answered by an application
+	appTap   interface{ OnRTP(int, []byte) }
+	// bridgeEnded is closed when a transferred-to leg hangs up.
+	bridgeEnded chan struct{}
 }
 
 // fork is one outgoing INVITE to one registered contact of the callee.

@@ -72,6 +72,10 @@ func (m *Manager) onBye(req *sip.Request, tx sip.ServerTransaction) {
 	if side == sideA {
 		c.gotAck() // a BYE implies the caller has the dialog
 	}
+	if side == sideB && c.app {
+		c.unbridge() // back to the application (survey, menu)
+		return
+	}
 	c.hangup(sideNames[side], "bye")
 }
 

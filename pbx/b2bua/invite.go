@@ -107,6 +107,7 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	m.track(c, c.a.callID)
 	tx.OnCancel(func(*sip.Request) { c.onCallerCancel() })
 	if app != nil {
+		c.app = true
 		c.runApp(app)
 		select {
 		case <-c.aFinal:

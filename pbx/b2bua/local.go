@@ -3,6 +3,7 @@ package b2bua
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -61,8 +62,14 @@ func (l *LocalCall) DTMFPayloadType() int {
 // WriteRTP sends a packet to the caller from the caller's relay port.
 func (l *LocalCall) WriteRTP(pkt []byte) error { return l.c.leg(sideA).WriteRTP(pkt) }
 
-// SetTap attaches a media tap (the DTMF detector) to the call.
-func (l *LocalCall) SetTap(t interface{ OnRTP(int, []byte) }) { l.c.bridge.SetTap(t) }
+// SetTap attaches the application's media tap (the DTMF detector); it is
+// re-attached when a transfer ends and the caller returns to the application.
+func (l *LocalCall) SetTap(t interface{ OnRTP(int, []byte) }) {
+	l.c.mu.Lock()
+	l.c.appTap = t
+	l.c.mu.Unlock()
+	l.c.bridge.SetTap(t)
+}
 
 // SetKeySink routes SIP INFO keys of this call to s.
 func (l *LocalCall) SetKeySink(s interface{ Push(byte) }) {
@@ -147,8 +154,38 @@ func (l *LocalCall) Transfer(ctx context.Context, ext string) (int, error) {
 	}
 }
 
+// BridgeEnded is closed when the extension the caller was transferred to
+// hangs up; the caller is then back in the application (e.g. for a survey).
+func (l *LocalCall) BridgeEnded() <-chan struct{} {
+	l.c.mu.Lock()
+	defer l.c.mu.Unlock()
+	if l.c.bridgeEnded == nil {
+		return nil
+	}
+	return l.c.bridgeEnded
+}
+
+// unbridge returns the caller to the application after the far leg hung up.
+func (c *call) unbridge() {
+	c.mu.Lock()
+	if c.winner == nil || c.bridgeEnded == nil {
+		c.mu.Unlock()
+		return
+	}
+	c.winner = nil
+	c.leg(sideB).SetRemote(netip.AddrPort{})
+	close(c.bridgeEnded)
+	c.bridgeEnded = nil
+	tap := c.appTap
+	c.mu.Unlock()
+	if tap != nil {
+		c.bridge.SetTap(tap)
+	}
+}
+
 // connectTransfer bridges the caller to the fork that answered. Called with c.mu held.
 func (c *call) connectTransfer(f *fork, ans *sdp.Session) {
+	c.bridgeEnded = make(chan struct{})
 	c.winner = f
 	c.setRemote(sideB, ans)
 	for _, o := range c.forks {

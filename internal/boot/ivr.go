@@ -1,0 +1,198 @@
+package boot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/yimen/yimen/internal/calendar"
+	"github.com/yimen/yimen/internal/config"
+	"github.com/yimen/yimen/ivr"
+	"github.com/yimen/yimen/ivr/callsession"
+	"github.com/yimen/yimen/pbx"
+	"github.com/yimen/yimen/pbx/b2bua"
+	"github.com/yimen/yimen/pbx/pbxstore"
+)
+
+// IVR is the running IVR: flows (reloadable) and the numbers that reach them.
+type IVR struct {
+	cfg      config.Config
+	registry *ivr.Registry
+	interp   *ivr.Interpreter
+	deps     callsession.Deps
+	numbers  map[string]map[string]string // tenant → number → flow
+	log      *slog.Logger
+}
+
+// buildIVR loads the flows and routes the configured numbers to them.
+// Nothing is built when no tenant has IVR numbers.
+func buildIVR(ctx context.Context, cfg config.Config, srv *pbx.Server, ps *pbxstore.Store, log *slog.Logger) (*IVR, error) {
+	numbers := map[string]map[string]string{}
+	for _, t := range cfg.Tenants {
+		if len(t.IVR) > 0 {
+			numbers[t.Name] = t.IVR
+		}
+	}
+	if len(numbers) == 0 {
+		return nil, nil
+	}
+	log = log.With("component", "ivr")
+	loader := ivr.Loader{}
+	if cfg.IVR.Prompts != "" {
+		loader.Prompts = os.DirFS(cfg.IVR.Prompts)
+	}
+	if cfg.IVR.Calendars != "" {
+		cals, err := calendar.LoadAll(os.DirFS(cfg.IVR.Calendars), ".")
+		if err != nil {
+			return nil, fmt.Errorf("ivr.calendars: %w", err)
+		}
+		loader.Calendars = cals
+	}
+	reg := ivr.NewRegistry(loader)
+	set, err := reg.Reload(os.DirFS(cfg.IVR.Flows))
+	if err != nil {
+		return nil, fmt.Errorf("ivr.flows: %w", err)
+	}
+	for tenant, nums := range numbers {
+		for num, flow := range nums {
+			if _, ok := set.Flow(flow); !ok {
+				return nil, fmt.Errorf("tenants %s ivr %s: no flow %q in %s", tenant, num, flow, cfg.IVR.Flows)
+			}
+		}
+	}
+	var key []byte
+	if cfg.IVR.HTTPKeyFile != "" {
+		b, err := os.ReadFile(cfg.IVR.HTTPKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("ivr.http_key_file: %w", err)
+		}
+		key = []byte(strings.TrimSpace(string(b)))
+	}
+	vmDir := cfg.IVR.VoicemailDir
+	if vmDir == "" {
+		vmDir = filepath.Join(cfg.DataDir, "voicemail")
+	}
+	v := &IVR{
+		cfg: cfg, registry: reg, numbers: numbers, log: log,
+		interp: ivr.NewInterpreter(ivr.Options{HTTP: &http.Client{Timeout: 10 * time.Second}, HTTPKey: key, Log: log}),
+		deps: callsession.Deps{
+			Prompts: callsession.NewPromptCache(cfg.IVR.Prompts, callsession.TTSConfig{
+				URL: cfg.IVR.TTSURL, Timeout: cfg.IVR.TTSTimeout, Local: cfg.IVR.TTSLocal, CacheDir: filepath.Join(cfg.DataDir, "tts-cache"),
+			}, log),
+			Queues:    queueMembers(cfg),
+			Events:    ivrEvents{store: ps, log: log, tenantOf: tenantOfCall(srv)},
+			Voicemail: vmDir,
+			Log:       log,
+		},
+	}
+	srv.SetApps(v)
+	srv.Mount("POST /api/v1/ivr/reload", srv.AdminOnly(http.HandlerFunc(v.handleReload)))
+	log.Info("ivr flows loaded", "flows", strings.Join(set.Names(), ","), "generation", set.Generation())
+	return v, nil
+}
+
+// Reload re-reads the flows; on error the running set stays.
+func (v *IVR) Reload() error {
+	set, err := v.registry.Reload(os.DirFS(v.cfg.IVR.Flows))
+	if err != nil {
+		v.log.Error("ivr reload failed; keeping the running flows", "err", err)
+		return err
+	}
+	v.log.Info("ivr flows reloaded", "flows", strings.Join(set.Names(), ","), "generation", set.Generation())
+	return nil
+}
+
+func (v *IVR) handleReload(w http.ResponseWriter, r *http.Request) {
+	if err := v.Reload(); err != nil {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		fmt.Fprintln(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	fmt.Fprintf(w, "{\"generation\":%d}\n", v.registry.Current().Generation())
+}
+
+// App implements b2bua.AppRouter.
+func (v *IVR) App(tenant, number string) (b2bua.Application, bool) {
+	flow, ok := v.numbers[tenant][number]
+	if !ok {
+		return nil, false
+	}
+	return ivrApp{v: v, flow: flow}, true
+}
+
+type ivrApp struct {
+	v    *IVR
+	flow string
+}
+
+// Run drives one call through the flow, on the flow version current at its start.
+func (a ivrApp) Run(ctx context.Context, call *b2bua.LocalCall) {
+	info := call.Info()
+	sess := callsession.New(call, info.ID, a.v.deps)
+	set := a.v.registry.Current()
+	vars := map[string]string{"caller": call.Caller(), "number": call.Number(), "call_id": info.ID}
+	res, err := a.v.interp.Run(ctx, set, a.flow, sess, vars)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		a.v.log.Warn("ivr flow ended with an error", "call", info.ID, "flow", res.Flow, "step", res.Step, "err", err)
+	}
+	a.v.log.Info("ivr call left", "call", info.ID, "outcome", res.Outcome.String(), "flow", res.Flow, "steps", res.Steps)
+}
+
+// queueMembers hunts each queue's configured members until the ACD takes over.
+type queueTable map[string][]string
+
+func queueMembers(cfg config.Config) queueTable {
+	q := queueTable{}
+	for _, t := range cfg.Tenants {
+		for name, members := range t.Queues {
+			q[name] = members
+		}
+	}
+	return q
+}
+
+func (q queueTable) Members(queue string) []string { return q[queue] }
+
+type ivrEvents struct {
+	store    *pbxstore.Store
+	log      *slog.Logger
+	tenantOf func(callID string) string
+}
+
+func (e ivrEvents) Voicemail(ctx context.Context, vm callsession.Voicemail) {
+	row := pbxstore.VoicemailRow{ID: vm.ID, Tenant: e.tenantOf(vm.CallID), Mailbox: vm.Mailbox, Caller: vm.Caller, Path: vm.Path, Duration: vm.Duration, At: time.Now()}
+	if err := e.store.PutVoicemail(ctx, row); err != nil {
+		e.log.Error("store voicemail", "id", vm.ID, "err", err)
+	}
+}
+
+func (e ivrEvents) Survey(ctx context.Context, callID string, r ivr.SurveyResult) {
+	v := pbxstore.Survey{CallID: callID, Tenant: e.tenantOf(callID), Flow: r.Flow, At: time.Now()}
+	if r.Answered {
+		score := r.Score
+		v.Score = &score
+	}
+	if err := e.store.PutSurvey(ctx, v); err != nil {
+		e.log.Error("store survey", "call", callID, "err", err)
+	}
+	e.log.Info("survey", "call", callID, "answered", r.Answered, "score", r.Score)
+}
+
+func tenantOfCall(srv *pbx.Server) func(string) string {
+	return func(callID string) string {
+		for _, c := range srv.Calls() {
+			if c.ID == callID {
+				return c.Tenant
+			}
+		}
+		return ""
+	}
+}
