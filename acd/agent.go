@@ -1,0 +1,82 @@
+package acd
+
+import "time"
+
+// State is an agent's telephony state.
+type State string
+
+// Agent states.
+const (
+	LoggedOut State = "logged_out"
+	Ready     State = "ready"
+	NotReady  State = "not_ready"
+	Reserved  State = "reserved" // a call is ringing the agent's endpoint
+	OnCall    State = "on_call"
+	WrapUp    State = "wrap_up" // after-call work
+)
+
+// ParseState reads a state name (for supervisor commands).
+func ParseState(s string) (State, bool) {
+	switch st := State(s); st {
+	case LoggedOut, Ready, NotReady, Reserved, OnCall, WrapUp:
+		return st, true
+	}
+	return "", false
+}
+
+// Reasons the ACD itself gives for a not-ready state.
+const (
+	ReasonNoAnswer = "no_answer" // MaxNoAnswer offers in a row went unanswered
+	ReasonRestored = "restored"  // set back to ready after a restart
+)
+
+// AgentStatus is a snapshot of one agent.
+type AgentStatus struct {
+	ID       string    `json:"id"`
+	Name     string    `json:"name"`
+	Endpoint string    `json:"endpoint"`
+	State    State     `json:"state"`
+	Reason   string    `json:"reason,omitempty"`
+	Since    time.Time `json:"since"`
+	Call     string    `json:"call,omitempty"`  // reserved, on call or in wrap-up for this call
+	Queue    string    `json:"queue,omitempty"` // the call's queue
+	// Pending is the state the agent asked for while on a call; it applies
+	// when the call (and its wrap-up) ends.
+	Pending       State `json:"pending,omitempty"`
+	AnsweredToday int   `json:"answered_today"`
+	NoAnswer      int   `json:"no_answer"` // consecutive unanswered offers
+}
+
+// agent is the actor-owned runtime state of one agent.
+type agent struct {
+	cfg       AgentConfig
+	state     State
+	reason    string
+	since     time.Time
+	idleSince time.Time // when the agent last became free; longest-idle orders by it
+	call      *qcall    // the call reserved, on call or in wrap-up
+	callID    string
+	queue     *queue
+	ring      *reservation
+	noAnswer  int
+	answered  int
+	day       int // yyyymmdd that answered counts
+	pending   State
+	pendReas  string
+	prevState State // for direct calls: where to return afterwards
+	prevReas  string
+	wrapStop  func() bool
+	wrapToken *int // identity of the running wrap-up timer
+	queues    []*queue
+}
+
+func (a *agent) status() AgentStatus {
+	st := AgentStatus{ID: a.cfg.ID, Name: a.cfg.Name, Endpoint: a.cfg.Endpoint, State: a.state, Reason: a.reason,
+		Since: a.since, Call: a.callID, Pending: a.pending, AnsweredToday: a.answered, NoAnswer: a.noAnswer}
+	if a.queue != nil {
+		st.Queue = a.queue.cfg.ID
+	}
+	return st
+}
+
+func (a *agent) loggedIn() bool { return a.state != LoggedOut }
