@@ -343,3 +343,6 @@ func (s *Server) SetApps(r b2bua.AppRouter) { s.calls.SetApps(r) }
 
 // Calls lists the calls in progress.
 func (s *Server) Calls() []b2bua.CallInfo { return s.calls.Calls() }
+
+// Store is the PBX's persistence (CDRs, surveys, voicemail).
+func (s *Server) Store() *pbxstore.Store { return s.store }

@@ -1,0 +1,136 @@
+package pbx_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/yimen/yimen/internal/config"
+	"github.com/yimen/yimen/internal/prompt"
+	"github.com/yimen/yimen/internal/sipp"
+	"github.com/yimen/yimen/pbx/pbxstore"
+	"github.com/yimen/yimen/pbx/pbxtest"
+)
+
+type ivrStep struct {
+	Kind, Key string
+	Ms        int
+}
+
+// ivrCaller renders a caller that walks the IVR with the given steps.
+func ivrCaller(t *testing.T, steps []ivrStep, end string) string {
+	t.Helper()
+	path, err := sipp.Render(t.TempDir(), filepath.Join("testdata", "uac_ivr.tmpl"), struct {
+		Steps  []ivrStep
+		End    string
+		WaitMs int
+	}{steps, end, 15000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// ivrPBX starts a PBX whose 8000 runs testdata/ivr/test.ivr from a copy the test may change.
+func ivrPBX(t *testing.T) (*pbxtest.PBX, string) {
+	flows := t.TempDir()
+	for _, f := range []string{"test.ivr", "survey.ivr"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "ivr", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(flows, f), b, 0o644)
+	}
+	prompts, _ := filepath.Abs(filepath.Join("..", "configs", "prompts"))
+	p := pbxtest.Start(t, func(c *cfgT) {
+		c.IVR = config.IVR{Flows: flows, Prompts: prompts}
+		c.Tenants[0].IVR = map[string]string{"8000": "test"}
+		c.Tenants[0].Queues = map[string][]string{"support": {"1002"}}
+	})
+	return p, flows
+}
+
+func storeOf(t *testing.T, p *pbxtest.PBX) *pbxstore.Store { return p.Server.Store() }
+
+// The caller presses 1 (RFC 4733) in the menu, is put through to the queue's
+// agent, returns to the survey when the agent hangs up, and scores 4.
+func TestIVRMenuToAgentThenSurvey(t *testing.T) {
+	p, _ := ivrPBX(t)
+	uas(t, p, "1002", "127.0.20.2", "uas_answer.xml", false, map[string]string{"hangup_ms": "2000", "play_pcap": "1"})
+	heard, err := sipp.CaptureUDP(t.Context(), "udp and dst host 127.0.20.1 and udp[8] & 0xc0 = 0x80")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scen := ivrCaller(t, []ivrStep{{Kind: "pause", Ms: 2600}, {Kind: "dtmf", Key: "1"}, {Kind: "pause", Ms: 5000}, {Kind: "dtmf", Key: "4"}}, "wait_bye")
+	res := caller(t, p, "1001", "127.0.20.1", scen, "8000", nil)
+	if err := res.Check(1); err != nil {
+		t.Fatal(err)
+	}
+	pkts, err := heard.Stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// welcome (2 s) + the agent (2 s) + survey question (2 s) + thanks (1.6 s), 50 packets a second.
+	if pkts < 250 {
+		t.Errorf("caller heard %d RTP packets, want the prompts and the agent (>= 250)", pkts)
+	}
+	c := lastCDR(t, p, 1)
+	if c.Callee != "8000" || c.Disposition != "answered" || c.HangupSide != "system" || c.B.PacketsIn < 50 {
+		t.Errorf("CDR = %+v", c)
+	}
+	sv, err := storeOf(t, p).SurveyOf(context.Background(), c.ID)
+	if err != nil || sv == nil || sv.Score == nil || *sv.Score != 4 {
+		t.Fatalf("survey = %+v, %v; want score 4", sv, err)
+	}
+}
+
+// The caller presses 2 by SIP INFO and leaves a message; it is stored as a
+// G.711 WAV with the caller's number sealed.
+func TestIVRVoicemailBySIPINFO(t *testing.T) {
+	p, _ := ivrPBX(t)
+	scen := ivrCaller(t, []ivrStep{{Kind: "pause", Ms: 2600}, {Kind: "info", Key: "2"}, {Kind: "audio"}, {Kind: "pause", Ms: 4500}}, "wait_bye")
+	res := caller(t, p, "1001", "127.0.21.1", scen, "8000", nil)
+	if err := res.Check(1); err != nil {
+		t.Fatal(err)
+	}
+	vms, err := storeOf(t, p).Voicemails(context.Background(), "demo", 10)
+	if err != nil || len(vms) != 1 {
+		t.Fatalf("voicemails = %+v, %v", vms, err)
+	}
+	vm := vms[0]
+	if vm.Mailbox != "test" || vm.Caller != "1001" || vm.Duration < 2*time.Second || vm.Duration > 3200*time.Millisecond {
+		t.Errorf("voicemail = %+v", vm)
+	}
+	a, err := prompt.LoadFile(vm.Path)
+	if err != nil || len(a.Samples) < 16000 {
+		t.Fatalf("voicemail file: %v (%d samples)", err, len(a.Samples))
+	}
+}
+
+// A flow that fails to load never replaces the running one, and a reload
+// does not disturb a call in progress.
+func TestIVRReload(t *testing.T) {
+	p, flows := ivrPBX(t)
+	done := make(chan *sipp.Result, 1)
+	go func() {
+		done <- caller(t, p, "1001", "127.0.22.1", ivrCaller(t, []ivrStep{{Kind: "pause", Ms: 9000}}, "wait_bye"), "8000", nil)
+	}()
+	time.Sleep(1500 * time.Millisecond)
+	os.WriteFile(filepath.Join(flows, "test.ivr"), []byte("start:\n  goto nowhere\n"), 0o644)
+	code, body := p.Admin(t, "POST", "/api/v1/ivr/reload", nil)
+	if code != 422 || !strings.Contains(string(body), "nowhere") {
+		t.Fatalf("bad reload: %d %s", code, body)
+	}
+	good, _ := os.ReadFile(filepath.Join("testdata", "ivr", "test.ivr"))
+	os.WriteFile(filepath.Join(flows, "test.ivr"), []byte(strings.Replace(string(good), "timeout 6s", "timeout 7s", 1)), 0o644)
+	if code, body := p.Admin(t, "POST", "/api/v1/ivr/reload", nil); code != 200 {
+		t.Fatalf("good reload: %d %s", code, body)
+	}
+	// The call in progress keeps its flow: no key, menu times out twice, goodbye.
+	if err := (<-done).Check(1); err != nil {
+		t.Fatal(err)
+	}
+}
