@@ -1,0 +1,288 @@
+#!/usr/bin/env python3
+"""Collects one load step's files into a JSON line, judges it, and renders tables.
+
+usage:
+  steps.py record  STEPS.jsonl SCENARIO SYSTEM PARAM DIR   append one step
+  steps.py passed  DIR TARGET [MAX_RETRANS_PCT]            exit 0 if the step is clean
+  steps.py table   STEPS.jsonl SCENARIO                    markdown on stdout
+  steps.py metrics FILE.prom                               {name: sum over labels}
+
+A step directory holds what the bench scripts left there: summary.json (the
+kit's sippstat.py), cpu.json (the kit's sample.py), optionally idle.json,
+m0.prom / m1.prom (yimen /metrics at the start and end of the CPU window),
+udp_drops.json (the kit's udpdrops.py) and SIPp's *_errors.log files.
+"""
+import json
+import os
+import sys
+
+# Gauges reported as their value at the end of the window; every other
+# yimen_* series is a counter reported as its increase over the window.
+GAUGES = ('go_goroutines', 'process_open_fds', 'process_resident_memory_bytes',
+          'go_memstats_heap_inuse_bytes', 'yimen_calls_active', 'yimen_rtp_ports_in_use',
+          'yimen_sip_registered_contacts')
+
+
+def load(d, name):
+    try:
+        with open(os.path.join(d, name)) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
+def prom(path):
+    """Sums a Prometheus text exposition by metric name (labels folded)."""
+    out = {}
+    try:
+        with open(path) as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return out
+    for line in lines:
+        if not line or line[0] == '#':
+            continue
+        name_labels, _, value = line.rpartition(' ')
+        name = name_labels.split('{', 1)[0]
+        try:
+            out[name] = out.get(name, 0.0) + float(value)
+        except ValueError:
+            continue
+    return out
+
+
+def unexpected_msgs(d):
+    """Counts SIPp's 'unexpected message' errors: a 180 overtaken by the 200."""
+    n = 0
+    for f in os.listdir(d):
+        if f.endswith('_errors.log'):
+            with open(os.path.join(d, f), errors='replace') as fh:
+                n += fh.read().count('on unexpected message')
+    return n
+
+
+def record(steps, scenario, system, param, d):
+    s, cpu, idle = load(d, 'summary.json'), load(d, 'cpu.json'), load(d, 'idle.json')
+    m0, m1 = prom(os.path.join(d, 'm0.prom')), prom(os.path.join(d, 'm1.prom'))
+    m_idle = prom(os.path.join(d, 'm_idle.prom'))
+    window = cpu.get('window_s') or 0
+    row = dict(scenario=scenario, system=system, param=int(param), dir=d, stats=s,
+               window_s=window, box=cpu.get('box_cpu_pct', {}), udp_per_s=cpu.get('udp_per_s', {}),
+               unexpected=unexpected_msgs(d), udp_drops=load(d, 'udp_drops.json'))
+    for name in ('yimen', 'kamailio', 'rtpengine', 'sipp', 'uas'):
+        if name in cpu:
+            row[name] = cpu[name]
+        if name in idle:
+            row[name + '_idle'] = idle[name]
+    box = row['box']
+    if box:
+        ours = sum(row[n].get('cpu_pct', 0) for n in ('yimen', 'kamailio', 'rtpengine', 'sipp', 'uas') if n in row)
+        work = sum(box.get(k, 0) for k in ('user', 'nice', 'system', 'irq', 'softirq'))
+        row['others_cpu'] = round(max(0.0, work - ours), 1)
+    if 'go_memstats_heap_inuse_bytes' in m_idle:
+        row['heap_idle'] = m_idle['go_memstats_heap_inuse_bytes']
+    if 'rtpengine_relayed_pps' in cpu:
+        row['relayed_pps'] = cpu['rtpengine_relayed_pps']
+        row['relay_errors'] = cpu.get('rtpengine_relayed_packet_errors')
+        row['sessions'] = cpu.get('rtpengine_sessions')
+    if m1:
+        row['metrics_end'] = {k: m1[k] for k in GAUGES if k in m1}
+        row['metrics_delta'] = {k: m1[k] - m0.get(k, 0.0) for k in m1
+                                if k.startswith('yimen_') and k not in GAUGES and m1[k] != m0.get(k, 0.0)}
+        if window and m0:
+            row['relayed_pps'] = round(row['metrics_delta'].get('yimen_rtp_packets_relayed_total', 0) / window, 1)
+            row['relay_dropped'] = row['metrics_delta'].get('yimen_rtp_packets_dropped_total', 0)
+    with open(steps, 'a') as f:
+        f.write(json.dumps(row) + '\n')
+    return row
+
+
+def clean(s, target, max_retrans_pct=None):
+    """The kit's pass rule, plus an optional ceiling on retransmissions."""
+    created = s.get('created') or 0
+    ok = (created > 0 and (s.get('fail_pct') or 0) < 0.1 and s.get('unfinished', 1) == 0
+          and (s.get('steady_median_rate') or 0) >= 0.97 * target)
+    if ok and max_retrans_pct is not None:
+        ok = 100.0 * (s.get('retransmissions') or 0) / created <= max_retrans_pct
+    return ok
+
+
+def passed(d, target, max_retrans_pct=None):
+    return clean(load(d, 'summary.json'), float(target), max_retrans_pct)
+
+
+# ---- rendering -------------------------------------------------------------
+
+def f1(x):
+    return '' if x is None or x == '' else f'{x:.1f}' if isinstance(x, float) else str(x)
+
+
+def n0(x):
+    return '' if x is None or x == '' else f'{x:.0f}'
+
+
+def mb(kb):
+    return '' if not kb else f'{kb / 1024:.0f}'
+
+
+def cpu(row, name):
+    return row.get(name, {}).get('cpu_pct')
+
+
+def server_cpu(row):
+    """CPU% of the system under test: yimen's process, or Kamailio + rtpengine."""
+    if row['system'] == 'yimen':
+        return cpu(row, 'yimen')
+    k, r = cpu(row, 'kamailio'), cpu(row, 'rtpengine')
+    return None if k is None else round(k + (r or 0), 1)
+
+
+def retrans_pct(s):
+    c = s.get('created') or 0
+    return 100.0 * (s.get('retransmissions') or 0) / c if c else 0.0
+
+
+def md(header, rows):
+    out = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+    out += ['| ' + ' | '.join(str(c) for c in r) + ' |' for r in rows]
+    return '\n'.join(out)
+
+
+def ratio(a, b):
+    return f'{a / b:.2f}' if a and b else ''
+
+
+def best(rows, system, max_retrans_pct=None):
+    """Highest target that passed for one system."""
+    ok = [r['param'] for r in rows if r['system'] == system
+          and clean(r['stats'], r['param'], max_retrans_pct)]
+    return max(ok) if ok else None
+
+
+def table_register(rows):
+    head = ['system', 'target reg/s', 'achieved (median 1 s)', 'min 1 s', 'failed', 'retrans (%)',
+            'server CPU %', 'SIPp CPU %', 'others CPU %', 'server RSS / PSS MB', 'clean']
+    body = []
+    for r in rows:
+        s = r['stats']
+        mem = r.get('yimen') or r.get('kamailio') or {}
+        body.append([r['system'], r['param'], f1(s.get('steady_median_rate')), f1(s.get('steady_min_rate')),
+                     s.get('failed', ''), f"{s.get('retransmissions', '')} ({retrans_pct(s):.2f})",
+                     f1(server_cpu(r)), f1(cpu(r, 'sipp')), f1(r.get('others_cpu')),
+                     f"{mb(mem.get('rss_kb'))} / {mb(mem.get('pss_kb'))}",
+                     'yes' if clean(s, r['param'], 0.1) else 'no'])
+    return md(head, body) + '\n\n' + side_by_side(rows, 'reg/s', 0.1)
+
+
+def table_calls(rows):
+    head = ['system', 'target CPS', 'achieved (median 1 s)', 'min 1 s', 'failed', 'retrans', 'late 180',
+            'server CPU % (SIP + relay)', 'SIPp UAC + UAS CPU %', 'others CPU %', 'server RSS / PSS MB', 'clean']
+    body = []
+    for r in rows:
+        s = r['stats']
+        if r['system'] == 'yimen':
+            c = f1(cpu(r, 'yimen'))
+            mem = f"{mb(r.get('yimen', {}).get('rss_kb'))} / {mb(r.get('yimen', {}).get('pss_kb'))}"
+        else:
+            c = f"{f1(server_cpu(r))} ({f1(cpu(r, 'kamailio'))} + {f1(cpu(r, 'rtpengine'))})"
+            mem = (f"{mb(r.get('kamailio', {}).get('rss_kb'))} / {mb(r.get('kamailio', {}).get('pss_kb'))}"
+                   f" + rtpengine {mb(r.get('rtpengine', {}).get('rss_kb'))}")
+        body.append([r['system'], r['param'], f1(s.get('steady_median_rate')), f1(s.get('steady_min_rate')),
+                     s.get('failed', ''), s.get('retransmissions', ''), r.get('unexpected', ''), c,
+                     f"{f1(cpu(r, 'sipp'))} + {f1(cpu(r, 'uas'))}", f1(r.get('others_cpu')), mem,
+                     'yes' if clean(s, r['param']) else 'no'])
+    return md(head, body) + '\n\n' + side_by_side(rows, 'calls/s', None)
+
+
+def side_by_side(rows, unit, max_retrans_pct):
+    """yimen beside Kamailio at each rate both ran, and the best rate of each."""
+    by = {}
+    for r in rows:
+        by.setdefault(r['param'], {})[r['system']] = r
+    body = []
+    for p in sorted(by):
+        y, k = by[p].get('yimen'), by[p].get('kamailio')
+        if not (y and k):
+            continue
+        yc, kc = server_cpu(y), server_cpu(k)
+        body.append([p, f1(y['stats'].get('steady_median_rate')), f1(k['stats'].get('steady_median_rate')),
+                     f1(yc), f1(kc), ratio(kc, yc)])
+    out = ''
+    if body:
+        out = md([f'target {unit}', 'yimen achieved', 'Kamailio achieved', 'yimen CPU %',
+                  'Kamailio(+rtpengine) CPU %', 'CPU ratio Kamailio / yimen'], body) + '\n\n'
+    systems = [s for s in ('yimen', 'kamailio') if any(r['system'] == s for r in rows)]
+    hi = {s: best(rows, s, max_retrans_pct) for s in systems}
+    out += 'Highest clean rate: ' + ', '.join(f'{s} {hi[s] or "none"} {unit}' for s in systems)
+    if hi.get('yimen') and hi.get('kamailio'):
+        out += f"; ratio yimen / Kamailio {hi['yimen'] / hi['kamailio']:.2f}"
+    return out + '\n'
+
+
+def table_concurrent(rows):
+    head = ['system', 'calls N', 'calls up', 'relayed pkt/s (expected)', 'relay loss %',
+            'relay CPU %', 'SIP CPU %', 'relay RSS idle → N MB', 'KB per call', 'heap KB per call',
+            'goroutines', 'open fds', 'dropped (metrics)', 'relay socket drops', 'SIPp UAC + UAS CPU %',
+            'others CPU %', 'failed calls']
+    body = []
+    for r in rows:
+        n, s = r['param'], r['stats']
+        exp = n * 100
+        got = r.get('relayed_pps')
+        loss = f'{max(0.0, 100.0 * (1 - got / exp)):.2f}' if got is not None and exp else ''
+        if r['system'] == 'yimen':
+            relay, sip, proc = cpu(r, 'yimen'), 'incl.', 'yimen'
+        else:
+            relay, sip, proc = cpu(r, 'rtpengine'), f1(cpu(r, 'kamailio')), 'rtpengine'
+        rss0 = r.get(proc + '_idle', {}).get('rss_kb')
+        rss1 = r.get(proc, {}).get('rss_kb')
+        per = f'{(rss1 - rss0) / n:.0f}' if rss0 and rss1 else ''
+        me = r.get('metrics_end', {})
+        heap = ''
+        if 'go_memstats_heap_inuse_bytes' in me and r.get('heap_idle'):
+            heap = f"{(me['go_memstats_heap_inuse_bytes'] - r['heap_idle']) / 1024 / n:.1f}"
+        up = n0(me.get('yimen_calls_active', r.get('sessions')))
+        body.append([r['system'], n, up, f"{f1(got)} ({exp})", loss, f1(relay), sip,
+                     f'{mb(rss0)} → {mb(rss1)}', per, heap, n0(me.get('go_goroutines', '')),
+                     n0(me.get('process_open_fds', '')), n0(r.get('relay_dropped', r.get('relay_errors', ''))),
+                     r.get('udp_drops', {}).get('rtpengine_ports', ''),
+                     f"{f1(cpu(r, 'sipp'))} + {f1(cpu(r, 'uas'))}", f1(r.get('others_cpu')), s.get('failed', '')])
+    out = md(head, body) + '\n\n'
+    by = {}
+    for r in rows:
+        by.setdefault(r['param'], {})[r['system']] = r
+    cmp_rows = []
+    for n in sorted(by):
+        y, k = by[n].get('yimen'), by[n].get('kamailio')
+        if y and k:
+            yc, kc = cpu(y, 'yimen'), cpu(k, 'rtpengine')
+            cmp_rows.append([n, f1(yc), f1(kc), ratio(kc, yc)])
+    if cmp_rows:
+        out += md(['calls N', 'yimen CPU % (SIP + relay)', 'rtpengine CPU %', 'ratio rtpengine / yimen'],
+                  cmp_rows) + '\n'
+    return out
+
+
+def table(steps, scenario):
+    with open(steps) as f:
+        rows = [json.loads(l) for l in f if l.strip()]
+    rows = [r for r in rows if r['scenario'] == scenario]
+    return {'register': table_register, 'calls': table_calls,
+            'concurrent': table_concurrent}[scenario](rows)
+
+
+def main(a):
+    if len(a) == 7 and a[1] == 'record':
+        record(*a[2:7])
+    elif len(a) >= 4 and a[1] == 'passed':
+        sys.exit(0 if passed(a[2], a[3], float(a[4]) if len(a) > 4 else None) else 1)
+    elif len(a) == 4 and a[1] == 'table':
+        print(table(a[2], a[3]))
+    elif len(a) == 3 and a[1] == 'metrics':
+        print(json.dumps(prom(a[2])))
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == '__main__':
+    main(sys.argv)
