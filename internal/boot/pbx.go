@@ -20,6 +20,7 @@ import (
 	"github.com/yimen/yimen/internal/store"
 	"github.com/yimen/yimen/pbx"
 	"github.com/yimen/yimen/pbx/pbxstore"
+	"github.com/yimen/yimen/recorder"
 )
 
 // PBX is an assembled, not yet running PBX and what it was built from.
@@ -31,6 +32,7 @@ type PBX struct {
 	Credentials []pbx.Credential // created on this start (demo only)
 	Log         *slog.Logger
 	IVR         *IVR // nil when no number routes to a flow
+	Recorder    *recorder.Recorder
 }
 
 // Logger builds the process logger from the config.
@@ -99,6 +101,13 @@ func BuildPBX(ctx context.Context, cfg config.Config, env []string, logOut io.Wr
 		return fail(err)
 	}
 	p := &PBX{Server: srv, Config: cfg, DB: db, AdminToken: token, Log: log}
+	if p.Recorder, err = buildRecorder(ctx, cfg, db, cipher, km, log); err != nil {
+		return fail(err)
+	}
+	srv.AddCallObserver(p.Recorder)
+	for _, pattern := range []string{"/api/v1/recordings", "/api/v1/recordings/", "/api/v1/qa/"} {
+		srv.Mount(pattern, srv.AdminOnly(p.Recorder.Handler()))
+	}
 	if p.IVR, err = buildIVR(ctx, cfg, srv, ps, log); err != nil {
 		return fail(err)
 	}
@@ -137,7 +146,22 @@ func RunPBX(ctx context.Context, cfgPath string, env []string, out io.Writer) er
 			}
 		}()
 	}
+	go p.Recorder.Run(ctx)
+	defer p.Recorder.Close() // after the drain: finishes files before the database closes
 	return p.Server.Run(ctx)
+}
+
+// buildRecorder constructs call recording from the recording section.
+func buildRecorder(ctx context.Context, cfg config.Config, db *store.DB, cipher *fieldcrypt.Cipher, km *keys.Manager, log *slog.Logger) (*recorder.Recorder, error) {
+	rc := cfg.Recording
+	if rc.Dir == "" {
+		rc.Dir = filepath.Join(cfg.DataDir, "recordings")
+	}
+	ring, err := km.Keyring(ctx, "recordings")
+	if err != nil {
+		return nil, err
+	}
+	return recorder.New(ctx, rc, recorder.Deps{DB: db, Sealer: cipher, Keys: ring, Log: log.With("component", "recorder")})
 }
 
 func printWelcome(w io.Writer, p *PBX) {

@@ -19,6 +19,8 @@ type Config struct {
 	Security Security `yaml:"security"`
 	Tenants  []Tenant `yaml:"tenants"`
 	IVR      IVR      `yaml:"ivr"`
+	// Recording configures call recording (package recorder).
+	Recording Recording `yaml:"recording"`
 }
 
 // Log selects the slog handler.
@@ -135,6 +137,7 @@ func Defaults() Config {
 			RingTimeout: 60 * time.Second, MaxDuration: 4 * time.Hour, MediaTimeout: 60 * time.Second,
 			DrainTimeout: 30 * time.Second, SessionInterval: 30 * time.Minute,
 		},
+		Recording: Recording{Format: "alaw", Policy: "never"},
 	}
 }
 
@@ -170,4 +173,24 @@ type IVR struct {
 	TTSTimeout   time.Duration `yaml:"tts_timeout"`
 	VoicemailDir string        `yaml:"voicemail_dir"`
 	HTTPKeyFile  string        `yaml:"http_key_file"` // HMAC-SM3 key signing the flows' http requests
+}
+
+// Recording configures call recording. Policy applies to every answered
+// call unless an override names the tenant and/or an extension of the call.
+type Recording struct {
+	Dir                 string              `yaml:"dir"`    // default <data_dir>/recordings
+	Format              string              `yaml:"format"` // alaw (default), ulaw or pcm
+	Policy              string              `yaml:"policy"` // always, never (default) or on_demand
+	Overrides           []RecordingOverride `yaml:"overrides"`
+	RetentionDays       int                 `yaml:"retention_days"`        // 0 keeps recordings forever
+	TenantRetentionDays map[string]int      `yaml:"tenant_retention_days"` // per tenant, beats retention_days
+	Encrypt             bool                `yaml:"encrypt"`               // SM4-GCM at rest
+}
+
+// RecordingOverride sets the policy for a tenant, an extension, or an
+// extension within a tenant.
+type RecordingOverride struct {
+	Tenant    string `yaml:"tenant"`
+	Extension string `yaml:"extension"`
+	Policy    string `yaml:"policy"`
 }

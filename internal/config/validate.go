@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/netip"
 	"slices"
@@ -155,6 +156,7 @@ func (c *Config) Validate() error {
 	if c.Demo.Enabled && c.Demo.CredentialsFile == "" {
 		bad("demo.credentials_file", "required when demo.enabled is true")
 	}
+	c.validateRecording(names, bad)
 	return errors.Join(out...)
 }
 
@@ -220,4 +222,45 @@ func isDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// validateRecording checks the recording section against the tenants.
+func (c *Config) validateRecording(tenants map[string]bool, bad func(key, format string, a ...any)) {
+	r := c.Recording
+	switch r.Format {
+	case "alaw", "ulaw", "pcm":
+	default:
+		bad("recording.format", "must be alaw, ulaw or pcm, not %q", r.Format)
+	}
+	policy := func(p string) bool { return p == "always" || p == "never" || p == "on_demand" }
+	if !policy(r.Policy) {
+		bad("recording.policy", "must be always, never or on_demand, not %q", r.Policy)
+	}
+	for i, o := range r.Overrides {
+		k := fmt.Sprintf("recording.overrides[%d]", i)
+		if o.Tenant == "" && o.Extension == "" {
+			bad(k, "name a tenant, an extension or both")
+		}
+		if o.Tenant != "" && !tenants[o.Tenant] {
+			bad(k+".tenant", "no tenant %q", o.Tenant)
+		}
+		if o.Extension != "" && !isDigits(o.Extension) {
+			bad(k+".extension", "must be digits, not %q", o.Extension)
+		}
+		if !policy(o.Policy) {
+			bad(k+".policy", "must be always, never or on_demand, not %q", o.Policy)
+		}
+	}
+	if r.RetentionDays < 0 {
+		bad("recording.retention_days", "must not be negative")
+	}
+	for _, t := range slices.Sorted(maps.Keys(r.TenantRetentionDays)) {
+		d := r.TenantRetentionDays[t]
+		if !tenants[t] {
+			bad("recording.tenant_retention_days."+t, "no tenant %q", t)
+		}
+		if d < 0 {
+			bad("recording.tenant_retention_days."+t, "must not be negative")
+		}
+	}
 }

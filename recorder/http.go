@@ -1,0 +1,181 @@
+package recorder
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/yimen/yimen/internal/audit"
+	"github.com/yimen/yimen/internal/errs"
+)
+
+// Handler serves the recordings and QA API. It does no authorization of
+// its own: mount it behind the PBX's admin token (pbx.Server.Mount).
+func (r *Recorder) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/v1/recordings", r.handleSearch)
+	mux.HandleFunc("GET /api/v1/recordings/{id}", r.handleGet)
+	mux.HandleFunc("PATCH /api/v1/recordings/{id}", r.handleAnnotate)
+	mux.HandleFunc("DELETE /api/v1/recordings/{id}", r.handleDelete)
+	mux.HandleFunc("GET /api/v1/recordings/{id}/audio", r.handleAudio)
+	mux.HandleFunc("GET /api/v1/recordings/{id}/download", r.handleAudio)
+	mux.HandleFunc("POST /api/v1/recordings/live/{call}/{action}", r.handleControl)
+	mux.HandleFunc("GET /api/v1/qa/rules", r.handleRules)
+	mux.HandleFunc("POST /api/v1/qa/rules", r.handleAddRule)
+	mux.HandleFunc("DELETE /api/v1/qa/rules/{id}", r.handleDeleteRule)
+	mux.HandleFunc("POST /api/v1/qa/generate", r.handleGenerate)
+	mux.HandleFunc("GET /api/v1/qa/tasks", r.handleTasks)
+	mux.HandleFunc("PATCH /api/v1/qa/tasks/{id}", r.handleUpdateTask)
+	mux.HandleFunc("GET /api/v1/qa/scores", r.handleScores)
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writeErr maps the error kinds to HTTP status codes: the only place
+// that knows about HTTP. Unexpected errors are logged once, here.
+func (r *Recorder) writeErr(w http.ResponseWriter, req *http.Request, err error) {
+	code := http.StatusInternalServerError
+	switch {
+	case errors.Is(err, errs.ErrNotFound):
+		code = http.StatusNotFound
+	case errors.Is(err, errs.ErrInvalid):
+		code = http.StatusBadRequest
+	case errors.Is(err, errs.ErrConflict):
+		code = http.StatusConflict
+	case errors.Is(err, errs.ErrForbidden):
+		code = http.StatusForbidden
+	case errors.Is(err, errs.ErrUnavailable):
+		code = http.StatusServiceUnavailable
+	}
+	msg := err.Error()
+	if code == http.StatusInternalServerError {
+		r.log.Error("recordings api", "method", req.Method, "path", req.URL.Path, "err", err)
+		msg = "internal error"
+	}
+	writeJSON(w, code, map[string]string{"error": msg})
+}
+
+func decodeBody(req *http.Request, v any) error {
+	dec := json.NewDecoder(req.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("recorder: body: %v: %w", err, errs.ErrInvalid)
+	}
+	return nil
+}
+
+// access writes the audit trail of one access to a recording: a log line
+// with audit=true, and an entry in the audit log when one is wired.
+func (r *Recorder) access(ctx context.Context, req *http.Request, action, id, tenant string, err error) {
+	outcome := audit.OutcomeOK
+	if err != nil {
+		outcome = audit.OutcomeFailed
+		if errors.Is(err, errs.ErrNotFound) || errors.Is(err, errs.ErrConflict) || errors.Is(err, errs.ErrInvalid) {
+			outcome = audit.OutcomeDenied
+		}
+	}
+	detail := ""
+	if rg := req.Header.Get("Range"); rg != "" {
+		detail = "range " + rg
+	}
+	r.log.Info("recording access", "audit", true, "action", action, "recording", id, "tenant", tenant,
+		"remote", req.RemoteAddr, "outcome", outcome, "detail", detail)
+	if r.auditor != nil {
+		e := audit.Entry{Tenant: tenant, Actor: "admin-token", Action: action, Target: "recording/" + id,
+			Outcome: outcome, Source: req.RemoteAddr, Detail: detail}
+		if _, aerr := r.auditor.Append(ctx, e); aerr != nil {
+			r.log.Error("audit append", "action", action, "recording", id, "err", aerr)
+		}
+	}
+}
+
+// recordingJSON is a recording as the API shows it.
+type recordingJSON struct {
+	ID          string `json:"id"`
+	Tenant      string `json:"tenant"`
+	Caller      string `json:"caller"` // masked
+	Callee      string `json:"callee"`
+	Agent       string `json:"agent"`
+	Queue       string `json:"queue"`
+	Start       string `json:"start"`
+	DurationMS  int64  `json:"duration_ms"`
+	SizeBytes   int64  `json:"size_bytes"`
+	SM3         string `json:"sm3"`
+	State       string `json:"state"`
+	Format      string `json:"format"`
+	Encrypted   bool   `json:"encrypted"`
+	SurveyScore *int   `json:"survey_score"`
+	Transferred bool   `json:"transferred"`
+	Audio       string `json:"audio"`
+}
+
+func toJSON(rec Recording) recordingJSON {
+	return recordingJSON{
+		ID: rec.ID, Tenant: rec.Tenant, Caller: rec.CallerMasked, Callee: rec.Callee, Agent: rec.Agent, Queue: rec.Queue,
+		Start: rec.Start.UTC().Format(time.RFC3339Nano), DurationMS: rec.Duration.Milliseconds(), SizeBytes: rec.Size,
+		SM3: rec.SM3, State: rec.State, Format: string(rec.Format), Encrypted: rec.Encrypted, SurveyScore: rec.SurveyScore,
+		Transferred: rec.Transferred, Audio: "/api/v1/recordings/" + url.PathEscape(rec.ID) + "/audio",
+	}
+}
+
+// parseFilter reads a search query:
+// tenant (required), from, to (RFC 3339), extension, caller, agent, queue,
+// min_duration, max_duration (seconds), max_survey_score, state, limit.
+func parseFilter(q url.Values) (Filter, error) {
+	bad := func(key, msg string) (Filter, error) {
+		return Filter{}, fmt.Errorf("recorder: %s %s: %w", key, msg, errs.ErrInvalid)
+	}
+	f := Filter{Tenant: q.Get("tenant"), Extension: q.Get("extension"), Caller: q.Get("caller"),
+		Agent: q.Get("agent"), Queue: q.Get("queue"), State: q.Get("state")}
+	if f.Tenant == "" {
+		return bad("tenant", "is required")
+	}
+	for key, dst := range map[string]*time.Time{"from": &f.From, "to": &f.To} {
+		if v := q.Get(key); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return bad(key, "must be RFC 3339")
+			}
+			*dst = t
+		}
+	}
+	for key, dst := range map[string]*time.Duration{"min_duration": &f.MinDuration, "max_duration": &f.MaxDuration} {
+		if v := q.Get(key); v != "" {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil || !(n >= 0 && n <= 1e7) {
+				return bad(key, "must be seconds, 0 to 1e7")
+			}
+			*dst = time.Duration(n * float64(time.Second))
+		}
+	}
+	if v := q.Get("max_survey_score"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return bad("max_survey_score", "must be an integer")
+		}
+		f.MaxSurveyScore = &n
+	}
+	switch f.State {
+	case "", StateRecording, StateComplete, StateRecovered, StateFailed:
+	default:
+		return bad("state", "must be recording, complete, recovered or failed")
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return bad("limit", "must be 1..1000")
+		}
+		f.Limit = n
+	}
+	return f, nil
+}

@@ -1,0 +1,321 @@
+package recorder
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path"
+	"sync"
+	"time"
+
+	"github.com/yimen/yimen/internal/audit"
+	"github.com/yimen/yimen/internal/config"
+	"github.com/yimen/yimen/internal/errs"
+	"github.com/yimen/yimen/internal/fieldcrypt"
+	"github.com/yimen/yimen/internal/store"
+	"github.com/yimen/yimen/pbx/b2bua"
+	"github.com/yimen/yimen/pbx/media"
+	"github.com/yimen/yimen/pbx/pbxstore"
+)
+
+// AuditSink receives one entry per access to a recording; *audit.Log
+// implements it.
+type AuditSink interface {
+	Append(ctx context.Context, e audit.Entry) (int64, error)
+}
+
+// ReadySink is told when a recording is final (the CTI hub turns it into
+// a recording.ready event).
+type ReadySink interface {
+	RecordingReady(r Recording)
+}
+
+// Deps are what the recorder is given rather than builds.
+type Deps struct {
+	DB     *store.DB
+	Sealer FieldSealer // caller numbers in the index
+	// Keys wraps per-file keys when the configuration asks for encryption
+	// (the "recordings" keyring).
+	Keys KeyWrapper
+	// Storage overrides the storage built from the configuration.
+	Storage Storage
+	Log     *slog.Logger
+	Audit   AuditSink // optional
+	Ready   ReadySink // optional
+	// Now is the clock for row times and retention; nil means time.Now.
+	Now func() time.Time
+	// Location decides which calendar day a call belongs to for QA
+	// sampling; nil means time.Local.
+	Location *time.Location
+}
+
+// Recorder records calls and serves what it recorded. It implements
+// b2bua.Observer.
+type Recorder struct {
+	cfg      config.Recording
+	format   Format
+	policies policies
+	index    *indexStore
+	storage  Storage
+	log      *slog.Logger
+	auditor  AuditSink
+	notify   ReadySink
+	now      func() time.Time
+	loc      *time.Location
+
+	ctx    context.Context // for writers, which outlive the observer callbacks
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	// clock, when set (tests), gives each session its time since t0.
+	clock func(t0 time.Time) func() int64
+
+	mu     sync.Mutex
+	calls  map[string]*liveCall
+	closed bool
+}
+
+// liveCall is an answered call the recorder may record.
+type liveCall struct {
+	info   b2bua.CallInfo
+	bridge *media.Bridge
+	sess   *session // nil until recording starts
+	held   bool
+}
+
+var _ b2bua.Observer = (*Recorder)(nil)
+
+// validID keeps ids and tenant names usable as file names.
+func validID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// New migrates the index, builds the storage and repairs what an earlier
+// crash left unfinished.
+func New(ctx context.Context, cfg config.Recording, d Deps) (*Recorder, error) {
+	if d.DB == nil || d.Sealer == nil || d.Log == nil {
+		return nil, fmt.Errorf("recorder: DB, Sealer and Log are required: %w", errs.ErrInvalid)
+	}
+	r := &Recorder{
+		cfg: cfg, format: Format(cfg.Format), policies: newPolicies(cfg),
+		index: &indexStore{db: d.DB, sealer: d.Sealer}, storage: d.Storage, log: d.Log,
+		auditor: d.Audit, notify: d.Ready, now: d.Now, loc: d.Location, calls: map[string]*liveCall{},
+	}
+	if r.format == "" {
+		r.format = FormatALaw
+	}
+	if !r.format.valid() {
+		return nil, fmt.Errorf("recorder: format %q: %w", cfg.Format, errs.ErrInvalid)
+	}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	if r.loc == nil {
+		r.loc = time.Local
+	}
+	if r.storage == nil {
+		if cfg.Dir == "" {
+			return nil, fmt.Errorf("recorder: recording.dir is empty: %w", errs.ErrInvalid)
+		}
+		if cfg.Encrypt {
+			if d.Keys == nil {
+				return nil, fmt.Errorf("recorder: encryption needs a keyring: %w", errs.ErrInvalid)
+			}
+			r.storage = NewSealedStorage(cfg.Dir, d.Keys)
+		} else {
+			r.storage = NewPlainStorage(cfg.Dir)
+		}
+	}
+	if err := d.DB.Migrate(ctx, "recorder", migrations()); err != nil {
+		return nil, err
+	}
+	r.ctx, r.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	if err := r.recover(ctx); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// CallAnswered starts recording when the call's policy is always, and
+// remembers the call so an on-demand Start can find it.
+func (r *Recorder) CallAnswered(c b2bua.CallInfo, bridge *media.Bridge) {
+	lc := &liveCall{info: c, bridge: bridge}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return
+	}
+	r.calls[c.ID] = lc
+	if r.policies.forCall(c.Tenant, c.Caller, c.Callee) == PolicyAlways {
+		start := c.Answered
+		if start.IsZero() {
+			start = r.now()
+		}
+		r.startLocked(lc, start)
+	}
+}
+
+// CallHold silences the recording while the call is on hold.
+func (r *Recorder) CallHold(c b2bua.CallInfo, onHold bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	lc := r.calls[c.ID]
+	if lc == nil {
+		return
+	}
+	lc.held = onHold
+	if lc.sess != nil {
+		lc.sess.setFlag(flagHeld, onHold)
+	}
+}
+
+// CallEnded ends the call's recording at the CDR's end time, so its
+// length is the call's talk time.
+func (r *Recorder) CallEnded(c b2bua.CallInfo, cdr pbxstore.CDR) {
+	r.mu.Lock()
+	lc := r.calls[c.ID]
+	delete(r.calls, c.ID)
+	r.mu.Unlock()
+	if lc != nil && lc.sess != nil {
+		end := cdr.End
+		if end.IsZero() {
+			end = r.now()
+		}
+		lc.sess.end(end)
+	}
+}
+
+// startLocked creates the session, attaches the tap and starts the writer.
+func (r *Recorder) startLocked(lc *liveCall, start time.Time) {
+	c := lc.info
+	if !validID(c.ID) || !validID(c.Tenant) {
+		r.log.Error("recording refused: unusable call id or tenant", "call", c.ID)
+		return
+	}
+	rec := Recording{
+		ID: c.ID, Tenant: c.Tenant, CallerMasked: fieldcrypt.Mask(c.Caller), Callee: c.Callee, Agent: c.Callee,
+		Start: start, State: StateRecording, Format: r.format, Encrypted: r.cfg.Encrypt,
+		Path: r.fileName(c.Tenant, c.ID, start),
+	}
+	var elapsed func() int64
+	if r.clock != nil {
+		elapsed = r.clock(start)
+	}
+	s := newSession(rec, c.Caller, start, elapsed)
+	s.setFlag(flagHeld, lc.held)
+	lc.sess = s
+	lc.bridge.SetTap(s)
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		s.writer(r.ctx, r)
+	}()
+}
+
+// fileName places a recording under tenant/day/ so no directory grows
+// without bound.
+func (r *Recorder) fileName(tenant, id string, start time.Time) string {
+	ext := ".wav"
+	if r.cfg.Encrypt {
+		ext = ".wav.sm4"
+	}
+	return path.Join(tenant, start.In(r.loc).Format("2006-01-02"), id+ext)
+}
+
+func (r *Recorder) live(callID string) (*liveCall, error) {
+	lc := r.calls[callID]
+	if lc == nil {
+		return nil, fmt.Errorf("recorder: no answered call %s: %w", callID, errs.ErrNotFound)
+	}
+	return lc, nil
+}
+
+// Start begins recording an answered call now (policy on_demand, or a
+// call whose recording was not started). A call records at most once.
+func (r *Recorder) Start(_ context.Context, callID string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	lc, err := r.live(callID)
+	if err != nil {
+		return err
+	}
+	if lc.sess != nil {
+		return fmt.Errorf("recorder: call %s is already recorded: %w", callID, errs.ErrConflict)
+	}
+	if r.policies.forCall(lc.info.Tenant, lc.info.Caller, lc.info.Callee) == PolicyNever {
+		return fmt.Errorf("recorder: policy forbids recording call %s: %w", callID, errs.ErrForbidden)
+	}
+	r.startLocked(lc, r.now())
+	if lc.sess == nil {
+		return fmt.Errorf("recorder: call %s cannot be recorded: %w", callID, errs.ErrInvalid)
+	}
+	return nil
+}
+
+// Stop ends a call's recording now; the call goes on unrecorded.
+func (r *Recorder) Stop(_ context.Context, callID string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	lc, err := r.live(callID)
+	if err != nil {
+		return err
+	}
+	if lc.sess == nil || lc.sess.flags.Load()&flagStopped != 0 {
+		return fmt.Errorf("recorder: call %s is not being recorded: %w", callID, errs.ErrConflict)
+	}
+	lc.sess.end(lc.sess.now())
+	return nil
+}
+
+// Pause silences a call's recording until Resume, e.g. while the caller
+// reads out an ID number; the file keeps its length.
+func (r *Recorder) Pause(_ context.Context, callID string) error { return r.pause(callID, true) }
+
+// Resume undoes Pause.
+func (r *Recorder) Resume(_ context.Context, callID string) error { return r.pause(callID, false) }
+
+func (r *Recorder) pause(callID string, on bool) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	lc, err := r.live(callID)
+	if err != nil {
+		return err
+	}
+	if lc.sess == nil || lc.sess.flags.Load()&flagStopped != 0 {
+		return fmt.Errorf("recorder: call %s is not being recorded: %w", callID, errs.ErrConflict)
+	}
+	lc.sess.setFlag(flagPaused, on)
+	return nil
+}
+
+// Close ends every recording in progress now and waits until their files
+// and rows are final. Call it after the PBX has drained its calls and
+// before the database closes.
+func (r *Recorder) Close() {
+	r.mu.Lock()
+	r.closed = true
+	for id, lc := range r.calls {
+		if lc.sess != nil {
+			lc.sess.end(lc.sess.now())
+		}
+		delete(r.calls, id)
+	}
+	r.mu.Unlock()
+	r.wg.Wait()
+	r.cancel()
+}
+
+func (r *Recorder) ready(rec Recording) {
+	if r.notify != nil {
+		r.notify.RecordingReady(rec)
+	}
+}
