@@ -1,0 +1,65 @@
+package cti
+
+import (
+	"github.com/yimen/yimen/cti/protocol"
+	"github.com/yimen/yimen/pbx/b2bua"
+	"github.com/yimen/yimen/pbx/media"
+	"github.com/yimen/yimen/pbx/pbxstore"
+)
+
+var _ b2bua.Observer = (*Adapter)(nil)
+
+// agentOf finds the agent on a call: the one the ACD gave it to, else the
+// agent bound to the callee's extension, else the caller's (outbound).
+func (a *Adapter) agentOf(ci b2bua.CallInfo, m callMeta) string {
+	if m.agent != "" {
+		return m.agent
+	}
+	if a.dir == nil {
+		return ""
+	}
+	if id, ok := a.dir.AgentByEndpoint(ci.Tenant, ci.Callee); ok {
+		return id
+	}
+	if id, ok := a.dir.AgentByEndpoint(ci.Tenant, ci.Caller); ok {
+		return id
+	}
+	return ""
+}
+
+// CallAnswered publishes call.answered.
+func (a *Adapter) CallAnswered(ci b2bua.CallInfo, _ *media.Bridge) {
+	m := a.lookup(ci.Tenant, ci.ID, false)
+	agent := a.agentOf(ci, m)
+	a.publish(ci.Tenant, Event{Type: protocol.EventCallAnswered, Agents: nonEmpty(agent), Queues: nonEmpty(m.queue),
+		Data: protocol.CallAnswered{Call: ci.ID, Agent: agent, Queue: m.queue, Caller: ci.Caller, Callee: ci.Callee, Answered: ts(ci.Answered)}})
+}
+
+// CallHold publishes call.held or call.resumed.
+func (a *Adapter) CallHold(ci b2bua.CallInfo, onHold bool) {
+	m := a.lookup(ci.Tenant, ci.ID, false)
+	agent := a.agentOf(ci, m)
+	typ := protocol.EventCallResumed
+	if onHold {
+		typ = protocol.EventCallHeld
+	}
+	a.publish(ci.Tenant, Event{Type: typ, Agents: nonEmpty(agent), Queues: nonEmpty(m.queue),
+		Data: protocol.CallHold{Call: ci.ID, Agent: agent}})
+}
+
+// CallEnded publishes call.ended with the CDR and forgets the call.
+func (a *Adapter) CallEnded(ci b2bua.CallInfo, cdr pbxstore.CDR) {
+	m := a.lookup(ci.Tenant, ci.ID, true)
+	agent := a.agentOf(ci, m)
+	d := protocol.CallEnded{Call: ci.ID, Agent: agent, Queue: m.queue, Caller: cdr.Caller, Callee: cdr.Callee,
+		Start: ts(cdr.Start), Answer: ts(cdr.Answer), End: ts(cdr.End), RingS: seconds(cdr.Ring), TalkS: seconds(cdr.Talk),
+		HoldS: seconds(cdr.Hold), Disposition: cdr.Disposition, HangupSide: cdr.HangupSide, HangupCause: cdr.HangupCause, SIPCode: cdr.SIPCode}
+	if !m.enqueued.IsZero() {
+		until := cdr.End
+		if !cdr.Answer.IsZero() {
+			until = cdr.Answer
+		}
+		d.WaitS = seconds(until.Sub(m.enqueued))
+	}
+	a.publish(ci.Tenant, Event{Type: protocol.EventCallEnded, Agents: nonEmpty(agent), Queues: nonEmpty(m.queue), Data: d})
+}

@@ -1,0 +1,9 @@
+// Package cti owns the CTI websocket hub: one protocol (cti/protocol) for
+// agent bars, wallboards and the OA. It authenticates connections through an
+// Authenticator, keeps each tenant's events in order with a seq and a
+// bounded replay window for reconnecting clients, fans events out to
+// subscribers without ever blocking the publisher (a slow consumer is cut
+// off), and turns commands into calls on the ACD (AgentControl) and the PBX
+// (CallControl, Monitoring). Adapter turns the ACD's and the B2BUA's events
+// into CTI events; it is the only code here that knows pbx/b2bua types.
+package cti
