@@ -68,7 +68,7 @@ type call struct {
 
 	offer    *sdp.Session  // the caller's original offer
 	done     chan struct{} // closed when the call has ended
-	transfer chan int      // an application's transfer in progress: its outcome (SIP code)
+	transfer *ringing      // an application's transfer in progress
 	keys     dtmfSink      // where an application call's keys go (nil otherwise)
 	app      bool          // answered by an application
 	appTap   interface{ OnRTP(int, []byte) }
@@ -76,8 +76,18 @@ type call struct {
 	bridgeEnded chan struct{}
 }
 
+// ringing is a transfer in progress: forks to one or more extensions, the
+// first answer wins. done is closed with code (and ext, who answered) set.
+type ringing struct {
+	done chan struct{}
+	code int
+	ext  string
+}
+
 // fork is one outgoing INVITE to one registered contact of the callee.
 type fork struct {
+	ext           string // the extension this fork rings
+	dropped       bool   // no longer wanted by the transfer (counts as failed)
 	target        Target
 	dlg           *dialog
 	invite        *sip.Request

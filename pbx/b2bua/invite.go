@@ -157,7 +157,7 @@ func (c *call) startFork(t Target, ext string) {
 		req.AppendHeader(sip.NewHeader("User-Agent", m.cfg.UserAgent))
 	}
 	req.SetBody(c.legSDP(sideB, c.codecs, c.dtmf, offer.Direction, nil))
-	f := &fork{target: t, dlg: d, invite: req}
+	f := &fork{target: t, dlg: d, invite: req, ext: ext}
 	tx, err := m.send(context.Background(), req)
 	if err != nil {
 		m.log.Warn("fork INVITE failed", "call", c.id, "dest", t.Dest.String(), "err", err)
@@ -337,7 +337,7 @@ func (c *call) forkFailedLocked() {
 		return
 	}
 	for _, f := range c.forks {
-		if f.final == 0 || (f.final >= 200 && f.final < 300) {
+		if (f.final == 0 && !f.dropped) || (f.final >= 200 && f.final < 300) {
 			return
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"time"
 
 	"github.com/emiago/sipgo/sip"
 	"github.com/yimen/yimen/internal/dtmf"
@@ -107,51 +106,80 @@ func (l *LocalCall) Transferred() bool {
 	return l.c.winner != nil
 }
 
-// Transfer rings ext and bridges the caller to whichever contact answers
-// first. It returns the SIP outcome: 200 when bridged, else 404, 480, 486,
-// 408 (no answer within the ring timeout) and the like.
+// Transfer rings ext for up to the ring timeout and bridges the caller to
+// whichever of its contacts answers first. It returns the SIP outcome: 200
+// when bridged, else 404, 480, 486, 408 (no answer) and the like.
 func (l *LocalCall) Transfer(ctx context.Context, ext string) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, l.c.m.cfg.RingTimeout)
+	defer cancel()
+	code, _, err := l.Ring(ctx, ext)
+	return code, err
+}
+
+// Ring rings ext until ctx ends. Rings for several extensions may run at
+// once (ring-all): they share one outcome, and answeredBy names the
+// extension that won. When ctx ends first, only ext's forks are cancelled.
+func (l *LocalCall) Ring(ctx context.Context, ext string) (code int, answeredBy string, err error) {
 	c, m := l.c, l.c.m
 	targets, known := m.loc.Locate(c.tenant, ext)
 	if !known {
-		return 404, nil
+		return 404, "", nil
 	}
 	if len(targets) == 0 {
-		return 480, nil
+		return 480, "", nil
 	}
 	c.mu.Lock()
-	if c.state != stateAnswered || c.winner != nil || c.transfer != nil {
+	if c.state != stateAnswered || c.winner != nil {
 		c.mu.Unlock()
-		return 0, fmt.Errorf("transfer: call is not in the application: %w", errs.ErrConflict)
+		return 0, "", fmt.Errorf("transfer: call is not in the application: %w", errs.ErrConflict)
 	}
-	result := make(chan int, 1)
-	c.transfer = result
-	c.forks = c.forks[:0:0]
+	tr := c.transfer
+	if tr == nil {
+		tr = &ringing{done: make(chan struct{})}
+		c.transfer = tr
+		c.forks = c.forks[:0:0]
+	}
+	n := len(c.forks)
 	for _, t := range targets {
 		c.startFork(t, ext)
 	}
-	if len(c.forks) == 0 {
-		c.transfer = nil
+	if len(c.forks) == n {
+		if n == 0 {
+			c.transfer = nil
+		}
 		c.mu.Unlock()
-		return 503, nil
+		return 503, "", nil
 	}
 	c.mu.Unlock()
-	timer := time.NewTimer(m.cfg.RingTimeout)
-	defer timer.Stop()
 	select {
-	case code := <-result:
-		return code, nil
-	case <-timer.C:
-		c.mu.Lock()
-		c.cancelForksLocked()
-		c.finishTransfer(408)
-		c.mu.Unlock()
-		return <-result, nil
-	case <-c.done:
-		return 0, fmt.Errorf("transfer: caller hung up: %w", errs.ErrUnavailable)
+	case <-tr.done:
 	case <-ctx.Done():
-		return 0, ctx.Err()
+		c.mu.Lock()
+		for _, f := range c.forks {
+			if f.ext == ext && f.final == 0 {
+				c.cancelFork(f)
+				f.dropped = true
+			}
+		}
+		if c.transfer == tr {
+			c.forkFailedLocked() // ends the ring if this was its last live fork
+		}
+		c.mu.Unlock()
+		select {
+		case <-tr.done:
+			if tr.code == 200 {
+				return 200, tr.ext, nil // answered just as we gave up
+			}
+		default:
+		}
+		return 408, "", nil // ext did not answer in time (others may still ring)
+	case <-c.done:
+		return 0, "", fmt.Errorf("transfer: caller hung up: %w", errs.ErrUnavailable)
 	}
+	if tr.code == 200 && tr.ext != ext {
+		return 200, tr.ext, nil // answered by someone else
+	}
+	return tr.code, tr.ext, nil
 }
 
 // BridgeEnded is closed when the extension the caller was transferred to
@@ -194,6 +222,7 @@ func (c *call) connectTransfer(f *fork, ans *sdp.Session) {
 		}
 	}
 	c.bridge.SetTap(nil)
+	c.transfer.ext = f.ext
 	c.finishTransfer(200)
 	go func() {
 		ci := c.info()
@@ -208,7 +237,8 @@ func (c *call) finishTransfer(code int) {
 	if c.transfer == nil {
 		return
 	}
-	c.transfer <- code
+	c.transfer.code = code
+	close(c.transfer.done)
 	c.transfer = nil
 }
 
