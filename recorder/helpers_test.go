@@ -1,12 +1,14 @@
 package recorder
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/netip"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -29,6 +31,25 @@ type fixture struct {
 	cfg   config.Recording
 	clock atomic.Int64 // ns since each session's start
 	relay *media.Relay
+	logs  lockedBuffer
+}
+
+// lockedBuffer collects log output written from several goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func newFixture(t *testing.T, mod func(*config.Recording)) *fixture {
@@ -75,7 +96,7 @@ func (f *fixture) open() *Recorder {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	r, err := New(ctx, f.cfg, Deps{DB: f.db, Sealer: cipher, Keys: ring, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Location: time.UTC})
+	r, err := New(ctx, f.cfg, Deps{DB: f.db, Sealer: cipher, Keys: ring, Log: slog.New(slog.NewTextHandler(&f.logs, nil)), Location: time.UTC})
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -55,8 +55,8 @@ type session struct {
 	t0     time.Time
 	// elapsed is the time since t0 in ns; a test swaps in a fake clock.
 	elapsed func() int64
-	in     chan packet
-	flags  atomic.Uint32
+	in      chan packet
+	flags   atomic.Uint32
 	// dropped counts packets the full queue had no room for.
 	dropped atomic.Uint64
 	stop    chan time.Time // the end time, sent once

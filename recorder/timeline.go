@@ -111,24 +111,28 @@ func (t *timeline) place(leg int, pt uint8, ssrc, ts uint32, payload []byte, arr
 // write stores payload's samples at pos.. on leg's channel, converting
 // from the wire's law to the file's format.
 func (t *timeline) write(leg int, pt uint8, payload []byte, pos int64) {
-	for i, c := range payload {
-		slot := int((pos+int64(i))&(ringFrames-1))*t.fb + leg*t.sb
-		switch {
-		case t.format == FormatPCM:
-			var v int16
-			if pt == ptPCMU {
-				v = g711.DecodeUlawFrame(c)
-			} else {
-				v = g711.DecodeAlawFrame(c)
-			}
-			t.ring[slot] = byte(v)
-			t.ring[slot+1] = byte(uint16(v) >> 8)
-		case t.format == FormatALaw && pt == ptPCMU:
-			t.ring[slot] = g711.Ulaw2AlawFrame(c)
-		case t.format == FormatULaw && pt == ptPCMA:
-			t.ring[slot] = g711.Alaw2UlawFrame(c)
-		default:
-			t.ring[slot] = c
+	slot := func(i int) int { return int((pos+int64(i))&(ringFrames-1))*t.fb + leg*t.sb }
+	switch {
+	case t.format == FormatPCM:
+		decode := g711.DecodeAlawFrame
+		if pt == ptPCMU {
+			decode = g711.DecodeUlawFrame
+		}
+		for i, c := range payload {
+			v, k := uint16(decode(c)), slot(i)
+			t.ring[k], t.ring[k+1] = byte(v), byte(v>>8)
+		}
+	case t.format == FormatALaw && pt == ptPCMU:
+		for i, c := range payload {
+			t.ring[slot(i)] = g711.Ulaw2AlawFrame(c)
+		}
+	case t.format == FormatULaw && pt == ptPCMA:
+		for i, c := range payload {
+			t.ring[slot(i)] = g711.Alaw2UlawFrame(c)
+		}
+	default:
+		for i, c := range payload {
+			t.ring[slot(i)] = c
 		}
 	}
 }

@@ -1,0 +1,170 @@
+package recorder
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"testing"
+	"time"
+)
+
+func ids(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s%03d", prefix, i)
+	}
+	return out
+}
+
+func TestSampleIsDeterministicForASeed(t *testing.T) {
+	calls := ids("call", 100)
+	a := sample(42, "demo", "1002", "2026-03-02", calls, 10)
+	if len(a) != 10 {
+		t.Fatalf("picked %d of 100 at 10%%, want 10", len(a))
+	}
+	shuffled := slices.Clone(calls)
+	slices.Reverse(shuffled)
+	if b := sample(42, "demo", "1002", "2026-03-02", shuffled, 10); !slices.Equal(a, b) {
+		t.Errorf("same seed and calls in another order picked %v, then %v", a, b)
+	}
+	for name, other := range map[string][]string{
+		"another seed":  sample(43, "demo", "1002", "2026-03-02", calls, 10),
+		"another day":   sample(42, "demo", "1002", "2026-03-03", calls, 10),
+		"another agent": sample(42, "demo", "1003", "2026-03-02", calls, 10),
+	} {
+		if slices.Equal(a, other) {
+			t.Errorf("%s picked the same calls", name)
+		}
+	}
+	for _, tc := range []struct {
+		n       int
+		percent float64
+		want    int
+	}{{3, 20, 1}, {10, 20, 2}, {11, 20, 3}, {5, 100, 5}, {0, 50, 0}, {7, 0, 0}} {
+		if got := len(sample(1, "t", "a", "d", ids("x", tc.n), tc.percent)); got != tc.want {
+			t.Errorf("%d calls at %v%%: picked %d, want %d", tc.n, tc.percent, got, tc.want)
+		}
+	}
+	// Over many days every call is about equally likely to be picked.
+	hits := map[string]int{}
+	for d := range 2000 {
+		for _, id := range sample(7, "demo", "1002", fmt.Sprint(d), calls[:20], 25) {
+			hits[id]++
+		}
+	}
+	for _, id := range calls[:20] {
+		if math.Abs(float64(hits[id])-500) > 120 {
+			t.Errorf("%s picked %d times in 2000 days, want about 500", id, hits[id])
+		}
+	}
+}
+
+func TestGenerateTasksAppliesEveryRuleOnce(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	day := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	score := func(v int) *int { return &v }
+	var agent1002 []string
+	for i := range 10 {
+		id := fmt.Sprintf("a%02d", i)
+		f.putRecording(id, "demo", "1002", day.Add(time.Duration(i)*time.Hour), StateComplete, time.Duration(i)*time.Minute)
+		agent1002 = append(agent1002, id)
+	}
+	for i := range 3 {
+		f.putRecording(fmt.Sprintf("b%02d", i), "demo", "1003", day.Add(time.Duration(9+i)*time.Hour), StateComplete, time.Minute)
+	}
+	f.putRecording("next1", "demo", "1003", day.AddDate(0, 0, 1), StateComplete, time.Hour) // another day
+	f.putRecording("live1", "demo", "1003", day.Add(time.Hour), StateRecording, 0)          // not finished
+	mustAnnotate := func(id string, a Annotation) {
+		if err := f.r.index.annotate(ctx, id, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	yes := true
+	mustAnnotate("b01", Annotation{Transferred: &yes})
+	mustAnnotate("b02", Annotation{SurveyScore: score(2)})
+	mustAnnotate("a03", Annotation{SurveyScore: score(4)})
+
+	rules := map[string]Rule{}
+	for _, r := range []Rule{
+		{Tenant: "demo", Name: "sample", Kind: RuleSample, Percent: 20, Seed: 42, Enabled: true},
+		{Tenant: "demo", Name: "long", Kind: RuleLongCall, MinMinutes: 6, Enabled: true},
+		{Tenant: "demo", Name: "unhappy", Kind: RuleSurveyScore, MaxScore: 3, Enabled: true},
+		{Tenant: "demo", Name: "transferred", Kind: RuleTransferred, Enabled: true},
+		{Tenant: "demo", Name: "off", Kind: RuleTransferred, Enabled: false},
+	} {
+		got, err := f.r.AddRule(ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rules[r.Name] = got
+	}
+	if _, err := f.r.AddRule(ctx, Rule{Tenant: "demo", Name: "bad", Kind: RuleSample, Percent: 150}); err == nil {
+		t.Error("a 150% sample rule was accepted")
+	}
+
+	n, err := f.r.GenerateTasks(ctx, "demo", day.Add(13*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{
+		"sample":      append(sample(42, "demo", "1002", "2026-03-02", agent1002, 20), sample(42, "demo", "1003", "2026-03-02", []string{"b00", "b01", "b02"}, 20)...),
+		"long":        {"a07", "a08", "a09"},
+		"unhappy":     {"b02"},
+		"transferred": {"b01"},
+	}
+	total := 0
+	for name, w := range want {
+		tasks, err := f.r.Tasks(ctx, TaskFilter{Tenant: "demo", RuleID: rules[name].ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, task := range tasks {
+			got = append(got, task.RecordingID)
+			if task.Day != "2026-03-02" || task.State != TaskOpen {
+				t.Errorf("task %+v", task)
+			}
+		}
+		slices.Sort(got)
+		slices.Sort(w)
+		if !slices.Equal(got, w) {
+			t.Errorf("rule %s: tasks for %v, want %v", name, got, w)
+		}
+		total += len(w)
+	}
+	if n != total || len(want["sample"]) != 3 {
+		t.Errorf("created %d tasks (sample %d), want %d (sample 3)", n, len(want["sample"]), total)
+	}
+	if again, err := f.r.GenerateTasks(ctx, "demo", day); err != nil || again != 0 {
+		t.Errorf("second run created %d (%v), want 0", again, err)
+	}
+
+	// Review: assign and score, then the per-agent summary.
+	tasks, _ := f.r.Tasks(ctx, TaskFilter{Tenant: "demo", Agent: "1003"})
+	for i, task := range tasks {
+		s, st, who := float64(80+10*i), TaskDone, "qa1"
+		if _, err := f.r.UpdateTask(ctx, task.ID, TaskUpdate{Assignee: &who, State: &st, Score: &s}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bad := 101.0
+	if _, err := f.r.UpdateTask(ctx, tasks[0].ID, TaskUpdate{Score: &bad}); err == nil {
+		t.Error("a score of 101 was accepted")
+	}
+	scores, err := f.r.Scores(ctx, "demo", "2026-03-01", "2026-03-31")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s1003 AgentScore
+	for _, s := range scores {
+		if s.Agent == "1003" {
+			s1003 = s
+		}
+	}
+	wantAvg := 80 + 10*float64(len(tasks)-1)/2
+	if s1003.Tasks != len(tasks) || s1003.Scored != len(tasks) || math.Abs(s1003.Average-wantAvg) > 1e-9 {
+		t.Errorf("scores for 1003 = %+v, want %d tasks averaging %v", s1003, len(tasks), wantAvg)
+	}
+}
