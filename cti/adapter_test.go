@@ -1,0 +1,116 @@
+package cti_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/yimen/yimen/acd"
+	"github.com/yimen/yimen/cti"
+	"github.com/yimen/yimen/cti/protocol"
+	"github.com/yimen/yimen/pbx/b2bua"
+	"github.com/yimen/yimen/pbx/pbxstore"
+)
+
+func TestQueueCallLifecycleReachesAgentAndQueue(t *testing.T) {
+	e := newEnv(t, cti.Config{})
+	ctx := e.cctx()
+	a1 := e.dial(tokAgent1)
+	if _, err := a1.Subscribe(ctx, "agent:a1"); err != nil {
+		t.Fatal(err)
+	}
+	wall := e.dial(tokWall)
+	if _, err := wall.Subscribe(ctx, "queue:hotline"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.acd.Enqueue(ctx, "demo", acd.Call{ID: "c1", Queue: "hotline", Caller: "13800138000", DID: "12345", VIP: true,
+		Vars: map[string]string{"menu": "2"}}); err != nil {
+		t.Fatal(err)
+	}
+	e.clk.Advance(12 * time.Second)
+	if err := a1.Login(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	var ring protocol.CallRinging
+	if err := nextOf(t, a1, protocol.EventCallRinging).Decode(&ring); err != nil {
+		t.Fatal(err)
+	}
+	if ring.Call != "c1" || ring.Agent != "a1" || ring.Queue != "hotline" || ring.Caller != "13800138000" || ring.DID != "12345" ||
+		!ring.VIP || ring.WaitS != 12 || ring.Vars["menu"] != "2" {
+		t.Fatalf("call.ringing = %+v", ring)
+	}
+	var stats protocol.QueueStats
+	if err := nextOf(t, wall, protocol.EventQueueStats).Decode(&stats); err != nil || stats.Queue != "hotline" || stats.Waiting != 1 {
+		t.Fatalf("queue.stats = %+v, %v", stats, err)
+	}
+	if err := e.acd.AgentAnswered(ctx, "demo", "c1", "a1"); err != nil {
+		t.Fatal(err)
+	}
+	answeredAt := t0.Add(13 * time.Second)
+	ci := b2bua.CallInfo{ID: "c1", Tenant: "demo", Caller: "13800138000", Callee: "1001", Start: t0, Answered: answeredAt}
+	e.adapter.CallAnswered(ci, nil)
+	e.adapter.CallHold(ci, true)
+	e.adapter.CallHold(ci, false)
+	e.adapter.CallTransferred("demo", "c1", "", "1003", false)
+	e.adapter.CallEnded(ci, pbxstore.CDR{ID: "c1", Tenant: "demo", Caller: "13800138000", Callee: "1001", Start: t0, Answer: answeredAt,
+		End: answeredAt.Add(time.Minute), Ring: 13 * time.Second, Talk: time.Minute, Disposition: "answered", HangupSide: "caller", HangupCause: "bye", SIPCode: 200})
+
+	var st protocol.AgentState
+	if err := nextOf(t, a1, protocol.EventAgentState).Decode(&st); err != nil || st.State != "on_call" || st.Call != "c1" || st.Queue != "hotline" {
+		t.Fatalf("agent.state = %+v, %v", st, err)
+	}
+	want := []string{protocol.EventCallAnswered, protocol.EventCallHeld, protocol.EventCallResumed, protocol.EventCallTransferred, protocol.EventCallEnded}
+	var ended protocol.CallEnded
+	for _, typ := range want {
+		ev := next(t, a1)
+		if ev.Type != typ {
+			t.Fatalf("got %s, want %s", ev.Type, typ)
+		}
+		if typ == protocol.EventCallEnded {
+			_ = ev.Decode(&ended)
+		}
+	}
+	if ended.Agent != "a1" || ended.Queue != "hotline" || ended.WaitS != 13 || ended.TalkS != 60 || ended.Disposition != "answered" || ended.SIPCode != 200 {
+		t.Fatalf("call.ended = %+v", ended)
+	}
+	// The queue's watchers see the call's events too.
+	if ev := nextOf(t, wall, protocol.EventCallEnded); ev.Seq == 0 {
+		t.Fatal("no seq")
+	}
+
+	// A direct call to a2's extension reaches a2 through the directory.
+	a2 := e.dial(tokAgent2)
+	if _, err := a2.Subscribe(ctx, "agent:a2"); err != nil {
+		t.Fatal(err)
+	}
+	e.adapter.CallAnswered(b2bua.CallInfo{ID: "d1", Tenant: "demo", Caller: "1003", Callee: "1002", Answered: t0}, nil)
+	var ans protocol.CallAnswered
+	if err := nextOf(t, a2, protocol.EventCallAnswered).Decode(&ans); err != nil || ans.Agent != "a2" || ans.Queue != "" {
+		t.Fatalf("direct call.answered = %+v, %v", ans, err)
+	}
+}
+
+func TestCallbackAndOverflowEvents(t *testing.T) {
+	e := newEnv(t, cti.Config{})
+	ctx := e.cctx()
+	wall := e.dial(tokWall)
+	if _, err := wall.Subscribe(ctx, "queue:hotline", "queue:complaints"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.acd.Enqueue(ctx, "demo", acd.Call{ID: "c2", Queue: "hotline", Caller: "13800138000"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.acd.AcceptCallback(ctx, "demo", "c2", "13912345678"); err != nil {
+		t.Fatal(err)
+	}
+	var cb protocol.CallbackCreated
+	if err := nextOf(t, wall, protocol.EventCallbackCreated).Decode(&cb); err != nil || cb.Number != "13912345678" || cb.Queue != "hotline" {
+		t.Fatalf("callback.created = %+v, %v", cb, err)
+	}
+	// Overflow events name both queues, so the target queue's watchers see it.
+	e.adapter.ACDEvent(acd.OverflowEvent{Tenant: "demo", At: t0, Call: acd.CallView{Call: acd.Call{ID: "c3", Queue: "hotline"}},
+		From: "hotline", To: acd.Target{Kind: acd.TargetQueue, Value: "complaints"}})
+	var of protocol.CallOverflowed
+	if err := nextOf(t, wall, protocol.EventCallOverflowed).Decode(&of); err != nil || of.To != "queue:complaints" || of.Queue != "hotline" {
+		t.Fatalf("call.overflowed = %+v, %v", of, err)
+	}
+}
