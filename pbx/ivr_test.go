@@ -48,7 +48,9 @@ func ivrPBX(t *testing.T) (*pbxtest.PBX, string) {
 	p := pbxtest.Start(t, func(c *cfgT) {
 		c.IVR = config.IVR{Flows: flows, Prompts: prompts}
 		c.Tenants[0].IVR = map[string]string{"8000": "test"}
-		c.Tenants[0].Queues = map[string][]string{"support": {"1002"}}
+		c.Tenants[0].Agents = []config.Agent{{ID: "a1002", Name: "Agent 1002", Extension: "1002", Skills: map[string]int{"general": 50}}}
+		c.Tenants[0].Queues = map[string]config.Queue{"support": {Strategy: "longest-idle", Agents: []string{"a1002"}, RingTimeout: 15 * time.Second}}
+		c.Tenants[0].AutoLogin = true
 	})
 	return p, flows
 }

@@ -346,3 +346,6 @@ func (s *Server) Calls() []b2bua.CallInfo { return s.calls.Calls() }
 
 // Store is the PBX's persistence (CDRs, surveys, voicemail).
 func (s *Server) Store() *pbxstore.Store { return s.store }
+
+// HangupCall ends a tenant's call in progress from the system side.
+func (s *Server) HangupCall(tenant, callID string) error { return s.calls.Hangup(tenant, callID) }

@@ -146,14 +146,20 @@ func (a ivrApp) Run(ctx context.Context, call *b2bua.LocalCall) {
 	a.v.log.Info("ivr call left", "call", info.ID, "outcome", res.Outcome.String(), "flow", res.Flow, "steps", res.Steps)
 }
 
-// queueMembers hunts each queue's configured members until the ACD takes over.
+// queueMembers lists each queue's member extensions, hunted in order when no ACD runs.
 type queueTable map[string][]string
 
 func queueMembers(cfg config.Config) queueTable {
 	q := queueTable{}
 	for _, t := range cfg.Tenants {
-		for name, members := range t.Queues {
-			q[name] = members
+		ext := map[string]string{}
+		for _, a := range t.Agents {
+			ext[a.ID] = a.Extension
+		}
+		for name, qc := range t.Queues {
+			for _, a := range qc.Agents {
+				q[name] = append(q[name], ext[a])
+			}
 		}
 	}
 	return q

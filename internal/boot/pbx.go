@@ -31,7 +31,8 @@ type PBX struct {
 	AdminToken  string
 	Credentials []pbx.Credential // created on this start (demo only)
 	Log         *slog.Logger
-	IVR         *IVR // nil when no number routes to a flow
+	IVR         *IVR           // nil when no number routes to a flow
+	Contact     *ContactCenter // nil when no tenant has queues
 	Recorder    *recorder.Recorder
 }
 
@@ -109,6 +110,9 @@ func BuildPBX(ctx context.Context, cfg config.Config, env []string, logOut io.Wr
 		srv.Mount(pattern, srv.AdminOnly(p.Recorder.Handler()))
 	}
 	if p.IVR, err = buildIVR(ctx, cfg, srv, ps, log); err != nil {
+		return fail(err)
+	}
+	if p.Contact, err = buildContactCenter(ctx, cfg, srv, db, p.IVR, log); err != nil {
 		return fail(err)
 	}
 	if cfg.Demo.Enabled {

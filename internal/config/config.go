@@ -19,6 +19,7 @@ type Config struct {
 	Security Security `yaml:"security"`
 	Tenants  []Tenant `yaml:"tenants"`
 	IVR      IVR      `yaml:"ivr"`
+	CTI      CTI      `yaml:"cti"`
 	// Recording configures call recording (package recorder).
 	Recording Recording `yaml:"recording"`
 }
@@ -112,8 +113,12 @@ type Tenant struct {
 	Extensions []string `yaml:"extensions"` // "1001-1010" ranges or single numbers
 	// IVR maps numbers to IVR flows, e.g. {"8000": "start"}: calls to them are answered by the flow.
 	IVR map[string]string `yaml:"ivr"`
-	// Queues lists each queue's member extensions, hunted in order until the ACD takes over.
-	Queues map[string][]string `yaml:"queues"`
+	// Agents are the tenant's contact-centre agents, each bound to an extension.
+	Agents []Agent `yaml:"agents"`
+	// Queues are the ACD queues by id.
+	Queues map[string]Queue `yaml:"queues"`
+	// AutoLogin logs every agent in and ready at start (demo, unattended desks).
+	AutoLogin bool `yaml:"auto_login"`
 }
 
 // Defaults returns a Config with every default filled in.
@@ -193,4 +198,34 @@ type RecordingOverride struct {
 	Tenant    string `yaml:"tenant"`
 	Extension string `yaml:"extension"`
 	Policy    string `yaml:"policy"`
+}
+
+// Agent is one contact-centre agent.
+type Agent struct {
+	ID        string         `yaml:"id"`
+	Name      string         `yaml:"name"`
+	Extension string         `yaml:"extension"`
+	Skills    map[string]int `yaml:"skills"` // skill → level 1..100
+}
+
+// Queue is one ACD queue. Strategy and Overflow are checked by the ACD at start.
+type Queue struct {
+	Name          string        `yaml:"name"`
+	Strategy      string        `yaml:"strategy"` // ring-all, longest-idle, round-robin, fewest-calls, skills, sequential
+	Agents        []string      `yaml:"agents"`   // member agent ids (empty: every agent with Skill)
+	Skill         string        `yaml:"skill"`
+	MinLevel      int           `yaml:"min_level"`
+	RingTimeout   time.Duration `yaml:"ring_timeout"`
+	WrapUp        time.Duration `yaml:"wrap_up"`
+	MaxWait       time.Duration `yaml:"max_wait"`
+	Overflow      string        `yaml:"overflow"` // queue:ID, extension:N, voicemail:BOX, ivr:FLOW, hangup
+	AnnounceEvery time.Duration `yaml:"announce_every"`
+	CallbackAfter time.Duration `yaml:"callback_after"`
+	SLThreshold   time.Duration `yaml:"sl_threshold"`
+}
+
+// CTI configures the websocket hub.
+type CTI struct {
+	// TokensFile holds "TOKEN ROLE TENANT [AGENT]" lines (mode 0600); demo mode creates it.
+	TokensFile string `yaml:"tokens_file"`
 }

@@ -142,10 +142,21 @@ func (c *Config) Validate() error {
 				bad("ivr.flows", "tenant %s routes numbers to IVR flows but ivr.flows is not set", t.Name)
 			}
 		}
-		for q, members := range t.Queues {
-			for _, e := range members {
-				if !slices.Contains(exts, e) {
-					bad(k+".queues."+q, "member %q is not an extension of the tenant", e)
+		agents := map[string]bool{}
+		for j, a := range t.Agents {
+			ak := fmt.Sprintf("%s.agents[%d]", k, j)
+			if a.ID == "" || agents[a.ID] {
+				bad(ak+".id", "agent ids must be set and unique")
+			}
+			agents[a.ID] = true
+			if !slices.Contains(exts, a.Extension) {
+				bad(ak+".extension", "%q is not an extension of the tenant", a.Extension)
+			}
+		}
+		for q, qc := range t.Queues {
+			for _, a := range qc.Agents {
+				if !agents[a] {
+					bad(k+".queues."+q+".agents", "%q is not an agent of the tenant", a)
 				}
 			}
 		}

@@ -51,9 +51,14 @@ type Voicemail struct {
 	Vars                              map[string]string
 }
 
+// QueueFunc hands a caller to the ACD and returns when an agent's leg has
+// ended or the queue gave up on them.
+type QueueFunc func(ctx context.Context, s *Session, req ivr.QueueRequest) (ivr.QueueResult, error)
+
 // Deps are shared by every session.
 type Deps struct {
 	Prompts   *PromptCache
+	Queue     QueueFunc // the ACD; when nil, Queues hunts members in order
 	Queues    Queues
 	Events    Events
 	Voicemail string // directory for messages
@@ -223,16 +228,33 @@ func (s *Session) CollectDigits(ctx context.Context, req ivr.DigitRequest) (stri
 			return got.String(), ctx.Err()
 		case <-s.call.Done():
 			t.Stop()
-			return got.String(), errHungUp
+			return got.String(), ErrHungUp
 		}
 	}
 	return got.String(), nil
 }
 
-var errHungUp = fmt.Errorf("caller hung up: %w", errs.ErrUnavailable)
+// ErrHungUp reports that the caller went away.
+var ErrHungUp = fmt.Errorf("caller hung up: %w", errs.ErrUnavailable)
 
-// Queue implements ivr.Session by hunting the queue's members in order.
+// Call is the call this session drives.
+func (s *Session) Call() Call { return s.call }
+
+// CallID names the call (the CDR id).
+func (s *Session) CallID() string { return s.callID }
+
+// WaitBridge blocks while the caller is bridged to an agent.
+func (s *Session) WaitBridge(ctx context.Context) { s.waitEnd(ctx) }
+
+// Queue implements ivr.Session: the ACD when configured, else a hunt of the
+// queue's members in order.
 func (s *Session) Queue(ctx context.Context, req ivr.QueueRequest) (ivr.QueueResult, error) {
+	if err := s.ensureAnswered(ctx); err != nil {
+		return ivr.QueueResult{}, err
+	}
+	if s.d.Queue != nil {
+		return s.d.Queue(ctx, s, req)
+	}
 	if s.d.Queues == nil {
 		return ivr.QueueResult{}, fmt.Errorf("queue %s: no queues configured: %w", req.Queue, errs.ErrUnavailable)
 	}
@@ -294,4 +316,4 @@ func (s *Session) Hangup(ctx context.Context) error {
 }
 
 // IsHangup reports whether err means the caller went away.
-func IsHangup(err error) bool { return errors.Is(err, errHungUp) }
+func IsHangup(err error) bool { return errors.Is(err, ErrHungUp) }

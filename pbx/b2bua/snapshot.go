@@ -1,6 +1,11 @@
 package b2bua
 
-import "time"
+import (
+	"fmt"
+	"time"
+
+	"github.com/yimen/yimen/internal/errs"
+)
 
 // CallInfo is a point-in-time view of a call in progress (for the admin API
 // and the wallboard).
@@ -33,4 +38,22 @@ func (m *Manager) Calls() []CallInfo {
 		out = append(out, ci)
 	}
 	return out
+}
+
+// Hangup ends a call of tenant by id (CTI hang-up, supervisor force).
+func (m *Manager) Hangup(tenant, callID string) error {
+	m.mu.Lock()
+	var found *call
+	for c := range m.calls {
+		if c.id == callID && c.tenant == tenant {
+			found = c
+			break
+		}
+	}
+	m.mu.Unlock()
+	if found == nil {
+		return fmt.Errorf("call %s: %w", callID, errs.ErrNotFound)
+	}
+	found.hangup("system", "cti_hangup")
+	return nil
 }

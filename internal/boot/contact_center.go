@@ -1,0 +1,360 @@
+package boot
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/yimen/yimen/acd"
+	"github.com/yimen/yimen/cti"
+	"github.com/yimen/yimen/internal/config"
+	"github.com/yimen/yimen/internal/errs"
+	"github.com/yimen/yimen/internal/store"
+	"github.com/yimen/yimen/ivr"
+	"github.com/yimen/yimen/ivr/callsession"
+	"github.com/yimen/yimen/pbx"
+	"github.com/yimen/yimen/pbx/b2bua"
+)
+
+// ContactCenter joins the ACD, the CTI hub and the PBX: the ACD decides who
+// takes a queued caller, this glue rings them through the PBX and reports back.
+type ContactCenter struct {
+	ACD *acd.ACD
+	Hub *cti.Hub
+	log *slog.Logger
+
+	mu      sync.Mutex
+	waiting map[string]*waiter // call id → caller waiting in a queue
+}
+
+type waiter struct {
+	tenant string
+	sess   *callsession.Session
+	events chan waitEvent
+	mu     sync.Mutex
+	rings  map[string]*ringCtl // agent id → ring in progress
+}
+
+type ringCtl struct {
+	cancel  context.CancelFunc
+	stopped bool
+}
+
+type waitEvent struct {
+	answeredBy string
+	overflow   *acd.Target
+	announce   *acd.Announcement
+}
+
+// buildContactCenter starts the ACD for every tenant with queues and mounts the CTI hub.
+func buildContactCenter(ctx context.Context, cfg config.Config, srv *pbx.Server, db *store.DB, v *IVR, log *slog.Logger) (*ContactCenter, error) {
+	var tenants []config.Tenant
+	for _, t := range cfg.Tenants {
+		if len(t.Queues) > 0 {
+			tenants = append(tenants, t)
+		}
+	}
+	if len(tenants) == 0 {
+		return nil, nil
+	}
+	cc := &ContactCenter{log: log.With("component", "contact-center"), waiting: map[string]*waiter{}}
+	acdLog, err := acd.OpenSQLLog(ctx, db, log.With("component", "acd-log"))
+	if err != nil {
+		return nil, err
+	}
+	tokens, err := loadCTITokens(cfg)
+	if err != nil {
+		return nil, err
+	}
+	// The hub and the ACD refer to each other through the adapter.
+	var adapter *cti.Adapter
+	sink := acdEventSink{get: func() *cti.Adapter { return adapter }}
+	cc.ACD, err = acd.New(acd.Deps{Dialer: cc, Events: sink, Log: acdLog, Logger: log.With("component", "acd")})
+	if err != nil {
+		return nil, err
+	}
+	cc.Hub, err = cti.NewHub(cti.Config{}, cti.Deps{Auth: cti.NewStaticTokens(tokens), Agents: cc.ACD, Calls: callControl{srv: srv}, Logger: log.With("component", "cti")})
+	if err != nil {
+		return nil, err
+	}
+	adapter = cti.NewAdapter(cc.Hub, cc.ACD, log.With("component", "cti"))
+	srv.AddCallObserver(adapter)
+	for i, t := range tenants {
+		tc, err := tenantACD(t)
+		if err != nil {
+			return nil, fmt.Errorf("tenants[%d]: %w", i, err)
+		}
+		if err := cc.ACD.AddTenant(ctx, tc); err != nil {
+			return nil, fmt.Errorf("tenants[%d] (%s): %w", i, t.Name, err)
+		}
+		if t.AutoLogin {
+			for _, a := range t.Agents {
+				if err := cc.ACD.Login(ctx, t.Name, a.ID); err != nil && !errors.Is(err, errs.ErrConflict) {
+					return nil, fmt.Errorf("auto-login %s: %w", a.ID, err)
+				}
+				_ = cc.ACD.Ready(ctx, t.Name, a.ID)
+			}
+		}
+	}
+	if v != nil {
+		v.deps.Queue = cc.queue
+	}
+	srv.Mount("GET /cti", cc.Hub)
+	cc.log.Info("contact centre ready", "tenants", len(tenants), "cti", "/cti")
+	return cc, nil
+}
+
+func tenantACD(t config.Tenant) (acd.TenantConfig, error) {
+	tc := acd.TenantConfig{Tenant: t.Name}
+	for _, a := range t.Agents {
+		tc.Agents = append(tc.Agents, acd.AgentConfig{ID: a.ID, Name: a.Name, Endpoint: a.Extension, Skills: a.Skills})
+	}
+	for id, q := range t.Queues {
+		qc := acd.QueueConfig{ID: id, Name: q.Name, Agents: q.Agents, Skill: q.Skill, MinLevel: q.MinLevel,
+			RingTimeout: q.RingTimeout, WrapUp: q.WrapUp, MaxWait: q.MaxWait, AnnounceEvery: q.AnnounceEvery,
+			CallbackAfter: q.CallbackAfter, SLThreshold: q.SLThreshold}
+		if q.Strategy != "" {
+			st, err := acd.ParseStrategy(q.Strategy)
+			if err != nil {
+				return tc, fmt.Errorf("queues.%s.strategy: %w", id, err)
+			}
+			qc.Strategy = st
+		}
+		if q.Overflow != "" {
+			o, err := acd.ParseTarget(q.Overflow)
+			if err != nil {
+				return tc, fmt.Errorf("queues.%s.overflow: %w", id, err)
+			}
+			qc.Overflow = o
+		}
+		tc.Queues = append(tc.Queues, qc)
+	}
+	return tc, nil
+}
+
+// loadCTITokens reads "TOKEN ROLE TENANT [AGENT]" lines. In demo mode the
+// file is created with a system token and one token per agent.
+func loadCTITokens(cfg config.Config) (map[string]cti.Principal, error) {
+	path := cfg.CTI.TokensFile
+	if path == "" {
+		path = filepath.Join(cfg.DataDir, "cti-tokens.txt")
+	}
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) && cfg.Demo.Enabled {
+		var b strings.Builder
+		for _, t := range cfg.Tenants {
+			fmt.Fprintf(&b, "%s system %s\n", randomToken(), t.Name)
+			fmt.Fprintf(&b, "%s wallboard %s\n", randomToken(), t.Name)
+			for _, a := range t.Agents {
+				fmt.Fprintf(&b, "%s agent %s %s\n", randomToken(), t.Name, a.ID)
+			}
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+			return nil, err
+		}
+	}
+	out := map[string]cti.Principal{}
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return out, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cti.tokens_file: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		fields := strings.Fields(sc.Text())
+		if len(fields) == 0 || strings.HasPrefix(fields[0], "#") {
+			continue
+		}
+		if len(fields) < 3 {
+			return nil, fmt.Errorf("%s:%d: want TOKEN ROLE TENANT [AGENT]", path, n)
+		}
+		p := cti.Principal{Tenant: fields[2], Roles: []string{fields[1]}}
+		if len(fields) > 3 {
+			p.Agent = fields[3]
+		}
+		out[fields[0]] = p
+	}
+	return out, sc.Err()
+}
+
+type acdEventSink struct{ get func() *cti.Adapter }
+
+func (s acdEventSink) ACDEvent(e acd.Event) {
+	if a := s.get(); a != nil {
+		a.ACDEvent(e)
+	}
+}
+
+// queue is the IVR's queue verb on the ACD.
+func (cc *ContactCenter) queue(ctx context.Context, s *callsession.Session, req ivr.QueueRequest) (ivr.QueueResult, error) {
+	call := s.Call()
+	lc, ok := call.(*b2bua.LocalCall)
+	if !ok {
+		return ivr.QueueResult{}, fmt.Errorf("queue: not a PBX call: %w", errs.ErrInvalid)
+	}
+	tenant := lc.Info().Tenant
+	w := &waiter{tenant: tenant, sess: s, events: make(chan waitEvent, 8), rings: map[string]*ringCtl{}}
+	id := s.CallID()
+	cc.mu.Lock()
+	cc.waiting[id] = w
+	cc.mu.Unlock()
+	defer func() {
+		cc.mu.Lock()
+		delete(cc.waiting, id)
+		cc.mu.Unlock()
+	}()
+	err := cc.ACD.Enqueue(ctx, tenant, acd.Call{ID: id, Queue: req.Queue, Caller: lc.Caller(), DID: lc.Number(),
+		Priority: req.Priority, Skill: req.Skill, Vars: req.Vars})
+	if err != nil {
+		return ivr.QueueResult{}, err
+	}
+	var timeout <-chan time.Time
+	if req.Timeout > 0 {
+		t := time.NewTimer(req.Timeout)
+		defer t.Stop()
+		timeout = t.C
+	}
+	bg := context.WithoutCancel(ctx)
+	for {
+		select {
+		case ev := <-w.events:
+			switch {
+			case ev.answeredBy != "":
+				s.WaitBridge(ctx)
+				_ = cc.ACD.CallEnded(bg, tenant, id)
+				return ivr.QueueResult{Answered: true}, nil
+			case ev.overflow != nil:
+				if ev.overflow.Kind == acd.TargetExtension {
+					if code, err := lc.Transfer(ctx, ev.overflow.Value); err == nil && code == 200 {
+						s.WaitBridge(ctx)
+						return ivr.QueueResult{Answered: true}, nil
+					}
+				}
+				return ivr.QueueResult{}, nil
+			case ev.announce != nil:
+				a := ev.announce
+				text := fmt.Sprintf("您前面还有%d位，预计等待%d分钟", a.Position-1, int(a.ExpectedWait.Minutes()+0.5))
+				_ = s.Play(ctx, ivr.PromptRef{Text: text})
+			}
+		case <-timeout:
+			_ = cc.ACD.CallerAbandoned(bg, tenant, id)
+			return ivr.QueueResult{}, nil
+		case <-lc.Done():
+			_ = cc.ACD.CallerAbandoned(bg, tenant, id)
+			return ivr.QueueResult{}, callsession.ErrHungUp
+		case <-ctx.Done():
+			_ = cc.ACD.CallerAbandoned(bg, tenant, id)
+			return ivr.QueueResult{}, ctx.Err()
+		}
+	}
+}
+
+func (cc *ContactCenter) waiter(callID string) *waiter {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	return cc.waiting[callID]
+}
+
+// RingAgent implements acd.Dialer: ring the agent's extension for the queued caller.
+func (cc *ContactCenter) RingAgent(ctx context.Context, r acd.Ring) {
+	if r.Callback != "" {
+		cc.log.Warn("callback dialling needs outbound calls to the customer, not available yet", "call", r.CallID, "agent", r.AgentID)
+		return
+	}
+	w := cc.waiter(r.CallID)
+	if w == nil {
+		_ = cc.ACD.AgentNoAnswer(context.WithoutCancel(ctx), r.Tenant, r.CallID, r.AgentID)
+		return
+	}
+	lc := w.sess.Call().(*b2bua.LocalCall)
+	rctx, cancel := context.WithTimeout(context.Background(), r.Timeout)
+	ctl := &ringCtl{cancel: cancel}
+	w.mu.Lock()
+	w.rings[r.AgentID] = ctl
+	w.mu.Unlock()
+	go func() {
+		defer cancel()
+		code, by, err := lc.Ring(rctx, r.Endpoint)
+		w.mu.Lock()
+		stopped := ctl.stopped
+		delete(w.rings, r.AgentID)
+		w.mu.Unlock()
+		bg := context.Background()
+		switch {
+		case err == nil && code == 200 && by == r.Endpoint:
+			_ = cc.ACD.AgentAnswered(bg, r.Tenant, r.CallID, r.AgentID)
+			w.events <- waitEvent{answeredBy: r.AgentID}
+		case err == nil && code == 200:
+			// another agent of a ring-all took it
+		case stopped:
+		default:
+			_ = cc.ACD.AgentNoAnswer(bg, r.Tenant, r.CallID, r.AgentID)
+		}
+	}()
+}
+
+// StopRing implements acd.Dialer.
+func (cc *ContactCenter) StopRing(_ context.Context, _, callID, agentID string) {
+	w := cc.waiter(callID)
+	if w == nil {
+		return
+	}
+	w.mu.Lock()
+	if ctl := w.rings[agentID]; ctl != nil {
+		ctl.stopped = true
+		ctl.cancel()
+	}
+	w.mu.Unlock()
+}
+
+// Overflow implements acd.Dialer.
+func (cc *ContactCenter) Overflow(_ context.Context, _, callID string, to acd.Target) {
+	if w := cc.waiter(callID); w != nil {
+		w.events <- waitEvent{overflow: &to}
+	}
+}
+
+// Announce implements acd.Dialer.
+func (cc *ContactCenter) Announce(_ context.Context, a acd.Announcement) {
+	if w := cc.waiter(a.CallID); w != nil {
+		select {
+		case w.events <- waitEvent{announce: &a}:
+		default:
+		}
+	}
+}
+
+// callControl is the CTI's call commands on the PBX. Hang-up works today;
+// the others answer "not implemented" until the B2BUA grows them.
+type callControl struct{ srv *pbx.Server }
+
+var errNotYet = fmt.Errorf("not implemented yet: %w", errs.ErrUnavailable)
+
+func (c callControl) Answer(context.Context, string, string, string) error { return errNotYet }
+func (c callControl) Hangup(ctx context.Context, tenant, agent, callID string) error {
+	return c.srv.HangupCall(tenant, callID)
+}
+func (c callControl) Dial(context.Context, string, string, string, string) (string, error) {
+	return "", errNotYet
+}
+func (c callControl) Hold(context.Context, string, string, string) error   { return errNotYet }
+func (c callControl) Unhold(context.Context, string, string, string) error { return errNotYet }
+func (c callControl) Transfer(context.Context, string, string, string, string, bool) error {
+	return errNotYet
+}
+func (c callControl) Conference(context.Context, string, string, string, string) error {
+	return errNotYet
+}
+func (c callControl) DTMF(context.Context, string, string, string, string) error { return errNotYet }
