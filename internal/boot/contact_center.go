@@ -142,10 +142,7 @@ func tenantACD(t config.Tenant) (acd.TenantConfig, error) {
 // loadCTITokens reads "TOKEN ROLE TENANT [AGENT]" lines. In demo mode the
 // file is created with a system token and one token per agent.
 func loadCTITokens(cfg config.Config) (map[string]cti.Principal, error) {
-	path := cfg.CTI.TokensFile
-	if path == "" {
-		path = filepath.Join(cfg.DataDir, "cti-tokens.txt")
-	}
+	path := ctiTokensPath(cfg)
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) && cfg.Demo.Enabled {
 		var b strings.Builder
 		for _, t := range cfg.Tenants {
@@ -358,3 +355,10 @@ func (c callControl) Conference(context.Context, string, string, string, string)
 	return errNotYet
 }
 func (c callControl) DTMF(context.Context, string, string, string, string) error { return errNotYet }
+
+func ctiTokensPath(cfg config.Config) string {
+	if cfg.CTI.TokensFile != "" {
+		return cfg.CTI.TokensFile
+	}
+	return filepath.Join(cfg.DataDir, "cti-tokens.txt")
+}

@@ -174,6 +174,16 @@ func printWelcome(w io.Writer, p *PBX) {
 	if p.Config.HTTP.AdminTokenFile != "" {
 		fmt.Fprintf(w, "  Admin API token: in %s (send as 'Authorization: Bearer <token>')\n", p.Config.HTTP.AdminTokenFile)
 	}
+	if p.Contact != nil {
+		fmt.Fprintf(w, "  CTI:     ws://%s/cti (tokens in %s)\n", p.Server.HTTPAddr(), ctiTokensPath(p.Config))
+	}
+	if p.IVR != nil {
+		for _, t := range p.Config.Tenants {
+			for num, flow := range t.IVR {
+				fmt.Fprintf(w, "  IVR:     dial %s for flow %q\n", num, flow)
+			}
+		}
+	}
 	if len(p.Credentials) > 0 {
 		fmt.Fprintf(w, "\n  New SIP accounts (also written to %s; shown once):\n", p.Config.Demo.CredentialsFile)
 		for _, c := range p.Credentials {
