@@ -160,6 +160,13 @@ type cdrJSON struct {
 	A           pbxstore.LegStats `json:"caller_leg"`
 	B           pbxstore.LegStats `json:"callee_leg"`
 	Dropped     uint64            `json:"dropped_foreign"`
+	// Survey: absent when none was asked; answered false (score null) when the caller gave none.
+	Survey *surveyJSON `json:"survey,omitempty"`
+}
+
+type surveyJSON struct {
+	Answered bool `json:"answered"`
+	Score    *int `json:"score"`
 }
 
 func (s *Server) handleCDRs(w http.ResponseWriter, r *http.Request) {
@@ -199,6 +206,9 @@ func (s *Server) handleCDRs(w http.ResponseWriter, r *http.Request) {
 			End: c.End.UTC().Format(time.RFC3339Nano), RingMS: c.Ring.Milliseconds(), TalkMS: c.Talk.Milliseconds(), HoldMS: c.Hold.Milliseconds(),
 			Disposition: c.Disposition, HangupSide: c.HangupSide, HangupCause: c.HangupCause, SIPCode: c.SIPCode,
 			ACallID: c.ACallID, BCallID: c.BCallID, A: c.A, B: c.B, Dropped: c.DroppedForeign}
+		if c.Survey != nil {
+			j.Survey = &surveyJSON{Answered: c.Survey.Score != nil, Score: c.Survey.Score}
+		}
 		if !c.Answer.IsZero() {
 			a := c.Answer.UTC().Format(time.RFC3339Nano)
 			j.Answer = &a

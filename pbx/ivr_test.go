@@ -2,6 +2,7 @@ package pbx_test
 
 import (
 	"context"
+	"github.com/yimen/yimen/cti/client"
 	"os"
 	"path/filepath"
 	"strings"
@@ -87,12 +88,25 @@ func TestIVRMenuToAgentThenSurvey(t *testing.T) {
 	if err != nil || sv == nil || sv.Score == nil || *sv.Score != 4 {
 		t.Fatalf("survey = %+v, %v; want score 4", sv, err)
 	}
+	// The score is on the CDR the admin API serves.
+	code, body := p.Admin(t, "GET", "/api/v1/cdrs?tenant=demo", nil)
+	if code != 200 || !strings.Contains(string(body), `"survey":{"answered":true,"score":4}`) {
+		t.Errorf("CDR API lacks the survey: %d %s", code, body)
+	}
 }
 
 // The caller presses 2 by SIP INFO and leaves a message; it is stored as a
 // G.711 WAV with the caller's number sealed.
 func TestIVRVoicemailBySIPINFO(t *testing.T) {
 	p, _ := ivrPBX(t)
+	cl, err := client.Dial(t.Context(), "ws://"+p.Server.HTTPAddr()+"/cti", client.Options{Token: ctiToken(t, p, "system")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if _, err := cl.Subscribe(t.Context(), "tenant"); err != nil {
+		t.Fatal(err)
+	}
 	scen := ivrCaller(t, []ivrStep{{Kind: "pause", Ms: 2600}, {Kind: "info", Key: "2"}, {Kind: "audio"}, {Kind: "pause", Ms: 4500}}, "wait_bye")
 	res := caller(t, p, "1001", "127.0.21.1", scen, "8000", nil)
 	if err := res.Check(1); err != nil {
@@ -109,6 +123,20 @@ func TestIVRVoicemailBySIPINFO(t *testing.T) {
 	a, err := prompt.LoadFile(vm.Path)
 	if err != nil || len(a.Samples) < 16000 {
 		t.Fatalf("voicemail file: %v (%d samples)", err, len(a.Samples))
+	}
+	// The OA learns of the message over CTI, to open a ticket for it.
+	for deadline := time.After(5 * time.Second); ; {
+		select {
+		case ev := <-cl.Events():
+			if ev.Type == "voicemail.recorded" {
+				if !strings.Contains(string(ev.Data), vm.ID) || !strings.Contains(string(ev.Data), `"mailbox":"test"`) {
+					t.Errorf("event = %s", ev.Data)
+				}
+				return
+			}
+		case <-deadline:
+			t.Fatal("no voicemail.recorded event")
+		}
 	}
 }
 

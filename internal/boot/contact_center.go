@@ -105,6 +105,11 @@ func buildContactCenter(ctx context.Context, cfg config.Config, srv *pbx.Server,
 	}
 	if v != nil {
 		v.deps.Queue = cc.queue
+		v.events.publish = func(tenant, typ string, data any) {
+			if _, err := cc.Hub.Publish(tenant, cti.Event{Type: typ, Data: data}); err != nil {
+				cc.log.Warn("publish", "type", typ, "err", err)
+			}
+		}
 	}
 	srv.Mount("GET /cti", cc.Hub)
 	cc.log.Info("contact centre ready", "tenants", len(tenants), "cti", "/cti")

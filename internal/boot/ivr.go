@@ -28,6 +28,7 @@ type IVR struct {
 	deps     callsession.Deps
 	numbers  map[string]map[string]string // tenant → number → flow
 	log      *slog.Logger
+	events   *ivrEvents
 }
 
 // buildIVR loads the flows and routes the configured numbers to them.
@@ -78,7 +79,8 @@ func buildIVR(ctx context.Context, cfg config.Config, srv *pbx.Server, ps *pbxst
 	if vmDir == "" {
 		vmDir = filepath.Join(cfg.DataDir, "voicemail")
 	}
-	v := &IVR{
+	events := &ivrEvents{store: ps, log: log, tenantOf: tenantOfCall(srv)}
+	v := &IVR{events: events,
 		cfg: cfg, registry: reg, numbers: numbers, log: log,
 		interp: ivr.NewInterpreter(ivr.Options{HTTP: &http.Client{Timeout: 10 * time.Second}, HTTPKey: key, Log: log}),
 		deps: callsession.Deps{
@@ -86,7 +88,7 @@ func buildIVR(ctx context.Context, cfg config.Config, srv *pbx.Server, ps *pbxst
 				URL: cfg.IVR.TTSURL, Timeout: cfg.IVR.TTSTimeout, Local: cfg.IVR.TTSLocal, CacheDir: filepath.Join(cfg.DataDir, "tts-cache"),
 			}, log),
 			Queues:    queueMembers(cfg),
-			Events:    ivrEvents{store: ps, log: log, tenantOf: tenantOfCall(srv)},
+			Events:    events,
 			Voicemail: vmDir,
 			Log:       log,
 		},
@@ -167,21 +169,40 @@ func queueMembers(cfg config.Config) queueTable {
 
 func (q queueTable) Members(queue string) []string { return q[queue] }
 
+// ivrEvents stores what flows produce and announces it on the CTI hub (when
+// one runs), so the OA can open a ticket for a message and see survey scores.
 type ivrEvents struct {
 	store    *pbxstore.Store
 	log      *slog.Logger
 	tenantOf func(callID string) string
+	publish  func(tenant, typ string, data any) // nil without a CTI hub
 }
 
-func (e ivrEvents) Voicemail(ctx context.Context, vm callsession.Voicemail) {
-	row := pbxstore.VoicemailRow{ID: vm.ID, Tenant: e.tenantOf(vm.CallID), Mailbox: vm.Mailbox, Caller: vm.Caller, Path: vm.Path, Duration: vm.Duration, At: time.Now()}
-	if err := e.store.PutVoicemail(ctx, row); err != nil {
-		e.log.Error("store voicemail", "id", vm.ID, "err", err)
+func (e *ivrEvents) announce(tenant, typ string, data any) {
+	if e.publish != nil && tenant != "" {
+		e.publish(tenant, typ, data)
 	}
 }
 
-func (e ivrEvents) Survey(ctx context.Context, callID string, r ivr.SurveyResult) {
-	v := pbxstore.Survey{CallID: callID, Tenant: e.tenantOf(callID), Flow: r.Flow, At: time.Now()}
+func (e *ivrEvents) Voicemail(ctx context.Context, vm callsession.Voicemail) {
+	tenant := e.tenantOf(vm.CallID)
+	row := pbxstore.VoicemailRow{ID: vm.ID, Tenant: tenant, Mailbox: vm.Mailbox, Caller: vm.Caller, Path: vm.Path, Duration: vm.Duration, At: time.Now()}
+	if err := e.store.PutVoicemail(ctx, row); err != nil {
+		e.log.Error("store voicemail", "id", vm.ID, "err", err)
+		return
+	}
+	e.announce(tenant, "voicemail.recorded", map[string]any{"id": vm.ID, "call_id": vm.CallID, "mailbox": vm.Mailbox,
+		"caller": vm.Caller, "duration_s": vm.Duration.Seconds(), "vars": vm.Vars})
+}
+
+func (e *ivrEvents) Survey(ctx context.Context, callID string, r ivr.SurveyResult) {
+	tenant := e.tenantOf(callID)
+	var score any
+	if r.Answered {
+		score = r.Score
+	}
+	defer e.announce(tenant, "call.survey", map[string]any{"call_id": callID, "flow": r.Flow, "answered": r.Answered, "score": score})
+	v := pbxstore.Survey{CallID: callID, Tenant: tenant, Flow: r.Flow, At: time.Now()}
 	if r.Answered {
 		score := r.Score
 		v.Score = &score

@@ -227,6 +227,8 @@ type CDR struct {
 	SIPCode          int
 	A, B             LegStats
 	DroppedForeign   uint64
+	// Survey is the post-call satisfaction answer, when one was asked (filled by CDRs).
+	Survey *Survey
 }
 
 // InsertCDR writes a CDR with the numbers sealed.
@@ -267,9 +269,10 @@ type CDRFilter struct {
 
 // CDRs lists CDRs newest first.
 func (s *Store) CDRs(ctx context.Context, f CDRFilter) ([]CDR, error) {
-	q := `SELECT id, tenant, caller_enc, callee_enc, a_call_id, b_call_id, start_at, answer_at, end_at, ring_ms, talk_ms, hold_ms,
+	q := `SELECT id, cdrs.tenant, caller_enc, callee_enc, a_call_id, b_call_id, start_at, answer_at, end_at, ring_ms, talk_ms, hold_ms,
 		disposition, hangup_side, hangup_cause, sip_code, a_packets_in, a_packets_out, a_bytes_in, a_bytes_out,
-		b_packets_in, b_packets_out, b_bytes_in, b_bytes_out, dropped_foreign FROM cdrs WHERE tenant=?`
+		b_packets_in, b_packets_out, b_bytes_in, b_bytes_out, dropped_foreign, s.flow, s.score, s.created_at
+		FROM cdrs LEFT JOIN call_surveys s ON s.call_id = cdrs.id WHERE cdrs.tenant=?`
 	args := []any{f.Tenant}
 	if f.Number != "" {
 		idx := s.sealer.BlindIndex("number", []byte(f.Number))
@@ -299,11 +302,19 @@ func (s *Store) CDRs(ctx context.Context, f CDRFilter) ([]CDR, error) {
 		var c CDR
 		var callerEnc, calleeEnc []byte
 		var start, end, ring, talk, hold int64
-		var answer sql.NullInt64
+		var answer, score, surveyAt sql.NullInt64
+		var surveyFlow sql.NullString
 		if err := rows.Scan(&c.ID, &c.Tenant, &callerEnc, &calleeEnc, &c.ACallID, &c.BCallID, &start, &answer, &end, &ring, &talk, &hold,
 			&c.Disposition, &c.HangupSide, &c.HangupCause, &c.SIPCode, &c.A.PacketsIn, &c.A.PacketsOut, &c.A.BytesIn, &c.A.BytesOut,
-			&c.B.PacketsIn, &c.B.PacketsOut, &c.B.BytesIn, &c.B.BytesOut, &c.DroppedForeign); err != nil {
+			&c.B.PacketsIn, &c.B.PacketsOut, &c.B.BytesIn, &c.B.BytesOut, &c.DroppedForeign, &surveyFlow, &score, &surveyAt); err != nil {
 			return nil, err
+		}
+		if surveyFlow.Valid {
+			c.Survey = &Survey{CallID: c.ID, Tenant: c.Tenant, Flow: surveyFlow.String, At: fromMS(surveyAt.Int64)}
+			if score.Valid {
+				n := int(score.Int64)
+				c.Survey.Score = &n
+			}
 		}
 		caller, err1 := s.sealer.Decrypt(ctx, "cdrs", c.ID, "caller", callerEnc)
 		callee, err2 := s.sealer.Decrypt(ctx, "cdrs", c.ID, "callee", calleeEnc)
