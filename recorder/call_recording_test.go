@@ -18,12 +18,12 @@ const (
 )
 
 // startCallee starts a SIPp callee that answers and plays pcap, and
-// registers it as ext.
-func startCallee(t *testing.T, sipAddr, secret, ext, ip, pcap string) *sipp.Proc {
+// registers it as ext; hangupMS > 0 makes it hang up by itself.
+func startCallee(t *testing.T, sipAddr, secret, ext, ip, pcap string, hangupMS int) *sipp.Proc {
 	t.Helper()
 	sipp.Require(t)
 	proc, err := sipp.Start(t.Context(), sipp.Options{Scenario: scenarioWithPcap(t, "uas_answer.xml", pcap), LocalIP: ip,
-		Vars: map[string]string{"play_pcap": "1"}, Lenient: true, Dir: t.TempDir(), Timeout: 60 * time.Second})
+		Vars: map[string]string{"play_pcap": "1", "hangup_ms": fmt.Sprint(hangupMS)}, Lenient: true, Dir: t.TempDir(), Timeout: 60 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,9 +56,10 @@ func adminAPI(t *testing.T, p *pbxtest.PBX) api {
 }
 
 func TestSIPpCallIsRecordedCallerLeftCalleeRight(t *testing.T) {
+	t.Parallel()
 	p := pbxtest.Start(t, func(c *config.Config) { c.Recording.Policy = "always" })
 	callerPcap, calleePcap := writeTonePcap(t, callerHz, 6*time.Second), writeTonePcap(t, calleeHz, 6*time.Second)
-	startCallee(t, p.SIPAddr(), p.Secrets["1002"], "1002", "127.0.41.2", calleePcap)
+	startCallee(t, p.SIPAddr(), p.Secrets["1002"], "1002", "127.0.41.2", calleePcap, 0)
 	res := call(t, p.SIPAddr(), p.Secrets["1001"], "1001", "127.0.41.1", scenarioWithPcap(t, "uac_call.xml", callerPcap), "1002",
 		map[string]string{"talk_ms": "4000"})
 	if err := res.Check(1); err != nil {
@@ -98,11 +99,12 @@ func TestSIPpCallIsRecordedCallerLeftCalleeRight(t *testing.T) {
 }
 
 func TestSIPpHoldIsSilenceNotAShorterFile(t *testing.T) {
+	t.Parallel()
 	p := pbxtest.Start(t, func(c *config.Config) {
 		c.Recording.Policy, c.Recording.Format, c.Recording.Encrypt = "always", "pcm", true
 	})
 	callerPcap, calleePcap := writeTonePcap(t, callerHz, 8*time.Second), writeTonePcap(t, calleeHz, 8*time.Second)
-	startCallee(t, p.SIPAddr(), p.Secrets["1002"], "1002", "127.0.42.2", calleePcap)
+	startCallee(t, p.SIPAddr(), p.Secrets["1002"], "1002", "127.0.42.2", calleePcap, 0)
 	res := call(t, p.SIPAddr(), p.Secrets["1001"], "1001", "127.0.42.1", scenarioWithPcap(t, "uac_hold.xml", callerPcap), "1002",
 		map[string]string{"talk_ms": "1500", "hold_ms": "2000"})
 	if err := res.Check(1); err != nil {

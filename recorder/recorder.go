@@ -72,8 +72,13 @@ type Recorder struct {
 
 	mu     sync.Mutex
 	calls  map[string]*liveCall
+	ended  map[string]time.Time // recently ended calls
 	closed bool
 }
+
+// bridgeSlack is how long after its answer a call may be reported
+// answered and still be recorded from the answer.
+const bridgeSlack = 2 * time.Second
 
 // liveCall is an answered call the recorder may record.
 type liveCall struct {
@@ -108,7 +113,7 @@ func New(ctx context.Context, cfg config.Recording, d Deps) (*Recorder, error) {
 	r := &Recorder{
 		cfg: cfg, format: Format(cfg.Format), policies: newPolicies(cfg),
 		index: &indexStore{db: d.DB, sealer: d.Sealer}, storage: d.Storage, log: d.Log,
-		auditor: d.Audit, notify: d.Ready, now: d.Now, loc: d.Location, calls: map[string]*liveCall{},
+		auditor: d.Audit, notify: d.Ready, now: d.Now, loc: d.Location, calls: map[string]*liveCall{}, ended: map[string]time.Time{},
 	}
 	if r.format == "" {
 		r.format = FormatALaw
@@ -146,22 +151,38 @@ func New(ctx context.Context, cfg config.Recording, d Deps) (*Recorder, error) {
 }
 
 // CallAnswered starts recording when the call's policy is always, and
-// remembers the call so an on-demand Start can find it.
+// remembers the call so an on-demand Start can find it. A call answered
+// again (bridged to another agent after a transfer) keeps its recording:
+// the tap is attached to the bridge again.
 func (r *Recorder) CallAnswered(c b2bua.CallInfo, bridge *media.Bridge) {
-	lc := &liveCall{info: c, bridge: bridge}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.closed {
+	if _, gone := r.ended[c.ID]; r.closed || gone || c.State == "ended" {
+		return // the end overtook the answer
+	}
+	if lc := r.calls[c.ID]; lc != nil {
+		lc.info, lc.bridge = c, bridge
+		if lc.sess != nil && lc.sess.flags.Load()&flagStopped == 0 {
+			bridge.SetTap(lc.sess)
+		}
 		return
 	}
+	lc := &liveCall{info: c, bridge: bridge}
 	r.calls[c.ID] = lc
 	if r.policies.forCall(c.Tenant, c.Caller, c.Callee) == PolicyAlways {
-		start := c.Answered
-		if start.IsZero() {
-			start = r.now()
-		}
-		r.startLocked(lc, start)
+		r.startLocked(lc, r.startTime(c))
 	}
+}
+
+// startTime is when a call's recording begins: its answer, so the file's
+// length is the CDR's talk time. A call an application (the IVR) answered
+// long before it bridged the caller to an agent records from the bridging.
+func (r *Recorder) startTime(c b2bua.CallInfo) time.Time {
+	now := r.now()
+	if c.Answered.IsZero() || now.Sub(c.Answered) > bridgeSlack {
+		return now
+	}
+	return c.Answered
 }
 
 // CallHold silences the recording while the call is on hold.
@@ -184,6 +205,7 @@ func (r *Recorder) CallEnded(c b2bua.CallInfo, cdr pbxstore.CDR) {
 	r.mu.Lock()
 	lc := r.calls[c.ID]
 	delete(r.calls, c.ID)
+	r.rememberEnded(c.ID)
 	r.mu.Unlock()
 	if lc != nil && lc.sess != nil {
 		end := cdr.End
@@ -192,6 +214,20 @@ func (r *Recorder) CallEnded(c b2bua.CallInfo, cdr pbxstore.CDR) {
 		}
 		lc.sess.end(end)
 	}
+}
+
+// rememberEnded keeps ended call ids for a minute, because an answer
+// reported from another goroutine can arrive after the end.
+func (r *Recorder) rememberEnded(id string) {
+	now := r.now()
+	if len(r.ended) >= 256 {
+		for k, at := range r.ended {
+			if now.Sub(at) > time.Minute {
+				delete(r.ended, k)
+			}
+		}
+	}
+	r.ended[id] = now
 }
 
 // startLocked creates the session, attaches the tap and starts the writer.

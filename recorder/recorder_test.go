@@ -264,3 +264,39 @@ func TestInterruptedDeletionIsSettledAtStart(t *testing.T) {
 		t.Errorf("directory holds %d entries, want only %s", len(entries), kept.Path)
 	}
 }
+
+func TestAnswerAfterTransferKeepsOneRecording(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	// The IVR answered 30 s ago; the caller is now bridged to an agent.
+	ci := callInfo("xfer01", "1001", "1002", time.Now().Add(-30*time.Second))
+	before := time.Now()
+	f.r.CallAnswered(ci, f.bridge())
+	s := f.session(ci.ID)
+	if s.t0.Before(before) {
+		t.Errorf("recording starts %v before the bridging", before.Sub(s.t0))
+	}
+	// A second agent after another transfer: same recording, tap moved.
+	ci.Callee = "1003"
+	f.r.CallAnswered(ci, f.bridge())
+	if f.session(ci.ID) != s {
+		t.Fatal("a second answer started a second recording")
+	}
+	f.talk(s, 0, 10, [2]float64{callerTone, calleeTone}, nil)
+	f.r.CallEnded(ci, pbxstore.CDR{ID: ci.ID, End: s.now()})
+	<-s.done
+	if rec, err := f.r.index.get(ctx, ci.ID); err != nil || rec.State != StateComplete {
+		t.Fatalf("recording %+v, %v", rec, err)
+	}
+
+	// An answer reported after the end (from another goroutine) is ignored.
+	late := callInfo("late01", "1001", "1002", time.Now())
+	f.r.CallEnded(late, pbxstore.CDR{ID: late.ID, End: time.Now()})
+	f.r.CallAnswered(late, f.bridge())
+	f.r.mu.Lock()
+	n := len(f.r.calls)
+	f.r.mu.Unlock()
+	if n != 0 {
+		t.Errorf("%d calls tracked after an answer that came after the end", n)
+	}
+}
