@@ -146,6 +146,9 @@ func newEnvListener(t *testing.T, cfg cti.Config, wrap func(net.Listener) net.Li
 		Queues: []acd.QueueConfig{{ID: "hotline", Name: "12345 热线", Agents: []string{"a1", "a2", "a3"}, WrapUp: 30 * time.Second}}}); err != nil {
 		t.Fatal(err)
 	}
+	// Timers fire at their own time: each one's work is done before the
+	// clock moves on.
+	e.clk.Settle = func() { _, _ = a.Agents(e.ctx, "demo") }
 	e.srv = httptest.NewUnstartedServer(hub)
 	if wrap != nil {
 		e.srv.Listener = wrap(e.srv.Listener)
