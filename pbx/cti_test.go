@@ -2,6 +2,7 @@ package pbx_test
 
 import (
 	"context"
+	"github.com/yimen/yimen/internal/sipp"
 	"os"
 	"path/filepath"
 	"strings"
@@ -84,6 +85,79 @@ func TestCTIEventsForAQueuedCall(t *testing.T) {
 		case <-deadline:
 			t.Fatal("no agent.state for not ready")
 		}
+	}
+}
+
+func agentToken(t *testing.T, p *pbxtest.PBX, agent string) string {
+	t.Helper()
+	b, _ := os.ReadFile(filepath.Join(p.Config.DataDir, "cti-tokens.txt"))
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) == 4 && f[1] == "agent" && f[3] == agent {
+			return f[0]
+		}
+	}
+	t.Fatalf("no token for %s", agent)
+	return ""
+}
+
+// An agent holds and resumes the other party from the CTI: the PBX re-INVITEs
+// them (the callee's SIPp checks the mirrored direction), events go out, and
+// the hold time lands on the CDR.
+func TestCTIHoldAndUnhold(t *testing.T) {
+	p, _ := ivrPBX(t)
+	uas(t, p, "1002", "127.0.24.2", "uas_answer.xml", true, nil)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	cl, err := client.Dial(ctx, "ws://"+p.Server.HTTPAddr()+"/cti", client.Options{Token: agentToken(t, p, "a1001")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	sup, err := client.Dial(ctx, "ws://"+p.Server.HTTPAddr()+"/cti", client.Options{Token: ctiToken(t, p, "system")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sup.Close()
+	if _, err := sup.Subscribe(ctx, "tenant"); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		done <- caller(t, p, "1001", "127.0.24.1", sipp.Scenario("uac_call.xml"), "1002", map[string]string{"talk_ms": "7500"}).Check(1)
+	}()
+	var callID string
+	for deadline := time.Now().Add(8 * time.Second); callID == "" && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		for _, c := range p.Server.Calls() {
+			if c.State == "answered" {
+				callID = c.ID
+			}
+		}
+	}
+	if callID == "" {
+		t.Fatal("call not answered")
+	}
+	time.Sleep(500 * time.Millisecond)
+	if err := cl.Hold(ctx, "a1001", callID); err != nil {
+		t.Fatalf("hold: %v", err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if err := cl.Unhold(ctx, "a1001", callID); err != nil {
+		t.Fatalf("unhold: %v", err)
+	}
+	if err := cl.Hold(ctx, "a1002", callID); err == nil {
+		t.Error("an agent not on the call could hold it")
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	c := lastCDR(t, p, 1)
+	within(t, "hold time", c.Hold, 1500*time.Millisecond, 600*time.Millisecond)
+	var seen []string
+	for len(sup.Events()) > 0 {
+		seen = append(seen, (<-sup.Events()).Type)
+	}
+	if !contains(seen, protocol.EventCallHeld) || !contains(seen, protocol.EventCallResumed) {
+		t.Errorf("events = %v, want call.held and call.resumed", seen)
 	}
 }
 

@@ -49,7 +49,8 @@ func ivrPBX(t *testing.T) (*pbxtest.PBX, string) {
 	p := pbxtest.Start(t, func(c *cfgT) {
 		c.IVR = config.IVR{Flows: flows, Prompts: prompts}
 		c.Tenants[0].IVR = map[string]string{"8000": "test"}
-		c.Tenants[0].Agents = []config.Agent{{ID: "a1002", Name: "Agent 1002", Extension: "1002", Skills: map[string]int{"general": 50}}}
+		c.Tenants[0].Agents = []config.Agent{{ID: "a1002", Name: "Agent 1002", Extension: "1002", Skills: map[string]int{"general": 50}},
+			{ID: "a1001", Name: "Agent 1001", Extension: "1001"}}
 		c.Tenants[0].Queues = map[string]config.Queue{"support": {Strategy: "longest-idle", Agents: []string{"a1002"}, RingTimeout: 15 * time.Second}}
 		c.Tenants[0].AutoLogin = true
 	})

@@ -349,3 +349,8 @@ func (s *Server) Store() *pbxstore.Store { return s.store }
 
 // HangupCall ends a tenant's call in progress from the system side.
 func (s *Server) HangupCall(tenant, callID string) error { return s.calls.Hangup(tenant, callID) }
+
+// HoldCall holds (or resumes) the party on the other side of ext in a call.
+func (s *Server) HoldCall(ctx context.Context, tenant, callID, ext string, hold bool) error {
+	return s.calls.Hold(ctx, tenant, callID, ext, hold)
+}

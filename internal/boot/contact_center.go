@@ -80,7 +80,7 @@ func buildContactCenter(ctx context.Context, cfg config.Config, srv *pbx.Server,
 	if err != nil {
 		return nil, err
 	}
-	cc.Hub, err = cti.NewHub(cti.Config{}, cti.Deps{Auth: cti.NewStaticTokens(tokens), Agents: cc.ACD, Calls: callControl{srv: srv}, Logger: log.With("component", "cti")})
+	cc.Hub, err = cti.NewHub(cti.Config{}, cti.Deps{Auth: cti.NewStaticTokens(tokens), Agents: cc.ACD, Calls: callControl{srv: srv, acd: cc.ACD}, Logger: log.With("component", "cti")})
 	if err != nil {
 		return nil, err
 	}
@@ -338,9 +338,20 @@ func (cc *ContactCenter) Announce(_ context.Context, a acd.Announcement) {
 	}
 }
 
-// callControl is the CTI's call commands on the PBX. Hang-up works today;
-// the others answer "not implemented" until the B2BUA grows them.
-type callControl struct{ srv *pbx.Server }
+// callControl is the CTI's call commands on the PBX. Hang-up, hold and
+// unhold work today; the others answer "not implemented" until the B2BUA grows them.
+type callControl struct {
+	srv *pbx.Server
+	acd *acd.ACD
+}
+
+func (c callControl) endpoint(ctx context.Context, tenant, agentID string) (string, error) {
+	st, err := c.acd.Agent(ctx, tenant, agentID)
+	if err != nil {
+		return "", err
+	}
+	return st.Endpoint, nil
+}
 
 var errNotYet = fmt.Errorf("not implemented yet: %w", errs.ErrUnavailable)
 
@@ -351,8 +362,21 @@ func (c callControl) Hangup(ctx context.Context, tenant, agent, callID string) e
 func (c callControl) Dial(context.Context, string, string, string, string) (string, error) {
 	return "", errNotYet
 }
-func (c callControl) Hold(context.Context, string, string, string) error   { return errNotYet }
-func (c callControl) Unhold(context.Context, string, string, string) error { return errNotYet }
+func (c callControl) Hold(ctx context.Context, tenant, agent, callID string) error {
+	ext, err := c.endpoint(ctx, tenant, agent)
+	if err != nil {
+		return err
+	}
+	return c.srv.HoldCall(ctx, tenant, callID, ext, true)
+}
+
+func (c callControl) Unhold(ctx context.Context, tenant, agent, callID string) error {
+	ext, err := c.endpoint(ctx, tenant, agent)
+	if err != nil {
+		return err
+	}
+	return c.srv.HoldCall(ctx, tenant, callID, ext, false)
+}
 func (c callControl) Transfer(context.Context, string, string, string, string, bool) error {
 	return errNotYet
 }

@@ -1,0 +1,103 @@
+package b2bua
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+	"github.com/yimen/yimen/internal/errs"
+	"github.com/yimen/yimen/pbx/sdp"
+)
+
+func (m *Manager) find(tenant, callID string) (*call, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for c := range m.calls {
+		if c.id == callID && c.tenant == tenant {
+			return c, nil
+		}
+	}
+	return nil, fmt.Errorf("call %s: %w", callID, errs.ErrNotFound)
+}
+
+// Hold puts the party on the other side of ext on hold (or takes them off):
+// a re-INVITE with sendonly (sendrecv to resume) to that party, and ext's
+// audio is no longer relayed to them meanwhile. ext is the agent's extension.
+func (m *Manager) Hold(ctx context.Context, tenant, callID, ext string, hold bool) error {
+	c, err := m.find(tenant, callID)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if c.state != stateAnswered || c.winner == nil {
+		c.mu.Unlock()
+		return fmt.Errorf("call %s is not connected: %w", callID, errs.ErrConflict)
+	}
+	holder := -1
+	switch ext {
+	case c.winner.ext:
+		holder = sideB
+	case c.caller:
+		holder = sideA
+	}
+	if holder < 0 {
+		c.mu.Unlock()
+		return fmt.Errorf("extension %s is not on call %s: %w", ext, callID, errs.ErrForbidden)
+	}
+	if c.reinviting {
+		c.mu.Unlock()
+		return fmt.Errorf("call %s: a re-INVITE is in progress: %w", callID, errs.ErrConflict)
+	}
+	if held := !c.holdSince.IsZero(); held == hold {
+		c.mu.Unlock()
+		return nil
+	}
+	c.reinviting = true
+	held := 1 - holder
+	d := c.dialogFor(held)
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.reinviting = false
+		c.mu.Unlock()
+	}()
+
+	dir := sdp.SendRecv
+	if hold {
+		dir = sdp.SendOnly
+	}
+	out := d.newRequest(sip.INVITE, m.contactURI(d.transport))
+	out.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	out.SetBody(c.legSDP(held, c.codecs, c.dtmf, dir, nil))
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	res, err := m.forward(ctx, out)
+	if err != nil {
+		return fmt.Errorf("hold re-INVITE: %w: %w", err, errs.ErrUnavailable)
+	}
+	if !res.IsSuccess() {
+		return fmt.Errorf("hold re-INVITE answered %d: %w", res.StatusCode, errs.ErrUnavailable)
+	}
+	_ = m.write(d.build(sip.ACK, out.CSeq().SeqNo, m.contactURI(d.transport)))
+	if ans, err := sdp.Parse(res.Body()); err == nil {
+		c.mu.Lock()
+		c.setRemote(held, ans)
+		c.mu.Unlock()
+	}
+	c.bridge.SetHold(holder, hold)
+	c.mu.Lock()
+	now := m.now()
+	if hold {
+		c.holdSince = now
+	} else if !c.holdSince.IsZero() {
+		c.hold += now.Sub(c.holdSince)
+		c.holdSince = time.Time{}
+	}
+	c.mu.Unlock()
+	ci := c.info()
+	for _, o := range m.observers {
+		o.CallHold(ci, hold)
+	}
+	return nil
+}
