@@ -354,3 +354,15 @@ func (s *Server) HangupCall(tenant, callID string) error { return s.calls.Hangup
 func (s *Server) HoldCall(ctx context.Context, tenant, callID, ext string, hold bool) error {
 	return s.calls.Hold(ctx, tenant, callID, ext, hold)
 }
+
+// ListenAddrs maps each SIP transport ("udp", "tcp", "tls", "ws", "wss") to its bound address.
+func (s *Server) ListenAddrs() map[string]string {
+	out := map[string]string{}
+	if s.udp != nil {
+		out["udp"] = s.udp.LocalAddr().String()
+	}
+	for _, l := range s.streams {
+		out[l.network] = l.ln.Addr().String()
+	}
+	return out
+}
