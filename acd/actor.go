@@ -41,7 +41,13 @@ func (t *actor) run(s *state) {
 // do runs fn on the actor and waits for its answer.
 func (t *actor) do(ctx context.Context, fn func(s *state) error) error {
 	reply := make(chan error, 1)
-	msg := func(s *state) { reply <- fn(s) }
+	msg := func(s *state) {
+		err := fn(s)
+		// Statistics go out before the caller hears back, so what it does
+		// next (or the clock it moves) comes after them.
+		s.publishStats()
+		reply <- err
+	}
 	select {
 	case t.inbox <- msg:
 	case <-ctx.Done():

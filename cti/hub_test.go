@@ -388,7 +388,7 @@ func TestCommandsReachACDAndPBX(t *testing.T) {
 }
 
 func TestSlowConsumerIsCutOthersUnaffected(t *testing.T) {
-	e := newEnvListener(t, cti.Config{SendQueue: 64, WriteTimeout: 3 * time.Second}, smallBuffers)
+	e := newEnvListener(t, cti.Config{SendQueue: 64, WriteTimeout: 30 * time.Second}, smallBuffers)
 	fast := e.dial(tokWall)
 	if _, err := fast.Subscribe(e.cctx(), "tenant"); err != nil {
 		t.Fatal(err)

@@ -167,7 +167,9 @@ func (c *Client) Err() error {
 	return c.err
 }
 
-// LastSeq is the seq of the last event delivered to Events.
+// LastSeq is the seq of the last event put on Events (read or not); a
+// consumer that resumes after handling only some of them should remember
+// the seq of the last one it handled instead.
 func (c *Client) LastSeq() uint64 { return c.lastSeq.Load() }
 
 // Close ends the connection politely.
@@ -206,12 +208,17 @@ func (c *Client) readLoop() {
 				continue
 			}
 		}
+		// LastSeq moves before the hand-over, so a consumer that has an
+		// event never sees an older LastSeq; it moves back if the event is
+		// never handed over.
+		prev := c.lastSeq.Load()
+		if env.Seq > 0 {
+			c.lastSeq.Store(env.Seq)
+		}
 		select {
 		case c.events <- env:
-			if env.Seq > 0 {
-				c.lastSeq.Store(env.Seq)
-			}
 		case <-c.closing:
+			c.lastSeq.Store(prev)
 			c.fail(ErrClosed)
 			return
 		}
