@@ -35,6 +35,9 @@ func NewStream(w PacketWriter, pt uint8) *Stream {
 // PT is the stream's payload type.
 func (s *Stream) PT() uint8 { return s.pt }
 
+// Send writes one frame as the next packet now (a mixer paces itself).
+func (s *Stream) Send(frame []byte) error { return s.send(frame) }
+
 // send writes one frame as the next packet.
 func (s *Stream) send(frame []byte) error {
 	b := s.buf[:12+len(frame)]

@@ -82,9 +82,10 @@ type Manager struct {
 	draining atomic.Bool
 	idle     chan struct{} // closed and replaced when the last call ends during a drain
 
-	m         metrics
-	observers []Observer
-	apps      AppRouter
+	m           metrics
+	observers   []Observer
+	apps        AppRouter
+	supervision Supervision
 }
 
 type metrics struct {

@@ -56,7 +56,14 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	var app Application
-	if m.apps != nil {
+	if mode, agent, ok := monitorCode(callee); ok && m.supervision != nil {
+		if !m.supervision.Supervisor(tenant, user) {
+			m.log.Warn("monitor refused: not a supervisor", "tenant", tenant, "ext", user)
+			m.rejectCall(ctx, req, tx, tenant, user, callee, start, 403, "Forbidden", "rejected", "not a supervisor")
+			return
+		}
+		app = monitorApp{m: m, mode: mode, target: agent}
+	} else if m.apps != nil {
 		app, _ = m.apps.App(tenant, callee)
 	}
 	var targets []Target

@@ -130,3 +130,12 @@ func (b *Bridge) Close() error {
 	}
 	return nil
 }
+
+// Tap returns the attached tap, or nil; a second consumer (supervision)
+// chains to it so the recorder keeps its packets.
+func (b *Bridge) Tap() Tap {
+	if r := b.tap.Load(); r != nil {
+		return r.Tap
+	}
+	return nil
+}
