@@ -65,7 +65,9 @@ func (a *ACD) AddTenant(ctx context.Context, cfg TenantConfig) error {
 		}
 	}
 	s := newState(norm, a.deps, t.post)
-	s.ctx = a.ctx
+	// The context handed to the Dialer names this actor, so a report
+	// made with it from inside a Dialer call is queued, not waited for.
+	s.ctx = context.WithValue(a.ctx, actorKey{}, t)
 	if a.deps.Log != nil {
 		r, err := a.deps.Log.Restore(ctx, norm.Tenant, dayStart(s.now(), norm.Location))
 		if err != nil {

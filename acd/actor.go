@@ -38,8 +38,28 @@ func (t *actor) run(s *state) {
 	}
 }
 
-// do runs fn on the actor and waits for its answer.
+// actorKey marks the context the actor passes to the Dialer.
+type actorKey struct{}
+
+// do runs fn on the actor and waits for its answer. Called with the
+// actor's own context (a Dialer reporting back from inside RingAgent), it
+// cannot wait for the busy actor: fn is queued and do returns nil.
 func (t *actor) do(ctx context.Context, fn func(s *state) error) error {
+	if ctx.Value(actorKey{}) == t {
+		msg := func(s *state) {
+			if err := fn(s); err != nil {
+				s.logger.Debug("acd: queued report failed", "err", err)
+			}
+		}
+		select {
+		case t.inbox <- msg:
+		case <-t.quit:
+			return errClosed
+		default:
+			go t.post(msg) // the inbox is full: queue it from outside
+		}
+		return nil
+	}
 	reply := make(chan error, 1)
 	msg := func(s *state) {
 		err := fn(s)

@@ -6,9 +6,11 @@ import (
 )
 
 // Dialer is what the ACD asks of the PBX. The ACD calls it from the tenant's
-// actor goroutine, so every method must return at once (queue the work) and
-// must not call back into the ACD before returning. Outcomes come back
-// through AgentAnswered, AgentNoAnswer, CallEnded and CallerAbandoned.
+// actor goroutine, so every method must return at once (queue the work).
+// Outcomes come back through AgentAnswered, AgentNoAnswer, CallEnded and
+// CallerAbandoned; a report made during a Dialer call with the ctx it was
+// given (or one derived from it) is queued behind the current work and
+// returns nil, because waiting for the busy actor would never end.
 type Dialer interface {
 	// RingAgent rings agent's endpoint for the call; for a callback request
 	// (Ring.Callback set) the PBX rings the agent and, once they answer,

@@ -1,12 +1,14 @@
 package acd_test
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/yimen/yimen/acd"
+	"github.com/yimen/yimen/acd/acdtest"
 	"github.com/yimen/yimen/internal/errs"
 )
 
@@ -428,5 +430,59 @@ func TestDailyCountersResetAtMidnight(t *testing.T) {
 	h.advance(2 * time.Minute)
 	if st := h.stats("q"); st.Today.Answered != 0 || h.agent("a1").AnsweredToday != 0 {
 		t.Fatalf("after midnight: %+v, agent %+v", st, h.agent("a1"))
+	}
+}
+
+// decliningDialer reports "no answer" from inside RingAgent, as a PBX
+// whose agent phone is unreachable might.
+type decliningDialer struct {
+	*acdtest.Dialer
+	acd     *acd.ACD
+	decline string
+}
+
+func (d *decliningDialer) RingAgent(ctx context.Context, r acd.Ring) {
+	d.Dialer.RingAgent(ctx, r)
+	if r.AgentID == d.decline {
+		if err := d.acd.AgentNoAnswer(ctx, r.Tenant, r.CallID, r.AgentID); err != nil {
+			panic(err)
+		}
+	}
+}
+
+func TestReportFromInsideDialerDoesNotDeadlock(t *testing.T) {
+	ctx := context.Background()
+	rec := &acdtest.Dialer{}
+	d := &decliningDialer{Dialer: rec, decline: "a1"}
+	a, err := acd.New(acd.Deps{Dialer: d, Clock: acdtest.NewClock(t0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	d.acd = a
+	if err := a.AddTenant(ctx, acd.TenantConfig{Tenant: "demo", Agents: agents(2), Location: time.UTC,
+		Queues: []acd.QueueConfig{{ID: "q", Strategy: acd.Sequential, Agents: ids(2)}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"a1", "a2"} {
+		if err := a.Login(ctx, "demo", id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.Enqueue(ctx, "demo", acd.Call{ID: "c1", Queue: "q"}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := a.Agent(ctx, "demo", "a2") // waits for the queued report too
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rings []string
+	for _, act := range rec.Take() {
+		if act.Kind == "ring" {
+			rings = append(rings, act.AgentID)
+		}
+	}
+	if st.State != acd.Reserved || !slices.Equal(rings, []string{"a1", "a2"}) {
+		t.Fatalf("a2 = %s, rings %v; want a1 declined from inside the dialer and a2 rung", st.State, rings)
 	}
 }

@@ -196,6 +196,7 @@ func (c *conn) awaitAuth() *Principal {
 		c.cut(protocol.CloseUnauthorized, "unauthorized", true)
 		return nil
 	}
+	c.p = p
 	c.reply(protocol.TypeOK, env.ID, nil)
 	return &p
 }

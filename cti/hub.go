@@ -176,9 +176,13 @@ func (h *Hub) tenant(name string) *tenantHub {
 // queues it to every subscriber. It never blocks on a connection: one whose
 // queue is full is cut off. It returns the event's seq.
 func (h *Hub) Publish(tenant string, e Event) (uint64, error) {
-	data, err := json.Marshal(e.Data)
-	if err != nil {
-		return 0, fmt.Errorf("cti: encode %s: %w", e.Type, err)
+	var data json.RawMessage
+	if e.Data != nil {
+		raw, err := json.Marshal(e.Data)
+		if err != nil {
+			return 0, fmt.Errorf("cti: encode %s: %w", e.Type, err)
+		}
+		data = raw
 	}
 	t := h.tenant(tenant)
 	t.mu.Lock()
