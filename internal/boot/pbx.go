@@ -101,6 +101,7 @@ func BuildPBX(ctx context.Context, cfg config.Config, env []string, logOut io.Wr
 	if err != nil {
 		return fail(err)
 	}
+	srv.EnableSupervision()
 	p := &PBX{Server: srv, Config: cfg, DB: db, AdminToken: token, Log: log}
 	if p.Recorder, err = buildRecorder(ctx, cfg, db, cipher, km, log); err != nil {
 		return fail(err)

@@ -119,6 +119,8 @@ type Tenant struct {
 	Queues map[string]Queue `yaml:"queues"`
 	// AutoLogin logs every agent in and ready at start (demo, unattended desks).
 	AutoLogin bool `yaml:"auto_login"`
+	// Supervisors may monitor agents' calls with *1 (listen), *2 (whisper), *3 (barge) + extension.
+	Supervisors []string `yaml:"supervisors"`
 }
 
 // Defaults returns a Config with every default filled in.
