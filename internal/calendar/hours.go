@@ -25,7 +25,10 @@ type Hours struct {
 	week [7][]span // by time.Weekday
 }
 
-var dayNames = [7]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
+// dayNames holds the three-letter names in time.Weekday order.
+const dayNames = "sunmontuewedthufrisat"
+
+func dayName(d time.Weekday) string { return dayNames[3*d : 3*d+3] }
 
 // ParseHours parses an hours expression. Grammar (case-insensitive):
 //
@@ -146,8 +149,16 @@ func markDays(item string, days *[7]bool) error {
 
 // ParseWeekday reads a three-letter day name (mon … sun), any case.
 func ParseWeekday(s string) (time.Weekday, bool) {
-	i := slices.Index(dayNames[:], strings.ToLower(s))
-	return time.Weekday(i), i >= 0
+	if len(s) != 3 {
+		return 0, false
+	}
+	s = strings.ToLower(s)
+	for d := time.Sunday; d <= time.Saturday; d++ {
+		if dayName(d) == s {
+			return d, true
+		}
+	}
+	return 0, false
 }
 
 // ParseClock reads "HH:MM" (or "H:MM") as minutes since midnight; "24:00"
@@ -287,10 +298,10 @@ func writeDays(b *strings.Builder, on [7]bool, order [7]time.Weekday) {
 			b.WriteByte(',')
 		}
 		first = false
-		b.WriteString(dayNames[order[i]])
+		b.WriteString(dayName(order[i]))
 		if j > i {
 			b.WriteByte('-')
-			b.WriteString(dayNames[order[j]])
+			b.WriteString(dayName(order[j]))
 		}
 		i = j
 	}
