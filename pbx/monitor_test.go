@@ -83,16 +83,19 @@ func (e *rtpEndpoint) send(addr string, freq float64) (stop func()) {
 	return func() { once.Do(func() { close(quit) }) }
 }
 
-// heard returns the tone's relative power in what arrived since the last call.
-func (e *rtpEndpoint) heard(freq float64) float64 {
+// heard returns each tone's relative power in what arrived since the last call.
+func (e *rtpEndpoint) heard(freqs ...float64) []float64 {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	p := mix.Power(e.got, freq)
+	out := make([]float64, len(freqs))
+	for i, f := range freqs {
+		out[i] = mix.Power(e.got, f)
+	}
 	e.got = e.got[:0]
-	return p
+	return out
 }
 
-func (e *rtpEndpoint) reset() { e.heard(0) }
+func (e *rtpEndpoint) reset() { e.heard() }
 
 func mediaScenario(t *testing.T, name, ip string, port int) string {
 	t.Helper()
@@ -171,7 +174,8 @@ func TestSupervisorListenWhisperBarge(t *testing.T) {
 			agent.reset()
 			sup.reset()
 			time.Sleep(2 * time.Second)
-			a, c, s5, s8 := agent.heard(1200), cust.heard(1200), sup.heard(500), sup.heard(800)
+			a, c, ss := agent.heard(1200)[0], cust.heard(1200)[0], sup.heard(500, 800)
+			s5, s8 := ss[0], ss[1]
 			t.Logf("%s: agent hears supervisor %.3f, customer hears supervisor %.3f, supervisor hears customer %.3f agent %.3f", mode.code, a, c, s5, s8)
 			if (a > 0.05) != mode.agentHears || (c > 0.05) != mode.custHears {
 				t.Errorf("agent hears=%v (%.3f) customer hears=%v (%.3f), want %v %v", a > 0.05, a, c > 0.05, c, mode.agentHears, mode.custHears)
