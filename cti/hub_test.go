@@ -455,3 +455,24 @@ func TestSlowConsumerIsCutOthersUnaffected(t *testing.T) {
 		t.Fatalf("%d connections cut, want only the one that stopped reading", n)
 	}
 }
+
+func TestHubCloseEndsClientsWithAReason(t *testing.T) {
+	e := newEnv(t, cti.Config{})
+	c := e.dial(tokWall)
+	e.hub.Close()
+	select {
+	case <-c.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("client still connected after hub.Close")
+	}
+	var ce *websocket.CloseError
+	if !errors.As(c.Err(), &ce) || ce.Code != websocket.CloseGoingAway {
+		t.Fatalf("client ended with %v, want 1001 going away", c.Err())
+	}
+	if err := c.Do(e.cctx(), protocol.CmdPing, nil, nil); !errors.Is(err, client.ErrClosed) {
+		t.Fatalf("command after close: %v", err)
+	}
+	if _, err := client.Dial(e.cctx(), e.url, client.Options{Token: tokWall}); err == nil {
+		t.Fatal("a closed hub accepted a connection")
+	}
+}
