@@ -37,7 +37,7 @@ type conn struct {
 	subs       subscription
 	subscribed bool
 
-	mu    sync.Mutex // guards queue and dead
+	mu    sync.Mutex // guards queue and dead, and p while it is being set
 	queue []*websocket.PreparedMessage
 	dead  bool
 	wake  chan struct{}
@@ -150,7 +150,7 @@ func (c *conn) run(p *Principal) {
 			return
 		}
 	}
-	c.p = *p
+	c.setPrincipal(*p)
 	c.t = c.hub.tenant(p.Tenant)
 	c.t.mu.Lock()
 	c.t.clients[c] = struct{}{}
@@ -167,6 +167,14 @@ func (c *conn) run(p *Principal) {
 		c.t.mu.Unlock()
 	}()
 	c.readLoop()
+}
+
+// setPrincipal records who the connection is; cut may read it from the
+// hub's goroutines meanwhile.
+func (c *conn) setPrincipal(p Principal) {
+	c.mu.Lock()
+	c.p = p
+	c.mu.Unlock()
 }
 
 // awaitAuth reads the auth message that must come first when the upgrade
@@ -196,7 +204,7 @@ func (c *conn) awaitAuth() *Principal {
 		c.cut(protocol.CloseUnauthorized, "unauthorized", true)
 		return nil
 	}
-	c.p = p
+	c.setPrincipal(p)
 	c.reply(protocol.TypeOK, env.ID, nil)
 	return &p
 }
@@ -316,12 +324,13 @@ func (c *conn) cut(code int, reason string, drain bool) {
 	c.once.Do(func() {
 		c.mu.Lock()
 		c.dead = true
+		p := c.p
 		c.mu.Unlock()
 		c.closeCode, c.closeText, c.drain = code, reason, drain
 		switch code {
 		case protocol.CloseSlowConsumer, protocol.CloseUnauthorized:
 			c.hub.cuts.Add(1)
-			c.hub.log.Warn("cti: connection cut", "remote", c.remote, "tenant", c.p.Tenant, "agent", c.p.Agent, "reason", reason)
+			c.hub.log.Warn("cti: connection cut", "remote", c.remote, "tenant", p.Tenant, "agent", p.Agent, "reason", reason)
 		}
 		close(c.done)
 	})
