@@ -2,7 +2,9 @@ package pbx_test
 
 import (
 	"context"
+	"fmt"
 	"github.com/yimen/yimen/internal/sipp"
+	"github.com/yimen/yimen/pbx/pbxstore"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,10 +91,14 @@ func TestCTIEventsForAQueuedCall(t *testing.T) {
 }
 
 func agentToken(t *testing.T, p *pbxtest.PBX, agent string) string {
+	return roleToken(t, p, "agent", agent)
+}
+
+func roleToken(t *testing.T, p *pbxtest.PBX, role, agent string) string {
 	t.Helper()
 	b, _ := os.ReadFile(filepath.Join(p.Config.DataDir, "cti-tokens.txt"))
 	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) == 4 && f[1] == "agent" && f[3] == agent {
+		if f := strings.Fields(line); len(f) == 4 && f[1] == role && f[3] == agent {
 			return f[0]
 		}
 	}
@@ -170,4 +176,69 @@ func index(list []string, s string) int {
 		}
 	}
 	return -1
+}
+
+// Click-to-dial from the CTI rings the agent's phone, then the customer, and
+// bridges them; a supervisor's CTI listen rings the supervisor's phone and
+// feeds it the call's audio; the agent hangs up from the CTI.
+func TestCTIDialMonitorHangup(t *testing.T) {
+	p, _ := ivrPBX(t)
+	agentPhone := uas(t, p, "1001", "127.0.27.1", "uas_answer.xml", false, map[string]string{"play_pcap": "1"})
+	uas(t, p, "1003", "127.0.27.3", "uas_answer.xml", false, map[string]string{"play_pcap": "1"})
+	supPhone := uas(t, p, "1009", "127.0.27.9", "uas_answer.xml", false, nil)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	cl, err := client.Dial(ctx, "ws://"+p.Server.HTTPAddr()+"/cti", client.Options{Token: agentToken(t, p, "a1001")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	callID, err := cl.Dial(ctx, "a1001", "1003", "96123")
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	var answered bool
+	for deadline := time.Now().Add(8 * time.Second); !answered && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		for _, c := range p.Server.Calls() {
+			answered = answered || (c.ID == callID && c.PacketsIn[0] > 20 && c.PacketsIn[1] > 20)
+		}
+	}
+	if !answered {
+		t.Fatalf("click-to-dial call %s never had media both ways: %+v", callID, p.Server.Calls())
+	}
+
+	supAudio, err := sipp.CaptureUDP(ctx, fmt.Sprintf("udp and dst host 127.0.27.9 and dst port %d and udp[8] & 0xc0 = 0x80", supPhone.MediaPort()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sup, err := client.Dial(ctx, "ws://"+p.Server.HTTPAddr()+"/cti", client.Options{Token: roleToken(t, p, "supervisor", "a1009")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sup.Close()
+	if err := sup.Do(ctx, protocol.CmdSupervisorListen, protocol.Monitor{Agent: "a1001"}, nil); err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	time.Sleep(2 * time.Second)
+	if err := cl.Hangup(ctx, "a1001", callID); err != nil {
+		t.Fatalf("hangup: %v", err)
+	}
+	heard, err := supAudio.Stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if heard < 50 {
+		t.Errorf("supervisor's phone got %d RTP packets while listening", heard)
+	}
+	list := p.CDRs(t, 2)
+	var c pbxstore.CDR
+	for _, x := range list {
+		if x.ID == callID {
+			c = x
+		}
+	}
+	if c.Caller != "1001" || c.Callee != "1003" || c.Disposition != "answered" || c.HangupCause != "cti_hangup" || c.B.PacketsIn < 50 {
+		t.Errorf("click-to-dial CDR = %+v", c)
+	}
+	_ = agentPhone
 }

@@ -50,7 +50,8 @@ func ivrPBX(t *testing.T) (*pbxtest.PBX, string) {
 		c.IVR = config.IVR{Flows: flows, Prompts: prompts}
 		c.Tenants[0].IVR = map[string]string{"8000": "test"}
 		c.Tenants[0].Agents = []config.Agent{{ID: "a1002", Name: "Agent 1002", Extension: "1002", Skills: map[string]int{"general": 50}},
-			{ID: "a1001", Name: "Agent 1001", Extension: "1001"}}
+			{ID: "a1001", Name: "Agent 1001", Extension: "1001"}, {ID: "a1009", Name: "Supervisor", Extension: "1009"}}
+		c.Tenants[0].Supervisors = []string{"1009"}
 		c.Tenants[0].Queues = map[string]config.Queue{"support": {Strategy: "longest-idle", Agents: []string{"a1002"}, RingTimeout: 15 * time.Second}}
 		c.Tenants[0].AutoLogin = true
 	})

@@ -1,7 +1,10 @@
 package pbx
 
 import (
+	"context"
 	"slices"
+
+	"github.com/yimen/yimen/pbx/b2bua"
 
 	"github.com/yimen/yimen/internal/config"
 )
@@ -23,3 +26,13 @@ func (s supervisors) Supervisor(tenant, ext string) bool { return slices.Contain
 // EnableSupervision turns on the monitoring feature codes (*1 listen, *2
 // whisper, *3 barge + agent extension) for the configured supervisors.
 func (s *Server) EnableSupervision() { s.calls.SetSupervision(supervisorsOf(s.cfg)) }
+
+// Originate rings agentExt and, once answered, to (click-to-dial, follow-ups).
+func (s *Server) Originate(ctx context.Context, tenant, agentExt, to, callerID string) (string, error) {
+	return s.calls.Originate(ctx, tenant, agentExt, to, callerID)
+}
+
+// Monitor rings supervisorExt and joins them to agentExt's call.
+func (s *Server) Monitor(ctx context.Context, tenant, supervisorExt, agentExt string, mode b2bua.MonitorMode) (string, error) {
+	return s.calls.Monitor(ctx, tenant, supervisorExt, agentExt, mode)
+}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -80,7 +81,7 @@ func buildContactCenter(ctx context.Context, cfg config.Config, srv *pbx.Server,
 	if err != nil {
 		return nil, err
 	}
-	cc.Hub, err = cti.NewHub(cti.Config{}, cti.Deps{Auth: cti.NewStaticTokens(tokens), Agents: cc.ACD, Calls: callControl{srv: srv, acd: cc.ACD}, Logger: log.With("component", "cti")})
+	cc.Hub, err = cti.NewHub(cti.Config{}, cti.Deps{Auth: cti.NewStaticTokens(tokens), Agents: cc.ACD, Calls: callControl{srv: srv, acd: cc.ACD}, Monitoring: callControl{srv: srv, acd: cc.ACD}, Logger: log.With("component", "cti")})
 	if err != nil {
 		return nil, err
 	}
@@ -155,6 +156,9 @@ func loadCTITokens(cfg config.Config) (map[string]cti.Principal, error) {
 			fmt.Fprintf(&b, "%s wallboard %s\n", randomToken(), t.Name)
 			for _, a := range t.Agents {
 				fmt.Fprintf(&b, "%s agent %s %s\n", randomToken(), t.Name, a.ID)
+				if slices.Contains(t.Supervisors, a.Extension) {
+					fmt.Fprintf(&b, "%s supervisor %s %s\n", randomToken(), t.Name, a.ID)
+				}
 			}
 		}
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
@@ -338,8 +342,9 @@ func (cc *ContactCenter) Announce(_ context.Context, a acd.Announcement) {
 	}
 }
 
-// callControl is the CTI's call commands on the PBX. Hang-up, hold and
-// unhold work today; the others answer "not implemented" until the B2BUA grows them.
+// callControl is the CTI's call commands on the PBX. Dial, hang-up, hold,
+// unhold and supervision work today; answer, transfer, conference and DTMF
+// answer "not implemented" until the B2BUA grows them.
 type callControl struct {
 	srv *pbx.Server
 	acd *acd.ACD
@@ -359,8 +364,29 @@ func (c callControl) Answer(context.Context, string, string, string) error { ret
 func (c callControl) Hangup(ctx context.Context, tenant, agent, callID string) error {
 	return c.srv.HangupCall(tenant, callID)
 }
-func (c callControl) Dial(context.Context, string, string, string, string) (string, error) {
-	return "", errNotYet
+func (c callControl) Dial(ctx context.Context, tenant, agent, to, callerID string) (string, error) {
+	ext, err := c.endpoint(ctx, tenant, agent)
+	if err != nil {
+		return "", err
+	}
+	return c.srv.Originate(ctx, tenant, ext, to, callerID)
+}
+
+// Monitor implements cti.Monitoring: ring the supervisor, then join the agent's call.
+func (c callControl) Monitor(ctx context.Context, tenant, supervisor, agent string, mode cti.MonitorMode) (string, error) {
+	supExt, err := c.endpoint(ctx, tenant, supervisor)
+	if err != nil {
+		return "", err
+	}
+	agentExt, err := c.endpoint(ctx, tenant, agent)
+	if err != nil {
+		return "", err
+	}
+	m := map[cti.MonitorMode]b2bua.MonitorMode{cti.Listen: b2bua.Listen, cti.Whisper: b2bua.Whisper, cti.Barge: b2bua.Barge}[mode]
+	if m == 0 {
+		return "", fmt.Errorf("monitor mode %q: %w", mode, errs.ErrInvalid)
+	}
+	return c.srv.Monitor(ctx, tenant, supExt, agentExt, m)
 }
 func (c callControl) Hold(ctx context.Context, tenant, agent, callID string) error {
 	ext, err := c.endpoint(ctx, tenant, agent)

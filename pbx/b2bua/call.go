@@ -71,6 +71,8 @@ type call struct {
 	transfer *ringing      // an application's transfer in progress
 	keys     dtmfSink      // where an application call's keys go (nil otherwise)
 	app      bool          // answered by an application
+	origin   bool          // placed by the PBX (click-to-dial): leg A is our INVITE to the agent
+	display  string        // caller ID shown to the far leg, when set
 	appTap   interface{ OnRTP(int, []byte) }
 	// bridgeEnded is closed when a transferred-to leg hangs up.
 	bridgeEnded chan struct{}

@@ -72,7 +72,7 @@ func (m *Manager) onBye(req *sip.Request, tx sip.ServerTransaction) {
 	if side == sideA {
 		c.gotAck() // a BYE implies the caller has the dialog
 	}
-	if side == sideB && c.app {
+	if side == sideB && c.app && !c.origin {
 		c.unbridge() // back to the application (survey, menu)
 		return
 	}

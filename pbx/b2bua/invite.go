@@ -148,22 +148,33 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 // startFork sends the INVITE for ext to one of its contacts. Called with c.mu held.
 func (c *call) startFork(t Target, ext string) {
 	m := c.m
-	aReq, offer := c.aInvite, c.offer
+	aReq := c.aInvite
+	dir := sdp.SendRecv
+	if c.offer != nil {
+		dir = c.offer.Direction
+	}
 	callerURI := sip.Uri{Scheme: "sip", User: c.caller, Host: m.cfg.Host, Port: m.cfg.Port}
-	calleeURI := sip.Uri{Scheme: "sip", User: ext, Host: aReq.Recipient.Host, Port: aReq.Recipient.Port}
+	calleeURI := sip.Uri{Scheme: "sip", User: ext, Host: m.cfg.Host, Port: m.cfg.Port}
+	if aReq != nil {
+		calleeURI.Host, calleeURI.Port = aReq.Recipient.Host, aReq.Recipient.Port
+	}
 	d := &dialog{
 		callID: randomHex(16) + "@" + m.cfg.Host, local: callerURI, localTag: newTag(),
 		remote: calleeURI, target: t.URI, dest: t.Dest.String(), transport: t.Transport,
 	}
 	req := d.newRequest(sip.INVITE, m.contactURI(t.Transport))
-	if fh := aReq.From(); fh != nil && fh.DisplayName != "" {
-		req.From().DisplayName = fh.DisplayName
+	if c.display != "" {
+		req.From().DisplayName = c.display
+	} else if aReq != nil {
+		if fh := aReq.From(); fh != nil && fh.DisplayName != "" {
+			req.From().DisplayName = fh.DisplayName
+		}
 	}
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	if m.cfg.UserAgent != "" {
 		req.AppendHeader(sip.NewHeader("User-Agent", m.cfg.UserAgent))
 	}
-	req.SetBody(c.legSDP(sideB, c.codecs, c.dtmf, offer.Direction, nil))
+	req.SetBody(c.legSDP(sideB, c.codecs, c.dtmf, dir, nil))
 	f := &fork{target: t, dlg: d, invite: req, ext: ext}
 	tx, err := m.send(context.Background(), req)
 	if err != nil {
@@ -448,7 +459,7 @@ func (c *call) cancelFork(f *fork) {
 
 // respondALocked sends a response to the caller's INVITE with our To tag.
 func (c *call) respondALocked(code int, reason string, body []byte) *sip.Response {
-	if c.finalSent {
+	if c.finalSent || c.aTx == nil { // an originated call has no INVITE of the caller's to answer
 		return nil
 	}
 	res := sip.NewResponseFromRequest(c.aInvite, code, reason, body)

@@ -59,7 +59,7 @@ func (m *Manager) agentCall(tenant, ext string) (*call, int) {
 		side := -1
 		if ok && c.winner.ext == ext {
 			side = sideB
-		} else if ok && c.caller == ext && !c.app {
+		} else if ok && c.caller == ext && (!c.app || c.origin) {
 			side = sideA
 		}
 		c.mu.Unlock()
@@ -90,8 +90,10 @@ func (a monitorApp) Run(ctx context.Context, sup *LocalCall) {
 		m.log.Info("monitor: agent not on a call", "agent", a.target, "supervisor", sup.c.caller)
 		return // the caller gets 480
 	}
-	if err := sup.Answer(ctx); err != nil {
-		return
+	if sup.c.aTx != nil { // dialled in with a feature code: answer it
+		if err := sup.Answer(ctx); err != nil {
+			return
+		}
 	}
 	custSide := 1 - agentSide
 	var customer, agent, supervisor mix.Source

@@ -1,0 +1,191 @@
+package b2bua
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+	"github.com/yimen/yimen/internal/errs"
+	"github.com/yimen/yimen/pbx/sdp"
+)
+
+// Originate places a call from the PBX: it rings the agent's extension first
+// and, once the agent answers, rings to and bridges them (click-to-dial,
+// follow-up calls, callbacks). It returns the call id as soon as the agent's
+// phone is ringing; the rest happens in the background and shows up in the
+// call events and the CDR.
+func (m *Manager) Originate(ctx context.Context, tenant, agentExt, to, callerID string) (string, error) {
+	return m.originate(tenant, agentExt, to, callerID, func(c *call) { c.dialOut(to) })
+}
+
+// Monitor rings a supervisor's extension and, once answered, joins them to
+// the agent's current call in mode (CTI supervisor.listen/whisper/barge).
+func (m *Manager) Monitor(ctx context.Context, tenant, supervisorExt, agentExt string, mode MonitorMode) (string, error) {
+	if c, _ := m.agentCall(tenant, agentExt); c == nil {
+		return "", fmt.Errorf("monitor: extension %s is not on a call: %w", agentExt, errs.ErrConflict)
+	}
+	label := []string{"", "listen", "whisper", "barge"}[mode]
+	return m.originate(tenant, supervisorExt, label+":"+agentExt, "", func(c *call) {
+		monitorApp{m: m, mode: mode, target: agentExt}.Run(context.Background(), &LocalCall{c: c})
+		c.hangup("system", "monitor_ended")
+	})
+}
+
+// originate rings ext from the PBX; then runs once they answer.
+func (m *Manager) originate(tenant, agentExt, to, callerID string, then func(*call)) (string, error) {
+	if m.draining.Load() {
+		return "", fmt.Errorf("originate: shutting down: %w", errs.ErrUnavailable)
+	}
+	targets, known := m.loc.Locate(tenant, agentExt)
+	if !known {
+		return "", fmt.Errorf("originate: extension %s: %w", agentExt, errs.ErrNotFound)
+	}
+	if len(targets) == 0 {
+		return "", fmt.Errorf("originate: extension %s is not registered: %w", agentExt, errs.ErrUnavailable)
+	}
+	bridge, err := m.relay.NewBridge()
+	if err != nil {
+		return "", fmt.Errorf("originate: %w", err)
+	}
+	start := m.now()
+	c := &call{
+		m: m, id: randomHex(12), tenant: tenant, caller: agentExt, callee: to, bridge: bridge,
+		codecs: codecsOf(m.cfg.Codecs), dtmf: &sdp.Codec{PT: 101, Name: sdp.TelephoneEvent, Rate: 8000, Channels: 1, Fmtp: "0-16"},
+		aFinal: make(chan struct{}), acked: make(chan struct{}), done: make(chan struct{}),
+		start: start, disposition: "no_answer", app: true, origin: true, display: callerID,
+	}
+	c.finalSent = true
+	close(c.aFinal)
+	c.sdpOut[sideA] = sdp.NewVersionCounter("yimen", uint64(start.UnixNano()), 1)
+	c.sdpOut[sideB] = sdp.NewVersionCounter("yimen", uint64(start.UnixNano())+1, 1)
+	t := targets[0] // the newest registration of the agent's phone
+	from := callerID
+	if from == "" {
+		from = to
+	}
+	c.a = &dialog{
+		callID: randomHex(16) + "@" + m.cfg.Host, local: sip.Uri{Scheme: "sip", User: from, Host: m.cfg.Host, Port: m.cfg.Port},
+		localTag: newTag(), remote: sip.Uri{Scheme: "sip", User: agentExt, Host: m.cfg.Host, Port: m.cfg.Port},
+		target: t.URI, dest: t.Dest.String(), transport: t.Transport,
+	}
+	inv := c.a.newRequest(sip.INVITE, m.contactURI(t.Transport))
+	inv.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	if m.cfg.UserAgent != "" {
+		inv.AppendHeader(sip.NewHeader("User-Agent", m.cfg.UserAgent))
+	}
+	inv.SetBody(c.legSDP(sideA, c.codecs, c.dtmf, sdp.SendRecv, nil))
+	bridge.Start()
+	m.track(c, c.a.callID)
+	tx, err := m.send(context.Background(), inv)
+	if err != nil {
+		c.end("system", "error")
+		return "", fmt.Errorf("originate: %w", err)
+	}
+	go c.runOriginate(inv, tx, then)
+	return c.id, nil
+}
+
+func codecsOf(names []string) []sdp.Codec {
+	var out []sdp.Codec
+	for _, n := range names {
+		for _, s := range sdp.SupportedCodecs() {
+			if s.Name == n {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// runOriginate waits for the agent to answer, then runs the rest of the call.
+func (c *call) runOriginate(inv *sip.Request, tx sip.ClientTransaction, then func(*call)) {
+	m := c.m
+	timer := time.NewTimer(m.cfg.RingTimeout)
+	defer timer.Stop()
+	var ok *sip.Response
+	for ok == nil {
+		select {
+		case res := <-tx.Responses():
+			if res == nil || res.StatusCode < 200 {
+				continue
+			}
+			if !res.IsSuccess() {
+				c.mu.Lock()
+				c.disposition, c.code = "agent_unavailable", res.StatusCode
+				c.mu.Unlock()
+				c.end("callee", "agent_rejected")
+				return
+			}
+			ok = res
+		case <-tx.Done():
+			c.mu.Lock()
+			c.disposition, c.code = "agent_unavailable", 408
+			c.mu.Unlock()
+			c.end("system", "agent_no_answer")
+			return
+		case <-timer.C:
+			c.cancelOriginate(inv)
+			c.mu.Lock()
+			c.disposition, c.code = "agent_unavailable", 408
+			c.mu.Unlock()
+			c.end("system", "agent_no_answer")
+			return
+		}
+	}
+	c.mu.Lock()
+	if tag, has := ok.To().Params.Get("tag"); has {
+		c.a.remoteTag = tag
+	}
+	if ct := ok.Contact(); ct != nil {
+		c.a.target = ct.Address
+	}
+	_ = m.write(c.a.build(sip.ACK, inv.CSeq().SeqNo, m.contactURI(c.a.transport)))
+	if ans, err := sdp.Parse(ok.Body()); err == nil {
+		c.setRemote(sideA, ans)
+		if len(ans.Codecs) > 0 {
+			c.codecs = ans.Codecs[:1]
+		}
+		if ans.DTMF == nil {
+			c.dtmf = nil
+		}
+	}
+	c.state = stateAnswered
+	c.answered = m.now()
+	c.mu.Unlock()
+
+	then(c)
+}
+
+// dialOut rings to and bridges the answered agent to them.
+func (c *call) dialOut(to string) {
+	m := c.m
+	ctx, cancel := context.WithTimeout(context.Background(), m.cfg.RingTimeout)
+	defer cancel()
+	code, _, err := (&LocalCall{c: c}).Ring(ctx, to)
+	c.mu.Lock()
+	if err == nil && code == 200 {
+		c.disposition, c.code = "answered", 200
+		c.mu.Unlock()
+		return
+	}
+	c.disposition, c.code = "no_answer", code
+	switch code {
+	case 486, 600:
+		c.disposition = "busy"
+	case 404:
+		c.disposition = "not_found"
+	case 480:
+		c.disposition = "unavailable"
+	}
+	c.mu.Unlock()
+	c.hangup("system", "callee_no_answer")
+}
+
+// cancelOriginate cancels the INVITE to the agent's phone.
+func (c *call) cancelOriginate(inv *sip.Request) {
+	f := &fork{dlg: c.a, invite: inv, provisional: true}
+	c.mu.Lock()
+	c.cancelFork(f)
+	c.mu.Unlock()
+}
