@@ -242,3 +242,49 @@ func TestCTIDialMonitorHangup(t *testing.T) {
 	}
 	_ = agentPhone
 }
+
+// An agent blind-transfers a queued caller from the CTI: the agent's phone is
+// hung up, the new extension is bridged, and when it hangs up the caller is
+// back in the flow for the survey.
+func TestCTIBlindTransfer(t *testing.T) {
+	p, _ := ivrPBX(t)
+	first := uas(t, p, "1002", "127.0.28.2", "uas_answer.xml", true, nil)
+	uas(t, p, "1003", "127.0.28.3", "uas_answer.xml", false, map[string]string{"hangup_ms": "1500", "play_pcap": "1"})
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	cl, err := client.Dial(ctx, "ws://"+p.Server.HTTPAddr()+"/cti", client.Options{Token: agentToken(t, p, "a1002")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	done := make(chan *sipp.Result, 1)
+	go func() {
+		scen := ivrCaller(t, []ivrStep{{Kind: "pause", Ms: 2600}, {Kind: "dtmf", Key: "1"}, {Kind: "pause", Ms: 6500}, {Kind: "dtmf", Key: "5"}}, "wait_bye")
+		done <- caller(t, p, "1001", "127.0.28.1", scen, "8000", nil)
+	}()
+	var callID string
+	for deadline := time.Now().Add(10 * time.Second); callID == "" && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		for _, c := range p.Server.Calls() {
+			if c.Callee == "8000" && c.PacketsIn[1] > 0 {
+				callID = c.ID
+			}
+		}
+	}
+	if callID == "" {
+		t.Fatal("queued call never reached the agent")
+	}
+	if err := cl.Transfer(ctx, "a1002", callID, "1003", "blind"); err != nil {
+		t.Fatalf("transfer: %v", err)
+	}
+	if err := (<-done).Check(1); err != nil {
+		t.Fatal(err)
+	}
+	fr, _ := first.Stop()
+	if fr.Successful != 1 {
+		t.Errorf("the transferring agent's phone was not hung up properly: %+v", fr.Counters)
+	}
+	sv, err := storeOf(t, p).SurveyOf(context.Background(), callID)
+	if err != nil || sv == nil || sv.Score == nil || *sv.Score != 5 {
+		t.Fatalf("survey after the transfer = %+v %v", sv, err)
+	}
+}

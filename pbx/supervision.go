@@ -36,3 +36,8 @@ func (s *Server) Originate(ctx context.Context, tenant, agentExt, to, callerID s
 func (s *Server) Monitor(ctx context.Context, tenant, supervisorExt, agentExt string, mode b2bua.MonitorMode) (string, error) {
 	return s.calls.Monitor(ctx, tenant, supervisorExt, agentExt, mode)
 }
+
+// BlindTransfer moves the other party of ext's call to extension to.
+func (s *Server) BlindTransfer(ctx context.Context, tenant, callID, ext, to string) error {
+	return s.calls.BlindTransfer(ctx, tenant, callID, ext, to)
+}

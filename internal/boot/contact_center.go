@@ -343,8 +343,8 @@ func (cc *ContactCenter) Announce(_ context.Context, a acd.Announcement) {
 }
 
 // callControl is the CTI's call commands on the PBX. Dial, hang-up, hold,
-// unhold and supervision work today; answer, transfer, conference and DTMF
-// answer "not implemented" until the B2BUA grows them.
+// unhold, blind transfer and supervision work today; answer, attended
+// transfer, conference and DTMF answer "not implemented" until the B2BUA grows them.
 type callControl struct {
 	srv *pbx.Server
 	acd *acd.ACD
@@ -403,8 +403,15 @@ func (c callControl) Unhold(ctx context.Context, tenant, agent, callID string) e
 	}
 	return c.srv.HoldCall(ctx, tenant, callID, ext, false)
 }
-func (c callControl) Transfer(context.Context, string, string, string, string, bool) error {
-	return errNotYet
+func (c callControl) Transfer(ctx context.Context, tenant, agent, callID, to string, attended bool) error {
+	if attended {
+		return errNotYet
+	}
+	ext, err := c.endpoint(ctx, tenant, agent)
+	if err != nil {
+		return err
+	}
+	return c.srv.BlindTransfer(ctx, tenant, callID, ext, to)
 }
 func (c callControl) Conference(context.Context, string, string, string, string) error {
 	return errNotYet

@@ -3,6 +3,7 @@ package b2bua
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -99,5 +100,68 @@ func (m *Manager) Hold(ctx context.Context, tenant, callID, ext string, hold boo
 	for _, o := range m.observers {
 		o.CallHold(ci, hold)
 	}
+	return nil
+}
+
+// BlindTransfer moves the party on the other side of ext to the extension
+// to: ext's leg is hung up, to is rung, and the other party is bridged to
+// whoever answers. If nobody answers, a call that came through the IVR goes
+// back to its flow; any other call ends. Only the callee side (an agent
+// reached through a queue or dialled directly) can transfer for now.
+func (m *Manager) BlindTransfer(ctx context.Context, tenant, callID, ext, to string) error {
+	c, err := m.find(tenant, callID)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if c.state != stateAnswered || c.winner == nil {
+		c.mu.Unlock()
+		return fmt.Errorf("call %s is not connected: %w", callID, errs.ErrConflict)
+	}
+	if c.winner.ext != ext {
+		c.mu.Unlock()
+		if ext == c.caller {
+			return fmt.Errorf("only the called party can transfer for now: %w", errs.ErrUnavailable)
+		}
+		return fmt.Errorf("extension %s is not on call %s: %w", ext, callID, errs.ErrForbidden)
+	}
+	if c.reinviting || c.transfer != nil {
+		c.mu.Unlock()
+		return fmt.Errorf("call %s is busy: %w", callID, errs.ErrConflict)
+	}
+	old := c.winner.dlg
+	c.winner = nil
+	c.leg(sideB).SetRemote(netip.AddrPort{})
+	c.bridge.SetHold(sideA, false)
+	c.bridge.SetHold(sideB, false)
+	c.mu.Unlock()
+	m.sendBye(old)
+	m.log.Info("blind transfer", "call", callID, "from", ext, "to", to)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), m.cfg.RingTimeout)
+		defer cancel()
+		code, _, err := (&LocalCall{c: c}).Ring(ctx, to)
+		if err == nil && code == 200 {
+			return
+		}
+		m.log.Info("transfer target did not answer", "call", callID, "to", to, "code", code)
+		c.mu.Lock()
+		app, origin := c.app, c.origin
+		c.mu.Unlock()
+		if app && !origin {
+			c.mu.Lock()
+			if c.bridgeEnded != nil {
+				close(c.bridgeEnded)
+				c.bridgeEnded = nil
+			}
+			tap := c.appTap
+			c.mu.Unlock()
+			if tap != nil {
+				c.bridge.SetTap(tap)
+			}
+			return
+		}
+		c.hangup("system", "transfer_failed")
+	}()
 	return nil
 }

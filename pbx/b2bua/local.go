@@ -213,7 +213,9 @@ func (c *call) unbridge() {
 
 // connectTransfer bridges the caller to the fork that answered. Called with c.mu held.
 func (c *call) connectTransfer(f *fork, ans *sdp.Session) {
-	c.bridgeEnded = make(chan struct{})
+	if c.bridgeEnded == nil { // kept across a blind transfer: the flow waits on it
+		c.bridgeEnded = make(chan struct{})
+	}
 	c.winner = f
 	c.setRemote(sideB, ans)
 	for _, o := range c.forks {
