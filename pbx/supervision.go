@@ -41,3 +41,8 @@ func (s *Server) Monitor(ctx context.Context, tenant, supervisorExt, agentExt st
 func (s *Server) BlindTransfer(ctx context.Context, tenant, callID, ext, to string) error {
 	return s.calls.BlindTransfer(ctx, tenant, callID, ext, to)
 }
+
+// OriginateNotify is Originate reporting whether the agent answered.
+func (s *Server) OriginateNotify(ctx context.Context, tenant, agentExt, to, callerID string, answered func(bool)) (string, error) {
+	return s.calls.OriginateNotify(ctx, tenant, agentExt, to, callerID, answered)
+}

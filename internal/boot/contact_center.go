@@ -29,6 +29,7 @@ import (
 type ContactCenter struct {
 	ACD *acd.ACD
 	Hub *cti.Hub
+	srv *pbx.Server
 	log *slog.Logger
 
 	mu      sync.Mutex
@@ -65,7 +66,7 @@ func buildContactCenter(ctx context.Context, cfg config.Config, srv *pbx.Server,
 	if len(tenants) == 0 {
 		return nil, nil
 	}
-	cc := &ContactCenter{log: log.With("component", "contact-center"), waiting: map[string]*waiter{}}
+	cc := &ContactCenter{srv: srv, log: log.With("component", "contact-center"), waiting: map[string]*waiter{}}
 	acdLog, err := acd.OpenSQLLog(ctx, db, log.With("component", "acd-log"))
 	if err != nil {
 		return nil, err
@@ -276,7 +277,19 @@ func (cc *ContactCenter) waiter(callID string) *waiter {
 // RingAgent implements acd.Dialer: ring the agent's extension for the queued caller.
 func (cc *ContactCenter) RingAgent(ctx context.Context, r acd.Ring) {
 	if r.Callback != "" {
-		cc.log.Warn("callback dialling needs outbound calls to the customer, not available yet", "call", r.CallID, "agent", r.AgentID)
+		// A callback request: ring the agent first, then the customer who asked.
+		_, err := cc.srv.OriginateNotify(context.Background(), r.Tenant, r.Endpoint, r.Callback, "", func(answered bool) {
+			bg := context.Background()
+			if answered {
+				_ = cc.ACD.AgentAnswered(bg, r.Tenant, r.CallID, r.AgentID)
+				return
+			}
+			_ = cc.ACD.AgentNoAnswer(bg, r.Tenant, r.CallID, r.AgentID)
+		})
+		if err != nil {
+			cc.log.Warn("callback dial failed", "call", r.CallID, "agent", r.AgentID, "err", err)
+			_ = cc.ACD.AgentNoAnswer(context.WithoutCancel(ctx), r.Tenant, r.CallID, r.AgentID)
+		}
 		return
 	}
 	w := cc.waiter(r.CallID)

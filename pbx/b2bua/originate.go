@@ -16,7 +16,13 @@ import (
 // phone is ringing; the rest happens in the background and shows up in the
 // call events and the CDR.
 func (m *Manager) Originate(ctx context.Context, tenant, agentExt, to, callerID string) (string, error) {
-	return m.originate(tenant, agentExt, to, callerID, func(c *call) { c.dialOut(to) })
+	return m.originate(tenant, agentExt, to, callerID, nil, func(c *call) { c.dialOut(to) })
+}
+
+// OriginateNotify is Originate that also reports whether the agent answered
+// (the ACD's callback requests need to know).
+func (m *Manager) OriginateNotify(ctx context.Context, tenant, agentExt, to, callerID string, agentAnswered func(bool)) (string, error) {
+	return m.originate(tenant, agentExt, to, callerID, agentAnswered, func(c *call) { c.dialOut(to) })
 }
 
 // Monitor rings a supervisor's extension and, once answered, joins them to
@@ -26,14 +32,17 @@ func (m *Manager) Monitor(ctx context.Context, tenant, supervisorExt, agentExt s
 		return "", fmt.Errorf("monitor: extension %s is not on a call: %w", agentExt, errs.ErrConflict)
 	}
 	label := []string{"", "listen", "whisper", "barge"}[mode]
-	return m.originate(tenant, supervisorExt, label+":"+agentExt, "", func(c *call) {
+	return m.originate(tenant, supervisorExt, label+":"+agentExt, "", nil, func(c *call) {
 		monitorApp{m: m, mode: mode, target: agentExt}.Run(context.Background(), &LocalCall{c: c})
 		c.hangup("system", "monitor_ended")
 	})
 }
 
 // originate rings ext from the PBX; then runs once they answer.
-func (m *Manager) originate(tenant, agentExt, to, callerID string, then func(*call)) (string, error) {
+func (m *Manager) originate(tenant, agentExt, to, callerID string, notify func(bool), then func(*call)) (string, error) {
+	if notify == nil {
+		notify = func(bool) {}
+	}
 	if m.draining.Load() {
 		return "", fmt.Errorf("originate: shutting down: %w", errs.ErrUnavailable)
 	}
@@ -82,7 +91,7 @@ func (m *Manager) originate(tenant, agentExt, to, callerID string, then func(*ca
 		c.end("system", "error")
 		return "", fmt.Errorf("originate: %w", err)
 	}
-	go c.runOriginate(inv, tx, then)
+	go c.runOriginate(inv, tx, notify, then)
 	return c.id, nil
 }
 
@@ -99,7 +108,7 @@ func codecsOf(names []string) []sdp.Codec {
 }
 
 // runOriginate waits for the agent to answer, then runs the rest of the call.
-func (c *call) runOriginate(inv *sip.Request, tx sip.ClientTransaction, then func(*call)) {
+func (c *call) runOriginate(inv *sip.Request, tx sip.ClientTransaction, notify func(bool), then func(*call)) {
 	m := c.m
 	timer := time.NewTimer(m.cfg.RingTimeout)
 	defer timer.Stop()
@@ -115,6 +124,7 @@ func (c *call) runOriginate(inv *sip.Request, tx sip.ClientTransaction, then fun
 				c.disposition, c.code = "agent_unavailable", res.StatusCode
 				c.mu.Unlock()
 				c.end("callee", "agent_rejected")
+				notify(false)
 				return
 			}
 			ok = res
@@ -123,6 +133,7 @@ func (c *call) runOriginate(inv *sip.Request, tx sip.ClientTransaction, then fun
 			c.disposition, c.code = "agent_unavailable", 408
 			c.mu.Unlock()
 			c.end("system", "agent_no_answer")
+			notify(false)
 			return
 		case <-timer.C:
 			c.cancelOriginate(inv)
@@ -130,6 +141,7 @@ func (c *call) runOriginate(inv *sip.Request, tx sip.ClientTransaction, then fun
 			c.disposition, c.code = "agent_unavailable", 408
 			c.mu.Unlock()
 			c.end("system", "agent_no_answer")
+			notify(false)
 			return
 		}
 	}
@@ -153,7 +165,7 @@ func (c *call) runOriginate(inv *sip.Request, tx sip.ClientTransaction, then fun
 	c.state = stateAnswered
 	c.answered = m.now()
 	c.mu.Unlock()
-
+	notify(true)
 	then(c)
 }
 
