@@ -254,6 +254,20 @@ func (cc *ContactCenter) queue(ctx context.Context, s *callsession.Session, req 
 				a := ev.announce
 				text := fmt.Sprintf("您前面还有%d位，预计等待%d分钟", a.Position-1, int(a.ExpectedWait.Minutes()+0.5))
 				_ = s.Play(ctx, ivr.PromptRef{Text: text})
+				if !a.OfferCallback {
+					continue
+				}
+				key, err := s.CollectDigits(ctx, ivr.DigitRequest{Prompt: &ivr.PromptRef{Text: "如需预约回电，请按1"}, BargeIn: true, Min: 1, Max: 1, Timeout: 5 * time.Second})
+				if err != nil || key != "1" {
+					continue
+				}
+				if err := cc.ACD.AcceptCallback(bg, tenant, id, lc.Caller()); err != nil {
+					cc.log.Warn("callback request refused", "call", id, "err", err)
+					continue
+				}
+				_ = s.Play(ctx, ivr.PromptRef{Text: "已为您预约回电，请保持电话畅通，再见"})
+				_ = s.Hangup(ctx)
+				return ivr.QueueResult{}, callsession.ErrHungUp
 			}
 		case <-timeout:
 			_ = cc.ACD.CallerAbandoned(bg, tenant, id)
