@@ -1,7 +1,6 @@
 package recorder_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
@@ -139,25 +138,6 @@ func (p *pbxProcess) api() api {
 	return api{t: p.t, base: "http://" + p.http, token: "crash-test-token"}
 }
 
-// answeredAt waits for a call in progress and returns when it was answered.
-func (p *pbxProcess) answeredAt() time.Time {
-	p.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		var calls []struct {
-			State    string    `json:"state"`
-			Answered time.Time `json:"answered"`
-		}
-		res, body := p.api().do("GET", "/api/v1/calls", nil)
-		if res.StatusCode == 200 && json.Unmarshal(body, &calls) == nil && len(calls) == 1 && calls[0].State == "answered" {
-			return calls[0].Answered
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	p.t.Fatal("the call was never answered")
-	return time.Time{}
-}
-
 func TestKill9MidRecordingLeavesAReadableFile(t *testing.T) {
 	t.Parallel()
 	sipp.Require(t)
@@ -178,8 +158,8 @@ func TestKill9MidRecordingLeavesAReadableFile(t *testing.T) {
 	}
 	defer caller.Stop()
 
-	answered := p.answeredAt()
-	p.api().waitRecording("recording")
+	// The recording starts at the answer.
+	answered := p.api().waitRecording("recording").Start
 	time.Sleep(time.Until(answered.Add(3 * time.Second)))
 	p.kill()
 	killedAfter := time.Since(answered).Seconds()

@@ -114,16 +114,17 @@ func (a api) do(method, path string, hdr map[string]string) (*http.Response, []b
 
 // recording is the API's view of a recording.
 type recording struct {
-	ID         string `json:"id"`
-	Caller     string `json:"caller"`
-	Callee     string `json:"callee"`
-	DurationMS int64  `json:"duration_ms"`
-	SizeBytes  int64  `json:"size_bytes"`
-	SM3        string `json:"sm3"`
-	State      string `json:"state"`
-	Format     string `json:"format"`
-	Encrypted  bool   `json:"encrypted"`
-	Audio      string `json:"audio"`
+	ID         string    `json:"id"`
+	Caller     string    `json:"caller"`
+	Callee     string    `json:"callee"`
+	Start      time.Time `json:"start"`
+	DurationMS int64     `json:"duration_ms"`
+	SizeBytes  int64     `json:"size_bytes"`
+	SM3        string    `json:"sm3"`
+	State      string    `json:"state"`
+	Format     string    `json:"format"`
+	Encrypted  bool      `json:"encrypted"`
+	Audio      string    `json:"audio"`
 }
 
 // waitRecording polls the search API until a recording in one of states

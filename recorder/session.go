@@ -16,8 +16,9 @@ const (
 	// slotBytes is the payload one queue slot carries: 30 ms of G.711, so
 	// the common 10, 20 and 30 ms packets take one slot each.
 	slotBytes = 240
-	// queueSlots bounds the packets waiting for the writer: about two
-	// seconds of both legs at 20 ms, ~53 KB per recording.
+	// queueSlots bounds the packets waiting for the writer, which takes
+	// them every flushEvery: about two seconds of both legs at 20 ms (ten
+	// flush intervals), ~53 KB per recording.
 	queueSlots = 200
 	// jitterDelay is how long a frame waits for late packets before it is
 	// written; flushEvery is how often the writer writes.
@@ -174,12 +175,13 @@ func (s *session) record(out io.Writer, f Format) error {
 			}
 		}
 	}
+	// The writer wakes on its ticker and takes the queue in one batch,
+	// rather than on every packet: a wake-up per packet would cost more
+	// than everything else the recorder does with it.
 	tick := time.NewTicker(flushEvery)
 	defer tick.Stop()
 	for {
 		select {
-		case p := <-s.in:
-			place(&p)
 		case <-tick.C:
 			drain()
 			if werr == nil {
