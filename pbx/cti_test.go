@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/yimen/yimen/cti/client"
+	cticlient "github.com/yimen/yimen/cti/client"
 	"github.com/yimen/yimen/cti/protocol"
 	"github.com/yimen/yimen/pbx/pbxtest"
 )
@@ -38,7 +38,7 @@ func TestCTIEventsForAQueuedCall(t *testing.T) {
 	p, _ := ivrPBX(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	cl, err := client.Dial(ctx, "ws://"+p.Server.HTTPAddr()+"/cti", client.Options{Token: ctiToken(t, p, "system")})
+	cl, err := cticlient.Dial(ctx, "ws://"+p.Server.HTTPAddr()+"/cti", cticlient.Options{Token: ctiToken(t, p, "system")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,12 +114,12 @@ func TestCTIHoldAndUnhold(t *testing.T) {
 	uas(t, p, "1002", "127.0.24.2", "uas_answer.xml", true, nil)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	cl, err := client.Dial(ctx, "ws://"+p.Server.HTTPAddr()+"/cti", client.Options{Token: agentToken(t, p, "a1001")})
+	cl, err := cticlient.Dial(ctx, "ws://"+p.Server.HTTPAddr()+"/cti", cticlient.Options{Token: agentToken(t, p, "a1001")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	sup, err := client.Dial(ctx, "ws://"+p.Server.HTTPAddr()+"/cti", client.Options{Token: ctiToken(t, p, "system")})
+	sup, err := cticlient.Dial(ctx, "ws://"+p.Server.HTTPAddr()+"/cti", cticlient.Options{Token: ctiToken(t, p, "system")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +188,7 @@ func TestCTIDialMonitorHangup(t *testing.T) {
 	supPhone := uas(t, p, "1009", "127.0.27.9", "uas_answer.xml", false, nil)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	cl, err := client.Dial(ctx, "ws://"+p.Server.HTTPAddr()+"/cti", client.Options{Token: agentToken(t, p, "a1001")})
+	cl, err := cticlient.Dial(ctx, "ws://"+p.Server.HTTPAddr()+"/cti", cticlient.Options{Token: agentToken(t, p, "a1001")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +211,7 @@ func TestCTIDialMonitorHangup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sup, err := client.Dial(ctx, "ws://"+p.Server.HTTPAddr()+"/cti", client.Options{Token: roleToken(t, p, "supervisor", "a1009")})
+	sup, err := cticlient.Dial(ctx, "ws://"+p.Server.HTTPAddr()+"/cti", cticlient.Options{Token: roleToken(t, p, "supervisor", "a1009")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +252,7 @@ func TestCTIBlindTransfer(t *testing.T) {
 	uas(t, p, "1003", "127.0.28.3", "uas_answer.xml", false, map[string]string{"hangup_ms": "1500", "play_pcap": "1"})
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	cl, err := client.Dial(ctx, "ws://"+p.Server.HTTPAddr()+"/cti", client.Options{Token: agentToken(t, p, "a1002")})
+	cl, err := cticlient.Dial(ctx, "ws://"+p.Server.HTTPAddr()+"/cti", cticlient.Options{Token: agentToken(t, p, "a1002")})
 	if err != nil {
 		t.Fatal(err)
 	}

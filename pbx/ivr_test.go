@@ -2,7 +2,7 @@ package pbx_test
 
 import (
 	"context"
-	"github.com/yimen/yimen/cti/client"
+	cticlient "github.com/yimen/yimen/cti/client"
 	"os"
 	"path/filepath"
 	"strings"
@@ -101,7 +101,7 @@ func TestIVRMenuToAgentThenSurvey(t *testing.T) {
 // G.711 WAV with the caller's number sealed.
 func TestIVRVoicemailBySIPINFO(t *testing.T) {
 	p, _ := ivrPBX(t)
-	cl, err := client.Dial(t.Context(), "ws://"+p.Server.HTTPAddr()+"/cti", client.Options{Token: ctiToken(t, p, "system")})
+	cl, err := cticlient.Dial(t.Context(), "ws://"+p.Server.HTTPAddr()+"/cti", cticlient.Options{Token: ctiToken(t, p, "system")})
 	if err != nil {
 		t.Fatal(err)
 	}
