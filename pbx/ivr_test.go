@@ -166,3 +166,47 @@ func TestIVRReload(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// demoPBX runs the shipped demo hotline (configs/ivr) with the IVR clock pinned.
+func demoPBX(t *testing.T, at string) *pbxtest.PBX {
+	abs := func(p string) string { a, _ := filepath.Abs(filepath.Join("..", p)); return a }
+	return pbxtest.Start(t, func(c *cfgT) {
+		c.IVR = config.IVR{Flows: abs("configs/ivr"), Prompts: abs("configs/prompts"), Calendars: abs("configs/calendars"), FixedTime: at}
+		c.Tenants[0].IVR = map[string]string{"8000": "demo"}
+		c.Tenants[0].Agents = []config.Agent{{ID: "a1002", Name: "Agent", Extension: "1002", Skills: map[string]int{"lottery": 80}}}
+		c.Tenants[0].Queues = map[string]config.Queue{"lottery": {Strategy: "skills", Skill: "lottery", RingTimeout: 15 * time.Second}}
+		c.Tenants[0].AutoLogin = true
+	})
+}
+
+// The shipped demo flow on a make-up Saturday (2026-02-14 10:00, open): the
+// caller presses 1, reaches the lottery queue's agent, and scores the call 3.
+func TestDemoHotlineOpenOnMakeupSaturday(t *testing.T) {
+	p := demoPBX(t, "2026-02-14T10:00:00+08:00")
+	uas(t, p, "1002", "127.0.29.2", "uas_answer.xml", false, map[string]string{"hangup_ms": "1500", "play_pcap": "1"})
+	scen := ivrCaller(t, []ivrStep{{Kind: "pause", Ms: 6500}, {Kind: "dtmf", Key: "1"}, {Kind: "pause", Ms: 5500}, {Kind: "dtmf", Key: "3"}}, "wait_bye")
+	if err := caller(t, p, "1001", "127.0.29.1", scen, "8000", nil).Check(1); err != nil {
+		t.Fatal(err)
+	}
+	c := lastCDR(t, p, 1)
+	if c.B.PacketsIn < 50 {
+		t.Errorf("the agent was never bridged: %+v", c)
+	}
+	if sv, err := storeOf(t, p).SurveyOf(context.Background(), c.ID); err != nil || sv == nil || sv.Score == nil || *sv.Score != 3 {
+		t.Fatalf("survey = %+v %v", sv, err)
+	}
+}
+
+// The same flow on a holiday Wednesday (2026-02-18 10:00, Spring Festival) is
+// closed: the caller leaves a message, ended with #.
+func TestDemoHotlineClosedOnHoliday(t *testing.T) {
+	p := demoPBX(t, "2026-02-18T10:00:00+08:00")
+	scen := ivrCaller(t, []ivrStep{{Kind: "pause", Ms: 4500}, {Kind: "audio"}, {Kind: "pause", Ms: 3000}, {Kind: "dtmf", Key: "pound"}}, "wait_bye")
+	if err := caller(t, p, "1001", "127.0.29.3", scen, "8000", nil).Check(1); err != nil {
+		t.Fatal(err)
+	}
+	vms, err := storeOf(t, p).Voicemails(context.Background(), "demo", 10)
+	if err != nil || len(vms) != 1 || vms[0].Mailbox != "hotline" || vms[0].Duration < 2*time.Second {
+		t.Fatalf("voicemails = %+v %v", vms, err)
+	}
+}

@@ -75,6 +75,15 @@ func buildIVR(ctx context.Context, cfg config.Config, srv *pbx.Server, ps *pbxst
 		}
 		key = []byte(strings.TrimSpace(string(b)))
 	}
+	var clock func() time.Time
+	if cfg.IVR.FixedTime != "" {
+		at, err := time.Parse(time.RFC3339, cfg.IVR.FixedTime)
+		if err != nil {
+			return nil, fmt.Errorf("ivr.fixed_time: want RFC 3339, e.g. 2026-02-14T10:00:00+08:00: %w", err)
+		}
+		clock = func() time.Time { return at }
+		log.Warn("ivr clock pinned", "at", at.Format(time.RFC3339))
+	}
 	vmDir := cfg.IVR.VoicemailDir
 	if vmDir == "" {
 		vmDir = filepath.Join(cfg.DataDir, "voicemail")
@@ -82,7 +91,7 @@ func buildIVR(ctx context.Context, cfg config.Config, srv *pbx.Server, ps *pbxst
 	events := &ivrEvents{store: ps, log: log, tenantOf: tenantOfCall(srv)}
 	v := &IVR{events: events,
 		cfg: cfg, registry: reg, numbers: numbers, log: log,
-		interp: ivr.NewInterpreter(ivr.Options{HTTP: &http.Client{Timeout: 10 * time.Second}, HTTPKey: key, Log: log}),
+		interp: ivr.NewInterpreter(ivr.Options{HTTP: &http.Client{Timeout: 10 * time.Second}, HTTPKey: key, Log: log, Clock: clock}),
 		deps: callsession.Deps{
 			Prompts: callsession.NewPromptCache(cfg.IVR.Prompts, callsession.TTSConfig{
 				URL: cfg.IVR.TTSURL, Timeout: cfg.IVR.TTSTimeout, Local: cfg.IVR.TTSLocal, CacheDir: filepath.Join(cfg.DataDir, "tts-cache"),
