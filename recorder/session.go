@@ -84,6 +84,10 @@ func (s *session) OnRTP(leg int, pkt []byte) {
 	if s.flags.Load() != 0 || uint(leg) > 1 {
 		return
 	}
+	if len(s.in) == cap(s.in) {
+		s.dropped.Add(1) // the writer is behind: don't even copy
+		return
+	}
 	h, ok := parseRTP(pkt)
 	if !ok || (h.PT != ptPCMA && h.PT != ptPCMU) {
 		return // telephone-event, comfort noise: not audio we store
