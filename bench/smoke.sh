@@ -11,8 +11,9 @@ export SYSTEMS=yimen STAMP=${STAMP:-$(date +%Y%m%d-%H%M%S)} QUIET_WAIT=0 BUSY_MA
 export OUT=${OUT:-$BENCH/out}/smoke-$STAMP
 mkdir -p "$OUT"
 if [ -z "${YIMEN_BIN:-}" ]; then
-  export YIMEN_BIN=$OUT/pbx
-  (cd "$BENCH/.." && go build -o "$YIMEN_BIN" ./cmd/pbx) || { echo "smoke: build failed" >&2; exit 2; }
+  # The scripts' own build (the committed tree), made once for all three.
+  YIMEN_BIN=$(. "$BENCH/lib.sh" && RUN=$OUT && build_yimen && echo "$YIMEN_BIN") || exit 2
+  export YIMEN_BIN YIMEN_BUILT="commit ${YIMEN_BIN##*pbx-}"
 fi
 rc=0
 run() {  # run NAME ENV... : one script at small scale

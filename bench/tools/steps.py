@@ -5,6 +5,7 @@ usage:
   steps.py record  STEPS.jsonl SCENARIO SYSTEM PARAM DIR   append one step
   steps.py passed  DIR TARGET [MAX_RETRANS_PCT]            exit 0 if the step is clean
   steps.py table   STEPS.jsonl SCENARIO                    markdown on stdout
+  steps.py others  DIR                                     CPU % others used in the window
   steps.py metrics FILE.prom                               {name: sum over labels}
 
 A step directory holds what the bench scripts left there: summary.json (the
@@ -74,11 +75,7 @@ def record(steps, scenario, system, param, d):
             row[name] = cpu[name]
         if name in idle:
             row[name + '_idle'] = idle[name]
-    box = row['box']
-    if box:
-        ours = sum(row[n].get('cpu_pct', 0) for n in ('yimen', 'kamailio', 'rtpengine', 'sipp', 'uas') if n in row)
-        work = sum(box.get(k, 0) for k in ('user', 'nice', 'system', 'irq', 'softirq'))
-        row['others_cpu'] = round(max(0.0, work - ours), 1)
+    row['others_cpu'] = others_cpu(cpu)
     if 'go_memstats_heap_inuse_bytes' in m_idle:
         row['heap_idle'] = m_idle['go_memstats_heap_inuse_bytes']
     if 'rtpengine_relayed_pps' in cpu:
@@ -95,6 +92,20 @@ def record(steps, scenario, system, param, d):
     with open(steps, 'a') as f:
         f.write(json.dumps(row) + '\n')
     return row
+
+
+def others_cpu(cpu):
+    """CPU % the rest of the box used during the window: other people's work.
+
+    In this VM /proc/stat loses busy ticks but not idle ones, so the box's
+    work is what idle leaves of the whole, not the sum of the busy fields.
+    """
+    box = cpu.get('box_cpu_pct')
+    if not box:
+        return None
+    ours = sum(v.get('cpu_pct', 0) for v in cpu.values() if isinstance(v, dict) and 'nproc' in v)
+    work = 100 * (os.cpu_count() or 1) - box.get('idle', 0) - box.get('iowait', 0)
+    return round(max(0.0, work - ours), 1)
 
 
 def clean(s, target, max_retrans_pct=None):
@@ -278,6 +289,8 @@ def main(a):
         sys.exit(0 if passed(a[2], a[3], float(a[4]) if len(a) > 4 else None) else 1)
     elif len(a) == 4 and a[1] == 'table':
         print(table(a[2], a[3]))
+    elif len(a) == 3 and a[1] == 'others':
+        print(int(others_cpu(load(a[2], 'cpu.json')) or 0))
     elif len(a) == 3 and a[1] == 'metrics':
         print(json.dumps(prom(a[2])))
     else:
