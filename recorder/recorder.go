@@ -312,6 +312,16 @@ func (r *Recorder) Stop(_ context.Context, callID string) error {
 	return nil
 }
 
+// callTenant is the tenant of a call in progress, or "" (for audit lines).
+func (r *Recorder) callTenant(callID string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if lc := r.calls[callID]; lc != nil {
+		return lc.info.Tenant
+	}
+	return ""
+}
+
 // Pause silences a call's recording until Resume, e.g. while the caller
 // reads out an ID number; the file keeps its length.
 func (r *Recorder) Pause(_ context.Context, callID string) error { return r.pause(callID, true) }

@@ -126,7 +126,7 @@ func (r *Recorder) handleControl(w http.ResponseWriter, req *http.Request) {
 	default:
 		err = fmt.Errorf("recorder: action %q (want start, stop, pause or resume): %w", action, errs.ErrInvalid)
 	}
-	r.access(req.Context(), req, "recording."+action, call, "", err)
+	r.access(req.Context(), req, "recording."+action, call, r.callTenant(call), err)
 	if err != nil {
 		r.writeErr(w, req, err)
 		return

@@ -62,7 +62,6 @@ type session struct {
 	dropped atomic.Uint64
 	stop    chan time.Time // the end time, sent once
 	done    chan struct{}  // closed when the file and its row are final
-	result  Recording      // set before done closes
 }
 
 func newSession(rec Recording, caller string, t0 time.Time, elapsed func() int64) *session {
@@ -140,8 +139,6 @@ func (s *session) writer(ctx context.Context, r *Recorder) {
 	if err := r.index.insert(ctx, rec, s.caller); err != nil {
 		s.flags.Or(flagStopped)
 		r.log.Error("recording not started", "recording", rec.ID, "err", err)
-		s.result = rec
-		s.result.State = StateFailed
 		return
 	}
 	sink, err := r.storage.Create(ctx, rec.Path)
@@ -232,7 +229,6 @@ func (s *session) finish(ctx context.Context, r *Recorder, sink Sink, werr error
 	if n := s.dropped.Load(); n > 0 {
 		r.log.Warn("recording queue overflowed", "recording", rec.ID, "packets_dropped", n)
 	}
-	s.result = rec
 	r.log.Info("recording ready", "recording", rec.ID, "tenant", rec.Tenant, "duration_ms", rec.Duration.Milliseconds(), "bytes", rec.Size)
 	r.ready(rec)
 }
@@ -244,7 +240,6 @@ func (s *session) fail(ctx context.Context, r *Recorder, rec Recording) {
 	if err := r.index.finish(ctx, rec); err != nil {
 		r.log.Error("recording index", "recording", rec.ID, "err", err)
 	}
-	s.result = rec
 }
 
 // checksum returns the plaintext size and hex SM3 of a stored file.
