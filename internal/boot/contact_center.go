@@ -327,8 +327,13 @@ func (cc *ContactCenter) RingAgent(ctx context.Context, r acd.Ring) {
 		bg := context.Background()
 		switch {
 		case err == nil && code == 200 && by == r.Endpoint:
-			_ = cc.ACD.AgentAnswered(bg, r.Tenant, r.CallID, r.AgentID)
-			w.events <- waitEvent{answeredBy: r.AgentID}
+			if err := cc.ACD.AgentAnswered(bg, r.Tenant, r.CallID, r.AgentID); err != nil {
+				cc.log.Warn("ACD took the offer back after the agent answered", "call", r.CallID, "agent", r.AgentID, "err", err)
+			}
+			select {
+			case w.events <- waitEvent{answeredBy: r.AgentID}:
+			case <-lc.Done():
+			}
 		case err == nil && code == 200:
 			// another agent of a ring-all took it
 		case stopped:
@@ -355,7 +360,13 @@ func (cc *ContactCenter) StopRing(_ context.Context, _, callID, agentID string) 
 // Overflow implements acd.Dialer.
 func (cc *ContactCenter) Overflow(_ context.Context, _, callID string, to acd.Target) {
 	if w := cc.waiter(callID); w != nil {
-		w.events <- waitEvent{overflow: &to}
+		// Never block the ACD's actor on a caller that is not listening.
+		go func() {
+			select {
+			case w.events <- waitEvent{overflow: &to}:
+			case <-w.sess.Call().Done():
+			}
+		}()
 	}
 }
 
