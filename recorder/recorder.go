@@ -365,3 +365,20 @@ func (r *Recorder) ready(rec Recording) {
 		r.notify.RecordingReady(rec)
 	}
 }
+
+// Search lists recordings matching f, newest first.
+func (r *Recorder) Search(ctx context.Context, f Filter) ([]Recording, error) {
+	if f.Tenant == "" {
+		return nil, fmt.Errorf("recorder: tenant is required: %w", errs.ErrInvalid)
+	}
+	return r.index.search(ctx, f)
+}
+
+// Get returns one recording's index row.
+func (r *Recorder) Get(ctx context.Context, id string) (Recording, error) { return r.index.get(ctx, id) }
+
+// Annotate records facts learnt after the call (agent, queue, survey
+// score, transfer).
+func (r *Recorder) Annotate(ctx context.Context, id string, a Annotation) error {
+	return r.index.annotate(ctx, id, a)
+}

@@ -15,7 +15,7 @@ func (r *Recorder) handleSearch(w http.ResponseWriter, req *http.Request) {
 		r.writeErr(w, req, err)
 		return
 	}
-	list, err := r.index.search(req.Context(), f)
+	list, err := r.Search(req.Context(), f)
 	r.access(req.Context(), req, "recording.search", "", f.Tenant, err)
 	if err != nil {
 		r.writeErr(w, req, err)
@@ -29,7 +29,7 @@ func (r *Recorder) handleSearch(w http.ResponseWriter, req *http.Request) {
 }
 
 func (r *Recorder) handleGet(w http.ResponseWriter, req *http.Request) {
-	rec, err := r.index.get(req.Context(), req.PathValue("id"))
+	rec, err := r.Get(req.Context(), req.PathValue("id"))
 	r.access(req.Context(), req, "recording.read", req.PathValue("id"), rec.Tenant, err)
 	if err != nil {
 		r.writeErr(w, req, err)
@@ -46,7 +46,7 @@ func (r *Recorder) handleAnnotate(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	id := req.PathValue("id")
-	err := r.index.annotate(req.Context(), id, a)
+	err := r.Annotate(req.Context(), id, a)
 	var rec Recording
 	if err == nil {
 		rec, err = r.index.get(req.Context(), id)
