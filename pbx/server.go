@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -119,7 +120,7 @@ func New(ctx context.Context, cfg config.Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 
-	if err := s.listen(cfg); err != nil {
+	if err := s.listenRetry(cfg); err != nil {
 		return nil, err
 	}
 	var mgr *b2bua.Manager
@@ -168,6 +169,23 @@ func New(ctx context.Context, cfg config.Config, deps Deps) (*Server, error) {
 	s.http = &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
 	ok = true
 	return s, nil
+}
+
+// listenRetry binds the listeners; when the UDP port is picked by the OS (port
+// 0) and TCP cannot have the same number, it tries again with another port.
+func (s *Server) listenRetry(cfg config.Config) error {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		if err = s.listen(cfg); err == nil {
+			return nil
+		}
+		s.closeListeners()
+		s.udp, s.streams, s.sipHost, s.sipPort = nil, nil, "", 0
+		if !strings.HasSuffix(cfg.SIP.UDP, ":0") {
+			return err
+		}
+	}
+	return err
 }
 
 func (s *Server) listen(cfg config.Config) error {
