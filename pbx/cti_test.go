@@ -288,3 +288,75 @@ func TestCTIBlindTransfer(t *testing.T) {
 		t.Fatalf("survey after the transfer = %+v %v", sv, err)
 	}
 }
+
+// An agent adds a third party from the CTI: all three hear each other.
+func TestCTIThreeWayConference(t *testing.T) {
+	p, _ := ivrPBX(t)
+	cust, agent, third := newEndpoint(t, "127.0.31.3"), newEndpoint(t, "127.0.31.2"), newEndpoint(t, "127.0.31.9")
+	for _, e := range []struct {
+		ext, ip string
+		ep      *rtpEndpoint
+	}{{"1002", "127.0.31.2", agent}, {"1009", "127.0.31.9", third}} {
+		proc, err := sipp.Start(t.Context(), sipp.Options{Scenario: mediaScenario(t, "uas_media.tmpl", e.ip, e.ep.port()),
+			LocalIP: e.ip, Lenient: true, Dir: t.TempDir(), Timeout: 60 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { proc.Stop() })
+		register(t, p, e.ext, e.ip, proc.Port())
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	cl, err := cticlient.Dial(ctx, "ws://"+p.Server.HTTPAddr()+"/cti", cticlient.Options{Token: agentToken(t, p, "a1002")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	done := make(chan *sipp.Result, 1)
+	go func() {
+		done <- caller(t, p, "1003", "127.0.31.3", mediaScenario(t, "uac_media.tmpl", "127.0.31.3", cust.port()), "1002", map[string]string{"talk_ms": "9000"})
+	}()
+	var callID, callerRTP, calleeRTP string
+	for deadline := time.Now().Add(8 * time.Second); callID == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		for _, c := range p.Server.Calls() {
+			if c.State == "answered" && c.Callee == "1002" {
+				callID, callerRTP, calleeRTP = c.ID, c.CallerRTP, c.CalleeRTP
+			}
+		}
+	}
+	if callID == "" {
+		t.Fatal("call not answered")
+	}
+	defer cust.send(callerRTP, 500)()
+	defer agent.send(calleeRTP, 800)()
+	if err := cl.Do(ctx, protocol.CmdCallConference, protocol.Conference{Agent: "a1002", Call: callID, To: "1009"}, nil); err != nil {
+		t.Fatalf("conference: %v", err)
+	}
+	var thirdRTP string
+	for deadline := time.Now().Add(5 * time.Second); thirdRTP == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		for _, c := range p.Server.Calls() {
+			if c.Caller == "1009" && c.State == "answered" {
+				thirdRTP = c.CallerRTP
+			}
+		}
+	}
+	if thirdRTP == "" {
+		t.Fatal("third party never joined")
+	}
+	defer third.send(thirdRTP, 1200)()
+	time.Sleep(500 * time.Millisecond)
+	cust.reset()
+	agent.reset()
+	third.reset()
+	time.Sleep(2 * time.Second)
+	c12, a12, t58 := cust.heard(1200, 800), agent.heard(1200, 500), third.heard(500, 800)
+	t.Logf("customer hears third %.2f agent %.2f; agent hears third %.2f customer %.2f; third hears customer %.2f agent %.2f", c12[0], c12[1], a12[0], a12[1], t58[0], t58[1])
+	for _, v := range [][]float64{c12, a12, t58} {
+		if v[0] < 0.05 || v[1] < 0.05 {
+			t.Errorf("someone does not hear both others: %v", v)
+		}
+	}
+	if err := (<-done).Check(1); err != nil {
+		t.Fatal(err)
+	}
+}

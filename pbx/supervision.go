@@ -46,3 +46,8 @@ func (s *Server) BlindTransfer(ctx context.Context, tenant, callID, ext, to stri
 func (s *Server) OriginateNotify(ctx context.Context, tenant, agentExt, to, callerID string, answered func(bool)) (string, error) {
 	return s.calls.OriginateNotify(ctx, tenant, agentExt, to, callerID, answered)
 }
+
+// Conference adds to as a third party to ext's call.
+func (s *Server) Conference(ctx context.Context, tenant, callID, ext, to string) (string, error) {
+	return s.calls.Conference(ctx, tenant, callID, ext, to)
+}

@@ -381,8 +381,8 @@ func (cc *ContactCenter) Announce(_ context.Context, a acd.Announcement) {
 }
 
 // callControl is the CTI's call commands on the PBX. Dial, hang-up, hold,
-// unhold, blind transfer and supervision work today; answer, attended
-// transfer, conference and DTMF answer "not implemented" until the B2BUA grows them.
+// unhold, blind transfer, three-way conference and supervision work today;
+// answer, attended transfer and DTMF answer "not implemented" for now.
 type callControl struct {
 	srv *pbx.Server
 	acd *acd.ACD
@@ -451,8 +451,13 @@ func (c callControl) Transfer(ctx context.Context, tenant, agent, callID, to str
 	}
 	return c.srv.BlindTransfer(ctx, tenant, callID, ext, to)
 }
-func (c callControl) Conference(context.Context, string, string, string, string) error {
-	return errNotYet
+func (c callControl) Conference(ctx context.Context, tenant, agent, callID, to string) error {
+	ext, err := c.endpoint(ctx, tenant, agent)
+	if err != nil {
+		return err
+	}
+	_, err = c.srv.Conference(ctx, tenant, callID, ext, to)
+	return err
 }
 func (c callControl) DTMF(context.Context, string, string, string, string) error { return errNotYet }
 

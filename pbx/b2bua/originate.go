@@ -201,3 +201,17 @@ func (c *call) cancelOriginate(inv *sip.Request) {
 	c.cancelFork(f)
 	c.mu.Unlock()
 }
+
+// Conference rings to and joins them to ext's call as a third party: all
+// three hear each other (the mix runs like a barge).
+func (m *Manager) Conference(ctx context.Context, tenant, callID, ext, to string) (string, error) {
+	c, side := m.agentCall(tenant, ext)
+	if c == nil || c.id != callID {
+		return "", fmt.Errorf("conference: extension %s is not on call %s: %w", ext, callID, errs.ErrConflict)
+	}
+	_ = side
+	return m.originate(tenant, to, "conference:"+ext, ext, nil, func(third *call) {
+		monitorApp{m: m, mode: Barge, target: ext}.Run(context.Background(), &LocalCall{c: third})
+		third.hangup("system", "conference_ended")
+	})
+}
