@@ -3,6 +3,7 @@ package pbx_test
 import (
 	"fmt"
 	"net"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -259,5 +260,39 @@ func TestCallOverTCP(t *testing.T) {
 	c := lastCDR(t, p, 1)
 	if c.Disposition != "answered" || c.A.PacketsIn < 200 || c.B.PacketsIn < 200 {
 		t.Fatalf("CDR over TCP = %+v", c)
+	}
+}
+
+// A phone blind-transfers with REFER: the caller ends up talking to 1003.
+func TestPhoneBlindTransferWithREFER(t *testing.T) {
+	p := pbxtest.Start(t)
+	path, err := sipp.Render(t.TempDir(), filepath.Join("testdata", "uas_refer.tmpl"), struct {
+		To      string
+		AfterMs int
+	}{"1003", 1500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	referrer, err := sipp.Start(t.Context(), sipp.Options{Scenario: path, LocalIP: "127.0.32.2", Lenient: true, Dir: t.TempDir(), Timeout: 40 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { referrer.Stop() })
+	register(t, p, "1002", "127.0.32.2", referrer.Port())
+	uas(t, p, "1003", "127.0.32.3", "uas_answer.xml", false, map[string]string{"play_pcap": "1"})
+	res := caller(t, p, "1001", "127.0.32.1", sipp.Scenario("uac_call.xml"), "1002", map[string]string{"talk_ms": "7500"})
+	if err := res.Check(1); err != nil {
+		t.Fatal(err)
+	}
+	rr, err := referrer.Stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rr.Successful != 1 {
+		t.Errorf("referrer: 202, NOTIFY 200 and BYE not all seen: %+v\n%s", rr.Counters, rr.Errors)
+	}
+	c := lastCDR(t, p, 1)
+	if c.Disposition != "answered" || c.B.PacketsIn < 100 {
+		t.Errorf("after REFER the caller should hear 1003: %+v", c)
 	}
 }

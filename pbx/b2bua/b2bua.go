@@ -127,6 +127,7 @@ func (m *Manager) Register(srv *sipgo.Server) {
 	srv.OnCancel(m.onCancel)
 	srv.OnInfo(m.onInfo)
 	srv.OnOptions(m.onOptions)
+	srv.OnRefer(m.onRefer)
 	srv.OnUpdate(func(req *sip.Request, tx sip.ServerTransaction) { m.reply(tx, req, 501, "Not Implemented") })
 }
 
@@ -261,7 +262,7 @@ func (m *Manager) bindLocal(req *sip.Request) {
 
 func (m *Manager) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
-	res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REGISTER"))
+	res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REFER, REGISTER"))
 	res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
 	m.decorate(res)
 	_ = tx.Respond(res)

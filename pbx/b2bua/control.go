@@ -113,6 +113,13 @@ func (m *Manager) BlindTransfer(ctx context.Context, tenant, callID, ext, to str
 	if err != nil {
 		return err
 	}
+	return m.blindTransfer(c, ext, to, nil)
+}
+
+// blindTransfer detaches ext's leg, runs beforeBye (the REFER's NOTIFY), hangs
+// the leg up and rings to.
+func (m *Manager) blindTransfer(c *call, ext, to string, beforeBye func()) error {
+	callID := c.id
 	c.mu.Lock()
 	if c.state != stateAnswered || c.winner == nil {
 		c.mu.Unlock()
@@ -135,6 +142,9 @@ func (m *Manager) BlindTransfer(ctx context.Context, tenant, callID, ext, to str
 	c.bridge.SetHold(sideA, false)
 	c.bridge.SetHold(sideB, false)
 	c.mu.Unlock()
+	if beforeBye != nil {
+		beforeBye()
+	}
 	m.sendBye(old)
 	m.log.Info("blind transfer", "call", callID, "from", ext, "to", to)
 	go func() {
