@@ -1,18 +1,16 @@
 package pbx
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/pprof"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/yimen/yimen/internal/errs"
+	"github.com/yimen/yimen/internal/rbac"
 	"github.com/yimen/yimen/pbx/pbxstore"
 )
 
@@ -20,14 +18,26 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
-	bans := s.guard.AdminHandler(s.authorized)
-	mux.Handle("/api/v1/bans", s.audited(bans))
-	mux.Handle("/api/v1/bans/", s.audited(bans))
-	mux.Handle("GET /api/v1/registrations", s.admin(s.handleRegistrations))
-	mux.Handle("GET /api/v1/cdrs", s.admin(s.handleCDRs))
-	mux.Handle("GET /api/v1/calls", s.admin(s.handleCalls))
-	mux.Handle("POST /api/v1/tenants/{tenant}/extensions/{ext}/secret", s.admin(s.handleRotateSecret))
-	// Profiling for performance work, behind the admin token.
+	s.sessionRoutes(mux)
+	// Ban changes are the system administrator's (ban.write belongs to sysadmin
+	// only); the list is global, so only platform grants count.
+	bans := s.guard.AdminHandler(func(*http.Request) bool { return true }) // protect has authorized it
+	mux.Handle("GET /api/v1/bans", s.protect(route{action: "ban.list", perm: rbac.PermConfigRead, target: s.platformScope}, bans))
+	mux.Handle("POST /api/v1/bans", s.protect(route{action: "ban.create", perm: rbac.PermBanWrite, target: s.platformScope}, bans))
+	mux.Handle("DELETE /api/v1/bans/{ip}", s.protect(route{action: "ban.lift", perm: rbac.PermBanWrite, target: s.platformScope}, bans))
+	mux.Handle("GET /api/v1/registrations", s.protect(route{action: "registration.read", perm: rbac.PermConfigRead, target: queryScope},
+		http.HandlerFunc(s.handleRegistrations)))
+	mux.Handle("GET /api/v1/cdrs", s.protect(route{action: "cdr.read", perm: rbac.PermCDRRead, target: queryScope, reads: true},
+		http.HandlerFunc(s.handleCDRs)))
+	mux.Handle("GET /api/v1/calls", s.protect(route{action: "call.read", perm: rbac.PermCallMonitor, target: queryScope, reads: true},
+		http.HandlerFunc(s.handleCalls)))
+	mux.Handle("POST /api/v1/tenants/{tenant}/extensions/{ext}/secret", s.protect(route{action: "sip.secret.rotate", perm: rbac.PermConfigWrite, target: pathTenant},
+		http.HandlerFunc(s.handleRotateSecret)))
+	s.userRoutes(mux)
+	s.roleRoutes(mux)
+	s.auditRoutes(mux)
+	// Profiling for performance work: a heap profile can hold key material,
+	// so it takes the platform's config.write.
 	mux.Handle("GET /debug/pprof/", s.admin(pprof.Index))
 	mux.Handle("GET /debug/pprof/profile", s.admin(pprof.Profile))
 	mux.Handle("GET /debug/pprof/heap", s.admin(pprof.Handler("heap").ServeHTTP))
@@ -36,41 +46,10 @@ func (s *Server) routes() http.Handler {
 	return mux
 }
 
-// authorized checks the admin bearer token in constant time.
-func (s *Server) authorized(r *http.Request) bool {
-	if s.adminToken == "" {
-		return false
-	}
-	h := r.Header.Get("Authorization")
-	tok, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok {
-		return false
-	}
-	a := sha256.Sum256([]byte(tok))
-	b := sha256.Sum256([]byte(s.adminToken))
-	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
-}
-
-// admin wraps an admin handler with the token check and an audit line.
+// admin guards a platform-wide operation (profiling, flow reloads): the
+// platform tenant's config.write, which only its sysadmin holds.
 func (s *Server) admin(f http.HandlerFunc) http.Handler {
-	return s.audited(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.authorized(r) {
-			writeError(w, http.StatusUnauthorized, "missing or wrong admin token")
-			return
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-		f(w, r)
-	}))
-}
-
-// audited records every admin request: who (source), what, and the outcome.
-func (s *Server) audited(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw := &statusWriter{ResponseWriter: w, code: 200}
-		h.ServeHTTP(sw, r)
-		s.log.Info("admin action", "audit", true, "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr, "status", sw.code,
-			"authorized", s.authorized(r))
-	})
+	return s.protect(route{action: "config.change", perm: rbac.PermConfigWrite, target: s.platformScope, reads: true}, f)
 }
 
 type statusWriter struct {
@@ -126,8 +105,9 @@ type bindingJSON struct {
 
 func (s *Server) handleRegistrations(w http.ResponseWriter, r *http.Request) {
 	out := []bindingJSON{}
+	only := s.tenantFilter(r)
 	for _, t := range s.cfg.Tenants {
-		if q := r.URL.Query().Get("tenant"); q != "" && q != t.Name {
+		if only != "" && only != t.Name {
 			continue
 		}
 		exts, _ := t.ExtensionList()
@@ -171,10 +151,25 @@ type surveyJSON struct {
 
 func (s *Server) handleCDRs(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := pbxstore.CDRFilter{Tenant: q.Get("tenant"), Number: q.Get("number")}
+	f := pbxstore.CDRFilter{Tenant: s.tenantFilter(r), Number: q.Get("number")}
 	if f.Tenant == "" {
 		writeError(w, 400, "tenant is required")
 		return
+	}
+	// A queue- or agent-scoped caller sees only that queue's or agent's calls.
+	// CDRs carry no queue yet, so a queue has none; an agent's are those of
+	// the agent's extension.
+	if q.Get("queue") != "" {
+		writeJSON(w, 200, []cdrJSON{})
+		return
+	}
+	if a := q.Get("agent"); a != "" {
+		ext := s.agentExtension(f.Tenant, a)
+		if ext == "" || (f.Number != "" && f.Number != ext) {
+			writeJSON(w, 200, []cdrJSON{})
+			return
+		}
+		f.Number = ext
 	}
 	for key, dst := range map[string]*time.Time{"from": &f.From, "to": &f.To} {
 		if v := q.Get(key); v != "" {
@@ -250,16 +245,38 @@ func (s *Server) handleRotateSecret(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleCalls(w http.ResponseWriter, r *http.Request) {
 	list := s.calls.Calls()
-	if t := r.URL.Query().Get("tenant"); t != "" {
-		kept := list[:0]
-		for _, c := range list {
-			if c.Tenant == t {
-				kept = append(kept, c)
+	q := r.URL.Query()
+	t := s.tenantFilter(r)
+	ext, byAgent := "", q.Get("agent") != ""
+	if byAgent {
+		ext = s.agentExtension(t, q.Get("agent"))
+	}
+	kept := list[:0]
+	for _, c := range list {
+		switch {
+		case t != "" && c.Tenant != t:
+		case q.Get("queue") != "": // calls carry no queue yet
+		case byAgent && (ext == "" || (c.Caller != ext && c.Callee != ext)):
+		default:
+			kept = append(kept, c)
+		}
+	}
+	writeJSON(w, 200, kept)
+}
+
+// agentExtension is the extension of a tenant's configured agent, or "".
+func (s *Server) agentExtension(tenant, agent string) string {
+	for _, t := range s.cfg.Tenants {
+		if t.Name != tenant {
+			continue
+		}
+		for _, a := range t.Agents {
+			if a.ID == agent {
+				return a.Extension
 			}
 		}
-		list = kept
 	}
-	writeJSON(w, 200, list)
+	return ""
 }
 
 func validSecret(s string) bool {

@@ -33,6 +33,9 @@ type Deps struct {
 	AdminToken string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Security authenticates, authorizes and audits the admin API; nil
+	// leaves every admin endpoint answering 503.
+	Security *Security
 }
 
 // Server is a running PBX.
@@ -54,6 +57,7 @@ type Server struct {
 	mux        *http.ServeMux
 	http       *http.Server
 	adminToken string
+	sec        *Security
 	now        func() time.Time
 	sipHost    string
 	sipPort    int
@@ -66,7 +70,7 @@ type streamListener struct {
 
 // New builds the PBX and binds its sockets; Run serves.
 func New(ctx context.Context, cfg config.Config, deps Deps) (*Server, error) {
-	s := &Server{cfg: cfg, log: deps.Log, store: deps.Store, reg: prometheus.NewRegistry(), adminToken: deps.AdminToken, now: deps.Now}
+	s := &Server{cfg: cfg, log: deps.Log, store: deps.Store, reg: prometheus.NewRegistry(), adminToken: deps.AdminToken, sec: deps.Security, now: deps.Now}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -164,9 +168,13 @@ func New(ctx context.Context, cfg config.Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pbx: http listen %s: %w", cfg.HTTP.Addr, err)
 	}
+	if s.httpLn, err = s.secureHTTP(s.httpLn); err != nil {
+		return nil, err
+	}
 	s.mux = http.NewServeMux()
 	s.mux.Handle("/", s.routes())
-	s.http = &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+	s.http = &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(s.log.With("component", "http").Handler(), slog.LevelWarn)}
 	ok = true
 	return s, nil
 }
@@ -350,10 +358,12 @@ func (s *Server) connAlive(network, addr string) bool {
 }
 
 // Mount adds an HTTP handler (feature APIs: IVR reload, recordings) next to
-// the PBX's own routes. Wrap it with AdminOnly when it needs the admin credential.
+// the PBX's own routes. Wrap it with Require (a permission for a scope) or
+// AdminOnly (platform configuration) unless it authenticates by itself.
 func (s *Server) Mount(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
 
-// AdminOnly guards h with the admin API's authentication and audit.
+// AdminOnly guards h as a platform-wide configuration change: login, the
+// platform tenant's config.write (its sysadmin) and audit.
 func (s *Server) AdminOnly(h http.Handler) http.Handler { return s.admin(h.ServeHTTP) }
 
 // SetApps routes dialled numbers to applications (IVR flows).

@@ -34,6 +34,7 @@ type PBX struct {
 	IVR         *IVR           // nil when no number routes to a flow
 	Contact     *ContactCenter // nil when no tenant has queues
 	Recorder    *recorder.Recorder
+	Security    *Security // admin users, roles, audit log
 }
 
 // Logger builds the process logger from the config.
@@ -97,19 +98,22 @@ func BuildPBX(ctx context.Context, cfg config.Config, env []string, logOut io.Wr
 		}
 		token = strings.TrimSpace(string(b))
 	}
-	srv, err := pbx.New(ctx, cfg, pbx.Deps{Store: ps, Log: log, AdminToken: token})
+	sec, err := buildSecurity(ctx, cfg, db, km, token, log)
 	if err != nil {
 		return fail(err)
 	}
+	srv, err := pbx.New(ctx, cfg, pbx.Deps{Store: ps, Log: log, AdminToken: token, Security: sec.PBX})
+	if err != nil {
+		return fail(err)
+	}
+	sec.register(srv.Registry())
 	srv.EnableSupervision()
-	p := &PBX{Server: srv, Config: cfg, DB: db, AdminToken: token, Log: log}
-	if p.Recorder, err = buildRecorder(ctx, cfg, db, cipher, km, log); err != nil {
+	p := &PBX{Server: srv, Config: cfg, DB: db, AdminToken: token, Log: log, Security: sec}
+	if p.Recorder, err = buildRecorder(ctx, cfg, db, cipher, km, srv.Audit(), log); err != nil {
 		return fail(err)
 	}
 	srv.AddCallObserver(p.Recorder)
-	for _, pattern := range []string{"/api/v1/recordings", "/api/v1/recordings/", "/api/v1/qa/"} {
-		srv.Mount(pattern, srv.AdminOnly(p.Recorder.Handler()))
-	}
+	mountRecordingAPI(srv, p.Recorder.Handler(), db)
 	if p.IVR, err = buildIVR(ctx, cfg, srv, ps, log); err != nil {
 		return fail(err)
 	}
@@ -152,12 +156,13 @@ func RunPBX(ctx context.Context, cfgPath string, env []string, out io.Writer) er
 		}()
 	}
 	go p.Recorder.Run(ctx)
+	go p.Security.Run(ctx)
 	defer p.Recorder.Close() // after the drain: finishes files before the database closes
 	return p.Server.Run(ctx)
 }
 
 // buildRecorder constructs call recording from the recording section.
-func buildRecorder(ctx context.Context, cfg config.Config, db *store.DB, cipher *fieldcrypt.Cipher, km *keys.Manager, log *slog.Logger) (*recorder.Recorder, error) {
+func buildRecorder(ctx context.Context, cfg config.Config, db *store.DB, cipher *fieldcrypt.Cipher, km *keys.Manager, auditLog recorder.AuditSink, log *slog.Logger) (*recorder.Recorder, error) {
 	rc := cfg.Recording
 	if rc.Dir == "" {
 		rc.Dir = filepath.Join(cfg.DataDir, "recordings")
@@ -166,15 +171,16 @@ func buildRecorder(ctx context.Context, cfg config.Config, db *store.DB, cipher 
 	if err != nil {
 		return nil, err
 	}
-	return recorder.New(ctx, rc, recorder.Deps{DB: db, Sealer: cipher, Keys: ring, Log: log.With("component", "recorder")})
+	return recorder.New(ctx, rc, recorder.Deps{DB: db, Sealer: cipher, Keys: ring, Audit: auditLog, Log: log.With("component", "recorder")})
 }
 
 func printWelcome(w io.Writer, p *PBX) {
 	fmt.Fprintf(w, "\nyimen PBX\n  SIP:     %s (UDP and TCP), domain: any; realm %q\n", p.Server.SIPAddr(), p.Config.SIP.Realm)
 	fmt.Fprintf(w, "  Health:  http://%s/healthz\n  Metrics: http://%s/metrics\n", p.Server.HTTPAddr(), p.Server.HTTPAddr())
-	if p.Config.HTTP.AdminTokenFile != "" {
-		fmt.Fprintf(w, "  Admin API token: in %s (send as 'Authorization: Bearer <token>')\n", p.Config.HTTP.AdminTokenFile)
+	if p.Config.HTTP.AdminTokenFile != "" && p.AdminToken != "" {
+		fmt.Fprintf(w, "  Break-glass admin token (sysadmin only): in %s (send as 'Authorization: Bearer <token>')\n", p.Config.HTTP.AdminTokenFile)
 	}
+	printSecurityWelcome(w, p)
 	if p.Contact != nil {
 		fmt.Fprintf(w, "  CTI:     ws://%s/cti (tokens in %s)\n", p.Server.HTTPAddr(), ctiTokensPath(p.Config))
 	}

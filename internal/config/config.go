@@ -22,6 +22,8 @@ type Config struct {
 	CTI      CTI      `yaml:"cti"`
 	// Recording configures call recording (package recorder).
 	Recording Recording `yaml:"recording"`
+	// Admin configures the admin API's users, sessions and audit log.
+	Admin Admin `yaml:"admin"`
 }
 
 // Log selects the slog handler.
@@ -68,6 +70,8 @@ type RTP struct {
 type HTTP struct {
 	Addr           string `yaml:"addr"`
 	AdminTokenFile string `yaml:"admin_token_file"` // file holding the admin API bearer token (mode 0600)
+	TLSCert        string `yaml:"tls_cert"`         // PEM certificate: serve the HTTP API over TLS
+	TLSKey         string `yaml:"tls_key"`
 }
 
 // Guard configures the anti-flood front door.

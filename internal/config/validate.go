@@ -168,6 +168,7 @@ func (c *Config) Validate() error {
 		bad("demo.credentials_file", "required when demo.enabled is true")
 	}
 	c.validateRecording(names, bad)
+	c.validateAdmin(names, bad)
 	return errors.Join(out...)
 }
 

@@ -3,6 +3,7 @@ package pbxtest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -17,7 +18,9 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/yimen/yimen/internal/boot"
 	"github.com/yimen/yimen/internal/config"
+	"github.com/yimen/yimen/internal/errs"
 	"github.com/yimen/yimen/internal/keys"
+	"github.com/yimen/yimen/internal/rbac"
 	"github.com/yimen/yimen/pbx/pbxstore"
 )
 
@@ -27,6 +30,15 @@ type PBX struct {
 	Dir     string
 	Config  config.Config
 	Secrets map[string]string // extension → SIP password
+	// AdminToken is an API token of a platform-wide business role
+	// ("integration": CDRs, calls, recordings, QA). It hides boot.PBX's
+	// AdminToken, which is the break-glass token (BreakGlass here): under
+	// the separation of duties no one credential may do both.
+	AdminToken string
+	// BreakGlass is the static admin token: the platform's sysadmin only.
+	BreakGlass string
+	// Admins holds the first-run administrators' passwords by "tenant/name".
+	Admins  map[string]string
 	env     []string
 	cancel  context.CancelFunc
 	done    chan error
@@ -52,6 +64,7 @@ func testConfig(dir string) config.Config {
 	cfg.Calls.DrainTimeout = 5 * time.Second
 	cfg.Demo = config.Demo{Enabled: true, CredentialsFile: filepath.Join(dir, "demo-credentials.txt")}
 	cfg.Tenants = []config.Tenant{{Name: "demo", Extensions: []string{"1001-1010"}}}
+	cfg.Admin.PasswordIterations = 1000 // the floor: logins in tests should not take 100 ms each
 	return cfg
 }
 
@@ -66,7 +79,7 @@ func Start(t testing.TB, opts ...Option) *PBX {
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("pbxtest: config: %v", err)
 	}
-	p := &PBX{Dir: dir, Config: cfg, Secrets: map[string]string{},
+	p := &PBX{Dir: dir, Config: cfg, Secrets: map[string]string{}, Admins: map[string]string{},
 		env: []string{"YIMEN_MASTER_KEY=" + keys.GenerateMasterKey(), "YIMEN_ADMIN_TOKEN=test-admin-" + fmt.Sprint(rand.Int64())}}
 	p.start(t)
 	t.Cleanup(func() { p.Stop(t) })
@@ -88,6 +101,16 @@ func (p *PBX) start(t testing.TB) {
 	p.PBX, p.cancel, p.done, p.stopped = b, cancel, make(chan error, 1), false
 	for _, c := range b.Credentials {
 		p.Secrets[c.Ext] = c.Secret
+	}
+	for _, a := range b.Security.Admins {
+		p.Admins[a.Tenant+"/"+a.Name] = a.Password
+	}
+	p.BreakGlass = b.AdminToken
+	if p.AdminToken == "" {
+		if p.AdminToken, err = integrationToken(ctx, b); err != nil {
+			cancel()
+			t.Fatalf("pbxtest: integration token: %v", err)
+		}
 	}
 	go func() {
 		err := b.Server.Run(ctx)
@@ -192,7 +215,7 @@ func (p *PBX) Admin(t testing.TB, method, path string, body io.Reader) (int, []b
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+p.AdminToken)
+	req.Header.Set("Authorization", "Bearer "+p.credentialFor(path))
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -252,6 +275,37 @@ func (p *PBX) CDRs(t testing.TB, n int) []pbxstore.CDR {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// businessPaths are read with the integration token; every other admin path
+// (registrations, secrets, bans, reloads, profiling) is the sysadmin's.
+var businessPaths = []string{"/api/v1/cdrs", "/api/v1/calls", "/api/v1/recordings", "/api/v1/qa/"}
+
+func (p *PBX) credentialFor(path string) string {
+	for _, b := range businessPaths {
+		if strings.HasPrefix(path, b) {
+			return p.AdminToken
+		}
+	}
+	return p.BreakGlass
+}
+
+// integrationToken gives the platform tenant a business role with
+// tenant-wide reads of calls, CDRs and recordings and mints an API token for
+// it, as a deployment does for the OA or a reporting system.
+func integrationToken(ctx context.Context, b *boot.PBX) (string, error) {
+	sec := b.Security.PBX
+	const role, subject = "integration", "svc:pbxtest"
+	for _, perm := range []string{rbac.PermCDRRead, rbac.PermCallMonitor, rbac.PermRecordingRead, rbac.PermQAScoreWrite, rbac.PermCallControl} {
+		if err := sec.RBAC.GrantPermission(ctx, nil, sec.PlatformTenant, role, perm, rbac.ScopeTenant); err != nil && !errors.Is(err, errs.ErrConflict) {
+			return "", err
+		}
+	}
+	if err := sec.RBAC.AssignRole(ctx, nil, subject, sec.PlatformTenant, role, rbac.Binding{}); err != nil && !errors.Is(err, errs.ErrConflict) {
+		return "", err
+	}
+	tok, _, err := sec.Auth.CreateAPIToken(ctx, sec.PlatformTenant, subject, "pbxtest", 0)
+	return tok, err
 }
 
 func tail(s string, n int) string {
