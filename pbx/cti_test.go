@@ -360,3 +360,44 @@ func TestCTIThreeWayConference(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A caller waiting in a queue with no agent ready accepts the callback offer
+// (presses 1) and hangs up; when the agent becomes ready the PBX rings the
+// agent, then the caller's phone.
+func TestQueueCallbackIsDialledWhenAnAgentFreesUp(t *testing.T) {
+	p, _ := ivrPBX(t, func(c *cfgT) {
+		q := c.Tenants[0].Queues["support"]
+		q.CallbackAfter, q.AnnounceEvery = 2*time.Second, time.Second
+		c.Tenants[0].Queues["support"] = q
+	})
+	uas(t, p, "1002", "127.0.33.2", "uas_answer.xml", false, map[string]string{"play_pcap": "1", "hangup_ms": "2000"})
+	uas(t, p, "1001", "127.0.33.11", "uas_answer.xml", true, nil) // the customer's phone, rung back
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	cl, err := cticlient.Dial(ctx, "ws://"+p.Server.HTTPAddr()+"/cti", cticlient.Options{Token: agentToken(t, p, "a1002")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.NotReady(ctx, "a1002", "meeting"); err != nil {
+		t.Fatal(err)
+	}
+	// The second "1" goes by SIP INFO: replaying SIPp's one DTMF pcap would repeat
+	// the first event's RTP timestamp, which RFC 4733 reads as the same key press.
+	scen := ivrCaller(t, []ivrStep{{Kind: "pause", Ms: 2600}, {Kind: "dtmf", Key: "1"}, {Kind: "pause", Ms: 4500}, {Kind: "info", Key: "1"}}, "wait_bye")
+	if err := caller(t, p, "1001", "127.0.33.1", scen, "8000", nil).Check(1); err != nil {
+		b, _ := os.ReadFile(filepath.Join(p.Dir, "pbx.log"))
+		t.Fatalf("caller: %v\n%s", err, b)
+	}
+	if err := cl.Ready(ctx, "a1002"); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		for _, c := range p.CDRs(t, 0) {
+			if c.Caller == "1002" && c.Callee == "1001" && c.Disposition == "answered" {
+				return
+			}
+		}
+	}
+	t.Fatalf("no answered callback call; CDRs: %+v", p.CDRs(t, 0))
+}

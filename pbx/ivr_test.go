@@ -36,7 +36,7 @@ func ivrCaller(t *testing.T, steps []ivrStep, end string) string {
 }
 
 // ivrPBX starts a PBX whose 8000 runs testdata/ivr/test.ivr from a copy the test may change.
-func ivrPBX(t *testing.T) (*pbxtest.PBX, string) {
+func ivrPBX(t *testing.T, more ...pbxtest.Option) (*pbxtest.PBX, string) {
 	flows := t.TempDir()
 	for _, f := range []string{"test.ivr", "survey.ivr"} {
 		b, err := os.ReadFile(filepath.Join("testdata", "ivr", f))
@@ -54,6 +54,9 @@ func ivrPBX(t *testing.T) (*pbxtest.PBX, string) {
 		c.Tenants[0].Supervisors = []string{"1009"}
 		c.Tenants[0].Queues = map[string]config.Queue{"support": {Strategy: "longest-idle", Agents: []string{"a1002"}, RingTimeout: 15 * time.Second}}
 		c.Tenants[0].AutoLogin = true
+		for _, o := range more {
+			o(c)
+		}
 	})
 	return p, flows
 }
