@@ -401,3 +401,57 @@ func TestQueueCallbackIsDialledWhenAnAgentFreesUp(t *testing.T) {
 	}
 	t.Fatalf("no answered callback call; CDRs: %+v", p.CDRs(t, 0))
 }
+
+// An agent keys digits from the CTI; the customer's phone receives them as
+// RFC 4733 events.
+func TestCTISendsDTMF(t *testing.T) {
+	p, _ := ivrPBX(t)
+	cust, agent := newEndpoint(t, "127.0.34.3"), newEndpoint(t, "127.0.34.2")
+	proc, err := sipp.Start(t.Context(), sipp.Options{Scenario: mediaScenario(t, "uas_media.tmpl", "127.0.34.2", agent.port()),
+		LocalIP: "127.0.34.2", Lenient: true, Dir: t.TempDir(), Timeout: 40 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { proc.Stop() })
+	register(t, p, "1002", "127.0.34.2", proc.Port())
+	ctx, cancel := context.WithTimeout(t.Context(), 40*time.Second)
+	defer cancel()
+	cl, err := cticlient.Dial(ctx, "ws://"+p.Server.HTTPAddr()+"/cti", cticlient.Options{Token: agentToken(t, p, "a1002")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	done := make(chan *sipp.Result, 1)
+	go func() {
+		done <- caller(t, p, "1003", "127.0.34.3", mediaScenario(t, "uac_media.tmpl", "127.0.34.3", cust.port()), "1002", map[string]string{"talk_ms": "4000"})
+	}()
+	var callID string
+	for deadline := time.Now().Add(8 * time.Second); callID == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		for _, c := range p.Server.Calls() {
+			if c.State == "answered" {
+				callID = c.ID
+			}
+		}
+	}
+	if callID == "" {
+		t.Fatal("call not answered")
+	}
+	if err := cl.Do(ctx, protocol.CmdCallDTMF, protocol.DTMF{Agent: "a1002", Call: callID, Digits: "12#"}, nil); err != nil {
+		t.Fatalf("dtmf: %v", err)
+	}
+	var got []byte
+	for deadline := time.After(3 * time.Second); len(got) < 3; {
+		select {
+		case k := <-cust.keys.Keys():
+			got = append(got, k)
+		case <-deadline:
+			t.Fatalf("customer got keys %q, want 12#", got)
+		}
+	}
+	if string(got) != "12#" {
+		t.Fatalf("customer got %q", got)
+	}
+	if err := (<-done).Check(1); err != nil {
+		t.Fatal(err)
+	}
+}

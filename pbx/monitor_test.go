@@ -2,6 +2,7 @@ package pbx_test
 
 import (
 	"encoding/binary"
+	"github.com/yimen/yimen/internal/dtmf"
 	"math"
 	"net"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 
 // rtpEndpoint is a test phone's media: it sends a tone and keeps what it hears.
 type rtpEndpoint struct {
+	keys *dtmf.Detector // RFC 4733 keys that arrived
 	conn *net.UDPConn
 	mu   sync.Mutex
 	got  []int16
@@ -29,7 +31,7 @@ func newEndpoint(t *testing.T, ip string) *rtpEndpoint {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &rtpEndpoint{conn: c, stop: make(chan struct{})}
+	e := &rtpEndpoint{conn: c, stop: make(chan struct{}), keys: dtmf.NewDetector(0, 101)}
 	t.Cleanup(func() { close(e.stop); c.Close() })
 	go func() {
 		buf := make([]byte, 1500)
@@ -38,6 +40,7 @@ func newEndpoint(t *testing.T, ip string) *rtpEndpoint {
 			if err != nil {
 				return
 			}
+			e.keys.OnRTP(0, buf[:n])
 			if n < 12+160 || buf[1]&0x7f != 8 {
 				continue
 			}

@@ -51,3 +51,8 @@ func (s *Server) OriginateNotify(ctx context.Context, tenant, agentExt, to, call
 func (s *Server) Conference(ctx context.Context, tenant, callID, ext, to string) (string, error) {
 	return s.calls.Conference(ctx, tenant, callID, ext, to)
 }
+
+// SendDTMF plays keys to the other party of ext's call.
+func (s *Server) SendDTMF(ctx context.Context, tenant, callID, ext, keys string) error {
+	return s.calls.SendDTMF(ctx, tenant, callID, ext, keys)
+}

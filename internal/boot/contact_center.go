@@ -381,8 +381,8 @@ func (cc *ContactCenter) Announce(_ context.Context, a acd.Announcement) {
 }
 
 // callControl is the CTI's call commands on the PBX. Dial, hang-up, hold,
-// unhold, blind transfer, three-way conference and supervision work today;
-// answer, attended transfer and DTMF answer "not implemented" for now.
+// unhold, blind transfer, three-way conference, DTMF and supervision work
+// today; remote answer and attended transfer answer "not implemented".
 type callControl struct {
 	srv *pbx.Server
 	acd *acd.ACD
@@ -459,7 +459,13 @@ func (c callControl) Conference(ctx context.Context, tenant, agent, callID, to s
 	_, err = c.srv.Conference(ctx, tenant, callID, ext, to)
 	return err
 }
-func (c callControl) DTMF(context.Context, string, string, string, string) error { return errNotYet }
+func (c callControl) DTMF(ctx context.Context, tenant, agent, callID, digits string) error {
+	ext, err := c.endpoint(ctx, tenant, agent)
+	if err != nil {
+		return err
+	}
+	return c.srv.SendDTMF(ctx, tenant, callID, ext, digits)
+}
 
 func ctiTokensPath(cfg config.Config) string {
 	if cfg.CTI.TokensFile != "" {

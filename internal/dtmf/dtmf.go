@@ -97,3 +97,32 @@ func ParseINFO(contentType string, body []byte) (byte, bool) {
 	}
 	return c, true
 }
+
+// Event builds the RFC 4733 packets for one key: three with the event
+// running (the first marked) and three end packets, all with timestamp ts.
+func Event(key byte, pt uint8, ssrc uint32, seq uint16, ts uint32) ([][]byte, uint16) {
+	ev := strings.IndexByte(keys, key)
+	if ev < 0 {
+		return nil, seq
+	}
+	var out [][]byte
+	for i, dur := range []uint16{160, 320, 480, 640, 640, 640} {
+		p := make([]byte, 16)
+		p[0], p[1] = 0x80, pt
+		if i == 0 {
+			p[1] |= 0x80
+		}
+		binary.BigEndian.PutUint16(p[2:], seq)
+		binary.BigEndian.PutUint32(p[4:], ts)
+		binary.BigEndian.PutUint32(p[8:], ssrc)
+		p[12] = byte(ev)
+		p[13] = 10 // volume -10 dBm0
+		if i >= 3 {
+			p[13] |= 0x80 // end
+		}
+		binary.BigEndian.PutUint16(p[14:], dur)
+		seq++
+		out = append(out, p)
+	}
+	return out, seq
+}

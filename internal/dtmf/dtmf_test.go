@@ -81,3 +81,28 @@ func FuzzDetector(f *testing.F) {
 		_, _ = ParseINFO("application/dtmf-relay", p)
 	})
 }
+
+func TestEventRoundTripsThroughDetector(t *testing.T) {
+	d := NewDetector(0, 101)
+	seq := uint16(7)
+	for i, k := range []byte("5#5") {
+		var pkts [][]byte
+		pkts, seq = Event(k, 101, 42, seq, uint32(1000*(i+1)))
+		if len(pkts) != 6 || pkts[0][1] != 0x80|101 || pkts[5][13]&0x80 == 0 {
+			t.Fatalf("packets for %c malformed", k)
+		}
+		for _, p := range pkts {
+			d.OnRTP(0, p)
+		}
+	}
+	var got []byte
+	for len(d.Keys()) > 0 {
+		got = append(got, <-d.Keys())
+	}
+	if string(got) != "5#5" {
+		t.Fatalf("detected %q", got)
+	}
+	if p, _ := Event('x', 101, 1, 1, 1); p != nil {
+		t.Fatal("unknown key encoded")
+	}
+}
