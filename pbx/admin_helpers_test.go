@@ -17,12 +17,12 @@ import (
 
 // apiClient speaks to a test PBX's admin API from one loopback source address.
 type apiClient struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	http *http.Client
 }
 
-func newClient(t *testing.T, p *pbxtest.PBX, srcIP string) *apiClient {
+func newClient(t testing.TB, p *pbxtest.PBX, srcIP string) *apiClient {
 	t.Helper()
 	tr := &http.Transport{DisableKeepAlives: true}
 	if srcIP != "" {
@@ -39,7 +39,7 @@ type reply struct {
 	header http.Header
 }
 
-func (r reply) json(t *testing.T, v any) {
+func (r reply) json(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.body, v); err != nil {
 		t.Fatalf("decode %q: %v", r.body, err)

@@ -157,6 +157,7 @@ func RunPBX(ctx context.Context, cfgPath string, env []string, out io.Writer) er
 	}
 	go p.Recorder.Run(ctx)
 	go p.Security.Run(ctx)
+	defer p.Security.Close() // after the drain, before the database closes
 	defer p.Recorder.Close() // after the drain: finishes files before the database closes
 	return p.Server.Run(ctx)
 }

@@ -286,6 +286,14 @@ func (sec *Security) Run(ctx context.Context) {
 	}
 }
 
+// Close signs the audit chain's head, so a clean stop leaves no unsigned
+// tail (whose truncation verify could not detect).
+func (sec *Security) Close() {
+	if err := sec.PBX.Audit.SignHead(context.Background()); err != nil {
+		sec.log.Error("audit sign head", "err", err)
+	}
+}
+
 // loadOrCreateSigningKey reads the SM2 audit signing key, creating it (0600)
 // and its public key (path.pub) when the file does not exist.
 func loadOrCreateSigningKey(path string) (*gm.PrivateKey, error) {
