@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
+	"unicode"
 
 	"github.com/yimen/yimen/internal/audit"
 	"github.com/yimen/yimen/internal/auth"
 	"github.com/yimen/yimen/internal/errs"
+	"github.com/yimen/yimen/internal/fieldcrypt"
 	"github.com/yimen/yimen/internal/rbac"
 )
 
@@ -49,9 +52,12 @@ func (s *Server) audited(rt route, h http.Handler) http.Handler {
 		e := audit.Entry{Action: rt.action, Target: r.URL.Path, Source: r.RemoteAddr, Tenant: info.tenant,
 			Detail: r.Method + " " + strconv.Itoa(sw.code)}
 		breakGlass := false
+		if strings.ContainsFunc(e.Tenant, unicode.IsControl) {
+			e.Tenant = "" // a placeholder that named no tenant
+		}
 		if p := info.principal; p != nil {
 			e.Actor = p.UserID
-			e.Detail += " by " + p.Name
+			e.Detail += " by " + maskedName(p.Name)
 			if e.Tenant == "" {
 				e.Tenant = p.Tenant
 			}
@@ -85,6 +91,21 @@ func (s *Server) audited(rt route, h http.Handler) http.Handler {
 		s.log.Info("admin action", "audit", true, "action", e.Action, "actor", e.Actor, "method", r.Method, "path", r.URL.Path,
 			"remote", r.RemoteAddr, "status", sw.code, "outcome", e.Outcome)
 	})
+}
+
+// maskedName keeps a login name that looks like a phone number out of the
+// audit log in full.
+func maskedName(name string) string {
+	digits := 0
+	for _, c := range name {
+		if c >= '0' && c <= '9' {
+			digits++
+		}
+	}
+	if digits >= 7 {
+		return fieldcrypt.Mask(name)
+	}
+	return name
 }
 
 func safeMethod(m string) bool {
