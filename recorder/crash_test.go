@@ -1,6 +1,7 @@
 package recorder_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
@@ -134,8 +135,36 @@ func (p *pbxProcess) secret(ext string) string {
 	return ""
 }
 
+// api logs in as the demo's operator (who may read recordings; the
+// break-glass token may not) and returns a client with its session token.
 func (p *pbxProcess) api() api {
-	return api{t: p.t, base: "http://" + p.http, token: "crash-test-token"}
+	p.t.Helper()
+	b, err := os.ReadFile(filepath.Join(p.dir, "demo-admins.txt"))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	var password string
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "demo" && f[1] == "operator" {
+			password = f[2]
+		}
+	}
+	if password == "" {
+		p.t.Fatalf("no operator in demo-admins.txt")
+	}
+	body := fmt.Sprintf(`{"tenant":"demo","name":"operator","password":%q,"bearer":true}`, password)
+	res, err := http.Post("http://"+p.http+"/api/v1/login", "application/json", strings.NewReader(body))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var v struct {
+		Token string `json:"token"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&v); err != nil || res.StatusCode != 200 || v.Token == "" {
+		p.t.Fatalf("operator login: %d %v", res.StatusCode, err)
+	}
+	return api{t: p.t, base: "http://" + p.http, token: v.Token}
 }
 
 func TestKill9MidRecordingLeavesAReadableFile(t *testing.T) {
