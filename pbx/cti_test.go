@@ -35,7 +35,7 @@ func ctiToken(t *testing.T, p *pbxtest.PBX, role string) string {
 // A supervisor's CTI client sees a queued call reach the agent, in order,
 // with consecutive seq numbers; an agent command over CTI changes ACD state.
 func TestCTIEventsForAQueuedCall(t *testing.T) {
-	p, _ := ivrPBX(t)
+	p, _ := ivrPBX(t, func(c *cfgT) { c.Recording.Policy = "always" })
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	cl, err := cticlient.Dial(ctx, "ws://"+p.Server.HTTPAddr()+"/cti", cticlient.Options{Token: ctiToken(t, p, "system")})
@@ -53,7 +53,7 @@ func TestCTIEventsForAQueuedCall(t *testing.T) {
 	var seen []string
 	var last uint64
 	deadline := time.After(10 * time.Second)
-	for !contains(seen, protocol.EventCallEnded) {
+	for !contains(seen, protocol.EventCallEnded) || !contains(seen, "recording.ready") {
 		select {
 		case ev := <-cl.Events():
 			if last != 0 && ev.Seq != last+1 {

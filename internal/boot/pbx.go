@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/yimen/yimen/cti"
 	"io"
 	"log/slog"
 	"os"
@@ -109,7 +110,8 @@ func BuildPBX(ctx context.Context, cfg config.Config, env []string, logOut io.Wr
 	sec.register(srv.Registry())
 	srv.EnableSupervision()
 	p := &PBX{Server: srv, Config: cfg, DB: db, AdminToken: token, Log: log, Security: sec}
-	if p.Recorder, err = buildRecorder(ctx, cfg, db, cipher, km, srv.Audit(), log); err != nil {
+	ready := &recordingReady{}
+	if p.Recorder, err = buildRecorder(ctx, cfg, db, cipher, km, srv.Audit(), ready, log); err != nil {
 		return fail(err)
 	}
 	srv.AddCallObserver(p.Recorder)
@@ -119,6 +121,9 @@ func BuildPBX(ctx context.Context, cfg config.Config, env []string, logOut io.Wr
 	}
 	if p.Contact, err = buildContactCenter(ctx, cfg, srv, db, p.IVR, log); err != nil {
 		return fail(err)
+	}
+	if p.Contact != nil {
+		ready.hub = p.Contact.Hub
 	}
 	if cfg.Demo.Enabled {
 		if p.Credentials, err = srv.ProvisionDemo(ctx, cfg.Demo.CredentialsFile); err != nil {
@@ -163,7 +168,7 @@ func RunPBX(ctx context.Context, cfgPath string, env []string, out io.Writer) er
 }
 
 // buildRecorder constructs call recording from the recording section.
-func buildRecorder(ctx context.Context, cfg config.Config, db *store.DB, cipher *fieldcrypt.Cipher, km *keys.Manager, auditLog recorder.AuditSink, log *slog.Logger) (*recorder.Recorder, error) {
+func buildRecorder(ctx context.Context, cfg config.Config, db *store.DB, cipher *fieldcrypt.Cipher, km *keys.Manager, auditLog recorder.AuditSink, ready recorder.ReadySink, log *slog.Logger) (*recorder.Recorder, error) {
 	rc := cfg.Recording
 	if rc.Dir == "" {
 		rc.Dir = filepath.Join(cfg.DataDir, "recordings")
@@ -172,7 +177,21 @@ func buildRecorder(ctx context.Context, cfg config.Config, db *store.DB, cipher 
 	if err != nil {
 		return nil, err
 	}
-	return recorder.New(ctx, rc, recorder.Deps{DB: db, Sealer: cipher, Keys: ring, Audit: auditLog, Log: log.With("component", "recorder")})
+	return recorder.New(ctx, rc, recorder.Deps{DB: db, Sealer: cipher, Keys: ring, Audit: auditLog, Ready: ready, Log: log.With("component", "recorder")})
+}
+
+// recordingReady announces finished recordings on the CTI hub (when one
+// runs) as recording.ready, so QA and the OA can fetch them.
+type recordingReady struct{ hub *cti.Hub }
+
+func (r *recordingReady) RecordingReady(rec recorder.Recording) {
+	if r.hub == nil {
+		return
+	}
+	_, _ = r.hub.Publish(rec.Tenant, cti.Event{Type: "recording.ready", Data: map[string]any{
+		"id": rec.ID, "call_id": rec.ID, "agent": rec.Agent, "queue": rec.Queue, "caller": rec.CallerMasked,
+		"duration_s": rec.Duration.Seconds(), "size": rec.Size, "sm3": rec.SM3, "state": rec.State,
+		"url": "/api/v1/recordings/" + rec.ID + "/audio"}})
 }
 
 func printWelcome(w io.Writer, p *PBX) {
