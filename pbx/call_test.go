@@ -2,7 +2,12 @@ package pbx_test
 
 import (
 	"fmt"
+	"github.com/yimen/yimen/ivr"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -294,5 +299,41 @@ func TestPhoneBlindTransferWithREFER(t *testing.T) {
 	c := lastCDR(t, p, 1)
 	if c.Disposition != "answered" || c.B.PacketsIn < 100 {
 		t.Errorf("after REFER the caller should hear 1003: %+v", c)
+	}
+}
+
+// A finished recording is announced to a third-party QA system by a webhook
+// signed with HMAC-SM3.
+func TestRecordingWebhookIsSigned(t *testing.T) {
+	key := "webhook-test-key-0123456789"
+	got := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if r.Header.Get("X-Yimen-Signature") != ivr.SignHTTP([]byte(key), r.Header.Get("X-Yimen-Timestamp"), body) {
+			http.Error(w, "bad signature", 401)
+			got <- "bad signature"
+			return
+		}
+		got <- string(body)
+	}))
+	defer srv.Close()
+	keyFile := filepath.Join(t.TempDir(), "webhook.key")
+	os.WriteFile(keyFile, []byte(key), 0o600)
+	p := pbxtest.Start(t, func(c *cfgT) {
+		c.Recording.Policy = "always"
+		c.Recording.WebhookURL, c.Recording.WebhookKeyFile = srv.URL, keyFile
+	})
+	uas(t, p, "1002", "127.0.35.2", "uas_answer.xml", true, nil)
+	if err := caller(t, p, "1001", "127.0.35.1", sipp.Scenario("uac_call.xml"), "1002", map[string]string{"talk_ms": "2000"}).Check(1); err != nil {
+		t.Fatal(err)
+	}
+	c := lastCDR(t, p, 1)
+	select {
+	case body := <-got:
+		if !strings.Contains(body, `"id":"`+c.ID+`"`) || !strings.Contains(body, `"sm3":`) {
+			t.Fatalf("webhook body = %s", body)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no webhook")
 	}
 }

@@ -111,6 +111,11 @@ func BuildPBX(ctx context.Context, cfg config.Config, env []string, logOut io.Wr
 	srv.EnableSupervision()
 	p := &PBX{Server: srv, Config: cfg, DB: db, AdminToken: token, Log: log, Security: sec}
 	ready := &recordingReady{}
+	if cfg.Recording.WebhookURL != "" {
+		if ready.webhook, err = newRecordingWebhook(cfg.Recording.WebhookURL, cfg.Recording.WebhookKeyFile, log.With("component", "recorder")); err != nil {
+			return fail(err)
+		}
+	}
 	if p.Recorder, err = buildRecorder(ctx, cfg, db, cipher, km, srv.Audit(), ready, log); err != nil {
 		return fail(err)
 	}
@@ -181,10 +186,16 @@ func buildRecorder(ctx context.Context, cfg config.Config, db *store.DB, cipher 
 }
 
 // recordingReady announces finished recordings on the CTI hub (when one
-// runs) as recording.ready, so QA and the OA can fetch them.
-type recordingReady struct{ hub *cti.Hub }
+// runs) as recording.ready and to the QA webhook (when configured).
+type recordingReady struct {
+	hub     *cti.Hub
+	webhook *recordingWebhook
+}
 
 func (r *recordingReady) RecordingReady(rec recorder.Recording) {
+	if r.webhook != nil {
+		r.webhook.send(rec)
+	}
 	if r.hub == nil {
 		return
 	}

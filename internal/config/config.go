@@ -199,6 +199,10 @@ type Recording struct {
 	RetentionDays       int                 `yaml:"retention_days"`        // 0 keeps recordings forever
 	TenantRetentionDays map[string]int      `yaml:"tenant_retention_days"` // per tenant, beats retention_days
 	Encrypt             bool                `yaml:"encrypt"`               // SM4-GCM at rest
+	// WebhookURL receives a signed JSON POST for each finished recording
+	// (third-party QA/ASR); WebhookKeyFile holds the HMAC-SM3 key.
+	WebhookURL     string `yaml:"webhook_url"`
+	WebhookKeyFile string `yaml:"webhook_key_file"`
 }
 
 // RecordingOverride sets the policy for a tenant, an extension, or an

@@ -164,6 +164,9 @@ func (c *Config) Validate() error {
 	if c.Security.GenerateMasterKey && c.Security.MasterKeyFile == "" {
 		bad("security.master_key_file", "required when generate_master_key is true")
 	}
+	if c.Recording.WebhookURL != "" && c.Recording.WebhookKeyFile == "" {
+		bad("recording.webhook_key_file", "required with recording.webhook_url (the HMAC-SM3 signing key)")
+	}
 	if c.Demo.Enabled && c.Demo.CredentialsFile == "" {
 		bad("demo.credentials_file", "required when demo.enabled is true")
 	}
