@@ -3,6 +3,7 @@ package pbx_test
 import (
 	"context"
 	"fmt"
+	"github.com/yimen/yimen/acd"
 	"github.com/yimen/yimen/internal/sipp"
 	"github.com/yimen/yimen/pbx/pbxstore"
 	"os"
@@ -454,4 +455,34 @@ func TestCTISendsDTMF(t *testing.T) {
 	if err := (<-done).Check(1); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// With login_on_register an agent is logged in and ready when their phone
+// registers, and logged out when it unregisters.
+func TestAgentLoginFollowsRegistration(t *testing.T) {
+	p, _ := ivrPBX(t, func(c *cfgT) { c.Tenants[0].AutoLogin, c.Tenants[0].LoginOnRegister = false, true })
+	state := func() acd.State {
+		st, err := p.Contact.ACD.Agent(context.Background(), "demo", "a1002")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.State
+	}
+	waitState := func(want acd.State) {
+		t.Helper()
+		for deadline := time.Now().Add(3 * time.Second); state() != want; time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("agent state %s, want %s", state(), want)
+			}
+		}
+	}
+	waitState(acd.LoggedOut)
+	register(t, p, "1002", "127.0.36.2", 5990)
+	waitState(acd.Ready)
+	res := run(t, sipp.Options{Scenario: sipp.Scenario("unregister.xml"), Remote: p.SIPAddr(), LocalIP: "127.0.36.2",
+		User: "1002", Password: p.Secrets["1002"], Service: "1002", Vars: map[string]string{"contact_port": "5990"}})
+	if err := res.Check(1); err != nil {
+		t.Fatal(err)
+	}
+	waitState(acd.LoggedOut)
 }

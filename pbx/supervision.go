@@ -56,3 +56,9 @@ func (s *Server) Conference(ctx context.Context, tenant, callID, ext, to string)
 func (s *Server) SendDTMF(ctx context.Context, tenant, callID, ext, keys string) error {
 	return s.calls.SendDTMF(ctx, tenant, callID, ext, keys)
 }
+
+// OnRegistrationChange reports extensions gaining their first or losing their
+// last registration (agent auto-login).
+func (s *Server) OnRegistrationChange(f func(tenant, ext string, registered bool)) {
+	s.regr.OnChange(f)
+}

@@ -105,6 +105,29 @@ func buildContactCenter(ctx context.Context, cfg config.Config, srv *pbx.Server,
 			}
 		}
 	}
+	loginOnRegister := map[string]bool{}
+	for _, t := range tenants {
+		loginOnRegister[t.Name] = t.LoginOnRegister
+	}
+	srv.OnRegistrationChange(func(tenant, ext string, registered bool) {
+		if !loginOnRegister[tenant] {
+			return
+		}
+		agent, ok := cc.ACD.AgentByEndpoint(tenant, ext)
+		if !ok {
+			return
+		}
+		ctx := context.Background()
+		if registered {
+			if err := cc.ACD.Login(ctx, tenant, agent); err == nil || errors.Is(err, errs.ErrConflict) {
+				_ = cc.ACD.Ready(ctx, tenant, agent)
+			}
+			cc.log.Info("agent logged in by registration", "agent", agent, "ext", ext)
+			return
+		}
+		_ = cc.ACD.Logout(ctx, tenant, agent)
+		cc.log.Info("agent logged out: phone unregistered", "agent", agent, "ext", ext)
+	})
 	if v != nil {
 		v.deps.Queue = cc.queue
 		v.events.publish = func(tenant, typ string, data any) {

@@ -123,6 +123,9 @@ type Tenant struct {
 	Queues map[string]Queue `yaml:"queues"`
 	// AutoLogin logs every agent in and ready at start (demo, unattended desks).
 	AutoLogin bool `yaml:"auto_login"`
+	// LoginOnRegister logs an agent in (and ready) when their phone registers
+	// and out when its last registration ends.
+	LoginOnRegister bool `yaml:"login_on_register"`
 	// Supervisors may monitor agents' calls with *1 (listen), *2 (whisper), *3 (barge) + extension.
 	Supervisors []string `yaml:"supervisors"`
 }

@@ -43,6 +43,7 @@ type Registrar struct {
 	removes   map[string]Binding
 	kick      chan struct{}
 
+	onChange   func(tenant, aor string, registered bool)
 	registered prometheus.Gauge
 	requests   *prometheus.CounterVec
 }
@@ -229,6 +230,7 @@ func (r *Registrar) apply(ctx context.Context, req *sip.Request, tenant, aor str
 		}
 	}
 	list = live
+	wasRegistered := len(list) > 0
 	for _, c := range contacts {
 		if c.star {
 			for _, b := range list {
@@ -282,6 +284,9 @@ func (r *Registrar) apply(ctx context.Context, req *sip.Request, tenant, aor str
 	r.mu.Unlock()
 	r.registered.Set(float64(total))
 	r.signalFlush()
+	if nowRegistered := len(current) > 0; nowRegistered != wasRegistered {
+		r.notify(tenant, aor, nowRegistered)
+	}
 
 	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
 	for _, b := range current {
@@ -387,6 +392,7 @@ func (r *Registrar) expire() {
 	now := r.now()
 	r.mu.Lock()
 	total := 0
+	var gone []aorKey
 	for k, list := range r.bindings {
 		live := list[:0]
 		for _, b := range list {
@@ -398,6 +404,7 @@ func (r *Registrar) expire() {
 		}
 		if len(live) == 0 {
 			delete(r.bindings, k)
+			gone = append(gone, k)
 		} else {
 			r.bindings[k] = live
 		}
@@ -405,4 +412,18 @@ func (r *Registrar) expire() {
 	}
 	r.mu.Unlock()
 	r.registered.Set(float64(total))
+	for _, k := range gone {
+		r.notify(k.tenant, k.aor, false)
+	}
+}
+
+// OnChange is told when an extension gains its first binding or loses its
+// last (unregistered or expired); the ACD logs agents in and out with it.
+// Set it before the PBX serves; it runs on the registrar's goroutines.
+func (r *Registrar) OnChange(f func(tenant, aor string, registered bool)) { r.onChange = f }
+
+func (r *Registrar) notify(tenant, aor string, registered bool) {
+	if r.onChange != nil {
+		r.onChange(tenant, aor, registered)
+	}
 }
