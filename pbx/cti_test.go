@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/yimen/yimen/acd"
+	"github.com/yimen/yimen/internal/config"
 	"github.com/yimen/yimen/internal/sipp"
 	"github.com/yimen/yimen/pbx/pbxstore"
 	"os"
@@ -485,4 +486,51 @@ func TestAgentLoginFollowsRegistration(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitState(acd.LoggedOut)
+}
+
+// Three callers queue one after another in a longest-idle queue of three
+// agents: each goes to the agent idle longest, so the agents take one each,
+// in the order they became ready.
+func TestLongestIdleQueueOrder(t *testing.T) {
+	p, _ := ivrPBX(t, func(c *cfgT) {
+		c.Tenants[0].Agents = []config.Agent{{ID: "a1002", Extension: "1002"}, {ID: "a1003", Extension: "1003"}, {ID: "a1004", Extension: "1004"}}
+		c.Tenants[0].Queues = map[string]config.Queue{"support": {Strategy: "longest-idle", Agents: []string{"a1002", "a1003", "a1004"}, RingTimeout: 10 * time.Second}}
+	})
+	for i, ext := range []string{"1002", "1003", "1004"} {
+		uas(t, p, ext, fmt.Sprintf("127.0.37.%d", 2+i), "uas_answer.xml", true, nil)
+	}
+	var got []string
+	done := make(chan *sipp.Result, 3)
+	for i := 0; i < 3; i++ {
+		before := len(p.Server.Calls())
+		go func() {
+			scen := ivrCaller(t, []ivrStep{{Kind: "pause", Ms: 2600}, {Kind: "dtmf", Key: "1"}, {Kind: "pause", Ms: 9000}}, "bye")
+			done <- caller(t, p, "1001", fmt.Sprintf("127.0.37.%d", 11+i), scen, "8000", nil)
+		}()
+		// Wait for this caller to be connected before the next one queues.
+		var agent string
+		for deadline := time.Now().Add(8 * time.Second); agent == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			calls := p.Server.Calls()
+			if len(calls) <= before {
+				continue
+			}
+			for _, c := range calls {
+				if c.Connected != "" && !contains(got, c.Connected) {
+					agent = c.Connected
+				}
+			}
+		}
+		if agent == "" {
+			t.Fatalf("caller %d never reached an agent (got %v)", i+1, got)
+		}
+		got = append(got, agent)
+	}
+	if strings.Join(got, ",") != "1002,1003,1004" {
+		t.Errorf("agents in answer order = %v, want 1002,1003,1004 (longest idle first)", got)
+	}
+	for i := 0; i < 3; i++ {
+		if err := (<-done).Check(1); err != nil {
+			t.Error(err)
+		}
+	}
 }

@@ -21,6 +21,9 @@ func (c *call) info() CallInfo {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ci := CallInfo{ID: c.id, Tenant: c.tenant, Caller: c.caller, Callee: c.callee, Start: c.start, Answered: c.answered, OnHold: !c.holdSince.IsZero()}
+	if c.winner != nil {
+		ci.Connected = c.winner.ext
+	}
 	switch c.state {
 	case stateRinging:
 		ci.State = "ringing"

@@ -18,9 +18,10 @@ type CallInfo struct {
 	Start     time.Time `json:"start"`
 	Answered  time.Time `json:"answered,omitzero"`
 	OnHold    bool      `json:"on_hold"`
-	CallerRTP string    `json:"caller_rtp"` // relay address facing the caller
-	CalleeRTP string    `json:"callee_rtp"` // relay address facing the callee
-	PacketsIn [2]uint64 `json:"packets_in"` // caller, callee
+	CallerRTP string    `json:"caller_rtp"`          // relay address facing the caller
+	CalleeRTP string    `json:"callee_rtp"`          // relay address facing the callee
+	Connected string    `json:"connected,omitempty"` // the extension bridged on the callee side (the agent)
+	PacketsIn [2]uint64 `json:"packets_in"`          // caller, callee
 }
 
 // Calls lists the calls in progress.
