@@ -6,6 +6,7 @@ import (
 	"github.com/yimen/yimen/acd"
 	"github.com/yimen/yimen/internal/config"
 	"github.com/yimen/yimen/internal/sipp"
+	"github.com/yimen/yimen/pbx/b2bua"
 	"github.com/yimen/yimen/pbx/pbxstore"
 	"os"
 	"path/filepath"
@@ -40,11 +41,7 @@ func TestCTIEventsForAQueuedCall(t *testing.T) {
 	p, _ := ivrPBX(t, func(c *cfgT) { c.Recording.Policy = "always" })
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	cl, err := cticlient.Dial(ctx, "ws://"+p.Server.HTTPAddr()+"/cti", cticlient.Options{Token: ctiToken(t, p, "system")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	cl := dialCTI(t, p, ctiToken(t, p, "system"))
 	if _, err := cl.Subscribe(ctx, "tenant"); err != nil {
 		t.Fatal(err)
 	}
@@ -116,16 +113,8 @@ func TestCTIHoldAndUnhold(t *testing.T) {
 	uas(t, p, "1002", "127.0.24.2", "uas_answer.xml", true, nil)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	cl, err := cticlient.Dial(ctx, "ws://"+p.Server.HTTPAddr()+"/cti", cticlient.Options{Token: agentToken(t, p, "a1001")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	sup, err := cticlient.Dial(ctx, "ws://"+p.Server.HTTPAddr()+"/cti", cticlient.Options{Token: ctiToken(t, p, "system")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sup.Close()
+	cl := dialCTI(t, p, agentToken(t, p, "a1001"))
+	sup := dialCTI(t, p, ctiToken(t, p, "system"))
 	if _, err := sup.Subscribe(ctx, "tenant"); err != nil {
 		t.Fatal(err)
 	}
@@ -133,17 +122,7 @@ func TestCTIHoldAndUnhold(t *testing.T) {
 	go func() {
 		done <- caller(t, p, "1001", "127.0.24.1", sipp.Scenario("uac_call.xml"), "1002", map[string]string{"talk_ms": "7500"}).Check(1)
 	}()
-	var callID string
-	for deadline := time.Now().Add(8 * time.Second); callID == "" && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		for _, c := range p.Server.Calls() {
-			if c.State == "answered" {
-				callID = c.ID
-			}
-		}
-	}
-	if callID == "" {
-		t.Fatal("call not answered")
-	}
+	callID := waitCall(t, p, func(c b2bua.CallInfo) bool { return c.State == "answered" }).ID
 	time.Sleep(500 * time.Millisecond)
 	if err := cl.Hold(ctx, "a1001", callID); err != nil {
 		t.Fatalf("hold: %v", err)
@@ -169,6 +148,31 @@ func TestCTIHoldAndUnhold(t *testing.T) {
 	}
 }
 
+// dialCTI connects a CTI client to the test PBX for the rest of the test.
+func dialCTI(t *testing.T, p *pbxtest.PBX, token string) *cticlient.Client {
+	t.Helper()
+	cl, err := cticlient.Dial(t.Context(), "ws://"+p.Server.HTTPAddr()+"/cti", cticlient.Options{Token: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cl.Close() })
+	return cl
+}
+
+// waitCall waits up to 8 s for a call in progress that matches.
+func waitCall(t *testing.T, p *pbxtest.PBX, match func(b2bua.CallInfo) bool) b2bua.CallInfo {
+	t.Helper()
+	for deadline := time.Now().Add(8 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		for _, c := range p.Server.Calls() {
+			if match(c) {
+				return c
+			}
+		}
+	}
+	t.Fatalf("no matching call among %+v", p.Server.Calls())
+	return b2bua.CallInfo{}
+}
+
 func contains(list []string, s string) bool { return index(list, s) >= 0 }
 
 func index(list []string, s string) int {
@@ -190,11 +194,7 @@ func TestCTIDialMonitorHangup(t *testing.T) {
 	supPhone := uas(t, p, "1009", "127.0.27.9", "uas_answer.xml", false, nil)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	cl, err := cticlient.Dial(ctx, "ws://"+p.Server.HTTPAddr()+"/cti", cticlient.Options{Token: agentToken(t, p, "a1001")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	cl := dialCTI(t, p, agentToken(t, p, "a1001"))
 	callID, err := cl.Dial(ctx, "a1001", "1003", "96123")
 	if err != nil {
 		t.Fatalf("dial: %v", err)
@@ -213,11 +213,7 @@ func TestCTIDialMonitorHangup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sup, err := cticlient.Dial(ctx, "ws://"+p.Server.HTTPAddr()+"/cti", cticlient.Options{Token: roleToken(t, p, "supervisor", "a1009")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sup.Close()
+	sup := dialCTI(t, p, roleToken(t, p, "supervisor", "a1009"))
 	if err := sup.Do(ctx, protocol.CmdSupervisorListen, protocol.Monitor{Agent: "a1001"}, nil); err != nil {
 		t.Fatalf("listen: %v", err)
 	}
@@ -254,11 +250,7 @@ func TestCTIBlindTransfer(t *testing.T) {
 	uas(t, p, "1003", "127.0.28.3", "uas_answer.xml", false, map[string]string{"hangup_ms": "1500", "play_pcap": "1"})
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	cl, err := cticlient.Dial(ctx, "ws://"+p.Server.HTTPAddr()+"/cti", cticlient.Options{Token: agentToken(t, p, "a1002")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	cl := dialCTI(t, p, agentToken(t, p, "a1002"))
 	done := make(chan *sipp.Result, 1)
 	go func() {
 		scen := ivrCaller(t, []ivrStep{{Kind: "pause", Ms: 2600}, {Kind: "dtmf", Key: "1"}, {Kind: "pause", Ms: 6500}, {Kind: "dtmf", Key: "5"}}, "wait_bye")
@@ -309,26 +301,13 @@ func TestCTIThreeWayConference(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	cl, err := cticlient.Dial(ctx, "ws://"+p.Server.HTTPAddr()+"/cti", cticlient.Options{Token: agentToken(t, p, "a1002")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	cl := dialCTI(t, p, agentToken(t, p, "a1002"))
 	done := make(chan *sipp.Result, 1)
 	go func() {
 		done <- caller(t, p, "1003", "127.0.31.3", mediaScenario(t, "uac_media.tmpl", "127.0.31.3", cust.port()), "1002", map[string]string{"talk_ms": "9000"})
 	}()
-	var callID, callerRTP, calleeRTP string
-	for deadline := time.Now().Add(8 * time.Second); callID == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		for _, c := range p.Server.Calls() {
-			if c.State == "answered" && c.Callee == "1002" {
-				callID, callerRTP, calleeRTP = c.ID, c.CallerRTP, c.CalleeRTP
-			}
-		}
-	}
-	if callID == "" {
-		t.Fatal("call not answered")
-	}
+	call := waitCall(t, p, func(c b2bua.CallInfo) bool { return c.State == "answered" && c.Callee == "1002" })
+	callID, callerRTP, calleeRTP := call.ID, call.CallerRTP, call.CalleeRTP
 	defer cust.send(callerRTP, 500)()
 	defer agent.send(calleeRTP, 800)()
 	if err := cl.Do(ctx, protocol.CmdCallConference, protocol.Conference{Agent: "a1002", Call: callID, To: "1009"}, nil); err != nil {
@@ -376,11 +355,7 @@ func TestQueueCallbackIsDialledWhenAnAgentFreesUp(t *testing.T) {
 	uas(t, p, "1001", "127.0.33.11", "uas_answer.xml", true, nil) // the customer's phone, rung back
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	cl, err := cticlient.Dial(ctx, "ws://"+p.Server.HTTPAddr()+"/cti", cticlient.Options{Token: agentToken(t, p, "a1002")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	cl := dialCTI(t, p, agentToken(t, p, "a1002"))
 	if err := cl.NotReady(ctx, "a1002", "meeting"); err != nil {
 		t.Fatal(err)
 	}
@@ -418,26 +393,12 @@ func TestCTISendsDTMF(t *testing.T) {
 	register(t, p, "1002", "127.0.34.2", proc.Port())
 	ctx, cancel := context.WithTimeout(t.Context(), 40*time.Second)
 	defer cancel()
-	cl, err := cticlient.Dial(ctx, "ws://"+p.Server.HTTPAddr()+"/cti", cticlient.Options{Token: agentToken(t, p, "a1002")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	cl := dialCTI(t, p, agentToken(t, p, "a1002"))
 	done := make(chan *sipp.Result, 1)
 	go func() {
 		done <- caller(t, p, "1003", "127.0.34.3", mediaScenario(t, "uac_media.tmpl", "127.0.34.3", cust.port()), "1002", map[string]string{"talk_ms": "4000"})
 	}()
-	var callID string
-	for deadline := time.Now().Add(8 * time.Second); callID == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		for _, c := range p.Server.Calls() {
-			if c.State == "answered" {
-				callID = c.ID
-			}
-		}
-	}
-	if callID == "" {
-		t.Fatal("call not answered")
-	}
+	callID := waitCall(t, p, func(c b2bua.CallInfo) bool { return c.State == "answered" }).ID
 	if err := cl.Do(ctx, protocol.CmdCallDTMF, protocol.DTMF{Agent: "a1002", Call: callID, Digits: "12#"}, nil); err != nil {
 		t.Fatalf("dtmf: %v", err)
 	}

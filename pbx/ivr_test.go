@@ -2,7 +2,6 @@ package pbx_test
 
 import (
 	"context"
-	cticlient "github.com/yimen/yimen/cti/client"
 	"os"
 	"path/filepath"
 	"strings"
@@ -104,11 +103,7 @@ func TestIVRMenuToAgentThenSurvey(t *testing.T) {
 // G.711 WAV with the caller's number sealed.
 func TestIVRVoicemailBySIPINFO(t *testing.T) {
 	p, _ := ivrPBX(t)
-	cl, err := cticlient.Dial(t.Context(), "ws://"+p.Server.HTTPAddr()+"/cti", cticlient.Options{Token: ctiToken(t, p, "system")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	cl := dialCTI(t, p, ctiToken(t, p, "system"))
 	if _, err := cl.Subscribe(t.Context(), "tenant"); err != nil {
 		t.Fatal(err)
 	}
