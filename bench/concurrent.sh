@@ -10,6 +10,9 @@
 #   PROFILE_SECS  15      yimen CPU profile (pprof; PERF=1 adds perf) taken
 #                         after the sampled window, so it does not weigh on it; 0: none
 #   SYSTEMS       "yimen kamailio"
+#   RECORD        1: yimen records every call (recording.policy always, SM4-GCM
+#                 sealed files); rtpengine records nothing, so run it with
+#                 SYSTEMS=yimen. The recordings' size is noted, then deleted.
 #
 # Caller (kit's uac_rtpstream.xml, 127.0.0.2) and callee (uas_rtpstream.xml,
 # 127.0.0.3, registered as 1999) each stream the A-law payload of the kit's
@@ -27,7 +30,12 @@ WINDOW=${WINDOW:-60}
 RAMP=${RAMP:-100}
 PROFILE_SECS=${PROFILE_SECS:-15}
 SETTLE=${SETTLE:-10}
-begin concurrent
+if [ "${RECORD:-0}" = 1 ]; then
+  export YIMEN_ENV="YIMEN_RECORDING_POLICY=always YIMEN_RECORDING_ENCRYPT=true"
+  begin concurrent-recorded
+else
+  begin concurrent
+fi
 
 step() {  # step DIR N
   local d=$1 n=$2 ramp hold
@@ -51,6 +59,11 @@ step() {  # step DIR N
   summarise "$d" 0
   local sys=$SUT
   sut_stop
+  if [ -d "$YIMEN_DATA/recordings" ]; then
+    du -sb "$YIMEN_DATA/recordings" | cut -f1 >"$d/recordings_bytes"
+    find "$YIMEN_DATA/recordings" -type f | wc -l >"$d/recordings_files"
+    rm -rf "$YIMEN_DATA/recordings"
+  fi
   SUT=$sys # run_step records under this system's name
 }
 
@@ -63,4 +76,4 @@ for sys in $SYSTEMS; do
     sleep 3
   done
 done
-report "Concurrent relayed G.711 calls, yimen vs Kamailio + rtpengine" concurrent
+report "Concurrent relayed G.711 calls$([ "${RECORD:-0}" = 1 ] && echo ', every call recorded by yimen'), yimen vs Kamailio + rtpengine" concurrent

@@ -126,13 +126,13 @@ sut_stop() {
 }
 
 # yimen_start LABEL: the PBX from bench/yimen-bench.yaml, its data and
-# addresses overridden from the environment.
+# addresses overridden from the environment; YIMEN_ENV adds VAR=value words.
 yimen_start() {
   mkdir -p "$YIMEN_DATA"
   (cd "$ROOT" && exec env YIMEN_MASTER_KEY="$YIMEN_KEY" YIMEN_ADMIN_TOKEN="$YIMEN_TOKEN" \
     YIMEN_DATA_DIR="$YIMEN_DATA" YIMEN_STORE_PATH="$YIMEN_DATA/yimen.db" \
     YIMEN_SIP_UDP="$YIMEN_IP:5060" YIMEN_HTTP_ADDR="$YIMEN_IP:8080" YIMEN_RTP_BIND_IP="$YIMEN_IP" \
-    "$YIMEN_BIN" -config "$BENCH/yimen-bench.yaml") >"$RUN/$1.yimen.out" 2>"$RUN/$1.yimen.log" &
+    ${YIMEN_ENV:-} "$YIMEN_BIN" -config "$BENCH/yimen-bench.yaml") >"$RUN/$1.yimen.out" 2>"$RUN/$1.yimen.log" &
   YIMEN_PID=$!
   local i
   for i in $(seq 1 40); do

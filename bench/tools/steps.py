@@ -76,6 +76,12 @@ def record(steps, scenario, system, param, d):
         if name in idle:
             row[name + '_idle'] = idle[name]
     row['others_cpu'] = others_cpu(cpu)
+    for name in ('recordings_files', 'recordings_bytes'):
+        try:
+            with open(os.path.join(d, name)) as f:
+                row[name] = int(f.read().strip())
+        except (OSError, ValueError):
+            pass
     if 'go_memstats_heap_inuse_bytes' in m_idle:
         row['heap_idle'] = m_idle['go_memstats_heap_inuse_bytes']
     if 'rtpengine_relayed_pps' in cpu:
@@ -258,6 +264,10 @@ def table_concurrent(rows):
                      n0(me.get('process_open_fds', '')), n0(r.get('relay_dropped', r.get('relay_errors', ''))),
                      r.get('udp_drops', {}).get('rtpengine_ports', ''),
                      f"{f1(cpu(r, 'sipp'))} + {f1(cpu(r, 'uas'))}", f1(r.get('others_cpu')), s.get('failed', '')])
+    if any('recordings_files' in r for r in rows):
+        head.append('recordings (files, MB)')
+        for r, b in zip(rows, body):
+            b.append(f"{r.get('recordings_files', '')}, {mb((r.get('recordings_bytes') or 0) / 1024)}")
     out = md(head, body) + '\n\n'
     by = {}
     for r in rows:
