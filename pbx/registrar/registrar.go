@@ -37,6 +37,7 @@ type Registrar struct {
 
 	mu       sync.RWMutex
 	bindings map[aorKey][]Binding
+	total    int // bindings in the map, kept up to date by apply and expire
 
 	pendingMu sync.Mutex
 	upserts   map[string]Binding
@@ -83,6 +84,7 @@ func New(ctx context.Context, cfg Config, auth *Authenticator, store BindingStor
 				r.removes[bindingID(b)] = b
 			}
 		}
+		r.total = n
 		r.registered.Set(float64(n))
 		log.InfoContext(ctx, "restored registrations", "bindings", n)
 	}
@@ -153,6 +155,11 @@ func (r *Registrar) respond(tx sip.ServerTransaction, res *sip.Response, result 
 	if err := tx.Respond(res); err != nil {
 		r.log.Debug("register respond failed", "err", err)
 	}
+	// Do not keep the transaction for Timer J (32 s): at thousands of
+	// REGISTERs a second that held ~1 GB. A retransmitted REGISTER is simply
+	// processed again, which is harmless: nonces are stateless and the
+	// binding update is idempotent.
+	tx.Terminate()
 }
 
 type contactReq struct {
@@ -229,6 +236,7 @@ func (r *Registrar) apply(ctx context.Context, req *sip.Request, tenant, aor str
 			r.queueRemove(b)
 		}
 	}
+	before := len(r.bindings[key]) // what the total counted for this AOR
 	list = live
 	wasRegistered := len(list) > 0
 	for _, c := range contacts {
@@ -277,10 +285,8 @@ func (r *Registrar) apply(ctx context.Context, req *sip.Request, tenant, aor str
 		r.bindings[key] = list
 	}
 	current := append([]Binding(nil), list...)
-	total := 0
-	for _, l := range r.bindings {
-		total += len(l)
-	}
+	r.total += len(list) - before
+	total := r.total
 	r.mu.Unlock()
 	r.registered.Set(float64(total))
 	r.signalFlush()
@@ -410,6 +416,7 @@ func (r *Registrar) expire() {
 		}
 		total += len(live)
 	}
+	r.total = total
 	r.mu.Unlock()
 	r.registered.Set(float64(total))
 	for _, k := range gone {
