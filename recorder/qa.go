@@ -97,6 +97,16 @@ type Task struct {
 	Score       *float64  `json:"score"`
 	Comment     string    `json:"comment"`
 	Created     time.Time `json:"created"`
+	// Criteria is the scoring form filled in; Score is their weighted mean.
+	Criteria []Criterion `json:"criteria,omitempty"`
+}
+
+// Criterion is one line of a weighted QA scoring form (e.g. greeting 10,
+// accuracy 40, courtesy 20, resolution 30), scored 0..100.
+type Criterion struct {
+	Name   string  `json:"name"`
+	Weight float64 `json:"weight"`
+	Score  float64 `json:"score"`
 }
 
 // TaskUpdate assigns, scores or closes a task; nil fields are unchanged.
@@ -105,6 +115,9 @@ type TaskUpdate struct {
 	State    *string  `json:"state"`
 	Score    *float64 `json:"score"`
 	Comment  *string  `json:"comment"`
+	// Criteria fills in a weighted scoring form; it sets Score to the
+	// weighted mean and may not be sent together with Score.
+	Criteria []Criterion `json:"criteria"`
 }
 
 // TaskFilter selects tasks; Tenant is required. Days are YYYY-MM-DD.
@@ -236,6 +249,16 @@ func (r *Recorder) UpdateTask(ctx context.Context, id int64, u TaskUpdate) (Task
 	if u.Score != nil && (math.IsNaN(*u.Score) || *u.Score < 0 || *u.Score > 100) {
 		return Task{}, fmt.Errorf("recorder: score must be 0..100: %w", errs.ErrInvalid)
 	}
+	if u.Criteria != nil {
+		if u.Score != nil {
+			return Task{}, fmt.Errorf("recorder: send criteria or a score, not both: %w", errs.ErrInvalid)
+		}
+		score, err := weightedScore(u.Criteria)
+		if err != nil {
+			return Task{}, err
+		}
+		u.Score = &score
+	}
 	return r.index.updateTask(ctx, id, u)
 }
 
@@ -267,4 +290,23 @@ func sample(seed int64, tenant, agent, day string, ids []string, percent float64
 	out := pool[:k]
 	slices.Sort(out)
 	return out
+}
+
+// weightedScore checks a filled-in form and returns its weighted mean.
+func weightedScore(cs []Criterion) (float64, error) {
+	if len(cs) == 0 || len(cs) > 50 {
+		return 0, fmt.Errorf("recorder: a scoring form has 1 to 50 criteria: %w", errs.ErrInvalid)
+	}
+	var sum, weights float64
+	for _, c := range cs {
+		if c.Name == "" || len(c.Name) > 64 {
+			return 0, fmt.Errorf("recorder: criterion name must be 1..64 bytes: %w", errs.ErrInvalid)
+		}
+		if math.IsNaN(c.Weight) || c.Weight <= 0 || c.Weight > 100 || math.IsNaN(c.Score) || c.Score < 0 || c.Score > 100 {
+			return 0, fmt.Errorf("recorder: criterion %q: weight must be in (0, 100] and score in [0, 100]: %w", c.Name, errs.ErrInvalid)
+		}
+		sum += c.Weight * c.Score
+		weights += c.Weight
+	}
+	return math.Round(sum/weights*100) / 100, nil
 }

@@ -153,6 +153,28 @@ func TestGenerateTasksAppliesEveryRuleOnce(t *testing.T) {
 	if _, err := f.r.UpdateTask(ctx, tasks[0].ID, TaskUpdate{Score: &bad}); err == nil {
 		t.Error("a score of 101 was accepted")
 	}
+	// A weighted form: 10×100 + 40×50 + 50×80 over 100 = 70; kept on the task.
+	form := []Criterion{{"greeting", 10, 100}, {"accuracy", 40, 50}, {"resolution", 50, 80}}
+	others, _ := f.r.Tasks(ctx, TaskFilter{Tenant: "demo"})
+	var formTask Task
+	for _, o := range others {
+		if o.Agent != "1003" {
+			formTask = o
+			break
+		}
+	}
+	got, err := f.r.UpdateTask(ctx, formTask.ID, TaskUpdate{Criteria: form})
+	if err != nil || got.Score == nil || *got.Score != 70 || len(got.Criteria) != 3 || got.Criteria[1].Name != "accuracy" {
+		t.Errorf("weighted form: %+v %v", got, err)
+	}
+	for _, badForm := range [][]Criterion{{}, {{"x", 0, 50}}, {{"x", 10, 120}}, {{"", 10, 50}}} {
+		if _, err := f.r.UpdateTask(ctx, formTask.ID, TaskUpdate{Criteria: badForm}); err == nil {
+			t.Errorf("form %+v accepted", badForm)
+		}
+	}
+	if _, err := f.r.UpdateTask(ctx, formTask.ID, TaskUpdate{Criteria: form, Score: &bad}); err == nil {
+		t.Error("criteria and a score together accepted")
+	}
 	scores, err := f.r.Scores(ctx, "demo", "2026-03-01", "2026-03-31")
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -376,14 +377,18 @@ func (s *indexStore) insertTask(ctx context.Context, t Task, now time.Time) (boo
 	return n > 0, nil
 }
 
-const taskCols = `id, tenant, rule_id, recording_id, agent, day, state, assignee, score, comment, created_at`
+const taskCols = `id, tenant, rule_id, recording_id, agent, day, state, assignee, score, comment, created_at, criteria`
 
 func scanTask(sc interface{ Scan(...any) error }) (Task, error) {
 	var t Task
 	var score sql.NullFloat64
 	var created int64
-	if err := sc.Scan(&t.ID, &t.Tenant, &t.RuleID, &t.RecordingID, &t.Agent, &t.Day, &t.State, &t.Assignee, &score, &t.Comment, &created); err != nil {
+	var criteria string
+	if err := sc.Scan(&t.ID, &t.Tenant, &t.RuleID, &t.RecordingID, &t.Agent, &t.Day, &t.State, &t.Assignee, &score, &t.Comment, &created, &criteria); err != nil {
 		return t, err
+	}
+	if criteria != "" {
+		_ = json.Unmarshal([]byte(criteria), &t.Criteria)
 	}
 	if score.Valid {
 		t.Score = &score.Float64
@@ -441,6 +446,13 @@ func (s *indexStore) updateTask(ctx context.Context, id int64, u TaskUpdate) (Ta
 	}
 	if u.Comment != nil {
 		sets, args = append(sets, "comment=?"), append(args, *u.Comment)
+	}
+	if u.Criteria != nil {
+		b, err := json.Marshal(u.Criteria)
+		if err != nil {
+			return Task{}, err
+		}
+		sets, args = append(sets, "criteria=?"), append(args, string(b))
 	}
 	if len(sets) == 0 {
 		return Task{}, fmt.Errorf("recorder: nothing to change: %w", errs.ErrInvalid)
