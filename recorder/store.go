@@ -274,20 +274,12 @@ type Annotation struct {
 }
 
 func (s *indexStore) annotate(ctx context.Context, id string, a Annotation) error {
-	var sets []string
-	var args []any
-	if a.Agent != nil {
-		sets, args = append(sets, "agent=?"), append(args, *a.Agent)
-	}
-	if a.Queue != nil {
-		sets, args = append(sets, "queue=?"), append(args, *a.Queue)
-	}
-	if a.SurveyScore != nil {
-		sets, args = append(sets, "survey_score=?"), append(args, *a.SurveyScore)
-	}
-	if a.Transferred != nil {
-		sets, args = append(sets, "transferred=?"), append(args, *a.Transferred)
-	}
+	var u columnUpdate
+	setIf(&u, "agent", a.Agent)
+	setIf(&u, "queue", a.Queue)
+	setIf(&u, "survey_score", a.SurveyScore)
+	setIf(&u, "transferred", a.Transferred)
+	sets, args := u.sets, u.args
 	if len(sets) == 0 {
 		return fmt.Errorf("recorder: nothing to change: %w", errs.ErrInvalid)
 	}
@@ -433,27 +425,20 @@ func (s *indexStore) tasks(ctx context.Context, f TaskFilter) ([]Task, error) {
 }
 
 func (s *indexStore) updateTask(ctx context.Context, id int64, u TaskUpdate) (Task, error) {
-	var sets []string
-	var args []any
-	if u.Assignee != nil {
-		sets, args = append(sets, "assignee=?"), append(args, *u.Assignee)
-	}
-	if u.State != nil {
-		sets, args = append(sets, "state=?"), append(args, *u.State)
-	}
-	if u.Score != nil {
-		sets, args = append(sets, "score=?"), append(args, *u.Score)
-	}
-	if u.Comment != nil {
-		sets, args = append(sets, "comment=?"), append(args, *u.Comment)
-	}
+	var cu columnUpdate
+	setIf(&cu, "assignee", u.Assignee)
+	setIf(&cu, "state", u.State)
+	setIf(&cu, "score", u.Score)
+	setIf(&cu, "comment", u.Comment)
 	if u.Criteria != nil {
 		b, err := json.Marshal(u.Criteria)
 		if err != nil {
 			return Task{}, err
 		}
-		sets, args = append(sets, "criteria=?"), append(args, string(b))
+		form := string(b)
+		setIf(&cu, "criteria", &form)
 	}
+	sets, args := cu.sets, cu.args
 	if len(sets) == 0 {
 		return Task{}, fmt.Errorf("recorder: nothing to change: %w", errs.ErrInvalid)
 	}
@@ -488,4 +473,18 @@ func (s *indexStore) scores(ctx context.Context, tenant, fromDay, toDay string) 
 		out = append(out, a)
 	}
 	return out, rows.Err()
+}
+
+// columnUpdate collects the "col=?" assignments of a partial UPDATE.
+type columnUpdate struct {
+	sets []string
+	args []any
+}
+
+// setIf adds col when v is set (nil means "leave unchanged").
+func setIf[T any](u *columnUpdate, col string, v *T) {
+	if v != nil {
+		u.sets = append(u.sets, col+"=?")
+		u.args = append(u.args, *v)
+	}
 }
