@@ -27,7 +27,7 @@ begin calls
 step() {  # step DIR RATE
   local d=$1 r=$2 pp=""
   start_uas "$d" $((STEP_SECS + 40)) uas.xml
-  (cd "$d" && exec timeout $((STEP_SECS + 40)) sipp "$SUT_ADDR" -sf "$KIT/sipp/uac_auth.xml" \
+  (cd "$d" && exec timeout $((STEP_SECS + 40)) sipp "$SUT_ADDR" -sf "$SCEN/uac_auth.xml" \
     -s 1999 -inf "$(users_csv "$SUT" 1900 1998)" -au '[field0]' -ap '[field1]' \
     -i 127.0.0.2 -p 5080 -mp 6000 -r "$r" -m $((r * STEP_SECS)) -d 1000 -nostdin $UAC_FLAGS \
     -trace_stat -stf "$d/stat.csv" -fd 1 -trace_err -timeout $((STEP_SECS + 30))s >"$d/sipp.out" 2>&1) &

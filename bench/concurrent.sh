@@ -46,13 +46,13 @@ step() {  # step DIR N
   $SAMPLE_PY --window 2 $SUT_PIDS >"$d/idle.json"
   metrics "$d/m_idle.prom"
   start_uas "$d" $((ramp + hold + 30)) uas_rtpstream.xml
-  (cd "$d" && exec timeout $((ramp + hold + 40)) sipp "$SUT_ADDR" -sf "$KIT/sipp/uac_rtpstream.xml" \
+  (cd "$d" && exec timeout $((ramp + hold + 40)) sipp "$SUT_ADDR" -sf "$SCEN/uac_rtpstream.xml" \
     -s 1999 -inf "$(users_csv "$SUT" 1900 1998)" -au '[field0]' -ap '[field1]' \
     -i 127.0.0.2 -p 5080 -mp 6000 -r "$RAMP" -m "$n" -l "$n" -d $((hold * 1000)) -nostdin $UAC_FLAGS \
     -trace_stat -stf "$d/stat.csv" -fd 1 -trace_err -timeout $((ramp + hold + 30))s >"$d/sipp.out" 2>&1) &
   SIPP_PID=$!
   sample "$d" $((ramp + SETTLE)) "$WINDOW" sipp=$SIPP_PID uas=$UAS_PID
-  python3 "$KIT/tools/udpdrops.py" >"$d/udp_drops.json"
+  python3 "$TOOLS/udpdrops.py" >"$d/udp_drops.json"
   [ "$PROFILE_SECS" -gt 0 ] && profile "$d" "$PROFILE_SECS"
   wait "$SIPP_PID"; SIPP_PID=""
   end_uas

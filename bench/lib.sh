@@ -4,6 +4,11 @@
 # with the baseline kit's scenarios, CPU sampling with the kit's tools, and
 # the markdown report. Sourced, never run.
 #
+# The kit's scenarios and tools are copied into bench/sipp and bench/tools
+# ($SCEN, $TOOLS), so yimen-only runs (SYSTEMS=yimen, the smoke test) need
+# nothing outside the repository; Kamailio runs need the kit ($KIT) for its
+# cfg, auth database and rtpengine.conf.
+#
 # Everything stays on loopback:
 #   yimen             $YIMEN_IP:5060 (SIP/UDP), :8080 (HTTP), RTP 20000-59999
 #   Kamailio          $KAM_IP:5060, rtpengine NG/CLI 127.0.0.1:2223/2224, RTP 20000-59999
@@ -23,8 +28,10 @@ KAM_IP=${KAM_IP:-127.0.0.11}
 SYSTEMS=${SYSTEMS:-"yimen kamailio"}
 # The kit's kamailio.cfg and its rtp_stream scenarios name this directory.
 KAM_RUN=/tmp/kamanchor
-STEPS_PY="python3 $BENCH/tools/steps.py"
-SAMPLE_PY="python3 $KIT/tools/sample.py"
+SCEN=$BENCH/sipp
+TOOLS=$BENCH/tools
+STEPS_PY="python3 $TOOLS/steps.py"
+SAMPLE_PY="python3 $TOOLS/sample.py"
 UAC_FLAGS="-default_behaviors all,-abortunexp -recv_timeout 10000"
 
 YIMEN_PID="" SIPP_PID="" UAS_PID="" SUT=""
@@ -52,8 +59,13 @@ begin() {
   mkdir -p "$RUN"
   : >"$STEPS"
   for t in sipp python3 curl; do command -v $t >/dev/null || die "$t not installed (make deps)"; done
-  [ -f "$KIT/tools/sample.py" ] || die "baseline kit not found at $KIT (set KIT=)"
-  mkdir -p "$KAM_RUN" && cp "$KIT/sipp/g711a.alaw" "$KAM_RUN/"
+  case " $SYSTEMS " in
+    *" kamailio "*) [ -f "$KIT/kamailio.cfg" ] || die "baseline kit not found at $KIT (set KIT=, or SYSTEMS=yimen)" ;;
+  esac
+  # The rtp_stream scenarios play $KAM_RUN/g711a.alaw: the kit's, or a tone.
+  mkdir -p "$KAM_RUN"
+  if [ -f "$KIT/sipp/g711a.alaw" ]; then cp "$KIT/sipp/g711a.alaw" "$KAM_RUN/"
+  else python3 "$TOOLS/alaw.py" "$KAM_RUN/g711a.alaw"; fi
   [ -n "${YIMEN_BIN:-}" ] || build_yimen
   # Fresh secrets per run; never printed. The master key must stay the same
   # across restarts within the run because the database keeps wrapped keys.
@@ -205,7 +217,7 @@ profile() {
 
 # register_uas CSVSYSTEM: register 1999 with Contact 127.0.0.3:5070 (the callee).
 register_uas() {
-  (cd "$RUN" && timeout 20 sipp "$SUT_ADDR" -sf "$KIT/sipp/register.xml" \
+  (cd "$RUN" && timeout 20 sipp "$SUT_ADDR" -sf "$SCEN/register.xml" \
     -inf "$(users_csv "$SUT" 1999 1999)" -au '[field0]' -ap '[field1]' \
     -i 127.0.0.3 -p 5070 -m 1 -nostdin -timeout 10s >"$RUN/uas_register.out" 2>&1) \
     || die "callee registration failed on $SUT (see $RUN/uas_register.out)"
@@ -214,7 +226,7 @@ register_uas() {
 # start_uas DIR SECONDS SCENARIO: the callee, answering every call.
 start_uas() {
   local d=$1 t=$2 x=$3
-  (cd "$d" && exec timeout $((t + 10)) sipp -sf "$KIT/sipp/$x" -i 127.0.0.3 -p 5070 \
+  (cd "$d" && exec timeout $((t + 10)) sipp -sf "$SCEN/$x" -i 127.0.0.3 -p 5070 \
     -mp 6000 -nostdin -trace_stat -stf "$d/uas_stat.csv" -fd 1 -trace_err \
     -timeout "${t}s" >"$d/uas.out" 2>&1) &
   UAS_PID=$!
@@ -227,7 +239,7 @@ end_uas() { sleep 5; stop_pid "$UAS_PID"; UAS_PID=""; }
 # broken harness, not a slow system.
 summarise() {
   [ -s "$1/stat.csv" ] || die "no SIPp statistics in $1 (see $1/sipp.out)"
-  python3 "$KIT/tools/sippstat.py" "$1/stat.csv" "$2" >"$1/summary.json"
+  python3 "$TOOLS/sippstat.py" "$1/stat.csv" "$2" >"$1/summary.json"
 }
 
 # quiet: wait (at most QUIET_WAIT s, default 120) until the box is at least

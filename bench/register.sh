@@ -22,7 +22,7 @@ begin register
 
 step() {  # step DIR RATE
   local d=$1 r=$2 pp=""
-  (cd "$d" && exec timeout $((STEP_SECS + 40)) sipp "$SUT_ADDR" -sf "$KIT/sipp/register.xml" \
+  (cd "$d" && exec timeout $((STEP_SECS + 40)) sipp "$SUT_ADDR" -sf "$SCEN/register.xml" \
     -inf "$(users_csv "$SUT" 1000 1899)" -au '[field0]' -ap '[field1]' \
     -i 127.0.0.4 -p 5090 -r "$r" -m $((r * STEP_SECS)) -nostdin -recv_timeout 10000 \
     -trace_stat -stf "$d/stat.csv" -fd 1 -trace_err -timeout $((STEP_SECS + 30))s >"$d/sipp.out" 2>&1) &
