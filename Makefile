@@ -16,10 +16,12 @@ build:
 deps:
 	@./scripts/install-deps.sh
 
-## test: every test, against real SIPp peers over loopback
+## test: every test, against real SIPp peers over loopback, then a one-minute
+## smoke run of the load benchmarks (yimen only; figures printed, not asserted)
 test: deps
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 -timeout 20m $(PKGS)
+	bash bench/smoke.sh
 
 ## bench: micro-benchmarks (see docs/BENCHMARKS.md for the load scripts in bench/)
 bench:

@@ -8,6 +8,9 @@ command -v sipp    >/dev/null 2>&1 || need+=(sip-tester)
 command -v tshark  >/dev/null 2>&1 || need+=(tshark)
 command -v sox     >/dev/null 2>&1 || need+=(sox)
 command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+command -v curl    >/dev/null 2>&1 || need+=(curl)
+command -v gnuplot >/dev/null 2>&1 || need+=(gnuplot-nox)
 [ ${#need[@]} -eq 0 ] && exit 0
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
