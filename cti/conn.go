@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/yimen/yimen/cti/protocol"
+	"github.com/yimen/yimen/internal/errs"
 )
 
 // closeGrace is how long the hub waits for a client to answer its close
@@ -30,8 +32,9 @@ type conn struct {
 	remote  string
 	limiter *rate.Limiter
 
-	p Principal
-	t *tenantHub // set once authenticated
+	p     Principal
+	token string     // the credential p came from, authenticated again every Recheck
+	t     *tenantHub // set once authenticated
 
 	// Guarded by t.mu.
 	subs       subscription
@@ -93,7 +96,8 @@ func (s *subscription) topics() []string {
 // send an auth message first instead.
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var p *Principal
-	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+	tok, hasTok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if hasTok {
 		pr, err := h.authenticate(r.Context(), tok)
 		if err != nil {
 			h.log.Info("cti: connection refused", "remote", remoteIP(r), "err", err)
@@ -106,7 +110,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // the upgrader has answered
 	}
-	c := &conn{hub: h, ws: ws, remote: remoteIP(r), wake: make(chan struct{}, 1), done: make(chan struct{}),
+	c := &conn{hub: h, ws: ws, remote: remoteIP(r), token: tok, wake: make(chan struct{}, 1), done: make(chan struct{}),
 		readerDone: make(chan struct{}), limiter: rate.NewLimiter(rate.Limit(h.cfg.RatePerSecond), h.cfg.RateBurst)}
 	if !h.admit(c) {
 		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"),
@@ -150,7 +154,7 @@ func (c *conn) run(p *Principal) {
 			return
 		}
 	}
-	c.setPrincipal(*p)
+	c.setPrincipal(*p, c.token)
 	c.t = c.hub.tenant(p.Tenant)
 	c.t.mu.Lock()
 	c.t.clients[c] = struct{}{}
@@ -171,9 +175,9 @@ func (c *conn) run(p *Principal) {
 
 // setPrincipal records who the connection is; cut may read it from the
 // hub's goroutines meanwhile.
-func (c *conn) setPrincipal(p Principal) {
+func (c *conn) setPrincipal(p Principal, token string) {
 	c.mu.Lock()
-	c.p = p
+	c.p, c.token = p, token
 	c.mu.Unlock()
 }
 
@@ -204,7 +208,7 @@ func (c *conn) awaitAuth() *Principal {
 		c.cut(protocol.CloseUnauthorized, "unauthorized", true)
 		return nil
 	}
-	c.setPrincipal(p)
+	c.setPrincipal(p, v.(*protocol.Auth).Token)
 	c.reply(protocol.TypeOK, env.ID, nil)
 	return &p
 }
@@ -336,15 +340,43 @@ func (c *conn) cut(code int, reason string, drain bool) {
 	})
 }
 
+// recheck authenticates the connection's credential again: revoked,
+// expired, or now naming someone else (roles, agent, tenant changed), the
+// connection is cut. A lookup that fails for another reason (the database
+// is busy) leaves it be until the next check.
+func (c *conn) recheck() {
+	ctx, cancel := context.WithTimeout(context.Background(), c.hub.cfg.CommandTimeout)
+	defer cancel()
+	c.mu.Lock()
+	was, tok := c.p, c.token
+	c.mu.Unlock()
+	if was.Tenant == "" {
+		return // not authenticated yet
+	}
+	p, err := c.hub.authenticate(ctx, tok)
+	switch {
+	case errors.Is(err, errs.ErrForbidden):
+		c.cut(protocol.CloseUnauthorized, "credential revoked or expired", false)
+	case err != nil:
+		c.hub.log.Warn("cti: credential recheck failed", "remote", c.remote, "tenant", was.Tenant, "err", err)
+	case p.Tenant != was.Tenant || p.Agent != was.Agent || !slices.Equal(p.Roles, was.Roles):
+		c.cut(protocol.CloseUnauthorized, "credential's roles changed: connect again", false)
+	}
+}
+
 func (c *conn) writeLoop() {
 	ping := time.NewTicker(c.hub.cfg.PingInterval)
 	defer ping.Stop()
+	recheck := time.NewTicker(c.hub.cfg.Recheck)
+	defer recheck.Stop()
 	var batch []*websocket.PreparedMessage
 	for {
 		select {
 		case <-c.done:
 			c.finish(nil)
 			return
+		case <-recheck.C:
+			go c.recheck()
 		case <-ping.C:
 			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.hub.cfg.WriteTimeout)); err != nil {
 				c.cut(0, "ping: "+err.Error(), false)

@@ -31,6 +31,10 @@ type Config struct {
 	WriteTimeout    time.Duration // a write that takes longer ends the connection (10 s)
 	PingInterval    time.Duration // keep-alive ping; twice this without traffic ends it (30 s)
 	CommandTimeout  time.Duration // how long a command may take (5 s)
+	// Recheck is how often a connection's credential is authenticated
+	// again (1 min): a revoked or expired token, or changed roles, end the
+	// connection within this time.
+	Recheck time.Duration
 	// AllowedOrigins lists browser origins ("https://oa.example") allowed
 	// besides the hub's own host; non-browser clients send no Origin.
 	AllowedOrigins []string
@@ -66,6 +70,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.CommandTimeout <= 0 {
 		c.CommandTimeout = 5 * time.Second
+	}
+	if c.Recheck <= 0 {
+		c.Recheck = time.Minute
 	}
 	if c.Epoch == "" {
 		var b [6]byte

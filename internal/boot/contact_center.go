@@ -56,7 +56,7 @@ type waitEvent struct {
 }
 
 // buildContactCenter starts the ACD for every tenant with queues and mounts the CTI hub.
-func buildContactCenter(ctx context.Context, cfg config.Config, srv *pbx.Server, db *store.DB, v *IVR, log *slog.Logger) (*ContactCenter, error) {
+func buildContactCenter(ctx context.Context, cfg config.Config, srv *pbx.Server, db *store.DB, v *IVR, sec *pbx.Security, log *slog.Logger) (*ContactCenter, error) {
 	var tenants []config.Tenant
 	for _, t := range cfg.Tenants {
 		if len(t.Queues) > 0 {
@@ -82,7 +82,7 @@ func buildContactCenter(ctx context.Context, cfg config.Config, srv *pbx.Server,
 	if err != nil {
 		return nil, err
 	}
-	cc.Hub, err = cti.NewHub(cti.Config{}, cti.Deps{Auth: cti.NewStaticTokens(tokens), Agents: cc.ACD, Calls: callControl{srv: srv, acd: cc.ACD}, Monitoring: callControl{srv: srv, acd: cc.ACD}, Logger: log.With("component", "cti")})
+	cc.Hub, err = cti.NewHub(cti.Config{Recheck: cfg.CTI.Recheck}, cti.Deps{Auth: newCTIAuth(tokens, sec, cc.ACD), Agents: cc.ACD, Calls: callControl{srv: srv, acd: cc.ACD}, Monitoring: callControl{srv: srv, acd: cc.ACD}, Logger: log.With("component", "cti")})
 	if err != nil {
 		return nil, err
 	}

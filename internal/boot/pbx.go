@@ -124,7 +124,7 @@ func BuildPBX(ctx context.Context, cfg config.Config, env []string, logOut io.Wr
 	if p.IVR, err = buildIVR(ctx, cfg, srv, ps, log); err != nil {
 		return fail(err)
 	}
-	if p.Contact, err = buildContactCenter(ctx, cfg, srv, db, p.IVR, log); err != nil {
+	if p.Contact, err = buildContactCenter(ctx, cfg, srv, db, p.IVR, sec.PBX, log); err != nil {
 		return fail(err)
 	}
 	if p.Contact != nil {

@@ -244,4 +244,7 @@ type Queue struct {
 type CTI struct {
 	// TokensFile holds "TOKEN ROLE TENANT [AGENT]" lines (mode 0600); demo mode creates it.
 	TokensFile string `yaml:"tokens_file"`
+	// Recheck is how often a live connection's credential is checked again:
+	// a revoked or expired API token ends the connection within it (1m).
+	Recheck time.Duration `yaml:"recheck"`
 }

@@ -107,6 +107,9 @@ func (c *Config) Validate() error {
 	if c.Calls.RingTimeout <= 0 || c.Calls.MaxDuration <= 0 || c.Calls.MediaTimeout <= 0 || c.Calls.DrainTimeout < 0 {
 		bad("calls", "ring_timeout, max_duration and media_timeout must be positive, drain_timeout not negative")
 	}
+	if c.CTI.Recheck < 0 {
+		bad("cti.recheck", "must not be negative")
+	}
 	if len(c.Tenants) == 0 {
 		bad("tenants", "at least one tenant is required")
 	}

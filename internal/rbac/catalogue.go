@@ -8,6 +8,9 @@ const (
 	RoleAgent      = "agent"      // handles calls; sees its own
 	RoleSupervisor = "supervisor" // watches and steers its queues
 	RoleQA         = "qa"         // scores calls of its queues
+	// RoleCTISystem is an integration on the CTI (the OA): every event of
+	// the tenant and screen pops to any agent.
+	RoleCTISystem = "cti_system"
 )
 
 // Permissions.
@@ -29,6 +32,7 @@ const (
 	PermCallMonitor   = "call.monitor"
 	PermQAScoreWrite  = "qa.score.write"
 	PermCDRExport     = "cdr.export"
+	PermScreenPop     = "cti.screenpop"
 )
 
 // Scope kinds of a role-permission row.
@@ -73,6 +77,8 @@ func DefaultGrants(role string) []Grant {
 		}
 	case RoleQA:
 		return []Grant{{PermCDRRead, ScopeQueue}, {PermRecordingRead, ScopeQueue}, {PermQAScoreWrite, ScopeQueue}}
+	case RoleCTISystem:
+		return []Grant{{PermQueueRead, ScopeTenant}, {PermScreenPop, ScopeTenant}}
 	}
 	return nil
 }
@@ -100,12 +106,12 @@ func AdminRoles() []string { return []string{RoleSysAdmin, RoleSecAdmin, RoleAud
 
 // BuiltinRoles lists every role SeedTenant creates.
 func BuiltinRoles() []string {
-	return []string{RoleSysAdmin, RoleSecAdmin, RoleAuditor, RoleAgent, RoleSupervisor, RoleQA}
+	return []string{RoleSysAdmin, RoleSecAdmin, RoleAuditor, RoleAgent, RoleSupervisor, RoleQA, RoleCTISystem}
 }
 
 // Permissions lists every permission yimen knows.
 func Permissions() []string {
 	return []string{PermConfigRead, PermConfigWrite, PermUserRead, PermUserWrite, PermBanWrite,
 		PermRoleRead, PermRoleWrite, PermAuditRead, PermAuditExport, PermCDRRead, PermCDRExport,
-		PermRecordingRead, PermQueueRead, PermAgentState, PermCallControl, PermCallMonitor, PermQAScoreWrite}
+		PermRecordingRead, PermQueueRead, PermAgentState, PermCallControl, PermCallMonitor, PermQAScoreWrite, PermScreenPop}
 }

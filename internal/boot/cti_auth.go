@@ -1,0 +1,117 @@
+package boot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/yimen/yimen/acd"
+	"github.com/yimen/yimen/cti"
+	"github.com/yimen/yimen/cti/protocol"
+	"github.com/yimen/yimen/internal/auth"
+	"github.com/yimen/yimen/internal/errs"
+	"github.com/yimen/yimen/internal/rbac"
+	"github.com/yimen/yimen/pbx"
+)
+
+// ctiAuth authenticates CTI connections: first against the bootstrap token
+// file (demo, tests), then as an API token or a session issued through the
+// admin API, whose subject's roles in its tenant make the CTI principal:
+//
+//	rbac role        CTI principal
+//	agent            role agent, acting as the agent id on the role binding
+//	supervisor       role supervisor over the tenant (agent: the binding's, if any, to monitor from)
+//	cti_system       role system: every event, screen pops (the OA)
+//
+// Other roles give nothing on the CTI; a credential with none of these is
+// refused, as is an agent binding naming no agent of the tenant's ACD.
+type ctiAuth struct {
+	static *cti.StaticTokens
+	creds  credentialSource // nil: the token file only
+	roles  roleSource
+	agents agentSource
+}
+
+type credentialSource interface {
+	AuthenticateCredential(ctx context.Context, token string) (*auth.Principal, error)
+}
+
+type roleSource interface {
+	Roles(ctx context.Context, userID, tenant string) ([]rbac.Assignment, error)
+}
+
+type agentSource interface {
+	Agent(ctx context.Context, tenant, agentID string) (acd.AgentStatus, error)
+}
+
+var _ cti.Authenticator = ctiAuth{}
+
+var errNoCTIRole = fmt.Errorf("cti: the credential's subject holds no CTI role (agent, supervisor, %s): %w", rbac.RoleCTISystem, errs.ErrForbidden)
+
+func (a ctiAuth) Authenticate(ctx context.Context, token string) (cti.Principal, error) {
+	p, err := a.static.Authenticate(ctx, token)
+	if err == nil || a.creds == nil {
+		return p, err
+	}
+	ap, err := a.creds.AuthenticateCredential(ctx, token)
+	if err != nil {
+		return cti.Principal{}, err
+	}
+	if ap.MustChangePassword {
+		return cti.Principal{}, fmt.Errorf("cti: %w", auth.ErrPasswordChangeDue)
+	}
+	held, err := a.roles.Roles(ctx, ap.UserID, ap.Tenant)
+	if err != nil {
+		return cti.Principal{}, err
+	}
+	return a.principal(ctx, ap.Tenant, held)
+}
+
+// principal maps rbac assignments to a CTI principal; roles come out in a
+// fixed order so a recheck can compare them.
+func (a ctiAuth) principal(ctx context.Context, tenant string, held []rbac.Assignment) (cti.Principal, error) {
+	p := cti.Principal{Tenant: tenant}
+	var supervisorAgent string
+	for _, h := range held {
+		switch h.Role {
+		case rbac.RoleAgent:
+			if h.Agent == "" {
+				return cti.Principal{}, fmt.Errorf("cti: agent role without an agent id on its binding: %w", errs.ErrForbidden)
+			}
+			p.Agent = h.Agent
+			p.Roles = append(p.Roles, protocol.RoleAgent)
+		case rbac.RoleSupervisor:
+			supervisorAgent = h.Agent
+			p.Roles = append(p.Roles, protocol.RoleSupervisor)
+		case rbac.RoleCTISystem:
+			p.Roles = append(p.Roles, protocol.RoleSystem)
+		}
+	}
+	if len(p.Roles) == 0 {
+		return cti.Principal{}, errNoCTIRole
+	}
+	if p.Agent == "" {
+		p.Agent = supervisorAgent
+	}
+	slices.Sort(p.Roles)
+	if p.Agent != "" {
+		if _, err := a.agents.Agent(ctx, tenant, p.Agent); err != nil {
+			if errors.Is(err, errs.ErrNotFound) {
+				return cti.Principal{}, fmt.Errorf("cti: agent %q is not an agent of tenant %q: %w", p.Agent, tenant, errs.ErrForbidden)
+			}
+			return cti.Principal{}, err
+		}
+	}
+	return p, nil
+}
+
+// newCTIAuth takes the bootstrap tokens and, with the admin API's security
+// in place, the credentials it issues.
+func newCTIAuth(tokens map[string]cti.Principal, sec *pbx.Security, agents agentSource) ctiAuth {
+	a := ctiAuth{static: cti.NewStaticTokens(tokens), agents: agents}
+	if sec != nil && sec.Auth != nil && sec.RBAC != nil {
+		a.creds, a.roles = sec.Auth, sec.RBAC
+	}
+	return a
+}
