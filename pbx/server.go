@@ -148,6 +148,9 @@ func New(ctx context.Context, cfg config.Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.closeInterruptedCalls(ctx); err != nil {
+		return nil, err
+	}
 	udpLocal := ""
 	if s.udp != nil {
 		udpLocal = s.udp.LocalAddr().String()
@@ -177,6 +180,19 @@ func New(ctx context.Context, cfg config.Config, deps Deps) (*Server, error) {
 		ErrorLog: slog.NewLogLogger(s.log.With("component", "http").Handler(), slog.LevelWarn)}
 	ok = true
 	return s, nil
+}
+
+// closeInterruptedCalls gives the calls a crash left in the call journal
+// their CDRs (disposition "interrupted"), before any new call is taken.
+func (s *Server) closeInterruptedCalls(ctx context.Context) error {
+	closed, err := s.store.CloseInterrupted(ctx)
+	if err != nil {
+		return fmt.Errorf("pbx: close interrupted calls: %w", err)
+	}
+	if len(closed) > 0 {
+		s.log.Warn("calls interrupted by a stop without drain closed", "cdrs", len(closed), "ended_at", closed[0].End.UTC().Format(time.RFC3339Nano))
+	}
+	return nil
 }
 
 // listenRetry binds the listeners; when the UDP port is picked by the OS (port

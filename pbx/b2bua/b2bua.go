@@ -46,9 +46,10 @@ type Relay interface {
 	NewBridge() (*media.Bridge, error)
 }
 
-// CDRSink stores finished calls.
+// CDRSink stores finished calls' CDRs and the journal of calls in
+// progress (what a crash would otherwise lose), batch by batch.
 type CDRSink interface {
-	InsertCDR(ctx context.Context, c pbxstore.CDR) error
+	WriteCallLog(ctx context.Context, l pbxstore.CallLog) error
 }
 
 // Config bounds calls and names our SIP identity.
@@ -99,7 +100,6 @@ type metrics struct {
 func New(cfg Config, client *sipgo.Client, auth Authenticator, loc Locator, tenants TenantResolver, relay Relay, sink CDRSink, log *slog.Logger, reg prometheus.Registerer) *Manager {
 	m := &Manager{
 		cfg: cfg, client: client, auth: auth, loc: loc, tenants: tenants, relay: relay, log: log, now: time.Now,
-		cdrs:     newCDRWriter(sink, log),
 		byCallID: map[string]*call{}, calls: map[*call]struct{}{},
 		m: metrics{
 			active:  prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "yimen", Name: "calls_active", Help: "Calls in progress."}),
@@ -108,6 +108,8 @@ func New(cfg Config, client *sipgo.Client, auth Authenticator, loc Locator, tena
 			invites: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "yimen", Name: "sip_invites_total", Help: "Initial INVITEs by response class."}, []string{"code"}),
 		},
 	}
+	m.cdrs = newCDRWriter(sink, log, m.now)
+	m.observers = []Observer{m.cdrs} // first: the journal has the answer before others act on it
 	if reg != nil {
 		reg.MustRegister(m.m.active, m.m.setups, m.m.ended, m.m.invites)
 	}
@@ -181,6 +183,7 @@ func (m *Manager) hangupAll(cause string) {
 }
 
 func (m *Manager) track(c *call, callIDs ...string) {
+	m.cdrs.opened(pbxstore.OpenCall{ID: c.id, Tenant: c.tenant, Caller: c.caller, Callee: c.callee, ACallID: c.a.callID, Start: c.start})
 	m.mu.Lock()
 	m.calls[c] = struct{}{}
 	for _, id := range callIDs {

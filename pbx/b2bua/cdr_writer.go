@@ -6,27 +6,67 @@ import (
 	"sync"
 	"time"
 
+	"github.com/yimen/yimen/pbx/media"
 	"github.com/yimen/yimen/pbx/pbxstore"
 )
 
-// cdrWriter queues CDRs off the signalling path and writes them in the
-// background; on shutdown it writes everything still queued.
+// heartbeatEvery is how often the writer stores "the PBX is alive" when no
+// call changes state: the end time a crash gives the calls it interrupts is
+// at most this much early.
+const heartbeatEvery = time.Second
+
+// cdrWriter keeps the call journal and writes CDRs off the signalling path:
+// a call set up, a call answered and a call ended are queued and written in
+// batches, one transaction each, in the order they happened; a CDR deletes
+// its call's journal row in the same transaction. On shutdown it writes
+// everything still queued.
 type cdrWriter struct {
 	sink CDRSink
 	log  *slog.Logger
+	now  func() time.Time
 	mu   sync.Mutex
-	q    []pbxstore.CDR
+	q    pbxstore.CallLog
 	kick chan struct{}
 }
 
-func newCDRWriter(sink CDRSink, log *slog.Logger) *cdrWriter {
-	return &cdrWriter{sink: sink, log: log, kick: make(chan struct{}, 1)}
+var _ Observer = (*cdrWriter)(nil)
+
+func newCDRWriter(sink CDRSink, log *slog.Logger, now func() time.Time) *cdrWriter {
+	return &cdrWriter{sink: sink, log: log, now: now, kick: make(chan struct{}, 1)}
 }
 
+// opened journals a call that was just set up.
+func (w *cdrWriter) opened(o pbxstore.OpenCall) {
+	w.mu.Lock()
+	w.q.Opened = append(w.q.Opened, o)
+	w.mu.Unlock()
+	w.wake()
+}
+
+// add queues a finished call's CDR.
 func (w *cdrWriter) add(c pbxstore.CDR) {
 	w.mu.Lock()
-	w.q = append(w.q, c)
+	w.q.Ended = append(w.q.Ended, c)
 	w.mu.Unlock()
+	w.wake()
+}
+
+// CallAnswered journals the answer time (the writer is the B2BUA's first observer).
+func (w *cdrWriter) CallAnswered(c CallInfo, _ *media.Bridge) {
+	if c.Answered.IsZero() {
+		return
+	}
+	w.mu.Lock()
+	w.q.Answered = append(w.q.Answered, pbxstore.OpenCall{ID: c.ID, Answer: c.Answered})
+	w.mu.Unlock()
+	w.wake()
+}
+
+func (w *cdrWriter) CallHold(CallInfo, bool) {}
+
+func (w *cdrWriter) CallEnded(CallInfo, pbxstore.CDR) {}
+
+func (w *cdrWriter) wake() {
 	select {
 	case w.kick <- struct{}{}:
 	default:
@@ -34,12 +74,17 @@ func (w *cdrWriter) add(c pbxstore.CDR) {
 }
 
 func (w *cdrWriter) run(ctx context.Context) {
+	beat := time.NewTicker(heartbeatEvery)
+	defer beat.Stop()
+	w.flush(ctx)
 	for {
 		select {
 		case <-ctx.Done():
 			w.flush(context.WithoutCancel(ctx))
 			return
 		case <-w.kick:
+			w.flush(ctx)
+		case <-beat.C:
 			w.flush(ctx)
 		}
 	}
@@ -48,18 +93,45 @@ func (w *cdrWriter) run(ctx context.Context) {
 func (w *cdrWriter) flush(ctx context.Context) {
 	w.mu.Lock()
 	batch := w.q
-	w.q = nil
+	w.q = pbxstore.CallLog{}
 	w.mu.Unlock()
-	for _, c := range batch {
-		var err error
-		for attempt := 0; attempt < 3; attempt++ {
-			if err = w.sink.InsertCDR(ctx, c); err == nil {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
+	batch = skipEnded(batch)
+	batch.Alive = w.now()
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		if err = w.sink.WriteCallLog(ctx, batch); err == nil {
+			return
 		}
-		if err != nil {
+		time.Sleep(50 * time.Millisecond)
+	}
+	w.log.Error("write call log", "err", err, "opened", len(batch.Opened), "cdrs", len(batch.Ended))
+	// One bad CDR must not take the batch's others with it.
+	for _, c := range batch.Ended {
+		if err := w.sink.WriteCallLog(ctx, pbxstore.CallLog{Ended: []pbxstore.CDR{c}}); err != nil {
 			w.log.Error("write CDR", "call", c.ID, "err", err)
 		}
 	}
+}
+
+// skipEnded drops the journal entries of calls whose CDR is in the same
+// batch: a call shorter than a write never touches the journal.
+func skipEnded(b pbxstore.CallLog) pbxstore.CallLog {
+	if len(b.Ended) == 0 || len(b.Opened)+len(b.Answered) == 0 {
+		return b
+	}
+	ended := make(map[string]struct{}, len(b.Ended))
+	for _, c := range b.Ended {
+		ended[c.ID] = struct{}{}
+	}
+	keep := func(list []pbxstore.OpenCall) []pbxstore.OpenCall {
+		out := list[:0]
+		for _, o := range list {
+			if _, gone := ended[o.ID]; !gone {
+				out = append(out, o)
+			}
+		}
+		return out
+	}
+	b.Opened, b.Answered = keep(b.Opened), keep(b.Answered)
+	return b
 }

@@ -221,9 +221,9 @@ type CDR struct {
 	Start, End       time.Time
 	Answer           time.Time // zero when never answered
 	Ring, Talk, Hold time.Duration
-	Disposition      string // answered, busy, no_answer, cancelled, failed, not_found, unavailable, rejected_codec
+	Disposition      string // answered, busy, no_answer, cancelled, failed, not_found, unavailable, rejected_codec, interrupted (DispositionInterrupted)
 	HangupSide       string // caller, callee, system
-	HangupCause      string // bye, cancel, media_timeout, max_duration, shutdown, error
+	HangupCause      string // bye, cancel, media_timeout, max_duration, shutdown, error, crash
 	SIPCode          int
 	A, B             LegStats
 	DroppedForeign   uint64
@@ -233,23 +233,42 @@ type CDR struct {
 
 // InsertCDR writes a CDR with the numbers sealed.
 func (s *Store) InsertCDR(ctx context.Context, c CDR) error {
-	callerEnc, err := s.sealer.Encrypt(ctx, "cdrs", c.ID, "caller", []byte(c.Caller))
+	n, err := s.sealNumbers(ctx, c.ID, c.Caller, c.Callee)
 	if err != nil {
-		return fmt.Errorf("pbxstore: seal caller: %w", err)
+		return err
 	}
-	calleeEnc, err := s.sealer.Encrypt(ctx, "cdrs", c.ID, "callee", []byte(c.Callee))
+	return s.insertCDRRow(ctx, c, n)
+}
+
+// sealedNumbers are a call's caller and callee as the cdrs table keeps
+// them: sealed with the CDR's row id, plus their blind indexes.
+type sealedNumbers struct {
+	callerEnc, callerIdx, calleeEnc, calleeIdx []byte
+}
+
+func (s *Store) sealNumbers(ctx context.Context, id, caller, callee string) (sealedNumbers, error) {
+	callerEnc, err := s.sealer.Encrypt(ctx, "cdrs", id, "caller", []byte(caller))
 	if err != nil {
-		return fmt.Errorf("pbxstore: seal callee: %w", err)
+		return sealedNumbers{}, fmt.Errorf("pbxstore: seal caller: %w", err)
 	}
+	calleeEnc, err := s.sealer.Encrypt(ctx, "cdrs", id, "callee", []byte(callee))
+	if err != nil {
+		return sealedNumbers{}, fmt.Errorf("pbxstore: seal callee: %w", err)
+	}
+	return sealedNumbers{callerEnc: callerEnc, callerIdx: s.sealer.BlindIndex("number", []byte(caller)),
+		calleeEnc: calleeEnc, calleeIdx: s.sealer.BlindIndex("number", []byte(callee))}, nil
+}
+
+func (s *Store) insertCDRRow(ctx context.Context, c CDR, n sealedNumbers) error {
 	var answer sql.NullInt64
 	if !c.Answer.IsZero() {
 		answer = sql.NullInt64{Int64: ms(c.Answer), Valid: true}
 	}
-	_, err = s.db.Q(ctx).ExecContext(ctx, `INSERT INTO cdrs(id, tenant, caller_enc, caller_idx, callee_enc, callee_idx, a_call_id, b_call_id,
+	_, err := s.db.Q(ctx).ExecContext(ctx, `INSERT INTO cdrs(id, tenant, caller_enc, caller_idx, callee_enc, callee_idx, a_call_id, b_call_id,
 		start_at, answer_at, end_at, ring_ms, talk_ms, hold_ms, disposition, hangup_side, hangup_cause, sip_code,
 		a_packets_in, a_packets_out, a_bytes_in, a_bytes_out, b_packets_in, b_packets_out, b_bytes_in, b_bytes_out, dropped_foreign)
 		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-		c.ID, c.Tenant, callerEnc, s.sealer.BlindIndex("number", []byte(c.Caller)), calleeEnc, s.sealer.BlindIndex("number", []byte(c.Callee)),
+		c.ID, c.Tenant, n.callerEnc, n.callerIdx, n.calleeEnc, n.calleeIdx,
 		c.ACallID, c.BCallID, ms(c.Start), answer, ms(c.End), c.Ring.Milliseconds(), c.Talk.Milliseconds(), c.Hold.Milliseconds(),
 		c.Disposition, c.HangupSide, c.HangupCause, c.SIPCode,
 		c.A.PacketsIn, c.A.PacketsOut, c.A.BytesIn, c.A.BytesOut, c.B.PacketsIn, c.B.PacketsOut, c.B.BytesIn, c.B.BytesOut, c.DroppedForeign)
