@@ -142,6 +142,8 @@ type cdrJSON struct {
 	Dropped     uint64            `json:"dropped_foreign"`
 	// Survey: absent when none was asked; answered false (score null) when the caller gave none.
 	Survey *surveyJSON `json:"survey,omitempty"`
+	// Queue: absent unless the call went through an ACD queue.
+	Queue *queueJSON `json:"queue,omitempty"`
 }
 
 type surveyJSON struct {
@@ -156,12 +158,26 @@ func (s *Server) handleCDRs(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 400, "tenant is required")
 		return
 	}
-	// A queue- or agent-scoped caller sees only that queue's or agent's calls.
-	// CDRs carry no queue yet, so a queue has none; an agent's are those of
+	// A queue- or agent-scoped caller sees only that queue's or agent's calls:
+	// a queue's are those the ACD's log ended in it; an agent's are those of
 	// the agent's extension.
-	if q.Get("queue") != "" {
-		writeJSON(w, 200, []cdrJSON{})
-		return
+	recs := s.queueRecords()
+	if qn := q.Get("queue"); qn != "" {
+		if recs == nil {
+			writeJSON(w, 200, []cdrJSON{})
+			return
+		}
+		ids, err := recs.QueueCalls(r.Context(), f.Tenant, qn, time.Time{}, time.Time{}, 1000)
+		if err != nil {
+			s.log.Error("list queue calls", "queue", qn, "err", err)
+			writeError(w, statusFor(err), "cannot list CDRs")
+			return
+		}
+		if len(ids) == 0 {
+			writeJSON(w, 200, []cdrJSON{})
+			return
+		}
+		f.IDs = ids
 	}
 	if a := q.Get("agent"); a != "" {
 		ext := s.agentExtension(f.Tenant, a)
@@ -195,12 +211,27 @@ func (s *Server) handleCDRs(w http.ResponseWriter, r *http.Request) {
 		writeError(w, statusFor(err), "cannot list CDRs")
 		return
 	}
+	var sums map[string]QueueSummary
+	if recs != nil && len(list) > 0 {
+		ids := make([]string, len(list))
+		for i, c := range list {
+			ids[i] = c.ID
+		}
+		if sums, err = recs.Summaries(r.Context(), f.Tenant, ids); err != nil {
+			s.log.Error("queue summaries for cdrs", "err", err)
+			writeError(w, statusFor(err), "cannot list CDRs")
+			return
+		}
+	}
 	out := make([]cdrJSON, 0, len(list))
 	for _, c := range list {
 		j := cdrJSON{ID: c.ID, Tenant: c.Tenant, Caller: c.Caller, Callee: c.Callee, Start: c.Start.UTC().Format(time.RFC3339Nano),
 			End: c.End.UTC().Format(time.RFC3339Nano), RingMS: c.Ring.Milliseconds(), TalkMS: c.Talk.Milliseconds(), HoldMS: c.Hold.Milliseconds(),
 			Disposition: c.Disposition, HangupSide: c.HangupSide, HangupCause: c.HangupCause, SIPCode: c.SIPCode,
 			ACallID: c.ACallID, BCallID: c.BCallID, A: c.A, B: c.B, Dropped: c.DroppedForeign}
+		if qs, ok := sums[c.ID]; ok {
+			j.Queue = queueJSONOf(qs)
+		}
 		if c.Survey != nil {
 			j.Survey = &surveyJSON{Answered: c.Survey.Score != nil, Score: c.Survey.Score}
 		}

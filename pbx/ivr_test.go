@@ -1,7 +1,9 @@
 package pbx_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -96,6 +98,26 @@ func TestIVRMenuToAgentThenSurvey(t *testing.T) {
 	code, body := p.Admin(t, "GET", "/api/v1/cdrs?tenant=demo", nil)
 	if code != 200 || !strings.Contains(string(body), `"survey":{"answered":true,"score":4}`) {
 		t.Errorf("CDR API lacks the survey: %d %s", code, body)
+	}
+	// The ACD's view of the call is on the CDR too, and a queue filter finds it.
+	var cdrs []struct {
+		ID    string `json:"id"`
+		Queue *struct {
+			Name, Agent, Outcome string
+			WaitMS               int64  `json:"wait_ms"`
+			ACWMS                *int64 `json:"acw_ms"`
+		} `json:"queue"`
+	}
+	code, body = p.Admin(t, "GET", "/api/v1/cdrs?tenant=demo&queue=support", nil)
+	if err := json.Unmarshal(body, &cdrs); code != 200 || err != nil || len(cdrs) != 1 || cdrs[0].ID != c.ID || cdrs[0].Queue == nil {
+		t.Fatalf("CDRs of queue support: %d %s", code, body)
+	}
+	if q := cdrs[0].Queue; q.Name != "support" || q.Agent != "a1002" || q.Outcome != "answered" || q.WaitMS < 0 || q.WaitMS > 5000 ||
+		q.ACWMS == nil || *q.ACWMS != 0 {
+		t.Errorf("queue part of the CDR = %+v (acw %v), want support/a1002/answered, no wrap-up configured", *q, q.ACWMS)
+	}
+	if code, body = p.Admin(t, "GET", "/api/v1/cdrs?tenant=demo&queue=lottery", nil); code != 200 || string(bytes.TrimSpace(body)) != "[]" {
+		t.Errorf("CDRs of a queue the call never entered: %d %s", code, body)
 	}
 }
 

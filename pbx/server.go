@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -61,6 +62,7 @@ type Server struct {
 	now        func() time.Time
 	sipHost    string
 	sipPort    int
+	queueRecs  atomic.Pointer[QueueRecords]
 }
 
 type streamListener struct {

@@ -71,6 +71,11 @@ func buildContactCenter(ctx context.Context, cfg config.Config, srv *pbx.Server,
 	if err != nil {
 		return nil, err
 	}
+	cfgStore, err := acd.OpenConfigStore(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	srv.SetQueueRecords(queueRecords{acdLog})
 	tokens, err := loadCTITokens(cfg)
 	if err != nil {
 		return nil, err
@@ -93,11 +98,14 @@ func buildContactCenter(ctx context.Context, cfg config.Config, srv *pbx.Server,
 		if err != nil {
 			return nil, fmt.Errorf("tenants[%d]: %w", i, err)
 		}
+		if err := storedConfig(ctx, cfgStore, &tc, cc.log); err != nil {
+			return nil, err
+		}
 		if err := cc.ACD.AddTenant(ctx, tc); err != nil {
 			return nil, fmt.Errorf("tenants[%d] (%s): %w", i, t.Name, err)
 		}
 		if t.AutoLogin {
-			for _, a := range t.Agents {
+			for _, a := range tc.Agents {
 				if err := cc.ACD.Login(ctx, t.Name, a.ID); err != nil && !errors.Is(err, errs.ErrConflict) {
 					return nil, fmt.Errorf("auto-login %s: %w", a.ID, err)
 				}
@@ -105,10 +113,11 @@ func buildContactCenter(ctx context.Context, cfg config.Config, srv *pbx.Server,
 			}
 		}
 	}
-	loginOnRegister := map[string]bool{}
+	loginOnRegister, autoLogin := map[string]bool{}, map[string]bool{}
 	for _, t := range tenants {
-		loginOnRegister[t.Name] = t.LoginOnRegister
+		loginOnRegister[t.Name], autoLogin[t.Name] = t.LoginOnRegister, t.AutoLogin
 	}
+	srv.MountContactCenterAdmin(&ccAdmin{acd: cc.ACD, store: cfgStore, autoLogin: autoLogin, log: cc.log})
 	srv.OnRegistrationChange(func(tenant, ext string, registered bool) {
 		if !loginOnRegister[tenant] {
 			return

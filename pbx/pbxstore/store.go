@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/yimen/yimen/internal/errs"
@@ -284,6 +285,8 @@ type CDRFilter struct {
 	Number   string // caller or callee, exact (via the blind index)
 	From, To time.Time
 	Limit    int
+	// IDs, when set, keeps only these calls (a queue's calls, from the ACD's log).
+	IDs []string
 }
 
 // CDRs lists CDRs newest first.
@@ -297,6 +300,12 @@ func (s *Store) CDRs(ctx context.Context, f CDRFilter) ([]CDR, error) {
 		idx := s.sealer.BlindIndex("number", []byte(f.Number))
 		q += ` AND (caller_idx=? OR callee_idx=?)`
 		args = append(args, idx, idx)
+	}
+	if len(f.IDs) > 0 {
+		q += ` AND cdrs.id IN (?` + strings.Repeat(",?", len(f.IDs)-1) + `)`
+		for _, id := range f.IDs {
+			args = append(args, id)
+		}
 	}
 	if !f.From.IsZero() {
 		q += ` AND start_at >= ?`
