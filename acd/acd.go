@@ -57,14 +57,10 @@ func (a *ACD) AddTenant(ctx context.Context, cfg TenantConfig) error {
 	if dup {
 		return fmt.Errorf("acd: tenant %q already running: %w", norm.Tenant, errs.ErrConflict)
 	}
-	t := &actor{tenant: norm.Tenant, inbox: make(chan func(*state), inboxSize), quit: make(chan struct{}), done: make(chan struct{}),
-		byEndpoint: map[string]string{}}
-	for _, ac := range norm.Agents {
-		if ac.Endpoint != "" {
-			t.byEndpoint[ac.Endpoint] = ac.ID
-		}
-	}
+	t := &actor{tenant: norm.Tenant, inbox: make(chan func(*state), inboxSize), quit: make(chan struct{}), done: make(chan struct{})}
+	t.byEndpoint.Store(endpoints(norm.Agents))
 	s := newState(norm, a.deps, t.post)
+	s.endpointsTo = t.byEndpoint.Store
 	// The context handed to the Dialer names this actor, so a report
 	// made with it from inside a Dialer call is queued, not waited for.
 	s.ctx = context.WithValue(a.ctx, actorKey{}, t)
@@ -127,7 +123,7 @@ func (a *ACD) AgentByEndpoint(tenant, endpoint string) (string, bool) {
 	if err != nil {
 		return "", false
 	}
-	id, ok := t.byEndpoint[endpoint]
+	id, ok := (*t.byEndpoint.Load())[endpoint]
 	return id, ok
 }
 

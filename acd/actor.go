@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/yimen/yimen/internal/errs"
@@ -18,11 +19,13 @@ var errClosed = fmt.Errorf("acd: stopped: %w", errs.ErrUnavailable)
 
 // actor runs one tenant: a goroutine that alone touches the tenant's state.
 type actor struct {
-	tenant     string
-	inbox      chan func(*state)
-	quit       chan struct{}
-	done       chan struct{}
-	byEndpoint map[string]string // endpoint → agent id; immutable after start
+	tenant string
+	inbox  chan func(*state)
+	quit   chan struct{}
+	done   chan struct{}
+	// byEndpoint maps endpoint → agent id; replaced whole on reconfiguration
+	// so AgentByEndpoint reads it without waiting for the actor.
+	byEndpoint atomic.Pointer[map[string]string]
 }
 
 func (t *actor) run(s *state) {
@@ -113,6 +116,8 @@ type state struct {
 	ready   int
 	scratch []*agent
 	heads   []int
+	// endpointsTo publishes the endpoint → agent map when agents change.
+	endpointsTo func(*map[string]string)
 }
 
 func newState(cfg TenantConfig, d Deps, post func(func(*state))) *state {
@@ -196,6 +201,15 @@ func (s *state) rollDay(now time.Time) {
 // setAgent is the only place an agent's state changes: it keeps the ready
 // count, the log, the event stream and the queue statistics in step.
 func (s *state) setAgent(a *agent, st State, reason string) {
+	if a.removed && (st == Ready || st == NotReady) {
+		// Removed while busy: the call is over, so the agent goes now.
+		st, reason = LoggedOut, ReasonRemoved
+	}
+	defer func() {
+		if a.removed && st == LoggedOut {
+			s.dropAgent(a)
+		}
+	}()
 	now := s.now()
 	prev := a.state
 	if prev == Ready {

@@ -28,6 +28,7 @@ func ParseState(s string) (State, bool) {
 const (
 	ReasonNoAnswer = "no_answer" // MaxNoAnswer offers in a row went unanswered
 	ReasonRestored = "restored"  // set back to ready after a restart
+	ReasonRemoved  = "removed"   // taken out of the configuration (after their call)
 )
 
 // AgentStatus is a snapshot of one agent.
@@ -68,6 +69,7 @@ type agent struct {
 	wrapStop  func() bool
 	wrapToken *int // identity of the running wrap-up timer
 	queues    []*queue
+	removed   bool // taken out of the configuration; goes when free
 }
 
 func (a *agent) status() AgentStatus {

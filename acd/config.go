@@ -162,10 +162,24 @@ func validName(s string) bool {
 	return true
 }
 
+// FieldError is a configuration refused for one field; it wraps
+// errs.ErrInvalid.
+type FieldError struct {
+	Tenant string
+	Field  string // e.g. "queues[1].strategy", "agents[0].endpoint"
+	Reason string
+}
+
+func (e *FieldError) Error() string {
+	return fmt.Sprintf("acd: tenant %q: %s: %s", e.Tenant, e.Field, e.Reason)
+}
+
+func (e *FieldError) Unwrap() error { return errs.ErrInvalid }
+
 // normalize fills defaults and validates; errors name the field.
 func (c TenantConfig) normalize() (TenantConfig, error) {
 	bad := func(field, why string) (TenantConfig, error) {
-		return TenantConfig{}, fmt.Errorf("acd: tenant %q: %s: %s: %w", c.Tenant, field, why, errs.ErrInvalid)
+		return TenantConfig{}, &FieldError{Tenant: c.Tenant, Field: field, Reason: why}
 	}
 	if !validName(c.Tenant) {
 		return bad("tenant", "must be a name")
