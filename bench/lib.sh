@@ -13,8 +13,8 @@
 #   yimen             $YIMEN_IP:5060 (SIP/UDP), :8080 (HTTP), RTP 20000-59999
 #   Kamailio          $KAM_IP:5060, rtpengine NG/CLI 127.0.0.1:2223/2224, RTP 20000-59999
 #   SIPp REGISTER     127.0.0.4:5090          (as in the kit)
-#   SIPp caller       127.0.0.2:5080, media :6000
-#   SIPp callee       127.0.0.3:5070, media :6000, registered as 1999
+#   SIPp caller       $UAC_IP (127.0.0.2):5080, media :6000
+#   SIPp callee       $UAS_IP (127.0.0.3):5070, media :6000, registered as 1999
 # Only one system under test runs at a time: both relays use 20000-59999.
 
 set -u
@@ -25,6 +25,10 @@ OUT=${OUT:-$BENCH/out}
 STAMP=${STAMP:-$(date +%Y%m%d-%H%M%S)}
 YIMEN_IP=${YIMEN_IP:-127.0.0.10}
 KAM_IP=${KAM_IP:-127.0.0.11}
+# Other addresses let two runs share the box; keep them in 127.0.0.0/29,
+# the load sources Kamailio's cfg exempts from pike.
+UAC_IP=${UAC_IP:-127.0.0.2}
+UAS_IP=${UAS_IP:-127.0.0.3}
 SYSTEMS=${SYSTEMS:-"yimen kamailio"}
 # The kit's kamailio.cfg and its rtp_stream scenarios name this directory.
 KAM_RUN=/tmp/kamanchor
@@ -137,14 +141,15 @@ sut_stop() {
   SUT=""
 }
 
-# yimen_start LABEL: the PBX from bench/yimen-bench.yaml, its data and
-# addresses overridden from the environment; YIMEN_ENV adds VAR=value words.
+# yimen_start LABEL: the PBX from $YIMEN_CFG (default bench/yimen-bench.yaml),
+# its data and addresses overridden from the environment; YIMEN_ENV adds
+# VAR=value words.
 yimen_start() {
   mkdir -p "$YIMEN_DATA"
   (cd "$ROOT" && exec env YIMEN_MASTER_KEY="$YIMEN_KEY" YIMEN_ADMIN_TOKEN="$YIMEN_TOKEN" \
     YIMEN_DATA_DIR="$YIMEN_DATA" YIMEN_STORE_PATH="$YIMEN_DATA/yimen.db" \
     YIMEN_SIP_UDP="$YIMEN_IP:5060" YIMEN_HTTP_ADDR="$YIMEN_IP:8080" YIMEN_RTP_BIND_IP="$YIMEN_IP" \
-    ${YIMEN_ENV:-} "$YIMEN_BIN" -config "$BENCH/yimen-bench.yaml") >"$RUN/$1.yimen.out" 2>"$RUN/$1.yimen.log" &
+    ${YIMEN_ENV:-} "$YIMEN_BIN" -config "${YIMEN_CFG:-$BENCH/yimen-bench.yaml}") >"$RUN/$1.yimen.out" 2>"$RUN/$1.yimen.log" &
   YIMEN_PID=$!
   local i
   for i in $(seq 1 40); do
@@ -164,9 +169,17 @@ yimen_provision() {
 import http.client, json, os, sys
 c = http.client.HTTPConnection(sys.argv[1], timeout=10)
 hdr = {'Authorization': 'Bearer ' + os.environ['YIMEN_TOKEN'], 'Content-Type': 'application/json'}
+import time
+deadline = time.monotonic() + 30
 for e in range(1000, 2000):
-    c.request('POST', f'/api/v1/tenants/bench/extensions/{e}/secret', json.dumps({'secret': f'pw{e}xx'}), hdr)
-    r = c.getresponse(); r.read()
+    while True:
+        c.request('POST', f'/api/v1/tenants/bench/extensions/{e}/secret', json.dumps({'secret': f'pw{e}xx'}), hdr)
+        r = c.getresponse(); r.read()
+        # The first run's administrators may still be being created: wait.
+        if r.status in (401, 503) and e == 1000 and time.monotonic() < deadline:
+            time.sleep(0.5)
+            continue
+        break
     if r.status != 200:
         sys.exit(f'extension {e}: HTTP {r.status}')
 EOF
@@ -215,18 +228,18 @@ profile() {
   log "profile: $d/pprof-top.txt"
 }
 
-# register_uas CSVSYSTEM: register 1999 with Contact 127.0.0.3:5070 (the callee).
+# register_uas: register 1999 with Contact $UAS_IP:5070 (the callee).
 register_uas() {
   (cd "$RUN" && timeout 20 sipp "$SUT_ADDR" -sf "$SCEN/register.xml" \
     -inf "$(users_csv "$SUT" 1999 1999)" -au '[field0]' -ap '[field1]' \
-    -i 127.0.0.3 -p 5070 -m 1 -nostdin -timeout 10s >"$RUN/uas_register.out" 2>&1) \
+    -i "$UAS_IP" -p 5070 -m 1 -nostdin -timeout 10s >"$RUN/uas_register.out" 2>&1) \
     || die "callee registration failed on $SUT (see $RUN/uas_register.out)"
 }
 
 # start_uas DIR SECONDS SCENARIO: the callee, answering every call.
 start_uas() {
   local d=$1 t=$2 x=$3
-  (cd "$d" && exec timeout $((t + 10)) sipp -sf "$SCEN/$x" -i 127.0.0.3 -p 5070 \
+  (cd "$d" && exec timeout $((t + 10)) sipp -sf "$SCEN/$x" -i "$UAS_IP" -p 5070 \
     -mp 6000 -nostdin -trace_stat -stf "$d/uas_stat.csv" -fd 1 -trace_err \
     -timeout "${t}s" >"$d/uas.out" 2>&1) &
   UAS_PID=$!
@@ -285,7 +298,8 @@ run_step() {
   $STEPS_PY passed "$d" "$tgt" $mr
 }
 
-# report TITLE SCENARIO: write bench/out/<name>-<date>.md and print it.
+# report TITLE SCENARIO: write bench/out/<name>-<date>.md and print it, then
+# PNG plots beside it (tools/plot.sh), linked from its end.
 report() {
   local md=$OUT/$NAME-$STAMP.md
   [ -s "$STEPS" ] || die "no step was recorded"
@@ -301,4 +315,39 @@ report() {
   } >"$md"
   cat "$md"
   log "report: $md"
+  "$TOOLS/plot.sh" "$RUN" "$2" >>"$RUN/run.log" 2>&1 || log "no plots (gnuplot missing? see $RUN/run.log)"
+}
+
+# ---- pass/fail checks (fault-kill.sh, drain.sh) ------------------------------
+
+# check NAME OK DETAIL: one row of $CHECKS (a markdown table), logged; OK is
+# 1 for a pass, anything else counts in CHECK_FAILS.
+check() {
+  local mark=pass
+  [ "$2" = 1 ] || { mark=FAIL; CHECK_FAILS=$((CHECK_FAILS + 1)); }
+  printf '| %s | %s | %s |\n' "$1" "$mark" "$3" >>"$CHECKS"
+  log "$mark: $1 ($3)"
+}
+
+# checks_begin DIR: start a table of checks in DIR/checks.md.
+checks_begin() { CHECKS=$1/checks.md; CHECK_FAILS=0; : >"$CHECKS"; }
+
+# checks_report TITLE INTRO: write bench/out/<name>-<date>.md with the
+# checks, print it; returns 0 only if every check passed.
+checks_report() {
+  local md=$OUT/$NAME-$STAMP.md
+  {
+    echo "# $1 ($STAMP)"
+    echo
+    sed 's/^/    /' "$RUN/env.txt"
+    echo
+    echo "$2 Raw files: \`${RUN#"$ROOT"/}\`."
+    echo
+    echo "| check | result | detail |"
+    echo "|---|---|---|"
+    cat "$CHECKS"
+  } >"$md"
+  cat "$md"
+  log "report: $md"
+  [ "$CHECK_FAILS" = 0 ]
 }

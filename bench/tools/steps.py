@@ -7,11 +7,16 @@ usage:
   steps.py table   STEPS.jsonl SCENARIO                    markdown on stdout
   steps.py others  DIR                                     CPU % others used in the window
   steps.py metrics FILE.prom                               {name: sum over labels}
+  steps.py rtt     DIR                                     SIPp *_rtt.csv -> DIR/rtt.json
+  steps.py plotdata STEPS.jsonl SCENARIO OUTDIR            one .dat per system for plot.sh
 
 A step directory holds what the bench scripts left there: summary.json (the
 kit's sippstat.py), cpu.json (the kit's sample.py), optionally idle.json,
 m0.prom / m1.prom (yimen /metrics at the start and end of the CPU window),
-udp_drops.json (the kit's udpdrops.py) and SIPp's *_errors.log files.
+udp_drops.json (the kit's udpdrops.py), SIPp's *_errors.log files, rtt.json
+(response-time percentiles of the calls, from SIPp's -trace_rtt), flood.json
+(bench/cmd/flood's summary), kam0.txt / kam1.txt (Kamailio's counters and ban
+list at both ends of a step) and queue.json / cti.json (bench/queue.sh).
 """
 import json
 import os
@@ -52,6 +57,81 @@ def prom(path):
     return out
 
 
+def labelled(path, metric):
+    """{label value: value} of one single-label metric in a Prometheus file."""
+    out = {}
+    try:
+        with open(path) as f:
+            for line in f:
+                if line.startswith(metric + '{'):
+                    labels, _, value = line.rstrip().rpartition(' ')
+                    out[labels.split('"')[1]] = float(value)
+    except (OSError, ValueError, IndexError):
+        pass
+    return out
+
+
+def kam_stats(path):
+    """Kamailio's 'kamcmd stats.get_statistics all' lines ("grp:name = N")."""
+    out = {}
+    try:
+        with open(path) as f:
+            for line in f:
+                k, sep, v = line.strip().strip('"').partition(' = ')
+                if sep:
+                    try:
+                        out[k.strip()] = int(v)
+                    except ValueError:
+                        pass
+    except OSError:
+        pass
+    return out
+
+
+def percentiles(vals):
+    out = dict(n=len(vals))
+    if vals:
+        vals = sorted(vals)
+        for q in (50, 90, 99):
+            out[f'p{q}_ms'] = round(vals[min(len(vals) - 1, int(len(vals) * q / 100))], 2)
+        out['max_ms'] = round(vals[-1], 2)
+        out['mean_ms'] = round(sum(vals) / len(vals), 2)
+    return out
+
+
+def rtt(d, less_ms=None):
+    """Percentiles of SIPp's per-call response times (-trace_rtt), by rtd
+    number: rtd 1 is the set-up (first INVITE to the 200, the digest
+    challenge's round trip included), written at the top level of rtt.json;
+    others go under 'rtdN'. With less_ms, prints rtd 2 less that much as the
+    queue wait (bench/queue.sh)."""
+    by = {}
+    for f in sorted(os.listdir(d)):
+        if not f.endswith('_rtt.csv'):
+            continue
+        with open(os.path.join(d, f)) as fh:
+            head = [h.strip().lower() for h in fh.readline().strip().split(';')]
+            col = next((i for i, h in enumerate(head) if 'response_time' in h), 1)
+            no = next((i for i, h in enumerate(head) if 'rtd' in h), None)
+            for line in fh:
+                p = line.strip().split(';')
+                try:
+                    v = float(p[col])
+                except (IndexError, ValueError):
+                    continue
+                k = ''.join(c for c in p[no] if c.isdigit()) if no is not None and no < len(p) else '1'
+                by.setdefault(k or '1', []).append(v)
+    out = percentiles(by.pop('1', []))
+    for k, v in by.items():
+        out['rtd' + k] = percentiles(v)
+    with open(os.path.join(d, 'rtt.json'), 'w') as f:
+        json.dump(out, f)
+    if less_ms is not None:
+        w = percentiles([max(0.0, v - less_ms) for v in by.get('2', [])])
+        print(json.dumps({'wait_' + k: v for k, v in w.items()}))
+    return out
+
+
 def unexpected_msgs(d):
     """Counts SIPp's 'unexpected message' errors: a 180 overtaken by the 200."""
     n = 0
@@ -70,7 +150,7 @@ def record(steps, scenario, system, param, d):
     row = dict(scenario=scenario, system=system, param=int(param), dir=d, stats=s,
                window_s=window, box=cpu.get('box_cpu_pct', {}), udp_per_s=cpu.get('udp_per_s', {}),
                unexpected=unexpected_msgs(d), udp_drops=load(d, 'udp_drops.json'))
-    for name in ('yimen', 'kamailio', 'rtpengine', 'sipp', 'uas'):
+    for name in ('yimen', 'kamailio', 'rtpengine', 'sipp', 'uas', 'flood', 'cti'):
         if name in cpu:
             row[name] = cpu[name]
         if name in idle:
@@ -82,6 +162,25 @@ def record(steps, scenario, system, param, d):
                 row[name] = int(f.read().strip())
         except (OSError, ValueError):
             pass
+    for name in ('rtt', 'flood', 'queue', 'cti'):
+        v = load(d, name + '.json')
+        if v:
+            row[name] = v
+    k0, k1 = kam_stats(os.path.join(d, 'kam0.txt')), kam_stats(os.path.join(d, 'kam1.txt'))
+    if k1:
+        row['kam_delta'] = {k: k1[k] - k0.get(k, 0) for k in k1 if k1[k] != k0.get(k, 0)}
+        row['kam_end'] = {k: k1[k] for k in ('ipban_entries',) if k in k1}
+    start = os.path.join(d, 'm_start.prom')
+    start = start if os.path.exists(start) else os.path.join(d, 'm0.prom')
+    g0 = labelled(start, 'yimen_guard_dropped_total')
+    g1 = labelled(os.path.join(d, 'm_end.prom'), 'yimen_guard_dropped_total')
+    if g1:
+        row['guard_dropped'] = {k: v - g0.get(k, 0) for k, v in g1.items()}
+        end = prom(os.path.join(d, 'm_end.prom'))
+        row['guard_end'] = {k: end[k] for k in ('yimen_guard_active_bans', 'yimen_guard_bans_total',
+                                                'yimen_sip_auth_failures_total') if k in end}
+        row['auth_failures'] = end.get('yimen_sip_auth_failures_total', 0) - prom(start).get(
+            'yimen_sip_auth_failures_total', 0)
     if 'go_memstats_heap_inuse_bytes' in m_idle:
         row['heap_idle'] = m_idle['go_memstats_heap_inuse_bytes']
     if 'rtpengine_relayed_pps' in cpu:
@@ -284,12 +383,118 @@ def table_concurrent(rows):
     return out
 
 
+def success_pct(s):
+    c = s.get('created') or 0
+    return f"{100.0 * (s.get('successful') or 0) / c:.2f}" if c else ''
+
+
+def table_flood(rows):
+    head = ['system', 'flood msg/s (sent)', 'legit calls ok / placed', 'success %', 'legit median 1 s',
+            'set-up p50 / p99 / max ms', 'retrans', 'server CPU %', 'flood gen CPU %', 'others CPU %',
+            'flood answered', 'flood dropped by guard (banned / rate / scanner)', 'bans (active)',
+            'digest failures', 'server RSS MB']
+    body = []
+    for r in rows:
+        s, t, fl = r['stats'], r.get('rtt', {}), r.get('flood', {})
+        sent = fl.get('sent')
+        answered = sum(fl.get('answers', {}).values()) if fl else ''
+        gd, ge, kd = r.get('guard_dropped', {}), r.get('guard_end', {}), r.get('kam_delta', {})
+        if r['system'] == 'yimen':
+            dropped = (f"{n0(sum(gd.values()))} ({n0(gd.get('banned'))} / {n0(gd.get('rate'))} / "
+                       f"{n0(gd.get('scanner'))})") if gd else ''
+            bans = n0(ge.get('yimen_guard_active_bans'))
+            fails = n0(r.get('auth_failures', 0))
+            rss = mb(r.get('yimen', {}).get('rss_kb'))
+        else:
+            dropped = 'no counter (silent drop)'
+            bans = n0(r.get('kam_end', {}).get('ipban_entries'))
+            fails = ''
+            rss = f"{mb(r.get('kamailio', {}).get('pss_kb'))} PSS"
+        body.append([r['system'], f"{r['param']} ({f1(fl.get('rate_sent')) if fl else 0})",
+                     f"{s.get('successful', '')} / {s.get('created', '')}", success_pct(s),
+                     f1(s.get('steady_median_rate')),
+                     f"{f1(t.get('p50_ms'))} / {f1(t.get('p99_ms'))} / {f1(t.get('max_ms'))}",
+                     s.get('retransmissions', ''), f1(server_cpu(r)), f1(cpu(r, 'flood')),
+                     f1(r.get('others_cpu')), answered, dropped, bans, fails, rss])
+    out = md(head, body) + '\n\n'
+    by = {}
+    for r in rows:
+        by.setdefault(r['param'], {})[r['system']] = r
+    cmp_rows = []
+    for p in sorted(by):
+        y, k = by[p].get('yimen'), by[p].get('kamailio')
+        if y and k:
+            yt, kt = y.get('rtt', {}), k.get('rtt', {})
+            cmp_rows.append([p, success_pct(y['stats']), success_pct(k['stats']),
+                             f"{f1(yt.get('p99_ms'))} / {f1(kt.get('p99_ms'))}",
+                             f1(server_cpu(y)), f1(server_cpu(k)), ratio(server_cpu(k), server_cpu(y))])
+    if cmp_rows:
+        out += md(['flood msg/s', 'yimen success %', 'Kamailio success %', 'set-up p99 ms yimen / Kamailio',
+                   'yimen CPU %', 'Kamailio + rtpengine CPU %', 'CPU ratio Kamailio / yimen'], cmp_rows) + '\n'
+    return out
+
+
+def table_queue(rows):
+    head = ['callers/s', 'answered / placed', 'handled calls/s (median 1 s)', 'failed', 'set-up p50 / p99 ms',
+            'queue wait p50 / p99 / max ms', 'yimen CPU %', 'RSS MB', 'SIPp callers + agents CPU %',
+            'CTI clients (cut off)', 'CTI events (distinct)', 'CTI fan-out p50 / p99 / max ms', 'CTI missed',
+            'ctiload CPU %', 'others CPU %']
+    body = []
+    for r in rows:
+        s, t, q, c = r['stats'], r.get('rtt', {}), r.get('queue', {}), r.get('cti', {})
+        body.append([r['param'], f"{s.get('successful', '')} / {s.get('created', '')}",
+                     f1(s.get('steady_median_rate')), s.get('failed', ''),
+                     f"{f1(t.get('p50_ms'))} / {f1(t.get('p99_ms'))}",
+                     f"{n0(q.get('wait_p50_ms'))} / {n0(q.get('wait_p99_ms'))} / {n0(q.get('wait_max_ms'))}",
+                     f1(cpu(r, 'yimen')), mb(r.get('yimen', {}).get('rss_kb')),
+                     f"{f1(cpu(r, 'sipp'))} + {f1(cpu(r, 'uas'))}",
+                     f"{c.get('connected', '')} ({c.get('cut_off', '')})",
+                     f"{c.get('events', '')} ({c.get('events_unique', '')})",
+                     f"{f1(c.get('p50_ms'))} / {f1(c.get('p99_ms'))} / {f1(c.get('max_ms'))}",
+                     c.get('missed', ''), f1(cpu(r, 'cti')), f1(r.get('others_cpu'))])
+    return md(head, body) + '\n'
+
+
+def plotdata(steps, scenario, outdir):
+    """One whitespace-separated file per system (OUTDIR/SCENARIO-SYSTEM.dat)
+    for plot.sh: param, achieved rate, success %, server CPU %, set-up p50 and
+    p99 ms, server RSS MB, then the scenario's own columns (queue: wait p50,
+    p99 ms, CTI p50, p99 ms; flood: flood gen CPU %, flood sent/s)."""
+    with open(steps) as f:
+        rows = [json.loads(l) for l in f if l.strip()]
+    rows = [r for r in rows if r['scenario'] == scenario]
+    by = {}
+    for r in rows:
+        by.setdefault(r['system'], []).append(r)
+    q = lambda x: '?' if x is None or x == '' else x  # gnuplot's missing value
+    for system, rs in by.items():
+        with open(os.path.join(outdir, f'{scenario}-{system}.dat'), 'w') as f:
+            f.write('# param rate success_pct cpu_pct p50_ms p99_ms rss_mb extra...\n')
+            for r in sorted(rs, key=lambda r: r['param']):
+                s, t = r['stats'], r.get('rtt', {})
+                mem = r.get('yimen') or r.get('kamailio') or {}
+                rss = (mem.get('pss_kb') if system == 'kamailio' else mem.get('rss_kb')) or 0
+                created = s.get('created') or 0
+                succ = 100.0 * (s.get('successful') or 0) / created if created else None
+                extra = []
+                if scenario == 'queue':
+                    qq, c = r.get('queue', {}), r.get('cti', {})
+                    extra = [qq.get('wait_p50_ms'), qq.get('wait_p99_ms'), c.get('p50_ms'), c.get('p99_ms')]
+                elif scenario == 'flood':
+                    extra = [cpu(r, 'flood'), r.get('flood', {}).get('rate_sent', 0)]
+                elif scenario == 'concurrent':
+                    extra = [r.get('relayed_pps')]
+                cols = [r['param'], s.get('steady_median_rate'), succ, server_cpu(r), t.get('p50_ms'),
+                        t.get('p99_ms'), round(rss / 1024, 1)] + extra
+                f.write(' '.join(str(q(c)) for c in cols) + '\n')
+
+
 def table(steps, scenario):
     with open(steps) as f:
         rows = [json.loads(l) for l in f if l.strip()]
     rows = [r for r in rows if r['scenario'] == scenario]
     return {'register': table_register, 'calls': table_calls,
-            'concurrent': table_concurrent}[scenario](rows)
+            'concurrent': table_concurrent, 'flood': table_flood, 'queue': table_queue}[scenario](rows)
 
 
 def main(a):
@@ -301,6 +506,10 @@ def main(a):
         print(table(a[2], a[3]))
     elif len(a) == 3 and a[1] == 'others':
         print(int(others_cpu(load(a[2], 'cpu.json')) or 0))
+    elif len(a) in (3, 4) and a[1] == 'rtt':
+        rtt(a[2], float(a[3]) if len(a) == 4 else None)
+    elif len(a) == 5 and a[1] == 'plotdata':
+        plotdata(a[2], a[3], a[4])
     elif len(a) == 3 and a[1] == 'metrics':
         print(json.dumps(prom(a[2])))
     else:
