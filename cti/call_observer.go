@@ -7,7 +7,10 @@ import (
 	"github.com/yimen/yimen/pbx/pbxstore"
 )
 
-var _ b2bua.Observer = (*Adapter)(nil)
+var (
+	_ b2bua.Observer         = (*Adapter)(nil)
+	_ b2bua.TransferObserver = (*Adapter)(nil)
+)
 
 // agentOf finds the agent on a call: the one the ACD gave it to, else the
 // agent bound to the callee's extension, else the caller's (outbound).
@@ -62,4 +65,29 @@ func (a *Adapter) CallEnded(ci b2bua.CallInfo, cdr pbxstore.CDR) {
 		d.WaitS = seconds(until.Sub(m.enqueued))
 	}
 	a.publish(ci.Tenant, Event{Type: protocol.EventCallEnded, Agents: nonEmpty(agent), Queues: nonEmpty(m.queue), Data: d})
+}
+
+// CallTransfer publishes call.consult as an attended transfer goes, and
+// call.transferred when it completes (a consultation or a REFER with Replaces).
+func (a *Adapter) CallTransfer(ci b2bua.CallInfo, ev b2bua.TransferEvent) {
+	m := a.lookup(ci.Tenant, ci.ID, false)
+	agent := ""
+	if a.dir != nil {
+		agent, _ = a.dir.AgentByEndpoint(ci.Tenant, ev.From)
+	}
+	if agent == "" {
+		agent = m.agent
+	}
+	if ev.State == b2bua.ConsultCompleted {
+		a.CallTransferred(ci.Tenant, ci.ID, agent, ev.To, ev.Mode == "attended")
+		// Later events of the call belong to whoever took it.
+		next := ""
+		if a.dir != nil {
+			next, _ = a.dir.AgentByEndpoint(ci.Tenant, ev.To)
+		}
+		a.track(ci.Tenant, ci.ID, func(m *callMeta) { m.agent = next })
+		return
+	}
+	a.publish(ci.Tenant, Event{Type: protocol.EventCallConsult, Agents: nonEmpty(agent), Queues: nonEmpty(m.queue),
+		Data: protocol.CallConsult{Call: ci.ID, Agent: agent, To: ev.To, State: ev.State, Code: ev.Code}})
 }

@@ -121,6 +121,8 @@ func (c *conn) execCall(ctx context.Context, env protocol.Envelope, v protocol.V
 		agentField = d.Agent
 	case *protocol.Conference:
 		agentField = d.Agent
+	case *protocol.Consult:
+		agentField = d.Agent
 	case *protocol.DTMF:
 		agentField = d.Agent
 	default:
@@ -142,6 +144,8 @@ func (c *conn) execCall(ctx context.Context, env protocol.Envelope, v protocol.V
 			return nil, calls.Hangup(ctx, p.Tenant, agent, d.Call)
 		case protocol.CmdCallHold:
 			return nil, calls.Hold(ctx, p.Tenant, agent, d.Call)
+		case protocol.CmdCallConsultCancel:
+			return nil, calls.ConsultCancel(ctx, p.Tenant, agent, d.Call)
 		default:
 			return nil, calls.Unhold(ctx, p.Tenant, agent, d.Call)
 		}
@@ -155,6 +159,8 @@ func (c *conn) execCall(ctx context.Context, env protocol.Envelope, v protocol.V
 		return nil, calls.Transfer(ctx, p.Tenant, agent, d.Call, d.To, d.Mode == "attended")
 	case *protocol.Conference:
 		return nil, calls.Conference(ctx, p.Tenant, agent, d.Call, d.To)
+	case *protocol.Consult:
+		return nil, calls.Consult(ctx, p.Tenant, agent, d.Call, d.To)
 	case *protocol.DTMF:
 		return nil, calls.DTMF(ctx, p.Tenant, agent, d.Call, d.Digits)
 	}

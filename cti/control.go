@@ -27,7 +27,12 @@ type CallControl interface {
 	Dial(ctx context.Context, tenant, agentID, to, callerID string) (callID string, err error)
 	Hold(ctx context.Context, tenant, agentID, callID string) error
 	Unhold(ctx context.Context, tenant, agentID, callID string) error
+	// Transfer moves the other party to to (blind), or completes the
+	// running consultation (attended; to is then "" or the party consulted).
 	Transfer(ctx context.Context, tenant, agentID, callID, to string, attended bool) error
+	// Consult holds the other party and rings to; ConsultCancel goes back.
+	Consult(ctx context.Context, tenant, agentID, callID, to string) error
+	ConsultCancel(ctx context.Context, tenant, agentID, callID string) error
 	Conference(ctx context.Context, tenant, agentID, callID, to string) error
 	DTMF(ctx context.Context, tenant, agentID, callID, digits string) error
 }

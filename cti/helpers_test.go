@@ -94,6 +94,12 @@ func (f *fakeCalls) Transfer(_ context.Context, tenant, agent, call, to string, 
 func (f *fakeCalls) Conference(_ context.Context, tenant, agent, call, to string) error {
 	return f.add("conference %s %s %s %s", tenant, agent, call, to)
 }
+func (f *fakeCalls) Consult(_ context.Context, tenant, agent, call, to string) error {
+	return f.add("consult %s %s %s %s", tenant, agent, call, to)
+}
+func (f *fakeCalls) ConsultCancel(_ context.Context, tenant, agent, call string) error {
+	return f.add("consult_cancel %s %s %s", tenant, agent, call)
+}
 func (f *fakeCalls) DTMF(_ context.Context, tenant, agent, call, digits string) error {
 	return f.add("dtmf %s %s %s %s", tenant, agent, call, digits)
 }

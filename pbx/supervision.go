@@ -62,3 +62,23 @@ func (s *Server) SendDTMF(ctx context.Context, tenant, callID, ext, keys string)
 func (s *Server) OnRegistrationChange(f func(tenant, ext string, registered bool)) {
 	s.regr.OnChange(f)
 }
+
+// Consult holds the other party of ext's call and rings to (attended transfer).
+func (s *Server) Consult(ctx context.Context, tenant, callID, ext, to string) error {
+	return s.calls.Consult(ctx, tenant, callID, ext, to)
+}
+
+// CompleteConsult hands the other party of ext's call to the consulted extension.
+func (s *Server) CompleteConsult(ctx context.Context, tenant, callID, ext, to string) error {
+	return s.calls.CompleteConsult(ctx, tenant, callID, ext, to)
+}
+
+// CancelConsult ends ext's consultation and resumes the other party.
+func (s *Server) CancelConsult(ctx context.Context, tenant, callID, ext string) error {
+	return s.calls.CancelConsult(ctx, tenant, callID, ext)
+}
+
+// RemoteAnswer makes ext's ringing phone answer call callID (NOTIFY Event: talk).
+func (s *Server) RemoteAnswer(ctx context.Context, tenant, callID, ext string) error {
+	return s.calls.RemoteAnswer(ctx, tenant, callID, ext)
+}

@@ -20,7 +20,7 @@ func NewCommandData(typ string) (v Validator, ok bool) {
 		return &AgentRef{}, true
 	case CmdAgentNotReady:
 		return &NotReady{}, true
-	case CmdCallAnswer, CmdCallHangup, CmdCallHold, CmdCallUnhold:
+	case CmdCallAnswer, CmdCallHangup, CmdCallHold, CmdCallUnhold, CmdCallConsultCancel:
 		return &CallRef{}, true
 	case CmdCallDial:
 		return &Dial{}, true
@@ -28,6 +28,8 @@ func NewCommandData(typ string) (v Validator, ok bool) {
 		return &Transfer{}, true
 	case CmdCallConference:
 		return &Conference{}, true
+	case CmdCallConsult:
+		return &Consult{}, true
 	case CmdCallDTMF:
 		return &DTMF{}, true
 	case CmdSupervisorListen, CmdSupervisorWhisper, CmdSupervisorBarge:

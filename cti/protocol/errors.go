@@ -9,6 +9,7 @@ const (
 	CodeNotFound     = "not_found"    // no such agent, call or queue
 	CodeConflict     = "conflict"     // not possible in the current state
 	CodeUnavailable  = "unavailable"  // the PBX side is not there (yet)
+	CodeUnsupported  = "unsupported"  // the endpoint cannot do it (e.g. no remote answer)
 	CodeRateLimited  = "rate_limited" // too many messages; this one was dropped
 	CodeReplayGap    = "replay_gap"   // the events after since are no longer kept
 	CodeTimeout      = "timeout"      // the command took too long

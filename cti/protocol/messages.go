@@ -17,6 +17,7 @@ const (
 	EventCallHeld        = "call.held"
 	EventCallResumed     = "call.resumed"
 	EventCallTransferred = "call.transferred"
+	EventCallConsult     = "call.consult"
 	EventCallEnded       = "call.ended"
 	EventCallOverflowed  = "call.overflowed"
 	EventCallbackCreated = "callback.created"
@@ -37,14 +38,19 @@ const (
 	CmdAgentNotReady   = "agent.notready"
 	CmdAgentWrapUpDone = "agent.wrapup.done"
 
-	CmdCallAnswer     = "call.answer"
-	CmdCallHangup     = "call.hangup"
-	CmdCallDial       = "call.dial"
-	CmdCallHold       = "call.hold"
-	CmdCallUnhold     = "call.unhold"
-	CmdCallTransfer   = "call.transfer"
-	CmdCallConference = "call.conference"
-	CmdCallDTMF       = "call.dtmf"
+	CmdCallAnswer   = "call.answer"
+	CmdCallHangup   = "call.hangup"
+	CmdCallDial     = "call.dial"
+	CmdCallHold     = "call.hold"
+	CmdCallUnhold   = "call.unhold"
+	CmdCallTransfer = "call.transfer"
+	// CmdCallConsult holds the other party and rings to (attended transfer,
+	// step 1); call.transfer mode attended completes it, call.consult_cancel
+	// goes back, call.conference with the same to joins all three.
+	CmdCallConsult       = "call.consult"
+	CmdCallConsultCancel = "call.consult_cancel"
+	CmdCallConference    = "call.conference"
+	CmdCallDTMF          = "call.dtmf"
 
 	CmdSupervisorListen     = "supervisor.listen"
 	CmdSupervisorWhisper    = "supervisor.whisper"
@@ -136,6 +142,19 @@ type CallTransferred struct {
 	Agent string `json:"agent,omitempty"`
 	To    string `json:"to"`
 	Mode  string `json:"mode"` // blind or attended
+}
+
+// CallConsult is the data of call.consult: how a consultation goes.
+type CallConsult struct {
+	Call  string `json:"call"`
+	Agent string `json:"agent,omitempty"`
+	To    string `json:"to"`
+	// State is ringing, answered, failed (the target did not answer or was
+	// busy: the agent is back with the other party), cancelled (by the
+	// agent, or the target hung up) or conferenced; a completed one is
+	// reported as call.transferred.
+	State string `json:"state"`
+	Code  int    `json:"code,omitempty"` // the target's SIP code when failed
 }
 
 // CallEnded is the data of call.ended: the CDR with the ACD's view added.
@@ -332,11 +351,13 @@ type DialResult struct {
 	Call string `json:"call"`
 }
 
-// Transfer is the data of call.transfer.
+// Transfer is the data of call.transfer. Blind moves the other party to To
+// at once; attended completes the consultation started with call.consult
+// (To may be left out; when given it must be the party consulted).
 type Transfer struct {
 	Call  string `json:"call"`
 	Agent string `json:"agent,omitempty"`
-	To    string `json:"to"`
+	To    string `json:"to,omitempty"`
 	Mode  string `json:"mode"` // blind or attended
 }
 
@@ -345,16 +366,28 @@ func (t Transfer) Validate() error {
 	if err := (CallRef{Call: t.Call, Agent: t.Agent}).Validate(); err != nil {
 		return err
 	}
-	if t.To == "" {
-		return missing("to")
-	}
-	if !validNumber(t.To) {
-		return invalid("to must be an extension or a number")
-	}
 	if t.Mode != "blind" && t.Mode != "attended" {
 		return invalid("mode must be blind or attended")
 	}
+	if t.To == "" && t.Mode == "blind" {
+		return missing("to")
+	}
+	if t.To != "" && !validNumber(t.To) {
+		return invalid("to must be an extension or a number")
+	}
 	return nil
+}
+
+// Consult is the data of call.consult: hold the other party, ring To.
+type Consult struct {
+	Call  string `json:"call"`
+	Agent string `json:"agent,omitempty"`
+	To    string `json:"to"`
+}
+
+// Validate checks the required fields.
+func (c Consult) Validate() error {
+	return Conference(c).Validate()
 }
 
 // Conference is the data of call.conference: add To to the call.

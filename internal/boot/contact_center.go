@@ -15,6 +15,7 @@ import (
 
 	"github.com/yimen/yimen/acd"
 	"github.com/yimen/yimen/cti"
+	"github.com/yimen/yimen/cti/protocol"
 	"github.com/yimen/yimen/internal/config"
 	"github.com/yimen/yimen/internal/errs"
 	"github.com/yimen/yimen/internal/store"
@@ -151,7 +152,7 @@ func buildContactCenter(ctx context.Context, cfg config.Config, srv *pbx.Server,
 }
 
 func tenantACD(t config.Tenant) (acd.TenantConfig, error) {
-	tc := acd.TenantConfig{Tenant: t.Name}
+	tc := acd.TenantConfig{Tenant: t.Name, MaxNoAnswer: t.MaxNoAnswer}
 	for _, a := range t.Agents {
 		tc.Agents = append(tc.Agents, acd.AgentConfig{ID: a.ID, Name: a.Name, Endpoint: a.Extension, Skills: a.Skills})
 	}
@@ -412,9 +413,9 @@ func (cc *ContactCenter) Announce(_ context.Context, a acd.Announcement) {
 	}
 }
 
-// callControl is the CTI's call commands on the PBX. Dial, hang-up, hold,
-// unhold, blind transfer, three-way conference, DTMF and supervision work
-// today; remote answer and attended transfer answer "not implemented".
+// callControl is the CTI's call commands on the PBX: dial, remote answer,
+// hang-up, hold, unhold, blind and attended transfer (consult, complete,
+// cancel), three-way conference, DTMF and supervision.
 type callControl struct {
 	srv *pbx.Server
 	acd *acd.ACD
@@ -428,9 +429,19 @@ func (c callControl) endpoint(ctx context.Context, tenant, agentID string) (stri
 	return st.Endpoint, nil
 }
 
-var errNotYet = fmt.Errorf("not implemented yet: %w", errs.ErrUnavailable)
-
-func (c callControl) Answer(context.Context, string, string, string) error { return errNotYet }
+// Answer makes the agent's ringing phone answer (NOTIFY Event: talk); a
+// phone that refuses gets the CTI code "unsupported".
+func (c callControl) Answer(ctx context.Context, tenant, agent, callID string) error {
+	ext, err := c.endpoint(ctx, tenant, agent)
+	if err != nil {
+		return err
+	}
+	err = c.srv.RemoteAnswer(ctx, tenant, callID, ext)
+	if errors.Is(err, b2bua.ErrNoRemoteAnswer) {
+		return &protocol.Error{Code: protocol.CodeUnsupported, Message: "the agent's phone does not take remote answer (NOTIFY Event: talk): " + err.Error()}
+	}
+	return err
+}
 func (c callControl) Hangup(ctx context.Context, tenant, agent, callID string) error {
 	return c.srv.HangupCall(tenant, callID)
 }
@@ -473,15 +484,45 @@ func (c callControl) Unhold(ctx context.Context, tenant, agent, callID string) e
 	}
 	return c.srv.HoldCall(ctx, tenant, callID, ext, false)
 }
+
+// Transfer moves the other party blind, or completes the agent's
+// consultation (attended); either way the agent is done with the call, so
+// the ACD moves them on (wrap-up) at once.
 func (c callControl) Transfer(ctx context.Context, tenant, agent, callID, to string, attended bool) error {
-	if attended {
-		return errNotYet
-	}
 	ext, err := c.endpoint(ctx, tenant, agent)
 	if err != nil {
 		return err
 	}
-	return c.srv.BlindTransfer(ctx, tenant, callID, ext, to)
+	if attended {
+		err = c.srv.CompleteConsult(ctx, tenant, callID, ext, to)
+	} else {
+		err = c.srv.BlindTransfer(ctx, tenant, callID, ext, to)
+	}
+	if err != nil {
+		return err
+	}
+	if err := c.acd.CallEnded(context.WithoutCancel(ctx), tenant, callID); err != nil && !errors.Is(err, errs.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+// Consult holds the other party of the agent's call and rings to.
+func (c callControl) Consult(ctx context.Context, tenant, agent, callID, to string) error {
+	ext, err := c.endpoint(ctx, tenant, agent)
+	if err != nil {
+		return err
+	}
+	return c.srv.Consult(ctx, tenant, callID, ext, to)
+}
+
+// ConsultCancel ends the agent's consultation and resumes the other party.
+func (c callControl) ConsultCancel(ctx context.Context, tenant, agent, callID string) error {
+	ext, err := c.endpoint(ctx, tenant, agent)
+	if err != nil {
+		return err
+	}
+	return c.srv.CancelConsult(ctx, tenant, callID, ext)
 }
 func (c callControl) Conference(ctx context.Context, tenant, agent, callID, to string) error {
 	ext, err := c.endpoint(ctx, tenant, agent)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -76,6 +77,11 @@ type call struct {
 	appTap   interface{ OnRTP(int, []byte) }
 	// bridgeEnded is closed when a transferred-to leg hangs up.
 	bridgeEnded chan struct{}
+
+	consult    *consult                  // an attended transfer in progress (consult.go)
+	splice     *splice                   // media carried through another bridge (splice.go)
+	calleeLeg  atomic.Pointer[media.Leg] // side B's leg when it is not this bridge's (a joined party)
+	keepBridge bool                      // the bridge went to another call with its party (replaces.go)
 }
 
 // ringing is a transfer in progress: forks to one or more extensions, the
@@ -117,7 +123,14 @@ func (c *call) sideOf(callID string) int {
 	return sideB
 }
 
-func (c *call) leg(side int) *media.Leg { return c.bridge.Leg(side) }
+func (c *call) leg(side int) *media.Leg {
+	if side == sideB {
+		if l := c.calleeLeg.Load(); l != nil {
+			return l
+		}
+	}
+	return c.bridge.Leg(side)
+}
 
 // legSDP builds the SDP we send to side, pointing at that side's relay port.
 func (c *call) legSDP(side int, codecs []sdp.Codec, dtmf *sdp.Codec, dir sdp.Direction, answerTo *sdp.Session) []byte {
@@ -219,7 +232,15 @@ func (c *call) end(side, cause string) {
 		for _, o := range c.m.observers {
 			o.CallEnded(ci, cdr)
 		}
-		_ = c.bridge.Close()
+		c.mu.Lock()
+		far, keep := c.unspliceLocked(), c.keepBridge
+		c.mu.Unlock()
+		if far != nil {
+			_ = far.Close()
+		}
+		if !keep {
+			_ = c.bridge.Close()
+		}
 		close(c.done)
 		c.m.untrack(c, ids...)
 		c.m.m.ended.WithLabelValues(cause).Inc()

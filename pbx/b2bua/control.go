@@ -8,7 +8,6 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/emiago/sipgo/sip"
 	"github.com/yimen/yimen/internal/dtmf"
 	"github.com/yimen/yimen/internal/errs"
 	"github.com/yimen/yimen/pbx/sdp"
@@ -45,21 +44,36 @@ func (m *Manager) Hold(ctx context.Context, tenant, callID, ext string, hold boo
 	case c.caller:
 		holder = sideA
 	}
+	consulting := c.consult != nil
+	c.mu.Unlock()
 	if holder < 0 {
-		c.mu.Unlock()
 		return fmt.Errorf("extension %s is not on call %s: %w", ext, callID, errs.ErrForbidden)
+	}
+	if consulting {
+		return fmt.Errorf("call %s: a consultation is in progress (the other party is held already): %w", callID, errs.ErrConflict)
+	}
+	return m.holdParty(ctx, c, holder, hold)
+}
+
+// holdParty re-INVITEs the party opposite holder to hold (sendonly) or
+// resume (sendrecv) and stops or resumes passing holder's audio to them.
+func (m *Manager) holdParty(ctx context.Context, c *call, holder int, hold bool) error {
+	c.mu.Lock()
+	if c.state != stateAnswered {
+		c.mu.Unlock()
+		return fmt.Errorf("call %s is not connected: %w", c.id, errs.ErrConflict)
 	}
 	if c.reinviting {
 		c.mu.Unlock()
-		return fmt.Errorf("call %s: a re-INVITE is in progress: %w", callID, errs.ErrConflict)
+		return fmt.Errorf("call %s: a re-INVITE is in progress: %w", c.id, errs.ErrConflict)
 	}
 	if held := !c.holdSince.IsZero(); held == hold {
 		c.mu.Unlock()
+		c.setHold(holder, hold)
 		return nil
 	}
 	c.reinviting = true
 	held := 1 - holder
-	d := c.dialogFor(held)
 	c.mu.Unlock()
 	defer func() {
 		c.mu.Lock()
@@ -71,25 +85,12 @@ func (m *Manager) Hold(ctx context.Context, tenant, callID, ext string, hold boo
 	if hold {
 		dir = sdp.SendOnly
 	}
-	out := d.newRequest(sip.INVITE, m.contactURI(d.transport))
-	out.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	out.SetBody(c.legSDP(held, c.codecs, c.dtmf, dir, nil))
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	res, err := m.forward(ctx, out)
-	if err != nil {
-		return fmt.Errorf("hold re-INVITE: %w: %w", err, errs.ErrUnavailable)
+	if err := m.reinviteDir(ctx, c, held, dir); err != nil {
+		return fmt.Errorf("hold: %w", err)
 	}
-	if !res.IsSuccess() {
-		return fmt.Errorf("hold re-INVITE answered %d: %w", res.StatusCode, errs.ErrUnavailable)
-	}
-	_ = m.write(d.build(sip.ACK, out.CSeq().SeqNo, m.contactURI(d.transport)))
-	if ans, err := sdp.Parse(res.Body()); err == nil {
-		c.mu.Lock()
-		c.setRemote(held, ans)
-		c.mu.Unlock()
-	}
-	c.bridge.SetHold(holder, hold)
+	c.setHold(holder, hold)
 	c.mu.Lock()
 	now := m.now()
 	if hold {
@@ -135,16 +136,20 @@ func (m *Manager) blindTransfer(c *call, ext, to string, beforeBye func()) error
 		}
 		return fmt.Errorf("extension %s is not on call %s: %w", ext, callID, errs.ErrForbidden)
 	}
-	if c.reinviting || c.transfer != nil {
+	if c.reinviting || c.transfer != nil || c.consult != nil {
 		c.mu.Unlock()
 		return fmt.Errorf("call %s is busy: %w", callID, errs.ErrConflict)
 	}
 	old := c.winner.dlg
 	c.winner = nil
 	c.leg(sideB).SetRemote(netip.AddrPort{})
+	far := c.unspliceLocked()
 	c.bridge.SetHold(sideA, false)
 	c.bridge.SetHold(sideB, false)
 	c.mu.Unlock()
+	if far != nil {
+		_ = far.Close()
+	}
 	if beforeBye != nil {
 		beforeBye()
 	}

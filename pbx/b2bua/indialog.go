@@ -72,6 +72,9 @@ func (m *Manager) onBye(req *sip.Request, tx sip.ServerTransaction) {
 	if side == sideA {
 		c.gotAck() // a BYE implies the caller has the dialog
 	}
+	if side == sideB && m.agentLeftConsult(c) {
+		return // the agent hung up while consulting: the transfer completed
+	}
 	if side == sideB && c.app && !c.origin {
 		c.unbridge() // back to the application (survey, menu)
 		return

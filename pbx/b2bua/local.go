@@ -202,10 +202,14 @@ func (c *call) unbridge() {
 	}
 	c.winner = nil
 	c.leg(sideB).SetRemote(netip.AddrPort{})
+	far := c.unspliceLocked()
 	close(c.bridgeEnded)
 	c.bridgeEnded = nil
 	tap := c.appTap
 	c.mu.Unlock()
+	if far != nil {
+		_ = far.Close()
+	}
 	if tap != nil {
 		c.bridge.SetTap(tap)
 	}

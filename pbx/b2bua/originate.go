@@ -16,13 +16,13 @@ import (
 // phone is ringing; the rest happens in the background and shows up in the
 // call events and the CDR.
 func (m *Manager) Originate(ctx context.Context, tenant, agentExt, to, callerID string) (string, error) {
-	return m.originate(tenant, agentExt, to, callerID, nil, func(c *call) { c.dialOut(to) })
+	return m.originate(tenant, agentExt, to, callerID, nil, nil, func(c *call) { c.dialOut(to) })
 }
 
 // OriginateNotify is Originate that also reports whether the agent answered
 // (the ACD's callback requests need to know).
 func (m *Manager) OriginateNotify(ctx context.Context, tenant, agentExt, to, callerID string, agentAnswered func(bool)) (string, error) {
-	return m.originate(tenant, agentExt, to, callerID, agentAnswered, func(c *call) { c.dialOut(to) })
+	return m.originate(tenant, agentExt, to, callerID, nil, agentAnswered, func(c *call) { c.dialOut(to) })
 }
 
 // Monitor rings a supervisor's extension and, once answered, joins them to
@@ -32,30 +32,40 @@ func (m *Manager) Monitor(ctx context.Context, tenant, supervisorExt, agentExt s
 		return "", fmt.Errorf("monitor: extension %s is not on a call: %w", agentExt, errs.ErrConflict)
 	}
 	label := []string{"", "listen", "whisper", "barge"}[mode]
-	return m.originate(tenant, supervisorExt, label+":"+agentExt, "", nil, func(c *call) {
+	return m.originate(tenant, supervisorExt, label+":"+agentExt, "", nil, nil, func(c *call) {
 		monitorApp{m: m, mode: mode, target: agentExt}.Run(context.Background(), &LocalCall{c: c})
 		c.hangup("system", "monitor_ended")
 	})
 }
 
-// originate rings ext from the PBX; then runs once they answer.
-func (m *Manager) originate(tenant, agentExt, to, callerID string, notify func(bool), then func(*call)) (string, error) {
+// originate rings ext from the PBX; then runs once they answer. like, when
+// set, is a call whose media the new one must match (its codec is offered
+// alone: a consultation's audio is carried between the two calls as is).
+func (m *Manager) originate(tenant, agentExt, to, callerID string, like *call, notify func(bool), then func(*call)) (string, error) {
+	c, err := m.originateCall(tenant, agentExt, to, callerID, like, notify, then)
+	if err != nil {
+		return "", err
+	}
+	return c.id, nil
+}
+
+func (m *Manager) originateCall(tenant, agentExt, to, callerID string, like *call, notify func(bool), then func(*call)) (*call, error) {
 	if notify == nil {
 		notify = func(bool) {}
 	}
 	if m.draining.Load() {
-		return "", fmt.Errorf("originate: shutting down: %w", errs.ErrUnavailable)
+		return nil, fmt.Errorf("originate: shutting down: %w", errs.ErrUnavailable)
 	}
 	targets, known := m.loc.Locate(tenant, agentExt)
 	if !known {
-		return "", fmt.Errorf("originate: extension %s: %w", agentExt, errs.ErrNotFound)
+		return nil, fmt.Errorf("originate: extension %s: %w", agentExt, errs.ErrNotFound)
 	}
 	if len(targets) == 0 {
-		return "", fmt.Errorf("originate: extension %s is not registered: %w", agentExt, errs.ErrUnavailable)
+		return nil, fmt.Errorf("originate: extension %s is not registered: %w", agentExt, errs.ErrUnavailable)
 	}
 	bridge, err := m.relay.NewBridge()
 	if err != nil {
-		return "", fmt.Errorf("originate: %w", err)
+		return nil, fmt.Errorf("originate: %w", err)
 	}
 	start := m.now()
 	c := &call{
@@ -63,6 +73,11 @@ func (m *Manager) originate(tenant, agentExt, to, callerID string, notify func(b
 		codecs: codecsOf(m.cfg.Codecs), dtmf: &sdp.Codec{PT: 101, Name: sdp.TelephoneEvent, Rate: 8000, Channels: 1, Fmtp: "0-16"},
 		aFinal: make(chan struct{}), acked: make(chan struct{}), done: make(chan struct{}),
 		start: start, disposition: "no_answer", app: true, origin: true, display: callerID,
+	}
+	if like != nil {
+		like.mu.Lock()
+		c.codecs, c.dtmf = like.codecs[:1], like.dtmf
+		like.mu.Unlock()
 	}
 	c.finalSent = true
 	close(c.aFinal)
@@ -89,10 +104,10 @@ func (m *Manager) originate(tenant, agentExt, to, callerID string, notify func(b
 	tx, err := m.send(context.Background(), inv)
 	if err != nil {
 		c.end("system", "error")
-		return "", fmt.Errorf("originate: %w", err)
+		return nil, fmt.Errorf("originate: %w", err)
 	}
 	go c.runOriginate(inv, tx, notify, then)
-	return c.id, nil
+	return c, nil
 }
 
 func codecsOf(names []string) []sdp.Codec {
@@ -133,6 +148,10 @@ func (c *call) runOriginate(inv *sip.Request, tx sip.ClientTransaction, notify f
 			c.disposition, c.code = "agent_unavailable", 408
 			c.mu.Unlock()
 			c.end("system", "agent_no_answer")
+			notify(false)
+			return
+		case <-c.done: // hung up by the PBX while ringing (a consultation cancelled)
+			c.cancelOriginate(inv)
 			notify(false)
 			return
 		case <-timer.C:
@@ -210,7 +229,16 @@ func (m *Manager) Conference(ctx context.Context, tenant, callID, ext, to string
 		return "", fmt.Errorf("conference: extension %s is not on call %s: %w", ext, callID, errs.ErrConflict)
 	}
 	_ = side
-	return m.originate(tenant, to, "conference:"+ext, ext, nil, func(third *call) {
+	c.mu.Lock()
+	cons := c.consult
+	c.mu.Unlock()
+	if cons != nil && cons.agent == ext && cons.to == to {
+		return m.conferenceConsult(ctx, c, cons) // the party being consulted joins
+	}
+	if cons != nil {
+		return "", fmt.Errorf("conference: call %s has a consultation with %s in progress: %w", callID, cons.to, errs.ErrConflict)
+	}
+	return m.originate(tenant, to, "conference:"+ext, ext, nil, nil, func(third *call) {
 		monitorApp{m: m, mode: Barge, target: ext}.Run(context.Background(), &LocalCall{c: third})
 		third.hangup("system", "conference_ended")
 	})

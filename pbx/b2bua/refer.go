@@ -1,9 +1,7 @@
 package b2bua
 
 import (
-	"context"
 	"strings"
-	"time"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -27,8 +25,13 @@ func (m *Manager) onRefer(req *sip.Request, tx sip.ServerTransaction) {
 		m.reply(tx, req, 400, "Bad Refer-To")
 		return
 	}
-	if target.Headers.Has("Replaces") || strings.Contains(strings.ToLower(h.Value()), "replaces=") {
-		m.reply(tx, req, 501, "Attended Transfer Not Implemented")
+	if r, ok, err := referReplaces(h.Value()); ok || strings.Contains(strings.ToLower(h.Value()), "replaces=") {
+		if err != nil || !ok {
+			m.log.Info("REFER with a malformed Replaces", "call", c.id, "ip", sourceAddr(req))
+			m.reply(tx, req, 400, "Bad Replaces")
+			return
+		}
+		m.onReferReplaces(req, tx, c, side, r)
 		return
 	}
 	c.mu.Lock()
@@ -44,16 +47,7 @@ func (m *Manager) onRefer(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	m.reply(tx, req, 202, "Accepted")
 	// Tell the referrer before the transfer hangs it up.
-	sendNotify := func(frag string) {
-		notify := d.newRequest(sip.NOTIFY, m.contactURI(d.transport))
-		notify.AppendHeader(sip.NewHeader("Event", "refer"))
-		notify.AppendHeader(sip.NewHeader("Subscription-State", "terminated;reason=noresource"))
-		notify.AppendHeader(sip.NewHeader("Content-Type", "message/sipfrag;version=2.0"))
-		notify.SetBody([]byte(frag))
-		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
-		defer cancel()
-		_, _ = m.forward(ctx, notify)
-	}
+	sendNotify := func(frag string) { m.notifyRefer(d, frag) }
 	if err := m.blindTransfer(c, ext, target.User, func() { sendNotify("SIP/2.0 200 OK") }); err != nil {
 		m.log.Info("REFER refused", "call", c.id, "to", target.User, "err", err)
 		sendNotify("SIP/2.0 503 Service Unavailable")

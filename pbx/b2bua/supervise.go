@@ -39,7 +39,7 @@ func (m *Manager) supervise(ctx context.Context) {
 				c.hangup("system", "max_duration")
 				continue
 			}
-			last := c.bridge.LastPacket()
+			last := c.lastPacket()
 			if last.Before(since) {
 				last = since
 			}

@@ -1,0 +1,324 @@
+package b2bua
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/yimen/yimen/internal/errs"
+)
+
+// Consultation states, as TransferObserver reports them.
+const (
+	ConsultRinging     = "ringing"     // the target is being rung; the other party is on hold
+	ConsultAnswered    = "answered"    // the agent talks with the target
+	ConsultFailed      = "failed"      // the target did not answer or was busy; the agent is back
+	ConsultCancelled   = "cancelled"   // the agent went back, or the target hung up
+	ConsultCompleted   = "completed"   // the other party now talks with the target
+	ConsultConferenced = "conferenced" // all three talk
+)
+
+// TransferEvent is what a TransferObserver hears about a transfer.
+type TransferEvent struct {
+	Mode  string // "attended" (consultation, REFER with Replaces) or "blind"
+	State string // a Consult* state; ConsultCompleted for a REFER with Replaces
+	From  string // the extension that transferred
+	To    string // the extension the call went (or is going) to
+	Code  int    // the SIP code when the target failed
+}
+
+// TransferObserver is an optional Observer extension told about attended
+// transfers as they go.
+type TransferObserver interface {
+	CallTransfer(c CallInfo, ev TransferEvent)
+}
+
+func (m *Manager) transferEvent(c *call, ev TransferEvent) {
+	ci := c.info()
+	for _, o := range m.observers {
+		if t, ok := o.(TransferObserver); ok {
+			t.CallTransfer(ci, ev)
+		}
+	}
+}
+
+// consult is an attended transfer in progress on a call: the agent (on side
+// B) talks with the target while the other party waits on hold.
+type consult struct {
+	agent  string
+	to     string
+	placed chan struct{} // closed once k is set
+	k      *call         // the PBX's call to the target
+	over   chan struct{} // closed when the consultation ends, however it ends
+	// Set under the call's lock before over is closed:
+	talking    bool // the target answered and is spliced to the agent
+	conference bool // ended by joining all three
+}
+
+// Consult puts the other party of ext's call on hold and rings to; once to
+// answers, ext's leg is spliced to it (ext's phone keeps its one call). Then
+// CompleteConsult hands the other party to to, CancelConsult goes back, and
+// Conference(to) joins all three. Only the called side (the agent a queue or
+// a caller reached) can consult for now.
+func (m *Manager) Consult(ctx context.Context, tenant, callID, ext, to string) error {
+	c, err := m.find(tenant, callID)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	switch {
+	case c.state != stateAnswered || c.winner == nil:
+		c.mu.Unlock()
+		return fmt.Errorf("call %s is not connected: %w", callID, errs.ErrConflict)
+	case c.winner.ext != ext:
+		c.mu.Unlock()
+		if ext == c.caller {
+			return fmt.Errorf("only the called party can consult for now: %w", errs.ErrUnavailable)
+		}
+		return fmt.Errorf("extension %s is not on call %s: %w", ext, callID, errs.ErrForbidden)
+	case ext == to:
+		c.mu.Unlock()
+		return fmt.Errorf("consult: %s cannot consult itself: %w", ext, errs.ErrInvalid)
+	case c.consult != nil || c.transfer != nil || c.reinviting:
+		c.mu.Unlock()
+		return fmt.Errorf("call %s is busy (a consultation or transfer is in progress): %w", callID, errs.ErrConflict)
+	}
+	cons := &consult{agent: ext, to: to, placed: make(chan struct{}), over: make(chan struct{})}
+	c.consult = cons
+	c.mu.Unlock()
+
+	if err := m.holdParty(ctx, c, sideB, true); err != nil {
+		m.dropConsult(c, cons)
+		return err
+	}
+	c.bridge.SetHold(sideA, true) // the agent no longer hears the other party
+	k, err := m.originateCall(tenant, to, "consult:"+ext, ext, c,
+		func(ok bool) {
+			if !ok {
+				<-cons.placed
+				go m.consultFailed(c, cons)
+			}
+		},
+		func(k *call) {
+			<-cons.placed
+			m.consultTalk(c, cons, k)
+		})
+	if err != nil {
+		close(cons.placed)
+		m.endConsult(c, cons, ConsultFailed, 0)
+		return fmt.Errorf("consult %s: %w", to, err)
+	}
+	c.mu.Lock()
+	cons.k = k
+	c.mu.Unlock()
+	close(cons.placed)
+	m.log.Info("consultation started", "call", c.id, "agent", ext, "to", to, "consult_call", k.id)
+	m.transferEvent(c, TransferEvent{Mode: "attended", State: ConsultRinging, From: ext, To: to})
+	go func() { // the other party hung up: the target goes too
+		select {
+		case <-c.done:
+			if m.dropConsult(c, cons) {
+				k.hangup("system", "consult_abandoned")
+			}
+		case <-cons.over:
+		}
+	}()
+	return nil
+}
+
+// consultTalk splices the agent to the target who answered, and waits for
+// the consultation to end. It runs on the target call's goroutine.
+func (m *Manager) consultTalk(c *call, cons *consult, k *call) {
+	c.mu.Lock()
+	if c.consult != cons || c.state != stateAnswered {
+		c.mu.Unlock()
+		k.hangup("system", "consult_abandoned")
+		return
+	}
+	cons.talking = true
+	c.spliceTo(sideB, k.bridge, sideA, false)
+	c.mu.Unlock()
+	m.log.Info("consultation answered", "call", c.id, "agent", cons.agent, "to", cons.to)
+	m.transferEvent(c, TransferEvent{Mode: "attended", State: ConsultAnswered, From: cons.agent, To: cons.to})
+	select {
+	case <-k.done: // the target hung up: back to the other party
+		m.endConsult(c, cons, ConsultCancelled, 0)
+	case <-cons.over:
+		c.mu.Lock()
+		conf := cons.conference
+		c.mu.Unlock()
+		if conf {
+			monitorApp{m: m, mode: Barge, target: cons.agent}.Run(context.Background(), &LocalCall{c: k})
+			k.hangup("system", "conference_ended")
+		}
+	}
+}
+
+// consultFailed: the target did not answer, was busy or unknown.
+func (m *Manager) consultFailed(c *call, cons *consult) {
+	k := cons.k
+	k.mu.Lock()
+	code := k.code
+	k.mu.Unlock()
+	m.log.Info("consultation target did not answer", "call", c.id, "to", cons.to, "code", code)
+	m.endConsult(c, cons, ConsultFailed, code)
+}
+
+// dropConsult detaches cons from c; false when it was no longer there.
+func (m *Manager) dropConsult(c *call, cons *consult) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.consult != cons {
+		return false
+	}
+	c.consult = nil
+	close(cons.over)
+	return true
+}
+
+// endConsult puts the agent back with the other party: the target is hung
+// up (if still there), the splice undone and the other party resumed.
+func (m *Manager) endConsult(c *call, cons *consult, state string, code int) bool {
+	c.mu.Lock()
+	if c.consult != cons {
+		c.mu.Unlock()
+		return false
+	}
+	c.consult = nil
+	c.unspliceLocked()
+	k := cons.k
+	close(cons.over)
+	c.mu.Unlock()
+	if k != nil {
+		k.hangup("system", "consult_"+state)
+	}
+	m.transferEvent(c, TransferEvent{Mode: "attended", State: state, From: cons.agent, To: cons.to, Code: code})
+	c.bridge.SetHold(sideA, false)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := m.holdParty(ctx, c, sideB, false); err != nil && !c.isEnded() {
+		m.log.Warn("consultation: could not resume the held party", "call", c.id, "err", err)
+	}
+	return true
+}
+
+// consultOf returns ext's consultation on the call, or a conflict.
+func (m *Manager) consultOf(tenant, callID, ext string) (*call, *consult, error) {
+	c, err := m.find(tenant, callID)
+	if err != nil {
+		return nil, nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cons := c.consult
+	if cons == nil {
+		if c.winner == nil || (c.winner.ext != ext && c.caller != ext) {
+			return nil, nil, fmt.Errorf("extension %s is not on call %s: %w", ext, callID, errs.ErrForbidden)
+		}
+		return nil, nil, fmt.Errorf("call %s has no consultation in progress: %w", callID, errs.ErrConflict)
+	}
+	if cons.agent != ext {
+		return nil, nil, fmt.Errorf("extension %s is not consulting on call %s: %w", ext, callID, errs.ErrForbidden)
+	}
+	return c, cons, nil
+}
+
+// CancelConsult ends ext's consultation: the target is hung up (or no longer
+// rung) and ext is back with the other party, who is resumed.
+func (m *Manager) CancelConsult(ctx context.Context, tenant, callID, ext string) error {
+	c, cons, err := m.consultOf(tenant, callID, ext)
+	if err != nil {
+		return err
+	}
+	<-cons.placed
+	if !m.endConsult(c, cons, ConsultCancelled, 0) {
+		return fmt.Errorf("call %s: the consultation already ended: %w", callID, errs.ErrConflict)
+	}
+	m.log.Info("consultation cancelled", "call", callID, "agent", ext, "to", cons.to)
+	return nil
+}
+
+// CompleteConsult hands the other party of ext's call to the target ext is
+// consulting: the two are joined, the other party resumed, and ext's leg
+// hung up. The call keeps its id; its CDR names the target as the callee
+// leg, and the consultation call's own CDR ends as "transferred".
+// to, when not empty, must be the extension being consulted.
+func (m *Manager) CompleteConsult(ctx context.Context, tenant, callID, ext, to string) error {
+	c, cons, err := m.consultOf(tenant, callID, ext)
+	if err != nil {
+		return err
+	}
+	if to != "" && to != cons.to {
+		return fmt.Errorf("call %s: the consultation is with %s, not %s: %w", callID, cons.to, to, errs.ErrConflict)
+	}
+	<-cons.placed
+	return m.completeConsult(ctx, c, cons, true)
+}
+
+// completeConsult joins the target into c; byeAgent is false when the agent
+// already hung up (hanging up while consulting completes the transfer).
+func (m *Manager) completeConsult(ctx context.Context, c *call, cons *consult, byeAgent bool) error {
+	c.mu.Lock()
+	if c.consult != cons {
+		c.mu.Unlock()
+		return fmt.Errorf("call %s: the consultation already ended: %w", c.id, errs.ErrConflict)
+	}
+	if !cons.talking {
+		c.mu.Unlock()
+		return fmt.Errorf("call %s: %s has not answered yet (cancel instead): %w", c.id, cons.to, errs.ErrConflict)
+	}
+	c.consult = nil
+	close(cons.over)
+	c.mu.Unlock()
+	if err := m.join(c, cons.k, sideA, byeAgent, "attended", cons.agent); err != nil {
+		m.endConsult(c, cons, ConsultCancelled, 0)
+		return err
+	}
+	if err := m.holdParty(ctx, c, sideB, false); err != nil && !c.isEnded() {
+		m.log.Warn("transfer: could not resume the held party", "call", c.id, "err", err)
+	}
+	return nil
+}
+
+// ConferenceConsult joins the target of ext's consultation to the call as a
+// third party (all three hear each other), instead of handing the call over.
+func (m *Manager) conferenceConsult(ctx context.Context, c *call, cons *consult) (string, error) {
+	<-cons.placed
+	c.mu.Lock()
+	if c.consult != cons || !cons.talking {
+		c.mu.Unlock()
+		return "", fmt.Errorf("call %s: %s has not answered the consultation: %w", c.id, cons.to, errs.ErrConflict)
+	}
+	c.consult = nil
+	cons.conference = true
+	c.unspliceLocked()
+	close(cons.over)
+	c.mu.Unlock()
+	if err := m.holdParty(ctx, c, sideB, false); err != nil && !c.isEnded() {
+		m.log.Warn("conference: could not resume the held party", "call", c.id, "err", err)
+	}
+	m.log.Info("consultation joined into a conference", "call", c.id, "agent", cons.agent, "to", cons.to)
+	m.transferEvent(c, TransferEvent{Mode: "attended", State: ConsultConferenced, From: cons.agent, To: cons.to})
+	return cons.k.id, nil
+}
+
+// agentLeftConsult handles the agent hanging up while consulting: an
+// answered consultation completes the transfer, a ringing one is dropped.
+// It reports whether the BYE was taken care of.
+func (m *Manager) agentLeftConsult(c *call) bool {
+	c.mu.Lock()
+	cons := c.consult
+	c.mu.Unlock()
+	if cons == nil {
+		return false
+	}
+	<-cons.placed
+	c.mu.Lock()
+	talking := cons.talking && c.consult == cons
+	c.mu.Unlock()
+	if talking && m.completeConsult(context.Background(), c, cons, false) == nil {
+		return true
+	}
+	m.endConsult(c, cons, ConsultCancelled, 0)
+	return false
+}
