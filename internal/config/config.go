@@ -126,6 +126,9 @@ type Tenant struct {
 	// LoginOnRegister logs an agent in (and ready) when their phone registers
 	// and out when its last registration ends.
 	LoginOnRegister bool `yaml:"login_on_register"`
+	// MaxNoAnswer offers in a row left ringing set an agent not ready
+	// (reason no_answer); 0 means 3.
+	MaxNoAnswer int `yaml:"max_no_answer"`
 	// Supervisors may monitor agents' calls with *1 (listen), *2 (whisper), *3 (barge) + extension.
 	Supervisors []string `yaml:"supervisors"`
 }

@@ -107,6 +107,11 @@ func (c *Config) Validate() error {
 	if c.Calls.RingTimeout <= 0 || c.Calls.MaxDuration <= 0 || c.Calls.MediaTimeout <= 0 || c.Calls.DrainTimeout < 0 {
 		bad("calls", "ring_timeout, max_duration and media_timeout must be positive, drain_timeout not negative")
 	}
+	for i, t := range c.Tenants {
+		if t.MaxNoAnswer < 0 {
+			bad(fmt.Sprintf("tenants[%d].max_no_answer", i), "must not be negative")
+		}
+	}
 	if c.CTI.Recheck < 0 {
 		bad("cti.recheck", "must not be negative")
 	}
