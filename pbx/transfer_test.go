@@ -231,3 +231,55 @@ func TestCTIConsultBusyThenCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// call.answer makes a ringing phone that takes "NOTIFY Event: talk" answer;
+// a phone that refuses it (489 Bad Event) gets the CTI error "unsupported".
+func TestCTIRemoteAnswer(t *testing.T) {
+	for _, tc := range []struct {
+		name, ip       string
+		code, answerMs int
+		want           string
+	}{{"accepted", "127.0.102", 200, 0, ""}, {"refused", "127.0.103", 489, 800, protocol.CodeUnsupported}} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, _ := ivrPBX(t)
+			reason := map[int]string{200: "OK", 489: "Bad Event"}[tc.code]
+			path, err := sipp.Render(t.TempDir(), "testdata/uas_talk.tmpl", struct {
+				NotifyCode   int
+				NotifyReason string
+				AnswerMs     int
+			}{tc.code, reason, tc.answerMs})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ph, err := sipp.Start(t.Context(), sipp.Options{Scenario: path, LocalIP: tc.ip + ".2", Lenient: true, Dir: t.TempDir(), Timeout: 40 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { ph.Stop() })
+			register(t, p, "1002", tc.ip+".2", ph.Port())
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			defer cancel()
+			cl := dialCTI(t, p, agentToken(t, p, "a1002"))
+			done := make(chan *sipp.Result, 1)
+			go func() {
+				done <- caller(t, p, "1004", tc.ip+".4", sipp.Scenario("uac_call.xml"), "1002", map[string]string{"talk_ms": "1500"})
+			}()
+			call := waitCall(t, p, func(c b2bua.CallInfo) bool { return c.Callee == "1002" })
+			time.Sleep(300 * time.Millisecond) // the 180 is in
+			err = cl.Do(ctx, protocol.CmdCallAnswer, protocol.CallRef{Call: call.ID}, nil)
+			if ctiCode(err) != tc.want || (tc.want == "" && err != nil) {
+				t.Fatalf("call.answer: %v, want %q", err, tc.want)
+			}
+			if err := (<-done).Check(1); err != nil {
+				t.Fatal(err)
+			}
+			pr, _ := ph.Stop()
+			if pr.Successful != 1 {
+				t.Errorf("phone scenario: %+v\n%s", pr.Counters, pr.Errors)
+			}
+			if c := lastCDR(t, p, 1); c.Disposition != "answered" {
+				t.Errorf("CDR = %+v", c)
+			}
+		})
+	}
+}

@@ -18,10 +18,10 @@ var ErrNoRemoteAnswer = errors.New("the endpoint does not take remote answer (NO
 // it accepted the NOTIFY.
 const remoteAnswerWait = 5 * time.Second
 
-// RemoteAnswer answers ext's ringing phone for it (CTI call.answer): an
-// out-of-dialog NOTIFY with "Event: talk" goes to the contact being rung
-// (the Broadsoft/Polycom/Yealink way); a phone that takes it answers the
-// INVITE. It returns once the phone answered, ErrNoRemoteAnswer (wrapping
+// RemoteAnswer answers ext's ringing phone for it (CTI call.answer): a
+// NOTIFY with "Event: talk" goes to the contact being rung, outside any
+// confirmed dialog (the Broadsoft/Polycom/Yealink way); a phone that takes
+// it answers the INVITE. It returns once the phone answered, ErrNoRemoteAnswer (wrapping
 // ErrUnavailable) when the phone refused the NOTIFY.
 func (m *Manager) RemoteAnswer(ctx context.Context, tenant, callID, ext string) error {
 	c, err := m.find(tenant, callID)
@@ -36,15 +36,15 @@ func (m *Manager) RemoteAnswer(ctx context.Context, tenant, callID, ext string) 
 			break
 		}
 	}
-	c.mu.Unlock()
 	if f == nil {
+		c.mu.Unlock()
 		return fmt.Errorf("extension %s is not ringing for call %s: %w", ext, callID, errs.ErrConflict)
 	}
-	d := f.dlg
-	n := &dialog{callID: randomHex(16) + "@" + m.cfg.Host, local: sip.Uri{Scheme: "sip", User: "b2bua", Host: m.cfg.Host, Port: m.cfg.Port},
-		localTag: newTag(), remote: d.remote, target: d.target, dest: d.dest, transport: d.transport}
-	notify := n.newRequest(sip.NOTIFY, m.contactURI(d.transport))
-	notify.AppendHeader(&sip.ContactHeader{Address: m.contactURI(d.transport)})
+	// Sent with the ringing INVITE's Call-ID and From tag (no To tag: the
+	// dialog is not confirmed), so the phone can tell which call to answer.
+	notify := f.dlg.newRequest(sip.NOTIFY, m.contactURI(f.dlg.transport))
+	c.mu.Unlock()
+	notify.AppendHeader(&sip.ContactHeader{Address: m.contactURI(notify.Transport())})
 	notify.AppendHeader(sip.NewHeader("Event", "talk"))
 	notify.AppendHeader(sip.NewHeader("Subscription-State", "active"))
 	if m.cfg.UserAgent != "" {
