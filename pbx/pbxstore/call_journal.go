@@ -4,7 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/yimen/yimen/internal/store"
 )
 
 // DispositionInterrupted marks the CDR of a call that was in progress when
@@ -65,28 +68,37 @@ func (s *Store) WriteCallLog(ctx context.Context, l CallLog) error {
 	if !l.Alive.IsZero() {
 		written = ms(l.Alive)
 	}
+	opens := make([][]any, len(l.Opened))
+	for i, o := range l.Opened {
+		n := opened[i]
+		opens[i] = []any{o.ID, o.Tenant, n.callerEnc, n.callerIdx, n.calleeEnc, n.calleeIdx, o.ACallID, ms(o.Start), nullMS(o.Answer), written}
+	}
+	answers := make([][]any, len(l.Answered))
+	for i, o := range l.Answered {
+		answers[i] = []any{o.ID, nullMS(o.Answer)}
+	}
+	closes := make([][]any, len(l.Ended))
+	for i, c := range l.Ended {
+		closes[i] = []any{c.ID}
+	}
+	// One statement per kind and batch, not per call: preparing a statement
+	// costs more than running it.
 	return s.db.InTx(ctx, func(ctx context.Context) error {
 		q := s.db.Q(ctx)
-		for i, o := range l.Opened {
-			n := opened[i]
-			if _, err := q.ExecContext(ctx, `INSERT OR REPLACE INTO open_calls(id, tenant, caller_enc, caller_idx, callee_enc, callee_idx,
-				a_call_id, start_at, answer_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)`,
-				o.ID, o.Tenant, n.callerEnc, n.callerIdx, n.calleeEnc, n.calleeIdx, o.ACallID, ms(o.Start), nullMS(o.Answer), written); err != nil {
-				return fmt.Errorf("pbxstore: journal call: %w", err)
-			}
+		if err := execRows(ctx, q, `INSERT OR REPLACE INTO open_calls(id, tenant, caller_enc, caller_idx, callee_enc, callee_idx,
+			a_call_id, start_at, answer_at, updated_at) VALUES `, "", opens); err != nil {
+			return fmt.Errorf("pbxstore: journal calls: %w", err)
 		}
-		for _, o := range l.Answered {
-			if _, err := q.ExecContext(ctx, `UPDATE open_calls SET answer_at=?, updated_at=? WHERE id=?`,
-				nullMS(o.Answer), written, o.ID); err != nil {
-				return fmt.Errorf("pbxstore: journal answer: %w", err)
-			}
+		if err := execRows(ctx, q, `UPDATE open_calls SET answer_at = v.column2, updated_at = `+fmt.Sprint(written)+` FROM (VALUES `,
+			`) AS v WHERE open_calls.id = v.column1`, answers); err != nil {
+			return fmt.Errorf("pbxstore: journal answers: %w", err)
 		}
-		for i, c := range l.Ended {
-			if err := s.insertCDRRow(ctx, c, ended[i]); err != nil {
+		if len(l.Ended) > 0 {
+			if err := s.insertCDRRows(ctx, l.Ended, ended); err != nil {
 				return err
 			}
-			if _, err := q.ExecContext(ctx, `DELETE FROM open_calls WHERE id=?`, c.ID); err != nil {
-				return fmt.Errorf("pbxstore: close journal row: %w", err)
+			if err := execRows(ctx, q, `DELETE FROM open_calls WHERE id IN (VALUES `, `)`, closes); err != nil {
+				return fmt.Errorf("pbxstore: close journal rows: %w", err)
 			}
 		}
 		if !l.Alive.IsZero() {
@@ -96,6 +108,35 @@ func (s *Store) WriteCallLog(ctx context.Context, l CallLog) error {
 		}
 		return nil
 	})
+}
+
+// rowsPerStatement bounds one multi-row statement (27 columns x 200 rows
+// stays far below SQLite's 32766 variables).
+const rowsPerStatement = 200
+
+// execRows runs head + "(?,..),(?,..)" + tail for rows, in chunks of
+// rowsPerStatement; every row has the same number of values.
+func execRows(ctx context.Context, q store.Querier, head, tail string, rows [][]any) error {
+	for len(rows) > 0 {
+		chunk := rows[:min(len(rows), rowsPerStatement)]
+		rows = rows[len(chunk):]
+		tuple := "(?" + strings.Repeat(",?", len(chunk[0])-1) + ")"
+		var sb strings.Builder
+		sb.WriteString(head)
+		args := make([]any, 0, len(chunk)*len(chunk[0]))
+		for i, r := range chunk {
+			if i > 0 {
+				sb.WriteByte(',')
+			}
+			sb.WriteString(tuple)
+			args = append(args, r...)
+		}
+		sb.WriteString(tail)
+		if _, err := q.ExecContext(ctx, sb.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // OpenCalls lists the journal: the calls in progress, or, before
@@ -139,12 +180,13 @@ func (s *Store) CloseInterrupted(ctx context.Context) ([]CDR, error) {
 		if err != nil {
 			return err
 		}
+		var sealed []sealedNumbers
 		for _, r := range rows {
-			c := interruptedCDR(r, fromMS(max(alive, r.updated)))
-			if err := s.insertCDRRow(ctx, c, r.n); err != nil {
-				return err
-			}
-			out = append(out, c)
+			out = append(out, interruptedCDR(r, fromMS(max(alive, r.updated))))
+			sealed = append(sealed, r.n)
+		}
+		if err := s.insertCDRRows(ctx, out, sealed); err != nil {
+			return err
 		}
 		if _, err := q.ExecContext(ctx, `DELETE FROM open_calls`); err != nil {
 			return fmt.Errorf("pbxstore: empty journal: %w", err)

@@ -2,8 +2,10 @@ package pbxstore_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -13,7 +15,7 @@ import (
 	"github.com/yimen/yimen/pbx/pbxstore"
 )
 
-func openStore(t *testing.T) *pbxstore.Store {
+func openStore(t testing.TB) *pbxstore.Store {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "pbx.db"))
@@ -115,4 +117,72 @@ func TestCallJournalClosesInterruptedCallsAtTheLastHeartbeat(t *testing.T) {
 	if again, err := s.CloseInterrupted(ctx); err != nil || len(again) != 0 {
 		t.Errorf("second start-up closed %d (%v)", len(again), err)
 	}
+}
+
+// BenchmarkCallLog is the store's cost per call: one INSERT per CDR (the
+// writer before the journal); CDRs in batches of 50 as the B2BUA's writer
+// now takes them under load (also the cost of a call shorter than a
+// batch); and journal row at set-up, update at answer and delete with the
+// CDR, each in its own batch.
+func BenchmarkCallLog(b *testing.B) {
+	const batch = 50
+	ctx := context.Background()
+	t0 := time.Now()
+	calls := func(s, n int) ([]pbxstore.OpenCall, []pbxstore.OpenCall, []pbxstore.CDR) {
+		var opened, answered []pbxstore.OpenCall
+		var ended []pbxstore.CDR
+		for i := s; i < s+n; i++ {
+			id := fmt.Sprintf("call%08d", i)
+			opened = append(opened, pbxstore.OpenCall{ID: id, Tenant: "bench", Caller: "1900", Callee: "1999", ACallID: id + "@a", Start: t0})
+			answered = append(answered, pbxstore.OpenCall{ID: id, Answer: t0.Add(time.Second)})
+			ended = append(ended, pbxstore.CDR{ID: id, Tenant: "bench", Caller: "1900", Callee: "1999", ACallID: id + "@a", Start: t0,
+				Answer: t0.Add(time.Second), End: t0.Add(2 * time.Second), Disposition: "answered", HangupSide: "caller", HangupCause: "bye", SIPCode: 200})
+		}
+		return opened, answered, ended
+	}
+	b.Run("insert-cdr-each", func(b *testing.B) { // the writer before batches: one autocommit INSERT per CDR
+		s := openStore(b)
+		cpu0 := cpuTime()
+		b.ResetTimer()
+		for i := 0; i < b.N; i += batch {
+			_, _, ended := calls(i, batch)
+			for _, c := range ended {
+				if err := s.InsertCDR(ctx, c); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/call")
+	})
+	for _, journal := range []bool{false, true} {
+		b.Run(map[bool]string{false: "cdr-batch", true: "journal"}[journal], func(b *testing.B) {
+			s := openStore(b)
+			cpu0 := cpuTime()
+			b.ResetTimer()
+			for i := 0; i < b.N; i += batch {
+				opened, answered, ended := calls(i, batch)
+				if journal {
+					if err := s.WriteCallLog(ctx, pbxstore.CallLog{Opened: opened, Alive: t0}); err != nil {
+						b.Fatal(err)
+					}
+					if err := s.WriteCallLog(ctx, pbxstore.CallLog{Answered: answered, Alive: t0}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := s.WriteCallLog(ctx, pbxstore.CallLog{Ended: ended, Alive: t0}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			// CPU time, not wall time: on a shared box the wall clock
+			// measures the neighbours.
+			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/call")
+		})
+	}
+}
+
+// cpuTime is the process's user + system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -238,7 +238,7 @@ func (s *Store) InsertCDR(ctx context.Context, c CDR) error {
 	if err != nil {
 		return err
 	}
-	return s.insertCDRRow(ctx, c, n)
+	return s.insertCDRRows(ctx, []CDR{c}, []sealedNumbers{n})
 }
 
 // sealedNumbers are a call's caller and callee as the cdrs table keeps
@@ -260,19 +260,19 @@ func (s *Store) sealNumbers(ctx context.Context, id, caller, callee string) (sea
 		calleeEnc: calleeEnc, calleeIdx: s.sealer.BlindIndex("number", []byte(callee))}, nil
 }
 
-func (s *Store) insertCDRRow(ctx context.Context, c CDR, n sealedNumbers) error {
-	var answer sql.NullInt64
-	if !c.Answer.IsZero() {
-		answer = sql.NullInt64{Int64: ms(c.Answer), Valid: true}
+// insertCDRRows writes CDRs with their sealed numbers (n[i] for cs[i]).
+func (s *Store) insertCDRRows(ctx context.Context, cs []CDR, n []sealedNumbers) error {
+	rows := make([][]any, len(cs))
+	for i, c := range cs {
+		rows[i] = []any{c.ID, c.Tenant, n[i].callerEnc, n[i].callerIdx, n[i].calleeEnc, n[i].calleeIdx,
+			c.ACallID, c.BCallID, ms(c.Start), nullMS(c.Answer), ms(c.End), c.Ring.Milliseconds(), c.Talk.Milliseconds(), c.Hold.Milliseconds(),
+			c.Disposition, c.HangupSide, c.HangupCause, c.SIPCode,
+			c.A.PacketsIn, c.A.PacketsOut, c.A.BytesIn, c.A.BytesOut, c.B.PacketsIn, c.B.PacketsOut, c.B.BytesIn, c.B.BytesOut, c.DroppedForeign}
 	}
-	_, err := s.db.Q(ctx).ExecContext(ctx, `INSERT INTO cdrs(id, tenant, caller_enc, caller_idx, callee_enc, callee_idx, a_call_id, b_call_id,
+	err := execRows(ctx, s.db.Q(ctx), `INSERT INTO cdrs(id, tenant, caller_enc, caller_idx, callee_enc, callee_idx, a_call_id, b_call_id,
 		start_at, answer_at, end_at, ring_ms, talk_ms, hold_ms, disposition, hangup_side, hangup_cause, sip_code,
 		a_packets_in, a_packets_out, a_bytes_in, a_bytes_out, b_packets_in, b_packets_out, b_bytes_in, b_bytes_out, dropped_foreign)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-		c.ID, c.Tenant, n.callerEnc, n.callerIdx, n.calleeEnc, n.calleeIdx,
-		c.ACallID, c.BCallID, ms(c.Start), answer, ms(c.End), c.Ring.Milliseconds(), c.Talk.Milliseconds(), c.Hold.Milliseconds(),
-		c.Disposition, c.HangupSide, c.HangupCause, c.SIPCode,
-		c.A.PacketsIn, c.A.PacketsOut, c.A.BytesIn, c.A.BytesOut, c.B.PacketsIn, c.B.PacketsOut, c.B.BytesIn, c.B.BytesOut, c.DroppedForeign)
+		VALUES `, "", rows)
 	if err != nil {
 		return fmt.Errorf("pbxstore: insert cdr: %w", err)
 	}
