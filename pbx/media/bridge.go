@@ -9,8 +9,9 @@ import (
 )
 
 // Tap observes the RTP a bridge accepts, e.g. a recorder, monitor or DTMF
-// detector. OnRTP runs on the relay's reader goroutine with the raw packet:
-// it must not block, and must copy pkt if it keeps it past the call.
+// detector. OnRTP runs on the poller goroutine that reads the bridge, which
+// serves many other calls too, with the raw packet: it must not block, and
+// must copy pkt if it keeps it past the call.
 type Tap interface {
 	OnRTP(leg int, pkt []byte)
 }
@@ -31,10 +32,12 @@ type Bridge struct {
 
 	startedAt atomic.Int64 // unix nanos of Start
 
+	poller *poller   // reads the four sockets; nil without sockets
+	polled []*polled // the sockets as the poller knows them
+
 	mu      sync.Mutex // orders Start and Close
 	started bool
 	closed  bool
-	wg      sync.WaitGroup
 }
 
 // tapRef boxes a Tap so it can sit behind an atomic pointer.
@@ -68,10 +71,12 @@ func (b *Bridge) Start() {
 	}
 	b.started = true
 	b.startedAt.Store(time.Now().UnixNano())
-	b.wg.Add(4)
-	for _, l := range [...]*Leg{b.A, b.B} {
-		go b.serve(l, &l.rtp, false)
-		go b.serve(l, &l.rtcp, true)
+	for _, e := range b.polled {
+		if err := b.poller.start(e); err != nil {
+			// Only a kernel out of memory or epoll watches gets here; the
+			// call's media timeout then ends it.
+			b.relay.log.Error("media: cannot read a socket; the leg will be silent", "err", err)
+		}
 	}
 }
 
@@ -100,8 +105,9 @@ func (b *Bridge) SetTap(t Tap) {
 // sends. Held packets are counted and still shown to the tap.
 func (b *Bridge) SetHold(leg int, held bool) { b.Leg(leg).held.Store(held) }
 
-// Close stops relaying, waits for the reader goroutines and returns the
-// ports to the relay. It is idempotent; only the first call reports errors.
+// Close stops relaying, waits until no packet of the bridge is being read
+// and returns the ports to the relay. It is idempotent; only the first call
+// reports errors.
 func (b *Bridge) Close() error {
 	b.mu.Lock()
 	if b.closed {
@@ -111,6 +117,9 @@ func (b *Bridge) Close() error {
 	b.closed = true
 	b.mu.Unlock()
 
+	for _, e := range b.polled {
+		b.poller.remove(e)
+	}
 	var errList []error
 	for _, l := range [...]*Leg{b.A, b.B} {
 		for _, s := range [...]*socket{&l.rtp, &l.rtcp} {
@@ -121,7 +130,9 @@ func (b *Bridge) Close() error {
 			}
 		}
 	}
-	b.wg.Wait() // closed sockets unblock every reader
+	for _, e := range b.polled {
+		b.poller.wait(e)
+	}
 	if b.relay != nil {
 		b.relay.release(b)
 	}

@@ -1,33 +1,8 @@
 package media
 
 import (
-	"errors"
-	"net"
 	"net/netip"
-	"time"
 )
-
-// serve is the reader goroutine of one socket: it owns buf for its whole life
-// and hands each datagram to the forward path until the socket is closed.
-func (b *Bridge) serve(in *Leg, s *socket, rtcp bool) {
-	defer b.wg.Done()
-	buf := make([]byte, maxPacket+1) // one spare byte tells "too big" from "exactly full"
-	for {
-		n, src, err := s.conn.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue // a queued ICMP error; the socket still works
-		}
-		src = unmapped(src)
-		if rtcp {
-			b.forwardRTCP(in, buf[:n], src)
-		} else {
-			b.forwardRTP(in, buf[:n], src, time.Now().UnixNano())
-		}
-	}
-}
 
 // forwardRTP relays one datagram that arrived on in's RTP socket to the other
 // leg's peer. The tap sees every accepted packet, held or not, so a recorder

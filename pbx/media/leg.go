@@ -116,8 +116,8 @@ type packetWriter interface {
 	WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, error)
 }
 
-// socket is one UDP socket of a leg. Its reader goroutine is the only writer
-// of its counters, so they never contend with the other direction's.
+// socket is one UDP socket of a leg. The poller that reads it is the only
+// writer of its counters.
 type socket struct {
 	conn *net.UDPConn // nil in benchmarks that drive the forward path directly
 	w    packetWriter

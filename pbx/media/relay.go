@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -19,6 +20,10 @@ type Relay struct {
 	m     *Metrics
 	pool  *portPool
 	inUse atomic.Int64 // bound UDP ports, RTP and RTCP
+
+	pollers   []*poller
+	next      atomic.Uint32 // round-robin over pollers
+	closeOnce sync.Once
 
 	mu      sync.Mutex
 	bridges map[*Bridge]struct{}
@@ -39,13 +44,30 @@ func NewRelay(cfg Config, log *slog.Logger, m *Metrics) (*Relay, error) {
 	if m == nil {
 		m = NewMetrics(nil)
 	}
-	return &Relay{
+	r := &Relay{
 		cfg:     cfg,
 		log:     log,
 		m:       m,
 		pool:    newPortPool(first, pairs),
 		bridges: make(map[*Bridge]struct{}),
-	}, nil
+	}
+	// One poller per processor: each reads its share of the bridges.
+	for range max(1, runtime.GOMAXPROCS(0)) {
+		p, err := newPoller(log)
+		if err != nil {
+			r.closePollers()
+			return nil, err
+		}
+		r.pollers = append(r.pollers, p)
+	}
+	return r, nil
+}
+
+func (r *Relay) closePollers() {
+	for _, p := range r.pollers {
+		p.close()
+	}
+
 }
 
 // NewBridge binds two legs, each an RTP+RTCP socket pair from the range.
@@ -63,6 +85,11 @@ func (r *Relay) NewBridge() (*Bridge, error) {
 		r.closeLeg(b.A)
 		return nil, err
 	}
+	if err := r.attach(b); err != nil {
+		r.closeLeg(b.A)
+		r.closeLeg(b.B)
+		return nil, err
+	}
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
@@ -72,6 +99,30 @@ func (r *Relay) NewBridge() (*Bridge, error) {
 	r.bridges[b] = struct{}{}
 	r.mu.Unlock()
 	return b, nil
+}
+
+// attach hands b's four sockets to one poller, so both directions of a
+// call are read by the same goroutine.
+func (r *Relay) attach(b *Bridge) error {
+	p := r.pollers[int(r.next.Add(1))%len(r.pollers)]
+	for _, l := range [...]*Leg{b.A, b.B} {
+		for _, s := range [...]struct {
+			s    *socket
+			rtcp bool
+		}{{&l.rtp, false}, {&l.rtcp, true}} {
+			e, err := p.prepare(b, l, s.s, s.rtcp)
+			if err != nil {
+				for _, e := range b.polled {
+					p.remove(e)
+				}
+				b.polled = nil
+				return fmt.Errorf("media: %w: %w", err, errs.ErrUnavailable)
+			}
+			b.polled = append(b.polled, e)
+		}
+	}
+	b.poller = p
+	return nil
 }
 
 // PortsInUse is the number of UDP ports (RTP and RTCP) bound right now.
@@ -92,6 +143,7 @@ func (r *Relay) Close() error {
 			errList = append(errList, err)
 		}
 	}
+	r.closeOnce.Do(r.closePollers)
 	return errors.Join(errList...)
 }
 

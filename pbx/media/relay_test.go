@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"os"
 	"runtime"
 	"sync"
 	"testing"
@@ -627,5 +628,65 @@ func TestMetricsShareARegistry(t *testing.T) {
 	}
 	if n != 4+int(numDropReasons) {
 		t.Errorf("gathered %d series, want %d", n, 4+int(numDropReasons))
+	}
+}
+
+// Bridges cost no goroutine, and closing them gives back every descriptor
+// the pollers took, started or not.
+func TestPollersHoldNoGoroutinePerCallAndCloseEveryDescriptor(t *testing.T) {
+	lo, _ := testRange(t)
+	r, err := NewRelay(Config{BindIP: loopback(), PortMin: lo, PortMax: lo + 499}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	fds := func() int {
+		ents, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Skip("no /proc/self/fd")
+		}
+		return len(ents)
+	}
+	fdBefore, gBefore := fds(), runtime.NumGoroutine()
+	var bridges []*Bridge
+	for i := range 100 {
+		b, err := r.NewBridge()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 0 {
+			b.Start()
+		}
+		bridges = append(bridges, b)
+	}
+	// Each bridge: four sockets and the pollers' four duplicates.
+	if got := fds() - fdBefore; got != 800 {
+		t.Errorf("100 bridges hold %d descriptors, want 800", got)
+	}
+	if g := runtime.NumGoroutine() - gBefore; g > 5 {
+		t.Errorf("100 bridges started %d goroutines", g)
+	}
+	// A started bridge still relays after its neighbours on the same poller close.
+	pa, pb := newPhone(t), newPhone(t)
+	last := bridges[98]
+	pa.attach(last.A)
+	pb.attach(last.B)
+	for _, b := range bridges[:98] {
+		if err := b.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pkt := rtpPacket(t, 1)
+	pa.sendRTP(last.A, pkt)
+	if got, _ := recv(t, pb.rtp); !bytes.Equal(got, pkt) {
+		t.Fatal("relay changed the packet after other bridges closed")
+	}
+	for _, b := range bridges[98:] {
+		if err := b.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := fds() - fdBefore; got != 4 { // the two phones
+		t.Errorf("after closing every bridge %d descriptors more than before, want 4 (the phones)", got)
 	}
 }

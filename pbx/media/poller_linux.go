@@ -1,0 +1,294 @@
+package media
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// A poller reads the relay's sockets for many bridges from one goroutine:
+// one epoll set (level-triggered) holds a duplicate of each socket's file
+// descriptor, and the epoll descriptor itself sits in Go's network poller, so
+// the goroutine parks when nothing is ready and wakes once for a whole batch
+// of ready sockets. Per packet that is one recvfrom and one sendto, against
+// a goroutine wake-up, a read, a write and a read that finds nothing when
+// every socket has its own reader.
+//
+// The poller alone reads and closes the duplicates: a socket is removed by
+// asking the poller, which takes it out of the epoll set and closes it
+// between batches, so no event can name a closed or reused descriptor. The
+// original *net.UDPConn stays with the leg for sending and is closed by the
+// bridge after the removal.
+type poller struct {
+	epfd   int
+	wakefd int // eventfd: a removal is waiting
+	file   *os.File
+	raw    syscall.RawConn
+	pollFn func(fd uintptr) bool // p.poll, bound once: a method value per call would allocate
+	log    interface{ Warn(string, ...any) }
+
+	mu       sync.Mutex
+	slots    []*polled // epoll data is the slot index
+	free     []int
+	removing []*polled
+
+	events []unix.EpollEvent // owned by the poll goroutine
+	ready  []*polled
+	buf    []byte
+	rsa    unix.RawSockaddrAny
+	done   chan struct{}
+}
+
+// polled is one socket in a poller.
+type polled struct {
+	fd      int // the poller's duplicate
+	slot    int
+	b       *Bridge
+	leg     *Leg
+	rtcp    bool
+	removed chan struct{}
+}
+
+const (
+	pollBatch = 256
+	wakeSlot  = -1
+)
+
+func newPoller(log interface{ Warn(string, ...any) }) (*poller, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("media: epoll_create1: %w", err)
+	}
+	if err := unix.SetNonblock(epfd, true); err != nil {
+		unix.Close(epfd)
+		return nil, fmt.Errorf("media: epoll nonblock: %w", err)
+	}
+	wakefd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		unix.Close(epfd)
+		return nil, fmt.Errorf("media: eventfd: %w", err)
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: wakeSlot}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wakefd, &ev); err != nil {
+		unix.Close(epfd)
+		unix.Close(wakefd)
+		return nil, fmt.Errorf("media: epoll add eventfd: %w", err)
+	}
+	p := &poller{epfd: epfd, wakefd: wakefd, log: log, events: make([]unix.EpollEvent, pollBatch), ready: make([]*polled, pollBatch),
+		buf: make([]byte, maxPacket+1), done: make(chan struct{})}
+	p.file = os.NewFile(uintptr(epfd), "media-epoll")
+	if p.raw, err = p.file.SyscallConn(); err != nil {
+		p.file.Close()
+		unix.Close(wakefd)
+		return nil, fmt.Errorf("media: epoll in the runtime poller: %w", err)
+	}
+	p.pollFn = p.poll
+	go p.run()
+	return p, nil
+}
+
+// prepare duplicates s's descriptor for the poller. It runs when the
+// bridge is made, where running out of descriptors is an error to report.
+func (p *poller) prepare(b *Bridge, l *Leg, s *socket, rtcp bool) (*polled, error) {
+	var dup int
+	var derr error
+	rc, err := s.conn.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	if err := rc.Control(func(fd uintptr) { dup, derr = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0) }); err != nil {
+		return nil, err
+	}
+	if derr != nil {
+		return nil, fmt.Errorf("media: dup socket: %w", derr)
+	}
+	return &polled{fd: dup, slot: -1, b: b, leg: l, rtcp: rtcp, removed: make(chan struct{})}, nil
+}
+
+// start puts e into the epoll set: the poller reads it from now on.
+func (p *poller) start(e *polled) error {
+	p.mu.Lock()
+	if n := len(p.free); n > 0 {
+		e.slot = p.free[n-1]
+		p.free = p.free[:n-1]
+		p.slots[e.slot] = e
+	} else {
+		e.slot = len(p.slots)
+		p.slots = append(p.slots, e)
+	}
+	p.mu.Unlock()
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(e.slot)}
+	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, e.fd, &ev); err != nil {
+		p.mu.Lock()
+		p.slots[e.slot] = nil
+		p.free = append(p.free, e.slot)
+		p.mu.Unlock()
+		e.slot = -1
+		return fmt.Errorf("media: epoll add: %w", err)
+	}
+	return nil
+}
+
+// remove stops reading e and returns once the poller has let go of it.
+// The caller closes the original socket afterwards.
+func (p *poller) remove(e *polled) {
+	if e.slot < 0 { // never started: the poller never saw it
+		unix.Close(e.fd)
+		return
+	}
+	p.mu.Lock()
+	p.removing = append(p.removing, e)
+	p.mu.Unlock()
+	var one = [8]byte{1}
+	if _, err := unix.Write(p.wakefd, one[:]); err != nil && !errors.Is(err, unix.EAGAIN) {
+		p.log.Warn("media: waking the poller failed", "err", err)
+	}
+	select {
+	case <-e.removed:
+	case <-p.done: // the poller stopped; it closed everything it had
+	}
+}
+
+// close stops the poll goroutine; every socket must have been removed.
+func (p *poller) close() {
+	_ = p.file.Close()
+	<-p.done
+	unix.Close(p.wakefd)
+}
+
+func (p *poller) run() {
+	defer close(p.done)
+	defer p.dropAll()
+	for {
+		if err := p.raw.Read(p.pollFn); err != nil {
+			return // the epoll file was closed
+		}
+	}
+}
+
+// poll is one round: pending removals, then every ready socket read once.
+// It returns false (park until the epoll set is ready) when nothing was.
+func (p *poller) poll(epfd uintptr) bool {
+	p.applyRemovals()
+	n, err := unix.EpollWait(int(epfd), p.events, 0)
+	if err != nil {
+		return errors.Is(err, unix.EINTR) // EINTR: try again; else park (closed soon)
+	}
+	if n == 0 {
+		return false
+	}
+	now := time.Now().UnixNano()
+	// Resolve slots under the lock (add may grow the table meanwhile); only
+	// this goroutine frees a slot, so what it resolves stays valid.
+	p.mu.Lock()
+	for i, ev := range p.events[:n] {
+		p.ready[i] = nil
+		if ev.Fd != wakeSlot {
+			p.ready[i] = p.slots[ev.Fd]
+		}
+	}
+	p.mu.Unlock()
+	for i, e := range p.ready[:n] {
+		if e == nil {
+			if p.events[i].Fd == wakeSlot {
+				var v [8]byte
+				_, _ = unix.Read(p.wakefd, v[:])
+			}
+			continue
+		}
+		p.readOne(e, now)
+	}
+	return true
+}
+
+// readOne takes one datagram from e's socket into the forward path. More
+// waiting datagrams keep the socket ready for the next round.
+func (p *poller) readOne(e *polled, now int64) {
+	n, src, ok := p.recv(e.fd)
+	if !ok {
+		return // nothing after all, or a queued ICMP error
+	}
+	if e.rtcp {
+		e.b.forwardRTCP(e.leg, p.buf[:n], src)
+	} else {
+		e.b.forwardRTP(e.leg, p.buf[:n], src, now)
+	}
+}
+
+// recv is recvfrom(2) into the poller's buffer with its source address,
+// without the allocation unix.Recvfrom makes for the address.
+func (p *poller) recv(fd int) (int, netip.AddrPort, bool) {
+	alen := uint32(unix.SizeofSockaddrAny)
+	r, _, errno := unix.Syscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(unsafe.Pointer(&p.buf[0])), uintptr(len(p.buf)),
+		unix.MSG_DONTWAIT, uintptr(unsafe.Pointer(&p.rsa)), uintptr(unsafe.Pointer(&alen)))
+	if errno != 0 {
+		return 0, netip.AddrPort{}, false
+	}
+	return int(r), sockaddrAddrPort(&p.rsa), true
+}
+
+func sockaddrAddrPort(rsa *unix.RawSockaddrAny) netip.AddrPort {
+	switch rsa.Addr.Family {
+	case unix.AF_INET:
+		sa := (*unix.RawSockaddrInet4)(unsafe.Pointer(rsa))
+		pb := (*[2]byte)(unsafe.Pointer(&sa.Port))
+		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), uint16(pb[0])<<8|uint16(pb[1]))
+	case unix.AF_INET6:
+		sa := (*unix.RawSockaddrInet6)(unsafe.Pointer(rsa))
+		pb := (*[2]byte)(unsafe.Pointer(&sa.Port))
+		return unmapped(netip.AddrPortFrom(netip.AddrFrom16(sa.Addr), uint16(pb[0])<<8|uint16(pb[1])))
+	}
+	return netip.AddrPort{}
+}
+
+func (p *poller) applyRemovals() {
+	p.mu.Lock()
+	list := p.removing
+	p.removing = nil
+	p.mu.Unlock()
+	for _, e := range list {
+		p.drop(e)
+	}
+}
+
+// drop takes e out of the set and closes its duplicate; poll goroutine only.
+func (p *poller) drop(e *polled) {
+	_ = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, e.fd, nil)
+	unix.Close(e.fd)
+	p.mu.Lock()
+	p.slots[e.slot] = nil
+	p.free = append(p.free, e.slot)
+	p.mu.Unlock()
+	close(e.removed)
+}
+
+// dropAll closes what is left when the poller stops.
+func (p *poller) dropAll() {
+	p.applyRemovals()
+	p.mu.Lock()
+	left := make([]*polled, 0)
+	for _, e := range p.slots {
+		if e != nil {
+			left = append(left, e)
+		}
+	}
+	p.mu.Unlock()
+	for _, e := range left {
+		unix.Close(e.fd)
+		p.mu.Lock()
+		p.slots[e.slot] = nil
+		p.mu.Unlock()
+		close(e.removed)
+	}
+}
+
+// wait is for readers that stop when their socket closes; the poller's
+// remove has already waited.
+func (p *poller) wait(*polled) {}
