@@ -89,7 +89,7 @@ while IFS='|' read -r path dur talk; do
 done <"$d/recordings.txt"
 rm -f "$d/sox-stat.tmp"
 check "every recording readable (sox), length = talk time +- 2 s" "$([ "$recovered" = "$journal" ] && [ "$n" = "$journal" ] && [ "$bad" = 0 ] && echo 1)" \
-  "$recovered recovered, $n with a CDR, $bad bad; worst |file - talk| ${worst} ms"
+  "$recovered recovered, $n with a CDR, $bad bad; largest file-talk gap ${worst} ms"
 
 # Registrations: the callee's binding is back; a call reaches it with no REGISTER.
 bindings=$(q "SELECT count(*) FROM sip_bindings WHERE aor LIKE '%1999%'")
