@@ -41,7 +41,7 @@ type conn struct {
 	subscribed bool
 
 	mu    sync.Mutex // guards queue and dead, and p while it is being set
-	queue []*websocket.PreparedMessage
+	queue [][]byte // websocket frames, written by the writer in batches
 	dead  bool
 	wake  chan struct{}
 
@@ -278,11 +278,7 @@ func (c *conn) reply(typ, id string, data any) {
 		c.hub.log.Error("cti: encode reply", "type", typ, "err", err)
 		return
 	}
-	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, raw)
-	if err != nil {
-		return
-	}
-	c.push(pm, true)
+	c.push(textFrame(raw), true)
 }
 
 func (c *conn) replyError(id string, e *protocol.Error) { c.reply(protocol.TypeError, id, e) }
@@ -291,7 +287,7 @@ func (c *conn) replyError(id string, e *protocol.Error) { c.reply(protocol.TypeE
 // finding the queue full cuts the connection off: it is not keeping up and
 // the hub will not wait for it. Replayed frames are bounded by the replay
 // window, so they are let past the limit.
-func (c *conn) push(pm *websocket.PreparedMessage, live bool) bool {
+func (c *conn) push(wire []byte, live bool) bool {
 	c.mu.Lock()
 	if c.dead {
 		c.mu.Unlock()
@@ -302,7 +298,7 @@ func (c *conn) push(pm *websocket.PreparedMessage, live bool) bool {
 		c.cut(protocol.CloseSlowConsumer, fmt.Sprintf("slow consumer: %d messages not read", c.hub.cfg.SendQueue), false)
 		return false
 	}
-	c.queue = append(c.queue, pm)
+	c.queue = append(c.queue, wire)
 	c.mu.Unlock()
 	select {
 	case c.wake <- struct{}{}:
@@ -312,7 +308,7 @@ func (c *conn) push(pm *websocket.PreparedMessage, live bool) bool {
 }
 
 // take hands the writer everything queued, recycling its previous batch.
-func (c *conn) take(spare []*websocket.PreparedMessage) []*websocket.PreparedMessage {
+func (c *conn) take(spare [][]byte) [][]byte {
 	clear(spare)
 	c.mu.Lock()
 	out := c.queue
@@ -369,7 +365,8 @@ func (c *conn) writeLoop() {
 	defer ping.Stop()
 	recheck := time.NewTicker(c.hub.cfg.Recheck)
 	defer recheck.Stop()
-	var batch []*websocket.PreparedMessage
+	var batch [][]byte
+	var bufs net.Buffers
 	for {
 		select {
 		case <-c.done:
@@ -383,44 +380,48 @@ func (c *conn) writeLoop() {
 			}
 		case <-c.wake:
 			batch = c.take(batch)
-			for i, pm := range batch {
-				select {
-				case <-c.done:
-					c.finish(batch[i:])
-					return
-				default:
-				}
-				if !c.write(pm) {
-					break
-				}
+			select {
+			case <-c.done:
+				c.finish(batch)
+				return
+			default:
 			}
+			bufs = c.write(bufs, batch)
 		}
 	}
 }
 
-func (c *conn) write(pm *websocket.PreparedMessage) bool {
-	_ = c.ws.SetWriteDeadline(time.Now().Add(c.hub.cfg.WriteTimeout))
-	if err := c.ws.WritePreparedMessage(pm); err != nil {
-		c.cut(0, "write: "+err.Error(), false)
-		return false
+// write sends frames in one writev: under a burst of events the frames
+// queued meanwhile go out together, one system call for all of them.
+// Frames bypass gorilla's writer (whose every message is a write of its
+// own); a control frame gorilla sends from the reader (pong, close reply)
+// is one write of its own as well, and the kernel never interleaves two
+// writes on a socket, so the stream stays well-formed.
+func (c *conn) write(bufs net.Buffers, frames [][]byte) net.Buffers {
+	if len(frames) == 0 {
+		return bufs
 	}
-	return true
+	bufs = append(bufs[:0], frames...)
+	nc := c.ws.NetConn()
+	_ = nc.SetWriteDeadline(time.Now().Add(c.hub.cfg.WriteTimeout))
+	all := bufs
+	if _, err := all.WriteTo(nc); err != nil {
+		c.cut(0, "write: "+err.Error(), false)
+	}
+	clear(bufs[:cap(bufs)])
+	return bufs[:0]
 }
 
 // finish sends the close frame with the reason, waits a moment for the
 // client to answer it, and drops the connection. With drain, what was
 // queued (unsent is the rest of the writer's batch) is written first.
-func (c *conn) finish(unsent []*websocket.PreparedMessage) {
+func (c *conn) finish(unsent [][]byte) {
 	if c.drain {
 		c.mu.Lock()
 		rest := append(unsent, c.queue...)
 		c.queue = nil
 		c.mu.Unlock()
-		for _, pm := range rest {
-			if !c.write(pm) {
-				break
-			}
-		}
+		c.write(nil, rest)
 	}
 	if c.closeCode != 0 {
 		_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(c.closeCode, c.closeText),

@@ -165,7 +165,7 @@ type frame struct {
 	seq    uint64
 	agents []string
 	queues []string
-	msg    *websocket.PreparedMessage
+	msg    []byte // the whole websocket frame, shared by every subscriber
 }
 
 func (h *Hub) tenant(name string) *tenantHub {
@@ -202,15 +202,10 @@ func (h *Hub) Publish(tenant string, e Event) (uint64, error) {
 		t.seq--
 		return 0, fmt.Errorf("cti: encode %s: %w", e.Type, err)
 	}
-	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, raw)
-	if err != nil {
-		t.seq--
-		return 0, fmt.Errorf("cti: prepare %s: %w", e.Type, err)
-	}
-	f := frame{seq: t.seq, agents: e.Agents, queues: e.Queues, msg: pm}
+	f := frame{seq: t.seq, agents: e.Agents, queues: e.Queues, msg: textFrame(raw)}
 	t.keep(f, h.cfg.ReplayWindow)
 	for c := range t.clients {
-		if c.subs.match(f) && !c.push(pm, true) {
+		if c.subs.match(f) && !c.push(f.msg, true) {
 			delete(t.clients, c)
 		}
 	}
