@@ -57,9 +57,9 @@ step() {  # step DIR FLOOD_RATE
     -timeout $((STEP_SECS + 30))s >"$d/sipp.out" 2>&1) &
   SIPP_PID=$!
   if [ "$r" -gt 0 ]; then
-    # The flood starts 1 s after the calls and stops 1 s before the last is placed.
+    # The flood starts 1 s after the calls and outlasts the placing of them.
     (sleep 1; exec "$FLOOD_BIN" -target "$SUT_ADDR" -sources "$FLOOD_SOURCES" -rate "$r" \
-      -duration $((STEP_SECS - 2))s -mix "$FLOOD_MIX") >"$d/flood.json" 2>"$d/flood.log" &
+      -duration "${STEP_SECS}s" -mix "$FLOOD_MIX") >"$d/flood.json" 2>"$d/flood.log" &
     FLOOD_PID=$!
   fi
   sample "$d" 4 $((STEP_SECS - 6)) sipp=$SIPP_PID uas=$UAS_PID flood=$FLOOD_PID

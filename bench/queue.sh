@@ -63,7 +63,7 @@ export YIMEN_CFG=$RUN/yimen-queue.yaml
   echo "    ivr: {\"8000\": queue}"
   echo "    auto_login: true"
   echo "    queues:"
-  echo "      support: {name: Support, strategy: longest-idle, skill: support, ring_timeout: 15s, max_wait: 5m, sl_threshold: 20s}"
+  echo "      support: {name: Support, strategy: longest-idle, skill: support, ring_timeout: 15s, max_wait: 5m, overflow: hangup, sl_threshold: 20s}"
   echo "    agents:"
   for i in $(seq 0 $((AGENTS - 1))); do
     echo "      - {id: a$((1000 + i)), name: Agent $((1000 + i)), extension: \"$((1000 + i))\", skills: {support: 50}}"

@@ -49,7 +49,7 @@ set title '$(basename "$run"): $label'
 set xlabel '$x'
 set ylabel '$label'
 set grid
-set key top left
+set key below
 set yrange [0:*]
 plot $plots
 GP

@@ -162,10 +162,11 @@ def record(steps, scenario, system, param, d):
                 row[name] = int(f.read().strip())
         except (OSError, ValueError):
             pass
-    for name in ('rtt', 'flood', 'queue', 'cti'):
+    # The generators' own reports; their CPU is under 'flood' and 'cti'.
+    for name, key in (('rtt', 'rtt'), ('flood', 'flood_out'), ('queue', 'queue'), ('cti', 'cti_out')):
         v = load(d, name + '.json')
         if v:
-            row[name] = v
+            row[key] = v
     k0, k1 = kam_stats(os.path.join(d, 'kam0.txt')), kam_stats(os.path.join(d, 'kam1.txt'))
     if k1:
         row['kam_delta'] = {k: k1[k] - k0.get(k, 0) for k in k1 if k1[k] != k0.get(k, 0)}
@@ -242,7 +243,10 @@ def mb(kb):
 
 
 def cpu(row, name):
-    return row.get(name, {}).get('cpu_pct')
+    """CPU % of a sampled process tree; a tree that ended inside the window
+    (its ticks went missing) has no figure."""
+    v = row.get(name, {}).get('cpu_pct')
+    return None if v is not None and v < 0 else v
 
 
 def server_cpu(row):
@@ -395,7 +399,7 @@ def table_flood(rows):
             'digest failures', 'server RSS MB']
     body = []
     for r in rows:
-        s, t, fl = r['stats'], r.get('rtt', {}), r.get('flood', {})
+        s, t, fl = r['stats'], r.get('rtt', {}), r.get('flood_out', {})
         sent = fl.get('sent')
         answered = sum(fl.get('answers', {}).values()) if fl else ''
         gd, ge, kd = r.get('guard_dropped', {}), r.get('guard_end', {}), r.get('kam_delta', {})
@@ -406,7 +410,8 @@ def table_flood(rows):
             fails = n0(r.get('auth_failures', 0))
             rss = mb(r.get('yimen', {}).get('rss_kb'))
         else:
-            dropped = 'no counter (silent drop)'
+            dropped = (f"no counter; requests parsed {n0(kd.get('core:rcv_requests', 0))}, "
+                       f"drop_requests {n0(kd.get('core:drop_requests', 0))}")
             bans = n0(r.get('kam_end', {}).get('ipban_entries'))
             fails = ''
             rss = f"{mb(r.get('kamailio', {}).get('pss_kb'))} PSS"
@@ -441,7 +446,7 @@ def table_queue(rows):
             'ctiload CPU %', 'others CPU %']
     body = []
     for r in rows:
-        s, t, q, c = r['stats'], r.get('rtt', {}), r.get('queue', {}), r.get('cti', {})
+        s, t, q, c = r['stats'], r.get('rtt', {}), r.get('queue', {}), r.get('cti_out', {})
         body.append([r['param'], f"{s.get('successful', '')} / {s.get('created', '')}",
                      f1(s.get('steady_median_rate')), s.get('failed', ''),
                      f"{f1(t.get('p50_ms'))} / {f1(t.get('p99_ms'))}",
@@ -478,10 +483,10 @@ def plotdata(steps, scenario, outdir):
                 succ = 100.0 * (s.get('successful') or 0) / created if created else None
                 extra = []
                 if scenario == 'queue':
-                    qq, c = r.get('queue', {}), r.get('cti', {})
+                    qq, c = r.get('queue', {}), r.get('cti_out', {})
                     extra = [qq.get('wait_p50_ms'), qq.get('wait_p99_ms'), c.get('p50_ms'), c.get('p99_ms')]
                 elif scenario == 'flood':
-                    extra = [cpu(r, 'flood'), r.get('flood', {}).get('rate_sent', 0)]
+                    extra = [cpu(r, 'flood'), r.get('flood_out', {}).get('rate_sent', 0)]
                 elif scenario == 'concurrent':
                     extra = [r.get('relayed_pps')]
                 cols = [r['param'], s.get('steady_median_rate'), succ, server_cpu(r), t.get('p50_ms'),
