@@ -94,6 +94,7 @@ func buildContactCenter(ctx context.Context, cfg config.Config, srv *pbx.Server,
 	}
 	adapter = cti.NewAdapter(cc.Hub, cc.ACD, log.With("component", "cti"))
 	srv.AddCallObserver(adapter)
+	srv.AddCallObserver(acdTransfers{acd: cc.ACD, log: cc.log})
 	for i, t := range tenants {
 		tc, err := tenantACD(t)
 		if err != nil {

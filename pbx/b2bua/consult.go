@@ -21,14 +21,14 @@ const (
 // TransferEvent is what a TransferObserver hears about a transfer.
 type TransferEvent struct {
 	Mode  string // "attended" (consultation, REFER with Replaces) or "blind"
-	State string // a Consult* state; ConsultCompleted for a REFER with Replaces
+	State string // a Consult* state; ConsultCompleted for a REFER with Replaces and a blind transfer
 	From  string // the extension that transferred
 	To    string // the extension the call went (or is going) to
 	Code  int    // the SIP code when the target failed
 }
 
-// TransferObserver is an optional Observer extension told about attended
-// transfers as they go.
+// TransferObserver is an optional Observer extension told about transfers:
+// attended ones as they go, blind ones once the transferring leg is let go.
 type TransferObserver interface {
 	CallTransfer(c CallInfo, ev TransferEvent)
 }

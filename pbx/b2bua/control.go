@@ -155,6 +155,8 @@ func (m *Manager) blindTransfer(c *call, ext, to string, beforeBye func()) error
 	}
 	m.sendBye(old)
 	m.log.Info("blind transfer", "call", callID, "from", ext, "to", to)
+	// ext is done with the call whatever the target does next.
+	m.transferEvent(c, TransferEvent{Mode: "blind", State: ConsultCompleted, From: ext, To: to})
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), m.cfg.RingTimeout)
 		defer cancel()
