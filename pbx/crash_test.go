@@ -217,3 +217,82 @@ func checkWAV(path string) (int64, error) {
 	}
 	return 0, fmt.Errorf("no data chunk")
 }
+
+// The journal follows calls in progress: a row from set-up, the answer
+// time once answered — bridged by an extension or answered by the IVR —
+// and nothing left once the calls have their CDRs.
+func TestCallJournalFollowsCallsInProgress(t *testing.T) {
+	t.Parallel()
+	p, _ := ivrPBX(t)
+	uas(t, p, "1003", "127.0.111.3", "uas_answer.xml", true, nil)
+	var procs []*sipp.Proc
+	for _, callee := range []string{"1003", "8000"} {
+		proc, err := sipp.Start(t.Context(), sipp.Options{Scenario: sipp.Scenario("uac_call.xml"), Remote: p.SIPAddr(), LocalIP: "127.0.111.1",
+			User: "1001", Password: p.Secrets["1001"], Service: callee, Lenient: true, Vars: map[string]string{"talk_ms": "3000"},
+			Dir: t.TempDir(), Timeout: 30 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		procs = append(procs, proc)
+	}
+	st := p.Server.Store()
+	var open []pbxstore.OpenCall
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		now, err := st.OpenCalls(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(now) > 0 || open == nil {
+			open = now // the last view with calls in it
+		}
+		answered := 0
+		for _, o := range open {
+			if !o.Answer.IsZero() {
+				answered++
+			}
+		}
+		if answered == 2 || time.Now().After(deadline) {
+			break
+		}
+	}
+	callees := map[string]bool{}
+	for _, o := range open {
+		if o.Answer.IsZero() || o.Caller != "1001" || o.Tenant != "demo" || o.ACallID == "" || o.Answer.Before(o.Start) {
+			t.Errorf("journal row %+v: want an answered call of 1001", o)
+		}
+		callees[o.Callee] = true
+	}
+	if len(open) != 2 || !callees["1003"] || !callees["8000"] {
+		t.Fatalf("journal holds %d calls (%v), want the call to 1003 and the IVR call", len(open), callees)
+	}
+	for _, proc := range procs {
+		res, err := proc.Wait()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := res.Check(1); err != nil {
+			t.Errorf("caller: %v", err)
+		}
+	}
+	ended := map[string]bool{}
+	for _, c := range p.CDRs(t, 2) {
+		ended[c.ID] = true
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		left, err := st.OpenCalls(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(left) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("journal still holds %d calls after their end", len(left))
+		}
+	}
+	for _, o := range open {
+		if !ended[o.ID] {
+			t.Errorf("call %s (to %s) left the journal without a CDR", o.ID, o.Callee)
+		}
+	}
+}

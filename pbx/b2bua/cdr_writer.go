@@ -51,16 +51,21 @@ func (w *cdrWriter) add(c pbxstore.CDR) {
 	w.wake()
 }
 
-// CallAnswered journals the answer time (the writer is the B2BUA's first observer).
-func (w *cdrWriter) CallAnswered(c CallInfo, _ *media.Bridge) {
-	if c.Answered.IsZero() {
+// answered journals a call's answer time.
+func (w *cdrWriter) answered(id string, at time.Time) {
+	if at.IsZero() {
 		return
 	}
 	w.mu.Lock()
-	w.q.Answered = append(w.q.Answered, pbxstore.OpenCall{ID: c.ID, Answer: c.Answered})
+	w.q.Answered = append(w.q.Answered, pbxstore.OpenCall{ID: id, Answer: at})
 	w.mu.Unlock()
 	w.wake()
 }
+
+// CallAnswered journals the answer of a bridged call (the writer is the
+// B2BUA's first observer); calls the PBX answers itself (IVR) and the
+// agent's answer of a call it placed are journalled where they happen.
+func (w *cdrWriter) CallAnswered(c CallInfo, _ *media.Bridge) { w.answered(c.ID, c.Answered) }
 
 func (w *cdrWriter) CallHold(CallInfo, bool) {}
 

@@ -91,7 +91,9 @@ func (l *LocalCall) Answer(ctx context.Context) error {
 	c.disposition, c.code = "answered", 200
 	body := c.legSDP(sideA, c.codecs, c.dtmf, sdp.AnswerDirection(c.offer.Direction), c.offer)
 	res := c.respondALocked(200, "OK", body)
+	at := c.answered
 	c.mu.Unlock()
+	c.m.cdrs.answered(c.id, at)
 	go c.retransmitUntilAck(res)
 	return nil
 }

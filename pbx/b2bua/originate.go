@@ -183,7 +183,9 @@ func (c *call) runOriginate(inv *sip.Request, tx sip.ClientTransaction, notify f
 	}
 	c.state = stateAnswered
 	c.answered = m.now()
+	at := c.answered
 	c.mu.Unlock()
+	m.cdrs.answered(c.id, at)
 	notify(true)
 	then(c)
 }
