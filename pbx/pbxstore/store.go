@@ -143,22 +143,54 @@ func (s *Store) LoadBindings(ctx context.Context) ([]registrar.Binding, error) {
 func (s *Store) SaveBindings(ctx context.Context, upsert, remove []registrar.Binding) error {
 	return s.db.InTx(ctx, func(ctx context.Context) error {
 		q := s.db.Q(ctx)
-		for _, b := range remove {
-			if _, err := q.ExecContext(ctx, `DELETE FROM sip_bindings WHERE tenant=? AND aor=? AND contact=?`, b.Tenant, b.AOR, b.Contact); err != nil {
-				return fmt.Errorf("pbxstore: delete binding: %w", err)
+		// Many rows per statement: a registrar flush carries hundreds, and
+		// compiling one statement per row cost more than writing them.
+		for rest := remove; len(rest) > 0; {
+			chunk := rest[:min(len(rest), bindingsPerStatement)]
+			rest = rest[len(chunk):]
+			args := make([]any, 0, 3*len(chunk))
+			for _, b := range chunk {
+				args = append(args, b.Tenant, b.AOR, b.Contact)
+			}
+			if _, err := q.ExecContext(ctx, `DELETE FROM sip_bindings WHERE (tenant, aor, contact) IN (VALUES `+
+				rowsOf("(?,?,?)", len(chunk))+`)`, args...); err != nil {
+				return fmt.Errorf("pbxstore: delete bindings: %w", err)
 			}
 		}
-		for _, b := range upsert {
+		for rest := upsert; len(rest) > 0; {
+			chunk := rest[:min(len(rest), bindingsPerStatement)]
+			rest = rest[len(chunk):]
+			args := make([]any, 0, 10*len(chunk))
+			for _, b := range chunk {
+				args = append(args, b.Tenant, b.AOR, b.Contact, b.Received.String(), b.Transport, b.CallID, b.CSeq, ms(b.Expires), b.UserAgent, ms(b.Updated))
+			}
 			if _, err := q.ExecContext(ctx, `INSERT INTO sip_bindings(tenant, aor, contact, received, transport, call_id, cseq, expires_at, user_agent, updated_at)
-				VALUES (?,?,?,?,?,?,?,?,?,?)
+				VALUES `+rowsOf("(?,?,?,?,?,?,?,?,?,?)", len(chunk))+`
 				ON CONFLICT(tenant, aor, contact) DO UPDATE SET received=excluded.received, transport=excluded.transport,
 				call_id=excluded.call_id, cseq=excluded.cseq, expires_at=excluded.expires_at, user_agent=excluded.user_agent, updated_at=excluded.updated_at`,
-				b.Tenant, b.AOR, b.Contact, b.Received.String(), b.Transport, b.CallID, b.CSeq, ms(b.Expires), b.UserAgent, ms(b.Updated)); err != nil {
-				return fmt.Errorf("pbxstore: save binding: %w", err)
+				args...); err != nil {
+				return fmt.Errorf("pbxstore: save bindings: %w", err)
 			}
 		}
 		return nil
 	})
+}
+
+// bindingsPerStatement keeps a statement's parameters (10 a row) well under
+// SQLite's limit.
+const bindingsPerStatement = 200
+
+// rowsOf is n copies of row, comma-separated.
+func rowsOf(row string, n int) string {
+	var sb strings.Builder
+	sb.Grow(n * (len(row) + 1))
+	for i := range n {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(row)
+	}
+	return sb.String()
 }
 
 // --- bans (guard.BanStore) ---
