@@ -31,6 +31,7 @@ func TestAdminChangesAgentsAndQueuesLive(t *testing.T) {
 		{"/api/v1/tenants/demo/queues/support", map[string]any{"agents": []string{"a1002"}, "wrap_up": "soon"}, "wrap_up"},
 		{"/api/v1/tenants/demo/queues/support", map[string]any{"agents": []string{"a1002"}, "max_wait": "30s"}, "overflow"},
 		{"/api/v1/tenants/demo/agents/a1003", map[string]any{"name": "Three", "extension": "10 03"}, "extension"},
+		{"/api/v1/tenants/demo/agents/a1003", map[string]any{"name": "Three", "extension": "2001"}, "extension"},
 		{"/api/v1/tenants/demo/agents/a1003", map[string]any{"name": "Three", "extension": "1003", "skills": map[string]int{"x": 500}}, "skills"},
 	} {
 		r := c.do("PUT", bad.path, sys, bad.body, nil)

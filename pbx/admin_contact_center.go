@@ -145,6 +145,10 @@ func (h contactCenterHandlers) putAgent(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	a := AgentSpec{ID: id, Name: b.Name, Extension: b.Extension, Skills: b.Skills}
+	if a.Extension != "" && !h.srv.dir.hasExtension(r.PathValue("tenant"), a.Extension) {
+		h.fail(w, r, "put agent", &FieldError{"extension", fmt.Sprintf("%q is not an extension of tenant %s", a.Extension, r.PathValue("tenant"))})
+		return
+	}
 	var err error
 	if a.RingTimeout, err = parseDuration("ring_timeout", b.RingTimeout); err != nil {
 		h.fail(w, r, "put agent", err)
