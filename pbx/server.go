@@ -97,6 +97,9 @@ func New(ctx context.Context, cfg config.Config, deps Deps) (*Server, error) {
 	if s.guard, err = guard.New(ctx, gcfg, deps.Store, s.log.With("component", "guard"), s.reg, s.now); err != nil {
 		return nil, err
 	}
+	if s.sec != nil && s.sec.Audit != nil {
+		s.guard.SetBanAuditor(banAudit{log: s.sec.Audit, tenant: s.sec.PlatformTenant, warn: s.log})
+	}
 	if s.dir, err = newDirectory(cfg); err != nil {
 		return nil, err
 	}

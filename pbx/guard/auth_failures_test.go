@@ -31,11 +31,24 @@ func TestAuthFailuresFromOneIPBanIt(t *testing.T) {
 	if v := h.metric(t, "yimen_guard_bans_total", ""); v != 1 {
 		t.Errorf("bans metric = %v, want 1", v)
 	}
+	var aud banLog
+	h.g.SetBanAuditor(&aud)
 	h.g.flush(ctx)
 	if _, ok := h.store.get(ip); !ok {
 		t.Error("automatic ban not persisted by flush")
 	}
+	if len(aud) != 1 || aud[0].IP != ip || aud[0].Reason != "auth failures from ip" {
+		t.Errorf("audited bans = %+v, want the one ban", aud)
+	}
+	h.g.flush(ctx)
+	if len(aud) != 1 {
+		t.Errorf("a ban audited %d times", len(aud))
+	}
 }
+
+type banLog []Ban
+
+func (l *banLog) AutoBan(_ context.Context, b Ban) { *l = append(*l, b) }
 
 func TestAuthFailuresSpreadOverWindowsDoNotBan(t *testing.T) {
 	h := newHarness(t, nil, func(c *Config) { c.AuthFailuresPerIP = 3; c.FailureWindow = time.Minute })

@@ -110,15 +110,13 @@ func (g *Guard) sweep(ctx context.Context) {
 	g.flush(ctx)
 }
 
-// flush saves queued automatic bans that are still in force; one lifted
-// or replaced meanwhile is skipped so it does not come back at restart.
+// flush saves and audits queued automatic bans that are still in force;
+// one lifted or replaced meanwhile is skipped so it does not come back at
+// restart (it is audited all the same: it was in force).
 func (g *Guard) flush(ctx context.Context) {
-	bans := g.pending.take()
-	if g.store == nil {
-		return
-	}
-	for _, b := range bans {
-		if !g.holds(b) {
+	for _, b := range g.pending.take() {
+		g.auditBan(ctx, b)
+		if g.store == nil || !g.holds(b) {
 			continue
 		}
 		if err := g.store.SaveBan(ctx, b); err != nil {
