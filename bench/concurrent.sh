@@ -14,9 +14,9 @@
 #                 sealed files); rtpengine records nothing, so run it with
 #                 SYSTEMS=yimen. The recordings' size is noted, then deleted.
 #
-# Caller (kit's uac_rtpstream.xml, 127.0.0.2) and callee (uas_rtpstream.xml,
-# 127.0.0.3, registered as 1999) each stream the A-law payload of the kit's
-# g711a.alaw with SIPp's rtp_stream: PT 8, 20 ms, 50 pkt/s per direction, so
+# Caller (kit's uac_rtpstream.xml, $UAC_IP, default 127.0.0.2) and callee
+# (uas_rtpstream.xml, $UAS_IP, default 127.0.0.3, registered as 1999) each
+# stream the A-law payload of the kit's g711a.alaw with SIPp's rtp_stream: PT 8, 20 ms, 50 pkt/s per direction, so
 # the relay should forward N x 100 pkt/s. Neither SIPp reads what it receives
 # (a sink), so SIPp cannot count loss; loss is what the relay did not relay:
 # expected - relayed, the relay's own drop counters and the kernel's receive
@@ -48,7 +48,7 @@ step() {  # step DIR N
   start_uas "$d" $((ramp + hold + 30)) uas_rtpstream.xml
   (cd "$d" && exec timeout $((ramp + hold + 40)) sipp "$SUT_ADDR" -sf "$SCEN/uac_rtpstream.xml" \
     -s 1999 -inf "$(users_csv "$SUT" 1900 1998)" -au '[field0]' -ap '[field1]' \
-    -i 127.0.0.2 -p 5080 -mp 6000 -r "$RAMP" -m "$n" -l "$n" -d $((hold * 1000)) -nostdin $UAC_FLAGS \
+    -i "$UAC_IP" -p 5080 -mp 6000 -r "$RAMP" -m "$n" -l "$n" -d $((hold * 1000)) -nostdin $UAC_FLAGS \
     -trace_stat -stf "$d/stat.csv" -fd 1 -trace_err -timeout $((ramp + hold + 30))s >"$d/sipp.out" 2>&1) &
   SIPP_PID=$!
   sample "$d" $((ramp + SETTLE)) "$WINDOW" sipp=$SIPP_PID uas=$UAS_PID
