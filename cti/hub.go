@@ -127,7 +127,11 @@ func NewHub(cfg Config, deps Deps) (*Hub, error) {
 		deps.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	h := &Hub{cfg: cfg.withDefaults(), deps: deps, log: deps.Logger, tenants: map[string]*tenantHub{}, all: map[*conn]struct{}{}}
-	h.upgrader = websocket.Upgrader{ReadBufferSize: 4096, WriteBufferSize: 4096, CheckOrigin: h.checkOrigin,
+	// Events and replies are written as ready-made frames (conn.write), not
+	// through gorilla's message writer, so a connection keeps no write
+	// buffer of its own: the pool lends one only if a message writer is
+	// ever used (4 KiB less per connection).
+	h.upgrader = websocket.Upgrader{ReadBufferSize: 4096, WriteBufferPool: &sync.Pool{}, CheckOrigin: h.checkOrigin,
 		HandshakeTimeout: 10 * time.Second}
 	return h, nil
 }

@@ -135,6 +135,29 @@ func TestCTIWithIssuedTokens(t *testing.T) {
 	default:
 	}
 
+	// A person's session works too: a supervisor logs in and watches the
+	// tenant; logging out ends the CTI connection.
+	supID, supSession := newUser(t, c, p, p.BreakGlass, "demo", "carol")
+	assign(t, c, sec, supID, "supervisor", []string{"support"}, "a1009")
+	supCTI, err := tryCTI(t, p, supSession)
+	if err != nil {
+		t.Fatalf("supervisor session: %v", err)
+	}
+	if h := supCTI.Hello(); h.Agent != "a1009" || !slices.Equal(h.Roles, []string{protocol.RoleSupervisor}) {
+		t.Fatalf("supervisor hello = %+v", h)
+	}
+	if err := supCTI.ForceState(ctx, "a1002", "not_ready", "meeting"); err != nil {
+		t.Fatalf("supervisor force state: %v", err)
+	}
+	if r := c.do("POST", "/api/v1/logout", supSession, nil, nil); r.code != 204 {
+		t.Fatalf("logout: %d %s", r.code, r.body)
+	}
+	select {
+	case <-supCTI.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the CTI connection of a logged-out session is still open")
+	}
+
 	aud := c.login("demo", "auditor", p.Admins["demo/auditor"])
 	rows := auditSearch(t, c, aud, "")
 	for _, want := range []string{"auth.token.create", "token.create", "auth.token.revoke", "rbac.role.assign"} {
