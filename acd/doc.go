@@ -7,4 +7,6 @@
 // through the Dialer seam and reports back through the ACD's methods
 // (AgentAnswered, AgentNoAnswer, CallEnded, CallerAbandoned). State changes
 // are appended to a log (SQLLog) so a restart restores who is logged in.
+// Reconfigure swaps a running tenant's agents and queues on its actor
+// without disturbing calls in progress; ConfigStore keeps what was changed.
 package acd

@@ -3,7 +3,9 @@
 // Authenticator, keeps each tenant's events in order with a seq and a
 // bounded replay window for reconnecting clients, fans events out to
 // subscribers without ever blocking the publisher (a slow consumer is cut
-// off), and turns commands into calls on the ACD (AgentControl) and the PBX
+// off; each event is encoded once and each connection's writer sends what
+// is queued in one writev), checks each connection's credential again
+// every Config.Recheck, and turns commands into calls on the ACD (AgentControl) and the PBX
 // (CallControl, Monitoring). Adapter turns the ACD's and the B2BUA's events
 // into CTI events; it is the only code here that knows pbx/b2bua types.
 package cti
