@@ -41,7 +41,7 @@ type conn struct {
 	subscribed bool
 
 	mu    sync.Mutex // guards queue and dead, and p while it is being set
-	queue [][]byte // websocket frames, written by the writer in batches
+	queue [][]byte   // websocket frames, written by the writer in batches
 	dead  bool
 	wake  chan struct{}
 

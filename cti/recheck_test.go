@@ -93,7 +93,9 @@ func TestCredentialsAreRechecked(t *testing.T) {
 	stillOpen(ca, "lookups failing")
 	auth.set(func() { auth.broken = false })
 
-	auth.set(func() { auth.tokens["a"] = cti.Principal{Tenant: "demo", Agent: "a1", Roles: []string{protocol.RoleSupervisor}} })
+	auth.set(func() {
+		auth.tokens["a"] = cti.Principal{Tenant: "demo", Agent: "a1", Roles: []string{protocol.RoleSupervisor}}
+	})
 	closedWith(ca, "roles changed")
 	stillOpen(cb, "the other token")
 	auth.set(func() { delete(auth.tokens, "b") })
