@@ -9,7 +9,7 @@
 #   LOAD      40    seconds of load before the SIGTERM (RATE x HOLD calls up)
 #   DRAIN     30s   calls.drain_timeout; must be longer than HOLD
 #
-# Caller: the kit's uac_auth.xml (127.0.0.2) to 1999 = uas.xml (127.0.0.3),
+# Caller: the kit's uac_auth.xml ($UAC_IP) to 1999 = uas.xml ($UAS_IP),
 # no media, as bench/calls.sh. A call is "cut" when yimen ended it: its CDR
 # says hangup_cause shutdown (hung up at the drain timeout) or a BYE from
 # yimen reached SIPp. Refusals are the 503s in SIPp's error log.
@@ -36,7 +36,7 @@ register_uas
 start_uas "$d" $((LOAD + drain_s + HOLD + 60)) uas.xml
 (cd "$d" && exec timeout $((LOAD + drain_s + HOLD + 60)) sipp "$SUT_ADDR" -sf "$SCEN/uac_auth.xml" \
   -s 1999 -inf "$(users_csv yimen 1900 1998)" -au '[field0]' -ap '[field1]' \
-  -i 127.0.0.2 -p 5080 -mp 6000 -r "$RATE" -d $((HOLD * 1000)) -nostdin $UAC_FLAGS \
+  -i "$UAC_IP" -p 5080 -mp 6000 -r "$RATE" -d $((HOLD * 1000)) -nostdin $UAC_FLAGS \
   -trace_stat -stf "$d/stat.csv" -fd 1 -trace_err -error_file "$d/errors.log" \
   -timeout $((LOAD + drain_s + HOLD + 50))s >"$d/sipp.out" 2>&1) &
 SIPP_PID=$!

@@ -9,8 +9,8 @@
 #   RAMP    50    calls/s while they are set up
 #   TALK    10    seconds all CALLS calls are up before the kill
 #
-# Caller: the kit's uac_rtpstream.xml (127.0.0.2), callee uas_rtpstream.xml
-# (127.0.0.3, registered as 1999), both streaming A-law: the same calls as
+# Caller: the kit's uac_rtpstream.xml ($UAC_IP), callee uas_rtpstream.xml
+# ($UAS_IP, registered as 1999), both streaming A-law: the same calls as
 # bench/concurrent.sh with RECORD=1. Checks read the database with sqlite3
 # and the WAV files with sox (recordings are not encrypted in this run).
 # Writes out/fault-kill-<date>.md. Exit 0 only if every check passed.
@@ -34,7 +34,7 @@ register_uas
 start_uas "$d" 600 uas_rtpstream.xml
 (cd "$d" && exec timeout 600 sipp "$SUT_ADDR" -sf "$SCEN/uac_rtpstream.xml" \
   -s 1999 -inf "$(users_csv yimen 1900 1998)" -au '[field0]' -ap '[field1]' \
-  -i 127.0.0.2 -p 5080 -mp 6000 -r "$RAMP" -m "$CALLS" -l "$CALLS" -d 300000 -nostdin $UAC_FLAGS \
+  -i "$UAC_IP" -p 5080 -mp 6000 -r "$RAMP" -m "$CALLS" -l "$CALLS" -d 300000 -nostdin $UAC_FLAGS \
   -trace_stat -stf "$d/stat.csv" -fd 1 -trace_err -timeout 590s >"$d/sipp.out" 2>&1) &
 SIPP_PID=$!
 
@@ -94,7 +94,7 @@ check "every recording readable (sox), length = talk time +- 2 s" "$([ "$recover
 # Registrations: the callee's binding is back; a call reaches it with no REGISTER.
 bindings=$(q "SELECT count(*) FROM sip_bindings WHERE aor LIKE '%1999%'")
 (cd "$d" && timeout 60 sipp "$SUT_ADDR" -sf "$SCEN/uac_auth.xml" -s 1999 -inf "$(users_csv yimen 1900 1998)" \
-  -au '[field0]' -ap '[field1]' -i 127.0.0.2 -p 5080 -mp 6000 -m 1 -d 1000 -nostdin $UAC_FLAGS \
+  -au '[field0]' -ap '[field1]' -i "$UAC_IP" -p 5080 -mp 6000 -m 1 -d 1000 -nostdin $UAC_FLAGS \
   -trace_stat -stf "$d/after_stat.csv" -timeout 30s >"$d/after_sipp.out" 2>&1)
 after=$?
 check "registration back: a call to 1999 without REGISTER" "$([ "$after" = 0 ] && echo 1)" "binding rows for 1999: $bindings; SIPp exit $after"
