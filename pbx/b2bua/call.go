@@ -78,10 +78,16 @@ type call struct {
 	// bridgeEnded is closed when a transferred-to leg hangs up.
 	bridgeEnded chan struct{}
 
-	consult    *consult                  // an attended transfer in progress (consult.go)
-	splice     *splice                   // media carried through another bridge (splice.go)
-	calleeLeg  atomic.Pointer[media.Leg] // side B's leg when it is not this bridge's (a joined party)
-	keepBridge bool                      // the bridge went to another call with its party (replaces.go)
+	consult    *consult                     // an attended transfer in progress (consult.go)
+	splice     *splice                      // media carried through another bridge (splice.go)
+	joinedLeg  [2]atomic.Pointer[media.Leg] // a side's leg when it is not this bridge's (a joined party)
+	keepBridge bool                         // the bridge went to another call with its party (replaces.go)
+
+	// Side A after the caller transferred (caller_transfer.go): c.a stays
+	// the dialog the call was set up with, for its identity.
+	aJoined atomic.Pointer[dialog] // the party joined into side A in the caller's place
+	aExt    string                 // its extension
+	aLeft   bool                   // the caller left; a blind transfer's target is not in yet
 }
 
 // ringing is a transfer in progress: forks to one or more extensions, the
@@ -108,6 +114,12 @@ type fork struct {
 
 func (c *call) dialogFor(side int) *dialog {
 	if side == sideA {
+		if c.aLeft {
+			return nil
+		}
+		if d := c.aJoined.Load(); d != nil {
+			return d
+		}
 		return c.a
 	}
 	if c.winner != nil {
@@ -120,14 +132,15 @@ func (c *call) sideOf(callID string) int {
 	if callID == c.a.callID {
 		return sideA
 	}
+	if d := c.aJoined.Load(); d != nil && d.callID == callID {
+		return sideA
+	}
 	return sideB
 }
 
 func (c *call) leg(side int) *media.Leg {
-	if side == sideB {
-		if l := c.calleeLeg.Load(); l != nil {
-			return l
-		}
+	if l := c.joinedLeg[side].Load(); l != nil {
+		return l
 	}
 	return c.bridge.Leg(side)
 }
@@ -174,8 +187,8 @@ func (c *call) hangup(side, cause string) {
 	answered := c.state == stateAnswered
 	var byes []*dialog
 	if answered {
-		if side != sideNames[sideA] {
-			byes = append(byes, c.a)
+		if d := c.dialogFor(sideA); d != nil && side != sideNames[sideA] {
+			byes = append(byes, d)
 		}
 		if side != sideNames[sideB] && c.winner != nil {
 			byes = append(byes, c.winner.dlg)
@@ -220,6 +233,9 @@ func (c *call) end(side, cause string) {
 			cdr.Talk = now.Sub(c.answered)
 		}
 		ids := []string{c.a.callID}
+		if d := c.aJoined.Load(); d != nil {
+			ids = append(ids, d.callID)
+		}
 		for _, f := range c.forks {
 			ids = append(ids, f.dlg.callID)
 		}

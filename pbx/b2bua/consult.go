@@ -42,10 +42,11 @@ func (m *Manager) transferEvent(c *call, ev TransferEvent) {
 	}
 }
 
-// consult is an attended transfer in progress on a call: the agent (on side
-// B) talks with the target while the other party waits on hold.
+// consult is an attended transfer in progress on a call: the agent talks
+// with the target while the other party waits on hold.
 type consult struct {
 	agent  string
+	side   int // the agent's side of the call
 	to     string
 	placed chan struct{} // closed once k is set
 	k      *call         // the PBX's call to the target
@@ -58,40 +59,38 @@ type consult struct {
 // Consult puts the other party of ext's call on hold and rings to; once to
 // answers, ext's leg is spliced to it (ext's phone keeps its one call). Then
 // CompleteConsult hands the other party to to, CancelConsult goes back, and
-// Conference(to) joins all three. Only the called side (the agent a queue or
-// a caller reached) can consult for now.
+// Conference(to) joins all three. ext may be either side of the call: the
+// agent a queue or a caller reached, or the agent who placed it.
 func (m *Manager) Consult(ctx context.Context, tenant, callID, ext, to string) error {
 	c, err := m.find(tenant, callID)
 	if err != nil {
 		return err
 	}
 	c.mu.Lock()
+	side, err := c.transferSideLocked(ext)
 	switch {
-	case c.state != stateAnswered || c.winner == nil:
+	case err != nil:
 		c.mu.Unlock()
-		return fmt.Errorf("call %s is not connected: %w", callID, errs.ErrConflict)
-	case c.winner.ext != ext:
-		c.mu.Unlock()
-		if ext == c.caller {
-			return fmt.Errorf("only the called party can consult for now: %w", errs.ErrUnavailable)
-		}
-		return fmt.Errorf("extension %s is not on call %s: %w", ext, callID, errs.ErrForbidden)
+		return err
 	case ext == to:
 		c.mu.Unlock()
 		return fmt.Errorf("consult: %s cannot consult itself: %w", ext, errs.ErrInvalid)
 	case c.consult != nil || c.transfer != nil || c.reinviting:
 		c.mu.Unlock()
 		return fmt.Errorf("call %s is busy (a consultation or transfer is in progress): %w", callID, errs.ErrConflict)
+	case c.splice != nil:
+		c.mu.Unlock()
+		return fmt.Errorf("call %s: a party that came by transfer talks through a splice; consulting from it is not supported: %w", callID, errs.ErrUnavailable)
 	}
-	cons := &consult{agent: ext, to: to, placed: make(chan struct{}), over: make(chan struct{})}
+	cons := &consult{agent: ext, side: side, to: to, placed: make(chan struct{}), over: make(chan struct{})}
 	c.consult = cons
 	c.mu.Unlock()
 
-	if err := m.holdParty(ctx, c, sideB, true); err != nil {
+	if err := m.holdParty(ctx, c, side, true); err != nil {
 		m.dropConsult(c, cons)
 		return err
 	}
-	c.bridge.SetHold(sideA, true) // the agent no longer hears the other party
+	c.bridge.SetHold(1-side, true) // the agent no longer hears the other party
 	k, err := m.originateCall(tenant, to, "consult:"+ext, ext, c,
 		func(ok bool) {
 			if !ok {
@@ -136,7 +135,7 @@ func (m *Manager) consultTalk(c *call, cons *consult, k *call) {
 		return
 	}
 	cons.talking = true
-	c.spliceTo(sideB, k.bridge, sideA, false)
+	c.spliceTo(cons.side, k.bridge, sideA, false)
 	c.mu.Unlock()
 	m.log.Info("consultation answered", "call", c.id, "agent", cons.agent, "to", cons.to)
 	m.transferEvent(c, TransferEvent{Mode: "attended", State: ConsultAnswered, From: cons.agent, To: cons.to})
@@ -193,10 +192,10 @@ func (m *Manager) endConsult(c *call, cons *consult, state string, code int) boo
 		k.hangup("system", "consult_"+state)
 	}
 	m.transferEvent(c, TransferEvent{Mode: "attended", State: state, From: cons.agent, To: cons.to, Code: code})
-	c.bridge.SetHold(sideA, false)
+	c.bridge.SetHold(1-cons.side, false)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := m.holdParty(ctx, c, sideB, false); err != nil && !c.isEnded() {
+	if err := m.holdParty(ctx, c, cons.side, false); err != nil && !c.isEnded() {
 		m.log.Warn("consultation: could not resume the held party", "call", c.id, "err", err)
 	}
 	return true
@@ -212,7 +211,7 @@ func (m *Manager) consultOf(tenant, callID, ext string) (*call, *consult, error)
 	defer c.mu.Unlock()
 	cons := c.consult
 	if cons == nil {
-		if c.winner == nil || (c.winner.ext != ext && c.caller != ext) {
+		if c.winner == nil || (c.winner.ext != ext && c.extOf(sideA) != ext) {
 			return nil, nil, fmt.Errorf("extension %s is not on call %s: %w", ext, callID, errs.ErrForbidden)
 		}
 		return nil, nil, fmt.Errorf("call %s has no consultation in progress: %w", callID, errs.ErrConflict)
@@ -270,11 +269,13 @@ func (m *Manager) completeConsult(ctx context.Context, c *call, cons *consult, b
 	c.consult = nil
 	close(cons.over)
 	c.mu.Unlock()
-	if err := m.join(c, cons.k, sideA, byeAgent, "attended", cons.agent); err != nil {
+	to, err := m.join(c, cons.k, sideA, cons.side, byeAgent)
+	if err != nil {
 		m.endConsult(c, cons, ConsultCancelled, 0)
 		return err
 	}
-	if err := m.holdParty(ctx, c, sideB, false); err != nil && !c.isEnded() {
+	m.transferEvent(c, TransferEvent{Mode: "attended", State: ConsultCompleted, From: cons.agent, To: to})
+	if err := m.holdParty(ctx, c, cons.side, false); err != nil && !c.isEnded() {
 		m.log.Warn("transfer: could not resume the held party", "call", c.id, "err", err)
 	}
 	return nil
@@ -294,7 +295,7 @@ func (m *Manager) conferenceConsult(ctx context.Context, c *call, cons *consult)
 	c.unspliceLocked()
 	close(cons.over)
 	c.mu.Unlock()
-	if err := m.holdParty(ctx, c, sideB, false); err != nil && !c.isEnded() {
+	if err := m.holdParty(ctx, c, cons.side, false); err != nil && !c.isEnded() {
 		m.log.Warn("conference: could not resume the held party", "call", c.id, "err", err)
 	}
 	m.log.Info("consultation joined into a conference", "call", c.id, "agent", cons.agent, "to", cons.to)
@@ -302,14 +303,14 @@ func (m *Manager) conferenceConsult(ctx context.Context, c *call, cons *consult)
 	return cons.k.id, nil
 }
 
-// agentLeftConsult handles the agent hanging up while consulting: an
-// answered consultation completes the transfer, a ringing one is dropped.
-// It reports whether the BYE was taken care of.
-func (m *Manager) agentLeftConsult(c *call) bool {
+// agentLeftConsult handles side hanging up while consulting: an answered
+// consultation completes the transfer, a ringing one is dropped. It
+// reports whether the BYE was taken care of.
+func (m *Manager) agentLeftConsult(c *call, side int) bool {
 	c.mu.Lock()
 	cons := c.consult
 	c.mu.Unlock()
-	if cons == nil {
+	if cons == nil || cons.side != side {
 		return false
 	}
 	<-cons.placed

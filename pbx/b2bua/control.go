@@ -10,6 +10,7 @@ import (
 
 	"github.com/yimen/yimen/internal/dtmf"
 	"github.com/yimen/yimen/internal/errs"
+	"github.com/yimen/yimen/pbx/media"
 	"github.com/yimen/yimen/pbx/sdp"
 )
 
@@ -41,7 +42,7 @@ func (m *Manager) Hold(ctx context.Context, tenant, callID, ext string, hold boo
 	switch ext {
 	case c.winner.ext:
 		holder = sideB
-	case c.caller:
+	case c.extOf(sideA):
 		holder = sideA
 	}
 	consulting := c.consult != nil
@@ -110,8 +111,9 @@ func (m *Manager) holdParty(ctx context.Context, c *call, holder int, hold bool)
 // BlindTransfer moves the party on the other side of ext to the extension
 // to: ext's leg is hung up, to is rung, and the other party is bridged to
 // whoever answers. If nobody answers, a call that came through the IVR goes
-// back to its flow; any other call ends. Only the callee side (an agent
-// reached through a queue or dialled directly) can transfer for now.
+// back to its flow; any other call ends. ext may be either side: the agent
+// a queue or a caller reached, or the agent who placed the call (then to
+// is rung from the PBX and joined in ext's place once it answers).
 func (m *Manager) BlindTransfer(ctx context.Context, tenant, callID, ext, to string) error {
 	c, err := m.find(tenant, callID)
 	if err != nil {
@@ -125,20 +127,21 @@ func (m *Manager) BlindTransfer(ctx context.Context, tenant, callID, ext, to str
 func (m *Manager) blindTransfer(c *call, ext, to string, beforeBye func()) error {
 	callID := c.id
 	c.mu.Lock()
-	if c.state != stateAnswered || c.winner == nil {
+	side, err := c.transferSideLocked(ext)
+	if err != nil {
 		c.mu.Unlock()
-		return fmt.Errorf("call %s is not connected: %w", callID, errs.ErrConflict)
-	}
-	if c.winner.ext != ext {
-		c.mu.Unlock()
-		if ext == c.caller {
-			return fmt.Errorf("only the called party can transfer for now: %w", errs.ErrUnavailable)
-		}
-		return fmt.Errorf("extension %s is not on call %s: %w", ext, callID, errs.ErrForbidden)
+		return err
 	}
 	if c.reinviting || c.transfer != nil || c.consult != nil {
 		c.mu.Unlock()
 		return fmt.Errorf("call %s is busy: %w", callID, errs.ErrConflict)
+	}
+	if c.joinedSideLocked() == 1-side {
+		c.mu.Unlock()
+		return fmt.Errorf("call %s: the other party came by transfer and talks through a splice; transferring it again is not supported: %w", callID, errs.ErrUnavailable)
+	}
+	if side == sideA {
+		return m.callerBlindTransferLocked(c, ext, to, beforeBye)
 	}
 	old := c.winner.dlg
 	c.winner = nil
@@ -147,16 +150,7 @@ func (m *Manager) blindTransfer(c *call, ext, to string, beforeBye func()) error
 	c.bridge.SetHold(sideA, false)
 	c.bridge.SetHold(sideB, false)
 	c.mu.Unlock()
-	if far != nil {
-		_ = far.Close()
-	}
-	if beforeBye != nil {
-		beforeBye()
-	}
-	m.sendBye(old)
-	m.log.Info("blind transfer", "call", callID, "from", ext, "to", to)
-	// ext is done with the call whatever the target does next.
-	m.transferEvent(c, TransferEvent{Mode: "blind", State: ConsultCompleted, From: ext, To: to})
+	m.letGo(c, old, far, ext, to, beforeBye)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), m.cfg.RingTimeout)
 		defer cancel()
@@ -186,6 +180,22 @@ func (m *Manager) blindTransfer(c *call, ext, to string, beforeBye func()) error
 	return nil
 }
 
+// letGo hangs up ext's leg old for a blind transfer to to: far (the
+// bridge of a party ext had joined from another call) is closed,
+// beforeBye run, and observers told ext is done with the call whatever the
+// target does next.
+func (m *Manager) letGo(c *call, old *dialog, far *media.Bridge, ext, to string, beforeBye func()) {
+	if far != nil {
+		_ = far.Close()
+	}
+	if beforeBye != nil {
+		beforeBye()
+	}
+	m.sendBye(old)
+	m.log.Info("blind transfer", "call", c.id, "from", ext, "to", to)
+	m.transferEvent(c, TransferEvent{Mode: "blind", State: ConsultCompleted, From: ext, To: to})
+}
+
 // SendDTMF plays keys to the party on the other side of ext as RFC 4733
 // events (an agent keying into a bank's IVR, say). It returns once they are sent.
 func (m *Manager) SendDTMF(ctx context.Context, tenant, callID, ext, keys string) error {
@@ -199,7 +209,7 @@ func (m *Manager) SendDTMF(ctx context.Context, tenant, callID, ext, keys string
 	case c.state != stateAnswered:
 	case c.winner != nil && c.winner.ext == ext:
 		side = sideB
-	case c.caller == ext:
+	case c.extOf(sideA) == ext:
 		side = sideA
 	}
 	dtmfPT := -1

@@ -13,7 +13,7 @@ func (m *Manager) onAck(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	c := m.lookup(req.CallID().Value())
-	if c == nil || c.sideOf(req.CallID().Value()) != sideA {
+	if c == nil || c.a.callID != req.CallID().Value() || c.aInvite == nil {
 		return
 	}
 	if req.CSeq() != nil && req.CSeq().SeqNo == c.aInvite.CSeq().SeqNo {
@@ -22,14 +22,25 @@ func (m *Manager) onAck(req *sip.Request, tx sip.ServerTransaction) {
 }
 
 // callOf finds the call of an in-dialog request and which side sent it,
-// answering 481 when there is none.
+// answering 481 when there is none or the sender is no longer its party
+// there (it was transferred away).
 func (m *Manager) callOf(req *sip.Request, tx sip.ServerTransaction) (*call, int) {
-	c := m.lookup(req.CallID().Value())
+	callID := req.CallID().Value()
+	c := m.lookup(callID)
 	if c == nil {
 		m.reply(tx, req, 481, "Call/Transaction Does Not Exist")
 		return nil, 0
 	}
-	return c, c.sideOf(req.CallID().Value())
+	side := c.sideOf(callID)
+	c.mu.Lock()
+	d := c.dialogFor(side)
+	gone := (d != nil && d.callID != callID) || (side == sideA && d == nil)
+	c.mu.Unlock()
+	if gone {
+		m.reply(tx, req, 481, "Call/Transaction Does Not Exist")
+		return nil, 0
+	}
+	return c, side
 }
 
 // forward sends req in the other leg's dialog and waits for its final response.
@@ -72,7 +83,7 @@ func (m *Manager) onBye(req *sip.Request, tx sip.ServerTransaction) {
 	if side == sideA {
 		c.gotAck() // a BYE implies the caller has the dialog
 	}
-	if side == sideB && m.agentLeftConsult(c) {
+	if m.agentLeftConsult(c, side) {
 		return // the agent hung up while consulting: the transfer completed
 	}
 	if side == sideB && c.app && !c.origin {

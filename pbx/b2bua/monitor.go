@@ -59,7 +59,7 @@ func (m *Manager) agentCall(tenant, ext string) (*call, int) {
 		side := -1
 		if ok && c.winner.ext == ext {
 			side = sideB
-		} else if ok && c.caller == ext && (!c.app || c.origin) {
+		} else if ok && c.extOf(sideA) == ext && (!c.app || c.origin) {
 			side = sideA
 		}
 		c.mu.Unlock()

@@ -6,8 +6,8 @@ import (
 	"github.com/emiago/sipgo/sip"
 )
 
-// onRefer handles a blind transfer from a phone (RFC 3515): the called party
-// refers the caller to another extension. The referrer gets 202, a NOTIFY
+// onRefer handles a blind transfer from a phone (RFC 3515): either party
+// refers the other to another extension. The referrer gets 202, a NOTIFY
 // with the outcome of starting the transfer, and then our BYE.
 func (m *Manager) onRefer(req *sip.Request, tx sip.ServerTransaction) {
 	c, side := m.callOf(req, tx)
@@ -35,14 +35,13 @@ func (m *Manager) onRefer(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	c.mu.Lock()
-	ext := ""
-	if side == sideB && c.winner != nil {
-		ext = c.winner.ext
-	}
+	ext := c.extOf(side)
+	_, err := c.transferSideLocked(ext)
 	d := c.dialogFor(side)
 	c.mu.Unlock()
-	if ext == "" || d == nil {
-		m.reply(tx, req, 403, "Only The Called Party Can Transfer")
+	if err != nil || d == nil {
+		m.log.Info("REFER refused", "call", c.id, "side", sideNames[side], "err", err)
+		m.reply(tx, req, 403, "Not Allowed To Transfer This Call")
 		return
 	}
 	m.reply(tx, req, 202, "Accepted")

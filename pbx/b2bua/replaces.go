@@ -122,16 +122,12 @@ func (m *Manager) onReferReplaces(req *sip.Request, tx sip.ServerTransaction, c 
 		m.reply(tx, req, 491, "Request Pending")
 		return
 	}
-	// The call whose side B is the referrer keeps going, with the other
-	// call's remaining party brought into that side.
-	keeper, donor, moved := c, c2, 1-side2
-	if side != sideB {
-		keeper, donor, moved = c2, c, 1-side
-		if side2 != sideB {
-			m.log.Info("REFER Replaces between two calls the referrer placed: not supported", "call", c.id, "other", c2.id)
-			m.reply(tx, req, 501, "Transfer Between Two Outgoing Calls Not Implemented")
-			return
-		}
+	// The call whose side B is the referrer keeps going (the call the REFER
+	// came on when the referrer placed both), with the other call's
+	// remaining party brought into the referrer's side.
+	keeper, donor, moved, into := c, c2, 1-side2, side
+	if side != sideB && side2 == sideB {
+		keeper, donor, moved, into = c2, c, 1-side, side2
 	}
 	m.reply(tx, req, 202, "Accepted")
 	keeper.mu.Lock()
@@ -142,19 +138,21 @@ func (m *Manager) onReferReplaces(req *sip.Request, tx sip.ServerTransaction, c 
 	donor.mu.Unlock()
 	// NOTIFY before the BYEs the join sends to the referrer's two legs.
 	m.notifyRefer(d1, "SIP/2.0 200 OK")
-	if err := m.join(keeper, donor, moved, true, "attended", ext1); err != nil {
+	to, err := m.join(keeper, donor, moved, into, true)
+	if err != nil {
 		m.log.Info("REFER Replaces: join failed", "call", keeper.id, "other", donor.id, "err", err)
 		return
 	}
+	m.transferEvent(keeper, TransferEvent{Mode: "attended", State: ConsultCompleted, From: ext1, To: to})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if keeperHeld {
-		if err := m.holdParty(ctx, keeper, sideB, false); err != nil {
+		if err := m.holdParty(ctx, keeper, into, false); err != nil {
 			m.log.Warn("transfer: could not resume the held party", "call", keeper.id, "err", err)
 		}
 	}
 	if donorHeld {
-		if err := m.reinviteDir(ctx, keeper, sideB, sdp.SendRecv); err != nil {
+		if err := m.reinviteDir(ctx, keeper, into, sdp.SendRecv); err != nil {
 			m.log.Warn("transfer: could not resume the joined party", "call", keeper.id, "err", err)
 		}
 	}
@@ -164,6 +162,12 @@ func (m *Manager) onReferReplaces(req *sip.Request, tx sip.ServerTransaction, c 
 // Called with c.mu held.
 func (c *call) extOf(side int) string {
 	if side == sideA {
+		switch {
+		case c.aLeft:
+			return ""
+		case c.aJoined.Load() != nil:
+			return c.aExt
+		}
 		return c.caller
 	}
 	if c.winner != nil {
@@ -213,12 +217,13 @@ func (m *Manager) reinviteDir(ctx context.Context, c *call, side int, dir sdp.Di
 
 var errJoin = errors.New("join")
 
-// join moves the party on side moved of donor into keeper's side B, in
+// join moves the party on side moved of donor into keeper's side into, in
 // place of keeper's party there. The party's dialog and relay leg come over
-// as they are (its media is spliced: no re-INVITE); keeper's old side-B
-// party is sent BYE unless byeOld is false (it hung up already), donor's
-// other party (if any) is sent BYE, and donor ends as "transferred".
-func (m *Manager) join(keeper, donor *call, moved int, byeOld bool, mode, by string) error {
+// as they are (its media is spliced: no re-INVITE); keeper's old party on
+// that side is sent BYE unless byeOld is false (it hung up or left
+// already), donor's other party (if any) is sent BYE, and donor ends as
+// "transferred". It returns the extension that came over.
+func (m *Manager) join(keeper, donor *call, moved, into int, byeOld bool) (string, error) {
 	first, second := keeper, donor
 	if donor.id < keeper.id {
 		first, second = donor, keeper
@@ -229,42 +234,62 @@ func (m *Manager) join(keeper, donor *call, moved int, byeOld bool, mode, by str
 	pd := donor.dialogFor(moved)
 	if keeper.state != stateAnswered || keeper.winner == nil || donor.state != stateAnswered || pd == nil {
 		unlock()
-		return fmt.Errorf("%w: calls %s and %s are not both connected: %w", errJoin, keeper.id, donor.id, errs.ErrConflict)
+		return "", fmt.Errorf("%w: calls %s and %s are not both connected: %w", errJoin, keeper.id, donor.id, errs.ErrConflict)
+	}
+	// One splice per call: the party staying must be on keeper's own leg.
+	if keeper.joinedSideLocked() == 1-into {
+		unlock()
+		return "", fmt.Errorf("%w: call %s: its other party came by transfer; one more transfer on this side is not supported: %w", errJoin, keeper.id, errs.ErrUnavailable)
 	}
 	ext := donor.extOf(moved)
 	other := donor.dialogFor(1 - moved) // nil for the PBX's consultation call
-	old := keeper.winner.dlg
+	old := keeper.dialogFor(into)       // nil when the caller left for a blind transfer
 	// The party's media: donor's own leg, or the leg donor itself had
 	// joined from a third call.
 	far, farLeg := donor.bridge, moved
-	if moved == sideB && donor.splice != nil && donor.splice.joined {
+	var otherFar *media.Bridge // the leg of donor's other party, when joined from a third call
+	switch donor.joinedSideLocked() {
+	case moved:
 		far, farLeg = donor.splice.far, donor.splice.farLeg
 		donor.splice, donor.keepBridge = nil, false
-		donor.calleeLeg.Store(nil)
-	} else {
+	case 1 - moved:
+		otherFar = donor.splice.far
+		donor.splice, donor.keepBridge = nil, true
+	default:
 		donor.keepBridge = true
 	}
+	donor.joinedLeg[sideA].Store(nil)
+	donor.joinedLeg[sideB].Store(nil)
 	var prevFar *media.Bridge // a party keeper had joined before, now replaced
 	if sp := keeper.splice; sp != nil && sp.joined && sp.far != far {
 		prevFar = sp.far
 	}
-	f := &fork{ext: ext, dlg: pd, final: 200}
-	keeper.winner = f
-	keeper.forks = append(keeper.forks, f)
-	keeper.spliceTo(sideA, far, farLeg, true)
+	if into == sideB {
+		f := &fork{ext: ext, dlg: pd, final: 200}
+		keeper.winner = f
+		keeper.forks = append(keeper.forks, f)
+	} else {
+		keeper.aJoined.Store(pd)
+		keeper.aExt, keeper.aLeft = ext, false
+	}
+	keeper.spliceTo(1-into, far, farLeg, true)
 	unlock()
-	if prevFar != nil {
-		_ = prevFar.Close()
+	for _, b := range []*media.Bridge{prevFar, otherFar} {
+		if b != nil {
+			_ = b.Close()
+		}
 	}
 	m.alias(keeper, pd.callID)
-	if byeOld {
+	if into == sideA && old != nil && old != keeper.a {
+		m.unalias(keeper, old.callID) // a party joined earlier, now gone
+	}
+	if byeOld && old != nil {
 		m.sendBye(old)
 	}
 	if other != nil {
 		m.sendBye(other)
 	}
 	donor.end("system", "transferred")
-	m.log.Info("calls joined", "call", keeper.id, "from_call", donor.id, "mode", mode, "by", by, "to", ext)
-	m.transferEvent(keeper, TransferEvent{Mode: mode, State: ConsultCompleted, From: by, To: ext})
-	return nil
+	m.log.Info("calls joined", "call", keeper.id, "from_call", donor.id, "side", sideNames[into], "to", ext)
+	return ext, nil
 }

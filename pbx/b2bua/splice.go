@@ -20,8 +20,9 @@ type splice struct {
 	far    *media.Bridge // the other party's bridge
 	farLeg int           // its leg facing the party
 	prev   media.Tap     // the call's tap before the splice (the recorder), still fed
-	// joined: the far party has replaced the call's side B (a completed
-	// transfer), so its audio is shown to the call's tap as the callee's.
+	// joined: the far party has replaced the call's other side (1-near: a
+	// completed transfer), so its audio is shown to the call's tap as that
+	// side's.
 	joined bool
 	// held[side]: that side's audio is not passed on (hold while spliced).
 	held [2]atomic.Bool
@@ -41,7 +42,7 @@ func (c *call) spliceTo(near int, far *media.Bridge, farLeg int, joined bool) *s
 	far.SetHold(farLeg, true)
 	c.splice = sp
 	if joined {
-		c.calleeLeg.Store(far.Leg(farLeg))
+		c.joinedLeg[1-near].Store(far.Leg(farLeg))
 	}
 	c.bridge.SetTap(nearTap{sp})
 	far.SetTap(farTap{sp})
@@ -58,7 +59,8 @@ func (c *call) unspliceLocked() *media.Bridge {
 		return nil
 	}
 	c.splice = nil
-	c.calleeLeg.Store(nil)
+	c.joinedLeg[sideA].Store(nil)
+	c.joinedLeg[sideB].Store(nil)
 	c.bridge.SetTap(sp.prev)
 	c.bridge.SetHold(sideA, false)
 	c.bridge.SetHold(sideB, false)
@@ -119,14 +121,25 @@ func (t farTap) OnRTP(leg int, pkt []byte) {
 		return
 	}
 	if sp.joined {
-		// The call's tap (recorder, supervisor) hears the new callee. The
-		// near side is A then, so nearTap does not send this back out.
+		// The call's tap (recorder, supervisor) hears the new party as the
+		// side it replaced; nearTap sends only the near side's packets on,
+		// so this does not go back out.
+		replaced := 1 - sp.near
 		if tap := sp.c.bridge.Tap(); tap != nil {
-			tap.OnRTP(sideB, pkt)
+			tap.OnRTP(replaced, pkt)
 		}
-		if sp.held[sideB].Load() {
+		if sp.held[replaced].Load() {
 			return
 		}
 	}
 	_ = sp.c.bridge.Leg(sp.near).WriteRTP(pkt)
+}
+
+// joinedSideLocked is the side whose party came over from another call and
+// talks through the splice, or -1. Called with c.mu held.
+func (c *call) joinedSideLocked() int {
+	if sp := c.splice; sp != nil && sp.joined {
+		return 1 - sp.near
+	}
+	return -1
 }
