@@ -56,14 +56,11 @@ type waitEvent struct {
 	announce   *acd.Announcement
 }
 
-// buildContactCenter starts the ACD for every tenant with queues and mounts the CTI hub.
+// buildContactCenter starts the ACD for every tenant and mounts the CTI hub.
+// A tenant without queues in its configuration still gets an ACD, so its
+// first agents and queues can be added through the admin API.
 func buildContactCenter(ctx context.Context, cfg config.Config, srv *pbx.Server, db *store.DB, v *IVR, sec *pbx.Security, log *slog.Logger) (*ContactCenter, error) {
-	var tenants []config.Tenant
-	for _, t := range cfg.Tenants {
-		if len(t.Queues) > 0 {
-			tenants = append(tenants, t)
-		}
-	}
+	tenants := cfg.Tenants
 	if len(tenants) == 0 {
 		return nil, nil
 	}
