@@ -2,9 +2,16 @@ package pbx_test
 
 import (
 	"context"
+	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	cticlient "github.com/yimen/yimen/cti/client"
 	"github.com/yimen/yimen/cti/protocol"
 	"github.com/yimen/yimen/internal/sipp"
 	"github.com/yimen/yimen/pbx/b2bua"
@@ -48,6 +55,35 @@ func talking(t *testing.T, when string, a, b *rtpEndpoint, fa, fb, gone float64)
 	}
 }
 
+// referScenario renders uac_refer.tmpl: a caller with its audio at
+// ip:port that REFERs the party it called to to after ms (with to empty,
+// only waits for the PBX's BYE).
+func referScenario(t *testing.T, ip string, port int, to string, ms int) string {
+	t.Helper()
+	path, err := sipp.Render(t.TempDir(), filepath.Join("testdata", "uac_refer.tmpl"), struct {
+		RTPIP   string
+		RTPPort int
+		To      string
+		AfterMs int
+	}{ip, port, to, ms})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// agentAndWatcher connects agent's CTI client and a system client that
+// hears the tenant's events.
+func agentAndWatcher(t *testing.T, ctx context.Context, p *pbxtest.PBX, agent string) (cl, sys *cticlient.Client) {
+	t.Helper()
+	cl = dialCTI(t, p, agentToken(t, p, agent))
+	sys = dialCTI(t, p, ctiToken(t, p, "system"))
+	if _, err := sys.Subscribe(ctx, "tenant"); err != nil {
+		t.Fatal(err)
+	}
+	return cl, sys
+}
+
 // waitGone waits until call id has ended.
 func waitGone(t *testing.T, p *pbxtest.PBX, id string, within time.Duration) {
 	t.Helper()
@@ -89,11 +125,7 @@ func TestCTIDialThenBlindTransferByCaller(t *testing.T) {
 	targetPhone := mediaPhone(t, p, "1005", "127.0.140.5", target, map[string]string{"ring_ms": "500"})
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	cl := dialCTI(t, p, agentToken(t, p, "a1001"))
-	sys := dialCTI(t, p, ctiToken(t, p, "system"))
-	if _, err := sys.Subscribe(ctx, "tenant"); err != nil {
-		t.Fatal(err)
-	}
+	cl, sys := agentAndWatcher(t, ctx, p, "a1001")
 	callID, err := cl.Dial(ctx, "a1001", "1003", "")
 	if err != nil {
 		t.Fatalf("dial: %v", err)
@@ -131,5 +163,229 @@ func TestCTIDialThenBlindTransferByCaller(t *testing.T) {
 	}
 	if !ring {
 		t.Errorf("the PBX's call to 1005 did not end as transferred: %+v", all)
+	}
+}
+
+// An agent who dialled the customer from the desk phone (side A) consults
+// 1005 from the CTI: the customer is held and hears nobody while the agent
+// and 1005 talk; a first consultation is cancelled (back with the
+// customer), a second completed: the customer and 1005 talk, the agent's
+// phone gets BYE, and the call keeps its id.
+func TestCTIConsultByCallerCancelThenComplete(t *testing.T) {
+	p, _ := ivrPBX(t)
+	agent, cust, target := newEndpoint(t, "127.0.141.1"), newEndpoint(t, "127.0.141.3"), newEndpoint(t, "127.0.141.5")
+	mediaPhone(t, p, "1003", "127.0.141.3", cust, map[string]string{"hangup_ms": "16000"})
+	targetPhone := phone(t, p, "1005", "127.0.141.5", target)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	cl, sys := agentAndWatcher(t, ctx, p, "a1001")
+	done := make(chan *sipp.Result, 1)
+	go func() {
+		done <- caller(t, p, "1001", "127.0.141.1", referScenario(t, "127.0.141.1", agent.port(), "", 0), "1003", nil)
+	}()
+	call := waitCall(t, p, func(c b2bua.CallInfo) bool {
+		return c.State == "answered" && c.Caller == "1001" && c.Connected == "1003"
+	})
+	defer agent.send(call.CallerRTP, 800)()
+	defer cust.send(call.CalleeRTP, 500)()
+	consult := func() b2bua.CallInfo {
+		t.Helper()
+		if err := cl.Do(ctx, protocol.CmdCallConsult, protocol.Consult{Call: call.ID, To: "1005"}, nil); err != nil {
+			t.Fatalf("consult: %v", err)
+		}
+		waitEvent(t, sys, protocol.EventCallHeld, map[string]any{"call": call.ID})
+		waitEvent(t, sys, protocol.EventCallConsult, map[string]any{"call": call.ID, "agent": "a1001", "state": "answered", "to": "1005"})
+		return waitCall(t, p, func(c b2bua.CallInfo) bool { return c.Caller == "1005" && c.State == "answered" })
+	}
+
+	k := consult()
+	stop := target.send(k.CallerRTP, 1200)
+	cust.reset()
+	talking(t, "consulting", agent, target, 800, 1200, 0)
+	held := cust.heard(800, 1200)
+	t.Logf("consulting: the held customer hears the agent %.3f, the target %.3f", held[0], held[1])
+	if held[0] > 0.05 || held[1] > 0.05 {
+		t.Errorf("the held customer hears the agent %.3f or the target %.3f", held[0], held[1])
+	}
+	if err := cl.Do(ctx, protocol.CmdCallConsultCancel, protocol.CallRef{Call: call.ID}, nil); err != nil {
+		t.Fatalf("cancel: %v", err)
+	}
+	stop()
+	waitEvent(t, sys, protocol.EventCallConsult, map[string]any{"call": call.ID, "state": "cancelled"})
+	waitEvent(t, sys, protocol.EventCallResumed, map[string]any{"call": call.ID})
+	talking(t, "after cancelling", agent, cust, 800, 500, 0)
+
+	k = consult()
+	defer target.send(k.CallerRTP, 1200)()
+	if err := cl.Transfer(ctx, "a1001", call.ID, "", "attended"); err != nil {
+		t.Fatalf("complete: %v", err)
+	}
+	waitEvent(t, sys, protocol.EventCallTransferred, map[string]any{"call": call.ID, "agent": "a1001", "to": "1005", "mode": "attended"})
+	waitEvent(t, sys, protocol.EventCallResumed, map[string]any{"call": call.ID})
+	talking(t, "transferred", cust, target, 500, 1200, 800)
+	if now := waitCall(t, p, func(x b2bua.CallInfo) bool { return x.ID == call.ID }); now.CallerRTP != k.CallerRTP {
+		t.Errorf("side A of call %s is %s, want the target's leg %s", call.ID, now.CallerRTP, k.CallerRTP)
+	}
+	if err := (<-done).Check(1); err != nil {
+		t.Errorf("the agent's phone did not get the PBX's BYE: %v", err)
+	}
+	waitGone(t, p, call.ID, 20*time.Second)
+	tr, _ := targetPhone.Stop()
+	if tr.Successful != 2 {
+		t.Errorf("the target's phone took %d calls cleanly, want 2 (cancelled consultation, transfer): %+v", tr.Successful, tr.Counters)
+	}
+	c, all := cdrOf(t, p, 3, call.ID)
+	if c.Caller != "1001" || c.Disposition != "answered" || c.HangupSide != "callee" || c.Hold < time.Second || c.A.PacketsIn < 50 {
+		t.Errorf("the transferred call's CDR = %+v", c)
+	}
+	var consults int
+	for _, x := range all {
+		if x.Caller == "1005" && (x.HangupCause == "transferred" || x.HangupCause == "consult_cancelled") {
+			consults++
+		}
+	}
+	if consults != 2 {
+		t.Errorf("consultation CDRs: %d, want a cancelled and a transferred one: %+v", consults, all)
+	}
+}
+
+// A phone that placed the call transfers the party it called with REFER
+// (RFC 3515): from the desk phone (it sent the INVITE) and from the phone
+// the PBX rang first for click-to-dial. The referrer gets 202, a sipfrag
+// NOTIFY and BYE; 1005 is rung from the PBX and talks with the customer.
+func TestPhoneBlindTransferByCallerWithREFER(t *testing.T) {
+	for _, tc := range []struct {
+		name, net string
+		dial      bool // click-to-dial from the CTI, else the desk phone dials
+	}{{"desk phone", "127.0.142", false}, {"click-to-dial", "127.0.143", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, _ := ivrPBX(t)
+			ip := func(n string) string { return tc.net + "." + n }
+			cust, target := newEndpoint(t, ip("3")), newEndpoint(t, ip("5"))
+			custPhone := mediaPhone(t, p, "1003", ip("3"), cust, map[string]string{"hangup_ms": "8000"})
+			targetPhone := phone(t, p, "1005", ip("5"), target)
+			done := make(chan *sipp.Result, 1)
+			var referrer *sipp.Proc
+			if tc.dial {
+				path, err := sipp.Render(t.TempDir(), filepath.Join("testdata", "uas_refer.tmpl"), struct {
+					To      string
+					AfterMs int
+				}{"1005", 1500})
+				if err != nil {
+					t.Fatal(err)
+				}
+				referrer, err = sipp.Start(t.Context(), sipp.Options{Scenario: path, LocalIP: ip("1"), Lenient: true, Dir: t.TempDir(), Timeout: 40 * time.Second})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { referrer.Stop() })
+				register(t, p, "1001", ip("1"), referrer.Port())
+				cl := dialCTI(t, p, agentToken(t, p, "a1001"))
+				if _, err := cl.Dial(t.Context(), "a1001", "1003", ""); err != nil {
+					t.Fatalf("dial: %v", err)
+				}
+			} else {
+				agent := newEndpoint(t, ip("1"))
+				go func() {
+					done <- caller(t, p, "1001", ip("1"), referScenario(t, ip("1"), agent.port(), "1005", 1500), "1003", nil)
+				}()
+			}
+			call := waitCall(t, p, func(c b2bua.CallInfo) bool {
+				return c.State == "answered" && c.Caller == "1001" && c.Connected == "1003"
+			})
+			defer cust.send(call.CalleeRTP, 500)()
+			joined := waitCall(t, p, func(c b2bua.CallInfo) bool { return c.ID == call.ID && c.CallerRTP != call.CallerRTP })
+			defer target.send(joined.CallerRTP, 1200)()
+			talking(t, "after the REFER", cust, target, 500, 1200, 0)
+			waitGone(t, p, call.ID, 15*time.Second)
+
+			var rr *sipp.Result
+			if tc.dial {
+				rr, _ = referrer.Stop()
+			} else {
+				rr = <-done
+			}
+			if rr.Successful != 1 {
+				t.Errorf("referrer: 202, NOTIFY 200 and BYE not all seen: %+v\n%s", rr.Counters, rr.Errors)
+			}
+			cr, _ := custPhone.Stop()
+			tr, _ := targetPhone.Stop()
+			if cr.Successful != 1 || tr.Successful != 1 {
+				t.Errorf("customer, target phones: %+v / %+v", cr.Counters, tr.Counters)
+			}
+			if c, _ := cdrOf(t, p, 2, call.ID); c.Disposition != "answered" || c.HangupSide != "callee" || c.A.PacketsIn < 50 || c.B.PacketsIn < 100 {
+				t.Errorf("the transferred call's CDR = %+v", c)
+			}
+		})
+	}
+}
+
+// A desk phone that placed two calls through the PBX (to a customer, then
+// to a colleague) transfers with REFER + Replaces on the first, naming the
+// second (RFC 5589 §7): the referrer is side A of both. The customer and
+// the colleague end up talking, with no new INVITE to either; the phone
+// gets 202, a sipfrag NOTIFY and a BYE on both calls. A small sipgo UA, as
+// SIPp cannot name one call's dialog from another.
+func TestPhoneAttendedTransferByCallerOfBothCalls(t *testing.T) {
+	p, _ := ivrPBX(t)
+	const agentIP, agentPort = "127.0.144.2", 5072
+	cust, target := newEndpoint(t, "127.0.144.4"), newEndpoint(t, "127.0.144.3")
+	custPhone := mediaPhone(t, p, "1004", "127.0.144.4", cust, map[string]string{"hangup_ms": "9000"})
+	targetPhone := phone(t, p, "1003", "127.0.144.3", target)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+
+	agentPhone := newSipUA(t, ctx, "1002", agentIP, agentPort, 40000)
+	register(t, p, "1002", agentIP, agentPort)
+	dial := func(ext string, rtpPort int) *sipgo.DialogClientSession {
+		t.Helper()
+		code, sess := agentPhone.invite(t, ctx, p, "1002", ext, rtpPort)
+		if code != 200 {
+			t.Fatalf("call to %s: %d", ext, code)
+		}
+		return sess
+	}
+	sess1 := dial("1004", 40000)
+	call1 := waitCall(t, p, func(c b2bua.CallInfo) bool { return c.State == "answered" && c.Callee == "1004" })
+	defer cust.send(call1.CalleeRTP, 500)()
+	sess2 := dial("1003", 40002)
+	call2 := waitCall(t, p, func(c b2bua.CallInfo) bool { return c.State == "answered" && c.Callee == "1003" })
+	defer target.send(call2.CalleeRTP, 1200)()
+	time.Sleep(300 * time.Millisecond)
+
+	pbxHost, _, _ := net.SplitHostPort(p.SIPAddr())
+	cid := sess2.InviteRequest.CallID().Value()
+	fromTag, _ := sess2.InviteRequest.From().Params.Get("tag")
+	toTag, _ := sess2.InviteResponse.To().Params.Get("tag")
+	req := sip.NewRequest(sip.REFER, sess1.InviteResponse.Contact().Address)
+	req.AppendHeader(sip.NewHeader("Refer-To", fmt.Sprintf("<sip:1003@%s?Replaces=%s>", pbxHost, url.QueryEscape(cid+";to-tag="+toTag+";from-tag="+fromTag))))
+	req.AppendHeader(sip.NewHeader("Referred-By", "<sip:1002@"+pbxHost+">"))
+	res, err := sess1.Do(ctx, req)
+	if err != nil || res.StatusCode != 202 {
+		t.Fatalf("REFER Replaces: %v %v, want 202", res, err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); agentPhone.byes.Load() < 2 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	}
+	if n, b := agentPhone.notifies.Load(), agentPhone.byes.Load(); n != 1 || b != 2 {
+		t.Errorf("the referrer got %d sipfrag 200 NOTIFY and %d BYE, want 1 and 2", n, b)
+	}
+	talking(t, "after REFER Replaces", cust, target, 500, 1200, 0)
+	if now := waitCall(t, p, func(x b2bua.CallInfo) bool { return x.ID == call1.ID }); now.CallerRTP != call2.CalleeRTP {
+		t.Errorf("side A of call %s is %s, want the colleague's leg %s", call1.ID, now.CallerRTP, call2.CalleeRTP)
+	}
+	waitGone(t, p, call1.ID, 15*time.Second)
+	cr, _ := custPhone.Stop()
+	tr, _ := targetPhone.Stop()
+	if cr.Successful != 1 || tr.Successful != 1 {
+		t.Errorf("customer, colleague phones: %+v / %+v", cr.Counters, tr.Counters)
+	}
+	kept, all := cdrOf(t, p, 2, call1.ID)
+	if kept.Disposition != "answered" || kept.HangupSide != "callee" || kept.A.PacketsIn < 50 || kept.B.PacketsIn < 100 {
+		t.Errorf("the kept call's CDR = %+v", kept)
+	}
+	for _, x := range all {
+		if x.ID == call2.ID && x.HangupCause != "transferred" {
+			t.Errorf("the call to the colleague ended as %q, want transferred", x.HangupCause)
+		}
 	}
 }

@@ -55,6 +55,10 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		m.rejectCall(ctx, req, tx, tenant, user, callee, start, 488, "Not Acceptable Here", "rejected_codec", "no common codec: the PBX relays "+strings.Join(m.cfg.Codecs, ", "))
 		return
 	}
+	if req.GetHeader("Replaces") != nil {
+		m.onInviteReplaces(req, tx, tenant, user, offer)
+		return
+	}
 	var app Application
 	if mode, agent, ok := monitorCode(callee); ok && m.supervision != nil {
 		if !m.supervision.Supervisor(tenant, user) {
