@@ -389,3 +389,31 @@ func TestPhoneAttendedTransferByCallerOfBothCalls(t *testing.T) {
 		}
 	}
 }
+
+// A blind transfer by the caller whose target is busy ends the call: the
+// agent is gone already, so the customer gets BYE and the CDR says why.
+func TestCTIBlindTransferByCallerTargetBusy(t *testing.T) {
+	p, _ := ivrPBX(t)
+	agent, cust := newEndpoint(t, "127.0.146.1"), newEndpoint(t, "127.0.146.3")
+	phone(t, p, "1001", "127.0.146.1", agent)
+	custPhone := phone(t, p, "1003", "127.0.146.3", cust)
+	uas(t, p, "1005", "127.0.146.5", "uas_busy.xml", false, nil)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	cl := dialCTI(t, p, agentToken(t, p, "a1001"))
+	callID, err := cl.Dial(ctx, "a1001", "1003", "")
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	waitCall(t, p, func(c b2bua.CallInfo) bool { return c.ID == callID && c.Connected == "1003" })
+	if err := cl.Transfer(ctx, "a1001", callID, "1005", "blind"); err != nil {
+		t.Fatalf("transfer: %v", err)
+	}
+	waitGone(t, p, callID, 10*time.Second)
+	if cr, _ := custPhone.Stop(); cr.Successful != 1 {
+		t.Errorf("the customer's phone was not hung up cleanly: %+v", cr.Counters)
+	}
+	if c, _ := cdrOf(t, p, 2, callID); c.HangupCause != "transfer_failed" || c.Disposition != "answered" {
+		t.Errorf("CDR = %+v, want an answered call ended by transfer_failed", c)
+	}
+}
