@@ -200,6 +200,9 @@ func (s *Server) closeInterruptedCalls(ctx context.Context) error {
 	return nil
 }
 
+// sipReadBuffer is the SIP/UDP socket's receive buffer (SO_RCVBUF).
+const sipReadBuffer = 4 << 20
+
 // listenRetry binds the listeners; when the UDP port is picked by the OS (port
 // 0) and TCP cannot have the same number, it tries again with another port.
 func (s *Server) listenRetry(cfg config.Config) error {
@@ -222,6 +225,14 @@ func (s *Server) listen(cfg config.Config) error {
 		pc, err := net.ListenPacket("udp", cfg.SIP.UDP)
 		if err != nil {
 			return fmt.Errorf("pbx: sip udp listen %s: %w", cfg.SIP.UDP, err)
+		}
+		if uc, ok := pc.(*net.UDPConn); ok {
+			// The default 208 KB holds about a hundred datagrams: when the CPU is
+			// saturated (1000 recorded calls hanging up at 100/s, each finishing
+			// its file) the reader falls behind for a few hundred ms, the kernel
+			// drops BYEs and their retransmissions, and callers give up. The
+			// kernel caps this at net.core.rmem_max.
+			_ = uc.SetReadBuffer(sipReadBuffer)
 		}
 		s.udp = pc
 		s.setSIPAddr(pc.LocalAddr())
