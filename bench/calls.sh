@@ -11,7 +11,7 @@
 #
 # Each call is the kit's uac_auth.xml: INVITE -> 407 -> ACK -> INVITE with
 # Proxy-Authorization -> 100/180/200 -> ACK -> 1 s -> BYE -> 200, callers
-# 1900-1998 from 127.0.0.2:5080, to 1999 = the kit's uas.xml on 127.0.0.3:5070.
+# 1900-1998 from $UAC_IP (127.0.0.2):5080, to 1999 = the kit's uas.xml on 127.0.0.3:5070.
 # Roles differ: Kamailio proxies each call statefully (one transaction per
 # request, rtpengine offer/answer/delete); yimen is a B2BUA and runs two
 # dialogs per call with an RTP port pair per leg from its relay.
@@ -29,7 +29,7 @@ step() {  # step DIR RATE
   start_uas "$d" $((STEP_SECS + 40)) uas.xml
   (cd "$d" && exec timeout $((STEP_SECS + 40)) sipp "$SUT_ADDR" -sf "$SCEN/uac_auth.xml" \
     -s 1999 -inf "$(users_csv "$SUT" 1900 1998)" -au '[field0]' -ap '[field1]' \
-    -i 127.0.0.2 -p 5080 -mp 6000 -r "$r" -m $((r * STEP_SECS)) -d 1000 -nostdin $UAC_FLAGS \
+    -i "$UAC_IP" -p 5080 -mp 6000 -r "$r" -m $((r * STEP_SECS)) -d 1000 -nostdin $UAC_FLAGS \
     -trace_stat -stf "$d/stat.csv" -fd 1 -trace_err -timeout $((STEP_SECS + 30))s >"$d/sipp.out" 2>&1) &
   SIPP_PID=$!
   if [ "$SUT" = yimen ] && [ "$r" = "$PROFILE_RATE" ]; then (sleep 5; profile "$d" 10) & pp=$!; fi
