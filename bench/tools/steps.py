@@ -8,7 +8,9 @@ usage:
   steps.py others  DIR                                     CPU % others used in the window
   steps.py metrics FILE.prom                               {name: sum over labels}
   steps.py rtt     DIR                                     SIPp *_rtt.csv -> DIR/rtt.json
+  steps.py queuecdrs DIR AGENTS                            DIR/cdrs.json -> queue figures on stdout
   steps.py plotdata STEPS.jsonl SCENARIO OUTDIR            one .dat per system for plot.sh
+  steps.py compare BEFORE.jsonl AFTER.jsonl                yimen's concurrent steps of two runs side by side
 
 A step directory holds what the bench scripts left there: summary.json (the
 kit's sippstat.py), cpu.json (the kit's sample.py), optionally idle.json,
@@ -129,6 +131,53 @@ def rtt(d, less_ms=None):
     if less_ms is not None:
         w = percentiles([max(0.0, v - less_ms) for v in by.get('2', [])])
         print(json.dumps({'wait_' + k: v for k, v in w.items()}))
+    return out
+
+
+def rfc3339_s(v):
+    """Seconds since the epoch of the CDR API's RFC 3339 (nanosecond) times."""
+    from datetime import datetime
+    if not v:
+        return None
+    head, _, frac = v.rstrip('Z').partition('.')
+    t = datetime.strptime(head, '%Y-%m-%dT%H:%M:%S').replace(tzinfo=__import__('datetime').timezone.utc)
+    return t.timestamp() + (float('0.' + frac) if frac else 0.0)
+
+
+def queuecdrs(d, agents):
+    """Queue figures from the CDR API's answer (DIR/cdrs.json, bench/queue.sh):
+    wait percentiles (queue.wait_ms) of the calls an agent answered and of all,
+    the count of each outcome, and the agents' pickup rate: pickups at answer +
+    wait, from the (agents+1)th to the last, so only once every agent has had a
+    call (at or above capacity: the agents' throughput)."""
+    with open(os.path.join(d, 'cdrs.json')) as f:
+        cdrs = json.load(f)
+    if not isinstance(cdrs, list):
+        raise SystemExit(f'{d}/cdrs.json: not a list of CDRs: {str(cdrs)[:200]}')
+    outcomes, waits, waits_all, pickups = {}, [], [], []
+    for c in cdrs:
+        q = c.get('queue') or {}
+        o = q.get('outcome') or 'none'
+        outcomes[o] = outcomes.get(o, 0) + 1
+        w = q.get('wait_ms')
+        if w is None:
+            continue
+        waits_all.append(float(w))
+        if o == 'answered':
+            waits.append(float(w))
+            a = rfc3339_s(c.get('answer')) or rfc3339_s(c.get('start'))
+            if a is not None:
+                pickups.append(a + w / 1000.0)
+    out = {'cdrs': len(cdrs), 'outcomes': outcomes,
+           'abandoned': outcomes.get('abandoned', 0)}
+    out.update({'wait_' + k: v for k, v in percentiles(waits).items()})
+    out['wait_all'] = percentiles(waits_all)
+    pickups.sort()
+    busy = pickups[agents:] if len(pickups) > agents + 1 else pickups
+    if len(busy) > 1 and busy[-1] > busy[0]:
+        out['handled_per_s'] = round((len(busy) - 1) / (busy[-1] - busy[0]), 2)
+        out['handled_span_s'] = round(busy[-1] - busy[0], 1)
+    print(json.dumps(out))
     return out
 
 
@@ -387,6 +436,38 @@ def table_concurrent(rows):
     return out
 
 
+def compare_concurrent(before, after):
+    """yimen's concurrent-call steps of two runs (two revisions) per N: CPU,
+    loss, memory per call and goroutines, with the ratio after / before."""
+    def rows(path):
+        with open(path) as f:
+            rs = [json.loads(l) for l in f if l.strip()]
+        return {r['param']: r for r in rs if r['scenario'] == 'concurrent' and r['system'] == 'yimen'}
+
+    def fig(r):
+        n = r['param']
+        got = r.get('relayed_pps')
+        loss = max(0.0, 100.0 * (1 - got / (n * 100))) if got is not None else None
+        rss0, rss1 = r.get('yimen_idle', {}).get('rss_kb'), r.get('yimen', {}).get('rss_kb')
+        me = r.get('metrics_end', {})
+        return dict(cpu=cpu(r, 'yimen'), loss=loss, kb=(rss1 - rss0) / n if rss0 and rss1 else None,
+                    gor=me.get('go_goroutines'), others=r.get('others_cpu'),
+                    failed=r['stats'].get('failed', ''), drops=r.get('relay_dropped'))
+    b, a = rows(before), rows(after)
+    body = []
+    for n in sorted(set(b) & set(a)):
+        x, y = fig(b[n]), fig(a[n])
+        pct = lambda v: '' if v is None else f'{v:.2f}'
+        body.append([n, f"{f1(x['cpu'])} → {f1(y['cpu'])}", ratio(y['cpu'], x['cpu']),
+                     f"{pct(x['loss'])} → {pct(y['loss'])}",
+                     f"{n0(x['drops'])} → {n0(y['drops'])}",
+                     f"{n0(x['kb'])} → {n0(y['kb'])}", f"{n0(x['gor'])} → {n0(y['gor'])}",
+                     f"{x['failed']} → {y['failed']}", f"{f1(x['others'])} / {f1(y['others'])}"])
+    return md(['calls N', 'yimen CPU % before → after', 'ratio after / before', 'relay loss % before → after',
+               'dropped (metrics)', 'RSS KB per call', 'goroutines', 'failed calls', 'others CPU % (box)'],
+              body) + '\n'
+
+
 def success_pct(s):
     c = s.get('created') or 0
     return f"{100.0 * (s.get('successful') or 0) / c:.2f}" if c else ''
@@ -440,15 +521,15 @@ def table_flood(rows):
 
 
 def table_queue(rows):
-    head = ['callers/s', 'answered / placed', 'handled calls/s (median 1 s)', 'failed', 'set-up p50 / p99 ms',
-            'queue wait p50 / p99 / max ms', 'yimen CPU %', 'RSS MB', 'SIPp callers + agents CPU %',
+    head = ['callers/s', 'answered / placed', 'handled calls/s (agents)', 'failed', 'abandoned',
+            'set-up p50 / p99 ms', 'queue wait p50 / p99 / max ms (CDR)', 'yimen CPU %', 'RSS MB', 'SIPp callers + agents CPU %',
             'CTI clients (cut off)', 'CTI events (distinct)', 'CTI fan-out p50 / p99 / max ms', 'CTI missed',
             'ctiload CPU %', 'others CPU %']
     body = []
     for r in rows:
         s, t, q, c = r['stats'], r.get('rtt', {}), r.get('queue', {}), r.get('cti_out', {})
         body.append([r['param'], f"{s.get('successful', '')} / {s.get('created', '')}",
-                     f1(s.get('steady_median_rate')), s.get('failed', ''),
+                     f1(q.get('handled_per_s')), s.get('failed', ''), q.get('abandoned', ''),
                      f"{f1(t.get('p50_ms'))} / {f1(t.get('p99_ms'))}",
                      f"{n0(q.get('wait_p50_ms'))} / {n0(q.get('wait_p99_ms'))} / {n0(q.get('wait_max_ms'))}",
                      f1(cpu(r, 'yimen')), mb(r.get('yimen', {}).get('rss_kb')),
@@ -489,7 +570,8 @@ def plotdata(steps, scenario, outdir):
                     extra = [cpu(r, 'flood'), r.get('flood_out', {}).get('rate_sent', 0)]
                 elif scenario == 'concurrent':
                     extra = [r.get('relayed_pps')]
-                cols = [r['param'], s.get('steady_median_rate'), succ, server_cpu(r), t.get('p50_ms'),
+                rate = r.get('queue', {}).get('handled_per_s') if scenario == 'queue' else s.get('steady_median_rate')
+                cols = [r['param'], rate, succ, server_cpu(r), t.get('p50_ms'),
                         t.get('p99_ms'), round(rss / 1024, 1)] + extra
                 f.write(' '.join(str(q(c)) for c in cols) + '\n')
 
@@ -513,6 +595,10 @@ def main(a):
         print(int(others_cpu(load(a[2], 'cpu.json')) or 0))
     elif len(a) in (3, 4) and a[1] == 'rtt':
         rtt(a[2], float(a[3]) if len(a) == 4 else None)
+    elif len(a) == 4 and a[1] == 'compare':
+        print(compare_concurrent(a[2], a[3]))
+    elif len(a) == 4 and a[1] == 'queuecdrs':
+        queuecdrs(a[2], int(a[3]))
     elif len(a) == 5 and a[1] == 'plotdata':
         plotdata(a[2], a[3], a[4])
     elif len(a) == 3 and a[1] == 'metrics':
