@@ -4,33 +4,48 @@
 # beside it).
 #
 # usage: bench/queue.sh             (knobs in the environment)
-#   QUEUE_CPS     "10 20 30"  callers/s per step
+#   QUEUE_CPS     "3 6"   callers/s per step
 #   AGENTS        100     agents a1000.. on extensions 1000..; one SIPp
 #                         (uas_agent.xml, 127.0.0.3:5070) answers for all
-#   RING_MS       500     an agent's phone rings this long, then answers
-#   TALK_MS       3000    then talks this long and hangs up
+#   RING_MS       1000    an agent's phone rings RING_MS + uniform(0,
+#   RING_JITTER_MS 1000   RING_JITTER_MS), then answers
+#   TALK_MS       20000   then talks this long and hangs up
+#   WRAP_UP       2s      the queue's after-call work before the agent is
+#                         offered the next call
 #   CTI_CLIENTS   200     CTI connections subscribed to the tenant's events
-#   STEP_SECS     30      callers are placed for this long; CPU sampled from
+#   STEP_SECS     60      callers are placed for this long; CPU sampled from
 #                         4 s to STEP_SECS-2 s
 #
 # Each caller (uac_queue.xml, 1900-1998 from 127.0.0.2:5080) dials 8000, an
 # IVR flow that answers and queues the call in "support" (longest-idle, skill
 # support, every agent): INVITE -> 407 -> INVITE with credentials -> 200, then
-# waits for the BYE the flow sends when the agent has hung up. Queue wait is
-# SIPp's rtd 2 (200 -> BYE) less RING_MS and TALK_MS. The agents are logged in
-# and ready at start (auto_login) and registered before the callers start;
-# each step runs on a freshly started PBX. Capacity is about
-# AGENTS / (RING_MS + TALK_MS) calls/s: above it the queue grows.
+# waits (up to 180 s) for the BYE the flow sends when the agent has hung up.
+# The queue figures are the ACD's per-call records, the ones the CDR API
+# shows as queue.{outcome, wait_ms}: with CDR_TOKEN_FILE (a token holding
+# cdr.read on the tenant; the bench's sysadmin token is refused it by the
+# separation of duties) from /api/v1/cdrs?tenant=bench&queue=support, else
+# from the acd_log table of the stopped PBX's database (steps.py queuecdrs).
+# wait_ms runs from joining the queue to an agent's answer, so it includes
+# the agent's ring. Reported: wait percentiles of the answered calls,
+# outcomes (abandoned), and "handled" = agents' pickups per second from the
+# AGENTS+1st pickup to the last, once every agent had had a call: at or above
+# capacity that is the agents' throughput. The agents are
+# logged in and ready at start (auto_login) and registered before the callers
+# start; each step runs on a freshly started PBX with a fresh database.
+# Capacity is about AGENTS / (RING_MS + RING_JITTER_MS/2 + TALK_MS + WRAP_UP)
+# calls/s (100 / 23.5 s = 4.3/s with the defaults): above it the queue grows.
 # bench/cmd/ctiload holds the CTI connections and measures each event's
 # delay from the hub's timestamp to the client.
 set -u
 . "$(dirname "$0")/lib.sh"
-QUEUE_CPS=${QUEUE_CPS:-"10 20 30"}
+QUEUE_CPS=${QUEUE_CPS:-"3 6"}
 AGENTS=${AGENTS:-100}
-RING_MS=${RING_MS:-500}
-TALK_MS=${TALK_MS:-3000}
+RING_MS=${RING_MS:-1000}
+RING_JITTER_MS=${RING_JITTER_MS:-1000}
+TALK_MS=${TALK_MS:-20000}
+WRAP_UP=${WRAP_UP:-2s}
 CTI_CLIENTS=${CTI_CLIENTS:-200}
-STEP_SECS=${STEP_SECS:-30}
+STEP_SECS=${STEP_SECS:-60}
 RETRIES=${RETRIES:-0}
 SYSTEMS=yimen
 begin queue
@@ -63,7 +78,7 @@ export YIMEN_CFG=$RUN/yimen-queue.yaml
   echo "    ivr: {\"8000\": queue}"
   echo "    auto_login: true"
   echo "    queues:"
-  echo "      support: {name: Support, strategy: longest-idle, skill: support, ring_timeout: 15s, max_wait: 5m, overflow: hangup, sl_threshold: 20s}"
+  echo "      support: {name: Support, strategy: longest-idle, skill: support, ring_timeout: 15s, wrap_up: $WRAP_UP, max_wait: 5m, overflow: hangup, sl_threshold: 20s}"
   echo "    agents:"
   for i in $(seq 0 $((AGENTS - 1))); do
     echo "      - {id: a$((1000 + i)), name: Agent $((1000 + i)), extension: \"$((1000 + i))\", skills: {support: 50}}"
@@ -90,7 +105,7 @@ step() {  # step DIR CPS
   YIMEN_ENV="YIMEN_CTI_TOKENS_FILE=$YIMEN_DATA/cti-tokens.txt" sut_start yimen "queue-$r"
   register_agents
   (cd "$d" && exec timeout $((STEP_SECS + tail + 20)) sipp -sf "$SCEN/uas_agent.xml" -i "$UAS_IP" -p 5070 \
-    -mp 6000 -set ring_ms "$RING_MS" -set talk_ms "$TALK_MS" -nostdin -trace_stat -stf "$d/uas_stat.csv" -fd 1 \
+    -mp 6000 -set ring_ms "$RING_MS" -set ring_jitter_ms "$RING_JITTER_MS" -set talk_ms "$TALK_MS" -nostdin -trace_stat -stf "$d/uas_stat.csv" -fd 1 \
     -trace_err -timeout $((STEP_SECS + tail + 10))s >"$d/uas.out" 2>&1) &
   UAS_PID=$!
   "$CTILOAD" -url "ws://$YIMEN_IP:8080/cti" -token-file "$CTI_TOKEN_FILE" -clients "$CTI_CLIENTS" \
@@ -109,8 +124,15 @@ step() {  # step DIR CPS
   end_uas
   metrics "$d/m_end.prom"
   summarise "$d" "$r"
-  $STEPS_PY rtt "$d" "$((RING_MS + TALK_MS))" >"$d/queue.json"
+  $STEPS_PY rtt "$d" >/dev/null
+  [ -n "${CDR_TOKEN_FILE:-}" ] && curl -s --max-time 20 -H "Authorization: Bearer $(cat "$CDR_TOKEN_FILE")" \
+    "http://$YIMEN_IP:8080/api/v1/cdrs?tenant=bench&queue=support&limit=1000" >"$d/cdrs.json"
   sut_stop
+  # The ACD's own records of the step's calls (what the CDR API's queue field
+  # shows), read once the PBX has stopped and flushed them.
+  sqlite3 -readonly -json "$YIMEN_DATA/yimen.db" "SELECT call_id, outcome, wait_ms, at_ms, agent FROM acd_log
+    WHERE kind = 'call' AND queue = 'support' ORDER BY at_ms, rowid" >"$d/acd_calls.json" || log "acd_log read failed"
+  $STEPS_PY queuecdrs "$d" "$AGENTS" >"$d/queue.json" || log "no queue figures in $d"
   SUT=yimen # run_step records under this name
 }
 

@@ -144,16 +144,36 @@ def rfc3339_s(v):
     return t.timestamp() + (float('0.' + frac) if frac else 0.0)
 
 
+def queue_records(d):
+    """The step's per-call queue records: the CDR API's answer (DIR/cdrs.json)
+    when it is a list of CDRs, else the ACD's acd_log rows (DIR/acd_calls.json,
+    the last record of each call, as the CDR API summarises them), both as
+    CDR-shaped dicts; acd_log's at_ms of an answered call is the pickup."""
+    try:
+        with open(os.path.join(d, 'cdrs.json')) as f:
+            cdrs = json.load(f)
+        if isinstance(cdrs, list):
+            return cdrs
+        print(f'{d}/cdrs.json is not a list of CDRs ({str(cdrs)[:100]}): using acd_log', file=sys.stderr)
+    except (OSError, ValueError):
+        pass
+    with open(os.path.join(d, 'acd_calls.json')) as f:
+        text = f.read().strip()
+    last = {}
+    for r in json.loads(text) if text else []:
+        last[r['call_id']] = r
+    return [{'pickup_s': r['at_ms'] / 1000.0,
+             'queue': {'outcome': r['outcome'], 'wait_ms': r['wait_ms'], 'agent': r.get('agent')}}
+            for r in last.values()]
+
+
 def queuecdrs(d, agents):
-    """Queue figures from the CDR API's answer (DIR/cdrs.json, bench/queue.sh):
-    wait percentiles (queue.wait_ms) of the calls an agent answered and of all,
-    the count of each outcome, and the agents' pickup rate: pickups at answer +
-    wait, from the (agents+1)th to the last, so only once every agent has had a
-    call (at or above capacity: the agents' throughput)."""
-    with open(os.path.join(d, 'cdrs.json')) as f:
-        cdrs = json.load(f)
-    if not isinstance(cdrs, list):
-        raise SystemExit(f'{d}/cdrs.json: not a list of CDRs: {str(cdrs)[:200]}')
+    """Queue figures of a bench/queue.sh step (queue_records): wait
+    percentiles (queue.wait_ms) of the calls an agent answered and of all, the
+    count of each outcome, and the agents' pickup rate: pickups (answer + wait)
+    from the (agents+1)th to the last, so only once every agent has had a call
+    (at or above capacity: the agents' throughput)."""
+    cdrs = queue_records(d)
     outcomes, waits, waits_all, pickups = {}, [], [], []
     for c in cdrs:
         q = c.get('queue') or {}
@@ -165,6 +185,9 @@ def queuecdrs(d, agents):
         waits_all.append(float(w))
         if o == 'answered':
             waits.append(float(w))
+            if 'pickup_s' in c:
+                pickups.append(c['pickup_s'])
+                continue
             a = rfc3339_s(c.get('answer')) or rfc3339_s(c.get('start'))
             if a is not None:
                 pickups.append(a + w / 1000.0)
