@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path"
+	"runtime"
 	"sync"
 	"time"
 
@@ -67,6 +68,12 @@ type Recorder struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	// finishing bounds how many recordings are checksummed at once. When a
+	// thousand calls end together, each re-reading (and, sealed, decrypting)
+	// its file would otherwise leave a thousand runnable goroutines in front
+	// of the SIP reader; late recordings only mean a later recording.ready.
+	finishing chan struct{}
+
 	// clock, when set (tests), gives each session its time since t0.
 	clock func(t0 time.Time) func() int64
 
@@ -115,6 +122,7 @@ func New(ctx context.Context, cfg config.Recording, d Deps) (*Recorder, error) {
 		cfg: cfg, format: Format(cfg.Format), policies: newPolicies(cfg),
 		index: &indexStore{db: d.DB, sealer: d.Sealer}, storage: d.Storage, log: d.Log,
 		auditor: d.Audit, notify: d.Ready, now: d.Now, loc: d.Location, calls: map[string]*liveCall{}, ended: map[string]time.Time{},
+		finishing: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2)),
 	}
 	if r.format == "" {
 		r.format = FormatALaw

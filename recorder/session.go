@@ -217,7 +217,9 @@ func (s *session) finish(ctx context.Context, r *Recorder, sink Sink, werr error
 	}
 	rec.Ended = r.now()
 	rec.State = StateComplete
+	r.finishing <- struct{}{}
 	rec.Size, rec.SM3, werr = r.checksum(ctx, rec.Path)
+	<-r.finishing
 	if werr != nil {
 		r.log.Error("recording checksum", "recording", rec.ID, "err", werr)
 		s.fail(ctx, r, rec)
