@@ -15,6 +15,13 @@ import (
 // at most this much early.
 const heartbeatEvery = time.Second
 
+// flushGap is the least time between two of the writer's transactions.
+// Without it every call event under load was a transaction of its own (a
+// few rows each, and BEGIN, the heartbeat and COMMIT cost more than the
+// rows): at 300 calls/s that was 17 % of the process's CPU. A call set up
+// is journalled at most this much later, a window a crash can lose.
+const flushGap = 100 * time.Millisecond
+
 // cdrWriter keeps the call journal and writes CDRs off the signalling path:
 // a call set up, a call answered and a call ended are queued and written in
 // batches, one transaction each, in the order they happened; a CDR deletes
@@ -81,16 +88,24 @@ func (w *cdrWriter) wake() {
 func (w *cdrWriter) run(ctx context.Context) {
 	beat := time.NewTicker(heartbeatEvery)
 	defer beat.Stop()
-	w.flush(ctx)
+	gap := time.NewTimer(flushGap)
+	defer gap.Stop()
 	for {
+		w.flush(ctx)
+		// What comes in during the gap goes into the next batch.
+		gap.Reset(flushGap)
+		select {
+		case <-ctx.Done():
+			w.flush(context.WithoutCancel(ctx))
+			return
+		case <-gap.C:
+		}
 		select {
 		case <-ctx.Done():
 			w.flush(context.WithoutCancel(ctx))
 			return
 		case <-w.kick:
-			w.flush(ctx)
 		case <-beat.C:
-			w.flush(ctx)
 		}
 	}
 }
