@@ -473,7 +473,8 @@ def compare_concurrent(before, after):
         loss = max(0.0, 100.0 * (1 - got / (n * 100))) if got is not None else None
         rss0, rss1 = r.get('yimen_idle', {}).get('rss_kb'), r.get('yimen', {}).get('rss_kb')
         me = r.get('metrics_end', {})
-        return dict(cpu=cpu(r, 'yimen'), loss=loss, kb=(rss1 - rss0) / n if rss0 and rss1 else None,
+        c = cpu(r, 'yimen')
+        return dict(cpu=c, loss=loss, got=got, per_k=c / (got / 1000) if c and got else None, kb=(rss1 - rss0) / n if rss0 and rss1 else None,
                     gor=me.get('go_goroutines'), others=r.get('others_cpu'),
                     failed=r['stats'].get('failed', ''), drops=r.get('relay_dropped'))
     b, a = rows(before), rows(after)
@@ -482,11 +483,13 @@ def compare_concurrent(before, after):
         x, y = fig(b[n]), fig(a[n])
         pct = lambda v: '' if v is None else f'{v:.2f}'
         body.append([n, f"{f1(x['cpu'])} → {f1(y['cpu'])}", ratio(y['cpu'], x['cpu']),
+                     f"{f1(x['got'])} → {f1(y['got'])}", f"{pct(x['per_k'])} → {pct(y['per_k'])}",
                      f"{pct(x['loss'])} → {pct(y['loss'])}",
                      f"{n0(x['drops'])} → {n0(y['drops'])}",
                      f"{n0(x['kb'])} → {n0(y['kb'])}", f"{n0(x['gor'])} → {n0(y['gor'])}",
                      f"{x['failed']} → {y['failed']}", f"{f1(x['others'])} / {f1(y['others'])}"])
-    return md(['calls N', 'yimen CPU % before → after', 'ratio after / before', 'relay loss % before → after',
+    return md(['calls N', 'yimen CPU % before → after', 'ratio after / before', 'relayed pkt/s',
+               'CPU % per 1000 pkt/s relayed', 'relay loss % before → after',
                'dropped (metrics)', 'RSS KB per call', 'goroutines', 'failed calls', 'others CPU % (box)'],
               body) + '\n'
 
