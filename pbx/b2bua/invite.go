@@ -22,6 +22,9 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		m.onReinvite(req, tx)
 		return
 	}
+	if m.takenAlready(req) {
+		return
+	}
 	ctx := context.Background()
 	if m.draining.Load() {
 		m.rejectInvite(tx, req, 503, "Service Unavailable")
@@ -29,13 +32,14 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	tenant, _ := m.tenants.TenantFor(req.Recipient.Host)
 	user, outcome := m.auth.Check(ctx, req, tenant, true)
-	switch outcome {
-	case registrar.OutcomeOK:
-	case registrar.OutcomeStale:
-		m.respondInvite(tx, m.auth.Challenge(req, true, true))
-		return
-	default:
-		m.respondInvite(tx, m.auth.Challenge(req, true, false))
+	if outcome != registrar.OutcomeOK {
+		m.respondInvite(tx, m.auth.Challenge(req, true, outcome == registrar.OutcomeStale))
+		// Answered like the registrar's challenges, without keeping the
+		// transaction: it would wait for the ACK and then Timer I (5 s),
+		// a goroutine parked for each. A retransmitted INVITE is simply
+		// challenged again (nonces are stateless); the ACK finds no
+		// transaction and is dropped by onAck.
+		tx.Terminate()
 		return
 	}
 	callee := req.Recipient.User
@@ -120,11 +124,7 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if app != nil {
 		c.app = true
 		c.runApp(app)
-		select {
-		case <-c.aFinal:
-		case <-tx.Done():
-			c.hangup("system", "error")
-		}
+		c.awaitFinal(tx)
 		return
 	}
 	c.mu.Lock()
@@ -141,12 +141,33 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	c.ringTimer = time.AfterFunc(m.cfg.RingTimeout, c.onRingTimeout)
 	c.mu.Unlock()
 
+	c.awaitFinal(tx)
+}
+
+// awaitFinal waits until the caller's INVITE has its final response; a
+// transaction that dies first (transport error) ends the call.
+func (c *call) awaitFinal(tx sip.ServerTransaction) {
 	select {
 	case <-c.aFinal:
 	case <-tx.Done():
-		// The caller's transaction died (transport error): give up on the call.
-		c.hangup("system", "error")
+		select {
+		case <-c.aFinal: // answered and ACKed (retransmitUntilAck ended the transaction) before we looked
+		default:
+			c.hangup("system", "error")
+		}
 	}
+}
+
+// takenAlready reports whether req retransmits the INVITE of a call in
+// progress whose transaction is gone (it ends at the caller's ACK): such a
+// copy, late on the network, must not start a second call.
+func (m *Manager) takenAlready(req *sip.Request) bool {
+	cid, cseq := req.CallID(), req.CSeq()
+	if cid == nil || cseq == nil {
+		return false
+	}
+	c := m.lookup(cid.Value())
+	return c != nil && c.aInvite != nil && c.a.callID == cid.Value() && c.aInvite.CSeq().SeqNo == cseq.SeqNo
 }
 
 // startFork sends the INVITE for ext to one of its contacts. Called with c.mu held.
@@ -196,8 +217,19 @@ func (c *call) readFork(f *fork) {
 	for {
 		select {
 		case res := <-f.tx.Responses():
-			if res != nil {
-				c.onForkResponse(f, res)
+			if res == nil {
+				continue
+			}
+			c.onForkResponse(f, res)
+			if res.IsSuccess() {
+				// The 2xx is ACKed by the dialog, not the transaction. Left to
+				// itself the transaction would stay Accepted for Timer M (32 s)
+				// with this goroutine waiting on it: 6 500 of each at 300
+				// calls/s. Retransmissions of the 2xx now reach
+				// HandleStrayResponse, which re-ACKs them, as RFC 3261 §17.1.1.2
+				// has the core do.
+				f.tx.Terminate()
+				return
 			}
 		case <-f.tx.Done():
 			c.mu.Lock()
@@ -499,6 +531,10 @@ func (c *call) retransmitUntilAck(res *sip.Response) {
 		select {
 		case <-c.acked:
 			t.Stop()
+			// The caller has the 200: keeping the transaction Accepted for
+			// Timer L (32 s) would only absorb INVITE copies, which
+			// takenAlready now drops while the call lasts.
+			c.aTx.Terminate()
 			return
 		case <-deadline.C:
 			t.Stop()
