@@ -81,6 +81,7 @@ type Manager struct {
 	byCallID map[string]*call // both legs' Call-IDs
 	calls    map[*call]struct{}
 	draining atomic.Bool
+	byes     answeredByes
 	idle     chan struct{} // closed and replaced when the last call ends during a drain
 
 	m           metrics

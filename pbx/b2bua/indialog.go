@@ -68,6 +68,13 @@ func (m *Manager) forward(ctx context.Context, req *sip.Request) (*sip.Response,
 }
 
 func (m *Manager) onBye(req *sip.Request, tx sip.ServerTransaction) {
+	// Answered without keeping the transaction for Timer J (32 s): byes
+	// answers retransmissions instead.
+	defer tx.Terminate()
+	if m.byes.has(req.CallID().Value(), req.CSeq().SeqNo) {
+		m.reply(tx, req, 200, "OK")
+		return
+	}
 	c, side := m.callOf(req, tx)
 	if c == nil {
 		return
@@ -79,6 +86,7 @@ func (m *Manager) onBye(req *sip.Request, tx sip.ServerTransaction) {
 		m.reply(tx, req, 481, "Call/Transaction Does Not Exist")
 		return
 	}
+	m.byes.add(req.CallID().Value(), req.CSeq().SeqNo, m.now())
 	m.reply(tx, req, 200, "OK")
 	if side == sideA {
 		c.gotAck() // a BYE implies the caller has the dialog
