@@ -20,6 +20,10 @@
 # IVR flow that answers and queues the call in "support" (longest-idle, skill
 # support, every agent): INVITE -> 407 -> INVITE with credentials -> 200, then
 # waits (up to 180 s) for the BYE the flow sends when the agent has hung up.
+# -l lets every caller of the step be up at once: without it SIPp caps the
+# calls it keeps open (about 10 here) and, once they all wait in the queue,
+# places new calls only as old ones end, so the offered rate collapses to
+# what the agents take and no queue forms.
 # The queue figures are the ACD's per-call records, the ones the CDR API
 # shows as queue.{outcome, wait_ms}: with CDR_TOKEN_FILE (a token holding
 # cdr.read on the tenant; the bench's sysadmin token is refused it by the
@@ -114,7 +118,7 @@ step() {  # step DIR CPS
   sleep 3 # the CTI clients connect
   (cd "$d" && exec timeout $((STEP_SECS + tail)) sipp "$SUT_ADDR" -sf "$SCEN/uac_queue.xml" \
     -s 8000 -inf "$(users_csv yimen 1900 1998)" -au '[field0]' -ap '[field1]' \
-    -i "$UAC_IP" -p 5080 -mp 6000 -r "$r" -m $((r * STEP_SECS)) -nostdin $UAC_FLAGS \
+    -i "$UAC_IP" -p 5080 -mp 6000 -r "$r" -m $((r * STEP_SECS)) -l $((r * STEP_SECS)) -nostdin $UAC_FLAGS \
     -trace_stat -stf "$d/stat.csv" -fd 1 -trace_rtt -rtt_freq 1 -trace_err \
     -timeout $((STEP_SECS + tail - 10))s >"$d/sipp.out" 2>&1) &
   SIPP_PID=$!
