@@ -51,7 +51,7 @@ d=$RUN/yimen-soak
 mkdir -p "$d"
 SUT=yimen
 sut_start yimen soak
-(cd "$RUN" && timeout 20 sipp "$SUT_ADDR" -sf "$KIT/sipp/register.xml" \
+(cd "$RUN" && timeout 20 sipp "$SUT_ADDR" -sf "$SCEN/register.xml" \
   -inf "$(users_csv yimen 1999 1999)" -au '[field0]' -ap '[field1]' \
   -i $CALLEE_IP -p 5070 -m 1 -nostdin -timeout 10s >"$RUN/uas_register.out" 2>&1) \
   || die "callee registration failed (see $RUN/uas_register.out)"
@@ -61,17 +61,17 @@ sleep 2; sample_row 0 idle
 
 total=$((CPS * SOAK_SECS))
 tail=$((CALL_SECS + 60))
-(cd "$d" && exec timeout $((SOAK_SECS + tail + 30)) sipp -sf "$KIT/sipp/uas_rtpstream.xml" -i $CALLEE_IP -p 5070 \
+(cd "$d" && exec timeout $((SOAK_SECS + tail + 30)) sipp -sf "$SCEN/uas_rtpstream.xml" -i $CALLEE_IP -p 5070 \
   -mp 6000 -nostdin -trace_stat -stf "$d/uas_stat.csv" -fd 10 -trace_err \
   -timeout "$((SOAK_SECS + tail + 20))s" >"$d/uas.out" 2>&1) &
 UAS_PID=$!
 sleep 1
-(cd "$d" && exec timeout $((SOAK_SECS + tail + 20)) sipp "$SUT_ADDR" -sf "$KIT/sipp/register.xml" \
+(cd "$d" && exec timeout $((SOAK_SECS + tail + 20)) sipp "$SUT_ADDR" -sf "$SCEN/register.xml" \
   -inf "$(users_csv yimen 1000 1499)" -au '[field0]' -ap '[field1]' -i $REG_IP -p 5090 \
   -r "$REG_RATE" -m $((REG_RATE * SOAK_SECS)) -nostdin -trace_stat -stf "$d/reg_stat.csv" -fd 10 \
   -timeout "$((SOAK_SECS + tail))s" >"$d/reg.out" 2>&1) &
 REG_PID=$!
-(cd "$d" && exec timeout $((SOAK_SECS + tail + 20)) sipp "$SUT_ADDR" -sf "$KIT/sipp/uac_rtpstream.xml" \
+(cd "$d" && exec timeout $((SOAK_SECS + tail + 20)) sipp "$SUT_ADDR" -sf "$SCEN/uac_rtpstream.xml" \
   -s 1999 -inf "$(users_csv yimen 1000 1998)" -au '[field0]' -ap '[field1]' \
   -i $CALLER_IP -p 5080 -mp 6000 -r "$CPS" -m "$total" -d $((CALL_SECS * 1000)) -nostdin $UAC_FLAGS \
   -trace_stat -stf "$d/stat.csv" -fd 10 -trace_err -timeout $((SOAK_SECS + tail))s >"$d/sipp.out" 2>&1) &
@@ -97,7 +97,7 @@ sample_row $((SECONDS - t0)) after
 metrics "$d/m_end.prom"
 sut_stop
 
-python3 "$KIT/tools/sippstat.py" "$d/stat.csv" "$CPS" >"$d/summary.json"
+python3 "$TOOLS/sippstat.py" "$d/stat.csv" "$CPS" >"$d/summary.json"
 python3 - "$RUN" "$SAMPLE_EVERY" <<'PY' >"$RUN/report.md"
 import csv, json, sys
 run, every = sys.argv[1], int(sys.argv[2])
