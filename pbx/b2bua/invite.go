@@ -93,7 +93,9 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		m.rejectCall(ctx, req, tx, tenant, user, callee, start, 503, "Service Unavailable", "failed", "media ports exhausted")
 		return
 	}
-	m.reply(tx, req, 100, "Trying")
+	// No 100 Trying of our own: the server transaction sends one if nothing
+	// else has gone out 200 ms after the INVITE (RFC 3261 §17.2.1), and a
+	// callee that rings at once makes it a datagram per call for nothing.
 
 	c := &call{
 		m: m, id: randomHex(12), tenant: tenant, caller: user, callee: callee,
