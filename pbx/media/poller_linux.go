@@ -41,9 +41,38 @@ type poller struct {
 
 	events []unix.EpollEvent // owned by the poll goroutine
 	ready  []*polled
-	buf    []byte
-	rsa    unix.RawSockaddrAny
+	batch  *recvBatch
 	done   chan struct{}
+}
+
+// recvBatch is recvmmsg(2)'s arguments for up to recvBatchSize datagrams
+// of one socket: one system call takes whatever the socket holds, so a
+// backlog (a busy machine, a burst) costs no more calls than a single packet.
+type recvBatch struct {
+	msgs  [recvBatchSize]mmsghdr
+	iov   [recvBatchSize]unix.Iovec
+	names [recvBatchSize]unix.RawSockaddrAny
+	bufs  [recvBatchSize][maxPacket + 1]byte // one spare byte tells "too big" from "exactly full"
+}
+
+// mmsghdr is struct mmsghdr; the compiler pads it as C does.
+type mmsghdr struct {
+	hdr unix.Msghdr
+	n   uint32
+}
+
+const recvBatchSize = 8
+
+func newRecvBatch() *recvBatch {
+	b := &recvBatch{}
+	for i := range b.msgs {
+		b.iov[i].Base = &b.bufs[i][0]
+		b.iov[i].SetLen(len(b.bufs[i]))
+		b.msgs[i].hdr.Iov = &b.iov[i]
+		b.msgs[i].hdr.SetIovlen(1)
+		b.msgs[i].hdr.Name = (*byte)(unsafe.Pointer(&b.names[i]))
+	}
+	return b
 }
 
 // polled is one socket in a poller.
@@ -82,7 +111,7 @@ func newPoller(log interface{ Warn(string, ...any) }) (*poller, error) {
 		return nil, fmt.Errorf("media: epoll add eventfd: %w", err)
 	}
 	p := &poller{epfd: epfd, wakefd: wakefd, log: log, events: make([]unix.EpollEvent, pollBatch), ready: make([]*polled, pollBatch),
-		buf: make([]byte, maxPacket+1), done: make(chan struct{})}
+		batch: newRecvBatch(), done: make(chan struct{})}
 	p.file = os.NewFile(uintptr(epfd), "media-epoll")
 	if p.raw, err = p.file.SyscallConn(); err != nil {
 		p.file.Close()
@@ -208,30 +237,26 @@ func (p *poller) poll(epfd uintptr) bool {
 	return true
 }
 
-// readOne takes one datagram from e's socket into the forward path. More
-// waiting datagrams keep the socket ready for the next round.
+// readOne takes what e's socket holds, up to recvBatchSize datagrams, into
+// the forward path; more keep the socket ready for the next round.
 func (p *poller) readOne(e *polled, now int64) {
-	n, src, ok := p.recv(e.fd)
-	if !ok {
+	b := p.batch
+	for i := range b.msgs {
+		b.msgs[i].hdr.Namelen = unix.SizeofSockaddrAny
+	}
+	r, _, errno := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(e.fd), uintptr(unsafe.Pointer(&b.msgs[0])), recvBatchSize,
+		unix.MSG_DONTWAIT, 0, 0)
+	if errno != 0 {
 		return // nothing after all, or a queued ICMP error
 	}
-	if e.rtcp {
-		e.b.forwardRTCP(e.leg, p.buf[:n], src)
-	} else {
-		e.b.forwardRTP(e.leg, p.buf[:n], src, now)
+	for i := range int(r) {
+		pkt, src := b.bufs[i][:b.msgs[i].n], sockaddrAddrPort(&b.names[i])
+		if e.rtcp {
+			e.b.forwardRTCP(e.leg, pkt, src)
+		} else {
+			e.b.forwardRTP(e.leg, pkt, src, now)
+		}
 	}
-}
-
-// recv is recvfrom(2) into the poller's buffer with its source address,
-// without the allocation unix.Recvfrom makes for the address.
-func (p *poller) recv(fd int) (int, netip.AddrPort, bool) {
-	alen := uint32(unix.SizeofSockaddrAny)
-	r, _, errno := unix.Syscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(unsafe.Pointer(&p.buf[0])), uintptr(len(p.buf)),
-		unix.MSG_DONTWAIT, uintptr(unsafe.Pointer(&p.rsa)), uintptr(unsafe.Pointer(&alen)))
-	if errno != 0 {
-		return 0, netip.AddrPort{}, false
-	}
-	return int(r), sockaddrAddrPort(&p.rsa), true
 }
 
 func sockaddrAddrPort(rsa *unix.RawSockaddrAny) netip.AddrPort {
