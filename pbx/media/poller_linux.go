@@ -17,8 +17,9 @@ import (
 // one epoll set (level-triggered) holds a duplicate of each socket's file
 // descriptor, and the epoll descriptor itself sits in Go's network poller, so
 // the goroutine parks when nothing is ready and wakes once for a whole batch
-// of ready sockets. Per packet that is one recvfrom and one sendto, against
-// a goroutine wake-up, a read, a write and a read that finds nothing when
+// of ready sockets. Per packet that is at most one recvmmsg (which takes a
+// socket's whole backlog, up to eight datagrams) and one sendto, against a
+// goroutine wake-up, a read, a write and a read that finds nothing when
 // every socket has its own reader.
 //
 // The poller alone reads and closes the duplicates: a socket is removed by
