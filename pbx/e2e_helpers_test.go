@@ -66,7 +66,7 @@ func expectScenario(t *testing.T, code int, media string) string {
 	return path
 }
 
-//
+// within checks a duration the PBX measured against what the SIPp peers did.
 // A busy machine only ever makes the SIPp peers late, so a duration the PBX
 // measures (ring, talk, hold) can stretch but not shrink: the upper bound
 // allows loadSlack more, so that a loaded CI box does not fail a test whose
