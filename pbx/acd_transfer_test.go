@@ -2,12 +2,10 @@ package pbx_test
 
 import (
 	"encoding/json"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/yimen/yimen/cti/protocol"
-	"github.com/yimen/yimen/internal/sipp"
 )
 
 // A queue call's agent transfers the caller to a colleague from the desk
@@ -20,19 +18,7 @@ func TestQueueAgentTransferFromPhoneFreesTheAgent(t *testing.T) {
 	if _, err := sys.Subscribe(t.Context(), "tenant"); err != nil {
 		t.Fatal(err)
 	}
-	path, err := sipp.Render(t.TempDir(), filepath.Join("testdata", "uas_refer.tmpl"), struct {
-		To      string
-		AfterMs int
-	}{"1003", 1500})
-	if err != nil {
-		t.Fatal(err)
-	}
-	agent, err := sipp.Start(t.Context(), sipp.Options{Scenario: path, LocalIP: "127.0.130.2", Lenient: true, Dir: t.TempDir(), Timeout: 40 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { agent.Stop() })
-	register(t, p, "1002", "127.0.130.2", agent.Port())
+	agent := referringPhone(t, p, "1002", "127.0.130.2", "1003", 1500)
 	uas(t, p, "1003", "127.0.130.3", "uas_answer.xml", false, map[string]string{"play_pcap": "1"})
 
 	type seen struct {

@@ -271,19 +271,7 @@ func TestCallOverTCP(t *testing.T) {
 // A phone blind-transfers with REFER: the caller ends up talking to 1003.
 func TestPhoneBlindTransferWithREFER(t *testing.T) {
 	p := pbxtest.Start(t)
-	path, err := sipp.Render(t.TempDir(), filepath.Join("testdata", "uas_refer.tmpl"), struct {
-		To      string
-		AfterMs int
-	}{"1003", 1500})
-	if err != nil {
-		t.Fatal(err)
-	}
-	referrer, err := sipp.Start(t.Context(), sipp.Options{Scenario: path, LocalIP: "127.0.32.2", Lenient: true, Dir: t.TempDir(), Timeout: 40 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { referrer.Stop() })
-	register(t, p, "1002", "127.0.32.2", referrer.Port())
+	referrer := referringPhone(t, p, "1002", "127.0.32.2", "1003", 1500)
 	uas(t, p, "1003", "127.0.32.3", "uas_answer.xml", false, map[string]string{"play_pcap": "1"})
 	res := caller(t, p, "1001", "127.0.32.1", sipp.Scenario("uac_call.xml"), "1002", map[string]string{"talk_ms": "7500"})
 	if err := res.Check(1); err != nil {

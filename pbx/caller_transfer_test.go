@@ -267,19 +267,7 @@ func TestPhoneBlindTransferByCallerWithREFER(t *testing.T) {
 			done := make(chan *sipp.Result, 1)
 			var referrer *sipp.Proc
 			if tc.dial {
-				path, err := sipp.Render(t.TempDir(), filepath.Join("testdata", "uas_refer.tmpl"), struct {
-					To      string
-					AfterMs int
-				}{"1005", 1500})
-				if err != nil {
-					t.Fatal(err)
-				}
-				referrer, err = sipp.Start(t.Context(), sipp.Options{Scenario: path, LocalIP: ip("1"), Lenient: true, Dir: t.TempDir(), Timeout: 40 * time.Second})
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { referrer.Stop() })
-				register(t, p, "1001", ip("1"), referrer.Port())
+				referrer = referringPhone(t, p, "1001", ip("1"), "1005", 1500)
 				cl := dialCTI(t, p, agentToken(t, p, "a1001"))
 				if _, err := cl.Dial(t.Context(), "a1001", "1003", ""); err != nil {
 					t.Fatalf("dial: %v", err)

@@ -81,3 +81,23 @@ func within(t *testing.T, what string, got, want, tol time.Duration) {
 const loadSlack = 1500 * time.Millisecond
 
 type cfgT = config.Config
+
+// referringPhone registers ext from ip as a SIPp phone that answers its
+// first call and, afterMs later, transfers it blind to "to" with a REFER.
+func referringPhone(t *testing.T, p *pbxtest.PBX, ext, ip, to string, afterMs int) *sipp.Proc {
+	t.Helper()
+	path, err := sipp.Render(t.TempDir(), filepath.Join("testdata", "uas_refer.tmpl"), struct {
+		To      string
+		AfterMs int
+	}{to, afterMs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	proc, err := sipp.Start(t.Context(), sipp.Options{Scenario: path, LocalIP: ip, Lenient: true, Dir: t.TempDir(), Timeout: 40 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { proc.Stop() })
+	register(t, p, ext, ip, proc.Port())
+	return proc
+}
