@@ -1,9 +1,6 @@
 package guard
 
-import (
-	"context"
-	"sync/atomic"
-)
+import "context"
 
 // BanAuditor records automatic bans in the audit trail: a ban is a security
 // event an assessor expects to find there, not only in the log. It is
@@ -22,9 +19,6 @@ func (g *Guard) SetBanAuditor(a BanAuditor) {
 	}
 	g.auditor.Store(&auditorRef{a})
 }
-
-// audited is the auditor's slot in Guard.
-type audited struct{ auditor atomic.Pointer[auditorRef] }
 
 func (g *Guard) auditBan(ctx context.Context, b Ban) {
 	if a := g.auditor.Load(); a != nil {

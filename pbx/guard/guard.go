@@ -33,7 +33,7 @@ type Guard struct {
 	acctFails *failureCounter[string]
 	pending   persistQueue
 	m         metrics
-	audited
+	auditor   atomic.Pointer[auditorRef] // SetBanAuditor
 }
 
 // New validates cfg, loads the persisted bans that have not expired and
