@@ -159,26 +159,8 @@ func (s *Server) handleCDRs(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// A queue- or agent-scoped caller sees only that queue's or agent's calls:
-	// a queue's are those the ACD's log ended in it; an agent's are those of
-	// the agent's extension.
-	recs := s.queueRecords()
-	if qn := q.Get("queue"); qn != "" {
-		if recs == nil {
-			writeJSON(w, 200, []cdrJSON{})
-			return
-		}
-		ids, err := recs.QueueCalls(r.Context(), f.Tenant, qn, time.Time{}, time.Time{}, 1000)
-		if err != nil {
-			s.log.Error("list queue calls", "queue", qn, "err", err)
-			writeError(w, statusFor(err), "cannot list CDRs")
-			return
-		}
-		if len(ids) == 0 {
-			writeJSON(w, 200, []cdrJSON{})
-			return
-		}
-		f.IDs = ids
-	}
+	// an agent's are those of the agent's extension; a queue's (below) are
+	// those the ACD's log ended in it.
 	if a := q.Get("agent"); a != "" {
 		ext := s.agentExtension(f.Tenant, a)
 		if ext == "" || (f.Number != "" && f.Number != ext) {
@@ -204,6 +186,26 @@ func (s *Server) handleCDRs(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f.Limit = n
+	}
+	recs := s.queueRecords()
+	if qn := q.Get("queue"); qn != "" {
+		if recs == nil {
+			writeJSON(w, 200, []cdrJSON{})
+			return
+		}
+		// A call's queue record comes after its start, so "from" bounds
+		// both; the end of the call's queueing may fall after "to".
+		ids, err := recs.QueueCalls(r.Context(), f.Tenant, qn, f.From, time.Time{}, 1000)
+		if err != nil {
+			s.log.Error("list queue calls", "queue", qn, "err", err)
+			writeError(w, statusFor(err), "cannot list CDRs")
+			return
+		}
+		if len(ids) == 0 {
+			writeJSON(w, 200, []cdrJSON{})
+			return
+		}
+		f.IDs = ids
 	}
 	list, err := s.store.CDRs(r.Context(), f)
 	if err != nil {
