@@ -145,52 +145,25 @@ func (s *Store) SaveBindings(ctx context.Context, upsert, remove []registrar.Bin
 		q := s.db.Q(ctx)
 		// Many rows per statement: a registrar flush carries hundreds, and
 		// compiling one statement per row cost more than writing them.
-		for rest := remove; len(rest) > 0; {
-			chunk := rest[:min(len(rest), bindingsPerStatement)]
-			rest = rest[len(chunk):]
-			args := make([]any, 0, 3*len(chunk))
-			for _, b := range chunk {
-				args = append(args, b.Tenant, b.AOR, b.Contact)
-			}
-			if _, err := q.ExecContext(ctx, `DELETE FROM sip_bindings WHERE (tenant, aor, contact) IN (VALUES `+
-				rowsOf("(?,?,?)", len(chunk))+`)`, args...); err != nil {
-				return fmt.Errorf("pbxstore: delete bindings: %w", err)
-			}
+		removes := make([][]any, len(remove))
+		for i, b := range remove {
+			removes[i] = []any{b.Tenant, b.AOR, b.Contact}
 		}
-		for rest := upsert; len(rest) > 0; {
-			chunk := rest[:min(len(rest), bindingsPerStatement)]
-			rest = rest[len(chunk):]
-			args := make([]any, 0, 10*len(chunk))
-			for _, b := range chunk {
-				args = append(args, b.Tenant, b.AOR, b.Contact, b.Received.String(), b.Transport, b.CallID, b.CSeq, ms(b.Expires), b.UserAgent, ms(b.Updated))
-			}
-			if _, err := q.ExecContext(ctx, `INSERT INTO sip_bindings(tenant, aor, contact, received, transport, call_id, cseq, expires_at, user_agent, updated_at)
-				VALUES `+rowsOf("(?,?,?,?,?,?,?,?,?,?)", len(chunk))+`
-				ON CONFLICT(tenant, aor, contact) DO UPDATE SET received=excluded.received, transport=excluded.transport,
-				call_id=excluded.call_id, cseq=excluded.cseq, expires_at=excluded.expires_at, user_agent=excluded.user_agent, updated_at=excluded.updated_at`,
-				args...); err != nil {
-				return fmt.Errorf("pbxstore: save bindings: %w", err)
-			}
+		if err := execRows(ctx, q, `DELETE FROM sip_bindings WHERE (tenant, aor, contact) IN (VALUES `, `)`, removes); err != nil {
+			return fmt.Errorf("pbxstore: delete bindings: %w", err)
+		}
+		upserts := make([][]any, len(upsert))
+		for i, b := range upsert {
+			upserts[i] = []any{b.Tenant, b.AOR, b.Contact, b.Received.String(), b.Transport, b.CallID, b.CSeq, ms(b.Expires), b.UserAgent, ms(b.Updated)}
+		}
+		if err := execRows(ctx, q, `INSERT INTO sip_bindings(tenant, aor, contact, received, transport, call_id, cseq, expires_at, user_agent, updated_at) VALUES `,
+			` ON CONFLICT(tenant, aor, contact) DO UPDATE SET received=excluded.received, transport=excluded.transport,
+			call_id=excluded.call_id, cseq=excluded.cseq, expires_at=excluded.expires_at, user_agent=excluded.user_agent, updated_at=excluded.updated_at`,
+			upserts); err != nil {
+			return fmt.Errorf("pbxstore: save bindings: %w", err)
 		}
 		return nil
 	})
-}
-
-// bindingsPerStatement keeps a statement's parameters (10 a row) well under
-// SQLite's limit.
-const bindingsPerStatement = 200
-
-// rowsOf is n copies of row, comma-separated.
-func rowsOf(row string, n int) string {
-	var sb strings.Builder
-	sb.Grow(n * (len(row) + 1))
-	for i := range n {
-		if i > 0 {
-			sb.WriteByte(',')
-		}
-		sb.WriteString(row)
-	}
-	return sb.String()
 }
 
 // --- bans (guard.BanStore) ---
