@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"time"
 
 	"github.com/yimen/yimen/internal/store"
@@ -29,11 +28,7 @@ type StoredConfig struct {
 
 // OpenConfigStore migrates the acd_config table.
 func OpenConfigStore(ctx context.Context, db *store.DB) (*ConfigStore, error) {
-	sub, err := fs.Sub(configMigrationFiles, "config_migrations")
-	if err != nil {
-		return nil, err
-	}
-	if err := db.Migrate(ctx, "acd.config", sub); err != nil {
+	if err := db.Migrate(ctx, "acd.config", configMigrationFiles); err != nil {
 		return nil, err
 	}
 	return &ConfigStore{db: db}, nil

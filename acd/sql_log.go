@@ -4,7 +4,6 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"strings"
 	"sync"
@@ -41,11 +40,7 @@ type SQLLog struct {
 
 // OpenSQLLog migrates the acd tables and starts the writer.
 func OpenSQLLog(ctx context.Context, db *store.DB, logger *slog.Logger) (*SQLLog, error) {
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	if err := db.Migrate(ctx, "acd", sub); err != nil {
+	if err := db.Migrate(ctx, "acd", migrationFiles); err != nil {
 		return nil, err
 	}
 	l := &SQLLog{db: db, logger: logger, wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}

@@ -149,7 +149,7 @@ func New(ctx context.Context, cfg config.Recording, d Deps) (*Recorder, error) {
 			r.storage = NewPlainStorage(cfg.Dir)
 		}
 	}
-	if err := d.DB.Migrate(ctx, "recorder", migrations()); err != nil {
+	if err := d.DB.Migrate(ctx, "recorder", migrationFiles); err != nil {
 		return nil, err
 	}
 	r.ctx, r.cancel = context.WithCancel(context.WithoutCancel(ctx))

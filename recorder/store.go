@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"strings"
 	"time"
 
@@ -17,15 +16,6 @@ import (
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
-
-// migrations returns the recorder's schema migrations.
-func migrations() fs.FS {
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		panic(err) // the directory is embedded; this cannot fail
-	}
-	return sub
-}
 
 // FieldSealer encrypts personal fields and computes blind indexes;
 // *fieldcrypt.Cipher implements it.

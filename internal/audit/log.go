@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"strconv"
 	"time"
@@ -19,14 +18,6 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// Migrations returns this package's schema migrations.
-func Migrations() fs.FS {
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		panic(err) // the embed pattern above guarantees the directory
-	}
-	return sub
-}
 
 // Retention is the minimum age of a row before Prune may remove it; the
 // database trigger enforces the same floor.
@@ -91,7 +82,7 @@ func New(ctx context.Context, cfg Config, d Deps) (*Log, error) {
 	if d.Verifier == nil && d.Signer != nil {
 		d.Verifier = &d.Signer.PublicKey
 	}
-	if err := d.DB.Migrate(ctx, "audit", Migrations()); err != nil {
+	if err := d.DB.Migrate(ctx, "audit", migrationFiles); err != nil {
 		return nil, err
 	}
 	l := &Log{st: sqlStore{d.DB}, key: key, signer: d.Signer, verifier: d.Verifier, cfg: cfg, log: d.Log}

@@ -5,7 +5,6 @@ import (
 	"embed"
 	"encoding/hex"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"time"
 
@@ -18,14 +17,6 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// Migrations returns this package's schema migrations.
-func Migrations() fs.FS {
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		panic(err) // the embed pattern above guarantees the directory
-	}
-	return sub
-}
 
 // Sealer encrypts small secrets at rest (TOTP seeds); *keys.Keyring for
 // "auth.totp" implements it.
@@ -69,7 +60,7 @@ func New(ctx context.Context, cfg Config, d Deps) (*Service, error) {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	if err := d.DB.Migrate(ctx, "auth", Migrations()); err != nil {
+	if err := d.DB.Migrate(ctx, "auth", migrationFiles); err != nil {
 		return nil, err
 	}
 	return &Service{

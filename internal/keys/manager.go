@@ -4,7 +4,6 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -17,14 +16,6 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// Migrations returns this package's schema migrations.
-func Migrations() fs.FS {
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		panic(err) // the embed pattern above guarantees the directory
-	}
-	return sub
-}
 
 // Manager creates, unwraps, versions and re-wraps data keys.
 type Manager struct {
@@ -54,7 +45,7 @@ func Open(ctx context.Context, db *store.DB, master *MasterKey, log *slog.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if err := db.Migrate(ctx, "keys", Migrations()); err != nil {
+	if err := db.Migrate(ctx, "keys", migrationFiles); err != nil {
 		return nil, err
 	}
 	ids, err := selectMasterIDs(ctx, db.Q(ctx))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"slices"
 	"strings"
@@ -19,14 +18,6 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// Migrations returns this package's schema migrations.
-func Migrations() fs.FS {
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		panic(err) // the embed pattern above guarantees the directory
-	}
-	return sub
-}
 
 // Principal is who asks; *auth.Principal implements it.
 type Principal interface {
@@ -112,7 +103,7 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	if err := d.DB.Migrate(ctx, "rbac", Migrations()); err != nil {
+	if err := d.DB.Migrate(ctx, "rbac", migrationFiles); err != nil {
 		return nil, err
 	}
 	return &Service{st: sqlStore{d.DB}, key: key, audit: d.Audit, alarm: d.Alarm, log: d.Log, now: d.Now}, nil

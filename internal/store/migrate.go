@@ -9,8 +9,10 @@ import (
 	"strings"
 )
 
-// Migrate applies the component's migrations that have not run yet. Files are
-// named NNNN_description.sql and applied in number order, each in its own
+// Migrate applies the component's migrations that have not run yet. files is
+// usually the package's embed.FS as declared (`//go:embed migrations/*.sql`):
+// every .sql file in it, at any depth, is a migration named
+// NNNN_description.sql, applied in number order, each in its own
 // transaction. Applied migrations are never edited: add a new file instead.
 func (db *DB) Migrate(ctx context.Context, component string, files fs.FS) error {
 	if _, err := db.sql.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -19,30 +21,31 @@ func (db *DB) Migrate(ctx context.Context, component string, files fs.FS) error 
 		PRIMARY KEY (component, version))`); err != nil {
 		return fmt.Errorf("store: migrations table: %w", err)
 	}
-	entries, err := fs.ReadDir(files, ".")
-	if err != nil {
-		return fmt.Errorf("store: read %s migrations: %w", component, err)
-	}
 	type mig struct {
 		version int
-		name    string
+		name    string // the file's base name, recorded in schema_migrations
+		path    string
 	}
 	var migs []mig
 	seen := map[int]string{}
-	for _, e := range entries {
-		if e.IsDir() || !strings.HasSuffix(e.Name(), ".sql") {
-			continue
+	err := fs.WalkDir(files, ".", func(path string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() || !strings.HasSuffix(e.Name(), ".sql") {
+			return err
 		}
 		num, _, ok := strings.Cut(e.Name(), "_")
 		v, err := strconv.Atoi(num)
 		if !ok || err != nil {
-			return fmt.Errorf("store: %s migration %q: name must be NNNN_description.sql", component, e.Name())
+			return fmt.Errorf("store: %s migration %q: name must be NNNN_description.sql", component, path)
 		}
 		if prev, dup := seen[v]; dup {
-			return fmt.Errorf("store: %s migrations %q and %q share version %d", component, prev, e.Name(), v)
+			return fmt.Errorf("store: %s migrations %q and %q share version %d", component, prev, path, v)
 		}
-		seen[v] = e.Name()
-		migs = append(migs, mig{v, e.Name()})
+		seen[v] = path
+		migs = append(migs, mig{v, e.Name(), path})
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: read %s migrations: %w", component, err)
 	}
 	sort.Slice(migs, func(i, j int) bool { return migs[i].version < migs[j].version })
 	for _, m := range migs {
@@ -53,7 +56,7 @@ func (db *DB) Migrate(ctx context.Context, component string, files fs.FS) error 
 		if n > 0 {
 			continue
 		}
-		body, err := fs.ReadFile(files, m.name)
+		body, err := fs.ReadFile(files, m.path)
 		if err != nil {
 			return fmt.Errorf("store: read %s: %w", m.name, err)
 		}

@@ -129,3 +129,37 @@ func TestOpenSetsPragmas(t *testing.T) {
 		t.Fatalf("journal_mode=%q foreign_keys=%d", mode, fk)
 	}
 }
+
+// Packages hand Migrate their embed.FS as declared, with the files in a
+// directory; the recorded name stays the file's base name, as databases
+// migrated before kept it.
+func TestMigrateFindsFilesInEmbeddedDirectory(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	files := fstest.MapFS{
+		"migrations/0002_add.sql":    {Data: []byte(`INSERT INTO t(v) VALUES ('two');`)},
+		"migrations/0001_create.sql": {Data: []byte(`CREATE TABLE t (v TEXT);`)},
+	}
+	if err := db.Migrate(ctx, "demo", files); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	rows, err := db.Q(ctx).QueryContext(ctx, `SELECT name FROM schema_migrations WHERE component='demo' ORDER BY version`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n string
+		_ = rows.Scan(&n)
+		names = append(names, n)
+	}
+	if len(names) != 2 || names[0] != "0001_create.sql" || names[1] != "0002_add.sql" {
+		t.Fatalf("recorded %q, want the base names in version order", names)
+	}
+	// The same version in two directories is a mistake, not a choice.
+	files["other/0002_again.sql"] = &fstest.MapFile{Data: []byte(`SELECT 1`)}
+	if err := db.Migrate(ctx, "demo", files); err == nil {
+		t.Fatal("want error for a version used twice")
+	}
+}

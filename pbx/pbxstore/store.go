@@ -6,7 +6,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/netip"
 	"strings"
 	"time"
@@ -36,11 +35,7 @@ type Store struct {
 
 // Open migrates the PBX tables and returns the store.
 func Open(ctx context.Context, db *store.DB, sealer FieldSealer) (*Store, error) {
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	if err := db.Migrate(ctx, "pbx", sub); err != nil {
+	if err := db.Migrate(ctx, "pbx", migrationFiles); err != nil {
 		return nil, err
 	}
 	return &Store{db: db, sealer: sealer}, nil
