@@ -18,7 +18,6 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-
 // Retention is the minimum age of a row before Prune may remove it; the
 // database trigger enforces the same floor.
 const Retention = 180 * 24 * time.Hour

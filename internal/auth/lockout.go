@@ -32,21 +32,6 @@ func accountSubject(tenant, name string) string {
 	return hex.EncodeToString(h[:16])
 }
 
-// displayName is name as logs and audit rows may show it: masked when it
-// looks like a phone number.
-func displayName(name string) string {
-	digits := 0
-	for _, c := range name {
-		if c >= '0' && c <= '9' {
-			digits++
-		}
-	}
-	if digits >= 7 {
-		return fieldcrypt.Mask(name)
-	}
-	return name
-}
-
 // sourceSubject reduces "ip:port" or "ip" to the address; IPv6 addresses
 // count per /64, the smallest block a client usually controls.
 func sourceSubject(source string) string {
@@ -99,7 +84,7 @@ func (s *Service) fail(ctx context.Context, tenant, name, acct, src string) {
 				continue
 			}
 			s.record(ctx, audit.Entry{Tenant: tenant, Actor: "system", Action: "auth.lockout", Target: sub[0] + ":" + sub[1],
-				Outcome: audit.OutcomeAlarm, Source: src, Detail: "locked after repeated failures; name " + displayName(name)})
+				Outcome: audit.OutcomeAlarm, Source: src, Detail: "locked after repeated failures; name " + fieldcrypt.MaskName(name)})
 		}
 	}
 }
@@ -109,6 +94,6 @@ func (s *Service) Unlock(ctx context.Context, tenant, name string) error {
 	if err := s.st.clearFailures(ctx, kindAccount, accountSubject(tenant, name)); err != nil {
 		return err
 	}
-	s.record(ctx, audit.Entry{Tenant: tenant, Actor: actorFrom(ctx), Action: "auth.unlock", Target: kindAccount + ":" + accountSubject(tenant, name), Outcome: audit.OutcomeOK, Detail: "name " + displayName(name)})
+	s.record(ctx, audit.Entry{Tenant: tenant, Actor: actorFrom(ctx), Action: "auth.unlock", Target: kindAccount + ":" + accountSubject(tenant, name), Outcome: audit.OutcomeOK, Detail: "name " + fieldcrypt.MaskName(name)})
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/yimen/yimen/internal/audit"
 	"github.com/yimen/yimen/internal/errs"
+	"github.com/yimen/yimen/internal/fieldcrypt"
 )
 
 // LoginRequest is a password login.
@@ -27,7 +28,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*Session, error)
 	if req.Source != "" {
 		src = sourceSubject(req.Source)
 	}
-	entry := audit.Entry{Tenant: req.Tenant, Actor: displayName(req.Name), Action: "auth.login", Source: req.Source}
+	entry := audit.Entry{Tenant: req.Tenant, Actor: fieldcrypt.MaskName(req.Name), Action: "auth.login", Source: req.Source}
 	if isLocked, err := s.locked(ctx, acct, src); err != nil {
 		return nil, err
 	} else if isLocked {

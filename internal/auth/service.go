@@ -17,7 +17,6 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-
 // Sealer encrypts small secrets at rest (TOTP seeds); *keys.Keyring for
 // "auth.totp" implements it.
 type Sealer interface {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/yimen/yimen/internal/audit"
 	"github.com/yimen/yimen/internal/errs"
+	"github.com/yimen/yimen/internal/fieldcrypt"
 	"github.com/yimen/yimen/internal/gm"
 )
 
@@ -52,7 +53,7 @@ func (s *Service) LoginSM2(ctx context.Context, req SM2LoginRequest) (*Session, 
 	if req.Source != "" {
 		src = sourceSubject(req.Source)
 	}
-	entry := audit.Entry{Tenant: req.Tenant, Actor: displayName(req.Name), Action: "auth.login.sm2", Source: req.Source}
+	entry := audit.Entry{Tenant: req.Tenant, Actor: fieldcrypt.MaskName(req.Name), Action: "auth.login.sm2", Source: req.Source}
 	if isLocked, err := s.locked(ctx, acct, src); err != nil {
 		return nil, err
 	} else if isLocked {

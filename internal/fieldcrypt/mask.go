@@ -68,3 +68,19 @@ func isDigits(s string) bool {
 	}
 	return s != ""
 }
+
+// MaskName is a login or display name as logs and audit rows may show it:
+// masked by Mask when it holds seven or more digits (people log in with
+// their mobile number), unchanged otherwise.
+func MaskName(name string) string {
+	digits := 0
+	for _, c := range name {
+		if c >= '0' && c <= '9' {
+			digits++
+		}
+	}
+	if digits >= 7 {
+		return Mask(name)
+	}
+	return name
+}

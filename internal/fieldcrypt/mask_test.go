@@ -76,3 +76,16 @@ func FuzzMask(f *testing.F) {
 		MaskID(s)
 	})
 }
+
+func TestMaskName(t *testing.T) {
+	for in, want := range map[string]string{
+		"alice":             "alice",       // a plain login name is no personal number
+		"agent1001":         "agent1001",   // six digits or fewer stay
+		"13812345678":       "138****5678", // a mobile number used as a login
+		"+86 138 1234 5678": "138****5678", // +86 and separators dropped, as Mask does
+	} {
+		if got := MaskName(in); got != want {
+			t.Errorf("MaskName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -16,7 +16,6 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-
 // Manager creates, unwraps, versions and re-wraps data keys.
 type Manager struct {
 	db  *store.DB

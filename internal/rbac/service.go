@@ -18,7 +18,6 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-
 // Principal is who asks; *auth.Principal implements it.
 type Principal interface {
 	PrincipalID() string
