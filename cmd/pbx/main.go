@@ -9,7 +9,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/yimen/yimen/internal/boot"
+	"github.com/yimen/yimen/cmd/pbx/boot"
 )
 
 func main() {
