@@ -18,8 +18,7 @@ deps:
 
 ## test: every test, against real SIPp peers over loopback, then a one-minute
 ## smoke run of the load benchmarks (yimen only; figures printed, not asserted)
-test: deps
-	$(GO) vet $(PKGS)
+test: deps lint
 	$(GO) test -count=1 -timeout 20m $(PKGS)
 	bash bench/smoke.sh
 
@@ -32,9 +31,11 @@ FUZZTIME ?= 30s
 fuzz:
 	@./scripts/fuzz-all.sh $(FUZZTIME)
 
+## lint: gofmt, go vet, go.mod tidy (the import rule is a test: internal/importrule)
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet $(PKGS)
+	$(GO) mod tidy -diff
 
 clean:
 	rm -rf $(BIN)
