@@ -6,8 +6,10 @@
 // keeps its bridges' sockets in one epoll set and reads whatever is ready
 // in batches, so there is no goroutine per call and one wake-up serves many
 // packets. A bridge's four sockets share a poller; the forward path does no
-// allocation and keeps its counters in atomics. A leg's
-// peer is latched to the source of the first valid packet (symmetric RTP, for
-// NAT) and later packets from any other source are dropped. Taps (recorder,
+// allocation and keeps its counters in atomics. A leg accepts media only
+// from the host its SDP names or the host its peer signals from (strict
+// source, leg.go), latches to the first such source (symmetric RTP, for NAT)
+// and drops every other source; ports are handed out at random among the
+// rested ones (port_pool.go). Taps (recorder,
 // monitor, DTMF, IVR) attach to a Bridge without locking the hot path.
 package media

@@ -1,6 +1,7 @@
 package media
 
 import (
+	"encoding/binary"
 	"net/netip"
 )
 
@@ -16,7 +17,7 @@ func (b *Bridge) forwardRTP(in *Leg, pkt []byte, src netip.AddrPort, now int64) 
 	case !validRTP(pkt):
 		b.dropRTP(s, dropMalformed)
 		return
-	case !s.accept(src):
+	case !s.accept(src, binary.BigEndian.Uint32(pkt[8:12]), now):
 		b.dropRTP(s, dropForeign)
 		return
 	}
@@ -51,7 +52,7 @@ func (b *Bridge) forwardRTCP(in *Leg, pkt []byte, src netip.AddrPort) {
 	case !validRTCP(pkt):
 		b.dropRTCP(s, dropMalformed)
 		return
-	case !s.accept(src):
+	case !s.accept(src, binary.BigEndian.Uint32(pkt[4:8]), 0): // the sender's SSRC; RTCP keeps its latch
 		b.dropRTCP(s, dropForeign)
 		return
 	}

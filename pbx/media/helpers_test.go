@@ -48,7 +48,14 @@ type phone struct {
 
 func newPhone(t testing.TB) *phone {
 	t.Helper()
-	p := &phone{t: t, rtp: listenLoopback(t), rtcp: listenLoopback(t)}
+	return newPhoneAt(t, loopback())
+}
+
+// newPhoneAt is a phone on another loopback host (127.0.0.0/8), a stranger
+// to legs whose SDP names 127.0.0.1.
+func newPhoneAt(t testing.TB, host netip.Addr) *phone {
+	t.Helper()
+	p := &phone{t: t, rtp: listenAt(t, host), rtcp: listenAt(t, host)}
 	p.rtpA = p.rtp.LocalAddr().(*net.UDPAddr).AddrPort()
 	p.rtcA = p.rtcp.LocalAddr().(*net.UDPAddr).AddrPort()
 	return p
@@ -56,7 +63,12 @@ func newPhone(t testing.TB) *phone {
 
 func listenLoopback(t testing.TB) *net.UDPConn {
 	t.Helper()
-	c, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.AddrPortFrom(loopback(), 0)))
+	return listenAt(t, loopback())
+}
+
+func listenAt(t testing.TB, host netip.Addr) *net.UDPConn {
+	t.Helper()
+	c, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.AddrPortFrom(host, 0)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,12 +143,18 @@ func waitGoroutines(t testing.TB, before int) {
 // receiver can tell packets apart.
 func rtpPacket(t testing.TB, seq uint16) []byte {
 	t.Helper()
+	return rtpPacketOf(t, 0x1234abcd, seq)
+}
+
+// rtpPacketOf is rtpPacket for the stream ssrc.
+func rtpPacketOf(t testing.TB, ssrc uint32, seq uint16) []byte {
+	t.Helper()
 	payload := make([]byte, 160)
 	for i := range payload {
 		payload[i] = byte(int(seq) + i)
 	}
 	buf, err := (&rtp.Packet{
-		Header:  rtp.Header{Version: 2, PayloadType: 0, SequenceNumber: seq, Timestamp: uint32(seq) * 160, SSRC: 0x1234abcd},
+		Header:  rtp.Header{Version: 2, PayloadType: 0, SequenceNumber: seq, Timestamp: uint32(seq) * 160, SSRC: ssrc},
 		Payload: payload,
 	}).Marshal()
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"sync/atomic"
+	"time"
 
 	"github.com/yimen/yimen/internal/errs"
 )
@@ -54,7 +55,8 @@ func (l *Leg) LocalAddr() netip.AddrPort { return l.local }
 // RTCP is expected on the port above. A different address than before (a
 // re-INVITE moving the media) drops the latch, since a new peer is legitimate.
 // An unspecified address (c=0.0.0.0) or port 0 leaves the leg with no
-// destination until the peer latches by sending.
+// destination until the peer latches by sending from its signalling host
+// (SetSignalHost); media from other hosts is never accepted.
 func (l *Leg) SetRemote(addr netip.AddrPort) {
 	addr = unmapped(addr)
 	l.rtp.setRemote(addr)
@@ -63,6 +65,16 @@ func (l *Leg) SetRemote(addr netip.AddrPort) {
 		rtcp = netip.AddrPortFrom(addr.Addr(), addr.Port()+1)
 	}
 	l.rtcp.setRemote(rtcp)
+}
+
+// SetSignalHost records the host the leg's peer signals from (the source
+// address of its SIP messages). RTP and RTCP from that host are accepted
+// even when the SDP names another address, which is what a phone behind NAT
+// does; from any other host than this and the SDP's, never.
+func (l *Leg) SetSignalHost(ip netip.Addr) {
+	ip = ip.Unmap()
+	l.rtp.setHost(ip)
+	l.rtcp.setHost(ip)
 }
 
 // SetRemoteRTCP overrides the RTCP address SetRemote derived, for an SDP
@@ -132,9 +144,23 @@ type socket struct {
 
 // peer is who a socket talks to. It is replaced whole, never edited, so the
 // reader needs one atomic load per packet and no lock.
+//
+// Which sources may latch (strict source, as rtpengine's "strict source"
+// with learning): a packet is accepted from the latched source; otherwise
+// only from the host named in the SDP or the host the peer signals from
+// (a phone behind NAT writes its private address into SDP and sends from
+// the NAT's public one). A source on neither host is foreign, however early
+// it comes, so a stranger who guesses a relay port cannot take a call's
+// audio. Once latched, another port of an allowed host may take over only
+// with the latched stream's SSRC and only after the latched source has been
+// quiet for relatchQuiet (a NAT that rebinds the phone's port mid-call), so
+// stale packets from a port the phone left cannot pull the audio back; a
+// re-INVITE that moves the media (SetRemote) starts over.
 type peer struct {
 	sdp     netip.AddrPort // from signalling; zero when unknown
-	latched netip.AddrPort // source of the first valid packet; zero until then
+	host    netip.Addr     // where the peer's signalling comes from; zero when unknown
+	latched netip.AddrPort // source of the accepted stream; zero until then
+	ssrc    uint32         // the latched stream's SSRC
 }
 
 // dest is where packets for this peer go: a latched source beats the SDP
@@ -144,6 +170,11 @@ func (p *peer) dest() netip.AddrPort {
 		return p.latched
 	}
 	return p.sdp
+}
+
+// allows reports whether ip is a host this peer's media may come from.
+func (p *peer) allows(ip netip.Addr) bool {
+	return (p.sdp.IsValid() && p.sdp.Addr() == ip) || (p.host.IsValid() && p.host == ip)
 }
 
 func (s *socket) init(conn *net.UDPConn, w packetWriter) {
@@ -161,21 +192,55 @@ func (s *socket) setRemote(addr netip.AddrPort) {
 		if p.sdp == addr {
 			return
 		}
-		if s.peer.CompareAndSwap(p, &peer{sdp: addr}) {
+		if s.peer.CompareAndSwap(p, &peer{sdp: addr, host: p.host}) {
 			return
 		}
 	}
 }
 
-// accept latches an unlatched socket to src and reports whether src is the
-// peer. Only the first packet after a (re)latch allocates.
-func (s *socket) accept(src netip.AddrPort) bool {
+// setHost installs the signalling host, keeping a latch that is still
+// allowed and dropping one that is not.
+func (s *socket) setHost(ip netip.Addr) {
+	if !ip.IsValid() || ip.IsUnspecified() {
+		ip = netip.Addr{}
+	}
 	for {
 		p := s.peer.Load()
-		if p.latched.IsValid() {
-			return p.latched == src
+		if p.host == ip {
+			return
 		}
-		if s.peer.CompareAndSwap(p, &peer{sdp: p.sdp, latched: src}) {
+		n := &peer{sdp: p.sdp, host: ip}
+		if n.allows(p.latched.Addr()) {
+			n.latched, n.ssrc = p.latched, p.ssrc
+		}
+		if s.peer.CompareAndSwap(p, n) {
+			return
+		}
+	}
+}
+
+// relatchQuiet is how long a latched source must be silent before another
+// port of its host may take over with the same stream.
+const relatchQuiet = int64(500 * time.Millisecond)
+
+// accept reports whether a packet of stream ssrc from src, arriving at now
+// (unix nanos; 0 where the socket keeps no receive time, which forbids
+// moving the latch), belongs to the peer, latching to src when the rules on
+// peer allow it. The latched source costs one load and one compare; only a
+// (re)latch allocates.
+func (s *socket) accept(src netip.AddrPort, ssrc uint32, now int64) bool {
+	for {
+		p := s.peer.Load()
+		if p.latched == src && src.IsValid() {
+			return true
+		}
+		if !p.allows(src.Addr()) {
+			return false
+		}
+		if p.latched.IsValid() && (p.ssrc != ssrc || now == 0 || now-s.lastRx.Load() < relatchQuiet) {
+			return false
+		}
+		if s.peer.CompareAndSwap(p, &peer{sdp: p.sdp, host: p.host, latched: src, ssrc: ssrc}) {
 			return true
 		}
 	}

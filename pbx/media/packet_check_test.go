@@ -145,6 +145,7 @@ func FuzzForward(f *testing.F) {
 		b, _, wb := socketlessBridge(m)
 		b.B.SetRemote(netip.MustParseAddrPort("192.0.2.2:4000"))
 		owner := netip.MustParseAddrPort("192.0.2.1:4000")
+		b.A.SetRemote(owner)
 		src := owner
 		if fromStranger {
 			src = netip.MustParseAddrPort("198.51.100.9:4000")

@@ -1,10 +1,15 @@
 package media
 
-import "sync"
+import (
+	"math/rand/v2"
+	"sync"
+)
 
-// portPool is the free list of even RTP ports. It is a FIFO ring so a port
-// freed by one call rests behind every other free port before it is reused,
-// which keeps late packets of an old call away from a new one.
+// portPool is the free list of even RTP ports, a ring ordered by how long
+// each port has rested. take hands out a random one of the older half, so a
+// port freed by one call rests behind at least half of the free ports before
+// it is reused (late packets of an old call stay away from a new one) and
+// the next call's ports cannot be guessed from the last call's.
 type portPool struct {
 	mu   sync.Mutex
 	ring []uint16
@@ -20,13 +25,15 @@ func newPortPool(first uint16, pairs int) *portPool {
 	return p
 }
 
-// take removes the oldest free port.
+// take removes a random port among the older half of the free ones.
 func (p *portPool) take() (uint16, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.n == 0 {
 		return 0, false
 	}
+	pick := (p.head + rand.IntN((p.n+1)/2)) % len(p.ring)
+	p.ring[p.head], p.ring[pick] = p.ring[pick], p.ring[p.head]
 	port := p.ring[p.head]
 	p.head = (p.head + 1) % len(p.ring)
 	p.n--

@@ -14,6 +14,7 @@ import (
 func BenchmarkRelay(b *testing.B) {
 	br, _, wb := socketlessBridge(NewMetrics(nil))
 	src := netip.MustParseAddrPort("192.0.2.1:4000")
+	br.A.SetRemote(src)
 	br.B.SetRemote(netip.MustParseAddrPort("192.0.2.2:4000"))
 	pkt := rtpPacket(b, 1)
 	br.forwardRTP(br.A, pkt, src, 1) // latch outside the loop
@@ -31,6 +32,7 @@ func BenchmarkRelay(b *testing.B) {
 func BenchmarkRelayWithTap(b *testing.B) {
 	br, _, _ := socketlessBridge(NewMetrics(nil))
 	src := netip.MustParseAddrPort("192.0.2.1:4000")
+	br.A.SetRemote(src)
 	br.B.SetRemote(netip.MustParseAddrPort("192.0.2.2:4000"))
 	tap := &countingTap{}
 	br.SetTap(tap)
@@ -52,6 +54,7 @@ func (c *countingTap) OnRTP(_ int, pkt []byte) { c.bytes += len(pkt) }
 // BenchmarkRelayDropForeign is the cost of refusing a stranger's packet.
 func BenchmarkRelayDropForeign(b *testing.B) {
 	br, _, _ := socketlessBridge(NewMetrics(nil))
+	br.A.SetRemote(netip.MustParseAddrPort("192.0.2.1:4000"))
 	br.B.SetRemote(netip.MustParseAddrPort("192.0.2.2:4000"))
 	pkt := rtpPacket(b, 1)
 	br.forwardRTP(br.A, pkt, netip.MustParseAddrPort("192.0.2.1:4000"), 1)

@@ -230,8 +230,9 @@ func TestLatchBeatsSDPAndDropsForeignSource(t *testing.T) {
 		t.Fatalf("A not latched to its sender: %+v", s)
 	}
 
+	// A stranger on the phone's own host, without the stream's SSRC.
 	intruder := newPhone(t)
-	intruder.sendRTP(b.A, rtpPacket(t, 666))
+	intruder.sendRTP(b.A, rtpPacketOf(t, 0x0bad, 666))
 	waitFor(t, "foreign packet dropped", func() bool { return b.A.Stats().DroppedForeign == 1 })
 	pa.sendRTP(b.A, rtpPacket(t, 3))
 	if pkt, _ := recv(t, pb.rtp); seqOf(t, pkt) != 3 {
@@ -256,6 +257,9 @@ func TestDropsUntilTheOtherLegHasADestination(t *testing.T) {
 	pa, pb := newPhone(t), newPhone(t)
 	pa.attach(b.A) // B has no SDP yet and has not sent
 	b.Start()
+	// Nothing is known of B's peer: whatever B's port receives is foreign.
+	pb.sendRTP(b.B, rtpPacket(t, 49))
+	waitFor(t, "RTP to a leg with no known peer dropped", func() bool { return b.B.Stats().DroppedForeign == 1 })
 
 	pa.sendRTP(b.A, rtpPacket(t, 1))
 	waitFor(t, "no-destination drop", func() bool { return b.A.Stats().DroppedNoDestination == 1 })
@@ -266,7 +270,8 @@ func TestDropsUntilTheOtherLegHasADestination(t *testing.T) {
 		t.Fatalf("B should have no remote: %+v", s)
 	}
 
-	pb.sendRTP(b.B, rtpPacket(t, 50)) // B latches by sending, A has its SDP address
+	b.B.SetSignalHost(loopback()) // B's phone signalled (c=0.0.0.0): it latches by sending from that host
+	pb.sendRTP(b.B, rtpPacket(t, 50))
 	if pkt, _ := recv(t, pa.rtp); seqOf(t, pkt) != 50 {
 		t.Fatal("A's phone missed B's packet")
 	}
@@ -299,7 +304,7 @@ func TestSetRemoteWithNewAddressResetsLatch(t *testing.T) {
 	if pkt, _ := recv(t, c.pb.rtp); seqOf(t, pkt) != 3 {
 		t.Fatal("new phone's media not relayed")
 	}
-	c.pa.sendRTP(c.b.A, rtpPacket(t, 4)) // the old phone is now a stranger
+	c.pa.sendRTP(c.b.A, rtpPacketOf(t, 0x0bad, 4)) // the old phone, now a stranger on the same host
 	waitFor(t, "old phone dropped", func() bool { return c.b.A.Stats().DroppedForeign == 1 })
 	if s := c.b.A.Stats(); s.Source != moved.rtpA {
 		t.Errorf("latched to %s, want %s", s.Source, moved.rtpA)
@@ -309,6 +314,7 @@ func TestSetRemoteWithNewAddressResetsLatch(t *testing.T) {
 func TestUnspecifiedRemoteMeansNoDestination(t *testing.T) {
 	b, _, wb := socketlessBridge(NewMetrics(nil))
 	b.B.SetRemote(netip.AddrPortFrom(netip.IPv4Unspecified(), 4000)) // c=0.0.0.0 hold
+	b.A.SetRemote(netip.MustParseAddrPort("10.0.0.1:4000"))
 	b.forwardRTP(b.A, rtpPacket(t, 1), netip.MustParseAddrPort("10.0.0.1:4000"), 1)
 	if s := b.A.Stats(); s.DroppedNoDestination != 1 || wb.packets != 0 {
 		t.Errorf("sent to 0.0.0.0: %+v, writes %d", s, wb.packets)
@@ -603,6 +609,7 @@ func TestSendFailureIsCounted(t *testing.T) {
 	b, _, wb := socketlessBridge(m)
 	wb.err = errors.New("network unreachable")
 	b.B.SetRemote(netip.MustParseAddrPort("10.0.0.2:4000"))
+	b.A.SetRemote(netip.MustParseAddrPort("10.0.0.1:4000"))
 	b.forwardRTP(b.A, rtpPacket(t, 1), netip.MustParseAddrPort("10.0.0.1:4000"), 1)
 	if s := b.A.Stats(); s.DroppedSendFailed != 1 || s.PacketsIn != 1 || b.B.Stats().PacketsOut != 0 {
 		t.Errorf("stats after a refused send: A %+v", s)
