@@ -28,7 +28,7 @@ step() {  # step DIR RATE
   local d=$1 r=$2 pp=""
   start_uas "$d" $((STEP_SECS + 40)) uas.xml
   (cd "$d" && exec timeout $((STEP_SECS + 40)) sipp "$SUT_ADDR" -sf "$SCEN/uac_auth.xml" \
-    -s 1999 -inf "$(users_csv "$SUT" 1900 1998)" -au '[field0]' -ap '[field1]' \
+    -s 1999 -auth_uri "1999@$SUT_ADDR" -inf "$(users_csv "$SUT" 1900 1998)" -au '[field0]' -ap '[field1]' \
     -i "$UAC_IP" -p 5080 -mp 6000 -r "$r" -m $((r * STEP_SECS)) -d 1000 -nostdin $UAC_FLAGS \
     -trace_stat -stf "$d/stat.csv" -fd 1 -trace_err -timeout $((STEP_SECS + 30))s >"$d/sipp.out" 2>&1) &
   SIPP_PID=$!

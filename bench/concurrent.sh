@@ -47,7 +47,7 @@ step() {  # step DIR N
   metrics "$d/m_idle.prom"
   start_uas "$d" $((ramp + hold + 30)) uas_rtpstream.xml
   (cd "$d" && exec timeout $((ramp + hold + 40)) sipp "$SUT_ADDR" -sf "$SCEN/uac_rtpstream.xml" \
-    -s 1999 -inf "$(users_csv "$SUT" 1900 1998)" -au '[field0]' -ap '[field1]' \
+    -s 1999 -auth_uri "1999@$SUT_ADDR" -inf "$(users_csv "$SUT" 1900 1998)" -au '[field0]' -ap '[field1]' \
     -i "$UAC_IP" -p 5080 -mp 6000 -r "$RAMP" -m "$n" -l "$n" -d $((hold * 1000)) -nostdin $UAC_FLAGS \
     -trace_stat -stf "$d/stat.csv" -fd 1 -trace_err -timeout $((ramp + hold + 30))s >"$d/sipp.out" 2>&1) &
   SIPP_PID=$!

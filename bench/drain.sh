@@ -35,7 +35,7 @@ sut_start yimen drain
 register_uas
 start_uas "$d" $((LOAD + drain_s + HOLD + 60)) uas.xml
 (cd "$d" && exec timeout $((LOAD + drain_s + HOLD + 60)) sipp "$SUT_ADDR" -sf "$SCEN/uac_auth.xml" \
-  -s 1999 -inf "$(users_csv yimen 1900 1998)" -au '[field0]' -ap '[field1]' \
+  -s 1999 -auth_uri "1999@$SUT_ADDR" -inf "$(users_csv yimen 1900 1998)" -au '[field0]' -ap '[field1]' \
   -i "$UAC_IP" -p 5080 -mp 6000 -r "$RATE" -d $((HOLD * 1000)) -nostdin $UAC_FLAGS \
   -trace_stat -stf "$d/stat.csv" -fd 1 -trace_err -error_file "$d/errors.log" \
   -timeout $((LOAD + drain_s + HOLD + 50))s >"$d/sipp.out" 2>&1) &

@@ -33,7 +33,7 @@ sut_start yimen before
 register_uas
 start_uas "$d" 600 uas_rtpstream.xml
 (cd "$d" && exec timeout 600 sipp "$SUT_ADDR" -sf "$SCEN/uac_rtpstream.xml" \
-  -s 1999 -inf "$(users_csv yimen 1900 1998)" -au '[field0]' -ap '[field1]' \
+  -s 1999 -auth_uri "1999@$SUT_ADDR" -inf "$(users_csv yimen 1900 1998)" -au '[field0]' -ap '[field1]' \
   -i "$UAC_IP" -p 5080 -mp 6000 -r "$RAMP" -m "$CALLS" -l "$CALLS" -d 300000 -nostdin $UAC_FLAGS \
   -trace_stat -stf "$d/stat.csv" -fd 1 -trace_err -timeout 590s >"$d/sipp.out" 2>&1) &
 SIPP_PID=$!
@@ -93,7 +93,7 @@ check "every recording readable (sox), length = talk time +- 2 s" "$([ "$recover
 
 # Registrations: the callee's binding is back; a call reaches it with no REGISTER.
 bindings=$(q "SELECT count(*) FROM sip_bindings WHERE aor LIKE '%1999%'")
-(cd "$d" && timeout 60 sipp "$SUT_ADDR" -sf "$SCEN/uac_auth.xml" -s 1999 -inf "$(users_csv yimen 1900 1998)" \
+(cd "$d" && timeout 60 sipp "$SUT_ADDR" -sf "$SCEN/uac_auth.xml" -s 1999 -auth_uri "1999@$SUT_ADDR" -inf "$(users_csv yimen 1900 1998)" \
   -au '[field0]' -ap '[field1]' -i "$UAC_IP" -p 5080 -mp 6000 -m 1 -d 1000 -nostdin $UAC_FLAGS \
   -trace_stat -stf "$d/after_stat.csv" -timeout 30s >"$d/after_sipp.out" 2>&1)
 after=$?

@@ -51,7 +51,7 @@ step() {  # step DIR FLOOD_RATE
   kam_state "$d/kam0.txt"
   metrics "$d/m_start.prom"
   (cd "$d" && exec timeout $((STEP_SECS + 40)) sipp "$SUT_ADDR" -sf "$SCEN/uac_auth.xml" \
-    -s 1999 -inf "$(users_csv "$SUT" 1900 1998)" -au '[field0]' -ap '[field1]' \
+    -s 1999 -auth_uri "1999@$SUT_ADDR" -inf "$(users_csv "$SUT" 1900 1998)" -au '[field0]' -ap '[field1]' \
     -i "$UAC_IP" -p 5080 -mp 6000 -r "$LEGIT_CPS" -m $((LEGIT_CPS * STEP_SECS)) -d 1000 -nostdin $UAC_FLAGS \
     -trace_stat -stf "$d/stat.csv" -fd 1 -trace_rtt -rtt_freq 1 -trace_err \
     -timeout $((STEP_SECS + 30))s >"$d/sipp.out" 2>&1) &

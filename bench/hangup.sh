@@ -28,7 +28,7 @@ sut_start yimen hangup
 register_uas
 start_uas "$d" $((HOLD + 120)) uas_rtpstream.xml
 (cd "$d" && exec timeout $((HOLD + 120)) sipp "$SUT_ADDR" -sf "$SCEN/uac_rtpstream.xml" \
-  -s 1999 -inf "$(users_csv yimen 1900 1998)" -au '[field0]' -ap '[field1]' \
+  -s 1999 -auth_uri "1999@$SUT_ADDR" -inf "$(users_csv yimen 1900 1998)" -au '[field0]' -ap '[field1]' \
   -i "$UAC_IP" -p 5080 -mp 6000 -r "$RAMP" -m "$N" -l "$N" -d $((HOLD * 1000)) -nostdin $UAC_FLAGS \
   -trace_stat -stf "$d/stat.csv" -fd 1 -trace_err -timeout $((HOLD + 100))s >"$d/sipp.out" 2>&1) &
 SIPP_PID=$!

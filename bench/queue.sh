@@ -117,7 +117,7 @@ step() {  # step DIR CPS
   CTI_PID=$!
   sleep 3 # the CTI clients connect
   (cd "$d" && exec timeout $((STEP_SECS + tail)) sipp "$SUT_ADDR" -sf "$SCEN/uac_queue.xml" \
-    -s 8000 -inf "$(users_csv yimen 1900 1998)" -au '[field0]' -ap '[field1]' \
+    -s 8000 -auth_uri "8000@$SUT_ADDR" -inf "$(users_csv yimen 1900 1998)" -au '[field0]' -ap '[field1]' \
     -i "$UAC_IP" -p 5080 -mp 6000 -r "$r" -m $((r * STEP_SECS)) -l $((r * STEP_SECS)) -nostdin $UAC_FLAGS \
     -trace_stat -stf "$d/stat.csv" -fd 1 -trace_rtt -rtt_freq 1 -trace_err \
     -timeout $((STEP_SECS + tail - 10))s >"$d/sipp.out" 2>&1) &

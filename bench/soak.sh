@@ -72,7 +72,7 @@ sleep 1
   -timeout "$((SOAK_SECS + tail))s" >"$d/reg.out" 2>&1) &
 REG_PID=$!
 (cd "$d" && exec timeout $((SOAK_SECS + tail + 20)) sipp "$SUT_ADDR" -sf "$SCEN/uac_rtpstream.xml" \
-  -s 1999 -inf "$(users_csv yimen 1000 1998)" -au '[field0]' -ap '[field1]' \
+  -s 1999 -auth_uri "1999@$SUT_ADDR" -inf "$(users_csv yimen 1000 1998)" -au '[field0]' -ap '[field1]' \
   -i $CALLER_IP -p 5080 -mp 6000 -r "$CPS" -m "$total" -d $((CALL_SECS * 1000)) -nostdin $UAC_FLAGS \
   -trace_stat -stf "$d/stat.csv" -fd 10 -trace_err -timeout $((SOAK_SECS + tail))s >"$d/sipp.out" 2>&1) &
 SIPP_PID=$!

@@ -147,6 +147,13 @@ func (s settings) args(sets [][2]string, f outFiles) []string {
 	}
 	if s.User != "" {
 		a = append(a, "-au", s.User)
+		// SIPp's digest uri is remote_ip:remote_port unless told; the PBX
+		// wants it to name the Request-URI's user, as phones do. A call's
+		// Request-URI names the service; a REGISTER's (service defaulted to
+		// the user) names no user, as SIPp's default does.
+		if s.Service != "" && s.Service != s.User && s.Remote != "" {
+			a = append(a, "-auth_uri", s.Service+"@"+net.JoinHostPort(s.remoteHost, s.remotePort))
+		}
 	}
 	if s.Password != "" {
 		a = append(a, "-ap", s.Password)

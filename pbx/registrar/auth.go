@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/netip"
+	"strconv"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -25,11 +26,15 @@ type Authenticator struct {
 	realm    string
 	algs     []string
 	nonces   *nonceSealer
+	uses     *nonceUses
 	accounts AccountSource
 	failures FailureSink
 	log      *slog.Logger
 	now      func() time.Time
 }
+
+// maxNonceUses bounds the table of answered nonces (about 150 bytes each).
+const maxNonceUses = 1 << 16
 
 // NewAuthenticator builds an authenticator; algs lists the challenge order (e.g. MD5, SHA-256).
 func NewAuthenticator(realm string, algs []string, nonceTTL time.Duration, accounts AccountSource, failures FailureSink, log *slog.Logger, now func() time.Time) (*Authenticator, error) {
@@ -40,12 +45,17 @@ func NewAuthenticator(realm string, algs []string, nonceTTL time.Duration, accou
 	if now == nil {
 		now = time.Now
 	}
-	return &Authenticator{realm: realm, algs: algs, nonces: ns, accounts: accounts, failures: failures, log: log, now: now}, nil
+	return &Authenticator{realm: realm, algs: algs, nonces: ns, uses: newNonceUses(maxNonceUses, nonceTTL),
+		accounts: accounts, failures: failures, log: log, now: now}, nil
 }
 
 // Check verifies the request's digest credentials for tenant. proxy selects
 // Proxy-Authorization (INVITE and other non-REGISTER requests) over Authorization.
-// It returns the authenticated user on OutcomeOK.
+// It returns the authenticated user on OutcomeOK. Besides the password it
+// checks what makes a captured answer useless to anyone else: the nonce
+// was issued to the address the answer comes from, the digest uri names the
+// Request-URI's user (so an INVITE's credentials do not call another
+// number), and the nonce count was not used before.
 func (a *Authenticator) Check(ctx context.Context, req *sip.Request, tenant string, proxy bool) (string, Outcome) {
 	name := "Authorization"
 	if proxy {
@@ -67,11 +77,16 @@ func (a *Authenticator) Check(ctx context.Context, req *sip.Request, tenant stri
 		return "", OutcomeNoCredentials
 	}
 	now := a.now()
-	ours, fresh := a.nonces.check(c.Nonce, now)
+	ip := sourceIP(req)
+	ours, fresh, issued := a.nonces.check(c.Nonce, now, ip)
 	if !ours {
 		return "", OutcomeBadNonce
 	}
-	ip := sourceIP(req)
+	if !sameURI(c.URI, req.Recipient) {
+		a.log.WarnContext(ctx, "sip auth: digest uri names another user than the Request-URI", "ip", ip.String(), "account", c.Username, "method", string(req.Method))
+		a.fail(ctx, ip, c.Username, req)
+		return "", OutcomeFailed
+	}
 	creds, known := a.accounts.Credentials(tenant, c.Username)
 	if !known {
 		// Do the same work as for a known account so timing does not tell them apart.
@@ -83,6 +98,15 @@ func (a *Authenticator) Check(ctx context.Context, req *sip.Request, tenant stri
 		return "", OutcomeFailed
 	}
 	if !fresh {
+		return "", OutcomeStale
+	}
+	nc, err := nonceCount(c)
+	if err != nil {
+		a.fail(ctx, ip, c.Username, req)
+		return "", OutcomeFailed
+	}
+	if !a.uses.use(c.Nonce, issued, nc, now) {
+		a.log.WarnContext(ctx, "sip auth: nonce answered again with the same count, refused as a replay", "ip", ip.String(), "account", c.Username, "method", string(req.Method))
 		return "", OutcomeStale
 	}
 	if a.failures != nil {
@@ -107,7 +131,7 @@ func (a *Authenticator) Challenge(req *sip.Request, proxy, stale bool) *sip.Resp
 		code, reason, header = 407, "Proxy Authentication Required", "Proxy-Authenticate"
 	}
 	res := sip.NewResponseFromRequest(req, code, reason, nil)
-	nonce := a.nonces.issue(a.now())
+	nonce := a.nonces.issue(a.now(), sourceIP(req))
 	for _, alg := range a.algs {
 		res.AppendHeader(sip.NewHeader(header, challenge(a.realm, nonce, alg, stale)))
 	}
@@ -121,4 +145,32 @@ func sourceIP(req *sip.Request) netip.Addr {
 		return netip.Addr{}
 	}
 	return ap.Addr().Unmap()
+}
+
+// sameURI reports whether a digest's uri names the Request-URI's user, so
+// credentials captured from an INVITE cannot call another number. The host
+// part is not compared: it names this PBX either way, and clients write it
+// differently (a domain, an address, with or without the port; SIPp writes
+// the address and port it sends to).
+func sameURI(digestURI string, ruri sip.Uri) bool {
+	if digestURI == ruri.String() {
+		return true
+	}
+	var u sip.Uri
+	if err := sip.ParseUri(digestURI, &u); err != nil {
+		return false
+	}
+	return u.User == ruri.User
+}
+
+// nonceCount is the answer's nc as a number, 0 when it has no qop.
+func nonceCount(c credentials) (uint32, error) {
+	if c.QOP == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(c.NC, 16, 32)
+	if err != nil || n == 0 {
+		return 0, ErrBadAuthHeader
+	}
+	return uint32(n), nil
 }

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -64,15 +65,22 @@ const (
 	OutcomeOK Outcome = iota
 	// OutcomeNoCredentials: no usable header for our realm; challenge, no failure counted.
 	OutcomeNoCredentials
-	// OutcomeStale: the nonce was ours but expired; challenge with stale=true, no failure counted.
+	// OutcomeStale: the nonce was ours but expired, or it was answered before
+	// with the same nonce count (a replay); challenge with stale=true (a
+	// client re-authenticates at once), no failure counted.
 	OutcomeStale
-	// OutcomeBadNonce: the nonce is not one we issued (e.g. before a restart); challenge, no failure counted.
+	// OutcomeBadNonce: the nonce is not one we issued to this address (e.g.
+	// before a restart, or answered from elsewhere); challenge, no failure counted.
 	OutcomeBadNonce
 	// OutcomeFailed: wrong password or unknown user; counted as an authentication failure.
 	OutcomeFailed
 )
 
-// nonceSealer issues and checks stateless nonces: time || random || MAC.
+// nonceSealer issues and checks nonces: time || random || MAC over both and
+// the address the challenge was sent to. A nonce answered from another
+// address is not ours: a sniffed Authorization replayed from elsewhere, or
+// a forged failure in a victim's name, gets a fresh challenge sent to the
+// victim and counts nothing against it.
 type nonceSealer struct {
 	key []byte
 	ttl time.Duration
@@ -88,33 +96,39 @@ func newNonceSealer(ttl time.Duration) (*nonceSealer, error) {
 
 const nonceRaw = 8 + 8 + 16
 
-func (n *nonceSealer) issue(now time.Time) string {
+func (n *nonceSealer) mac(b []byte, to netip.Addr) []byte {
+	m := hmac.New(sha256.New, n.key)
+	m.Write(b[:16])
+	ip := to.Unmap().As16()
+	m.Write(ip[:])
+	return m.Sum(nil)[:16]
+}
+
+// issue makes a nonce for a challenge sent to the address to.
+func (n *nonceSealer) issue(now time.Time, to netip.Addr) string {
 	var b [nonceRaw]byte
 	binary.BigEndian.PutUint64(b[:8], uint64(now.Unix()))
 	_, _ = rand.Read(b[8:16])
-	m := hmac.New(sha256.New, n.key)
-	m.Write(b[:16])
-	copy(b[16:], m.Sum(nil))
+	copy(b[16:], n.mac(b[:], to))
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// check reports whether nonce was issued by us and whether it is still fresh.
-func (n *nonceSealer) check(nonce string, now time.Time) (ours, fresh bool) {
+// check reports whether nonce was issued by us to the address from, whether
+// it is still fresh, and when it was issued.
+func (n *nonceSealer) check(nonce string, now time.Time, from netip.Addr) (ours, fresh bool, issued time.Time) {
 	if len(nonce) != base64.RawURLEncoding.EncodedLen(nonceRaw) {
-		return false, false
+		return false, false, time.Time{}
 	}
 	var b [nonceRaw]byte
 	if _, err := base64.RawURLEncoding.Decode(b[:], []byte(nonce)); err != nil {
-		return false, false
+		return false, false, time.Time{}
 	}
-	m := hmac.New(sha256.New, n.key)
-	m.Write(b[:16])
-	if !hmac.Equal(m.Sum(nil)[:16], b[16:]) {
-		return false, false
+	if !hmac.Equal(n.mac(b[:], from), b[16:]) {
+		return false, false, time.Time{}
 	}
-	issued := time.Unix(int64(binary.BigEndian.Uint64(b[:8])), 0)
+	issued = time.Unix(int64(binary.BigEndian.Uint64(b[:8])), 0)
 	age := now.Sub(issued)
-	return true, age >= -time.Minute && age <= n.ttl
+	return true, age >= -time.Minute && age <= n.ttl, issued
 }
 
 // challenge builds the value of one WWW-Authenticate / Proxy-Authenticate header.

@@ -2,6 +2,7 @@ package registrar
 
 import (
 	"errors"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -67,25 +68,67 @@ func TestNonceLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	phone := netip.MustParseAddr("192.0.2.10")
 	t0 := time.Unix(1_800_000_000, 0)
-	n := ns.issue(t0)
-	if ours, fresh := ns.check(n, t0.Add(30*time.Second)); !ours || !fresh {
-		t.Fatal("fresh nonce rejected")
+	n := ns.issue(t0, phone)
+	if ours, fresh, issued := ns.check(n, t0.Add(30*time.Second), phone); !ours || !fresh || !issued.Equal(t0) {
+		t.Fatalf("fresh nonce rejected (ours %v fresh %v issued %v)", ours, fresh, issued)
 	}
-	if ours, fresh := ns.check(n, t0.Add(2*time.Minute)); !ours || fresh {
+	if ours, fresh, _ := ns.check(n, t0.Add(2*time.Minute), phone); !ours || fresh {
 		t.Fatal("expired nonce not stale")
 	}
+	if ours, _, _ := ns.check(n, t0, netip.MustParseAddr("198.51.100.66")); ours {
+		t.Fatal("nonce answered from another address accepted")
+	}
+	if ours, _, _ := ns.check(n, t0, netip.MustParseAddr("::ffff:192.0.2.10")); !ours {
+		t.Fatal("the same address written IPv4-mapped is another address")
+	}
 	other, _ := newNonceSealer(time.Minute)
-	if ours, _ := other.check(n, t0); ours {
+	if ours, _, _ := other.check(n, t0, phone); ours {
 		t.Fatal("nonce from another key accepted")
 	}
 	tampered := []byte(n)
 	tampered[3] ^= 1
-	if ours, _ := ns.check(string(tampered), t0); ours {
+	if ours, _, _ := ns.check(string(tampered), t0, phone); ours {
 		t.Fatal("tampered nonce accepted")
 	}
-	if n2 := ns.issue(t0); n2 == n {
+	if n2 := ns.issue(t0, phone); n2 == n {
 		t.Fatal("nonces repeat")
+	}
+}
+
+func TestNonceUsesRefuseReplays(t *testing.T) {
+	t0 := time.Unix(1_800_000_000, 0)
+	u := newNonceUses(3, time.Minute)
+	if !u.use("a", t0, 1, t0) || u.use("a", t0, 1, t0) {
+		t.Fatal("nc 1 twice: want first use only")
+	}
+	if !u.use("a", t0, 2, t0) || u.use("a", t0, 2, t0) || u.use("a", t0, 1, t0) {
+		t.Fatal("nc must rise with each use")
+	}
+	if !u.use("b", t0, 0, t0) || u.use("b", t0, 0, t0) {
+		t.Fatal("an answer without qop is good once")
+	}
+	// Full: remembering d forgets the oldest (a); a is then refused, as is
+	// any unseen nonce issued no later than it.
+	t1, t2 := t0.Add(time.Second), t0.Add(2*time.Second)
+	u.use("c", t1, 1, t1)
+	if !u.use("d", t2, 1, t2) {
+		t.Fatal("a fresh nonce refused when the table is full")
+	}
+	if u.len() != 3 {
+		t.Fatalf("remembers %d nonces, want the bound 3", u.len())
+	}
+	if u.use("a", t0, 3, t2) {
+		t.Fatal("a forgotten nonce was accepted again")
+	}
+	if u.use("unseen", t0, 1, t2) {
+		t.Fatal("an unseen nonce older than a forgotten one was accepted")
+	}
+	// Expired nonces leave without raising the mark.
+	later := t2.Add(5 * time.Minute)
+	if !u.use("e", later, 1, later) || u.len() != 1 {
+		t.Fatalf("expired nonces not forgotten: %d remembered", u.len())
 	}
 }
 

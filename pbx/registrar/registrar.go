@@ -156,9 +156,9 @@ func (r *Registrar) respond(tx sip.ServerTransaction, res *sip.Response, result 
 		r.log.Debug("register respond failed", "err", err)
 	}
 	// Do not keep the transaction for Timer J (32 s): at thousands of
-	// REGISTERs a second that held ~1 GB. A retransmitted REGISTER is simply
-	// processed again, which is harmless: nonces are stateless and the
-	// binding update is idempotent.
+	// REGISTERs a second that held ~1 GB. A retransmitted REGISTER is
+	// processed again: its nonce count was used, so it is challenged with
+	// stale=true, and a phone whose 200 was lost registers anew.
 	tx.Terminate()
 }
 
