@@ -74,7 +74,7 @@ func (g *Guard) handleCreateBan(w http.ResponseWriter, r *http.Request) {
 	}
 	b, ok := g.lookup(ip)
 	if !ok { // lifted or expired in the meantime
-		b = Ban{IP: ip.Unmap(), Reason: req.Reason}
+		b = Ban{IP: sourceKey(ip), Reason: req.Reason}
 	}
 	writeJSON(w, http.StatusCreated, b)
 }

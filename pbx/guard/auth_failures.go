@@ -19,12 +19,13 @@ const maxAccountBytes = 64
 // addresses. Allow-listed IPs are counted and logged but never banned.
 func (g *Guard) AuthFailure(ctx context.Context, ip netip.Addr, account string) {
 	ip = ip.Unmap()
+	key := sourceKey(ip)
 	now := g.now()
 	g.m.authFailures.Inc()
 	acct := redactAccount(account)
 	perIP := 0
 	if ip.IsValid() {
-		perIP = g.ipFails.add(ip, now)
+		perIP = g.ipFails.add(key, now)
 	}
 	perAccount := g.acctFails.add(accountKey(account), now)
 	// ip stays the first attribute after msg: fail2ban.conf relies on it.
@@ -45,8 +46,8 @@ func (g *Guard) AuthFailure(ctx context.Context, ip netip.Addr, account string) 
 	default:
 		return
 	}
-	if g.autoBan(ctx, ip, reason, now) {
-		g.ipFails.reset(ip)
+	if g.autoBan(ctx, key, reason, now) {
+		g.ipFails.reset(key)
 	}
 }
 

@@ -35,7 +35,7 @@ func (g *Guard) Banned(ip netip.Addr) bool {
 
 // lookup returns the ban in force on ip.
 func (g *Guard) lookup(ip netip.Addr) (Ban, bool) {
-	ip = ip.Unmap()
+	ip = sourceKey(ip)
 	now := g.now()
 	s := g.shardFor(ip)
 	s.mu.Lock()
@@ -46,7 +46,8 @@ func (g *Guard) lookup(ip netip.Addr) (Ban, bool) {
 
 // Ban bans ip for d (BanDuration when d <= 0) and saves the ban before it
 // takes effect, so a ban reported as made survives a restart. Banning again
-// replaces the earlier ban. Allow-listed IPs give ErrForbidden.
+// replaces the earlier ban. Allow-listed IPs give ErrForbidden. An IPv6
+// address is banned with its /64 (sourceKey).
 func (g *Guard) Ban(ctx context.Context, ip netip.Addr, reason string, d time.Duration) error {
 	ip = ip.Unmap()
 	if !ip.IsValid() {
@@ -55,6 +56,7 @@ func (g *Guard) Ban(ctx context.Context, ip netip.Addr, reason string, d time.Du
 	if g.allowed(ip) {
 		return fmt.Errorf("guard: ban %s: address is allow-listed: %w", ip, errs.ErrForbidden)
 	}
+	ip = sourceKey(ip)
 	if d <= 0 {
 		d = g.cfg.BanDuration
 	}
@@ -82,7 +84,7 @@ func (g *Guard) Ban(ctx context.Context, ip netip.Addr, reason string, d time.Du
 // delete leaves the ban in force rather than returning at the next start.
 // It returns ErrNotFound when ip is not banned.
 func (g *Guard) Lift(ctx context.Context, ip netip.Addr) error {
-	ip = ip.Unmap()
+	ip = sourceKey(ip)
 	now := g.now()
 	s := g.shardFor(ip)
 	s.mu.Lock()

@@ -38,8 +38,13 @@ func TestBansSurviveARestartThroughTheStore(t *testing.T) {
 	if err := h.g.Ban(ctx, manual, "abuse desk", 30*time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if b, ok := store.get(manual); !ok || b.Reason != "abuse desk" || !b.Until.Equal(h.clock.Now().Add(30*time.Minute)) {
+	// An IPv6 ban covers the address's /64: a subscriber's whole block.
+	manualNet := netip.MustParseAddr("2001:db8::")
+	if b, ok := store.get(manualNet); !ok || b.Reason != "abuse desk" || !b.Until.Equal(h.clock.Now().Add(30*time.Minute)) {
 		t.Errorf("manual ban stored as %+v, %v", b, ok)
+	}
+	if !h.g.Banned(netip.MustParseAddr("2001:db8::beef:1")) || h.g.Banned(netip.MustParseAddr("2001:db8:0:1::1")) {
+		t.Error("an IPv6 ban does not cover exactly its /64")
 	}
 	auto := netip.MustParseAddr("198.51.100.77")
 	for range DefaultConfig().AuthFailuresPerIP {
@@ -66,7 +71,7 @@ func TestBansSurviveARestartThroughTheStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := again.Bans()
-	if len(got) != 2 || got[0].IP != auto || got[1].IP != manual {
+	if len(got) != 2 || got[0].IP != auto || got[1].IP != manualNet {
 		t.Fatalf("after restart bans = %+v, want the automatic and the manual one", got)
 	}
 	if got[1].Reason != "abuse desk" || !got[1].Created.Equal(h.clock.Now()) {
@@ -146,7 +151,7 @@ func TestSweepForgetsExpiredBansAndIdleState(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 50 {
-		h.g.admit(netip.AddrFrom4([4]byte{198, 51, 100, byte(i)}))
+		h.g.admit(netip.AddrFrom4([4]byte{198, 51, 100, byte(i)}), 1)
 	}
 	h.g.AuthFailure(ctx, netip.MustParseAddr("198.51.100.1"), "1001")
 	if n := h.g.trackedPeers(); n != 50 {
@@ -184,7 +189,7 @@ func TestTrackedStateIsCapped(t *testing.T) {
 	h := newHarness(t, nil, func(c *Config) { c.MaxTrackedIPs = limit; c.Burst = 1; c.FloodDrops = 1 })
 	passed := 0
 	for i := range 1000 {
-		if h.g.admit(netip.AddrFrom4([4]byte{10, 9, byte(i >> 8), byte(i)})) == verdictPass {
+		if h.g.admit(netip.AddrFrom4([4]byte{10, 9, byte(i >> 8), byte(i)}), 1) == verdictPass {
 			passed++
 		}
 	}
@@ -211,12 +216,18 @@ func TestTrackedStateIsCapped(t *testing.T) {
 		t.Errorf("manual ban at cap: %v, %d bans", err, len(h.g.Bans()))
 	}
 
-	// Failure counters refuse new keys when full.
+	// A full failure counter still counts a new key, in place of the key
+	// with the fewest failures; a persistent guesser keeps its count.
 	fc := newFailureCounter[int](time.Minute, 2)
-	fc.add(1, h.clock.Now())
+	for range 5 {
+		fc.add(1, h.clock.Now())
+	}
 	fc.add(2, h.clock.Now())
-	if n := fc.add(3, h.clock.Now()); n != 0 || fc.len() != 2 {
-		t.Errorf("full counter took a new key: n=%d len=%d", n, fc.len())
+	if n := fc.add(3, h.clock.Now()); n != 1 || fc.len() != 2 {
+		t.Errorf("full counter did not count a new key: n=%d len=%d", n, fc.len())
+	}
+	if n := fc.add(1, h.clock.Now()); n != 6 {
+		t.Errorf("the guesser's count was pushed out: %d, want 6", n)
 	}
 }
 

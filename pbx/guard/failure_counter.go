@@ -6,8 +6,11 @@ import (
 )
 
 // failureCounter counts failures per key in a fixed window that opens at
-// a key's first failure. It holds at most max keys: while full, new keys
-// are not counted (add returns 0) until sweep frees closed windows.
+// a key's first failure. It holds at most max keys. A new key is always
+// counted: when the table is full it takes the place of one of a few keys
+// sampled at random, the one with the fewest failures (closed windows
+// first), so filling the table with cheap one-failure sources cannot stop
+// a persistent guesser from being counted, nor push its count out.
 type failureCounter[K comparable] struct {
 	mu     sync.Mutex
 	window time.Duration
@@ -30,7 +33,7 @@ func (c *failureCounter[K]) add(k K, now time.Time) int {
 	defer c.mu.Unlock()
 	f, ok := c.m[k]
 	if !ok && len(c.m) >= c.max {
-		return 0
+		c.evictOne(now)
 	}
 	if !ok || now.Sub(f.since) > c.window {
 		f = failures{since: now}
@@ -38,6 +41,31 @@ func (c *failureCounter[K]) add(k K, now time.Time) int {
 	f.n++
 	c.m[k] = f
 	return f.n
+}
+
+// evictSample is how many keys evictOne looks at.
+const evictSample = 8
+
+// evictOne removes the least valuable of a few keys: map iteration starts
+// at a random place, so the sample is random.
+func (c *failureCounter[K]) evictOne(now time.Time) {
+	var victim K
+	best, seen := -1, 0
+	for k, f := range c.m {
+		n := f.n
+		if now.Sub(f.since) > c.window {
+			n = 0
+		}
+		if best < 0 || n < best {
+			victim, best = k, n
+		}
+		if seen++; seen == evictSample || best == 0 {
+			break
+		}
+	}
+	if best >= 0 {
+		delete(c.m, victim)
+	}
 }
 
 // reset forgets k's failures.

@@ -16,9 +16,10 @@ const (
 	verdictScanner
 )
 
-// admit applies the ban list and the token bucket to one message or
-// connection from ip, bans a source that keeps flooding, and counts drops.
-func (g *Guard) admit(ip netip.Addr) verdict {
+// admit applies the ban list and the token bucket to n messages (or one
+// connection) from the source key ip, bans a source that keeps flooding,
+// and counts drops.
+func (g *Guard) admit(ip netip.Addr, n int) verdict {
 	now := g.now()
 	ns := now.UnixNano()
 	s := g.shardFor(ip)
@@ -29,14 +30,14 @@ func (g *Guard) admit(ip netip.Addr) verdict {
 		return verdictBanned
 	}
 	p, tracked := s.peerFor(ip, ns, g.burst, g.shardCap)
-	if p.take(ns, g.ratePerNs, g.burst) {
+	if p.take(ns, g.ratePerNs, g.burst, n) {
 		s.mu.Unlock()
 		return verdictPass
 	}
 	var r autoBanResult
 	// The shared overflow bucket says nothing about any one source, so
 	// its drops never lead to a ban.
-	if g.cfg.FloodBan && tracked && p.noteDrop(ns, g.floodWindowNs, g.cfg.FloodDrops) {
+	if g.cfg.FloodBan && tracked && p.noteDrop(ns, g.floodWindowNs, g.cfg.FloodDrops, n) {
 		p.drops = 0
 		r = g.autoBanLocked(s, ip, "flood", now)
 	}
@@ -61,7 +62,7 @@ func (g *Guard) filterDatagram(buf []byte, n int, ip netip.Addr) verdict {
 	}
 	// A source the guard cannot name cannot be rate-limited or banned.
 	if ip.IsValid() {
-		if v := g.admit(ip); v != verdictPass {
+		if v := g.admit(sourceKey(ip), 1); v != verdictPass {
 			return v
 		}
 	}
@@ -76,10 +77,12 @@ func (g *Guard) filterDatagram(buf []byte, n int, ip netip.Addr) verdict {
 	return verdictPass
 }
 
-// filterStream decides about one read of a TCP connection from a source
-// that is not allow-listed.
-func (g *Guard) filterStream(ip netip.Addr, data []byte) verdict {
-	if v := g.admit(ip); v != verdictPass {
+// filterStream decides about one read of a TCP connection from the source
+// key ip, which is not allow-listed. The read is charged one token per SIP
+// message it completes (at least one), so messages pipelined into one
+// segment cost what the same messages cost over UDP.
+func (g *Guard) filterStream(ip netip.Addr, data []byte, ends *messageEnds) verdict {
+	if v := g.admit(ip, max(1, ends.count(data))); v != verdictPass {
 		return v
 	}
 	if g.scanner.match(data, false) {

@@ -102,7 +102,7 @@ func (g *Guard) loadBans(ctx context.Context) error {
 	}
 	now := g.now()
 	for _, b := range bans {
-		b.IP = b.IP.Unmap()
+		b.IP = sourceKey(b.IP)
 		switch {
 		case !b.IP.IsValid() || g.allowed(b.IP):
 			continue
@@ -117,6 +117,18 @@ func (g *Guard) loadBans(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// sourceKey is the address the guard counts, limits and bans ip under: the
+// address itself for IPv4, its /64 for IPv6, the smallest block one
+// subscriber is given (an attacker holding a /64 would otherwise rotate
+// through 2^64 addresses, each with a fresh bucket, count and ban).
+func sourceKey(ip netip.Addr) netip.Addr {
+	ip = ip.Unmap()
+	if ip.Is6() {
+		return netip.PrefixFrom(ip, 64).Masked().Addr()
+	}
+	return ip
 }
 
 // allowed reports whether ip is on the allow-list.

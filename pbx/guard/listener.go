@@ -12,7 +12,7 @@ var errPeerDropped = fmt.Errorf("guard: peer dropped: %w", net.ErrClosed)
 
 // WrapListener returns l with Accept closing connections from banned or
 // flooding sources and accepting on. Each accepted connection re-checks the
-// ban list and the token bucket (one token a read) and looks for scanner
+// ban list and the token bucket (a token per SIP message) and looks for scanner
 // User-Agents; when a check fails the connection is closed and Read
 // returns an error wrapping net.ErrClosed. TCP has no message boundaries to
 // drop at, so a peer over its rate is disconnected rather than thinned out.
@@ -43,8 +43,8 @@ func (l *listener) Accept() (net.Conn, error) {
 		if !ip.IsValid() || l.g.allowed(ip) {
 			return c, nil
 		}
-		if l.g.admit(ip) == verdictPass {
-			return &streamConn{Conn: c, g: l.g, ip: ip}, nil
+		if key := sourceKey(ip); l.g.admit(key, 1) == verdictPass {
+			return &streamConn{Conn: c, g: l.g, ip: key}, nil
 		}
 		_ = c.Close()
 	}
@@ -53,14 +53,15 @@ func (l *listener) Accept() (net.Conn, error) {
 // streamConn is a TCP connection the guard keeps watching.
 type streamConn struct {
 	net.Conn
-	g  *Guard
-	ip netip.Addr
+	g    *Guard
+	ip   netip.Addr // the source key
+	ends messageEnds
 }
 
 // Read returns what the peer sent if the peer still passes the guard.
 func (c *streamConn) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)
-	if n > 0 && c.g.filterStream(c.ip, b[:n]) != verdictPass {
+	if n > 0 && c.g.filterStream(c.ip, b[:n], &c.ends) != verdictPass {
 		_ = c.Conn.Close()
 		return 0, errPeerDropped
 	}

@@ -55,26 +55,27 @@ func (s *shard) peerFor(ip netip.Addr, now int64, burst float64, shardCap int) (
 	return p, true
 }
 
-// take refills the bucket for the time passed and spends one token.
-func (p *peer) take(now int64, perNs, burst float64) bool {
+// take refills the bucket for the time passed and spends n tokens, or
+// none when fewer are left.
+func (p *peer) take(now int64, perNs, burst float64, n int) bool {
 	if el := now - p.last; el > 0 {
 		p.tokens = min(burst, p.tokens+float64(el)*perNs)
 		p.last = now
 	}
-	if p.tokens >= 1 {
-		p.tokens--
+	if p.tokens >= float64(n) {
+		p.tokens -= float64(n)
 		return true
 	}
 	return false
 }
 
-// noteDrop counts a rate-limit drop in a fixed window and reports whether
+// noteDrop counts n rate-limit drops in a fixed window and reports whether
 // the source has now been over its rate for long enough to be banned.
-func (p *peer) noteDrop(now, window int64, limit int) bool {
+func (p *peer) noteDrop(now, window int64, limit, n int) bool {
 	if p.drops == 0 || now-p.dropsSince > window {
 		p.drops, p.dropsSince = 0, now
 	}
-	p.drops++
+	p.drops += n
 	return p.drops >= limit
 }
 
