@@ -2,6 +2,7 @@ package pbx
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 
@@ -20,11 +21,31 @@ type directory struct {
 	mu         sync.RWMutex
 	exts       map[string]map[string]bool // tenant → extension set
 	creds      map[string]registrar.Credentials
+	// Digest challenges: every configured algorithm at once (double), or
+	// one per extension: sha256 for the tenant's sha256 set, else single.
+	double     bool
+	allAlgs    []string
+	single     []string
+	sha256     []string
+	sha256Exts map[string]map[string]bool // tenant → extensions challenged with SHA-256
 }
 
 func newDirectory(cfg config.Config) (*directory, error) {
-	d := &directory{realm: cfg.SIP.Realm, domains: map[string]string{}, exts: map[string]map[string]bool{}, creds: map[string]registrar.Credentials{}}
+	d := &directory{realm: cfg.SIP.Realm, domains: map[string]string{}, exts: map[string]map[string]bool{}, creds: map[string]registrar.Credentials{},
+		double: cfg.SIP.DigestDouble, allAlgs: cfg.SIP.DigestAlgs, sha256: []string{registrar.AlgSHA256}, sha256Exts: map[string]map[string]bool{}}
+	d.single = cfg.SIP.DigestAlgs[:1]
+	if slices.Contains(cfg.SIP.DigestAlgs, registrar.AlgMD5) {
+		d.single = []string{registrar.AlgMD5}
+	}
 	for _, t := range cfg.Tenants {
+		shaList, err := t.SHA256ExtensionList()
+		if err != nil {
+			return nil, err
+		}
+		d.sha256Exts[t.Name] = map[string]bool{}
+		for _, e := range shaList {
+			d.sha256Exts[t.Name][e] = true
+		}
 		for _, dom := range t.Domains {
 			d.domains[strings.ToLower(dom)] = t.Name
 		}
@@ -53,6 +74,19 @@ func (d *directory) TenantFor(host string) (string, bool) {
 		return d.defaultTen, true
 	}
 	return "", false
+}
+
+// DigestAlgorithms implements registrar.AlgorithmChooser: the choice
+// depends on the configuration only, never on whether the account exists,
+// so a challenge tells a stranger nothing about which extensions are real.
+func (d *directory) DigestAlgorithms(tenant, user string) []string {
+	switch {
+	case d.double:
+		return d.allAlgs
+	case d.sha256Exts[tenant][user]:
+		return d.sha256
+	}
+	return d.single
 }
 
 func credKey(tenant, ext string) string { return tenant + "/" + ext }

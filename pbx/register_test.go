@@ -162,7 +162,10 @@ func TestSecretRotationThroughAdminAPI(t *testing.T) {
 func sha256hex(s string) string { h := sha256.Sum256([]byte(s)); return hex.EncodeToString(h[:]) }
 
 func TestSHA256DigestAndStaleNonce(t *testing.T) {
-	p := pbxtest.Start(t, func(c *cfgT) { c.SIP.NonceTTL = time.Second })
+	p := pbxtest.Start(t, func(c *cfgT) {
+		c.SIP.NonceTTL = time.Second
+		c.Tenants[0].SHA256Extensions = []string{"1004"}
+	})
 	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 1, 3)})
 	if err != nil {
 		t.Fatal(err)
@@ -172,9 +175,14 @@ func TestSHA256DigestAndStaleNonce(t *testing.T) {
 	local := conn.LocalAddr().(*net.UDPAddr)
 	user, pass := "1004", p.Secrets["1004"]
 
+	// One challenge per extension: SHA-256 for the marked one, MD5 for the
+	// rest (a client that cannot answer SHA-256 gives up on a double one).
+	if ch := rawSIP(t, conn, to, registerMsg(local, "1005", "s0a", "")); strings.Contains(ch, "algorithm=SHA-256") || !strings.Contains(ch, "algorithm=MD5") {
+		t.Fatalf("an unmarked extension's challenge is not MD5 alone:\n%s", ch)
+	}
 	ch := rawSIP(t, conn, to, registerMsg(local, user, "s1a", ""))
-	if !strings.Contains(ch, "algorithm=SHA-256") || !strings.Contains(ch, "algorithm=MD5") {
-		t.Fatalf("challenge lacks an algorithm:\n%s", ch)
+	if !strings.Contains(ch, "algorithm=SHA-256") || strings.Contains(ch, "algorithm=MD5") {
+		t.Fatalf("the SHA-256 extension's challenge is not SHA-256 alone:\n%s", ch)
 	}
 	nonce := nonceRE.FindStringSubmatch(ch)[1]
 	answer := func(nonce, branch string) string {
@@ -198,5 +206,13 @@ func TestSHA256DigestAndStaleNonce(t *testing.T) {
 	fresh := nonceRE.FindStringSubmatch(res)[1]
 	if res := answer(fresh, "s3b"); !strings.HasPrefix(res, "SIP/2.0 200 ") {
 		t.Fatalf("retry with the fresh nonce: %s", res)
+	}
+	// No downgrade: the SHA-256 extension's MD5 answer, right password, is refused.
+	n4 := nonceRE.FindStringSubmatch(rawSIP(t, conn, to, registerMsg(local, user, "s4a", "")))[1]
+	ha1 := md5hex(user + ":yimen:" + pass)
+	resp := md5hex(ha1 + ":" + n4 + ":00000001:c1:auth:" + md5hex("REGISTER:sip:127.0.0.1"))
+	md5Auth := fmt.Sprintf(`Digest username="%s", realm="yimen", nonce="%s", uri="sip:127.0.0.1", response="%s", algorithm=MD5, qop=auth, nc=00000001, cnonce="c1"`, user, n4, resp)
+	if res := rawSIP(t, conn, to, registerMsg(local, user, "s4b", md5Auth)); !strings.HasPrefix(res, "SIP/2.0 401 ") {
+		t.Fatalf("an MD5 answer for a SHA-256 extension: %s", res)
 	}
 }

@@ -50,7 +50,13 @@ type SIP struct {
 	Realm           string        `yaml:"realm"`
 	UserAgent       string        `yaml:"user_agent"`
 	NonceTTL        time.Duration `yaml:"nonce_ttl"`
-	DigestAlgs      []string      `yaml:"digest_algorithms"` // MD5, SHA-256
+	DigestAlgs      []string      `yaml:"digest_algorithms"` // MD5, SHA-256: the algorithms accepted
+	// DigestDouble challenges with every algorithm in DigestAlgs at once
+	// (RFC 8760). Off by default: some clients (libre-based softphones)
+	// give up on a SHA-256 challenge instead of answering the MD5 one, so
+	// each extension gets one challenge — SHA-256 for a tenant's
+	// sha256_extensions, MD5 for the rest.
+	DigestDouble bool `yaml:"digest_double_challenge"`
 	MinExpires      int           `yaml:"min_expires"`
 	MaxExpires      int           `yaml:"max_expires"`
 	DefaultExpires  int           `yaml:"default_expires"`
@@ -115,6 +121,10 @@ type Tenant struct {
 	Name       string   `yaml:"name"`
 	Domains    []string `yaml:"domains"`    // SIP domains (request/To host) that select this tenant
 	Extensions []string `yaml:"extensions"` // "1001-1010" ranges or single numbers
+	// SHA256Extensions are the extensions (ranges as in extensions) whose
+	// phones answer SHA-256 digest challenges: they are challenged, and
+	// accepted, with SHA-256 only. The others get MD5.
+	SHA256Extensions []string `yaml:"sha256_extensions"`
 	// IVR maps numbers to IVR flows, e.g. {"8000": "start"}: calls to them are answered by the flow.
 	IVR map[string]string `yaml:"ivr"`
 	// Agents are the tenant's contact-centre agents, each bound to an extension.

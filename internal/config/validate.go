@@ -129,6 +129,14 @@ func (c *Config) Validate() error {
 			bad(k+".name", "duplicate tenant %q", t.Name)
 		}
 		names[t.Name] = true
+		if len(t.SHA256Extensions) > 0 {
+			if _, err := t.SHA256ExtensionList(); err != nil {
+				bad(k+".sha256_extensions", "%v", err)
+			}
+			if !slices.Contains(c.SIP.DigestAlgs, "SHA-256") {
+				bad(k+".sha256_extensions", "needs SHA-256 in sip.digest_algorithms")
+			}
+		}
 		for j, d := range t.Domains {
 			if other, dup := domains[strings.ToLower(d)]; dup {
 				bad(fmt.Sprintf("%s.domains[%d]", k, j), "domain %q already belongs to tenant %q", d, other)
@@ -196,7 +204,12 @@ func splitHostPort(addr string) (string, int, error) {
 }
 
 // ExtensionList expands "1001-1010" ranges and single numbers, in order, without duplicates.
-func (t Tenant) ExtensionList() ([]string, error) {
+func (t Tenant) ExtensionList() ([]string, error) { return expandExtensions(t.Extensions) }
+
+// SHA256ExtensionList expands sha256_extensions as ExtensionList does.
+func (t Tenant) SHA256ExtensionList() ([]string, error) { return expandExtensions(t.SHA256Extensions) }
+
+func expandExtensions(list []string) ([]string, error) {
 	var out []string
 	seen := map[string]bool{}
 	add := func(s string) error {
@@ -207,7 +220,7 @@ func (t Tenant) ExtensionList() ([]string, error) {
 		out = append(out, s)
 		return nil
 	}
-	for _, e := range t.Extensions {
+	for _, e := range list {
 		lo, hi, isRange := strings.Cut(e, "-")
 		if !isRange {
 			if !isDigits(e) {

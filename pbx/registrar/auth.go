@@ -4,7 +4,9 @@ import (
 	"context"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -13,6 +15,14 @@ import (
 // AccountSource returns an extension's credentials. Unknown accounts return false.
 type AccountSource interface {
 	Credentials(tenant, user string) (Credentials, bool)
+}
+
+// AlgorithmChooser names the digest algorithms an account is challenged
+// with and may answer with, best first. An AccountSource that also
+// implements it and TenantResolver gets one challenge per account instead
+// of one per configured algorithm.
+type AlgorithmChooser interface {
+	DigestAlgorithms(tenant, user string) []string
 }
 
 // FailureSink is told about every authentication outcome (the guard bans on it).
@@ -82,6 +92,11 @@ func (a *Authenticator) Check(ctx context.Context, req *sip.Request, tenant stri
 	if !ours {
 		return "", OutcomeBadNonce
 	}
+	if !slices.Contains(a.algorithmsFor(tenant, c.Username), canonicalAlg(c.Algorithm)) {
+		a.log.WarnContext(ctx, "sip auth: answer with an algorithm the account is not challenged with", "ip", ip.String(), "account", c.Username, "algorithm", c.Algorithm)
+		a.fail(ctx, ip, c.Username, req)
+		return "", OutcomeFailed
+	}
 	if !sameURI(c.URI, req.Recipient) {
 		a.log.WarnContext(ctx, "sip auth: digest uri names another user than the Request-URI", "ip", ip.String(), "account", c.Username, "method", string(req.Method))
 		a.fail(ctx, ip, c.Username, req)
@@ -132,10 +147,53 @@ func (a *Authenticator) Challenge(req *sip.Request, proxy, stale bool) *sip.Resp
 	}
 	res := sip.NewResponseFromRequest(req, code, reason, nil)
 	nonce := a.nonces.issue(a.now(), sourceIP(req))
-	for _, alg := range a.algs {
+	for _, alg := range a.challengeAlgs(req) {
 		res.AppendHeader(sip.NewHeader(header, challenge(a.realm, nonce, alg, stale)))
 	}
 	return res
+}
+
+// algorithmsFor is what user of tenant is challenged with and may answer
+// with: the chooser's choice, or every configured algorithm.
+func (a *Authenticator) algorithmsFor(tenant, user string) []string {
+	if ch, ok := a.accounts.(AlgorithmChooser); ok {
+		if algs := ch.DigestAlgorithms(tenant, user); len(algs) > 0 {
+			return algs
+		}
+	}
+	return a.algs
+}
+
+// challengeAlgs picks the challenges for req: by the account it names (the
+// To of a REGISTER, the From of anything else) when the account source can
+// choose, else one per configured algorithm.
+func (a *Authenticator) challengeAlgs(req *sip.Request) []string {
+	tr, ok := a.accounts.(TenantResolver)
+	if !ok {
+		return a.algs
+	}
+	host, user := req.Recipient.Host, ""
+	if req.Method == sip.REGISTER {
+		if to := req.To(); to != nil {
+			host, user = to.Address.Host, to.Address.User
+		}
+	} else if from := req.From(); from != nil {
+		user = from.Address.User
+	}
+	tenant, _ := tr.TenantFor(host)
+	return a.algorithmsFor(tenant, user)
+}
+
+// canonicalAlg spells an answer's algorithm as the configuration does; no
+// algorithm means MD5 (RFC 2617).
+func canonicalAlg(alg string) string {
+	switch {
+	case alg == "" || strings.EqualFold(alg, AlgMD5):
+		return AlgMD5
+	case strings.EqualFold(alg, AlgSHA256):
+		return AlgSHA256
+	}
+	return alg
 }
 
 // sourceIP is the address the request really came from (not what Via claims).

@@ -97,3 +97,49 @@ func TestCapturedDigestAnswersCannotBeReused(t *testing.T) {
 		t.Errorf("uri naming the PBX by address: %v, want ok", out)
 	}
 }
+
+// chooser gives 2001 SHA-256 and everyone else MD5, as the directory does
+// for a tenant's sha256_extensions; TenantFor makes it pick per account.
+type chooser struct{ oneAccount }
+
+func (chooser) TenantFor(string) (string, bool) { return "demo", true }
+func (chooser) DigestAlgorithms(_, user string) []string {
+	if user == "2001" {
+		return []string{AlgSHA256}
+	}
+	return []string{AlgMD5}
+}
+
+func TestOneChallengePerAccountAndNoDowngrade(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	auth, err := NewAuthenticator("yimen", []string{AlgSHA256, AlgMD5}, time.Minute, chooser{oneAccount{"2001", NewCredentials("2001", "yimen", "pw")}},
+		nil, slog.New(slog.DiscardHandler), func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqFor := func(user string) *sip.Request {
+		req := register(t, "sip:127.0.0.1", "127.0.0.5:5070", "")
+		req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: user, Host: "127.0.0.1"}})
+		return req
+	}
+	algsOf := func(res *sip.Response) (out []string) {
+		for _, h := range res.GetHeaders("WWW-Authenticate") {
+			out = append(out, between(h.Value()+",", "algorithm=", ","))
+		}
+		return out
+	}
+	if got := algsOf(auth.Challenge(reqFor("2001"), false, false)); len(got) != 1 || got[0] != AlgSHA256 {
+		t.Errorf("2001 challenged with %v, want SHA-256 alone", got)
+	}
+	if got := algsOf(auth.Challenge(reqFor("2002"), false, false)); len(got) != 1 || got[0] != AlgMD5 {
+		t.Errorf("2002 challenged with %v, want MD5 alone", got)
+	}
+	// 2001's right password, answered with MD5: refused as a failure.
+	ch := auth.Challenge(reqFor("2001"), false, false)
+	md5 := answer(t, ch, "REGISTER", "sip:127.0.0.1", "2001", "pw", 1)
+	req := reqFor("2001")
+	req.AppendHeader(sip.NewHeader("Authorization", md5))
+	if _, out := auth.Check(context.Background(), req, "demo", false); out != OutcomeFailed {
+		t.Errorf("MD5 answer for a SHA-256 account: %v, want failed", out)
+	}
+}
