@@ -39,29 +39,29 @@ type Store struct {
 
 // SIP configures listeners and the registrar.
 type SIP struct {
-	UDP             string        `yaml:"udp"`
-	TCP             string        `yaml:"tcp"`
-	TLS             string        `yaml:"tls"`
-	WS              string        `yaml:"ws"`
-	WSS             string        `yaml:"wss"`
-	TLSCert         string        `yaml:"tls_cert"`
-	TLSKey          string        `yaml:"tls_key"`
-	ExternalHost    string        `yaml:"external_host"` // host put in Via/Contact; defaults to the UDP listener's host
-	Realm           string        `yaml:"realm"`
-	UserAgent       string        `yaml:"user_agent"`
-	NonceTTL        time.Duration `yaml:"nonce_ttl"`
-	DigestAlgs      []string      `yaml:"digest_algorithms"` // MD5, SHA-256: the algorithms accepted
+	UDP          string        `yaml:"udp"`
+	TCP          string        `yaml:"tcp"`
+	TLS          string        `yaml:"tls"`
+	WS           string        `yaml:"ws"`
+	WSS          string        `yaml:"wss"`
+	TLSCert      string        `yaml:"tls_cert"`
+	TLSKey       string        `yaml:"tls_key"`
+	ExternalHost string        `yaml:"external_host"` // host put in Via/Contact; defaults to the UDP listener's host
+	Realm        string        `yaml:"realm"`
+	UserAgent    string        `yaml:"user_agent"`
+	NonceTTL     time.Duration `yaml:"nonce_ttl"`
+	DigestAlgs   []string      `yaml:"digest_algorithms"` // MD5, SHA-256: the algorithms accepted
 	// DigestDouble challenges with every algorithm in DigestAlgs at once
 	// (RFC 8760). Off by default: some clients (libre-based softphones)
 	// give up on a SHA-256 challenge instead of answering the MD5 one, so
 	// each extension gets one challenge — SHA-256 for a tenant's
 	// sha256_extensions, MD5 for the rest.
-	DigestDouble bool `yaml:"digest_double_challenge"`
-	MinExpires      int           `yaml:"min_expires"`
-	MaxExpires      int           `yaml:"max_expires"`
-	DefaultExpires  int           `yaml:"default_expires"`
-	MaxContacts     int           `yaml:"max_contacts"`
-	MaxMessageBytes int           `yaml:"max_message_bytes"`
+	DigestDouble    bool `yaml:"digest_double_challenge"`
+	MinExpires      int  `yaml:"min_expires"`
+	MaxExpires      int  `yaml:"max_expires"`
+	DefaultExpires  int  `yaml:"default_expires"`
+	MaxContacts     int  `yaml:"max_contacts"`
+	MaxMessageBytes int  `yaml:"max_message_bytes"`
 }
 
 // RTP configures the media relay.
