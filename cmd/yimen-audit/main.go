@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/yimen/yimen/internal/audit"
@@ -20,8 +21,13 @@ import (
 )
 
 const usage = `usage:
-  yimen-audit verify -db DB -pub SIGNER.pub [-key-file MASTER]
-        check every row and signature; exit 3 and name the first broken row if any
+  yimen-audit verify -db DB -pub SIGNER.pub [-key-file MASTER] [-head FILE] [-max-age DURATION]
+        check every row and signature; exit 3 and name the first broken row if any.
+        -head: a head kept earlier (yimen-audit head, or an "audit head signed" log
+        line) that the log must still hold; -max-age: the newest signature must be
+        at most this old (a running PBX signs every security.audit_sign_interval)
+  yimen-audit head -db DB -pub SIGNER.pub [-key-file MASTER] [-out FILE]
+        print the newest signed head, to keep away from the database
   yimen-audit export -db DB [-key-file MASTER] [-out FILE] [-from RFC3339] [-to RFC3339]
                      [-tenant T] [-actor A] [-action A]
         write entries as CSV
@@ -50,6 +56,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	tenant := fs.String("tenant", "", "tenant")
 	actor := fs.String("actor", "", "actor")
 	action := fs.String("action", "", "action or action prefix, e.g. auth")
+	headFile := fs.String("head", "", "a head kept earlier that the log must still hold (file with one head line)")
+	maxAge := fs.Duration("max-age", 0, "fail when the newest head signature is older than this")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
@@ -63,8 +71,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			err = errors.New("verify needs -pub: signatures must be checked against a key you trust, not one stored beside the log")
 			break
 		}
+		want := audit.Expect{MaxAge: *maxAge, Now: time.Now()}
+		if *headFile != "" {
+			b, rerr := os.ReadFile(*headFile)
+			if rerr != nil {
+				err = rerr
+				break
+			}
+			h, perr := audit.ParseHead(lastHeadLine(string(b)))
+			if perr != nil {
+				err = fmt.Errorf("-head %s: %w", *headFile, perr)
+				break
+			}
+			want.Head = &h
+		}
 		err = withLog(ctx, *dbPath, *keyFile, *pubFile, getenv, func(l *audit.Log) error {
-			rep, err := l.Verify(ctx)
+			rep, err := l.VerifyExpecting(ctx, want)
 			if err != nil {
 				return err
 			}
@@ -73,9 +95,34 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 				code = 3
 				return nil
 			}
-			fmt.Fprintf(stdout, "OK: %d rows (%d..%d), %d signatures, signed through row %d, %d unsigned rows at the end, anchor %d\n",
-				rep.Rows, rep.FirstRow, rep.LastRow, rep.Signatures, rep.LastSigned, rep.UnsignedTail, rep.AnchorID)
+			fmt.Fprintf(stdout, "OK: %d rows (%d..%d), %d signatures (newest head %d), signed through row %d, %d unsigned rows at the end, anchor %d\n",
+				rep.Rows, rep.FirstRow, rep.LastRow, rep.Signatures, rep.LastSeq, rep.LastSigned, rep.UnsignedTail, rep.AnchorID)
 			return nil
+		})
+	case "head":
+		if *pubFile == "" {
+			err = errors.New("head needs -pub: the head is checked before it is handed out")
+			break
+		}
+		err = withLog(ctx, *dbPath, *keyFile, *pubFile, getenv, func(l *audit.Log) error {
+			rep, err := l.Verify(ctx)
+			if err != nil {
+				return err
+			}
+			if !rep.OK {
+				code = 3
+				fmt.Fprintf(stdout, "BROKEN at row %d: %s\n", rep.BrokenRow, rep.Reason)
+				return nil
+			}
+			h, err := l.Head(ctx)
+			if err != nil {
+				return err
+			}
+			if *out == "" {
+				fmt.Fprintln(stdout, h.String())
+				return nil
+			}
+			return os.WriteFile(*out, []byte(h.String()+"\n"), 0o600)
 		})
 	case "export":
 		var f audit.Filter
@@ -108,6 +155,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return 1
 	}
 	return code
+}
+
+// lastHeadLine picks the newest head in a file of heads or log lines.
+func lastHeadLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if strings.Contains(lines[i], "yimen-audit-head-v2 ") {
+			return lines[i]
+		}
+	}
+	return s
 }
 
 func filter(from, to, tenant, actor, action string) (audit.Filter, error) {

@@ -42,17 +42,22 @@ func writeLog(t *testing.T, dbPath, masterText, signerFile string) {
 	}
 }
 
-func TestKeygenVerifyExport(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	signer, dbPath := filepath.Join(dir, "signer.pem"), filepath.Join(dir, "y.db")
-	master := keys.GenerateMasterKey()
-	env := func(k string) string {
+// masterEnv is a getenv that holds the master key and nothing else.
+func masterEnv(master string) func(string) string {
+	return func(k string) string {
 		if k == keys.EnvMasterKey {
 			return master
 		}
 		return ""
 	}
+}
+
+func TestKeygenVerifyExport(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	signer, dbPath := filepath.Join(dir, "signer.pem"), filepath.Join(dir, "y.db")
+	master := keys.GenerateMasterKey()
+	env := masterEnv(master)
 	var out, errb bytes.Buffer
 	if rc := run(ctx, []string{"keygen", "-out", signer}, &out, &errb, env); rc != 0 {
 		t.Fatalf("keygen: %s", errb.String())
@@ -81,5 +86,49 @@ func TestKeygenVerifyExport(t *testing.T) {
 	}
 	if rc := run(ctx, []string{"verify", "-db", dbPath}, &out, &errb, env); rc != 1 {
 		t.Fatal("verify without a trusted key must refuse")
+	}
+}
+
+// The auditor keeps the newest head away from the database; after the end
+// of the log is cut (triggers dropped, AUTOINCREMENT mended) plain verify
+// still says OK, verify with the kept head does not.
+func TestHeadKeptOutsideCatchesACutLog(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	signer, dbPath, headFile := filepath.Join(dir, "signer.pem"), filepath.Join(dir, "y.db"), filepath.Join(dir, "head.txt")
+	master := keys.GenerateMasterKey()
+	env := masterEnv(master)
+	var out, errb bytes.Buffer
+	if rc := run(ctx, []string{"keygen", "-out", signer}, &out, &errb, env); rc != 0 {
+		t.Fatalf("keygen: %s", errb.String())
+	}
+	writeLog(t, dbPath, master, signer) // 4 rows, heads at rows 1 and 3
+	if rc := run(ctx, []string{"head", "-db", dbPath, "-pub", signer + ".pub", "-out", headFile}, &out, &errb, env); rc != 0 {
+		t.Fatalf("head: %s", errb.String())
+	}
+	kept, _ := os.ReadFile(headFile)
+	if !strings.HasPrefix(string(kept), "yimen-audit-head-v2 seq=2 row=3 ") {
+		t.Fatalf("kept head %q, want the second head, at row 3", kept)
+	}
+	db, _ := store.Open(ctx, dbPath)
+	for _, q := range []string{`DROP TRIGGER audit_log_no_delete`, `DROP TRIGGER audit_signatures_no_delete`,
+		`DELETE FROM audit_signatures WHERE row_id >= 3`, `DELETE FROM audit_log WHERE id >= 3`,
+		`UPDATE sqlite_sequence SET seq = 2 WHERE name = 'audit_log'`} {
+		if _, err := db.SQL().Exec(q); err != nil {
+			t.Fatal(q, err)
+		}
+	}
+	db.Close()
+	out.Reset()
+	if rc := run(ctx, []string{"verify", "-db", dbPath, "-pub", signer + ".pub"}, &out, &errb, env); rc != 0 {
+		t.Fatalf("without the kept head the cut is invisible; verify rc=%d %s", rc, out.String())
+	}
+	out.Reset()
+	if rc := run(ctx, []string{"verify", "-db", dbPath, "-pub", signer + ".pub", "-head", headFile}, &out, &errb, env); rc != 3 || !strings.Contains(out.String(), "cut from the end") {
+		t.Fatalf("verify -head after the cut rc=%d: %s %s", rc, out.String(), errb.String())
+	}
+	out.Reset()
+	if rc := run(ctx, []string{"verify", "-db", dbPath, "-pub", signer + ".pub", "-max-age", "1ns"}, &out, &errb, env); rc != 3 || !strings.Contains(out.String(), "old") {
+		t.Fatalf("verify -max-age rc=%d: %s", rc, out.String())
 	}
 }

@@ -155,35 +155,63 @@ func (l *Log) maybeSign(ctx context.Context, id int64, mac []byte, now time.Time
 	if l.signer == nil {
 		return nil
 	}
-	lastRow, lastAt, err := l.st.lastSignature(ctx)
+	last, err := l.st.lastSignature(ctx)
 	if err != nil {
 		return err
 	}
-	if id-lastRow < int64(l.cfg.SignEvery) && now.UnixMilli()-lastAt < l.cfg.SignInterval.Milliseconds() {
+	if id-last.rowID < int64(l.cfg.SignEvery) && now.UnixMilli()-last.signedAt < l.cfg.SignInterval.Milliseconds() {
 		return nil
 	}
-	return l.signHead(ctx, id, mac, now)
+	return l.signHead(ctx, last, id, mac, now)
 }
 
+// headMessage is what a signature made before heads were chained signs.
 func headMessage(id int64, mac []byte) []byte {
 	return []byte("yimen-audit-head|" + strconv.FormatInt(id, 10) + "|" + hex.EncodeToString(mac))
+}
+
+// chainedHeadMessage is what a head signature signs: its number, the row
+// and MAC of the head, when it was made, and the SM3 of the signature
+// before it.
+func chainedHeadMessage(s sigRow) []byte {
+	return []byte("yimen-audit-head-v2|" + strconv.FormatInt(s.seq, 10) + "|" + strconv.FormatInt(s.rowID, 10) + "|" +
+		hex.EncodeToString(s.mac) + "|" + strconv.FormatInt(s.signedAt, 10) + "|" + hex.EncodeToString(s.prevSig))
+}
+
+// sigDigest links a signature to the one after it.
+func sigDigest(sig []byte) []byte {
+	h := gm.SM3(sig)
+	return h[:]
 }
 
 func anchorMessage(id int64, mac []byte, at int64) []byte {
 	return []byte("yimen-audit-anchor|" + strconv.FormatInt(id, 10) + "|" + hex.EncodeToString(mac) + "|" + strconv.FormatInt(at, 10))
 }
 
-func (l *Log) signHead(ctx context.Context, id int64, mac []byte, now time.Time) error {
-	sig, err := gm.Sign(l.signer, []byte(signerUID), headMessage(id, mac))
+// signHead signs the head (id, mac) as the signature after last, and
+// writes the signed head to the process log: kept apart from the database,
+// those lines witness how far the log reached (see Head and Verify).
+func (l *Log) signHead(ctx context.Context, last sigRow, id int64, mac []byte, now time.Time) error {
+	s := sigRow{seq: last.seq + 1, rowID: id, mac: mac, signedAt: now.UnixMilli(), keyID: l.keyID}
+	if len(last.signature) > 0 {
+		s.prevSig = sigDigest(last.signature)
+	}
+	sig, err := gm.Sign(l.signer, []byte(signerUID), chainedHeadMessage(s))
 	if err != nil {
 		return err
 	}
-	return l.st.insertSignature(ctx, sigRow{rowID: id, mac: mac, signedAt: now.UnixMilli(), keyID: l.keyID, signature: sig})
+	s.signature = sig
+	if err := l.st.insertSignature(ctx, s); err != nil {
+		return err
+	}
+	l.log.LogAttrs(ctx, slog.LevelInfo, "audit head signed", slog.String("head", headOf(s).String()))
+	return nil
 }
 
-// SignHead signs the current head now if rows were added since the last
-// signature. Call it from a ticker every SignInterval so a quiet log still
-// gets its tail signed.
+// SignHead signs the current head if rows were added since the last
+// signature or the last signature is SignInterval old: call it from a
+// ticker every SignInterval, so a quiet log's tail is signed and the newest
+// signature is never older than that while the PBX runs (Verify's MaxAge).
 func (l *Log) SignHead(ctx context.Context) error {
 	if l.signer == nil {
 		return fmt.Errorf("audit: no signing key: %w", errs.ErrUnavailable)
@@ -193,10 +221,14 @@ func (l *Log) SignHead(ctx context.Context) error {
 		if err != nil || mac == nil {
 			return err
 		}
-		lastRow, _, err := l.st.lastSignature(ctx)
-		if err != nil || lastRow >= id {
+		last, err := l.st.lastSignature(ctx)
+		if err != nil {
 			return err
 		}
-		return l.signHead(ctx, id, mac, l.cfg.Now())
+		now := l.cfg.Now()
+		if last.rowID >= id && now.UnixMilli()-last.signedAt < l.cfg.SignInterval.Milliseconds() {
+			return nil
+		}
+		return l.signHead(ctx, last, id, mac, now)
 	})
 }

@@ -100,29 +100,37 @@ func (s sqlStore) macAt(ctx context.Context, id int64) ([]byte, error) {
 
 type sigRow struct {
 	id, rowID, signedAt int64
+	seq                 int64 // 0 for signatures made before heads were chained
 	mac, signature      []byte
+	prevSig             []byte // SM3 of the previous signature (empty for the first chained one)
 	keyID               string
 }
 
 func (s sqlStore) insertSignature(ctx context.Context, r sigRow) error {
-	_, err := s.db.Q(ctx).ExecContext(ctx, `INSERT INTO audit_signatures(row_id, mac, signed_at, key_id, signature) VALUES (?,?,?,?,?)`,
-		r.rowID, r.mac, r.signedAt, r.keyID, r.signature)
+	if r.prevSig == nil {
+		r.prevSig = []byte{} // NOT NULL: the first chained head has no predecessor
+	}
+	_, err := s.db.Q(ctx).ExecContext(ctx, `INSERT INTO audit_signatures(row_id, mac, signed_at, key_id, signature, seq, prev_sig) VALUES (?,?,?,?,?,?,?)`,
+		r.rowID, r.mac, r.signedAt, r.keyID, r.signature, r.seq, r.prevSig)
 	if err != nil {
 		return fmt.Errorf("audit: insert signature: %w", err)
 	}
 	return nil
 }
 
-func (s sqlStore) lastSignature(ctx context.Context) (rowID, signedAt int64, err error) {
-	err = s.db.Q(ctx).QueryRowContext(ctx, `SELECT row_id, signed_at FROM audit_signatures ORDER BY id DESC LIMIT 1`).Scan(&rowID, &signedAt)
+// lastSignature returns the newest signature (zero sigRow when there is none).
+func (s sqlStore) lastSignature(ctx context.Context) (sigRow, error) {
+	var r sigRow
+	err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT id, row_id, mac, signed_at, key_id, signature, seq, prev_sig FROM audit_signatures ORDER BY id DESC LIMIT 1`).
+		Scan(&r.id, &r.rowID, &r.mac, &r.signedAt, &r.keyID, &r.signature, &r.seq, &r.prevSig)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, 0, nil
+		return sigRow{}, nil
 	}
-	return rowID, signedAt, err
+	return r, err
 }
 
 func (s sqlStore) signatures(ctx context.Context) ([]sigRow, error) {
-	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT id, row_id, mac, signed_at, key_id, signature FROM audit_signatures ORDER BY id`)
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT id, row_id, mac, signed_at, key_id, signature, seq, prev_sig FROM audit_signatures ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("audit: signatures: %w", err)
 	}
@@ -130,7 +138,7 @@ func (s sqlStore) signatures(ctx context.Context) ([]sigRow, error) {
 	var out []sigRow
 	for rows.Next() {
 		var r sigRow
-		if err := rows.Scan(&r.id, &r.rowID, &r.mac, &r.signedAt, &r.keyID, &r.signature); err != nil {
+		if err := rows.Scan(&r.id, &r.rowID, &r.mac, &r.signedAt, &r.keyID, &r.signature, &r.seq, &r.prevSig); err != nil {
 			return nil, err
 		}
 		out = append(out, r)
