@@ -20,6 +20,8 @@ type Config struct {
 	Tenants  []Tenant `yaml:"tenants"`
 	IVR      IVR      `yaml:"ivr"`
 	CTI      CTI      `yaml:"cti"`
+	// Queues configures what callers waiting in an ACD queue hear.
+	Queues Queues `yaml:"queues"`
 	// Recording configures call recording (package recorder).
 	Recording Recording `yaml:"recording"`
 	// Admin configures the admin API's users, sessions and audit log.
@@ -165,6 +167,12 @@ func Defaults() Config {
 			DrainTimeout: 30 * time.Second, SessionInterval: 30 * time.Minute,
 		},
 		Recording: Recording{Format: "alaw", Policy: "never"},
+		Queues: Queues{Prompts: QueuePrompts{
+			Position:       "您前面还有{ahead}位，预计等待{minutes}分钟",
+			CallbackOffer:  "如需预约回电，请按1",
+			CallbackKey:    "1",
+			CallbackBooked: "已为您预约回电，请保持电话畅通，再见",
+		}},
 	}
 }
 
@@ -251,6 +259,24 @@ type Queue struct {
 	AnnounceEvery time.Duration `yaml:"announce_every"`
 	CallbackAfter time.Duration `yaml:"callback_after"`
 	SLThreshold   time.Duration `yaml:"sl_threshold"`
+}
+
+// Queues configures the waiting side of every tenant's ACD queues.
+type Queues struct {
+	Prompts QueuePrompts `yaml:"prompts"`
+}
+
+// QueuePrompts are spoken (TTS) to a caller waiting in a queue.
+type QueuePrompts struct {
+	// Position is the periodic announcement (queues' announce_every):
+	// {ahead} is the number of callers before this one, {minutes} the
+	// expected wait rounded to whole minutes.
+	Position string `yaml:"position"`
+	// CallbackOffer asks the caller to press CallbackKey for a callback
+	// (queues' callback_after); CallbackBooked confirms it before hanging up.
+	CallbackOffer  string `yaml:"callback_offer"`
+	CallbackKey    string `yaml:"callback_key"`
+	CallbackBooked string `yaml:"callback_booked"`
 }
 
 // CTI configures the websocket hub.

@@ -120,3 +120,28 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestQueuePromptsDefaultOverrideAndValidate(t *testing.T) {
+	cfg, err := Parse("x.yaml", []byte(good), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := cfg.Queues.Prompts; p.Position != "您前面还有{ahead}位，预计等待{minutes}分钟" || p.CallbackKey != "1" || p.CallbackOffer == "" || p.CallbackBooked == "" {
+		t.Fatalf("queue prompt defaults = %+v", p)
+	}
+	yml := good + "queues:\n  prompts:\n    position: \"{ahead} ahead of you\"\n    callback_key: \"#\"\n"
+	cfg, err = Parse("x.yaml", []byte(yml), []string{"YIMEN_QUEUES_PROMPTS_CALLBACK_BOOKED=bye"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := cfg.Queues.Prompts; p.Position != "{ahead} ahead of you" || p.CallbackKey != "#" || p.CallbackBooked != "bye" || p.CallbackOffer != "如需预约回电，请按1" {
+		t.Fatalf("queue prompts = %+v", p)
+	}
+	bad := good + "queues:\n  prompts:\n    position: \"{place} in line\"\n    callback_key: \"12\"\n    callback_offer: \" \"\n"
+	_, err = Parse("x.yaml", []byte(bad), nil)
+	for _, want := range []string{"x.yaml:14: queues.prompts.position:", "x.yaml:15: queues.prompts.callback_key:", "x.yaml:16: queues.prompts.callback_offer:"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in %v", want, err)
+		}
+	}
+}

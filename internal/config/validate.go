@@ -187,6 +187,7 @@ func (c *Config) Validate() error {
 		bad("demo.credentials_file", "required when demo.enabled is true")
 	}
 	c.validateRecording(names, bad)
+	c.validateQueuePrompts(bad)
 	c.validateAdmin(names, bad)
 	return errors.Join(out...)
 }
@@ -298,5 +299,24 @@ func (c *Config) validateRecording(tenants map[string]bool, bad func(key, format
 		if d < 0 {
 			bad("recording.tenant_retention_days."+t, "must not be negative")
 		}
+	}
+}
+
+// validateQueuePrompts checks the queue prompts: each set, the position
+// announcement using only its two placeholders, the callback key one key.
+func (c *Config) validateQueuePrompts(bad func(key, format string, a ...any)) {
+	p := c.Queues.Prompts
+	for key, text := range map[string]string{"queues.prompts.position": p.Position,
+		"queues.prompts.callback_offer": p.CallbackOffer, "queues.prompts.callback_booked": p.CallbackBooked} {
+		if strings.TrimSpace(text) == "" {
+			bad(key, "must not be empty")
+		}
+	}
+	rest := strings.NewReplacer("{ahead}", "", "{minutes}", "").Replace(p.Position)
+	if strings.ContainsAny(rest, "{}") {
+		bad("queues.prompts.position", "only {ahead} and {minutes} may be filled in, not %q", p.Position)
+	}
+	if len(p.CallbackKey) != 1 || !strings.Contains("0123456789*#", p.CallbackKey) {
+		bad("queues.prompts.callback_key", "must be one key of 0-9, * or #, not %q", p.CallbackKey)
 	}
 }

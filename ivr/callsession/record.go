@@ -114,7 +114,7 @@ func (s *Session) Record(ctx context.Context, req ivr.RecordRequest) (ivr.Record
 	}
 	res := ivr.RecordResult{ID: id, Duration: time.Duration(len(data)) * time.Second / 8000}
 	if s.d.Events != nil {
-		s.d.Events.Voicemail(context.WithoutCancel(ctx), Voicemail{ID: id, CallID: s.callID, Mailbox: req.Mailbox, Caller: s.call.Caller(), Path: path, Duration: res.Duration, Vars: req.Vars})
+		s.d.Events.Voicemail(context.WithoutCancel(ctx), Voicemail{ID: id, Tenant: s.tenant, CallID: s.callID, Mailbox: req.Mailbox, Caller: s.call.Caller(), Path: path, Duration: res.Duration, Vars: req.Vars})
 	}
 	s.d.Log.Info("voicemail recorded", "call", s.callID, "mailbox", req.Mailbox, "id", id, "seconds", res.Duration.Seconds(), "wall", dur.Round(time.Millisecond).String())
 	return res, nil

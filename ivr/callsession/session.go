@@ -38,17 +38,19 @@ type Queues interface {
 	Members(queue string) []string
 }
 
-// Events receives what the IVR produced (voicemail, survey scores).
+// Events receives what the IVR produced (voicemail, survey scores). Each
+// names the tenant and call the session was started with: the call may have
+// ended (the caller hung up to finish a message) before the event arrives.
 type Events interface {
 	Voicemail(ctx context.Context, v Voicemail)
-	Survey(ctx context.Context, callID string, r ivr.SurveyResult)
+	Survey(ctx context.Context, tenant, callID string, r ivr.SurveyResult)
 }
 
 // Voicemail is one recorded message.
 type Voicemail struct {
-	ID, CallID, Mailbox, Caller, Path string
-	Duration                          time.Duration
-	Vars                              map[string]string
+	ID, Tenant, CallID, Mailbox, Caller, Path string
+	Duration                                  time.Duration
+	Vars                                      map[string]string
 }
 
 // QueueFunc hands a caller to the ACD and returns when an agent's leg has
@@ -69,6 +71,7 @@ type Deps struct {
 type Session struct {
 	d      Deps
 	call   Call
+	tenant string
 	callID string
 	stream *prompt.Stream
 	det    *dtmf.Detector
@@ -77,9 +80,9 @@ type Session struct {
 
 var _ ivr.Session = (*Session)(nil)
 
-// New prepares a session; nothing is sent until Answer.
-func New(call Call, callID string, d Deps) *Session {
-	s := &Session{d: d, call: call, callID: callID}
+// New prepares a session for a tenant's call; nothing is sent until Answer.
+func New(call Call, tenant, callID string, d Deps) *Session {
+	s := &Session{d: d, call: call, tenant: tenant, callID: callID}
 	s.det = dtmf.NewDetector(0, call.DTMFPayloadType())
 	s.tap.det = s.det
 	return s
@@ -243,6 +246,9 @@ func (s *Session) Call() Call { return s.call }
 // CallID names the call (the CDR id).
 func (s *Session) CallID() string { return s.callID }
 
+// Tenant is the tenant the call belongs to.
+func (s *Session) Tenant() string { return s.tenant }
+
 // WaitBridge blocks while the caller is bridged to an agent.
 func (s *Session) WaitBridge(ctx context.Context) { s.waitEnd(ctx) }
 
@@ -304,7 +310,7 @@ func (s *Session) Transfer(ctx context.Context, req ivr.TransferRequest) error {
 // Survey implements ivr.Session.
 func (s *Session) Survey(ctx context.Context, r ivr.SurveyResult) error {
 	if s.d.Events != nil {
-		s.d.Events.Survey(ctx, s.callID, r)
+		s.d.Events.Survey(ctx, s.tenant, s.callID, r)
 	}
 	return nil
 }

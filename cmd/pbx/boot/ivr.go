@@ -88,7 +88,7 @@ func buildIVR(ctx context.Context, cfg config.Config, srv *pbx.Server, ps *pbxst
 	if vmDir == "" {
 		vmDir = filepath.Join(cfg.DataDir, "voicemail")
 	}
-	events := &ivrEvents{store: ps, log: log, tenantOf: tenantOfCall(srv)}
+	events := &ivrEvents{store: ps, log: log}
 	v := &IVR{events: events,
 		cfg: cfg, registry: reg, numbers: numbers, log: log,
 		interp: ivr.NewInterpreter(ivr.Options{HTTP: &http.Client{Timeout: 10 * time.Second}, HTTPKey: key, Log: log, Clock: clock}),
@@ -147,7 +147,7 @@ type ivrApp struct {
 // Run drives one call through the flow, on the flow version current at its start.
 func (a ivrApp) Run(ctx context.Context, call *b2bua.LocalCall) {
 	info := call.Info()
-	sess := callsession.New(call, info.ID, a.v.deps)
+	sess := callsession.New(call, info.Tenant, info.ID, a.v.deps)
 	set := a.v.registry.Current()
 	vars := map[string]string{"caller": call.Caller(), "number": call.Number(), "call_id": info.ID}
 	res, err := a.v.interp.Run(ctx, set, a.flow, sess, vars)
@@ -181,10 +181,9 @@ func (q queueTable) Members(queue string) []string { return q[queue] }
 // ivrEvents stores what flows produce and announces it on the CTI hub (when
 // one runs), so the OA can open a ticket for a message and see survey scores.
 type ivrEvents struct {
-	store    *pbxstore.Store
-	log      *slog.Logger
-	tenantOf func(callID string) string
-	publish  func(tenant, typ string, data any) // nil without a CTI hub
+	store   *pbxstore.Store
+	log     *slog.Logger
+	publish func(tenant, typ string, data any) // nil without a CTI hub
 }
 
 func (e *ivrEvents) announce(tenant, typ string, data any) {
@@ -194,7 +193,7 @@ func (e *ivrEvents) announce(tenant, typ string, data any) {
 }
 
 func (e *ivrEvents) Voicemail(ctx context.Context, vm callsession.Voicemail) {
-	tenant := e.tenantOf(vm.CallID)
+	tenant := vm.Tenant
 	row := pbxstore.VoicemailRow{ID: vm.ID, Tenant: tenant, Mailbox: vm.Mailbox, Caller: vm.Caller, Path: vm.Path, Duration: vm.Duration, At: time.Now()}
 	if err := e.store.PutVoicemail(ctx, row); err != nil {
 		e.log.Error("store voicemail", "id", vm.ID, "err", err)
@@ -204,8 +203,7 @@ func (e *ivrEvents) Voicemail(ctx context.Context, vm callsession.Voicemail) {
 		"caller": vm.Caller, "duration_s": vm.Duration.Seconds(), "vars": vm.Vars})
 }
 
-func (e *ivrEvents) Survey(ctx context.Context, callID string, r ivr.SurveyResult) {
-	tenant := e.tenantOf(callID)
+func (e *ivrEvents) Survey(ctx context.Context, tenant, callID string, r ivr.SurveyResult) {
 	var score any
 	if r.Answered {
 		score = r.Score
@@ -220,15 +218,4 @@ func (e *ivrEvents) Survey(ctx context.Context, callID string, r ivr.SurveyResul
 		e.log.Error("store survey", "call", callID, "err", err)
 	}
 	e.log.Info("survey", "call", callID, "answered", r.Answered, "score", r.Score)
-}
-
-func tenantOfCall(srv *pbx.Server) func(string) string {
-	return func(callID string) string {
-		for _, c := range srv.Calls() {
-			if c.ID == callID {
-				return c.Tenant
-			}
-		}
-		return ""
-	}
 }
