@@ -162,6 +162,47 @@ func TestIVRVoicemailBySIPINFO(t *testing.T) {
 	}
 }
 
+// The usual way to end a message: the caller hangs up while recording (BYE,
+// no #). The call has left the call table by the time the message is stored;
+// the message still belongs to the caller's tenant and the OA still hears of it.
+func TestIVRVoicemailEndedByHangup(t *testing.T) {
+	p, _ := ivrPBX(t)
+	cl := dialCTI(t, p, ctiToken(t, p, "system"))
+	if _, err := cl.Subscribe(t.Context(), "tenant"); err != nil {
+		t.Fatal(err)
+	}
+	scen := ivrCaller(t, []ivrStep{{Kind: "pause", Ms: 2600}, {Kind: "info", Key: "2"}, {Kind: "audio"}, {Kind: "pause", Ms: 2000}}, "bye")
+	if err := caller(t, p, "1001", "127.0.21.3", scen, "8000", nil).Check(1); err != nil {
+		t.Fatal(err)
+	}
+	var vmID string
+	for deadline := time.After(5 * time.Second); vmID == ""; {
+		select {
+		case ev := <-cl.Events():
+			if ev.Type != "voicemail.recorded" {
+				continue
+			}
+			var d struct {
+				ID, Mailbox, Caller string
+				CallID              string `json:"call_id"`
+			}
+			if err := json.Unmarshal(ev.Data, &d); err != nil || d.ID == "" || d.CallID == "" || d.Mailbox != "test" || d.Caller != "1001" || ev.Tenant != "demo" {
+				t.Fatalf("event = %s %s (%v)", ev.Tenant, ev.Data, err)
+			}
+			vmID = d.ID
+		case <-deadline:
+			t.Fatal("no voicemail.recorded event for a message ended by hanging up")
+		}
+	}
+	vms, err := storeOf(t, p).Voicemails(context.Background(), "demo", 10)
+	if err != nil || len(vms) != 1 {
+		t.Fatalf("voicemails of tenant demo = %+v, %v; want the one just left", vms, err)
+	}
+	if vm := vms[0]; vm.ID != vmID || vm.Tenant != "demo" || vm.Mailbox != "test" || vm.Caller != "1001" || vm.Duration < time.Second {
+		t.Errorf("voicemail = %+v, want %s in tenant demo, about 2 s", vm, vmID)
+	}
+}
+
 // A flow that fails to load never replaces the running one, and a reload
 // does not disturb a call in progress.
 func TestIVRReload(t *testing.T) {
