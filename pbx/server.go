@@ -407,13 +407,9 @@ func (s *Server) Calls() []b2bua.CallInfo { return s.calls.Calls() }
 // Store is the PBX's persistence (CDRs, surveys, voicemail).
 func (s *Server) Store() *pbxstore.Store { return s.store }
 
-// HangupCall ends a tenant's call in progress from the system side.
-func (s *Server) HangupCall(tenant, callID string) error { return s.calls.Hangup(tenant, callID) }
-
-// HoldCall holds (or resumes) the party on the other side of ext in a call.
-func (s *Server) HoldCall(ctx context.Context, tenant, callID, ext string, hold bool) error {
-	return s.calls.Hold(ctx, tenant, callID, ext, hold)
-}
+// CallManager is the B2BUA's calls in progress: call control for the
+// contact centre (originate, transfer, hold, supervision).
+func (s *Server) CallManager() *b2bua.Manager { return s.calls }
 
 // ListenAddrs maps each SIP transport ("udp", "tcp", "tls", "ws", "wss") to its bound address.
 func (s *Server) ListenAddrs() map[string]string {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/yimen/yimen/contactcenter"
 	"github.com/yimen/yimen/cti"
 	"io"
 	"log/slog"
@@ -32,8 +33,8 @@ type PBX struct {
 	AdminToken  string
 	Credentials []pbx.Credential // created on this start (demo only)
 	Log         *slog.Logger
-	IVR         *IVR           // nil when no number routes to a flow
-	Contact     *ContactCenter // nil when no tenant has queues
+	IVR         *IVR                         // nil when no number routes to a flow
+	Contact     *contactcenter.ContactCenter // nil without tenants
 	Recorder    *recorder.Recorder
 	Security    *Security // admin users, roles, audit log
 }

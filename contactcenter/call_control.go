@@ -1,0 +1,149 @@
+package contactcenter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/yimen/yimen/cti"
+	"github.com/yimen/yimen/cti/protocol"
+	"github.com/yimen/yimen/internal/errs"
+	"github.com/yimen/yimen/pbx/b2bua"
+)
+
+// The CTI's call commands act from the agent's extension: the PBX checks
+// the call is theirs.
+var (
+	_ cti.CallControl = (*ContactCenter)(nil)
+	_ cti.Monitoring  = (*ContactCenter)(nil)
+)
+
+func (cc *ContactCenter) endpoint(ctx context.Context, tenant, agentID string) (string, error) {
+	st, err := cc.ACD.Agent(ctx, tenant, agentID)
+	if err != nil {
+		return "", err
+	}
+	return st.Endpoint, nil
+}
+
+// Answer makes the agent's ringing phone answer (NOTIFY Event: talk); a
+// phone that refuses gets the CTI code "unsupported".
+func (cc *ContactCenter) Answer(ctx context.Context, tenant, agent, callID string) error {
+	ext, err := cc.endpoint(ctx, tenant, agent)
+	if err != nil {
+		return err
+	}
+	err = cc.calls.RemoteAnswer(ctx, tenant, callID, ext)
+	if errors.Is(err, b2bua.ErrNoRemoteAnswer) {
+		return &protocol.Error{Code: protocol.CodeUnsupported, Message: "the agent's phone does not take remote answer (NOTIFY Event: talk): " + err.Error()}
+	}
+	return err
+}
+
+// Hangup ends the call from the system side.
+func (cc *ContactCenter) Hangup(_ context.Context, tenant, _, callID string) error {
+	return cc.calls.Hangup(tenant, callID)
+}
+
+// Dial rings the agent's phone, then to (click-to-dial).
+func (cc *ContactCenter) Dial(ctx context.Context, tenant, agent, to, callerID string) (string, error) {
+	ext, err := cc.endpoint(ctx, tenant, agent)
+	if err != nil {
+		return "", err
+	}
+	return cc.calls.Originate(ctx, tenant, ext, to, callerID)
+}
+
+// Monitor rings the supervisor, then joins the agent's call.
+func (cc *ContactCenter) Monitor(ctx context.Context, tenant, supervisor, agent string, mode cti.MonitorMode) (string, error) {
+	supExt, err := cc.endpoint(ctx, tenant, supervisor)
+	if err != nil {
+		return "", err
+	}
+	agentExt, err := cc.endpoint(ctx, tenant, agent)
+	if err != nil {
+		return "", err
+	}
+	m := map[cti.MonitorMode]b2bua.MonitorMode{cti.Listen: b2bua.Listen, cti.Whisper: b2bua.Whisper, cti.Barge: b2bua.Barge}[mode]
+	if m == 0 {
+		return "", fmt.Errorf("monitor mode %q: %w", mode, errs.ErrInvalid)
+	}
+	return cc.calls.Monitor(ctx, tenant, supExt, agentExt, m)
+}
+
+// Hold puts the other party of the agent's call on hold.
+func (cc *ContactCenter) Hold(ctx context.Context, tenant, agent, callID string) error {
+	return cc.hold(ctx, tenant, agent, callID, true)
+}
+
+// Unhold resumes the other party.
+func (cc *ContactCenter) Unhold(ctx context.Context, tenant, agent, callID string) error {
+	return cc.hold(ctx, tenant, agent, callID, false)
+}
+
+func (cc *ContactCenter) hold(ctx context.Context, tenant, agent, callID string, hold bool) error {
+	ext, err := cc.endpoint(ctx, tenant, agent)
+	if err != nil {
+		return err
+	}
+	return cc.calls.Hold(ctx, tenant, callID, ext, hold)
+}
+
+// Transfer moves the other party blind, or completes the agent's
+// consultation (attended); either way the agent is done with the call, so
+// the ACD moves them on (wrap-up) at once.
+func (cc *ContactCenter) Transfer(ctx context.Context, tenant, agent, callID, to string, attended bool) error {
+	ext, err := cc.endpoint(ctx, tenant, agent)
+	if err != nil {
+		return err
+	}
+	if attended {
+		err = cc.calls.CompleteConsult(ctx, tenant, callID, ext, to)
+	} else {
+		err = cc.calls.BlindTransfer(ctx, tenant, callID, ext, to)
+	}
+	if err != nil {
+		return err
+	}
+	if err := cc.ACD.CallEnded(context.WithoutCancel(ctx), tenant, callID); err != nil && !errors.Is(err, errs.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+// Consult holds the other party of the agent's call and rings to.
+func (cc *ContactCenter) Consult(ctx context.Context, tenant, agent, callID, to string) error {
+	ext, err := cc.endpoint(ctx, tenant, agent)
+	if err != nil {
+		return err
+	}
+	return cc.calls.Consult(ctx, tenant, callID, ext, to)
+}
+
+// ConsultCancel ends the agent's consultation and resumes the other party.
+func (cc *ContactCenter) ConsultCancel(ctx context.Context, tenant, agent, callID string) error {
+	ext, err := cc.endpoint(ctx, tenant, agent)
+	if err != nil {
+		return err
+	}
+	return cc.calls.CancelConsult(ctx, tenant, callID, ext)
+}
+
+// Conference adds to as a third party to the agent's call.
+func (cc *ContactCenter) Conference(ctx context.Context, tenant, agent, callID, to string) error {
+	ext, err := cc.endpoint(ctx, tenant, agent)
+	if err != nil {
+		return err
+	}
+	_, err = cc.calls.Conference(ctx, tenant, callID, ext, to)
+	return err
+}
+
+// DTMF plays digits to the other party of the agent's call.
+func (cc *ContactCenter) DTMF(ctx context.Context, tenant, agent, callID, digits string) error {
+	ext, err := cc.endpoint(ctx, tenant, agent)
+	if err != nil {
+		return err
+	}
+	return cc.calls.SendDTMF(ctx, tenant, callID, ext, digits)
+}

@@ -1,0 +1,202 @@
+package contactcenter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+
+	"github.com/yimen/yimen/acd"
+	"github.com/yimen/yimen/cti"
+	"github.com/yimen/yimen/internal/config"
+	"github.com/yimen/yimen/internal/errs"
+	"github.com/yimen/yimen/pbx/b2bua"
+)
+
+// Calls is what the contact centre asks of the PBX's calls in progress;
+// *b2bua.Manager implements it. ext is the agent's extension the command
+// acts from, so the PBX can check the call is theirs.
+type Calls interface {
+	// Originate rings agentExt and, once answered, to; OriginateNotify
+	// also reports whether the agent answered.
+	Originate(ctx context.Context, tenant, agentExt, to, callerID string) (string, error)
+	OriginateNotify(ctx context.Context, tenant, agentExt, to, callerID string, answered func(bool)) (string, error)
+	Monitor(ctx context.Context, tenant, supervisorExt, agentExt string, mode b2bua.MonitorMode) (string, error)
+	RemoteAnswer(ctx context.Context, tenant, callID, ext string) error
+	Hangup(tenant, callID string) error
+	Hold(ctx context.Context, tenant, callID, ext string, hold bool) error
+	BlindTransfer(ctx context.Context, tenant, callID, ext, to string) error
+	Consult(ctx context.Context, tenant, callID, ext, to string) error
+	CompleteConsult(ctx context.Context, tenant, callID, ext, to string) error
+	CancelConsult(ctx context.Context, tenant, callID, ext string) error
+	Conference(ctx context.Context, tenant, callID, ext, to string) (string, error)
+	SendDTMF(ctx context.Context, tenant, callID, ext, keys string) error
+}
+
+var _ Calls = (*b2bua.Manager)(nil)
+
+// Deps are the contact centre's collaborators.
+type Deps struct {
+	Calls Calls // required
+	// Auth authenticates CTI connections; it is given the ACD so it can
+	// check that a credential's agent exists.
+	Auth   func(agents *acd.ACD) cti.Authenticator // required
+	Log    acd.Log                                 // optional: the ACD's state log (acd.SQLLog)
+	Clock  acd.Clock                               // optional: acd.SystemClock
+	Logger *slog.Logger                            // optional: discards
+}
+
+// Config is what the contact centre takes from the process configuration.
+type Config struct {
+	Prompts config.QueuePrompts
+	CTI     cti.Config
+}
+
+// ContactCenter joins the ACD, the CTI hub and the PBX's calls: the ACD
+// decides who takes a queued caller, the contact centre rings them and
+// reports back.
+type ContactCenter struct {
+	ACD *acd.ACD
+	Hub *cti.Hub
+
+	calls   Calls
+	clock   acd.Clock
+	prompts config.QueuePrompts
+	log     *slog.Logger
+	adapter *cti.Adapter
+
+	mu              sync.Mutex
+	waiting         map[string]*waiter // call id → caller waiting in a queue
+	loginOnRegister map[string]bool    // tenant → log agents in when their phone registers
+}
+
+// New starts an ACD without tenants and the CTI hub on it.
+func New(cfg Config, d Deps) (*ContactCenter, error) {
+	if d.Calls == nil || d.Auth == nil {
+		return nil, fmt.Errorf("contactcenter: Calls and Auth are required: %w", errs.ErrInvalid)
+	}
+	if d.Clock == nil {
+		d.Clock = acd.SystemClock{}
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	cc := &ContactCenter{calls: d.Calls, clock: d.Clock, prompts: cfg.Prompts, log: d.Logger.With("component", "contact-center"),
+		waiting: map[string]*waiter{}, loginOnRegister: map[string]bool{}}
+	var err error
+	cc.ACD, err = acd.New(acd.Deps{Dialer: cc, Events: acdEvents{cc}, Log: d.Log, Clock: d.Clock, Logger: d.Logger.With("component", "acd")})
+	if err != nil {
+		return nil, err
+	}
+	cc.Hub, err = cti.NewHub(cfg.CTI, cti.Deps{Auth: d.Auth(cc.ACD), Agents: cc.ACD, Calls: cc, Monitoring: cc, Logger: d.Logger.With("component", "cti")})
+	if err != nil {
+		cc.ACD.Close()
+		return nil, err
+	}
+	// Set before any tenant runs, so no ACD event can find it missing.
+	cc.adapter = cti.NewAdapter(cc.Hub, cc.ACD, d.Logger.With("component", "cti"))
+	return cc, nil
+}
+
+// acdEvents hands the ACD's events to the CTI adapter.
+type acdEvents struct{ cc *ContactCenter }
+
+func (e acdEvents) ACDEvent(ev acd.Event) {
+	if a := e.cc.adapter; a != nil {
+		a.ACDEvent(ev)
+	}
+}
+
+// CallObservers are what the PBX must tell of its calls: the CTI's call
+// events and the ACD's view of transfers.
+func (cc *ContactCenter) CallObservers() []b2bua.Observer {
+	return []b2bua.Observer{cc.adapter, Transfers{ACD: cc.ACD, Log: cc.log}}
+}
+
+// AddTenant starts a tenant's ACD; autoLogin logs every agent in and ready,
+// loginOnRegister makes RegistrationChanged do so as phones register.
+func (cc *ContactCenter) AddTenant(ctx context.Context, tc acd.TenantConfig, autoLogin, loginOnRegister bool) error {
+	if err := cc.ACD.AddTenant(ctx, tc); err != nil {
+		return err
+	}
+	cc.mu.Lock()
+	cc.loginOnRegister[tc.Tenant] = loginOnRegister
+	cc.mu.Unlock()
+	if !autoLogin {
+		return nil
+	}
+	for _, a := range tc.Agents {
+		if err := cc.ACD.Login(ctx, tc.Tenant, a.ID); err != nil && !errors.Is(err, errs.ErrConflict) {
+			return fmt.Errorf("auto-login %s: %w", a.ID, err)
+		}
+		_ = cc.ACD.Ready(ctx, tc.Tenant, a.ID)
+	}
+	return nil
+}
+
+// RegistrationChanged logs an agent in (and ready) when their extension
+// gains its first registration and out when it loses its last, for tenants
+// that asked for it (login_on_register).
+func (cc *ContactCenter) RegistrationChanged(tenant, ext string, registered bool) {
+	cc.mu.Lock()
+	on := cc.loginOnRegister[tenant]
+	cc.mu.Unlock()
+	if !on {
+		return
+	}
+	agent, ok := cc.ACD.AgentByEndpoint(tenant, ext)
+	if !ok {
+		return
+	}
+	ctx := context.Background()
+	if registered {
+		if err := cc.ACD.Login(ctx, tenant, agent); err == nil || errors.Is(err, errs.ErrConflict) {
+			_ = cc.ACD.Ready(ctx, tenant, agent)
+		}
+		cc.log.Info("agent logged in by registration", "agent", agent, "ext", ext)
+		return
+	}
+	_ = cc.ACD.Logout(ctx, tenant, agent)
+	cc.log.Info("agent logged out: phone unregistered", "agent", agent, "ext", ext)
+}
+
+// Publish sends a tenant-wide event to the CTI's clients.
+func (cc *ContactCenter) Publish(tenant, typ string, data any) {
+	if _, err := cc.Hub.Publish(tenant, cti.Event{Type: typ, Data: data}); err != nil {
+		cc.log.Warn("publish", "type", typ, "err", err)
+	}
+}
+
+// Close stops the tenants' actors.
+func (cc *ContactCenter) Close() { cc.ACD.Close() }
+
+// TenantConfig translates a tenant's configuration into the ACD's.
+func TenantConfig(t config.Tenant) (acd.TenantConfig, error) {
+	tc := acd.TenantConfig{Tenant: t.Name, MaxNoAnswer: t.MaxNoAnswer}
+	for _, a := range t.Agents {
+		tc.Agents = append(tc.Agents, acd.AgentConfig{ID: a.ID, Name: a.Name, Endpoint: a.Extension, Skills: a.Skills})
+	}
+	for id, q := range t.Queues {
+		qc := acd.QueueConfig{ID: id, Name: q.Name, Agents: q.Agents, Skill: q.Skill, MinLevel: q.MinLevel,
+			RingTimeout: q.RingTimeout, WrapUp: q.WrapUp, MaxWait: q.MaxWait, AnnounceEvery: q.AnnounceEvery,
+			CallbackAfter: q.CallbackAfter, SLThreshold: q.SLThreshold}
+		if q.Strategy != "" {
+			st, err := acd.ParseStrategy(q.Strategy)
+			if err != nil {
+				return tc, fmt.Errorf("queues.%s.strategy: %w", id, err)
+			}
+			qc.Strategy = st
+		}
+		if q.Overflow != "" {
+			o, err := acd.ParseTarget(q.Overflow)
+			if err != nil {
+				return tc, fmt.Errorf("queues.%s.overflow: %w", id, err)
+			}
+			qc.Overflow = o
+		}
+		tc.Queues = append(tc.Queues, qc)
+	}
+	return tc, nil
+}
