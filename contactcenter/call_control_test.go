@@ -13,6 +13,7 @@ import (
 	"github.com/yimen/yimen/internal/errs"
 	"github.com/yimen/yimen/ivr"
 	"github.com/yimen/yimen/pbx/b2bua"
+	"github.com/yimen/yimen/pbx/callevent"
 )
 
 // answered puts caller c1 through to a1 of queue support (wrap-up 30 s).
@@ -71,12 +72,12 @@ func TestCTITransferRefusedKeepsTheAgentOnTheCall(t *testing.T) {
 func TestPhoneTransferFromTheQueue(t *testing.T) {
 	h, sess, res := answered(t)
 	tr := contactcenter.Transfers{ACD: h.cc.ACD}
-	ci := b2bua.CallInfo{ID: "c1", Tenant: tenant}
-	tr.CallTransfer(ci, b2bua.TransferEvent{Mode: "attended", State: b2bua.ConsultRinging, From: "1001", To: "2000"})
+	ci := callevent.Call{ID: "c1", Tenant: tenant}
+	tr.CallTransfer(callevent.Transfer{Call: ci, Mode: "attended", State: callevent.ConsultRinging, From: "1001", To: "2000"})
 	if st := h.agent("a1"); st.State != acd.OnCall {
 		t.Fatalf("a consultation still ringing ended the agent's call: %+v", st)
 	}
-	tr.CallTransfer(ci, b2bua.TransferEvent{Mode: "blind", State: b2bua.ConsultCompleted, From: "1001", To: "2000"})
+	tr.CallTransfer(callevent.Transfer{Call: ci, Mode: "blind", State: callevent.ConsultCompleted, From: "1001", To: "2000"})
 	if st := h.agent("a1"); st.State != acd.WrapUp {
 		t.Fatalf("agent after a REFER = %+v, want wrap_up", st)
 	}

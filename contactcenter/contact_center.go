@@ -111,8 +111,8 @@ func (e acdEvents) ACDEvent(ev acd.Event) {
 
 // CallObservers are what the PBX must tell of its calls: the CTI's call
 // events and the ACD's view of transfers.
-func (cc *ContactCenter) CallObservers() []b2bua.Observer {
-	return []b2bua.Observer{cc.adapter, Transfers{ACD: cc.ACD, Log: cc.log}}
+func (cc *ContactCenter) CallObservers() []any {
+	return []any{cc.adapter, Transfers{ACD: cc.ACD, Log: cc.log}}
 }
 
 // AddTenant starts a tenant's ACD; autoLogin logs every agent in and ready,

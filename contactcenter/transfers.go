@@ -7,9 +7,7 @@ import (
 
 	"github.com/yimen/yimen/acd"
 	"github.com/yimen/yimen/internal/errs"
-	"github.com/yimen/yimen/pbx/b2bua"
-	"github.com/yimen/yimen/pbx/media"
-	"github.com/yimen/yimen/pbx/pbxstore"
+	"github.com/yimen/yimen/pbx/callevent"
 )
 
 // Transfers frees an agent who transferred a queue call away, whichever
@@ -21,11 +19,12 @@ type Transfers struct {
 	Log *slog.Logger
 }
 
-var _ b2bua.TransferObserver = Transfers{}
+var _ callevent.TransferObserver = Transfers{}
 
-// CallTransfer implements b2bua.TransferObserver.
-func (t Transfers) CallTransfer(ci b2bua.CallInfo, ev b2bua.TransferEvent) {
-	if ev.State != b2bua.ConsultCompleted {
+// CallTransfer implements callevent.TransferObserver.
+func (t Transfers) CallTransfer(ev callevent.Transfer) {
+	ci := ev.Call
+	if ev.State != callevent.ConsultCompleted {
 		return
 	}
 	if _, ok := t.ACD.AgentByEndpoint(ci.Tenant, ev.From); !ok {
@@ -37,12 +36,3 @@ func (t Transfers) CallTransfer(ci b2bua.CallInfo, ev b2bua.TransferEvent) {
 		t.Log.Warn("ACD not told of a transfer", "call", ci.ID, "err", err)
 	}
 }
-
-// CallAnswered implements b2bua.Observer.
-func (Transfers) CallAnswered(b2bua.CallInfo, *media.Bridge) {}
-
-// CallHold implements b2bua.Observer.
-func (Transfers) CallHold(b2bua.CallInfo, bool) {}
-
-// CallEnded implements b2bua.Observer.
-func (Transfers) CallEnded(b2bua.CallInfo, pbxstore.CDR) {}

@@ -34,7 +34,7 @@ const (
 )
 
 // Adapter turns the ACD's events (acd.EventSink) and the B2BUA's call
-// lifecycle (b2bua.Observer) into CTI events. It remembers which agent and
+// events (the pbx/callevent observer interfaces) into CTI events. It remembers which agent and
 // queue a call went through, so call events reach the agent's and the
 // queue's subscribers and call.ended carries the queue and wait.
 type Adapter struct {

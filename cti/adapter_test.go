@@ -7,8 +7,7 @@ import (
 	"github.com/yimen/yimen/acd"
 	"github.com/yimen/yimen/cti"
 	"github.com/yimen/yimen/cti/protocol"
-	"github.com/yimen/yimen/pbx/b2bua"
-	"github.com/yimen/yimen/pbx/pbxstore"
+	"github.com/yimen/yimen/pbx/callevent"
 )
 
 func TestQueueCallLifecycleReachesAgentAndQueue(t *testing.T) {
@@ -46,13 +45,13 @@ func TestQueueCallLifecycleReachesAgentAndQueue(t *testing.T) {
 		t.Fatal(err)
 	}
 	answeredAt := t0.Add(13 * time.Second)
-	ci := b2bua.CallInfo{ID: "c1", Tenant: "demo", Caller: "13800138000", Callee: "1001", Start: t0, Answered: answeredAt}
-	e.adapter.CallAnswered(ci, nil)
-	e.adapter.CallHold(ci, true)
-	e.adapter.CallHold(ci, false)
+	ci := callevent.Call{ID: "c1", Tenant: "demo", Caller: "13800138000", Callee: "1001", Start: t0, Answered: answeredAt}
+	e.adapter.CallAnswered(callevent.Answered{Call: ci})
+	e.adapter.CallHold(callevent.Hold{Call: ci, Held: true})
+	e.adapter.CallHold(callevent.Hold{Call: ci, Held: false})
 	e.adapter.CallTransferred("demo", "c1", "", "1003", false)
-	e.adapter.CallEnded(ci, pbxstore.CDR{ID: "c1", Tenant: "demo", Caller: "13800138000", Callee: "1001", Start: t0, Answer: answeredAt,
-		End: answeredAt.Add(time.Minute), Ring: 13 * time.Second, Talk: time.Minute, Disposition: "answered", HangupSide: "caller", HangupCause: "bye", SIPCode: 200})
+	e.adapter.CallEnded(callevent.Ended{Call: ci, CDR: callevent.CDR{Caller: "13800138000", Callee: "1001", Start: t0, Answer: answeredAt,
+		End: answeredAt.Add(time.Minute), Ring: 13 * time.Second, Talk: time.Minute, Disposition: "answered", HangupSide: "caller", HangupCause: "bye", SIPCode: 200}})
 
 	var st protocol.AgentState
 	if err := nextOf(t, a1, protocol.EventAgentState).Decode(&st); err != nil || st.State != "on_call" || st.Call != "c1" || st.Queue != "hotline" {
@@ -82,7 +81,7 @@ func TestQueueCallLifecycleReachesAgentAndQueue(t *testing.T) {
 	if _, err := a2.Subscribe(ctx, "agent:a2"); err != nil {
 		t.Fatal(err)
 	}
-	e.adapter.CallAnswered(b2bua.CallInfo{ID: "d1", Tenant: "demo", Caller: "1003", Callee: "1002", Answered: t0}, nil)
+	e.adapter.CallAnswered(callevent.Answered{Call: callevent.Call{ID: "d1", Tenant: "demo", Caller: "1003", Callee: "1002", Answered: t0}})
 	var ans protocol.CallAnswered
 	if err := nextOf(t, a2, protocol.EventCallAnswered).Decode(&ans); err != nil || ans.Agent != "a2" || ans.Queue != "" {
 		t.Fatalf("direct call.answered = %+v, %v", ans, err)

@@ -2,19 +2,19 @@ package cti
 
 import (
 	"github.com/yimen/yimen/cti/protocol"
-	"github.com/yimen/yimen/pbx/b2bua"
-	"github.com/yimen/yimen/pbx/media"
-	"github.com/yimen/yimen/pbx/pbxstore"
+	"github.com/yimen/yimen/pbx/callevent"
 )
 
 var (
-	_ b2bua.Observer         = (*Adapter)(nil)
-	_ b2bua.TransferObserver = (*Adapter)(nil)
+	_ callevent.AnswerObserver   = (*Adapter)(nil)
+	_ callevent.HoldObserver     = (*Adapter)(nil)
+	_ callevent.EndObserver      = (*Adapter)(nil)
+	_ callevent.TransferObserver = (*Adapter)(nil)
 )
 
 // agentOf finds the agent on a call: the one the ACD gave it to, else the
 // agent bound to the callee's extension, else the caller's (outbound).
-func (a *Adapter) agentOf(ci b2bua.CallInfo, m callMeta) string {
+func (a *Adapter) agentOf(ci callevent.Call, m callMeta) string {
 	if m.agent != "" {
 		return m.agent
 	}
@@ -31,7 +31,8 @@ func (a *Adapter) agentOf(ci b2bua.CallInfo, m callMeta) string {
 }
 
 // CallAnswered publishes call.answered.
-func (a *Adapter) CallAnswered(ci b2bua.CallInfo, _ *media.Bridge) {
+func (a *Adapter) CallAnswered(ev callevent.Answered) {
+	ci := ev.Call
 	m := a.lookup(ci.Tenant, ci.ID, false)
 	agent := a.agentOf(ci, m)
 	a.publish(ci.Tenant, Event{Type: protocol.EventCallAnswered, Agents: nonEmpty(agent), Queues: nonEmpty(m.queue),
@@ -39,11 +40,12 @@ func (a *Adapter) CallAnswered(ci b2bua.CallInfo, _ *media.Bridge) {
 }
 
 // CallHold publishes call.held or call.resumed.
-func (a *Adapter) CallHold(ci b2bua.CallInfo, onHold bool) {
+func (a *Adapter) CallHold(ev callevent.Hold) {
+	ci := ev.Call
 	m := a.lookup(ci.Tenant, ci.ID, false)
 	agent := a.agentOf(ci, m)
 	typ := protocol.EventCallResumed
-	if onHold {
+	if ev.Held {
 		typ = protocol.EventCallHeld
 	}
 	a.publish(ci.Tenant, Event{Type: typ, Agents: nonEmpty(agent), Queues: nonEmpty(m.queue),
@@ -51,7 +53,8 @@ func (a *Adapter) CallHold(ci b2bua.CallInfo, onHold bool) {
 }
 
 // CallEnded publishes call.ended with the CDR and forgets the call.
-func (a *Adapter) CallEnded(ci b2bua.CallInfo, cdr pbxstore.CDR) {
+func (a *Adapter) CallEnded(ev callevent.Ended) {
+	ci, cdr := ev.Call, ev.CDR
 	m := a.lookup(ci.Tenant, ci.ID, true)
 	agent := a.agentOf(ci, m)
 	d := protocol.CallEnded{Call: ci.ID, Agent: agent, Queue: m.queue, Caller: cdr.Caller, Callee: cdr.Callee,
@@ -69,7 +72,8 @@ func (a *Adapter) CallEnded(ci b2bua.CallInfo, cdr pbxstore.CDR) {
 
 // CallTransfer publishes call.consult as an attended transfer goes, and
 // call.transferred when it completes (a consultation or a REFER with Replaces).
-func (a *Adapter) CallTransfer(ci b2bua.CallInfo, ev b2bua.TransferEvent) {
+func (a *Adapter) CallTransfer(ev callevent.Transfer) {
+	ci := ev.Call
 	m := a.lookup(ci.Tenant, ci.ID, false)
 	agent := ""
 	if a.dir != nil {
@@ -78,8 +82,8 @@ func (a *Adapter) CallTransfer(ci b2bua.CallInfo, ev b2bua.TransferEvent) {
 	if agent == "" {
 		agent = m.agent
 	}
-	if ev.State == b2bua.ConsultCompleted {
-		a.CallTransferred(ci.Tenant, ci.ID, agent, ev.To, ev.Mode == "attended")
+	if ev.State == callevent.ConsultCompleted {
+		a.CallTransferred(ci.Tenant, ci.ID, agent, ev.To, ev.Mode == callevent.TransferAttended)
 		// Later events of the call belong to whoever took it.
 		next := ""
 		if a.dir != nil {

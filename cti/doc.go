@@ -6,6 +6,7 @@
 // off; each event is encoded once and each connection's writer sends what
 // is queued in one writev), checks each connection's credential again
 // every Config.Recheck, and turns commands into calls on the ACD (AgentControl) and the PBX
-// (CallControl, Monitoring). Adapter turns the ACD's and the B2BUA's events
-// into CTI events; it is the only code here that knows pbx/b2bua types.
+// (CallControl, Monitoring). Adapter turns the ACD's events and the call
+// events (pbx/callevent values) into CTI events; it knows nothing else of
+// the PBX.
 package cti

@@ -18,8 +18,7 @@ import (
 	"github.com/yimen/yimen/acd"
 	"github.com/yimen/yimen/cti"
 	"github.com/yimen/yimen/cti/protocol"
-	"github.com/yimen/yimen/pbx/b2bua"
-	"github.com/yimen/yimen/pbx/pbxstore"
+	"github.com/yimen/yimen/pbx/callevent"
 )
 
 var updateDocs = flag.Bool("update-docs", false, "rewrite the examples in docs/cti.md")
@@ -165,15 +164,15 @@ func docExamples(t *testing.T) map[string]string {
 	if err := e.acd.AgentAnswered(ctx, "demo", "c1001", "a1"); err != nil {
 		t.Fatal(err)
 	}
-	ci := b2bua.CallInfo{ID: "c1001", Tenant: "demo", Caller: "13800138000", Callee: "1001", Start: t0, Answered: e.clk.Now()}
-	e.adapter.CallAnswered(ci, nil)
+	ci := callevent.Call{ID: "c1001", Tenant: "demo", Caller: "13800138000", Callee: "1001", Start: t0, Answered: e.clk.Now()}
+	e.adapter.CallAnswered(callevent.Answered{Call: ci})
 	ag.recv("call.answered", protocol.EventCallAnswered)
 	ag.recv("queue.stats", protocol.EventQueueStats)
-	e.adapter.CallHold(ci, true)
+	e.adapter.CallHold(callevent.Hold{Call: ci, Held: true})
 	ag.recv("call.held", protocol.EventCallHeld)
-	e.adapter.CallHold(ci, false)
+	e.adapter.CallHold(callevent.Hold{Call: ci, Held: false})
 	ag.recv("call.resumed", protocol.EventCallResumed)
-	e.adapter.CallTransfer(ci, b2bua.TransferEvent{Mode: "attended", State: b2bua.ConsultAnswered, From: "1001", To: "1003"})
+	e.adapter.CallTransfer(callevent.Transfer{Call: ci, Mode: callevent.TransferAttended, State: callevent.ConsultAnswered, From: "1001", To: "1003"})
 	ag.recv("call.consult.event", protocol.EventCallConsult)
 	e.adapter.CallTransferred("demo", "c1001", "a1", "1003", true)
 	ag.recv("call.transferred", protocol.EventCallTransferred)
@@ -181,9 +180,9 @@ func docExamples(t *testing.T) map[string]string {
 	if err := e.acd.CallEnded(ctx, "demo", "c1001"); err != nil {
 		t.Fatal(err)
 	}
-	e.adapter.CallEnded(ci, pbxstore.CDR{ID: "c1001", Tenant: "demo", Caller: "13800138000", Callee: "1001", Start: t0,
+	e.adapter.CallEnded(callevent.Ended{Call: ci, CDR: callevent.CDR{Caller: "13800138000", Callee: "1001", Start: t0,
 		Answer: ci.Answered, End: e.clk.Now(), Ring: 15 * time.Second, Talk: 95 * time.Second, Hold: 20 * time.Second,
-		Disposition: "answered", HangupSide: "caller", HangupCause: "bye", SIPCode: 200})
+		Disposition: "answered", HangupSide: "caller", HangupCause: "bye", SIPCode: 200}})
 	ag.recv("call.ended", protocol.EventCallEnded)
 
 	// Agent commands.

@@ -378,8 +378,10 @@ func (s *Server) closeListeners() {
 	}
 }
 
-// AddCallObserver registers a call-lifecycle observer (recorder, CTI) before Run.
-func (s *Server) AddCallObserver(o b2bua.Observer) { s.calls.AddObserver(o) }
+// AddCallObserver registers a listener to call events (recorder, CTI)
+// before Run: o implements one or more of the callevent observer
+// interfaces.
+func (s *Server) AddCallObserver(o any) { s.calls.AddObserver(o) }
 
 // Relay exposes the media relay (taps for recording and monitoring).
 func (s *Server) Relay() *media.Relay { return s.relay }

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/yimen/yimen/pbx/media"
+	"github.com/yimen/yimen/pbx/callevent"
 )
 
 // BenchmarkTap is the cost the recorder adds to the relay's reader
@@ -30,7 +30,7 @@ func BenchmarkTap(b *testing.B) {
 			}
 			b.StartTimer()
 		}
-		s.OnRTP(media.LegA, pkt)
+		s.OnRTP(callevent.LegCaller, pkt)
 	}
 	if n := s.dropped.Load(); n != 0 {
 		b.Fatalf("%d packets dropped", n)
@@ -43,11 +43,11 @@ func BenchmarkTapQueueFull(b *testing.B) {
 	s := newSession(Recording{}, "", time.Now(), nil)
 	pkt := RTPPacket(ptPCMA, 1, 160, 7, ToneALaw(440, 8000, 0, 160))
 	for len(s.in) < cap(s.in) {
-		s.OnRTP(media.LegA, pkt)
+		s.OnRTP(callevent.LegCaller, pkt)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		s.OnRTP(media.LegA, pkt)
+		s.OnRTP(callevent.LegCaller, pkt)
 	}
 }
 

@@ -5,20 +5,17 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"math/rand/v2"
-	"net/netip"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/yimen/yimen/internal/config"
 	"github.com/yimen/yimen/internal/fieldcrypt"
 	"github.com/yimen/yimen/internal/keys"
 	"github.com/yimen/yimen/internal/store"
-	"github.com/yimen/yimen/pbx/media"
+	"github.com/yimen/yimen/pbx/callevent"
 )
 
 // fixture is a recorder on a temporary database and directory, with a
@@ -30,7 +27,6 @@ type fixture struct {
 	km    *keys.Manager
 	cfg   config.Recording
 	clock atomic.Int64 // ns since each session's start
-	relay *media.Relay
 	logs  lockedBuffer
 }
 
@@ -73,13 +69,6 @@ func newFixture(t *testing.T, mod func(*config.Recording)) *fixture {
 		mod(&f.cfg)
 	}
 	f.r = f.open()
-	base := 40000 + 100*rand.IntN(150)
-	f.relay, err = media.NewRelay(media.Config{BindIP: netip.MustParseAddr("127.0.0.1"), PortMin: base, PortMax: base + 99},
-		slog.New(slog.DiscardHandler), media.NewMetrics(prometheus.NewRegistry()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.relay.Close() })
 	return f
 }
 
@@ -105,14 +94,29 @@ func (f *fixture) open() *Recorder {
 	return r
 }
 
-func (f *fixture) bridge() *media.Bridge {
-	f.t.Helper()
-	b, err := f.relay.NewBridge()
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	f.t.Cleanup(func() { b.Close() })
-	return b
+// tapHolder stands for a call's media: it keeps the tap attached to it.
+type tapHolder struct {
+	mu  sync.Mutex
+	tap callevent.Tap
+}
+
+func (h *tapHolder) SetTap(t callevent.Tap) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.tap = t
+}
+
+func (h *tapHolder) attached() callevent.Tap {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.tap
+}
+
+// answer reports c answered on fresh media, and returns the media.
+func (f *fixture) answer(c callevent.Call) *tapHolder {
+	m := &tapHolder{}
+	f.r.CallMedia(callevent.Answered{Call: c}, m)
+	return m
 }
 
 // session returns the live session of a call.

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/yimen/yimen/pbx/pbxstore"
+	"github.com/yimen/yimen/pbx/callevent"
 )
 
 type apiClient struct {
@@ -57,13 +57,13 @@ func TestAPISearchStreamAnnotateDelete(t *testing.T) {
 	defer api.srv.Close()
 	t0 := time.Now()
 	done := callInfo("done01", "13812345678", "1002", t0)
-	f.r.CallAnswered(done, f.bridge())
+	f.answer(done)
 	s := f.session(done.ID)
 	f.talk(s, 0, 50, [2]float64{callerTone, calleeTone}, nil)
-	f.r.CallEnded(done, pbxstore.CDR{ID: done.ID, End: t0.Add(time.Second)})
+	f.r.CallEnded(callevent.Ended{Call: done, CDR: callevent.CDR{End: t0.Add(time.Second)}})
 	<-s.done
 	live := callInfo("live01", "1001", "1003", t0)
-	f.r.CallAnswered(live, f.bridge())
+	f.answer(live)
 
 	for q, n := range map[string]int{
 		"tenant=demo": 2, "tenant=other": 0, "tenant=demo&extension=1002": 1, "tenant=demo&caller=13812345678": 1,

@@ -14,9 +14,7 @@ import (
 	"github.com/yimen/yimen/internal/errs"
 	"github.com/yimen/yimen/internal/fieldcrypt"
 	"github.com/yimen/yimen/internal/store"
-	"github.com/yimen/yimen/pbx/b2bua"
-	"github.com/yimen/yimen/pbx/media"
-	"github.com/yimen/yimen/pbx/pbxstore"
+	"github.com/yimen/yimen/pbx/callevent"
 )
 
 // AuditSink receives one entry per access to a recording; *audit.Log
@@ -50,8 +48,8 @@ type Deps struct {
 	Location *time.Location
 }
 
-// Recorder records calls and serves what it recorded. It implements
-// b2bua.Observer.
+// Recorder records calls and serves what it recorded. It listens to call
+// events, tapping the media of answered calls.
 type Recorder struct {
 	cfg      config.Recording
 	format   Format
@@ -90,13 +88,17 @@ const bridgeSlack = 2 * time.Second
 
 // liveCall is an answered call the recorder may record.
 type liveCall struct {
-	info   b2bua.CallInfo
-	bridge *media.Bridge
-	sess   *session // nil until recording starts
-	held   bool
+	info  callevent.Call
+	media callevent.Media
+	sess  *session // nil until recording starts
+	held  bool
 }
 
-var _ b2bua.Observer = (*Recorder)(nil)
+var (
+	_ callevent.MediaObserver = (*Recorder)(nil)
+	_ callevent.HoldObserver  = (*Recorder)(nil)
+	_ callevent.EndObserver   = (*Recorder)(nil)
+)
 
 // validID keeps ids and tenant names usable as file names.
 func validID(s string) bool {
@@ -159,24 +161,25 @@ func New(ctx context.Context, cfg config.Recording, d Deps) (*Recorder, error) {
 	return r, nil
 }
 
-// CallAnswered starts recording when the call's policy is always, and
-// remembers the call so an on-demand Start can find it. A call answered
-// again (bridged to another agent after a transfer) keeps its recording:
-// the tap is attached to the bridge again.
-func (r *Recorder) CallAnswered(c b2bua.CallInfo, bridge *media.Bridge) {
+// CallMedia starts recording an answered call when the call's policy is
+// always, and remembers the call so an on-demand Start can find it. A call
+// answered again (bridged to another agent after a transfer) keeps its
+// recording: the tap is attached to the new media.
+func (r *Recorder) CallMedia(ev callevent.Answered, m callevent.Media) {
+	c := ev.Call
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if _, gone := r.ended[c.ID]; r.closed || gone || c.State == "ended" {
 		return // the end overtook the answer
 	}
 	if lc := r.calls[c.ID]; lc != nil {
-		lc.info, lc.bridge = c, bridge
+		lc.info, lc.media = c, m
 		if lc.sess != nil && lc.sess.flags.Load()&flagStopped == 0 {
-			bridge.SetTap(lc.sess)
+			m.SetTap(lc.sess)
 		}
 		return
 	}
-	lc := &liveCall{info: c, bridge: bridge}
+	lc := &liveCall{info: c, media: m}
 	r.calls[c.ID] = lc
 	if r.policies.forCall(c.Tenant, c.Caller, c.Callee) == PolicyAlways {
 		r.startLocked(lc, r.startTime(c))
@@ -186,7 +189,7 @@ func (r *Recorder) CallAnswered(c b2bua.CallInfo, bridge *media.Bridge) {
 // startTime is when a call's recording begins: its answer, so the file's
 // length is the CDR's talk time. A call an application (the IVR) answered
 // long before it bridged the caller to an agent records from the bridging.
-func (r *Recorder) startTime(c b2bua.CallInfo) time.Time {
+func (r *Recorder) startTime(c callevent.Call) time.Time {
 	now := r.now()
 	if c.Answered.IsZero() || now.Sub(c.Answered) > bridgeSlack {
 		return now
@@ -195,29 +198,29 @@ func (r *Recorder) startTime(c b2bua.CallInfo) time.Time {
 }
 
 // CallHold silences the recording while the call is on hold.
-func (r *Recorder) CallHold(c b2bua.CallInfo, onHold bool) {
+func (r *Recorder) CallHold(ev callevent.Hold) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	lc := r.calls[c.ID]
+	lc := r.calls[ev.ID]
 	if lc == nil {
 		return
 	}
-	lc.held = onHold
+	lc.held = ev.Held
 	if lc.sess != nil {
-		lc.sess.setFlag(flagHeld, onHold)
+		lc.sess.setFlag(flagHeld, ev.Held)
 	}
 }
 
 // CallEnded ends the call's recording at the CDR's end time, so its
 // length is the call's talk time.
-func (r *Recorder) CallEnded(c b2bua.CallInfo, cdr pbxstore.CDR) {
+func (r *Recorder) CallEnded(ev callevent.Ended) {
 	r.mu.Lock()
-	lc := r.calls[c.ID]
-	delete(r.calls, c.ID)
-	r.rememberEnded(c.ID)
+	lc := r.calls[ev.ID]
+	delete(r.calls, ev.ID)
+	r.rememberEnded(ev.ID)
 	r.mu.Unlock()
 	if lc != nil && lc.sess != nil {
-		end := cdr.End
+		end := ev.CDR.End
 		if end.IsZero() {
 			end = r.now()
 		}
@@ -261,7 +264,7 @@ func (r *Recorder) startLocked(lc *liveCall, start time.Time) {
 	s := newSession(rec, c.Caller, start, elapsed)
 	s.setFlag(flagHeld, lc.held)
 	lc.sess = s
-	lc.bridge.SetTap(s)
+	lc.media.SetTap(s)
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()

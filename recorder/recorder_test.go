@@ -14,8 +14,7 @@ import (
 	"github.com/yimen/yimen/internal/config"
 	"github.com/yimen/yimen/internal/errs"
 	"github.com/yimen/yimen/internal/gm"
-	"github.com/yimen/yimen/pbx/b2bua"
-	"github.com/yimen/yimen/pbx/pbxstore"
+	"github.com/yimen/yimen/pbx/callevent"
 )
 
 const (
@@ -23,8 +22,8 @@ const (
 	calleeTone = 1250.0
 )
 
-func callInfo(id, caller, callee string, answered time.Time) b2bua.CallInfo {
-	return b2bua.CallInfo{ID: id, Tenant: "demo", Caller: caller, Callee: callee, Answered: answered, State: "answered"}
+func callInfo(id, caller, callee string, answered time.Time) callevent.Call {
+	return callevent.Call{ID: id, Tenant: "demo", Caller: caller, Callee: callee, Answered: answered, State: "answered"}
 }
 
 // assertTone checks that a span of one channel carries want and not other.
@@ -54,18 +53,18 @@ func TestRecordingIsStereoTalkLongWithHoldSilenced(t *testing.T) {
 			f := newFixture(t, func(c *config.Recording) { c.Format, c.Encrypt = tc.format, tc.encrypt })
 			t0 := time.Now()
 			ci := callInfo("a1b2c3", "13812345678", "1002", t0)
-			f.r.CallAnswered(ci, f.bridge())
+			f.answer(ci)
 			s := f.session(ci.ID)
 			// 0.5 s talk, 0.5 s hold (the phones keep sending), 0.5 s talk.
 			f.talk(s, 0, 75, [2]float64{callerTone, calleeTone}, func(i int) {
 				switch i {
 				case 25:
-					f.r.CallHold(ci, true)
+					f.r.CallHold(callevent.Hold{Call: ci, Held: true})
 				case 50:
-					f.r.CallHold(ci, false)
+					f.r.CallHold(callevent.Hold{Call: ci, Held: false})
 				}
 			})
-			f.r.CallEnded(ci, pbxstore.CDR{ID: ci.ID, End: t0.Add(1600 * time.Millisecond)})
+			f.r.CallEnded(callevent.Ended{Call: ci, CDR: callevent.CDR{End: t0.Add(1600 * time.Millisecond)}})
 			<-s.done
 
 			rec, err := f.r.index.get(context.Background(), ci.ID)
@@ -116,10 +115,16 @@ func TestPolicyOverridesAndOnDemandControl(t *testing.T) {
 	always := callInfo("c1", "1001", "1003", t0)
 	never := callInfo("c2", "1010", "1004", t0)
 	demand := callInfo("c3", "1001", "1005", t0)
-	for _, c := range []b2bua.CallInfo{always, never, demand} {
-		f.r.CallAnswered(c, f.bridge())
+	var taps []*tapHolder
+	for _, c := range []callevent.Call{always, never, demand} {
+		taps = append(taps, f.answer(c))
 	}
-	f.session("c1")
+	if got := taps[0].attached(); got != f.session("c1") {
+		t.Errorf("always: the call's media has tap %v, want its session", got)
+	}
+	if taps[1].attached() != nil || taps[2].attached() != nil {
+		t.Error("a tap is attached to a never or on_demand call before Start")
+	}
 	if err := f.r.Start(ctx, "c2"); !errors.Is(err, errs.ErrForbidden) {
 		t.Errorf("start on a never line: %v, want ErrForbidden", err)
 	}
@@ -136,6 +141,9 @@ func TestPolicyOverridesAndOnDemandControl(t *testing.T) {
 		t.Errorf("second start: %v, want ErrConflict", err)
 	}
 	s := f.session("c3")
+	if taps[2].attached() != s {
+		t.Error("Start did not attach the session to the call's media")
+	}
 	// Pause while the caller reads out an ID number: silence, same length.
 	f.talk(s, 0, 60, [2]float64{callerTone, calleeTone}, func(i int) {
 		switch i {
@@ -154,7 +162,7 @@ func TestPolicyOverridesAndOnDemandControl(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-s.done
-	f.r.CallEnded(demand, pbxstore.CDR{ID: "c3", End: time.Now()})
+	f.r.CallEnded(callevent.Ended{Call: demand, CDR: callevent.CDR{End: time.Now()}})
 	rec, err := f.r.index.get(ctx, "c3")
 	if err != nil {
 		t.Fatal(err)
@@ -271,19 +279,25 @@ func TestAnswerAfterTransferKeepsOneRecording(t *testing.T) {
 	// The IVR answered 30 s ago; the caller is now bridged to an agent.
 	ci := callInfo("xfer01", "1001", "1002", time.Now().Add(-30*time.Second))
 	before := time.Now()
-	f.r.CallAnswered(ci, f.bridge())
+	first := f.answer(ci)
 	s := f.session(ci.ID)
 	if s.t0.Before(before) {
 		t.Errorf("recording starts %v before the bridging", before.Sub(s.t0))
 	}
+	if first.attached() != s {
+		t.Error("the session is not attached to the call's media")
+	}
 	// A second agent after another transfer: same recording, tap moved.
 	ci.Callee = "1003"
-	f.r.CallAnswered(ci, f.bridge())
+	second := f.answer(ci)
 	if f.session(ci.ID) != s {
 		t.Fatal("a second answer started a second recording")
 	}
+	if second.attached() != s {
+		t.Error("the session was not attached to the new media after a transfer")
+	}
 	f.talk(s, 0, 10, [2]float64{callerTone, calleeTone}, nil)
-	f.r.CallEnded(ci, pbxstore.CDR{ID: ci.ID, End: s.now()})
+	f.r.CallEnded(callevent.Ended{Call: ci, CDR: callevent.CDR{End: s.now()}})
 	<-s.done
 	if rec, err := f.r.index.get(ctx, ci.ID); err != nil || rec.State != StateComplete {
 		t.Fatalf("recording %+v, %v", rec, err)
@@ -291,8 +305,8 @@ func TestAnswerAfterTransferKeepsOneRecording(t *testing.T) {
 
 	// An answer reported after the end (from another goroutine) is ignored.
 	late := callInfo("late01", "1001", "1002", time.Now())
-	f.r.CallEnded(late, pbxstore.CDR{ID: late.ID, End: time.Now()})
-	f.r.CallAnswered(late, f.bridge())
+	f.r.CallEnded(callevent.Ended{Call: late, CDR: callevent.CDR{End: time.Now()}})
+	f.answer(late)
 	f.r.mu.Lock()
 	n := len(f.r.calls)
 	f.r.mu.Unlock()

@@ -85,7 +85,7 @@ type Manager struct {
 	idle     chan struct{} // closed and replaced when the last call ends during a drain
 
 	m           metrics
-	observers   []Observer
+	observers   []observer
 	apps        AppRouter
 	supervision Supervision
 }
@@ -110,7 +110,7 @@ func New(cfg Config, client *sipgo.Client, auth Authenticator, loc Locator, tena
 		},
 	}
 	m.cdrs = newCDRWriter(sink, log, m.now)
-	m.observers = []Observer{m.cdrs} // first: the journal has the answer before others act on it
+	m.AddObserver(m.cdrs) // first: the journal has the answer before others act on it
 	if reg != nil {
 		reg.MustRegister(m.m.active, m.m.setups, m.m.ended, m.m.invites)
 	}

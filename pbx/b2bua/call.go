@@ -244,10 +244,7 @@ func (c *call) end(side, cause string) {
 		cdr.A = pbxstore.LegStats{PacketsIn: a.PacketsIn, PacketsOut: a.PacketsOut, BytesIn: a.BytesIn, BytesOut: a.BytesOut}
 		cdr.B = pbxstore.LegStats{PacketsIn: b.PacketsIn, PacketsOut: b.PacketsOut, BytesIn: b.BytesIn, BytesOut: b.BytesOut}
 		cdr.DroppedForeign = a.DroppedForeign + b.DroppedForeign
-		ci := c.info()
-		for _, o := range c.m.observers {
-			o.CallEnded(ci, cdr)
-		}
+		c.m.notifyEnded(c, cdr)
 		c.mu.Lock()
 		far, keep := c.unspliceLocked(), c.keepBridge
 		c.mu.Unlock()

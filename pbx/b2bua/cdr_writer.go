@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/yimen/yimen/pbx/media"
+	"github.com/yimen/yimen/pbx/callevent"
 	"github.com/yimen/yimen/pbx/pbxstore"
 )
 
@@ -36,7 +36,7 @@ type cdrWriter struct {
 	kick chan struct{}
 }
 
-var _ Observer = (*cdrWriter)(nil)
+var _ callevent.AnswerObserver = (*cdrWriter)(nil)
 
 func newCDRWriter(sink CDRSink, log *slog.Logger, now func() time.Time) *cdrWriter {
 	return &cdrWriter{sink: sink, log: log, now: now, kick: make(chan struct{}, 1)}
@@ -72,11 +72,7 @@ func (w *cdrWriter) answered(id string, at time.Time) {
 // CallAnswered journals the answer of a bridged call (the writer is the
 // B2BUA's first observer); calls the PBX answers itself (IVR) and the
 // agent's answer of a call it placed are journalled where they happen.
-func (w *cdrWriter) CallAnswered(c CallInfo, _ *media.Bridge) { w.answered(c.ID, c.Answered) }
-
-func (w *cdrWriter) CallHold(CallInfo, bool) {}
-
-func (w *cdrWriter) CallEnded(CallInfo, pbxstore.CDR) {}
+func (w *cdrWriter) CallAnswered(ev callevent.Answered) { w.answered(ev.ID, ev.Answered) }
 
 func (w *cdrWriter) wake() {
 	select {

@@ -6,41 +6,8 @@ import (
 	"time"
 
 	"github.com/yimen/yimen/internal/errs"
+	"github.com/yimen/yimen/pbx/callevent"
 )
-
-// Consultation states, as TransferObserver reports them.
-const (
-	ConsultRinging     = "ringing"     // the target is being rung; the other party is on hold
-	ConsultAnswered    = "answered"    // the agent talks with the target
-	ConsultFailed      = "failed"      // the target did not answer or was busy; the agent is back
-	ConsultCancelled   = "cancelled"   // the agent went back, or the target hung up
-	ConsultCompleted   = "completed"   // the other party now talks with the target
-	ConsultConferenced = "conferenced" // all three talk
-)
-
-// TransferEvent is what a TransferObserver hears about a transfer.
-type TransferEvent struct {
-	Mode  string // "attended" (consultation, REFER with Replaces) or "blind"
-	State string // a Consult* state; ConsultCompleted for a REFER with Replaces and a blind transfer
-	From  string // the extension that transferred
-	To    string // the extension the call went (or is going) to
-	Code  int    // the SIP code when the target failed
-}
-
-// TransferObserver is an optional Observer extension told about transfers:
-// attended ones as they go, blind ones once the transferring leg is let go.
-type TransferObserver interface {
-	CallTransfer(c CallInfo, ev TransferEvent)
-}
-
-func (m *Manager) transferEvent(c *call, ev TransferEvent) {
-	ci := c.info()
-	for _, o := range m.observers {
-		if t, ok := o.(TransferObserver); ok {
-			t.CallTransfer(ci, ev)
-		}
-	}
-}
 
 // consult is an attended transfer in progress on a call: the agent talks
 // with the target while the other party waits on hold.
@@ -104,7 +71,7 @@ func (m *Manager) Consult(ctx context.Context, tenant, callID, ext, to string) e
 		})
 	if err != nil {
 		close(cons.placed)
-		m.endConsult(c, cons, ConsultFailed, 0)
+		m.endConsult(c, cons, callevent.ConsultFailed, 0)
 		return fmt.Errorf("consult %s: %w", to, err)
 	}
 	c.mu.Lock()
@@ -112,7 +79,7 @@ func (m *Manager) Consult(ctx context.Context, tenant, callID, ext, to string) e
 	c.mu.Unlock()
 	close(cons.placed)
 	m.log.Info("consultation started", "call", c.id, "agent", ext, "to", to, "consult_call", k.id)
-	m.transferEvent(c, TransferEvent{Mode: "attended", State: ConsultRinging, From: ext, To: to})
+	m.notifyTransfer(c, callevent.Transfer{Mode: callevent.TransferAttended, State: callevent.ConsultRinging, From: ext, To: to})
 	go func() { // the other party hung up: the target goes too
 		select {
 		case <-c.done:
@@ -138,10 +105,10 @@ func (m *Manager) consultTalk(c *call, cons *consult, k *call) {
 	c.spliceTo(cons.side, k.bridge, sideA, false)
 	c.mu.Unlock()
 	m.log.Info("consultation answered", "call", c.id, "agent", cons.agent, "to", cons.to)
-	m.transferEvent(c, TransferEvent{Mode: "attended", State: ConsultAnswered, From: cons.agent, To: cons.to})
+	m.notifyTransfer(c, callevent.Transfer{Mode: callevent.TransferAttended, State: callevent.ConsultAnswered, From: cons.agent, To: cons.to})
 	select {
 	case <-k.done: // the target hung up: back to the other party
-		m.endConsult(c, cons, ConsultCancelled, 0)
+		m.endConsult(c, cons, callevent.ConsultCancelled, 0)
 	case <-cons.over:
 		c.mu.Lock()
 		conf := cons.conference
@@ -160,7 +127,7 @@ func (m *Manager) consultFailed(c *call, cons *consult) {
 	code := k.code
 	k.mu.Unlock()
 	m.log.Info("consultation target did not answer", "call", c.id, "to", cons.to, "code", code)
-	m.endConsult(c, cons, ConsultFailed, code)
+	m.endConsult(c, cons, callevent.ConsultFailed, code)
 }
 
 // dropConsult detaches cons from c; false when it was no longer there.
@@ -191,7 +158,7 @@ func (m *Manager) endConsult(c *call, cons *consult, state string, code int) boo
 	if k != nil {
 		k.hangup("system", "consult_"+state)
 	}
-	m.transferEvent(c, TransferEvent{Mode: "attended", State: state, From: cons.agent, To: cons.to, Code: code})
+	m.notifyTransfer(c, callevent.Transfer{Mode: callevent.TransferAttended, State: state, From: cons.agent, To: cons.to, Code: code})
 	c.bridge.SetHold(1-cons.side, false)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -230,7 +197,7 @@ func (m *Manager) CancelConsult(ctx context.Context, tenant, callID, ext string)
 		return err
 	}
 	<-cons.placed
-	if !m.endConsult(c, cons, ConsultCancelled, 0) {
+	if !m.endConsult(c, cons, callevent.ConsultCancelled, 0) {
 		return fmt.Errorf("call %s: the consultation already ended: %w", callID, errs.ErrConflict)
 	}
 	m.log.Info("consultation cancelled", "call", callID, "agent", ext, "to", cons.to)
@@ -271,10 +238,10 @@ func (m *Manager) completeConsult(ctx context.Context, c *call, cons *consult, b
 	c.mu.Unlock()
 	to, err := m.join(c, cons.k, sideA, cons.side, byeAgent)
 	if err != nil {
-		m.endConsult(c, cons, ConsultCancelled, 0)
+		m.endConsult(c, cons, callevent.ConsultCancelled, 0)
 		return err
 	}
-	m.transferEvent(c, TransferEvent{Mode: "attended", State: ConsultCompleted, From: cons.agent, To: to})
+	m.notifyTransfer(c, callevent.Transfer{Mode: callevent.TransferAttended, State: callevent.ConsultCompleted, From: cons.agent, To: to})
 	if err := m.holdParty(ctx, c, cons.side, false); err != nil && !c.isEnded() {
 		m.log.Warn("transfer: could not resume the held party", "call", c.id, "err", err)
 	}
@@ -299,7 +266,7 @@ func (m *Manager) conferenceConsult(ctx context.Context, c *call, cons *consult)
 		m.log.Warn("conference: could not resume the held party", "call", c.id, "err", err)
 	}
 	m.log.Info("consultation joined into a conference", "call", c.id, "agent", cons.agent, "to", cons.to)
-	m.transferEvent(c, TransferEvent{Mode: "attended", State: ConsultConferenced, From: cons.agent, To: cons.to})
+	m.notifyTransfer(c, callevent.Transfer{Mode: callevent.TransferAttended, State: callevent.ConsultConferenced, From: cons.agent, To: cons.to})
 	return cons.k.id, nil
 }
 
@@ -320,6 +287,6 @@ func (m *Manager) agentLeftConsult(c *call, side int) bool {
 	if talking && m.completeConsult(context.Background(), c, cons, false) == nil {
 		return true
 	}
-	m.endConsult(c, cons, ConsultCancelled, 0)
+	m.endConsult(c, cons, callevent.ConsultCancelled, 0)
 	return false
 }

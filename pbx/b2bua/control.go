@@ -10,6 +10,7 @@ import (
 
 	"github.com/yimen/yimen/internal/dtmf"
 	"github.com/yimen/yimen/internal/errs"
+	"github.com/yimen/yimen/pbx/callevent"
 	"github.com/yimen/yimen/pbx/media"
 	"github.com/yimen/yimen/pbx/sdp"
 )
@@ -101,10 +102,7 @@ func (m *Manager) holdParty(ctx context.Context, c *call, holder int, hold bool)
 		c.holdSince = time.Time{}
 	}
 	c.mu.Unlock()
-	ci := c.info()
-	for _, o := range m.observers {
-		o.CallHold(ci, hold)
-	}
+	m.notifyHold(c, hold)
 	return nil
 }
 
@@ -193,7 +191,7 @@ func (m *Manager) letGo(c *call, old *dialog, far *media.Bridge, ext, to string,
 	}
 	m.sendBye(old)
 	m.log.Info("blind transfer", "call", c.id, "from", ext, "to", to)
-	m.transferEvent(c, TransferEvent{Mode: "blind", State: ConsultCompleted, From: ext, To: to})
+	m.notifyTransfer(c, callevent.Transfer{Mode: callevent.TransferBlind, State: callevent.ConsultCompleted, From: ext, To: to})
 }
 
 // SendDTMF plays keys to the party on the other side of ext as RFC 4733

@@ -160,10 +160,7 @@ func (m *Manager) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 		nowHeld := !c.holdSince.IsZero()
 		c.mu.Unlock()
 		if wasHeld != nowHeld {
-			ci := c.info()
-			for _, o := range m.observers {
-				o.CallHold(ci, nowHeld)
-			}
+			m.notifyHold(c, nowHeld)
 		}
 	}
 

@@ -253,10 +253,7 @@ func (c *call) onForkResponse(f *fork, res *sip.Response) {
 		answered := wasRinging && c.state == stateAnswered
 		c.mu.Unlock()
 		if answered {
-			ci := c.info()
-			for _, o := range c.m.observers {
-				o.CallAnswered(ci, c.bridge)
-			}
+			c.m.notifyAnswered(c, c.bridge)
 		}
 	}()
 	switch {

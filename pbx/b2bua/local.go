@@ -232,12 +232,7 @@ func (c *call) connectTransfer(f *fork, ans *sdp.Session) {
 	c.bridge.SetTap(nil)
 	c.transfer.ext = f.ext
 	c.finishTransfer(200)
-	go func() {
-		ci := c.info()
-		for _, o := range c.m.observers {
-			o.CallAnswered(ci, c.bridge)
-		}
-	}()
+	go func() { c.m.notifyAnswered(c, c.bridge) }()
 }
 
 // finishTransfer reports a transfer's outcome once. Called with c.mu held.

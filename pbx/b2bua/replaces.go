@@ -10,6 +10,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 	"github.com/yimen/yimen/internal/errs"
+	"github.com/yimen/yimen/pbx/callevent"
 	"github.com/yimen/yimen/pbx/media"
 	"github.com/yimen/yimen/pbx/sdp"
 )
@@ -143,7 +144,7 @@ func (m *Manager) onReferReplaces(req *sip.Request, tx sip.ServerTransaction, c 
 		m.log.Info("REFER Replaces: join failed", "call", keeper.id, "other", donor.id, "err", err)
 		return
 	}
-	m.transferEvent(keeper, TransferEvent{Mode: "attended", State: ConsultCompleted, From: ext1, To: to})
+	m.notifyTransfer(keeper, callevent.Transfer{Mode: callevent.TransferAttended, State: callevent.ConsultCompleted, From: ext1, To: to})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if keeperHeld {

@@ -2,26 +2,19 @@ package b2bua
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/yimen/yimen/internal/errs"
+	"github.com/yimen/yimen/pbx/callevent"
 )
 
 // CallInfo is a point-in-time view of a call in progress (for the admin API
-// and the wallboard).
+// and the wallboard): the call as its events report it, plus its relay
+// addresses and packet counts.
 type CallInfo struct {
-	ID        string    `json:"id"`
-	Tenant    string    `json:"tenant"`
-	Caller    string    `json:"caller"`
-	Callee    string    `json:"callee"`
-	State     string    `json:"state"`
-	Start     time.Time `json:"start"`
-	Answered  time.Time `json:"answered,omitzero"`
-	OnHold    bool      `json:"on_hold"`
-	CallerRTP string    `json:"caller_rtp"`          // relay address facing the caller
-	CalleeRTP string    `json:"callee_rtp"`          // relay address facing the callee
-	Connected string    `json:"connected,omitempty"` // the extension bridged on the callee side (the agent)
-	PacketsIn [2]uint64 `json:"packets_in"`          // caller, callee
+	callevent.Call
+	CallerRTP string    // relay address facing the caller
+	CalleeRTP string    // relay address facing the callee
+	PacketsIn [2]uint64 // caller, callee
 }
 
 // Calls lists the calls in progress.
