@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -240,7 +241,59 @@ func docExamples(t *testing.T) map[string]string {
 	gone := uint64(3)
 	old.send("", protocol.CmdSubscribe, protocol.Subscribe{Topics: []string{"agent:a1"}, Since: &gone, Epoch: "ep0"})
 	old.recv("error.replay_gap", protocol.TypeError)
+
+	// What the recorder and the IVR announce on the tenant's topic.
+	sup.do("", protocol.CmdSubscribe, protocol.Subscribe{Topics: []string{"tenant"}}, "")
+	score := 5
+	for _, ev := range []cti.Event{
+		{Type: protocol.EventRecordingReady, Data: protocol.RecordingReady{ID: "c1001", Call: "c1001", Agent: "a1", Queue: "hotline",
+			Caller: "138****8000", DurationS: 95.02, Size: 1520364, SM3: "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0",
+			State: "complete", URL: "/api/v1/recordings/c1001/audio"}},
+		{Type: protocol.EventVoicemailRecorded, Data: protocol.VoicemailRecorded{ID: "vm-c1004", Call: "c1004", Mailbox: "800",
+			Caller: "13700137000", DurationS: 12.4, Vars: map[string]string{"caller": "13700137000", "number": "8000", "call_id": "c1004"}}},
+		{Type: protocol.EventCallSurvey, Data: protocol.CallSurvey{Call: "c1001", Flow: "survey", Answered: true, Score: &score}},
+	} {
+		if _, err := e.hub.Publish("demo", ev); err != nil {
+			t.Fatal(err)
+		}
+		sup.recv(ev.Type, ev.Type)
+	}
 	return ex
+}
+
+// eventsCovered checks that the examples show every event the protocol
+// defines (protocol.EventData), each decoding into its data type with no
+// field left over.
+func eventsCovered(t *testing.T, ex map[string]string) {
+	t.Helper()
+	data := protocol.EventData()
+	shown := map[string]bool{}
+	for key, body := range ex {
+		env, err := protocol.DecodeMessage([]byte(body))
+		if err != nil {
+			t.Fatalf("example %s: %v", key, err)
+		}
+		zero, ok := data[env.Type]
+		if !ok {
+			continue
+		}
+		shown[env.Type] = true
+		dec := json.NewDecoder(bytes.NewReader(env.Data))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(reflect.New(reflect.TypeOf(zero)).Interface()); err != nil {
+			t.Errorf("example %s does not decode into %T: %v", key, zero, err)
+		}
+	}
+	var missing []string
+	for typ := range data {
+		if !shown[typ] {
+			missing = append(missing, typ)
+		}
+	}
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		t.Errorf("events without an example in docs/cti.md: %s", strings.Join(missing, ", "))
+	}
 }
 
 var exampleRE = regexp.MustCompile("(?s)<!-- example: ([a-z0-9._]+) -->\n(```json\n(?:.*?\n)??```\n)?")
@@ -250,6 +303,7 @@ var exampleRE = regexp.MustCompile("(?s)<!-- example: ([a-z0-9._]+) -->\n(```jso
 // rewrites them), and every recorded message is documented.
 func TestDocExamples(t *testing.T) {
 	ex := docExamples(t)
+	eventsCovered(t, ex)
 	doc, err := os.ReadFile(docPath)
 	if err != nil {
 		t.Fatal(err)

@@ -23,6 +23,10 @@ const (
 	EventCallbackCreated = "callback.created"
 	EventQueueStats      = "queue.stats"
 	EventScreenPop       = "screenpop"
+
+	EventRecordingReady    = "recording.ready"
+	EventVoicemailRecorded = "voicemail.recorded"
+	EventCallSurvey        = "call.survey"
 )
 
 // Commands a client sends.
@@ -216,6 +220,67 @@ type ScreenPop struct {
 	Title  string            `json:"title,omitempty"`
 	URL    string            `json:"url,omitempty"`
 	Fields map[string]string `json:"fields,omitempty"`
+}
+
+// The next three were first published as JSON objects built from maps,
+// whose keys encoding/json sorts: their fields are declared in the order of
+// their keys, so the bytes on the wire stay the same.
+
+// RecordingReady is the data of recording.ready: a call's recording is
+// final (its checksum taken) and can be fetched from URL.
+type RecordingReady struct {
+	Agent     string  `json:"agent"`
+	Call      string  `json:"call_id"`
+	Caller    string  `json:"caller"` // masked
+	DurationS float64 `json:"duration_s"`
+	ID        string  `json:"id"`
+	Queue     string  `json:"queue"`
+	Size      int64   `json:"size"` // bytes
+	SM3       string  `json:"sm3"`  // hex checksum of the file as stored
+	State     string  `json:"state"`
+	URL       string  `json:"url"` // the audio, on the PBX's HTTP API
+}
+
+// VoicemailRecorded is the data of voicemail.recorded: an IVR flow stored
+// a caller's message.
+type VoicemailRecorded struct {
+	Call      string            `json:"call_id"`
+	Caller    string            `json:"caller"`
+	DurationS float64           `json:"duration_s"`
+	ID        string            `json:"id"`
+	Mailbox   string            `json:"mailbox"`
+	Vars      map[string]string `json:"vars"` // the flow's variables when it recorded
+}
+
+// CallSurvey is the data of call.survey: the post-call satisfaction
+// question was asked.
+type CallSurvey struct {
+	Answered bool   `json:"answered"`
+	Call     string `json:"call_id"`
+	Flow     string `json:"flow"`
+	Score    *int   `json:"score"` // null when the caller did not answer
+}
+
+// EventData returns a zero value of the data type of every event the hub
+// sends, by type: what the documentation and the clients decode against.
+func EventData() map[string]any {
+	return map[string]any{
+		EventAgentState:        AgentState{},
+		EventCallRinging:       CallRinging{},
+		EventCallAnswered:      CallAnswered{},
+		EventCallHeld:          CallHold{},
+		EventCallResumed:       CallHold{},
+		EventCallTransferred:   CallTransferred{},
+		EventCallConsult:       CallConsult{},
+		EventCallEnded:         CallEnded{},
+		EventCallOverflowed:    CallOverflowed{},
+		EventCallbackCreated:   CallbackCreated{},
+		EventQueueStats:        QueueStats{},
+		EventScreenPop:         ScreenPop{},
+		EventRecordingReady:    RecordingReady{},
+		EventVoicemailRecorded: VoicemailRecorded{},
+		EventCallSurvey:        CallSurvey{},
+	}
 }
 
 // --- client → server ---

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/yimen/yimen/cti/protocol"
 	"github.com/yimen/yimen/internal/calendar"
 	"github.com/yimen/yimen/internal/config"
 	"github.com/yimen/yimen/ivr"
@@ -199,16 +200,17 @@ func (e *ivrEvents) Voicemail(ctx context.Context, vm callsession.Voicemail) {
 		e.log.Error("store voicemail", "id", vm.ID, "err", err)
 		return
 	}
-	e.announce(tenant, "voicemail.recorded", map[string]any{"id": vm.ID, "call_id": vm.CallID, "mailbox": vm.Mailbox,
-		"caller": vm.Caller, "duration_s": vm.Duration.Seconds(), "vars": vm.Vars})
+	e.announce(tenant, protocol.EventVoicemailRecorded, protocol.VoicemailRecorded{ID: vm.ID, Call: vm.CallID, Mailbox: vm.Mailbox,
+		Caller: vm.Caller, DurationS: vm.Duration.Seconds(), Vars: vm.Vars})
 }
 
 func (e *ivrEvents) Survey(ctx context.Context, tenant, callID string, r ivr.SurveyResult) {
-	var score any
+	ev := protocol.CallSurvey{Call: callID, Flow: r.Flow, Answered: r.Answered}
 	if r.Answered {
-		score = r.Score
+		score := r.Score
+		ev.Score = &score
 	}
-	defer e.announce(tenant, "call.survey", map[string]any{"call_id": callID, "flow": r.Flow, "answered": r.Answered, "score": score})
+	defer e.announce(tenant, protocol.EventCallSurvey, ev)
 	v := pbxstore.Survey{CallID: callID, Tenant: tenant, Flow: r.Flow, At: time.Now()}
 	if r.Answered {
 		score := r.Score

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"github.com/yimen/yimen/contactcenter"
 	"github.com/yimen/yimen/cti"
+	"github.com/yimen/yimen/cti/protocol"
 	"io"
 	"log/slog"
 	"os"
@@ -200,10 +201,10 @@ func (r *recordingReady) RecordingReady(rec recorder.Recording) {
 	if r.hub == nil {
 		return
 	}
-	_, _ = r.hub.Publish(rec.Tenant, cti.Event{Type: "recording.ready", Data: map[string]any{
-		"id": rec.ID, "call_id": rec.ID, "agent": rec.Agent, "queue": rec.Queue, "caller": rec.CallerMasked,
-		"duration_s": rec.Duration.Seconds(), "size": rec.Size, "sm3": rec.SM3, "state": rec.State,
-		"url": "/api/v1/recordings/" + rec.ID + "/audio"}})
+	_, _ = r.hub.Publish(rec.Tenant, cti.Event{Type: protocol.EventRecordingReady, Data: protocol.RecordingReady{
+		ID: rec.ID, Call: rec.ID, Agent: rec.Agent, Queue: rec.Queue, Caller: rec.CallerMasked,
+		DurationS: rec.Duration.Seconds(), Size: rec.Size, SM3: rec.SM3, State: rec.State,
+		URL: "/api/v1/recordings/" + rec.ID + "/audio"}})
 }
 
 func printWelcome(w io.Writer, p *PBX) {
