@@ -4,4 +4,6 @@
 // provisional responses and early media, re-INVITE hold/unhold, BYE and CANCEL
 // races from either side, enforces ring, media and duration limits, and writes
 // one CDR per call. SDP is rewritten so media always flows through the relay.
+// Listeners (CTI, recorder, contact centre) hear calls as pbx/callevent values,
+// never as this package's types.
 package b2bua
