@@ -106,6 +106,17 @@ func Rules() []Rule {
 			Forbid: func(_, to string) bool { return to != "internal/errs" },
 		},
 		{
+			Name:     "cti and recorder reach pbx only through pbx/callevent: they hear calls as values",
+			Indirect: true,
+			From:     func(p string) bool { return (under(p, "cti") || under(p, "recorder")) && !IsHarness(p) },
+			Forbid:   func(_, to string) bool { return under(to, "pbx") && to != "pbx/callevent" },
+		},
+		{
+			Name:   "pbx/callevent imports nothing of the module",
+			From:   func(p string) bool { return p == "pbx/callevent" },
+			Forbid: func(_, _ string) bool { return true },
+		},
+		{
 			Name:   "no package imports a test harness",
 			From:   not(IsHarness),
 			Forbid: func(_, to string) bool { return IsHarness(to) },
