@@ -16,7 +16,7 @@ build:
 deps:
 	@./scripts/install-deps.sh
 
-## test: every test, against real SIPp peers over loopback, then a one-minute
+## test: every test, against real SIPp peers and baresip phones over loopback, then a one-minute
 ## smoke run of the load benchmarks (yimen only; figures printed, not asserted)
 test: deps lint
 	$(GO) test -count=1 -timeout 20m $(PKGS)
