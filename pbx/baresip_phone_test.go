@@ -55,12 +55,10 @@ type baresipEvent struct {
 	Token    string `json:"token"`
 }
 
-// baresipModules are the modules a test phone loads.
-var baresipModules = []string{"g711", "ausine", "aubridge", "sndfile", "account", "menu", "ctrl_tcp"}
-
-// baresipModuleDir finds the directory of baresip's modules: a config
-// without module_path looks in the current directory.
+// baresipModuleDir finds the directory holding the modules a test phone
+// loads: a config without module_path looks in the current directory.
 func baresipModuleDir() (string, error) {
+	baresipModules := []string{"g711", "ausine", "aubridge", "sndfile", "account", "menu", "ctrl_tcp"}
 	for _, dir := range []string{"/usr/lib/baresip/modules", "/usr/lib64/baresip/modules", "/usr/local/lib/baresip/modules"} {
 		missing := slices.ContainsFunc(baresipModules, func(m string) bool {
 			_, err := os.Stat(filepath.Join(dir, m+".so"))
