@@ -242,6 +242,24 @@ func (a *ACD) Agent(ctx context.Context, tenant, agentID string) (AgentStatus, e
 	return out, err
 }
 
+// AgentQueues lists the queues agentID is a member of, in configured order.
+func (a *ACD) AgentQueues(ctx context.Context, tenant, agentID string) ([]string, error) {
+	var out []string
+	err := a.do(ctx, tenant, func(s *state) error {
+		ag, err := s.agent(agentID)
+		if err != nil {
+			return err
+		}
+		for _, q := range s.queuesL {
+			if slices.Contains(q.members, ag) {
+				out = append(out, q.cfg.ID)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
 // QueueStats returns every queue's statistics in configured order.
 func (a *ACD) QueueStats(ctx context.Context, tenant string) ([]QueueStats, error) {
 	var out []QueueStats

@@ -40,9 +40,14 @@ func (cc *ContactCenter) Answer(ctx context.Context, tenant, agent, callID strin
 	return err
 }
 
-// Hangup ends the call from the system side.
-func (cc *ContactCenter) Hangup(_ context.Context, tenant, _, callID string) error {
-	return cc.calls.Hangup(tenant, callID)
+// Hangup ends the agent's call from the system side; a call the agent's
+// extension is not on is refused (ErrForbidden), whoever asks.
+func (cc *ContactCenter) Hangup(ctx context.Context, tenant, agent, callID string) error {
+	ext, err := cc.endpoint(ctx, tenant, agent)
+	if err != nil {
+		return err
+	}
+	return cc.calls.HangupParty(tenant, callID, ext)
 }
 
 // Dial rings the agent's phone, then to (click-to-dial).

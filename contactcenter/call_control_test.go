@@ -109,7 +109,7 @@ func TestCallControlUsesTheAgentsExtension(t *testing.T) {
 	must(h.cc.Answer(ctx, tenant, "a1", "c9"))
 	want := []string{
 		"hold demo c9 1001 true", "hold demo c9 1001 false", "consult demo c9 1001→2000", "cancel demo c9 1001",
-		"conference demo c9 1002→2001", "dtmf demo c9 1002 12#", "hangup demo c9",
+		"conference demo c9 1002→2001", "dtmf demo c9 1002 12#", "hangup demo c9 1002",
 		`originate demo 1002→13800138000 as "4000"`, "monitor demo 1002→1001 mode 2", "answer demo c9 1001",
 	}
 	if got := h.calls.log(); !slices.Equal(got, want) || id != "dialled" || mid != "monitor" {

@@ -25,7 +25,7 @@ type Calls interface {
 	OriginateNotify(ctx context.Context, tenant, agentExt, to, callerID string, answered func(bool)) (string, error)
 	Monitor(ctx context.Context, tenant, supervisorExt, agentExt string, mode b2bua.MonitorMode) (string, error)
 	RemoteAnswer(ctx context.Context, tenant, callID, ext string) error
-	Hangup(tenant, callID string) error
+	HangupParty(tenant, callID, ext string) error
 	Hold(ctx context.Context, tenant, callID, ext string, hold bool) error
 	BlindTransfer(ctx context.Context, tenant, callID, ext, to string) error
 	Consult(ctx context.Context, tenant, callID, ext, to string) error

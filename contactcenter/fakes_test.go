@@ -334,7 +334,9 @@ func (f *fakeCalls) RemoteAnswer(_ context.Context, tenant, callID, ext string) 
 	return f.add("answer %s %s %s", tenant, callID, ext)
 }
 
-func (f *fakeCalls) Hangup(tenant, callID string) error { return f.add("hangup %s %s", tenant, callID) }
+func (f *fakeCalls) HangupParty(tenant, callID, ext string) error {
+	return f.add("hangup %s %s %s", tenant, callID, ext)
+}
 
 func (f *fakeCalls) Hold(_ context.Context, tenant, callID, ext string, hold bool) error {
 	return f.add("hold %s %s %s %v", tenant, callID, ext, hold)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/yimen/yimen/acd"
@@ -40,7 +41,7 @@ func (c *conn) exec(ctx context.Context, env protocol.Envelope, v protocol.Valid
 		if env.Type == protocol.CmdUnsubscribe {
 			return c.unsubscribe(d)
 		}
-		return nil, c.subscribe(env.ID, d)
+		return nil, c.subscribe(ctx, env.ID, d)
 	case *protocol.ScreenPop:
 		if !p.Has(protocol.RoleSystem) {
 			return nil, forbidden("screenpop needs the system role")
@@ -186,27 +187,40 @@ func (c *conn) actFor(agent string) (string, error) {
 	return agent, nil
 }
 
-// mayFollow reports whether the principal may subscribe to t.
-func (p Principal) mayFollow(t protocol.Topic) bool {
-	watcher := p.Has(protocol.RoleSupervisor, protocol.RoleSystem, protocol.RoleWallboard)
-	switch t.Kind {
-	case protocol.TopicTenant:
-		return watcher
-	case protocol.TopicAgent:
-		return watcher || t.ID == p.Agent && p.Agent != ""
-	default:
-		return watcher || p.Has(protocol.RoleAgent)
+// mayFollow reports whether the principal may subscribe to t. A queue's
+// events carry call ids, callers' numbers and what they keyed in the IVR,
+// so an agent follows only the queues it is a member of.
+func (c *conn) mayFollow(ctx context.Context, t protocol.Topic) (bool, error) {
+	p := c.p
+	if p.Has(protocol.RoleSupervisor, protocol.RoleSystem, protocol.RoleWallboard) {
+		return true, nil
 	}
+	switch t.Kind {
+	case protocol.TopicAgent:
+		return t.ID == p.Agent && p.Agent != "", nil
+	case protocol.TopicQueue:
+		if !p.Has(protocol.RoleAgent) || p.Agent == "" || c.hub.deps.Agents == nil {
+			return false, nil
+		}
+		qs, err := c.hub.deps.Agents.AgentQueues(ctx, p.Tenant, p.Agent)
+		if err != nil {
+			return false, err
+		}
+		return slices.Contains(qs, t.ID), nil
+	}
+	return false, nil
 }
 
 // subscribe adds topics and, with since, replays what the client missed;
 // the ok reply, the replayed events and the live ones follow each other in
 // seq order because all three are queued under the tenant's lock.
-func (c *conn) subscribe(id string, s *protocol.Subscribe) error {
+func (c *conn) subscribe(ctx context.Context, id string, s *protocol.Subscribe) error {
 	topics := make([]protocol.Topic, len(s.Topics))
 	for i, raw := range s.Topics {
 		t, _ := protocol.ParseTopic(raw) // validated already
-		if !c.p.mayFollow(t) {
+		if ok, err := c.mayFollow(ctx, t); err != nil {
+			return err
+		} else if !ok {
 			return forbidden("may not subscribe to %s", raw)
 		}
 		topics[i] = t

@@ -14,6 +14,9 @@ type AgentControl interface {
 	NotReady(ctx context.Context, tenant, agentID, reason string) error
 	WrapUpDone(ctx context.Context, tenant, agentID string) error
 	ForceState(ctx context.Context, tenant, agentID string, st acd.State, reason string) error
+	// AgentQueues lists the queues an agent is a member of: the queue
+	// topics an agent may follow.
+	AgentQueues(ctx context.Context, tenant, agentID string) ([]string, error)
 }
 
 var _ AgentControl = (*acd.ACD)(nil)

@@ -34,6 +34,27 @@ func (m *Manager) Calls() []CallInfo {
 	return out
 }
 
+// HangupParty ends a call of tenant by id for ext, a party of it: the
+// caller's or the answering extension, or one still ringing. A call ext is
+// not on is ErrForbidden, so an agent cannot end a colleague's call by id.
+func (m *Manager) HangupParty(tenant, callID, ext string) error {
+	c, err := m.find(tenant, callID)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	party := ext != "" && (c.extOf(sideA) == ext || c.extOf(sideB) == ext)
+	for _, f := range c.forks {
+		party = party || (f.ext == ext && c.winner == nil)
+	}
+	c.mu.Unlock()
+	if !party {
+		return fmt.Errorf("extension %s is not on call %s: %w", ext, callID, errs.ErrForbidden)
+	}
+	c.hangup("system", "cti_hangup")
+	return nil
+}
+
 // Hangup ends a call of tenant by id (CTI hang-up, supervisor force).
 func (m *Manager) Hangup(tenant, callID string) error {
 	m.mu.Lock()
