@@ -30,21 +30,26 @@ func unavailable(what string) *protocol.Error {
 
 // exec runs one validated command for the connection's principal.
 func (c *conn) exec(ctx context.Context, env protocol.Envelope, v protocol.Validator) (any, error) {
-	p := c.p
 	h := c.hub
-	switch d := v.(type) {
+	switch v.(type) {
 	case *protocol.Ping:
 		return nil, nil
 	case *protocol.Auth:
 		return nil, badRequest("already authenticated")
+	}
+	p, err := c.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	switch d := v.(type) {
 	case *protocol.Subscribe:
 		if env.Type == protocol.CmdUnsubscribe {
 			return c.unsubscribe(d)
 		}
-		return nil, c.subscribe(ctx, env.ID, d)
+		return nil, c.subscribe(ctx, p, env.ID, d)
 	case *protocol.ScreenPop:
-		if !p.Has(protocol.RoleSystem) {
-			return nil, forbidden("screenpop needs the system role")
+		if !p.mayTenant(PermScreenPop) {
+			return nil, forbidden("screenpop needs %s", PermScreenPop)
 		}
 		seq, err := h.Publish(p.Tenant, Event{Type: protocol.EventScreenPop, Agents: []string{d.Agent}, Data: d})
 		if err != nil {
@@ -52,8 +57,8 @@ func (c *conn) exec(ctx context.Context, env protocol.Envelope, v protocol.Valid
 		}
 		return map[string]uint64{"seq": seq}, nil
 	case *protocol.Monitor:
-		if !p.Has(protocol.RoleSupervisor) {
-			return nil, forbidden("%s needs the supervisor role", env.Type)
+		if ok, err := c.supervises(ctx, p, PermCallMonitor, d.Agent); err != nil || !ok {
+			return nil, orForbidden(err, "%s on agent %s needs %s over that agent", env.Type, d.Agent, PermCallMonitor)
 		}
 		if p.Agent == "" {
 			return nil, badRequest("the supervisor has no agent endpoint to join the call from")
@@ -69,15 +74,15 @@ func (c *conn) exec(ctx context.Context, env protocol.Envelope, v protocol.Valid
 		}
 		return protocol.DialResult{Call: id}, nil
 	case *protocol.ForceState:
-		if !p.Has(protocol.RoleSupervisor) {
-			return nil, forbidden("force_state needs the supervisor role")
+		if ok, err := c.supervises(ctx, p, PermAgentState, d.Agent); err != nil || !ok {
+			return nil, orForbidden(err, "force_state on agent %s needs %s over that agent", d.Agent, PermAgentState)
 		}
 		if h.deps.Agents == nil {
 			return nil, unavailable("the ACD")
 		}
 		return nil, h.deps.Agents.ForceState(ctx, p.Tenant, d.Agent, acd.State(d.State), d.Reason)
 	case *protocol.AgentRef:
-		agent, err := c.actFor(d.Agent)
+		agent, err := c.actFor(ctx, p, d.Agent, PermAgentState)
 		if err != nil {
 			return nil, err
 		}
@@ -96,7 +101,7 @@ func (c *conn) exec(ctx context.Context, env protocol.Envelope, v protocol.Valid
 			return nil, a.WrapUpDone(ctx, p.Tenant, agent)
 		}
 	case *protocol.NotReady:
-		agent, err := c.actFor(d.Agent)
+		agent, err := c.actFor(ctx, p, d.Agent, PermAgentState)
 		if err != nil {
 			return nil, err
 		}
@@ -105,12 +110,11 @@ func (c *conn) exec(ctx context.Context, env protocol.Envelope, v protocol.Valid
 		}
 		return nil, h.deps.Agents.NotReady(ctx, p.Tenant, agent, d.Reason)
 	}
-	return c.execCall(ctx, env, v)
+	return c.execCall(ctx, p, env, v)
 }
 
 // execCall runs the call-control commands.
-func (c *conn) execCall(ctx context.Context, env protocol.Envelope, v protocol.Validator) (any, error) {
-	p := c.p
+func (c *conn) execCall(ctx context.Context, p Principal, env protocol.Envelope, v protocol.Validator) (any, error) {
 	calls := c.hub.deps.Calls
 	var agentField string
 	switch d := v.(type) {
@@ -129,7 +133,7 @@ func (c *conn) execCall(ctx context.Context, env protocol.Envelope, v protocol.V
 	default:
 		return nil, &protocol.Error{Code: protocol.CodeUnknownType, Message: "unknown type " + env.Type}
 	}
-	agent, err := c.actFor(agentField)
+	agent, err := c.actFor(ctx, p, agentField, PermCallControl)
 	if err != nil {
 		return nil, err
 	}
@@ -168,38 +172,54 @@ func (c *conn) execCall(ctx context.Context, env protocol.Envelope, v protocol.V
 	return nil, nil
 }
 
-// actFor resolves which agent a command acts for: the principal's own by
-// default; another only for supervisors and the system.
-func (c *conn) actFor(agent string) (string, error) {
-	p := c.p
-	if !p.Has(protocol.RoleAgent, protocol.RoleSupervisor, protocol.RoleSystem) {
-		return "", forbidden("this principal may not send commands")
+// actFor resolves which agent a command acts for (the principal's own by
+// default) and checks the principal holds perm over that agent: its own
+// agent, one of its queues' agents, or any agent of the tenant.
+func (c *conn) actFor(ctx context.Context, p Principal, agent, perm string) (string, error) {
+	if agent == "" {
+		agent = p.Agent
 	}
-	if agent == "" || agent == p.Agent {
-		if p.Agent == "" {
-			return "", badRequest("agent is required")
+	if agent == "" {
+		if len(p.grants()) == 0 {
+			return "", forbidden("this principal may not send commands")
 		}
-		return p.Agent, nil
+		return "", badRequest("agent is required")
 	}
-	if !p.Has(protocol.RoleSupervisor, protocol.RoleSystem) {
-		return "", forbidden("agents act only for themselves")
+	ok, err := c.may(ctx, p, perm, agent)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", forbidden("%s for agent %s is not this principal's to do", perm, agent)
 	}
 	return agent, nil
+}
+
+// orForbidden is err, or forbidden(format, args) when err is nil.
+func orForbidden(err error, format string, args ...any) error {
+	if err != nil {
+		return err
+	}
+	return forbidden(format, args...)
 }
 
 // mayFollow reports whether the principal may subscribe to t. A queue's
 // events carry call ids, callers' numbers and what they keyed in the IVR,
 // so an agent follows only the queues it is a member of.
-func (c *conn) mayFollow(ctx context.Context, t protocol.Topic) (bool, error) {
-	p := c.p
-	if p.Has(protocol.RoleSupervisor, protocol.RoleSystem, protocol.RoleWallboard) {
-		return true, nil
-	}
+func (c *conn) mayFollow(ctx context.Context, p Principal, t protocol.Topic) (bool, error) {
 	switch t.Kind {
+	case protocol.TopicTenant:
+		return p.mayTenant(PermQueueRead), nil
 	case protocol.TopicAgent:
-		return t.ID == p.Agent && p.Agent != "", nil
+		if t.ID == p.Agent && p.Agent != "" {
+			return true, nil
+		}
+		return c.may(ctx, p, PermQueueRead, t.ID)
 	case protocol.TopicQueue:
-		if !p.Has(protocol.RoleAgent) || p.Agent == "" || c.hub.deps.Agents == nil {
+		if p.mayQueue(PermQueueRead, t.ID) {
+			return true, nil
+		}
+		if p.Agent == "" || c.hub.deps.Agents == nil {
 			return false, nil
 		}
 		qs, err := c.hub.deps.Agents.AgentQueues(ctx, p.Tenant, p.Agent)
@@ -214,11 +234,11 @@ func (c *conn) mayFollow(ctx context.Context, t protocol.Topic) (bool, error) {
 // subscribe adds topics and, with since, replays what the client missed;
 // the ok reply, the replayed events and the live ones follow each other in
 // seq order because all three are queued under the tenant's lock.
-func (c *conn) subscribe(ctx context.Context, id string, s *protocol.Subscribe) error {
+func (c *conn) subscribe(ctx context.Context, p Principal, id string, s *protocol.Subscribe) error {
 	topics := make([]protocol.Topic, len(s.Topics))
 	for i, raw := range s.Topics {
 		t, _ := protocol.ParseTopic(raw) // validated already
-		if ok, err := c.mayFollow(ctx, t); err != nil {
+		if ok, err := c.mayFollow(ctx, p, t); err != nil {
 			return err
 		} else if !ok {
 			return forbidden("may not subscribe to %s", raw)

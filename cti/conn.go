@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -252,7 +251,11 @@ func (c *conn) handle(raw []byte) {
 	ctx, cancel := context.WithTimeout(context.Background(), c.hub.cfg.CommandTimeout)
 	defer cancel()
 	data, err := c.exec(ctx, env, v)
+	var cut *cutAfterReply
 	switch {
+	case errors.As(err, &cut):
+		c.replyError(env.ID, cut.reply)
+		c.cut(protocol.CloseUnauthorized, cut.reason, true)
 	case errors.Is(err, errReplied):
 	case err != nil:
 		c.replyError(env.ID, c.toProtocolError(env.Type, err))
@@ -355,8 +358,8 @@ func (c *conn) recheck() {
 		c.cut(protocol.CloseUnauthorized, "credential revoked or expired", false)
 	case err != nil:
 		c.hub.log.Warn("cti: credential recheck failed", "remote", c.remote, "tenant", was.Tenant, "err", err)
-	case p.Tenant != was.Tenant || p.Agent != was.Agent || !slices.Equal(p.Roles, was.Roles):
-		c.cut(protocol.CloseUnauthorized, "credential's roles changed: connect again", false)
+	case !p.sameRights(was):
+		c.cut(protocol.CloseUnauthorized, "credential's rights changed: connect again", false)
 	}
 }
 

@@ -15,6 +15,78 @@ type Principal struct {
 	Tenant string
 	Agent  string   // the agent id this principal is, if any
 	Roles  []string // protocol.RoleAgent, RoleSupervisor, RoleSystem, RoleWallboard
+	// Grants are the rights commands and subscriptions are checked
+	// against. An Authenticator backed by RBAC fills them from the
+	// credential's permissions; when nil they follow from Roles
+	// (RoleGrants: the bootstrap token file).
+	Grants []Grant
+}
+
+// The permissions the CTI checks; they are RBAC's names.
+const (
+	PermCallControl = "call.control"      // call commands for an agent
+	PermAgentState  = "agent.state.write" // agent state commands, force_state
+	PermCallMonitor = "call.monitor"      // listen, whisper, barge on an agent's call
+	PermQueueRead   = "queue.read"        // queue and tenant topics, other agents' topics
+	PermScreenPop   = "cti.screenpop"     // send screen pops
+)
+
+// Grant scopes, as RBAC's.
+const (
+	ScopeTenant = "tenant" // every agent and queue of the tenant
+	ScopeQueue  = "queue"  // the agents and topics of Queues
+	ScopeOwn    = "own"    // the principal's own agent
+)
+
+// Grant is one right: a permission over a scope.
+type Grant struct {
+	Perm   string
+	Scope  string
+	Queues []string // ScopeQueue
+}
+
+// Permissions lists the permissions an RBAC-backed Authenticator should
+// look up for a principal.
+func Permissions() []string {
+	return []string{PermCallControl, PermAgentState, PermCallMonitor, PermQueueRead, PermScreenPop}
+}
+
+// RoleGrants are the rights a principal given by role names alone holds.
+func RoleGrants(roles []string) []Grant {
+	var out []Grant
+	for _, r := range roles {
+		switch r {
+		case protocol.RoleAgent:
+			out = append(out, Grant{PermCallControl, ScopeOwn, nil}, Grant{PermAgentState, ScopeOwn, nil})
+		case protocol.RoleSupervisor:
+			for _, p := range []string{PermCallControl, PermAgentState, PermCallMonitor, PermQueueRead} {
+				out = append(out, Grant{p, ScopeTenant, nil})
+			}
+		case protocol.RoleSystem:
+			for _, p := range []string{PermCallControl, PermAgentState, PermQueueRead, PermScreenPop} {
+				out = append(out, Grant{p, ScopeTenant, nil})
+			}
+		case protocol.RoleWallboard:
+			out = append(out, Grant{PermQueueRead, ScopeTenant, nil})
+		}
+	}
+	return out
+}
+
+// grants is p's rights: its Grants, or those of its roles.
+func (p Principal) grants() []Grant {
+	if p.Grants != nil {
+		return p.Grants
+	}
+	return RoleGrants(p.Roles)
+}
+
+// sameRights reports whether p and q may do the same things.
+func (p Principal) sameRights(q Principal) bool {
+	return p.Tenant == q.Tenant && p.Agent == q.Agent && slices.Equal(p.Roles, q.Roles) &&
+		slices.EqualFunc(p.grants(), q.grants(), func(a, b Grant) bool {
+			return a.Perm == b.Perm && a.Scope == b.Scope && slices.Equal(a.Queues, b.Queues)
+		})
 }
 
 // Has reports whether p holds one of roles.

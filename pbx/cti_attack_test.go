@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/yimen/yimen/cti/protocol"
+	"github.com/yimen/yimen/internal/config"
 	"github.com/yimen/yimen/internal/sipp"
 	"github.com/yimen/yimen/pbx/b2bua"
 )
@@ -45,4 +46,53 @@ func TestAttackAgentHangsUpAColleaguesCall(t *testing.T) {
 	if c := lastCDR(t, p, 1); c.ID != callID || c.HangupCause != "cti_hangup" {
 		t.Fatalf("CDR %+v, want the call ended by the agent on it", c)
 	}
+}
+
+// A supervisor bound to queue "support" acts only for that queue's agents
+// and follows only that queue; once the security administrator revokes
+// call.monitor from the supervisor role, listening in is refused at the
+// next command, whatever the role is called.
+func TestAttackSupervisorRightsComeFromRBAC(t *testing.T) {
+	p, _ := ivrPBX(t, func(c *config.Config) { c.Admin.TenantAdmins = true })
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	c := newClient(t, p, "127.0.121.1")
+	sec := c.login("demo", "secadmin", p.Admins["demo/secadmin"])
+	supID, supSession := newUser(t, c, p, p.BreakGlass, "demo", "dave")
+	assign(t, c, sec, supID, "supervisor", []string{"support"}, "a1009")
+	sup, err := tryCTI(t, p, supSession)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sup.ForceState(ctx, "a1002", "not_ready", "meeting"); err != nil {
+		t.Fatalf("force state of an agent of the supervisor's queue: %v", err)
+	}
+	if err := sup.ForceState(ctx, "a1001", "not_ready", "meeting"); codeOfErr(err) != protocol.CodeForbidden {
+		t.Fatalf("force state of an agent outside the supervisor's queues: %v, want forbidden", err)
+	}
+	if _, err := sup.Subscribe(ctx, "tenant"); codeOfErr(err) != protocol.CodeForbidden {
+		t.Fatalf("a queue-bound supervisor followed the whole tenant: %v", err)
+	}
+	if _, err := sup.Subscribe(ctx, "queue:support"); err != nil {
+		t.Fatalf("the supervisor's own queue: %v", err)
+	}
+	// Listening to an idle agent fails, but not for want of the right.
+	if err := sup.Do(ctx, protocol.CmdSupervisorListen, protocol.Monitor{Agent: "a1002"}, nil); codeOfErr(err) == protocol.CodeForbidden {
+		t.Fatalf("listen with call.monitor: %v", err)
+	}
+	if r := c.do("DELETE", "/api/v1/roles/supervisor/permissions/call.monitor", sec, nil, nil); r.code != 204 {
+		t.Fatalf("revoke call.monitor: %d %s", r.code, r.body)
+	}
+	if err := sup.Do(ctx, protocol.CmdSupervisorListen, protocol.Monitor{Agent: "a1002"}, nil); codeOfErr(err) != protocol.CodeForbidden {
+		t.Fatalf("listen after call.monitor was revoked: %v, want forbidden", err)
+	}
+}
+
+// codeOfErr is the CTI error code of err, "" when it carries none.
+func codeOfErr(err error) string {
+	var perr *protocol.Error
+	if errors.As(err, &perr) {
+		return perr.Code
+	}
+	return ""
 }

@@ -229,3 +229,41 @@ func joinQueues(qs []string) (string, error) {
 	}
 	return strings.Join(c, ","), nil
 }
+
+// Right is one permission a user holds and where: over the whole tenant,
+// over the queues of its role binding, or over its own agent only.
+type Right struct {
+	Permission string
+	Scope      string   // ScopeTenant, ScopeQueue or ScopeOwn
+	Queues     []string // ScopeQueue: the queues on the role binding
+	Agent      string   // ScopeOwn: the agent id on the role binding
+}
+
+// Rights lists what userID holds in tenant of the permissions perms, for a
+// consumer that checks rights itself over a long-lived connection (the
+// CTI). Every row is tag-checked as Authorize does; one bad tag fails the
+// whole answer with ErrForbidden and raises an alarm.
+func (s *Service) Rights(ctx context.Context, userID, tenant string, perms ...string) ([]Right, error) {
+	var out []Right
+	for _, perm := range perms {
+		grants, err := s.st.grantsFor(ctx, userID, tenant, perm)
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range grants {
+			if bad, ok := s.checkGrant(g); !ok {
+				s.raise(ctx, Alarm{Row: bad, UserID: userID, Tenant: tenant, Permission: perm})
+				return nil, fmt.Errorf("rbac: integrity check failed at %s: %w", bad, errs.ErrForbidden)
+			}
+			r := Right{Permission: perm, Scope: g.rp.scp}
+			switch g.rp.scp {
+			case ScopeQueue:
+				r.Queues = splitQueues(g.ur.queues)
+			case ScopeOwn:
+				r.Agent = g.ur.agnt
+			}
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}

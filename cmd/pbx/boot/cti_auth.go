@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/yimen/yimen/acd"
 	"github.com/yimen/yimen/cti"
@@ -26,6 +27,10 @@ import (
 //
 // Other roles give nothing on the CTI; a credential with none of these is
 // refused, as is an agent binding naming no agent of the tenant's ACD.
+// What the principal may do comes from the subject's RBAC permissions and
+// their scopes (cti.Principal.Grants), not from the role names: a
+// permission revoked from a role, or a supervisor bound to some queues,
+// is what the CTI enforces.
 type ctiAuth struct {
 	static *cti.StaticTokens
 	creds  credentialSource // nil: the token file only
@@ -39,6 +44,7 @@ type credentialSource interface {
 
 type roleSource interface {
 	Roles(ctx context.Context, userID, tenant string) ([]rbac.Assignment, error)
+	Rights(ctx context.Context, userID, tenant string, perms ...string) ([]rbac.Right, error)
 }
 
 type agentSource interface {
@@ -65,7 +71,31 @@ func (a ctiAuth) Authenticate(ctx context.Context, token string) (cti.Principal,
 	if err != nil {
 		return cti.Principal{}, err
 	}
-	return a.principal(ctx, ap.Tenant, held)
+	p, err = a.principal(ctx, ap.Tenant, held)
+	if err != nil {
+		return p, err
+	}
+	rights, err := a.roles.Rights(ctx, ap.UserID, ap.Tenant, cti.Permissions()...)
+	if err != nil {
+		return cti.Principal{}, err
+	}
+	p.Grants = ctiGrants(rights)
+	return p, nil
+}
+
+// ctiGrants turns RBAC rights into the CTI's grants, in a fixed order so a
+// recheck can compare them. An empty list still means "checked, nothing".
+func ctiGrants(rights []rbac.Right) []cti.Grant {
+	out := make([]cti.Grant, 0, len(rights))
+	for _, r := range rights {
+		out = append(out, cti.Grant{Perm: r.Permission, Scope: r.Scope, Queues: slices.Sorted(slices.Values(r.Queues))})
+	}
+	slices.SortFunc(out, func(a, b cti.Grant) int {
+		return strings.Compare(a.Perm+"|"+a.Scope+"|"+strings.Join(a.Queues, ","), b.Perm+"|"+b.Scope+"|"+strings.Join(b.Queues, ","))
+	})
+	return slices.CompactFunc(out, func(a, b cti.Grant) bool {
+		return a.Perm == b.Perm && a.Scope == b.Scope && slices.Equal(a.Queues, b.Queues)
+	})
 }
 
 // principal maps rbac assignments to a CTI principal; roles come out in a
