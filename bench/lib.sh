@@ -4,7 +4,8 @@
 # with the baseline kit's scenarios, CPU sampling with the kit's tools, and
 # the markdown report. Sourced, never run.
 #
-# The kit's scenarios and tools are copied into bench/sipp and bench/tools
+# The kit's scenarios are copied into tests/scenarios (the one home of the
+# project's SIPp scenarios, shared with the tests) and its tools into bench/tools
 # ($SCEN, $TOOLS), so yimen-only runs (SYSTEMS=yimen, the smoke test) need
 # nothing outside the repository; Kamailio runs need the kit ($KIT) for its
 # cfg, auth database and rtpengine.conf.
@@ -32,7 +33,7 @@ UAS_IP=${UAS_IP:-127.0.0.3}
 SYSTEMS=${SYSTEMS:-"yimen kamailio"}
 # The kit's kamailio.cfg and its rtp_stream scenarios name this directory.
 KAM_RUN=/tmp/kamanchor
-SCEN=$BENCH/sipp
+SCEN=$ROOT/tests/scenarios
 TOOLS=$BENCH/tools
 STEPS_PY="python3 $TOOLS/steps.py"
 SAMPLE_PY="python3 $TOOLS/sample.py"
@@ -230,7 +231,7 @@ profile() {
 
 # register_uas: register 1999 with Contact $UAS_IP:5070 (the callee).
 register_uas() {
-  (cd "$RUN" && timeout 20 sipp "$SUT_ADDR" -sf "$SCEN/register.xml" \
+  (cd "$RUN" && timeout 20 sipp "$SUT_ADDR" -sf "$SCEN/register_inf.xml" \
     -inf "$(users_csv "$SUT" 1999 1999)" -au '[field0]' -ap '[field1]' \
     -i "$UAS_IP" -p 5070 -m 1 -nostdin -timeout 10s >"$RUN/uas_register.out" 2>&1) \
     || die "callee registration failed on $SUT (see $RUN/uas_register.out)"

@@ -95,7 +95,7 @@ chmod 600 "$CTI_TOKEN_FILE"
 register_agents() {
   local csv=$RUN/agents.csv
   { echo SEQUENTIAL; for u in $(seq 1000 $((1000 + AGENTS - 1))); do echo "$u;pw${u}xx"; done; } >"$csv"
-  (cd "$RUN" && timeout 60 sipp "$SUT_ADDR" -sf "$SCEN/register.xml" -inf "$csv" -au '[field0]' -ap '[field1]' \
+  (cd "$RUN" && timeout 60 sipp "$SUT_ADDR" -sf "$SCEN/register_inf.xml" -inf "$csv" -au '[field0]' -ap '[field1]' \
     -i "$UAS_IP" -p 5070 -m "$AGENTS" -r 200 -nostdin -recv_timeout 10000 -timeout 50s >"$RUN/agents_register.out" 2>&1) \
     || die "agent registration failed (see $RUN/agents_register.out)"
 }

@@ -9,7 +9,7 @@
 #                 sampled window (pprof at 100 Hz costs ~1 % CPU); empty: none
 #
 # One SIPp "call" is REGISTER -> 401 -> REGISTER with Authorization -> 200,
-# the kit's register.xml, users 1000-1899 from 127.0.0.4:5090. A system's
+# the kit's register.xml (tests/scenarios/register_inf.xml), users 1000-1899 from 127.0.0.4:5090. A system's
 # ramp stops at its first step that is not clean: >= 0.1 % failed, calls left
 # unfinished, a median 1 s rate under 97 % of the target, or retransmissions
 # above 0.1 % of registrations.
@@ -22,7 +22,7 @@ begin register
 
 step() {  # step DIR RATE
   local d=$1 r=$2 pp=""
-  (cd "$d" && exec timeout $((STEP_SECS + 40)) sipp "$SUT_ADDR" -sf "$SCEN/register.xml" \
+  (cd "$d" && exec timeout $((STEP_SECS + 40)) sipp "$SUT_ADDR" -sf "$SCEN/register_inf.xml" \
     -inf "$(users_csv "$SUT" 1000 1899)" -au '[field0]' -ap '[field1]' \
     -i 127.0.0.4 -p 5090 -r "$r" -m $((r * STEP_SECS)) -nostdin -recv_timeout 10000 \
     -trace_stat -stf "$d/stat.csv" -fd 1 -trace_err -timeout $((STEP_SECS + 30))s >"$d/sipp.out" 2>&1) &

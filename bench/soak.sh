@@ -51,7 +51,7 @@ d=$RUN/yimen-soak
 mkdir -p "$d"
 SUT=yimen
 sut_start yimen soak
-(cd "$RUN" && timeout 20 sipp "$SUT_ADDR" -sf "$SCEN/register.xml" \
+(cd "$RUN" && timeout 20 sipp "$SUT_ADDR" -sf "$SCEN/register_inf.xml" \
   -inf "$(users_csv yimen 1999 1999)" -au '[field0]' -ap '[field1]' \
   -i $CALLEE_IP -p 5070 -m 1 -nostdin -timeout 10s >"$RUN/uas_register.out" 2>&1) \
   || die "callee registration failed (see $RUN/uas_register.out)"
@@ -66,7 +66,7 @@ tail=$((CALL_SECS + 60))
   -timeout "$((SOAK_SECS + tail + 20))s" >"$d/uas.out" 2>&1) &
 UAS_PID=$!
 sleep 1
-(cd "$d" && exec timeout $((SOAK_SECS + tail + 20)) sipp "$SUT_ADDR" -sf "$SCEN/register.xml" \
+(cd "$d" && exec timeout $((SOAK_SECS + tail + 20)) sipp "$SUT_ADDR" -sf "$SCEN/register_inf.xml" \
   -inf "$(users_csv yimen 1000 1499)" -au '[field0]' -ap '[field1]' -i $REG_IP -p 5090 \
   -r "$REG_RATE" -m $((REG_RATE * SOAK_SECS)) -nostdin -trace_stat -stf "$d/reg_stat.csv" -fd 10 \
   -timeout "$((SOAK_SECS + tail))s" >"$d/reg.out" 2>&1) &

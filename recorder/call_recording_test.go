@@ -8,8 +8,8 @@ import (
 
 	"github.com/yimen/yimen/internal/config"
 	"github.com/yimen/yimen/internal/sipp"
-	"github.com/yimen/yimen/pbx/pbxtest"
 	"github.com/yimen/yimen/recorder"
+	"github.com/yimen/yimen/tests/testpbx"
 )
 
 const (
@@ -51,13 +51,13 @@ func call(t *testing.T, sipAddr, secret, ext, ip, scenario, callee string, vars 
 	return res
 }
 
-func adminAPI(t *testing.T, p *pbxtest.PBX) api {
+func adminAPI(t *testing.T, p *testpbx.PBX) api {
 	return api{t: t, base: "http://" + p.Server.HTTPAddr(), token: p.AdminToken}
 }
 
 func TestSIPpCallIsRecordedCallerLeftCalleeRight(t *testing.T) {
 	t.Parallel()
-	p := pbxtest.Start(t, func(c *config.Config) { c.Recording.Policy = "always" })
+	p := testpbx.Start(t, func(c *config.Config) { c.Recording.Policy = "always" })
 	callerPcap, calleePcap := writeTonePcap(t, callerHz, 6*time.Second), writeTonePcap(t, calleeHz, 6*time.Second)
 	startCallee(t, p.SIPAddr(), p.Secrets["1002"], "1002", "127.0.41.2", calleePcap, 0)
 	res := call(t, p.SIPAddr(), p.Secrets["1001"], "1001", "127.0.41.1", scenarioWithPcap(t, "uac_call.xml", callerPcap), "1002",
@@ -100,7 +100,7 @@ func TestSIPpCallIsRecordedCallerLeftCalleeRight(t *testing.T) {
 
 func TestSIPpHoldIsSilenceNotAShorterFile(t *testing.T) {
 	t.Parallel()
-	p := pbxtest.Start(t, func(c *config.Config) {
+	p := testpbx.Start(t, func(c *config.Config) {
 		c.Recording.Policy, c.Recording.Format, c.Recording.Encrypt = "always", "pcm", true
 	})
 	callerPcap, calleePcap := writeTonePcap(t, callerHz, 8*time.Second), writeTonePcap(t, calleeHz, 8*time.Second)

@@ -11,13 +11,13 @@ import (
 	"time"
 
 	"github.com/yimen/yimen/internal/sipp"
-	"github.com/yimen/yimen/pbx/pbxtest"
 	"github.com/yimen/yimen/recorder"
+	"github.com/yimen/yimen/tests/testpbx"
 )
 
 // operatorAPI is the admin API as the demo's operator, who may read
 // recordings (the break-glass token may not).
-func operatorAPI(t *testing.T, p *pbxtest.Process) api {
+func operatorAPI(t *testing.T, p *testpbx.Process) api {
 	return api{t: t, base: "http://" + p.HTTP, token: p.Operator()}
 }
 
@@ -27,7 +27,7 @@ func TestKill9MidRecordingLeavesAReadableFile(t *testing.T) {
 	if _, err := exec.LookPath("sox"); err != nil {
 		t.Skip("sox not installed")
 	}
-	p := pbxtest.NewProcess(t, "127.0.0.1", "calls: {drain_timeout: 2s}\nrecording: {policy: always, format: alaw}")
+	p := testpbx.NewProcess(t, "127.0.0.1", "calls: {drain_timeout: 2s}\nrecording: {policy: always, format: alaw}")
 	p.Start()
 	callerPcap, calleePcap := writeTonePcap(t, callerHz, 6*time.Second), writeTonePcap(t, calleeHz, 6*time.Second)
 	// Both ends hang up 5 s in, after the kill: the restarted PBX answers

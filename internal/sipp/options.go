@@ -58,6 +58,11 @@ func (o Options) withDefaults() (settings, error) {
 	if _, err := os.Stat(s.Scenario); err != nil {
 		return s, fmt.Errorf("sipp: scenario %s: %w", s.Scenario, errs.ErrInvalid)
 	}
+	// SIPp runs in its own output directory, so a relative path would no
+	// longer name the file.
+	if abs, err := filepath.Abs(s.Scenario); err == nil {
+		s.Scenario = abs
+	}
 	if s.LocalIP == "" {
 		s.LocalIP = "127.0.0.1"
 	}

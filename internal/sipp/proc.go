@@ -169,6 +169,10 @@ func launch(ctx context.Context, s settings, specs []varSpec) (*Proc, error) {
 	}
 	p := &Proc{s: s, files: files, args: s.args(sets, files), done: make(chan struct{})}
 	p.cmd = exec.Command("sipp", p.args...)
+	// SIPp writes some files (counts, a busy UAS's <scenario>_<pid>_.csv)
+	// into its working directory whatever the flags say: keep them in the
+	// run's own directory, not the caller's (a package's source tree).
+	p.cmd.Dir = dir
 	p.cmd.Stderr = stderr // stdin and stdout stay /dev/null: -nostdin, and the screen goes to a file
 	p.began = time.Now()
 	if err := p.cmd.Start(); err != nil {

@@ -13,19 +13,21 @@ import (
 	"github.com/yimen/yimen/internal/errs"
 )
 
-// Scenario returns the absolute path of a scenario shipped in
-// internal/sipp/scenarios, e.g. Scenario("uac_call.xml").
+// Scenario returns the absolute path of a scenario in tests/scenarios, the
+// one home of the SIPp scenarios the tests and bench/ run, e.g.
+// Scenario("uac_call.xml").
 func Scenario(name string) string {
 	return filepath.Join(scenarioDir(), name)
 }
 
-// scenarioDir finds scenarios/ next to this source file; under -trimpath
-// the file name is not absolute, so it falls back to looking upwards from
-// the working directory (tests run inside the module).
+// scenarioDir finds tests/scenarios from this source file (two levels
+// below the module root); under -trimpath the file name is not absolute,
+// so it falls back to looking upwards from the working directory (tests
+// run inside the module).
 func scenarioDir() string {
-	const rel = "internal/sipp/scenarios"
+	const rel = "tests/scenarios"
 	if _, file, _, ok := runtime.Caller(0); ok && filepath.IsAbs(file) {
-		d := filepath.Join(filepath.Dir(file), "scenarios")
+		d := filepath.Join(filepath.Dir(file), "..", "..", filepath.FromSlash(rel))
 		if isDir(d) {
 			return d
 		}

@@ -1,0 +1,134 @@
+package system_test
+
+import (
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/yimen/yimen/acd"
+	"github.com/yimen/yimen/internal/errs"
+	"github.com/yimen/yimen/tests/testpbx"
+)
+
+// Agents and queues of a running tenant change through the admin API:
+// refusals name the field; an agent added and put in the queue takes the
+// next SIPp caller at once; removed while on that call, the agent finishes
+// it and is gone afterwards; the change survives a restart and is audited.
+func TestAdminChangesAgentsAndQueuesLive(t *testing.T) {
+	p, _ := ivrPBX(t)
+	c := newClient(t, p, "127.0.121.1")
+	sys := p.BreakGlass
+	ctx := t.Context()
+
+	for _, bad := range []struct {
+		path  string
+		body  map[string]any
+		field string
+	}{
+		{"/api/v1/tenants/demo/queues/support", map[string]any{"strategy": "loudest", "agents": []string{"a1002"}}, "strategy"},
+		{"/api/v1/tenants/demo/queues/support", map[string]any{"agents": []string{"nobody"}}, "agents"},
+		{"/api/v1/tenants/demo/queues/support", map[string]any{"agents": []string{"a1002"}, "wrap_up": "soon"}, "wrap_up"},
+		{"/api/v1/tenants/demo/queues/support", map[string]any{"agents": []string{"a1002"}, "max_wait": "30s"}, "overflow"},
+		{"/api/v1/tenants/demo/agents/a1003", map[string]any{"name": "Three", "extension": "10 03"}, "extension"},
+		{"/api/v1/tenants/demo/agents/a1003", map[string]any{"name": "Three", "extension": "2001"}, "extension"},
+		{"/api/v1/tenants/demo/agents/a1003", map[string]any{"name": "Three", "extension": "1003", "skills": map[string]int{"x": 500}}, "skills"},
+	} {
+		r := c.do("PUT", bad.path, sys, bad.body, nil)
+		var v struct{ Error, Field string }
+		r.json(t, &v)
+		if r.code != 400 || v.Field != bad.field {
+			t.Errorf("PUT %s %v: %d %s, want 400 naming %s", bad.path, bad.body, r.code, r.body, bad.field)
+		}
+	}
+	if r := c.do("PUT", "/api/v1/tenants/demo/agents/a1003", "", map[string]any{"name": "x", "extension": "1003"}, nil); r.code != 401 {
+		t.Fatalf("unauthenticated change: %d", r.code)
+	}
+
+	if r := c.do("PUT", "/api/v1/tenants/demo/agents/a1003", sys, map[string]any{"name": "Agent 1003", "extension": "1003"}, nil); r.code != 201 {
+		t.Fatalf("add agent: %d %s", r.code, r.body)
+	}
+	if r := c.do("PUT", "/api/v1/tenants/demo/queues/support", sys, map[string]any{"strategy": "longest-idle", "agents": []string{"a1003"}, "ring_timeout": "10s"}, nil); r.code != 200 {
+		t.Fatalf("update queue: %d %s", r.code, r.body)
+	}
+
+	// The new agent (logged in: the tenant auto-logs agents in) takes the call.
+	uas(t, p, "1003", "127.0.121.3", "uas_answer.xml", false, map[string]string{"hangup_ms": "4000", "play_pcap": "1"})
+	done := make(chan error, 1)
+	go func() {
+		scen := ivrCaller(t, []ivrStep{{Kind: "pause", Ms: 2600}, {Kind: "dtmf", Key: "1"}, {Kind: "pause", Ms: 7000}, {Kind: "dtmf", Key: "4"}}, "wait_bye")
+		done <- caller(t, p, "1001", "127.0.121.2", scen, "8000", nil).Check(1)
+	}()
+	waitAgent(t, p, "a1003", func(st acd.AgentStatus, err error) bool { return err == nil && st.State == acd.OnCall })
+
+	// Removed mid-call: the queue moves to a1002, a1003 finishes the call.
+	if r := c.do("PUT", "/api/v1/tenants/demo/queues/support", sys, map[string]any{"agents": []string{"a1002"}}, nil); r.code != 200 {
+		t.Fatalf("queue back to a1002: %d %s", r.code, r.body)
+	}
+	if r := c.do("DELETE", "/api/v1/tenants/demo/agents/a1003", sys, nil, nil); r.code != 204 {
+		t.Fatalf("delete agent on a call: %d %s", r.code, r.body)
+	}
+	if st, err := p.Contact.ACD.Agent(ctx, "demo", "a1003"); err != nil || st.State != acd.OnCall {
+		t.Fatalf("agent removed on a call: %+v %v, want still on the call", st, err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("caller: %v", err)
+	}
+	if c := lastCDR(t, p, 1); c.Disposition != "answered" || c.B.PacketsIn < 50 {
+		t.Errorf("CDR = %+v, want answered with the agent's audio", c)
+	}
+	waitAgent(t, p, "a1003", func(_ acd.AgentStatus, err error) bool { return errors.Is(err, errs.ErrNotFound) })
+
+	// A change the configuration file does not have survives a restart.
+	if r := c.do("PUT", "/api/v1/tenants/demo/agents/a1004", sys, map[string]any{"name": "Agent 1004", "extension": "1004",
+		"skills": map[string]int{"general": 80}}, nil); r.code != 201 {
+		t.Fatalf("add agent: %d %s", r.code, r.body)
+	}
+	p.Restart(t)
+	c = newClient(t, p, "127.0.121.1")
+	var agents []struct {
+		ID        string         `json:"id"`
+		Extension string         `json:"extension"`
+		Skills    map[string]int `json:"skills"`
+	}
+	r := c.do("GET", "/api/v1/tenants/demo/agents", sys, nil, nil)
+	r.json(t, &agents)
+	ids := make([]string, len(agents))
+	for i, a := range agents {
+		ids[i] = a.ID
+	}
+	if r.code != 200 || !slices.Equal(ids, []string{"a1002", "a1001", "a1009", "a1004"}) || agents[3].Skills["general"] != 80 {
+		t.Fatalf("agents after restart: %d %s", r.code, r.body)
+	}
+	var queues []struct {
+		ID          string   `json:"id"`
+		Agents      []string `json:"agents"`
+		RingTimeout string   `json:"ring_timeout"`
+	}
+	r = c.do("GET", "/api/v1/tenants/demo/queues", sys, nil, nil)
+	r.json(t, &queues)
+	if len(queues) != 1 || !slices.Equal(queues[0].Agents, []string{"a1002"}) || queues[0].RingTimeout != "15s" {
+		t.Fatalf("queues after restart: %s", r.body)
+	}
+
+	aud := c.login("demo", "auditor", p.Admins["demo/auditor"])
+	rows := auditSearch(t, c, aud, "")
+	for _, want := range []string{"acd.agent.put", "acd.queue.put", "acd.agent.delete"} {
+		if !slices.ContainsFunc(rows, func(r auditRow) bool { return r.Action == want && r.Outcome == "ok" }) {
+			t.Errorf("no %s in the audit log", want)
+		}
+	}
+}
+
+// waitAgent polls the ACD for up to 10 s until ok holds for the agent.
+func waitAgent(t *testing.T, p *testpbx.PBX, id string, ok func(acd.AgentStatus, error) bool) {
+	t.Helper()
+	var st acd.AgentStatus
+	var err error
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if st, err = p.Contact.ACD.Agent(t.Context(), "demo", id); ok(st, err) {
+			return
+		}
+	}
+	t.Fatalf("agent %s: %+v %v", id, st, err)
+}

@@ -1,0 +1,130 @@
+package system_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/yimen/yimen/internal/sipp"
+	"github.com/yimen/yimen/tests/testpbx"
+)
+
+// TestNoPersonalDataOrSecretsInClearOnDisk places calls (one to a mobile
+// number), rotates a SIP secret to a known value and uses every kind of
+// credential, then scans every byte of the database files: no phone
+// number, SIP secret, password or token may appear. The API still finds the
+// call by the number (blind index) and shows it to an authorized reader.
+func TestNoPersonalDataOrSecretsInClearOnDisk(t *testing.T) {
+	const mobile = "13912345678"
+	const migrated = "Scan-Secret-Value-77"
+	p := testpbx.Start(t)
+	uas(t, p, "1002", "127.0.61.2", "uas_answer.xml", true, nil)
+	if err := caller(t, p, "1001", "127.0.61.1", expectScenario(t, 404, ""), mobile, nil).Check(1); err != nil {
+		t.Fatal(err)
+	}
+	if err := caller(t, p, "1001", "127.0.61.1", sipp.Scenario("uac_call.xml"), "1002", map[string]string{"talk_ms": "500"}).Check(1); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.CDRs(t, 2)) < 2 {
+		t.Fatal("CDRs not written")
+	}
+	c := newClient(t, p, "")
+	code, body := p.Admin(t, "GET", "/api/v1/cdrs?tenant=demo&number="+mobile, nil)
+	var found []struct {
+		Callee string `json:"callee"`
+	}
+	if code != 200 || json.Unmarshal(body, &found) != nil || len(found) != 1 || found[0].Callee != mobile {
+		t.Fatalf("CDR lookup by number: %d %s", code, body)
+	}
+	if r := c.do("POST", "/api/v1/tenants/demo/extensions/1003/secret", p.BreakGlass, map[string]string{"secret": migrated}, nil); r.code != 200 {
+		t.Fatalf("rotate: %d %s", r.code, r.body)
+	}
+	sessionTok := c.login("demo", "sysadmin", p.Admins["demo/sysadmin"])
+
+	secrets := map[string]string{"phone number": mobile, "migrated SIP secret": migrated, "break-glass token": p.BreakGlass,
+		"API token": p.AdminToken, "session token": sessionTok}
+	for ext, s := range p.Secrets {
+		secrets["SIP secret of "+ext] = s
+	}
+	for who, pw := range p.Admins {
+		secrets["password of "+who] = pw
+	}
+	files, err := filepath.Glob(filepath.Join(p.Dir, "yimen.db*"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("database files: %v %v", files, err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for what, s := range secrets {
+			if bytes.Contains(b, []byte(s)) {
+				t.Errorf("%s found in clear in %s", what, filepath.Base(f))
+			}
+		}
+	}
+	t.Logf("scanned %d database files for %d values", len(files), len(secrets))
+}
+
+// TestAuditTrailOfAdminActions: logins and their failures, logouts,
+// permission changes, ban changes, secret rotations, exports and reads of
+// call records all land in the audit log with who did them, the chain
+// verifies, and no entry holds the number that was searched for.
+func TestAuditTrailOfAdminActions(t *testing.T) {
+	const mobile = "13987654321"
+	p := testpbx.Start(t)
+	c := newClient(t, p, "")
+	c.tryLogin("demo", "sysadmin", "Wrong-Password-1")
+	sys := c.login("demo", "sysadmin", p.Admins["demo/sysadmin"])
+	sec := c.login("demo", "secadmin", p.Admins["demo/secadmin"])
+	aud := c.login("demo", "auditor", p.Admins["demo/auditor"])
+	steps := []struct {
+		method, path, token string
+		body                any
+		want                int
+	}{
+		{"POST", "/api/v1/roles/qa/permissions", sec, map[string]string{"permission": "queue.read", "scope": "queue"}, 204},
+		{"DELETE", "/api/v1/roles/qa/permissions/queue.read", sec, nil, 204},
+		{"POST", "/api/v1/bans", sys, map[string]any{"ip": "192.0.2.7", "reason": "audit", "seconds": 60}, 201},
+		{"DELETE", "/api/v1/bans/192.0.2.7", sys, nil, 200},
+		{"POST", "/api/v1/tenants/demo/extensions/1004/secret", sys, nil, 200},
+		{"GET", "/api/v1/cdrs?tenant=demo&number=" + mobile, p.AdminToken, nil, 200},
+		{"GET", "/api/v1/recordings?tenant=demo", p.AdminToken, nil, 200},
+		{"GET", "/api/v1/audit/export", aud, nil, 200},
+		{"POST", "/api/v1/logout", sys, nil, 204},
+	}
+	for _, s := range steps {
+		if r := c.do(s.method, s.path, s.token, s.body, nil); r.code != s.want && !(s.method == "DELETE" && r.code == 204) {
+			t.Fatalf("%s %s: %d %s", s.method, s.path, r.code, r.body)
+		}
+	}
+	rows := auditSearch(t, c, aud, "")
+	has := func(action, outcome string) bool {
+		return slices.ContainsFunc(rows, func(r auditRow) bool { return r.Action == action && r.Outcome == outcome })
+	}
+	for _, want := range []struct{ action, outcome string }{
+		{"config.load", "ok"}, {"auth.login", "failed"}, {"auth.login", "ok"}, {"auth.logout", "ok"},
+		{"rbac.permission.grant", "ok"}, {"rbac.permission.revoke", "ok"}, {"ban.create", "ok"}, {"ban.lift", "ok"},
+		{"sip.secret.rotate", "ok"}, {"cdr.read", "ok"}, {"recording.search", "ok"}, {"audit.export", "ok"},
+	} {
+		if !has(want.action, want.outcome) {
+			t.Errorf("no %s/%s entry in the audit log", want.action, want.outcome)
+		}
+	}
+	for _, r := range rows {
+		if strings.Contains(r.Detail, mobile) || strings.Contains(r.Target, mobile) {
+			t.Errorf("audit row %d holds the searched number: %+v", r.ID, r)
+		}
+		if r.Action == "sip.secret.rotate" && r.Actor == "" {
+			t.Errorf("secret rotation without an actor: %+v", r)
+		}
+	}
+	if rep := verifyReport(t, c, aud); !rep.OK || rep.Rows < len(rows) {
+		t.Errorf("verify: %+v for %d rows", rep, len(rows))
+	}
+}

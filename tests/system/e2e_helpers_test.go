@@ -1,0 +1,103 @@
+package system_test
+
+import (
+	"fmt"
+	"github.com/yimen/yimen/internal/config"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/yimen/yimen/internal/sipp"
+	"github.com/yimen/yimen/tests/testpbx"
+)
+
+// uas starts a SIPp callee on ip and registers it as ext with the PBX.
+func uas(t *testing.T, p *testpbx.PBX, ext, ip, scenario string, echo bool, vars map[string]string) *sipp.Proc {
+	t.Helper()
+	proc, err := sipp.Start(t.Context(), sipp.Options{Scenario: sipp.Scenario(scenario), LocalIP: ip, RTPEcho: echo, Vars: vars, Lenient: true, Dir: t.TempDir(), Timeout: 60 * time.Second})
+	if err != nil {
+		t.Fatalf("start %s: %v", scenario, err)
+	}
+	t.Cleanup(func() { proc.Stop() })
+	register(t, p, ext, ip, proc.Port())
+	return proc
+}
+
+// register runs a digest REGISTER of ext whose Contact is ip:contactPort.
+func register(t *testing.T, p *testpbx.PBX, ext, ip string, contactPort int) {
+	t.Helper()
+	res := run(t, sipp.Options{Scenario: sipp.Scenario("register.xml"), Remote: p.SIPAddr(), LocalIP: ip,
+		User: ext, Password: p.Secrets[ext], Service: ext,
+		Vars: map[string]string{"contact_port": fmt.Sprint(contactPort), "expires": "600"}})
+	if err := res.Check(1); err != nil {
+		t.Fatalf("register %s: %v", ext, err)
+	}
+}
+
+func run(t *testing.T, o sipp.Options) *sipp.Result {
+	t.Helper()
+	sipp.Require(t)
+	if o.Dir == "" {
+		o.Dir = t.TempDir()
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 40 * time.Second
+	}
+	res, err := sipp.Run(t.Context(), o)
+	if err != nil {
+		t.Fatalf("sipp %s: %v", filepath.Base(o.Scenario), err)
+	}
+	return res
+}
+
+// caller runs a SIPp caller as ext.
+func caller(t *testing.T, p *testpbx.PBX, ext, ip, scenario, callee string, vars map[string]string) *sipp.Result {
+	t.Helper()
+	return run(t, sipp.Options{Scenario: scenario, Remote: p.SIPAddr(), LocalIP: ip, User: ext, Password: p.Secrets[ext],
+		Service: callee, Vars: vars, Lenient: true})
+}
+
+func expectScenario(t *testing.T, code int, media string) string {
+	t.Helper()
+	path, err := sipp.Render(t.TempDir(), "uac_expect.tmpl", sipp.Expect{Code: code, Media: media})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// within checks a duration the PBX measured against what the SIPp peers did.
+// A busy machine only ever makes the SIPp peers late, so a duration the PBX
+// measures (ring, talk, hold) can stretch but not shrink: the upper bound
+// allows loadSlack more, so that a loaded CI box does not fail a test whose
+// point is that the duration is measured at all, and measured right.
+func within(t *testing.T, what string, got, want, tol time.Duration) {
+	t.Helper()
+	if got < want-tol || got > want+tol+loadSlack {
+		t.Errorf("%s = %v, want %v (-%v, +%v)", what, got, want, tol, tol+loadSlack)
+	}
+}
+
+const loadSlack = 1500 * time.Millisecond
+
+type cfgT = config.Config
+
+// referringPhone registers ext from ip as a SIPp phone that answers its
+// first call and, afterMs later, transfers it blind to "to" with a REFER.
+func referringPhone(t *testing.T, p *testpbx.PBX, ext, ip, to string, afterMs int) *sipp.Proc {
+	t.Helper()
+	path, err := sipp.Render(t.TempDir(), "uas_refer.tmpl", struct {
+		To      string
+		AfterMs int
+	}{to, afterMs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	proc, err := sipp.Start(t.Context(), sipp.Options{Scenario: path, LocalIP: ip, Lenient: true, Dir: t.TempDir(), Timeout: 40 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { proc.Stop() })
+	register(t, p, ext, ip, proc.Port())
+	return proc
+}
