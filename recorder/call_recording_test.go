@@ -23,7 +23,7 @@ func startCallee(t *testing.T, sipAddr, secret, ext, ip, pcap string, hangupMS i
 	t.Helper()
 	sipp.Require(t)
 	proc, err := sipp.Start(t.Context(), sipp.Options{Scenario: scenarioWithPcap(t, "uas_answer.xml", pcap), LocalIP: ip,
-		Vars: map[string]string{"play_pcap": "1", "hangup_ms": fmt.Sprint(hangupMS)}, Lenient: true, Dir: t.TempDir(), Timeout: 60 * time.Second})
+		Vars: map[string]string{"play_pcap": "1", "hangup_ms": fmt.Sprint(hangupMS)}, Dir: t.TempDir(), Timeout: 60 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func startCallee(t *testing.T, sipAddr, secret, ext, ip, pcap string, hangupMS i
 func call(t *testing.T, sipAddr, secret, ext, ip, scenario, callee string, vars map[string]string) *sipp.Result {
 	t.Helper()
 	res, err := sipp.Run(t.Context(), sipp.Options{Scenario: scenario, Remote: sipAddr, LocalIP: ip, User: ext, Password: secret,
-		Service: callee, Vars: vars, Lenient: true, Dir: t.TempDir(), Timeout: 40 * time.Second})
+		Service: callee, Vars: vars, Dir: t.TempDir(), Timeout: 40 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,14 +27,14 @@ func TestKill9MidRecordingLeavesAReadableFile(t *testing.T) {
 	if _, err := exec.LookPath("sox"); err != nil {
 		t.Skip("sox not installed")
 	}
-	p := testpbx.NewProcess(t, "127.0.0.1", "calls: {drain_timeout: 2s}\nrecording: {policy: always, format: alaw}")
+	p := testpbx.NewProcess(t, "", "calls: {drain_timeout: 2s}\nrecording: {policy: always, format: alaw}")
 	p.Start()
 	callerPcap, calleePcap := writeTonePcap(t, callerHz, 6*time.Second), writeTonePcap(t, calleeHz, 6*time.Second)
 	// Both ends hang up 5 s in, after the kill: the restarted PBX answers
 	// their BYEs with 481 and they finish without being stopped.
 	startCallee(t, p.SIP, p.Secret("1002"), "1002", "127.0.43.2", calleePcap, 5000)
 	caller, err := sipp.Start(t.Context(), sipp.Options{Scenario: scenarioWithPcap(t, "uac_call.xml", callerPcap), Remote: p.SIP,
-		LocalIP: "127.0.43.1", User: "1001", Password: p.Secret("1001"), Service: "1002", Calls: 1, Lenient: true,
+		LocalIP: "127.0.43.1", User: "1001", Password: p.Secret("1001"), Service: "1002", Calls: 1,
 		Vars: map[string]string{"talk_ms": "5000"}, Dir: t.TempDir(), Timeout: 40 * time.Second})
 	if err != nil {
 		t.Fatal(err)

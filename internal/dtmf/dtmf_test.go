@@ -106,3 +106,21 @@ func TestEventRoundTripsThroughDetector(t *testing.T) {
 		t.Fatal("unknown key encoded")
 	}
 }
+
+// The detector is a media tap: it sees every RTP packet of the leg it
+// watches, so neither an audio packet nor a repeat of an event already
+// reported may allocate.
+func TestDetectorTapDoesNotAllocate(t *testing.T) {
+	d := NewDetector(0, 101)
+	audio := event(8, 1000, 0, false)
+	repeat := event(101, 2000, 5, false)
+	d.OnRTP(0, repeat) // reported once; what follows are its repeats
+	for name, pkt := range map[string][]byte{"audio": audio, "event repeat": repeat} {
+		if n := testing.AllocsPerRun(1000, func() { d.OnRTP(0, pkt) }); n != 0 {
+			t.Errorf("%s: %v allocations per packet, want 0", name, n)
+		}
+	}
+	if len(d.Keys()) != 1 {
+		t.Errorf("%d keys, want the one event reported once", len(d.Keys()))
+	}
+}

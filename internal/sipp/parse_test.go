@@ -504,3 +504,31 @@ func BenchmarkCountPackets(b *testing.B) {
 		}
 	}
 }
+
+// Received reads the message table of SIPp's last Scenario Screen: the
+// count follows an E-RTD mark, and a second <recv> of the same code adds.
+func TestResultReceivedCountsFromTheLastScreen(t *testing.T) {
+	screen := `------------------------------ Scenario Screen -------- [1-9]: Change Screen --
+                                 Messages  Retrans   Timeout   Unexpected-Msg
+      INVITE ---------->         1         0         0
+         401 <----------         0         0         0         0
+------------------------------ Scenario Screen -------- [1-9]: Change Screen --
+                                 Messages  Retrans   Timeout   Unexpected-Msg
+      INVITE ---------->         2         0         0
+         100 <----------         0         0         0         1
+         401 <----------         1         0         0         0
+         407 <----------         1         0         0         0
+         200 <----------  E-RTD1 1         0         0         0
+         ACK ---------->         1         0
+         200 <----------         3         0         0         0
+         BYE <----------         1         0         0         0
+----------------------------- Statistics Screen ------- [1-9]: Change Screen --
+         401 <----------         9
+`
+	r := &Result{Stats: screen}
+	for msg, want := range map[string]int{"401": 1, "407": 1, "200": 4, "100": 0, "BYE": 1, "ACK": 0, "486": 0} {
+		if got := r.Received(msg); got != want {
+			t.Errorf("Received(%s) = %d, want %d", msg, got, want)
+		}
+	}
+}

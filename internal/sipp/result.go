@@ -155,3 +155,33 @@ func lastLines(s string, n int) string {
 	}
 	return strings.Join(keep, "\n")
 }
+
+// Received counts the messages named msg (a response code such as "401",
+// or a request method) that the scenario received, summed over every
+// <recv> of it, from the last Scenario Screen SIPp wrote (-trace_screen).
+// It lets a test require what a scenario only allows, such as the digest
+// challenge a scenario marks optional so that it also runs against a peer
+// that does not challenge.
+func (r *Result) Received(msg string) int {
+	screen := r.Stats
+	if i := strings.LastIndex(screen, "Scenario Screen"); i >= 0 {
+		screen = screen[i:]
+	}
+	if i := strings.Index(screen, "Statistics Screen"); i >= 0 {
+		screen = screen[:i]
+	}
+	n := 0
+	for _, line := range strings.Split(screen, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 3 || f[0] != msg || !strings.HasPrefix(f[1], "<-") {
+			continue
+		}
+		for _, v := range f[2:] { // the count, after an optional E-RTD1 mark
+			if c, err := strconv.Atoi(v); err == nil {
+				n += c
+				break
+			}
+		}
+	}
+	return n
+}

@@ -16,6 +16,7 @@ import (
 // next SIPp caller at once; removed while on that call, the agent finishes
 // it and is gone afterwards; the change survives a restart and is audited.
 func TestAdminChangesAgentsAndQueuesLive(t *testing.T) {
+	t.Parallel()
 	p, _ := ivrPBX(t)
 	c := newClient(t, p, "127.0.121.1")
 	sys := p.BreakGlass

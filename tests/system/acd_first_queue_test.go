@@ -10,6 +10,7 @@ import (
 // A tenant configured without any queue still has a contact centre: its
 // first agent and queue can be added through the admin API and are live.
 func TestFirstQueueOfATenantThroughTheAPI(t *testing.T) {
+	t.Parallel()
 	p := testpbx.Start(t)
 	c := newClient(t, p, "127.0.131.1")
 	sys := p.BreakGlass

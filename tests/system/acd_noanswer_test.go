@@ -16,6 +16,7 @@ import (
 // them. After max_no_answer such offers in a row the ACD sets the agent not
 // ready with reason no_answer, and the CTI says so.
 func TestQueueSkipsAnAgentWhoDoesNotAnswer(t *testing.T) {
+	t.Parallel()
 	p, _ := ivrPBX(t, func(c *config.Config) {
 		c.Tenants[0].Agents = append(c.Tenants[0].Agents, config.Agent{ID: "a1003", Name: "Agent 1003", Extension: "1003"})
 		c.Tenants[0].Queues = map[string]config.Queue{"support": {Strategy: "sequential", Agents: []string{"a1002", "a1003"},

@@ -13,6 +13,7 @@ import (
 // agent.state ready) while the caller is still talking to the colleague,
 // not when the caller finally hangs up.
 func TestQueueAgentTransferFromPhoneFreesTheAgent(t *testing.T) {
+	t.Parallel()
 	p, _ := ivrPBX(t)
 	sys := dialCTI(t, p, ctiToken(t, p, "system"))
 	if _, err := sys.Subscribe(t.Context(), "tenant"); err != nil {

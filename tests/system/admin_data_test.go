@@ -19,6 +19,7 @@ import (
 // number, SIP secret, password or token may appear. The API still finds the
 // call by the number (blind index) and shows it to an authorized reader.
 func TestNoPersonalDataOrSecretsInClearOnDisk(t *testing.T) {
+	t.Parallel()
 	const mobile = "13912345678"
 	const migrated = "Scan-Secret-Value-77"
 	p := testpbx.Start(t)
@@ -76,6 +77,7 @@ func TestNoPersonalDataOrSecretsInClearOnDisk(t *testing.T) {
 // call records all land in the audit log with who did them, the chain
 // verifies, and no entry holds the number that was searched for.
 func TestAuditTrailOfAdminActions(t *testing.T) {
+	t.Parallel()
 	const mobile = "13987654321"
 	p := testpbx.Start(t)
 	c := newClient(t, p, "")

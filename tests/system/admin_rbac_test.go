@@ -61,6 +61,7 @@ var allowed = map[string]map[string]int{
 // the business roles) and horizontal (another tenant, another queue,
 // another agent).
 func TestPrivilegeMatrix(t *testing.T) {
+	t.Parallel()
 	p := testpbx.Start(t, twoTenants)
 	c := newClient(t, p, "")
 	tokens := map[string]string{"anonymous": "", "breakglass": p.BreakGlass, "integration": p.AdminToken}
@@ -124,6 +125,7 @@ func TestPrivilegeMatrix(t *testing.T) {
 // administrator cannot read, alter or delete the audit log, and no one holds
 // two administrator roles or grants themselves anything.
 func TestSeparationOfDuties(t *testing.T) {
+	t.Parallel()
 	p := testpbx.Start(t)
 	c := newClient(t, p, "")
 	sys := c.login("demo", "sysadmin", p.Admins["demo/sysadmin"])
@@ -206,6 +208,7 @@ func verifyReport(t *testing.T, c *apiClient, token string) verifyJSON {
 // with raw SQL to widen a supervisor's scope: the forged row is refused, the
 // request denied, and an alarm raised naming the row.
 func TestTamperedRolePermissionDeniesAndAlarms(t *testing.T) {
+	t.Parallel()
 	p := testpbx.Start(t)
 	c := newClient(t, p, "")
 	sys := c.login("demo", "sysadmin", p.Admins["demo/sysadmin"])
@@ -247,6 +250,7 @@ func TestTamperedRolePermissionDeniesAndAlarms(t *testing.T) {
 // TestTamperedAuditRowIsNamedByVerify: whoever drops the append-only
 // trigger and rewrites a row is caught by verify at that exact row.
 func TestTamperedAuditRowIsNamedByVerify(t *testing.T) {
+	t.Parallel()
 	p := testpbx.Start(t)
 	c := newClient(t, p, "")
 	aud := c.login("demo", "auditor", p.Admins["demo/auditor"])

@@ -29,6 +29,7 @@ import (
 // for the right password, from anywhere) and, separately, the source
 // address (for every account); the sysadmin can unlock; locks expire.
 func TestLockoutPerAccountAndPerSource(t *testing.T) {
+	t.Parallel()
 	p := testpbx.Start(t)
 	a := newClient(t, p, "127.0.0.71")
 	b := newClient(t, p, "127.0.0.72")
@@ -119,6 +120,7 @@ func browserLogin(t *testing.T, c *apiClient, tenant, name, password string, coo
 // adopted, a second login replaces the session, and cookie sessions need
 // the CSRF token on every change.
 func TestSessionFixationAndCSRF(t *testing.T) {
+	t.Parallel()
 	p := testpbx.Start(t)
 	c := newClient(t, p, "")
 	pw := p.Admins["demo/sysadmin"]
@@ -175,6 +177,7 @@ func TestSessionFixationAndCSRF(t *testing.T) {
 // TestIdleTimeoutAndLifetime moves a session's last activity back with raw
 // SQL: 29 idle minutes keep it, 30 end it; so does its absolute end.
 func TestIdleTimeoutAndLifetime(t *testing.T) {
+	t.Parallel()
 	p := testpbx.Start(t)
 	c := newClient(t, p, "")
 	db := p.DB.SQL()
@@ -210,6 +213,7 @@ func TestIdleTimeoutAndLifetime(t *testing.T) {
 // the code to log in; a user with a registered SM2 key logs in by signing
 // a challenge, and a replayed or forged signature fails.
 func TestSecondFactorsTOTPAndSM2(t *testing.T) {
+	t.Parallel()
 	p := testpbx.Start(t)
 	c := newClient(t, p, "")
 	pw := p.Admins["demo/auditor"]
@@ -280,6 +284,7 @@ func TestSecondFactorsTOTPAndSM2(t *testing.T) {
 // TestHTTPAPIOverTLS: with http.tls_cert the API speaks only TLS and the
 // session cookie is Secure.
 func TestHTTPAPIOverTLS(t *testing.T) {
+	t.Parallel()
 	certFile, keyFile, pool := selfSigned(t)
 	p := testpbx.Start(t, func(c *config.Config) { c.HTTP.TLSCert, c.HTTP.TLSKey = certFile, keyFile })
 	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}}}

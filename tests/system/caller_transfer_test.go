@@ -23,11 +23,12 @@ import (
 // side B. The customer must end up talking with the target, the agent's
 // leg hung up.
 
-// mediaPhone is phone with SIPp variables (hangup_ms, ring_ms).
+// mediaPhone is phone with SIPp variables (hangup_ms, ring_ms); lenient
+// like phone (pollLenient).
 func mediaPhone(t *testing.T, p *testpbx.PBX, ext, ip string, ep *rtpEndpoint, vars map[string]string) *sipp.Proc {
 	t.Helper()
 	proc, err := sipp.Start(t.Context(), sipp.Options{Scenario: mediaScenario(t, "uas_media.tmpl", ip, ep.port()),
-		LocalIP: ip, Vars: vars, Lenient: true, Dir: t.TempDir(), Timeout: 60 * time.Second})
+		LocalIP: ip, Vars: vars, Lenient: pollLenient, Dir: t.TempDir(), Timeout: 60 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,6 +118,7 @@ func cdrOf(t *testing.T, p *testpbx.PBX, n int, id string) (pbxstore.CDR, []pbxs
 // agent's place; call.transferred names the agent; the customer and 1005
 // talk until the customer hangs up, which hangs 1005 up.
 func TestCTIDialThenBlindTransferByCaller(t *testing.T) {
+	t.Parallel()
 	p, _ := ivrPBX(t)
 	agent, cust, target := newEndpoint(t, "127.0.140.1"), newEndpoint(t, "127.0.140.3"), newEndpoint(t, "127.0.140.5")
 	agentPhone := phone(t, p, "1001", "127.0.140.1", agent)
@@ -171,6 +173,7 @@ func TestCTIDialThenBlindTransferByCaller(t *testing.T) {
 // customer), a second completed: the customer and 1005 talk, the agent's
 // phone gets BYE, and the call keeps its id.
 func TestCTIConsultByCallerCancelThenComplete(t *testing.T) {
+	t.Parallel()
 	p, _ := ivrPBX(t)
 	agent, cust, target := newEndpoint(t, "127.0.141.1"), newEndpoint(t, "127.0.141.3"), newEndpoint(t, "127.0.141.5")
 	mediaPhone(t, p, "1003", "127.0.141.3", cust, map[string]string{"hangup_ms": "16000"})
@@ -253,6 +256,7 @@ func TestCTIConsultByCallerCancelThenComplete(t *testing.T) {
 // the PBX rang first for click-to-dial. The referrer gets 202, a sipfrag
 // NOTIFY and BYE; 1005 is rung from the PBX and talks with the customer.
 func TestPhoneBlindTransferByCallerWithREFER(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, net string
 		dial      bool // click-to-dial from the CTI, else the desk phone dials
@@ -314,6 +318,7 @@ func TestPhoneBlindTransferByCallerWithREFER(t *testing.T) {
 // gets 202, a sipfrag NOTIFY and a BYE on both calls. A small sipgo UA, as
 // SIPp cannot name one call's dialog from another.
 func TestPhoneAttendedTransferByCallerOfBothCalls(t *testing.T) {
+	t.Parallel()
 	p, _ := ivrPBX(t)
 	const agentIP, agentPort = "127.0.144.2", 5072
 	cust, target := newEndpoint(t, "127.0.144.4"), newEndpoint(t, "127.0.144.3")
@@ -380,6 +385,7 @@ func TestPhoneAttendedTransferByCallerOfBothCalls(t *testing.T) {
 // A blind transfer by the caller whose target is busy ends the call: the
 // agent is gone already, so the customer gets BYE and the CDR says why.
 func TestCTIBlindTransferByCallerTargetBusy(t *testing.T) {
+	t.Parallel()
 	p, _ := ivrPBX(t)
 	agent, cust := newEndpoint(t, "127.0.146.1"), newEndpoint(t, "127.0.146.3")
 	phone(t, p, "1001", "127.0.146.1", agent)

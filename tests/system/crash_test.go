@@ -46,7 +46,7 @@ func TestKill9WithCallsUpLeavesClosedCDRsAndRecordings(t *testing.T) {
 	p.Start()
 
 	callee, err := sipp.Start(t.Context(), sipp.Options{Scenario: sipp.Scenario("uas_answer.xml"), LocalIP: "127.0.110.3",
-		RTPEcho: true, Lenient: true, Dir: t.TempDir(), Timeout: 60 * time.Second})
+		RTPEcho: true, Dir: t.TempDir(), Timeout: 60 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestKill9WithCallsUpLeavesClosedCDRsAndRecordings(t *testing.T) {
 	}
 	// The callers would talk for a minute; the kill comes first.
 	callers, err := sipp.Start(t.Context(), sipp.Options{Scenario: sipp.Scenario("uac_call.xml"), Remote: p.SIP, LocalIP: "127.0.110.2",
-		User: "1001", Password: p.Secret("1001"), Service: "1002", Calls: n, Rate: 20, Limit: n, Lenient: true,
+		User: "1001", Password: p.Secret("1001"), Service: "1002", Calls: n, Rate: 20, Limit: n,
 		Vars: map[string]string{"talk_ms": "60000"}, Dir: t.TempDir(), Timeout: 60 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -138,7 +138,7 @@ func TestKill9WithCallsUpLeavesClosedCDRsAndRecordings(t *testing.T) {
 
 	// The callee's registration survived: a call reaches it with no new REGISTER.
 	res := run(t, sipp.Options{Scenario: sipp.Scenario("uac_call.xml"), Remote: p.SIP, LocalIP: "127.0.110.2",
-		User: "1001", Password: p.Secret("1001"), Service: "1002", Lenient: true, Vars: map[string]string{"talk_ms": "500"}})
+		User: "1001", Password: p.Secret("1001"), Service: "1002", Vars: map[string]string{"talk_ms": "500"}})
 	if err := res.Check(1); err != nil {
 		t.Errorf("call to the registered callee after the restart: %v", err)
 	}
@@ -230,7 +230,7 @@ func TestCallJournalFollowsCallsInProgress(t *testing.T) {
 	var procs []*sipp.Proc
 	for _, callee := range []string{"1003", "8000"} {
 		proc, err := sipp.Start(t.Context(), sipp.Options{Scenario: sipp.Scenario("uac_call.xml"), Remote: p.SIPAddr(), LocalIP: "127.0.111.1",
-			User: "1001", Password: p.Secrets["1001"], Service: callee, Lenient: true, Vars: map[string]string{"talk_ms": "3000"},
+			User: "1001", Password: p.Secrets["1001"], Service: callee, Vars: map[string]string{"talk_ms": "3000"},
 			Dir: t.TempDir(), Timeout: 30 * time.Second})
 		if err != nil {
 			t.Fatal(err)

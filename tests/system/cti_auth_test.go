@@ -49,8 +49,9 @@ func tryCTI(t *testing.T, p *testpbx.PBX, token string) (*cticlient.Client, erro
 // refused; a revoked token is refused and a connection using it is cut.
 // Issuing and revoking are audited.
 func TestCTIWithIssuedTokens(t *testing.T) {
+	t.Parallel()
 	p, _ := ivrPBX(t, func(c *config.Config) {
-		c.Tenants[0].Domains = []string{"127.0.0.1", "demo.test"}
+		c.Tenants[0].Domains = []string{testpbx.Host(c), "demo.test"}
 		c.Tenants = append(c.Tenants, config.Tenant{Name: "other", Domains: []string{"other.test"}, Extensions: []string{"2001-2002"}})
 		c.Admin.TenantAdmins = true
 		c.CTI.Recheck = 300 * time.Millisecond

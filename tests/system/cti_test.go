@@ -38,6 +38,7 @@ func ctiToken(t *testing.T, p *testpbx.PBX, role string) string {
 // A supervisor's CTI client sees a queued call reach the agent, in order,
 // with consecutive seq numbers; an agent command over CTI changes ACD state.
 func TestCTIEventsForAQueuedCall(t *testing.T) {
+	t.Parallel()
 	p, _ := ivrPBX(t, func(c *cfgT) { c.Recording.Policy = "always" })
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
@@ -109,6 +110,7 @@ func roleToken(t *testing.T, p *testpbx.PBX, role, agent string) string {
 // them (the callee's SIPp checks the mirrored direction), events go out, and
 // the hold time lands on the CDR.
 func TestCTIHoldAndUnhold(t *testing.T) {
+	t.Parallel()
 	p, _ := ivrPBX(t)
 	uas(t, p, "1002", "127.0.24.2", "uas_answer.xml", true, nil)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
@@ -188,6 +190,7 @@ func index(list []string, s string) int {
 // bridges them; a supervisor's CTI listen rings the supervisor's phone and
 // feeds it the call's audio; the agent hangs up from the CTI.
 func TestCTIDialMonitorHangup(t *testing.T) {
+	t.Parallel()
 	p, _ := ivrPBX(t)
 	agentPhone := uas(t, p, "1001", "127.0.27.1", "uas_answer.xml", false, map[string]string{"play_pcap": "1"})
 	uas(t, p, "1003", "127.0.27.3", "uas_answer.xml", false, map[string]string{"play_pcap": "1"})
@@ -245,6 +248,7 @@ func TestCTIDialMonitorHangup(t *testing.T) {
 // hung up, the new extension is bridged, and when it hangs up the caller is
 // back in the flow for the survey.
 func TestCTIBlindTransfer(t *testing.T) {
+	t.Parallel()
 	p, _ := ivrPBX(t)
 	first := uas(t, p, "1002", "127.0.28.2", "uas_answer.xml", true, nil)
 	uas(t, p, "1003", "127.0.28.3", "uas_answer.xml", false, map[string]string{"hangup_ms": "1500", "play_pcap": "1"})
@@ -285,6 +289,7 @@ func TestCTIBlindTransfer(t *testing.T) {
 
 // An agent adds a third party from the CTI: all three hear each other.
 func TestCTIThreeWayConference(t *testing.T) {
+	t.Parallel()
 	p, _ := ivrPBX(t)
 	cust, agent, third := newEndpoint(t, "127.0.31.3"), newEndpoint(t, "127.0.31.2"), newEndpoint(t, "127.0.31.9")
 	for _, e := range []struct {
@@ -292,7 +297,7 @@ func TestCTIThreeWayConference(t *testing.T) {
 		ep      *rtpEndpoint
 	}{{"1002", "127.0.31.2", agent}, {"1009", "127.0.31.9", third}} {
 		proc, err := sipp.Start(t.Context(), sipp.Options{Scenario: mediaScenario(t, "uas_media.tmpl", e.ip, e.ep.port()),
-			LocalIP: e.ip, Lenient: true, Dir: t.TempDir(), Timeout: 60 * time.Second})
+			LocalIP: e.ip, Dir: t.TempDir(), Timeout: 60 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -346,6 +351,7 @@ func TestCTIThreeWayConference(t *testing.T) {
 // (presses 1) and hangs up; when the agent becomes ready the PBX rings the
 // agent, then the caller's phone.
 func TestQueueCallbackIsDialledWhenAnAgentFreesUp(t *testing.T) {
+	t.Parallel()
 	p, _ := ivrPBX(t, func(c *cfgT) {
 		q := c.Tenants[0].Queues["support"]
 		q.CallbackAfter, q.AnnounceEvery = 2*time.Second, time.Second
@@ -382,10 +388,11 @@ func TestQueueCallbackIsDialledWhenAnAgentFreesUp(t *testing.T) {
 // An agent keys digits from the CTI; the customer's phone receives them as
 // RFC 4733 events.
 func TestCTISendsDTMF(t *testing.T) {
+	t.Parallel()
 	p, _ := ivrPBX(t)
 	cust, agent := newEndpoint(t, "127.0.34.3"), newEndpoint(t, "127.0.34.2")
 	proc, err := sipp.Start(t.Context(), sipp.Options{Scenario: mediaScenario(t, "uas_media.tmpl", "127.0.34.2", agent.port()),
-		LocalIP: "127.0.34.2", Lenient: true, Dir: t.TempDir(), Timeout: 40 * time.Second})
+		LocalIP: "127.0.34.2", Dir: t.TempDir(), Timeout: 40 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -422,6 +429,7 @@ func TestCTISendsDTMF(t *testing.T) {
 // With login_on_register an agent is logged in and ready when their phone
 // registers, and logged out when it unregisters.
 func TestAgentLoginFollowsRegistration(t *testing.T) {
+	t.Parallel()
 	p, _ := ivrPBX(t, func(c *cfgT) { c.Tenants[0].AutoLogin, c.Tenants[0].LoginOnRegister = false, true })
 	state := func() acd.State {
 		st, err := p.Contact.ACD.Agent(context.Background(), "demo", "a1002")
@@ -451,14 +459,20 @@ func TestAgentLoginFollowsRegistration(t *testing.T) {
 
 // Three callers queue one after another in a longest-idle queue of three
 // agents: each goes to the agent idle longest, so the agents take one each,
-// in the order they became ready.
+// in the order they became ready. They become ready (auto-login on
+// registration) in an order that is neither the queue's list order nor its
+// reverse, so a strategy that walks the list fails this test.
 func TestLongestIdleQueueOrder(t *testing.T) {
+	t.Parallel()
 	p, _ := ivrPBX(t, func(c *cfgT) {
 		c.Tenants[0].Agents = []config.Agent{{ID: "a1002", Extension: "1002"}, {ID: "a1003", Extension: "1003"}, {ID: "a1004", Extension: "1004"}}
 		c.Tenants[0].Queues = map[string]config.Queue{"support": {Strategy: "longest-idle", Agents: []string{"a1002", "a1003", "a1004"}, RingTimeout: 10 * time.Second}}
 	})
-	for i, ext := range []string{"1002", "1003", "1004"} {
-		uas(t, p, ext, fmt.Sprintf("127.0.37.%d", 2+i), "uas_answer.xml", true, nil)
+	for _, ext := range []string{"1003", "1004", "1002"} {
+		ip := map[string]string{"1002": "127.0.37.2", "1003": "127.0.37.3", "1004": "127.0.37.4"}[ext]
+		uas(t, p, ext, ip, "uas_answer.xml", true, nil)
+		// Ready before the next registers: idle since distinct instants.
+		waitAgent(t, p, "a"+ext, func(st acd.AgentStatus, err error) bool { return err == nil && st.State == acd.Ready })
 	}
 	var got []string
 	done := make(chan *sipp.Result, 3)
@@ -486,8 +500,8 @@ func TestLongestIdleQueueOrder(t *testing.T) {
 		}
 		got = append(got, agent)
 	}
-	if strings.Join(got, ",") != "1002,1003,1004" {
-		t.Errorf("agents in answer order = %v, want 1002,1003,1004 (longest idle first)", got)
+	if strings.Join(got, ",") != "1003,1004,1002" {
+		t.Errorf("agents in answer order = %v, want 1003,1004,1002 (longest idle first)", got)
 	}
 	for i := 0; i < 3; i++ {
 		if err := (<-done).Check(1); err != nil {

@@ -15,6 +15,7 @@ import (
 // number of failures while a legitimate phone on 127.0.0.3 keeps working, and
 // a scanner gets no answer at all.
 func TestFloodBansGuesserWhileLegitimateUAWorks(t *testing.T) {
+	t.Parallel()
 	p := testpbx.Start(t, func(c *cfgT) {
 		c.Guard.AuthFailuresPerIP = 5
 		c.Guard.AuthFailuresPerAccount = 1000

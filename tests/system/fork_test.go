@@ -11,6 +11,7 @@ import (
 // Two phones registered as 1002: one rings on, the other answers after 1.5 s.
 // The answering phone wins and the ringing one is cancelled.
 func TestForkFirstAnswerWinsOthersCancelled(t *testing.T) {
+	t.Parallel()
 	p := testpbx.Start(t)
 	ringer := uas(t, p, "1002", "127.0.11.2", "uas_noanswer.xml", false, nil)
 	answerer := uas(t, p, "1002", "127.0.11.3", "uas_answer.xml", true, map[string]string{"ring_ms": "1500"})
@@ -39,6 +40,7 @@ func TestForkFirstAnswerWinsOthersCancelled(t *testing.T) {
 // Early media: the callee's 183 with SDP is relayed, and its audio reaches the
 // caller before the call is answered.
 func TestEarlyMediaReachesCallerBeforeAnswer(t *testing.T) {
+	t.Parallel()
 	p := testpbx.Start(t)
 	uas(t, p, "1002", "127.0.12.2", "uas_early.xml", false, map[string]string{"early_ms": "3000"})
 	done := make(chan *sipp.Result, 1)
@@ -72,10 +74,15 @@ func TestEarlyMediaReachesCallerBeforeAnswer(t *testing.T) {
 
 // The callee hangs up: the caller gets the BYE and the CDR says so.
 func TestCalleeHangsUp(t *testing.T) {
+	t.Parallel()
 	p := testpbx.Start(t)
 	uas(t, p, "1002", "127.0.13.2", "uas_answer.xml", true, map[string]string{"hangup_ms": "2000"})
-	// The caller's scenario treats a BYE from the far end as a failure: expected here.
-	caller(t, p, "1001", "127.0.13.1", sipp.Scenario("uac_call.xml"), "1002", map[string]string{"talk_ms": "7200"})
+	// A caller that waits for the far end's BYE: its call succeeds only if
+	// the BYE reaches it and it answers it.
+	res := caller(t, p, "1001", "127.0.13.1", ivrCaller(t, nil, "wait_bye"), "1002", nil)
+	if err := res.Check(1); err != nil {
+		t.Errorf("the callee's BYE did not reach the caller: %v", err)
+	}
 	c := lastCDR(t, p, 1)
 	if c.HangupSide != "callee" || c.HangupCause != "bye" {
 		t.Fatalf("CDR = %+v", c)

@@ -108,6 +108,7 @@ func (u *sipUA) invite(t *testing.T, ctx context.Context, p *testpbx.PBX, user, 
 // dialog gets 481, an early-only one for a confirmed dialog 486, and an
 // extension that is not a party of the call 403.
 func TestInviteWithReplacesTakesTheCallOver(t *testing.T) {
+	t.Parallel()
 	p, _ := ivrPBX(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/yimen/yimen/internal/config"
 	"github.com/yimen/yimen/internal/prompt"
 	"github.com/yimen/yimen/internal/sipp"
+	"github.com/yimen/yimen/pbx/b2bua"
 	"github.com/yimen/yimen/pbx/pbxstore"
 	"github.com/yimen/yimen/tests/testpbx"
 )
@@ -46,7 +48,7 @@ func ivrPBX(t *testing.T, more ...testpbx.Option) (*testpbx.PBX, string) {
 		}
 		os.WriteFile(filepath.Join(flows, f), b, 0o644)
 	}
-	prompts, _ := filepath.Abs(filepath.Join("..", "configs", "prompts"))
+	prompts := testpbx.RepoPath("configs/prompts")
 	p := testpbx.Start(t, func(c *cfgT) {
 		c.IVR = config.IVR{Flows: flows, Prompts: prompts}
 		c.Tenants[0].IVR = map[string]string{"8000": "test"}
@@ -67,6 +69,7 @@ func storeOf(t *testing.T, p *testpbx.PBX) *pbxstore.Store { return p.Server.Sto
 // The caller presses 1 (RFC 4733) in the menu, is put through to the queue's
 // agent, returns to the survey when the agent hangs up, and scores 4.
 func TestIVRMenuToAgentThenSurvey(t *testing.T) {
+	t.Parallel()
 	p, _ := ivrPBX(t)
 	uas(t, p, "1002", "127.0.20.2", "uas_answer.xml", false, map[string]string{"hangup_ms": "2000", "play_pcap": "1"})
 	heard, err := sipp.CaptureUDP(t.Context(), "udp and dst host 127.0.20.1 and udp[8] & 0xc0 = 0x80")
@@ -124,12 +127,13 @@ func TestIVRMenuToAgentThenSurvey(t *testing.T) {
 // The caller presses 2 by SIP INFO and leaves a message; it is stored as a
 // G.711 WAV with the caller's number sealed.
 func TestIVRVoicemailBySIPINFO(t *testing.T) {
+	t.Parallel()
 	p, _ := ivrPBX(t)
 	cl := dialCTI(t, p, ctiToken(t, p, "system"))
 	if _, err := cl.Subscribe(t.Context(), "tenant"); err != nil {
 		t.Fatal(err)
 	}
-	scen := ivrCaller(t, []ivrStep{{Kind: "pause", Ms: 2600}, {Kind: "info", Key: "2"}, {Kind: "audio"}, {Kind: "pause", Ms: 4500}}, "wait_bye")
+	scen := ivrCaller(t, []ivrStep{{Kind: "pause", Ms: 2600}, {Kind: "info", Key: "2"}, {Kind: "audio"}}, "wait_bye")
 	res := caller(t, p, "1001", "127.0.21.1", scen, "8000", nil)
 	if err := res.Check(1); err != nil {
 		t.Fatal(err)
@@ -206,12 +210,13 @@ func TestIVRVoicemailEndedByHangup(t *testing.T) {
 // A flow that fails to load never replaces the running one, and a reload
 // does not disturb a call in progress.
 func TestIVRReload(t *testing.T) {
+	t.Parallel()
 	p, flows := ivrPBX(t)
 	done := make(chan *sipp.Result, 1)
 	go func() {
 		done <- caller(t, p, "1001", "127.0.22.1", ivrCaller(t, []ivrStep{{Kind: "pause", Ms: 9000}}, "wait_bye"), "8000", nil)
 	}()
-	time.Sleep(1500 * time.Millisecond)
+	live := waitCall(t, p, func(c b2bua.CallInfo) bool { return c.Callee == "8000" && c.State == "answered" })
 	os.WriteFile(filepath.Join(flows, "test.ivr"), []byte("start:\n  goto nowhere\n"), 0o644)
 	code, body := p.Admin(t, "POST", "/api/v1/ivr/reload", nil)
 	if code != 422 || !strings.Contains(string(body), "nowhere") {
@@ -222,6 +227,10 @@ func TestIVRReload(t *testing.T) {
 	if code, body := p.Admin(t, "POST", "/api/v1/ivr/reload", nil); code != 200 {
 		t.Fatalf("good reload: %d %s", code, body)
 	}
+	// Both reloads left the call in progress up.
+	if !slices.ContainsFunc(p.Server.Calls(), func(c b2bua.CallInfo) bool { return c.ID == live.ID && c.State == "answered" }) {
+		t.Errorf("call %s is no longer up after the reloads: %+v", live.ID, p.Server.Calls())
+	}
 	// The call in progress keeps its flow: no key, menu times out twice, goodbye.
 	if err := (<-done).Check(1); err != nil {
 		t.Fatal(err)
@@ -230,7 +239,7 @@ func TestIVRReload(t *testing.T) {
 
 // demoPBX runs the shipped demo hotline (configs/ivr) with the IVR clock pinned.
 func demoPBX(t *testing.T, at string) *testpbx.PBX {
-	abs := func(p string) string { a, _ := filepath.Abs(filepath.Join("..", p)); return a }
+	abs := testpbx.RepoPath
 	return testpbx.Start(t, func(c *cfgT) {
 		c.IVR = config.IVR{Flows: abs("configs/ivr"), Prompts: abs("configs/prompts"), Calendars: abs("configs/calendars"), FixedTime: at}
 		c.Tenants[0].IVR = map[string]string{"8000": "demo"}
@@ -243,6 +252,7 @@ func demoPBX(t *testing.T, at string) *testpbx.PBX {
 // The shipped demo flow on a make-up Saturday (2026-02-14 10:00, open): the
 // caller presses 1, reaches the lottery queue's agent, and scores the call 3.
 func TestDemoHotlineOpenOnMakeupSaturday(t *testing.T) {
+	t.Parallel()
 	p := demoPBX(t, "2026-02-14T10:00:00+08:00")
 	uas(t, p, "1002", "127.0.29.2", "uas_answer.xml", false, map[string]string{"hangup_ms": "1500", "play_pcap": "1"})
 	scen := ivrCaller(t, []ivrStep{{Kind: "pause", Ms: 6500}, {Kind: "dtmf", Key: "1"}, {Kind: "pause", Ms: 5500}, {Kind: "dtmf", Key: "3"}}, "wait_bye")
@@ -261,6 +271,7 @@ func TestDemoHotlineOpenOnMakeupSaturday(t *testing.T) {
 // The same flow on a holiday Wednesday (2026-02-18 10:00, Spring Festival) is
 // closed: the caller leaves a message, ended with #.
 func TestDemoHotlineClosedOnHoliday(t *testing.T) {
+	t.Parallel()
 	p := demoPBX(t, "2026-02-18T10:00:00+08:00")
 	scen := ivrCaller(t, []ivrStep{{Kind: "pause", Ms: 4500}, {Kind: "audio"}, {Kind: "pause", Ms: 3000}, {Kind: "dtmf", Key: "pound"}}, "wait_bye")
 	if err := caller(t, p, "1001", "127.0.29.3", scen, "8000", nil).Check(1); err != nil {

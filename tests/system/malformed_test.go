@@ -12,6 +12,7 @@ import (
 // Garbage, truncated and oversized messages are dropped without harm: the PBX
 // keeps answering, and a bad SDP body gets a clear 400.
 func TestMalformedSIPAndSDP(t *testing.T) {
+	t.Parallel()
 	p := testpbx.Start(t)
 	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 14, 1)})
 	if err != nil {

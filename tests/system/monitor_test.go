@@ -115,11 +115,12 @@ func mediaScenario(t *testing.T, name, ip string, port int) string {
 // extension. A tone the supervisor sends reaches nobody in listen, the agent
 // only in whisper, and both parties in barge; the supervisor hears both.
 func TestSupervisorListenWhisperBarge(t *testing.T) {
+	t.Parallel()
 	p := testpbx.Start(t, func(c *cfgT) { c.Tenants[0].Supervisors = []string{"1009"} })
 	cust, agent, sup := newEndpoint(t, "127.0.26.1"), newEndpoint(t, "127.0.26.2"), newEndpoint(t, "127.0.26.9")
 
 	uasProc, err := sipp.Start(t.Context(), sipp.Options{Scenario: mediaScenario(t, "uas_media.tmpl", "127.0.26.2", agent.port()),
-		LocalIP: "127.0.26.2", Lenient: true, Dir: t.TempDir(), Timeout: 60 * time.Second})
+		LocalIP: "127.0.26.2", Dir: t.TempDir(), Timeout: 60 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

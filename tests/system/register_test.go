@@ -17,6 +17,7 @@ import (
 )
 
 func TestRegisterDigestAndRestartKeepsBinding(t *testing.T) {
+	t.Parallel()
 	p := testpbx.Start(t)
 	register(t, p, "1001", "127.0.1.1", 5999)
 	if got := p.Metric(t, "yimen_sip_register_total", map[string]string{"result": "ok"}); got != 1 {
@@ -87,6 +88,7 @@ func shape(res string, user, branch string) string {
 }
 
 func TestUnknownUserAndWrongPasswordLookTheSame(t *testing.T) {
+	t.Parallel()
 	p := testpbx.Start(t)
 	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 1, 2)})
 	if err != nil {
@@ -126,6 +128,7 @@ func TestUnknownUserAndWrongPasswordLookTheSame(t *testing.T) {
 }
 
 func TestSecretRotationThroughAdminAPI(t *testing.T) {
+	t.Parallel()
 	p := testpbx.Start(t)
 	code, body := p.Admin(t, "POST", "/api/v1/tenants/demo/extensions/1007/secret", strings.NewReader(`{"secret":"Migrated-Pass-01"}`))
 	if code != 200 || !strings.Contains(string(body), "Migrated-Pass-01") {
@@ -162,6 +165,7 @@ func TestSecretRotationThroughAdminAPI(t *testing.T) {
 func sha256hex(s string) string { h := sha256.Sum256([]byte(s)); return hex.EncodeToString(h[:]) }
 
 func TestSHA256DigestAndStaleNonce(t *testing.T) {
+	t.Parallel()
 	p := testpbx.Start(t, func(c *cfgT) {
 		c.SIP.NonceTTL = time.Second
 		c.Tenants[0].SHA256Extensions = []string{"1004"}

@@ -23,6 +23,7 @@ import (
 // The phone is a small sipgo UA, since SIPp cannot name one call's dialog
 // from another.
 func TestPhoneAttendedTransferWithREFERReplaces(t *testing.T) {
+	t.Parallel()
 	p, _ := ivrPBX(t)
 	cust, target := newEndpoint(t, "127.0.104.4"), newEndpoint(t, "127.0.104.3")
 	phone(t, p, "1003", "127.0.104.3", target)

@@ -15,11 +15,12 @@ import (
 )
 
 // phone starts a SIPp callee registered as ext whose audio goes to the Go
-// endpoint ep, so tests can send tones and hear what reaches it.
+// endpoint ep, so tests can send tones and hear what reaches it. It runs
+// lenient (pollLenient).
 func phone(t *testing.T, p *testpbx.PBX, ext, ip string, ep *rtpEndpoint) *sipp.Proc {
 	t.Helper()
 	proc, err := sipp.Start(t.Context(), sipp.Options{Scenario: mediaScenario(t, "uas_media.tmpl", ip, ep.port()),
-		LocalIP: ip, Lenient: true, Dir: t.TempDir(), Timeout: 60 * time.Second})
+		LocalIP: ip, Lenient: pollLenient, Dir: t.TempDir(), Timeout: 60 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,6 +73,7 @@ func hears(e *rtpEndpoint, freq float64) bool { return e.heard(freq)[0] > 0.05 }
 // transfer: the customer and the colleague hear each other, the agent's
 // phone is hung up, and the call keeps its id.
 func TestCTIAttendedTransferConsultThenComplete(t *testing.T) {
+	t.Parallel()
 	p, _ := ivrPBX(t)
 	cust, agent, target := newEndpoint(t, "127.0.100.4"), newEndpoint(t, "127.0.100.2"), newEndpoint(t, "127.0.100.3")
 	agentPhone := phone(t, p, "1002", "127.0.100.2", agent)
@@ -86,7 +88,7 @@ func TestCTIAttendedTransferConsultThenComplete(t *testing.T) {
 	}
 	done := make(chan *sipp.Result, 1)
 	go func() {
-		done <- caller(t, p, "1004", "127.0.100.4", mediaScenario(t, "uac_media_hold.tmpl", "127.0.100.4", cust.port()), "1002", map[string]string{"talk_ms": "14000"})
+		done <- holdCaller(t, p, "1004", "127.0.100.4", mediaScenario(t, "uac_media_hold.tmpl", "127.0.100.4", cust.port()), "1002", map[string]string{"talk_ms": "14000"})
 	}()
 	call := waitCall(t, p, func(c b2bua.CallInfo) bool { return c.State == "answered" && c.Callee == "1002" })
 	defer cust.send(call.CallerRTP, 500)()
@@ -171,6 +173,7 @@ func TestCTIAttendedTransferConsultThenComplete(t *testing.T) {
 // A consultation that fails (the target is busy) or is cancelled puts the
 // agent back with the customer, who is resumed; the target is hung up.
 func TestCTIConsultBusyThenCancel(t *testing.T) {
+	t.Parallel()
 	p, _ := ivrPBX(t)
 	cust, agent, target := newEndpoint(t, "127.0.101.4"), newEndpoint(t, "127.0.101.2"), newEndpoint(t, "127.0.101.3")
 	phone(t, p, "1002", "127.0.101.2", agent)
@@ -185,7 +188,7 @@ func TestCTIConsultBusyThenCancel(t *testing.T) {
 	}
 	done := make(chan *sipp.Result, 1)
 	go func() {
-		done <- caller(t, p, "1004", "127.0.101.4", mediaScenario(t, "uac_media_hold.tmpl", "127.0.101.4", cust.port()), "1002", map[string]string{"talk_ms": "12000"})
+		done <- holdCaller(t, p, "1004", "127.0.101.4", mediaScenario(t, "uac_media_hold.tmpl", "127.0.101.4", cust.port()), "1002", map[string]string{"talk_ms": "12000"})
 	}()
 	call := waitCall(t, p, func(c b2bua.CallInfo) bool { return c.State == "answered" && c.Callee == "1002" })
 	defer cust.send(call.CallerRTP, 500)()
@@ -222,7 +225,7 @@ func TestCTIConsultBusyThenCancel(t *testing.T) {
 	backTogether("after cancelling")
 	tr, _ := targetPhone.Stop()
 	if tr.Successful != 1 {
-		t.Errorf("the consulted phone was not hung up cleanly: %+v", tr.Counters)
+		t.Errorf("the consulted phone was not hung up cleanly: %+v\n%s", tr.Counters, tr.Errors)
 	}
 	if err := cl.Do(ctx, protocol.CmdCallConsultCancel, protocol.CallRef{Call: call.ID}, nil); ctiCode(err) != protocol.CodeConflict {
 		t.Errorf("cancel with no consultation: %v, want conflict", err)
@@ -235,6 +238,7 @@ func TestCTIConsultBusyThenCancel(t *testing.T) {
 // call.answer makes a ringing phone that takes "NOTIFY Event: talk" answer;
 // a phone that refuses it (489 Bad Event) gets the CTI error "unsupported".
 func TestCTIRemoteAnswer(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, ip       string
 		code, answerMs int
@@ -251,7 +255,7 @@ func TestCTIRemoteAnswer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ph, err := sipp.Start(t.Context(), sipp.Options{Scenario: path, LocalIP: tc.ip + ".2", Lenient: true, Dir: t.TempDir(), Timeout: 40 * time.Second})
+			ph, err := sipp.Start(t.Context(), sipp.Options{Scenario: path, LocalIP: tc.ip + ".2", Dir: t.TempDir(), Timeout: 40 * time.Second})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -14,6 +14,7 @@ import (
 // SIP over WebSocket (RFC 7118), as browsers' agent bars speak it: a REGISTER
 // on the ws listener is challenged like any other.
 func TestSIPOverWebSocket(t *testing.T) {
+	t.Parallel()
 	p := testpbx.Start(t, func(c *cfgT) { c.SIP.WS = "127.0.0.1:0" })
 	addr := p.Server.ListenAddrs()["ws"]
 	if addr == "" {

@@ -34,10 +34,14 @@ type Process struct {
 
 // NewProcess builds cmd/pbx and writes a demo configuration (tenant demo,
 // extensions 1001-1010, credentials in creds.txt) whose SIP, HTTP and RTP
-// sockets are on ip; extra is YAML appended to it (later keys win). It does
-// not start the process.
+// sockets are on ip (an address of its own, Loopback, when ip is empty);
+// extra is YAML appended to it (later keys win). It does not start the
+// process.
 func NewProcess(t testing.TB, ip, extra string) *Process {
 	t.Helper()
+	if ip == "" {
+		ip = Loopback()
+	}
 	bin := filepath.Join(t.TempDir(), "pbx")
 	build := exec.Command("go", "build", "-o", bin, "github.com/yimen/yimen/cmd/pbx")
 	if out, err := build.CombinedOutput(); err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -48,18 +49,20 @@ type PBX struct {
 // Option adjusts the configuration before start.
 type Option func(*config.Config)
 
-// Config returns the test configuration rooted at dir.
+// testConfig returns the test configuration rooted at dir, listening on an
+// address of its own (Loopback).
 func testConfig(dir string) config.Config {
 	cfg := config.Defaults()
 	cfg.DataDir = dir
 	cfg.Log = config.Log{Level: "info", Format: "text"}
 	cfg.Store.Path = filepath.Join(dir, "yimen.db")
-	cfg.SIP.UDP = "127.0.0.1:0"
-	cfg.SIP.TCP = "127.0.0.1:0"
+	ip := Loopback()
+	cfg.SIP.UDP = net.JoinHostPort(ip, "0")
+	cfg.SIP.TCP = net.JoinHostPort(ip, "0")
 	cfg.SIP.DigestAlgs = []string{"MD5", "SHA-256"}
-	cfg.HTTP.Addr = "127.0.0.1:0"
-	base := 30000 + 100*rand.IntN(90) // distinct ranges so packages running at once rarely meet
-	cfg.RTP.PortMin, cfg.RTP.PortMax = base, base+99
+	cfg.HTTP.Addr = net.JoinHostPort(ip, "0")
+	cfg.RTP.BindIP = ip
+	cfg.RTP.PortMin, cfg.RTP.PortMax = 30000, 30099 // the address is the PBX's own
 	cfg.Guard.RatePerSec, cfg.Guard.Burst = 2000, 4000
 	cfg.Calls.DrainTimeout = 5 * time.Second
 	cfg.Demo = config.Demo{Enabled: true, CredentialsFile: filepath.Join(dir, "demo-credentials.txt")}
