@@ -531,4 +531,7 @@ func TestResultReceivedCountsFromTheLastScreen(t *testing.T) {
 			t.Errorf("Received(%s) = %d, want %d", msg, got, want)
 		}
 	}
+	if got := (&Result{Stats: "CurrentTime;ElapsedTime(C)\n1;2\n"}).Received("401"); got != -1 {
+		t.Errorf("Received without a screen = %d, want -1", got)
+	}
 }

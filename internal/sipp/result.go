@@ -161,12 +161,15 @@ func lastLines(s string, n int) string {
 // <recv> of it, from the last Scenario Screen SIPp wrote (-trace_screen).
 // It lets a test require what a scenario only allows, such as the digest
 // challenge a scenario marks optional so that it also runs against a peer
-// that does not challenge.
+// that does not challenge. It returns -1 when SIPp wrote no Scenario
+// Screen (it was killed, or stopped by -timeout before writing one).
 func (r *Result) Received(msg string) int {
 	screen := r.Stats
-	if i := strings.LastIndex(screen, "Scenario Screen"); i >= 0 {
-		screen = screen[i:]
+	i := strings.LastIndex(screen, "Scenario Screen")
+	if i < 0 {
+		return -1
 	}
+	screen = screen[i:]
 	if i := strings.Index(screen, "Statistics Screen"); i >= 0 {
 		screen = screen[:i]
 	}

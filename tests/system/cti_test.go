@@ -459,19 +459,27 @@ func TestAgentLoginFollowsRegistration(t *testing.T) {
 
 // Three callers queue one after another in a longest-idle queue of three
 // agents: each goes to the agent idle longest, so the agents take one each,
-// in the order they became ready. They become ready (auto-login on
-// registration) in an order that is neither the queue's list order nor its
-// reverse, so a strategy that walks the list fails this test.
+// in the order they became ready. They become ready in an order that is
+// neither the queue's list order nor its reverse, so a strategy that walks
+// the list fails this test.
 func TestLongestIdleQueueOrder(t *testing.T) {
 	t.Parallel()
 	p, _ := ivrPBX(t, func(c *cfgT) {
 		c.Tenants[0].Agents = []config.Agent{{ID: "a1002", Extension: "1002"}, {ID: "a1003", Extension: "1003"}, {ID: "a1004", Extension: "1004"}}
 		c.Tenants[0].Queues = map[string]config.Queue{"support": {Strategy: "longest-idle", Agents: []string{"a1002", "a1003", "a1004"}, RingTimeout: 10 * time.Second}}
 	})
+	for i, ext := range []string{"1002", "1003", "1004"} {
+		uas(t, p, ext, fmt.Sprintf("127.0.37.%d", 2+i), "uas_answer.xml", true, nil)
+	}
+	// Auto-login made them ready in list order; a break and back, one
+	// after the other, makes each idle since a later instant.
 	for _, ext := range []string{"1003", "1004", "1002"} {
-		ip := map[string]string{"1002": "127.0.37.2", "1003": "127.0.37.3", "1004": "127.0.37.4"}[ext]
-		uas(t, p, ext, ip, "uas_answer.xml", true, nil)
-		// Ready before the next registers: idle since distinct instants.
+		if err := p.Contact.ACD.NotReady(t.Context(), "demo", "a"+ext, "break"); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Contact.ACD.Ready(t.Context(), "demo", "a"+ext); err != nil {
+			t.Fatal(err)
+		}
 		waitAgent(t, p, "a"+ext, func(st acd.AgentStatus, err error) bool { return err == nil && st.State == acd.Ready })
 	}
 	var got []string

@@ -29,8 +29,13 @@ func TestFloodBansGuesserWhileLegitimateUAWorks(t *testing.T) {
 			User: "1001", Password: "guess", Service: "1001", Calls: 400, Rate: 200, Limit: 50, Timeout: 15 * time.Second})
 	}()
 
-	// Meanwhile the legitimate UA registers and calls.
-	time.Sleep(300 * time.Millisecond)
+	// Meanwhile, once the flood is under way (its guesses are being
+	// refused), the legitimate UA registers and calls.
+	for deadline := time.Now().Add(10 * time.Second); p.Metric(t, "yimen_sip_auth_failures_total", nil) == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the flood never reached the registrar")
+		}
+	}
 	register(t, p, "1003", "127.0.0.3", 5990)
 	res := caller(t, p, "1003", "127.0.0.3", sipp.Scenario("uac_call.xml"), "1002", map[string]string{"talk_ms": "7200"})
 	if err := res.Check(1); err != nil {

@@ -67,8 +67,13 @@ func newSipUA(t *testing.T, ctx context.Context, ext, ip string, port, rtpPort i
 		}
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
 	})
-	go srv.ListenAndServe(ctx, "udp", net.JoinHostPort(ip, strconv.Itoa(port)))
-	time.Sleep(100 * time.Millisecond)
+	// Bound before the REGISTER, so the first INVITE finds it listening.
+	conn, err := net.ListenPacket("udp", net.JoinHostPort(ip, strconv.Itoa(port)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	go srv.ServeUDP(conn)
 	return u
 }
 

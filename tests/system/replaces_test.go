@@ -68,8 +68,13 @@ func TestPhoneAttendedTransferWithREFERReplaces(t *testing.T) {
 		}
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
 	})
-	go srv.ListenAndServe(ctx, "udp", net.JoinHostPort(agentIP, strconv.Itoa(agentPort)))
-	time.Sleep(100 * time.Millisecond)
+	// Bound before the REGISTER, so the first INVITE finds it listening.
+	conn, err := net.ListenPacket("udp", net.JoinHostPort(agentIP, strconv.Itoa(agentPort)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	go srv.ServeUDP(conn)
 	register(t, p, "1002", agentIP, agentPort)
 
 	// Call 1: the customer calls the agent.
