@@ -1,6 +1,9 @@
 # yimen — the two commands are `make run` and `make test`.
 GO      ?= go
 PKGS    ?= ./...
+# The system tests (tests/) mostly wait on SIPp peers and timers, each PBX on
+# a loopback address of its own: more of them at once than cores.
+PARALLEL ?= 8
 BIN     := bin
 
 .PHONY: run test deps build bench lint fuzz clean
@@ -19,7 +22,7 @@ deps:
 ## test: every test, against real SIPp peers and baresip phones over loopback, then a one-minute
 ## smoke run of the load benchmarks (yimen only; figures printed, not asserted)
 test: deps lint
-	$(GO) test -count=1 -timeout 20m $(PKGS)
+	$(GO) test -count=1 -timeout 20m -parallel $(PARALLEL) $(PKGS)
 	bash bench/smoke.sh
 
 ## bench: micro-benchmarks (see docs/BENCHMARKS.md for the load scripts in bench/)

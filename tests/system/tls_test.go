@@ -145,20 +145,7 @@ func TestSIPOverSecureWebSocket(t *testing.T) {
 	if conn.Subprotocol() != "sip" {
 		t.Errorf("subprotocol = %q", conn.Subprotocol())
 	}
-	msg := "REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bKwss1;rport\r\n" +
-		"Max-Forwards: 70\r\nFrom: <sip:1001@127.0.0.1>;tag=wss1\r\nTo: <sip:1001@127.0.0.1>\r\nCall-ID: wss1@test\r\n" +
-		"CSeq: 1 REGISTER\r\nContact: <sip:1001@df7jal23ls0d.invalid;transport=ws>\r\nExpires: 60\r\nContent-Length: 0\r\n\r\n"
-	if err := conn.WriteMessage(websocket.TextMessage, []byte(msg)); err != nil {
-		t.Fatal(err)
-	}
-	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-	_, reply, err := conn.ReadMessage()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(string(reply), "SIP/2.0 401 ") || !strings.Contains(string(reply), `realm="yimen"`) {
-		t.Fatalf("reply = %s", reply)
-	}
+	registerChallenged(t, conn, "WSS")
 	// Without TLS the handshake fails.
 	if c, _, err := (&websocket.Dialer{Subprotocols: []string{"sip"}, HandshakeTimeout: 3 * time.Second}).Dial("ws://"+addr, nil); err == nil {
 		c.Close()

@@ -1,7 +1,6 @@
 package system_test
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -29,9 +28,16 @@ func TestSIPOverWebSocket(t *testing.T) {
 	if conn.Subprotocol() != "sip" {
 		t.Errorf("subprotocol = %q", conn.Subprotocol())
 	}
-	msg := fmt.Sprintf("REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/WS df7jal23ls0d.invalid;branch=z9hG4bKws1;rport\r\n" +
+	registerChallenged(t, conn, "WS")
+}
+
+// registerChallenged sends a REGISTER without credentials over a SIP
+// websocket (via is WS or WSS) and requires the digest challenge.
+func registerChallenged(t *testing.T, conn *websocket.Conn, via string) {
+	t.Helper()
+	msg := "REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/" + via + " df7jal23ls0d.invalid;branch=z9hG4bKws1;rport\r\n" +
 		"Max-Forwards: 70\r\nFrom: <sip:1001@127.0.0.1>;tag=ws1\r\nTo: <sip:1001@127.0.0.1>\r\nCall-ID: ws1@test\r\n" +
-		"CSeq: 1 REGISTER\r\nContact: <sip:1001@df7jal23ls0d.invalid;transport=ws>\r\nExpires: 60\r\nContent-Length: 0\r\n\r\n")
+		"CSeq: 1 REGISTER\r\nContact: <sip:1001@df7jal23ls0d.invalid;transport=ws>\r\nExpires: 60\r\nContent-Length: 0\r\n\r\n"
 	if err := conn.WriteMessage(websocket.TextMessage, []byte(msg)); err != nil {
 		t.Fatal(err)
 	}
@@ -41,6 +47,6 @@ func TestSIPOverWebSocket(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(string(reply), "SIP/2.0 401 ") || !strings.Contains(string(reply), `realm="yimen"`) {
-		t.Fatalf("reply = %s", reply)
+		t.Fatalf("reply over %s = %s", via, reply)
 	}
 }
