@@ -18,40 +18,29 @@ import (
 func TestAdminChangesAgentsAndQueuesLive(t *testing.T) {
 	t.Parallel()
 	p, _ := ivrPBX(t)
-	c := newClient(t, p, "127.0.121.1")
+	c := testpbx.NewClient(t, p, "127.0.121.1")
 	sys := p.BreakGlass
 	ctx := t.Context()
 
-	for _, bad := range []struct {
-		path  string
-		body  map[string]any
-		field string
-	}{
-		{"/api/v1/tenants/demo/queues/support", map[string]any{"strategy": "loudest", "agents": []string{"a1002"}}, "strategy"},
-		{"/api/v1/tenants/demo/queues/support", map[string]any{"agents": []string{"nobody"}}, "agents"},
-		{"/api/v1/tenants/demo/queues/support", map[string]any{"agents": []string{"a1002"}, "wrap_up": "soon"}, "wrap_up"},
-		{"/api/v1/tenants/demo/queues/support", map[string]any{"agents": []string{"a1002"}, "max_wait": "30s"}, "overflow"},
-		{"/api/v1/tenants/demo/agents/a1003", map[string]any{"name": "Three", "extension": "10 03"}, "extension"},
-		{"/api/v1/tenants/demo/agents/a1003", map[string]any{"name": "Three", "extension": "2001"}, "extension"},
-		{"/api/v1/tenants/demo/agents/a1003", map[string]any{"name": "Three", "extension": "1003", "skills": map[string]int{"x": 500}}, "skills"},
-	} {
-		r := c.do("PUT", bad.path, sys, bad.body, nil)
-		var v struct{ Error, Field string }
-		r.json(t, &v)
-		if r.code != 400 || v.Field != bad.field {
-			t.Errorf("PUT %s %v: %d %s, want 400 naming %s", bad.path, bad.body, r.code, r.body, bad.field)
-		}
+	const queue, agent = "/api/v1/tenants/demo/queues/support", "/api/v1/tenants/demo/agents/a1003"
+	bad := func(name, url string, body map[string]any, field string) testpbx.Scenario {
+		return testpbx.Scenario{Name: name, Method: "PUT", URL: url, Token: sys, Body: body, Status: 400,
+			Contains: []string{`"field":"` + field + `"`}, Audit: []string{"acd." + map[bool]string{true: "queue", false: "agent"}[url == queue] + ".put"}}
 	}
-	if r := c.do("PUT", "/api/v1/tenants/demo/agents/a1003", "", map[string]any{"name": "x", "extension": "1003"}, nil); r.code != 401 {
-		t.Fatalf("unauthenticated change: %d", r.code)
-	}
-
-	if r := c.do("PUT", "/api/v1/tenants/demo/agents/a1003", sys, map[string]any{"name": "Agent 1003", "extension": "1003"}, nil); r.code != 201 {
-		t.Fatalf("add agent: %d %s", r.code, r.body)
-	}
-	if r := c.do("PUT", "/api/v1/tenants/demo/queues/support", sys, map[string]any{"strategy": "longest-idle", "agents": []string{"a1003"}, "ring_timeout": "10s"}, nil); r.code != 200 {
-		t.Fatalf("update queue: %d %s", r.code, r.body)
-	}
+	testpbx.Scenarios{Client: c, Auditor: c.Login("demo", "auditor", p.Admins["demo/auditor"])}.Run(t,
+		bad("unknown strategy", queue, map[string]any{"strategy": "loudest", "agents": []string{"a1002"}}, "strategy"),
+		bad("unknown agent", queue, map[string]any{"agents": []string{"nobody"}}, "agents"),
+		bad("bad wrap-up", queue, map[string]any{"agents": []string{"a1002"}, "wrap_up": "soon"}, "wrap_up"),
+		bad("max wait without overflow", queue, map[string]any{"agents": []string{"a1002"}, "max_wait": "30s"}, "overflow"),
+		bad("extension with a space", agent, map[string]any{"name": "Three", "extension": "10 03"}, "extension"),
+		bad("extension of no tenant range", agent, map[string]any{"name": "Three", "extension": "2001"}, "extension"),
+		bad("skill level over 100", agent, map[string]any{"name": "Three", "extension": "1003", "skills": map[string]int{"x": 500}}, "skills"),
+		testpbx.Scenario{Name: "unauthenticated", Method: "PUT", URL: agent, Body: map[string]any{"name": "x", "extension": "1003"}, Status: 401},
+		testpbx.Scenario{Name: "add agent", Method: "PUT", URL: agent, Token: sys, Body: map[string]any{"name": "Agent 1003", "extension": "1003"},
+			Status: 201, Contains: []string{`"a1003"`}, Audit: []string{"acd.agent.put/ok"}},
+		testpbx.Scenario{Name: "update queue", Method: "PUT", URL: queue, Token: sys,
+			Body: map[string]any{"strategy": "longest-idle", "agents": []string{"a1003"}, "ring_timeout": "10s"}, Audit: []string{"acd.queue.put/ok"}},
+	)
 
 	// The new agent (logged in: the tenant auto-logs agents in) takes the call.
 	uas(t, p, "1003", "127.0.121.3", "uas_answer.xml", false, map[string]string{"hangup_ms": "4000", "play_pcap": "1"})
@@ -63,11 +52,11 @@ func TestAdminChangesAgentsAndQueuesLive(t *testing.T) {
 	waitAgent(t, p, "a1003", func(st acd.AgentStatus, err error) bool { return err == nil && st.State == acd.OnCall })
 
 	// Removed mid-call: the queue moves to a1002, a1003 finishes the call.
-	if r := c.do("PUT", "/api/v1/tenants/demo/queues/support", sys, map[string]any{"agents": []string{"a1002"}}, nil); r.code != 200 {
-		t.Fatalf("queue back to a1002: %d %s", r.code, r.body)
+	if r := c.Do("PUT", "/api/v1/tenants/demo/queues/support", sys, map[string]any{"agents": []string{"a1002"}}, nil); r.Code != 200 {
+		t.Fatalf("queue back to a1002: %d %s", r.Code, r.Body)
 	}
-	if r := c.do("DELETE", "/api/v1/tenants/demo/agents/a1003", sys, nil, nil); r.code != 204 {
-		t.Fatalf("delete agent on a call: %d %s", r.code, r.body)
+	if r := c.Do("DELETE", "/api/v1/tenants/demo/agents/a1003", sys, nil, nil); r.Code != 204 {
+		t.Fatalf("delete agent on a call: %d %s", r.Code, r.Body)
 	}
 	if st, err := p.Contact.ACD.Agent(ctx, "demo", "a1003"); err != nil || st.State != acd.OnCall {
 		t.Fatalf("agent removed on a call: %+v %v, want still on the call", st, err)
@@ -81,41 +70,41 @@ func TestAdminChangesAgentsAndQueuesLive(t *testing.T) {
 	waitAgent(t, p, "a1003", func(_ acd.AgentStatus, err error) bool { return errors.Is(err, errs.ErrNotFound) })
 
 	// A change the configuration file does not have survives a restart.
-	if r := c.do("PUT", "/api/v1/tenants/demo/agents/a1004", sys, map[string]any{"name": "Agent 1004", "extension": "1004",
-		"skills": map[string]int{"general": 80}}, nil); r.code != 201 {
-		t.Fatalf("add agent: %d %s", r.code, r.body)
+	if r := c.Do("PUT", "/api/v1/tenants/demo/agents/a1004", sys, map[string]any{"name": "Agent 1004", "extension": "1004",
+		"skills": map[string]int{"general": 80}}, nil); r.Code != 201 {
+		t.Fatalf("add agent: %d %s", r.Code, r.Body)
 	}
 	p.Restart(t)
-	c = newClient(t, p, "127.0.121.1")
+	c = testpbx.NewClient(t, p, "127.0.121.1")
 	var agents []struct {
 		ID        string         `json:"id"`
 		Extension string         `json:"extension"`
 		Skills    map[string]int `json:"skills"`
 	}
-	r := c.do("GET", "/api/v1/tenants/demo/agents", sys, nil, nil)
-	r.json(t, &agents)
+	r := c.Do("GET", "/api/v1/tenants/demo/agents", sys, nil, nil)
+	r.JSON(t, &agents)
 	ids := make([]string, len(agents))
 	for i, a := range agents {
 		ids[i] = a.ID
 	}
-	if r.code != 200 || !slices.Equal(ids, []string{"a1002", "a1001", "a1009", "a1004"}) || agents[3].Skills["general"] != 80 {
-		t.Fatalf("agents after restart: %d %s", r.code, r.body)
+	if r.Code != 200 || !slices.Equal(ids, []string{"a1002", "a1001", "a1009", "a1004"}) || agents[3].Skills["general"] != 80 {
+		t.Fatalf("agents after restart: %d %s", r.Code, r.Body)
 	}
 	var queues []struct {
 		ID          string   `json:"id"`
 		Agents      []string `json:"agents"`
 		RingTimeout string   `json:"ring_timeout"`
 	}
-	r = c.do("GET", "/api/v1/tenants/demo/queues", sys, nil, nil)
-	r.json(t, &queues)
+	r = c.Do("GET", "/api/v1/tenants/demo/queues", sys, nil, nil)
+	r.JSON(t, &queues)
 	if len(queues) != 1 || !slices.Equal(queues[0].Agents, []string{"a1002"}) || queues[0].RingTimeout != "15s" {
-		t.Fatalf("queues after restart: %s", r.body)
+		t.Fatalf("queues after restart: %s", r.Body)
 	}
 
-	aud := c.login("demo", "auditor", p.Admins["demo/auditor"])
+	aud := c.Login("demo", "auditor", p.Admins["demo/auditor"])
 	rows := auditSearch(t, c, aud, "")
 	for _, want := range []string{"acd.agent.put", "acd.queue.put", "acd.agent.delete"} {
-		if !slices.ContainsFunc(rows, func(r auditRow) bool { return r.Action == want && r.Outcome == "ok" }) {
+		if !slices.ContainsFunc(rows, func(r testpbx.AuditRow) bool { return r.Action == want && r.Outcome == "ok" }) {
 			t.Errorf("no %s in the audit log", want)
 		}
 	}

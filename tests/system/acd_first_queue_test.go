@@ -12,25 +12,25 @@ import (
 func TestFirstQueueOfATenantThroughTheAPI(t *testing.T) {
 	t.Parallel()
 	p := testpbx.Start(t)
-	c := newClient(t, p, "127.0.131.1")
+	c := testpbx.NewClient(t, p, "127.0.131.1")
 	sys := p.BreakGlass
-	if r := c.do("GET", "/api/v1/tenants/demo/queues", sys, nil, nil); r.code != 200 || string(r.body) != "[]\n" && string(r.body) != "[]" {
-		t.Fatalf("queues of a tenant configured without any: %d %q", r.code, r.body)
+	if r := c.Do("GET", "/api/v1/tenants/demo/queues", sys, nil, nil); r.Code != 200 || string(r.Body) != "[]\n" && string(r.Body) != "[]" {
+		t.Fatalf("queues of a tenant configured without any: %d %q", r.Code, r.Body)
 	}
-	if r := c.do("PUT", "/api/v1/tenants/demo/agents/a1", sys, map[string]any{"name": "First", "extension": "1001"}, nil); r.code != 201 {
-		t.Fatalf("add agent: %d %s", r.code, r.body)
+	if r := c.Do("PUT", "/api/v1/tenants/demo/agents/a1", sys, map[string]any{"name": "First", "extension": "1001"}, nil); r.Code != 201 {
+		t.Fatalf("add agent: %d %s", r.Code, r.Body)
 	}
-	if r := c.do("PUT", "/api/v1/tenants/demo/queues/hotline", sys, map[string]any{"strategy": "longest-idle", "agents": []string{"a1"}}, nil); r.code != 201 && r.code != 200 {
-		t.Fatalf("add queue: %d %s", r.code, r.body)
+	if r := c.Do("PUT", "/api/v1/tenants/demo/queues/hotline", sys, map[string]any{"strategy": "longest-idle", "agents": []string{"a1"}}, nil); r.Code != 201 && r.Code != 200 {
+		t.Fatalf("add queue: %d %s", r.Code, r.Body)
 	}
 	var queues []struct {
 		ID     string   `json:"id"`
 		Agents []string `json:"agents"`
 	}
-	r := c.do("GET", "/api/v1/tenants/demo/queues", sys, nil, nil)
-	r.json(t, &queues)
+	r := c.Do("GET", "/api/v1/tenants/demo/queues", sys, nil, nil)
+	r.JSON(t, &queues)
 	if len(queues) != 1 || queues[0].ID != "hotline" || len(queues[0].Agents) != 1 || queues[0].Agents[0] != "a1" {
-		t.Fatalf("queues after adding one: %s", r.body)
+		t.Fatalf("queues after adding one: %s", r.Body)
 	}
 	// The CTI is there too, and the new agent can be logged in through it.
 	cl := dialCTI(t, p, ctiToken(t, p, "system"))

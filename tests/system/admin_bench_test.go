@@ -38,7 +38,7 @@ func benchGET(b *testing.B, p *testpbx.PBX, path, bearer string) {
 // a CDR read, audited too.
 func BenchmarkAdminRequest(b *testing.B) {
 	p := testpbx.Start(b)
-	tok := newClient(b, p, "").login("demo", "sysadmin", p.Admins["demo/sysadmin"])
+	tok := testpbx.NewClient(b, p, "").Login("demo", "sysadmin", p.Admins["demo/sysadmin"])
 	b.Run("health-no-gate", func(b *testing.B) { benchGET(b, p, "/healthz", "") })
 	b.Run("session", func(b *testing.B) { benchGET(b, p, "/api/v1/bans", tok) })
 	b.Run("api-token", func(b *testing.B) { benchGET(b, p, "/api/v1/calls?tenant=demo", p.AdminToken) })

@@ -33,7 +33,7 @@ func TestNoPersonalDataOrSecretsInClearOnDisk(t *testing.T) {
 	if len(p.CDRs(t, 2)) < 2 {
 		t.Fatal("CDRs not written")
 	}
-	c := newClient(t, p, "")
+	c := testpbx.NewClient(t, p, "")
 	code, body := p.Admin(t, "GET", "/api/v1/cdrs?tenant=demo&number="+mobile, nil)
 	var found []struct {
 		Callee string `json:"callee"`
@@ -41,10 +41,10 @@ func TestNoPersonalDataOrSecretsInClearOnDisk(t *testing.T) {
 	if code != 200 || json.Unmarshal(body, &found) != nil || len(found) != 1 || found[0].Callee != mobile {
 		t.Fatalf("CDR lookup by number: %d %s", code, body)
 	}
-	if r := c.do("POST", "/api/v1/tenants/demo/extensions/1003/secret", p.BreakGlass, map[string]string{"secret": migrated}, nil); r.code != 200 {
-		t.Fatalf("rotate: %d %s", r.code, r.body)
+	if r := c.Do("POST", "/api/v1/tenants/demo/extensions/1003/secret", p.BreakGlass, map[string]string{"secret": migrated}, nil); r.Code != 200 {
+		t.Fatalf("rotate: %d %s", r.Code, r.Body)
 	}
-	sessionTok := c.login("demo", "sysadmin", p.Admins["demo/sysadmin"])
+	sessionTok := c.Login("demo", "sysadmin", p.Admins["demo/sysadmin"])
 
 	secrets := map[string]string{"phone number": mobile, "migrated SIP secret": migrated, "break-glass token": p.BreakGlass,
 		"API token": p.AdminToken, "session token": sessionTok}
@@ -80,34 +80,29 @@ func TestAuditTrailOfAdminActions(t *testing.T) {
 	t.Parallel()
 	const mobile = "13987654321"
 	p := testpbx.Start(t)
-	c := newClient(t, p, "")
-	c.tryLogin("demo", "sysadmin", "Wrong-Password-1")
-	sys := c.login("demo", "sysadmin", p.Admins["demo/sysadmin"])
-	sec := c.login("demo", "secadmin", p.Admins["demo/secadmin"])
-	aud := c.login("demo", "auditor", p.Admins["demo/auditor"])
-	steps := []struct {
-		method, path, token string
-		body                any
-		want                int
-	}{
-		{"POST", "/api/v1/roles/qa/permissions", sec, map[string]string{"permission": "queue.read", "scope": "queue"}, 204},
-		{"DELETE", "/api/v1/roles/qa/permissions/queue.read", sec, nil, 204},
-		{"POST", "/api/v1/bans", sys, map[string]any{"ip": "192.0.2.7", "reason": "audit", "seconds": 60}, 201},
-		{"DELETE", "/api/v1/bans/192.0.2.7", sys, nil, 200},
-		{"POST", "/api/v1/tenants/demo/extensions/1004/secret", sys, nil, 200},
-		{"GET", "/api/v1/cdrs?tenant=demo&number=" + mobile, p.AdminToken, nil, 200},
-		{"GET", "/api/v1/recordings?tenant=demo", p.AdminToken, nil, 200},
-		{"GET", "/api/v1/audit/export", aud, nil, 200},
-		{"POST", "/api/v1/logout", sys, nil, 204},
-	}
-	for _, s := range steps {
-		if r := c.do(s.method, s.path, s.token, s.body, nil); r.code != s.want && !(s.method == "DELETE" && r.code == 204) {
-			t.Fatalf("%s %s: %d %s", s.method, s.path, r.code, r.body)
-		}
-	}
+	c := testpbx.NewClient(t, p, "")
+	c.TryLogin("demo", "sysadmin", "Wrong-Password-1")
+	sys := c.Login("demo", "sysadmin", p.Admins["demo/sysadmin"])
+	sec := c.Login("demo", "secadmin", p.Admins["demo/secadmin"])
+	aud := c.Login("demo", "auditor", p.Admins["demo/auditor"])
+	// Each action, and the audit entry it must add.
+	testpbx.Scenarios{Client: c, Auditor: aud}.Run(t,
+		testpbx.Scenario{Name: "grant", Method: "POST", URL: "/api/v1/roles/qa/permissions", Token: sec,
+			Body: map[string]string{"permission": "queue.read", "scope": "queue"}, Status: 204, Audit: []string{"rbac.permission.grant/ok"}},
+		testpbx.Scenario{Name: "revoke", Method: "DELETE", URL: "/api/v1/roles/qa/permissions/queue.read", Token: sec, Status: 204,
+			Audit: []string{"rbac.permission.revoke/ok"}},
+		testpbx.Scenario{Name: "ban", Method: "POST", URL: "/api/v1/bans", Token: sys,
+			Body: map[string]any{"ip": "192.0.2.7", "reason": "audit", "seconds": 60}, Status: 201, Contains: []string{"192.0.2.7"}, Audit: []string{"ban.create/ok"}},
+		testpbx.Scenario{Name: "lift", Method: "DELETE", URL: "/api/v1/bans/192.0.2.7", Token: sys, Status: 204, Audit: []string{"ban.lift/ok"}},
+		testpbx.Scenario{Name: "rotate", Method: "POST", URL: "/api/v1/tenants/demo/extensions/1004/secret", Token: sys, Audit: []string{"sip.secret.rotate/ok"}},
+		testpbx.Scenario{Name: "cdrs by number", URL: "/api/v1/cdrs?tenant=demo&number=" + mobile, Token: p.AdminToken, Audit: []string{"cdr.read/ok"}},
+		testpbx.Scenario{Name: "recordings", URL: "/api/v1/recordings?tenant=demo", Token: p.AdminToken, Audit: []string{"recording.search/ok"}},
+		testpbx.Scenario{Name: "export", URL: "/api/v1/audit/export", Token: aud, Audit: []string{"audit.export/ok"}},
+		testpbx.Scenario{Name: "logout", Method: "POST", URL: "/api/v1/logout", Token: sys, Status: 204, Audit: []string{"auth.logout/ok"}},
+	)
 	rows := auditSearch(t, c, aud, "")
 	has := func(action, outcome string) bool {
-		return slices.ContainsFunc(rows, func(r auditRow) bool { return r.Action == action && r.Outcome == outcome })
+		return slices.ContainsFunc(rows, func(r testpbx.AuditRow) bool { return r.Action == action && r.Outcome == outcome })
 	}
 	for _, want := range []struct{ action, outcome string }{
 		{"config.load", "ok"}, {"auth.login", "failed"}, {"auth.login", "ok"}, {"auth.logout", "ok"},

@@ -63,11 +63,11 @@ var allowed = map[string]map[string]int{
 func TestPrivilegeMatrix(t *testing.T) {
 	t.Parallel()
 	p := testpbx.Start(t, twoTenants)
-	c := newClient(t, p, "")
+	c := testpbx.NewClient(t, p, "")
 	tokens := map[string]string{"anonymous": "", "breakglass": p.BreakGlass, "integration": p.AdminToken}
 	for _, who := range []string{"sysadmin", "secadmin", "auditor"} {
-		tokens[who] = c.login("demo", who, p.Admins["demo/"+who])
-		tokens["other-"+who] = c.login("other", who, p.Admins["other/"+who])
+		tokens[who] = c.Login("demo", who, p.Admins["demo/"+who])
+		tokens["other-"+who] = c.Login("other", who, p.Admins["other/"+who])
 	}
 	supID, supTok := newUser(t, c, p, tokens["sysadmin"], "demo", "sup1")
 	agentID, agentTok := newUser(t, c, p, tokens["sysadmin"], "demo", "agent1")
@@ -80,6 +80,7 @@ func TestPrivilegeMatrix(t *testing.T) {
 		whos = append(whos, who)
 	}
 	slices.Sort(whos)
+	var matrix []testpbx.Scenario
 	for _, who := range whos {
 		for _, e := range matrixEndpoints {
 			want, ok := allowed[who][e.name]
@@ -93,12 +94,10 @@ func TestPrivilegeMatrix(t *testing.T) {
 			if e.body != nil {
 				body = e.body(who)
 			}
-			r := c.do(e.method, e.path, tokens[who], body, nil)
-			if r.code != want {
-				t.Errorf("%s %s %s: %d, want %d (%s)", who, e.method, e.path, r.code, want, strings.TrimSpace(string(r.body)))
-			}
+			matrix = append(matrix, testpbx.Scenario{Name: who + "/" + e.name, Method: e.method, URL: e.path, Token: tokens[who], Body: body, Status: want})
 		}
 	}
+	testpbx.Scenarios{Client: c}.Run(t, matrix...)
 
 	// Horizontal: the other tenant's auditor sees only that tenant's rows,
 	// the platform auditor sees both.
@@ -116,7 +115,7 @@ func TestPrivilegeMatrix(t *testing.T) {
 	}
 	// Denials are audited with who and what.
 	denied := auditSearch(t, c, tokens["auditor"], "action=ban.create")
-	if !slices.ContainsFunc(denied, func(r auditRow) bool { return r.Outcome == "denied" && r.Actor == supID }) {
+	if !slices.ContainsFunc(denied, func(r testpbx.AuditRow) bool { return r.Outcome == "denied" && r.Actor == supID }) {
 		t.Errorf("the supervisor's denied ban is not in the audit log: %+v", denied)
 	}
 }
@@ -127,52 +126,46 @@ func TestPrivilegeMatrix(t *testing.T) {
 func TestSeparationOfDuties(t *testing.T) {
 	t.Parallel()
 	p := testpbx.Start(t)
-	c := newClient(t, p, "")
-	sys := c.login("demo", "sysadmin", p.Admins["demo/sysadmin"])
-	sec := c.login("demo", "secadmin", p.Admins["demo/secadmin"])
-	aud := c.login("demo", "auditor", p.Admins["demo/auditor"])
+	c := testpbx.NewClient(t, p, "")
+	sys := c.Login("demo", "sysadmin", p.Admins["demo/sysadmin"])
+	sec := c.Login("demo", "secadmin", p.Admins["demo/secadmin"])
+	aud := c.Login("demo", "auditor", p.Admins["demo/auditor"])
 	supID, _ := newUser(t, c, p, sys, "demo", "sup1")
 
-	// The auditor cannot change a permission or a role, by any route.
-	for _, r := range []struct{ method, path string }{
-		{"POST", "/api/v1/roles/supervisor/permissions"}, {"DELETE", "/api/v1/roles/supervisor/permissions/cdr.read"},
-		{"POST", "/api/v1/users/" + supID + "/roles"}, {"DELETE", "/api/v1/users/" + supID + "/roles/supervisor"},
-	} {
-		if got := c.do(r.method, r.path, aud, map[string]any{"permission": "cdr.read", "scope": "tenant", "role": "auditor"}, nil); got.code != 403 {
-			t.Errorf("auditor %s %s: %d, want 403", r.method, r.path, got.code)
-		}
-	}
-	// The security administrator cannot edit the fixed administrator roles,
-	// give an administrator permission to a business role, or give a second
-	// role to an administrator.
-	for _, body := range []struct {
-		role string
-		perm string
-	}{{"auditor", "cdr.read"}, {"supervisor", "audit.read"}, {"sysadmin", "role.write"}} {
-		if r := c.do("POST", "/api/v1/roles/"+body.role+"/permissions", sec, map[string]string{"permission": body.perm, "scope": "tenant"}, nil); r.code != 403 {
-			t.Errorf("secadmin grants %s to %s: %d, want 403", body.perm, body.role, r.code)
-		}
-	}
+	// The auditor cannot change a permission or a role, by any route; the
+	// security administrator cannot edit the fixed administrator roles or
+	// give an administrator permission to a business role.
+	anyBody := map[string]any{"permission": "cdr.read", "scope": "tenant", "role": "auditor"}
+	grant := func(perm string) map[string]string { return map[string]string{"permission": perm, "scope": "tenant"} }
+	testpbx.Scenarios{Client: c, Auditor: aud}.Run(t,
+		testpbx.Scenario{Name: "auditor grants", Method: "POST", URL: "/api/v1/roles/supervisor/permissions", Token: aud, Body: anyBody, Status: 403},
+		testpbx.Scenario{Name: "auditor revokes", Method: "DELETE", URL: "/api/v1/roles/supervisor/permissions/cdr.read", Token: aud, Body: anyBody, Status: 403},
+		testpbx.Scenario{Name: "auditor assigns", Method: "POST", URL: "/api/v1/users/" + supID + "/roles", Token: aud, Body: anyBody, Status: 403},
+		testpbx.Scenario{Name: "auditor unassigns", Method: "DELETE", URL: "/api/v1/users/" + supID + "/roles/supervisor", Token: aud, Body: anyBody, Status: 403},
+		testpbx.Scenario{Name: "secadmin edits auditor", Method: "POST", URL: "/api/v1/roles/auditor/permissions", Token: sec, Body: grant("cdr.read"), Status: 403},
+		testpbx.Scenario{Name: "secadmin gives audit.read", Method: "POST", URL: "/api/v1/roles/supervisor/permissions", Token: sec, Body: grant("audit.read"), Status: 403},
+		testpbx.Scenario{Name: "secadmin edits sysadmin", Method: "POST", URL: "/api/v1/roles/sysadmin/permissions", Token: sec, Body: grant("role.write"), Status: 403},
+	)
 	var me struct {
 		UserID string `json:"user_id"`
 	}
-	c.do("GET", "/api/v1/session", sys, nil, nil).json(t, &me)
-	if r := c.do("POST", "/api/v1/users/"+me.UserID+"/roles", sec, map[string]any{"role": "auditor"}, nil); r.code != 403 {
-		t.Errorf("second administrator role for sysadmin: %d, want 403", r.code)
+	c.Do("GET", "/api/v1/session", sys, nil, nil).JSON(t, &me)
+	if r := c.Do("POST", "/api/v1/users/"+me.UserID+"/roles", sec, map[string]any{"role": "auditor"}, nil); r.Code != 403 {
+		t.Errorf("second administrator role for sysadmin: %d, want 403", r.Code)
 	}
 	var secMe struct {
 		UserID string `json:"user_id"`
 	}
-	c.do("GET", "/api/v1/session", sec, nil, nil).json(t, &secMe)
-	if r := c.do("POST", "/api/v1/users/"+secMe.UserID+"/roles", sec, map[string]any{"role": "supervisor", "queues": []string{"q1"}}, nil); r.code != 403 {
-		t.Errorf("secadmin assigns itself a role: %d, want 403", r.code)
+	c.Do("GET", "/api/v1/session", sec, nil, nil).JSON(t, &secMe)
+	if r := c.Do("POST", "/api/v1/users/"+secMe.UserID+"/roles", sec, map[string]any{"role": "supervisor", "queues": []string{"q1"}}, nil); r.Code != 403 {
+		t.Errorf("secadmin assigns itself a role: %d, want 403", r.Code)
 	}
 
 	// The system administrator can neither read nor change the audit log:
 	// no route alters it, and the database refuses UPDATE and DELETE.
 	for _, r := range []struct{ method, path string }{{"GET", "/api/v1/audit"}, {"GET", "/api/v1/audit/export"}, {"DELETE", "/api/v1/audit"}, {"PATCH", "/api/v1/audit"}} {
-		if got := c.do(r.method, r.path, sys, nil, nil); got.code != 403 && got.code != 405 {
-			t.Errorf("sysadmin %s %s: %d, want 403 or 405", r.method, r.path, got.code)
+		if got := c.Do(r.method, r.path, sys, nil, nil); got.Code != 403 && got.Code != 405 {
+			t.Errorf("sysadmin %s %s: %d, want 403 or 405", r.method, r.path, got.Code)
 		}
 	}
 	for _, q := range []string{`UPDATE audit_log SET detail = 'rewritten' WHERE id = 1`, `DELETE FROM audit_log WHERE id = 1`, `DELETE FROM audit_log`} {
@@ -193,14 +186,14 @@ type verifyJSON struct {
 	Reason    string `json:"reason"`
 }
 
-func verifyReport(t *testing.T, c *apiClient, token string) verifyJSON {
+func verifyReport(t *testing.T, c *testpbx.Client, token string) verifyJSON {
 	t.Helper()
-	r := c.do("GET", "/api/v1/audit/verify", token, nil, nil)
-	if r.code != 200 {
-		t.Fatalf("verify: %d %s", r.code, r.body)
+	r := c.Do("GET", "/api/v1/audit/verify", token, nil, nil)
+	if r.Code != 200 {
+		t.Fatalf("verify: %d %s", r.Code, r.Body)
 	}
 	var v verifyJSON
-	r.json(t, &v)
+	r.JSON(t, &v)
 	return v
 }
 
@@ -210,17 +203,17 @@ func verifyReport(t *testing.T, c *apiClient, token string) verifyJSON {
 func TestTamperedRolePermissionDeniesAndAlarms(t *testing.T) {
 	t.Parallel()
 	p := testpbx.Start(t)
-	c := newClient(t, p, "")
-	sys := c.login("demo", "sysadmin", p.Admins["demo/sysadmin"])
-	sec := c.login("demo", "secadmin", p.Admins["demo/secadmin"])
-	aud := c.login("demo", "auditor", p.Admins["demo/auditor"])
+	c := testpbx.NewClient(t, p, "")
+	sys := c.Login("demo", "sysadmin", p.Admins["demo/sysadmin"])
+	sec := c.Login("demo", "secadmin", p.Admins["demo/secadmin"])
+	aud := c.Login("demo", "auditor", p.Admins["demo/auditor"])
 	supID, sup := newUser(t, c, p, sys, "demo", "sup1")
 	assign(t, c, sec, supID, "supervisor", []string{"q1"}, "")
-	if r := c.do("GET", "/api/v1/cdrs?tenant=demo&queue=q1", sup, nil, nil); r.code != 200 {
-		t.Fatalf("supervisor before tampering: %d %s", r.code, r.body)
+	if r := c.Do("GET", "/api/v1/cdrs?tenant=demo&queue=q1", sup, nil, nil); r.Code != 200 {
+		t.Fatalf("supervisor before tampering: %d %s", r.Code, r.Body)
 	}
-	if r := c.do("GET", "/api/v1/cdrs?tenant=demo", sup, nil, nil); r.code != 403 {
-		t.Fatalf("supervisor, whole tenant, before tampering: %d, want 403", r.code)
+	if r := c.Do("GET", "/api/v1/cdrs?tenant=demo", sup, nil, nil); r.Code != 403 {
+		t.Fatalf("supervisor, whole tenant, before tampering: %d, want 403", r.Code)
 	}
 
 	var rowID int64
@@ -233,8 +226,8 @@ func TestTamperedRolePermissionDeniesAndAlarms(t *testing.T) {
 	}
 	before := p.Metric(t, "yimen_security_alarms_total", map[string]string{"kind": "rbac_integrity"})
 	for _, path := range []string{"/api/v1/cdrs?tenant=demo", "/api/v1/cdrs?tenant=demo&queue=q1"} {
-		if r := c.do("GET", path, sup, nil, nil); r.code != 403 {
-			t.Errorf("supervisor %s with a forged row: %d, want 403", path, r.code)
+		if r := c.Do("GET", path, sup, nil, nil); r.Code != 403 {
+			t.Errorf("supervisor %s with a forged row: %d, want 403", path, r.Code)
 		}
 	}
 	if got := p.Metric(t, "yimen_security_alarms_total", map[string]string{"kind": "rbac_integrity"}); got < before+1 {
@@ -242,7 +235,7 @@ func TestTamperedRolePermissionDeniesAndAlarms(t *testing.T) {
 	}
 	want := fmt.Sprintf("rbac_role_permissions#%d", rowID)
 	rows := auditSearch(t, c, aud, "action=rbac.integrity")
-	if !slices.ContainsFunc(rows, func(r auditRow) bool { return r.Outcome == "alarm" && r.Target == want }) {
+	if !slices.ContainsFunc(rows, func(r testpbx.AuditRow) bool { return r.Outcome == "alarm" && r.Target == want }) {
 		t.Errorf("no alarm naming %s in the audit log: %+v", want, rows)
 	}
 }
@@ -252,10 +245,10 @@ func TestTamperedRolePermissionDeniesAndAlarms(t *testing.T) {
 func TestTamperedAuditRowIsNamedByVerify(t *testing.T) {
 	t.Parallel()
 	p := testpbx.Start(t)
-	c := newClient(t, p, "")
-	aud := c.login("demo", "auditor", p.Admins["demo/auditor"])
+	c := testpbx.NewClient(t, p, "")
+	aud := c.Login("demo", "auditor", p.Admins["demo/auditor"])
 	for range 3 {
-		c.tryLogin("demo", "sysadmin", "Wrong-Password-1")
+		c.TryLogin("demo", "sysadmin", "Wrong-Password-1")
 	}
 	rows := auditSearch(t, c, aud, "action=auth.login")
 	var victim int64

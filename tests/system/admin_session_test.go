@@ -31,9 +31,9 @@ import (
 func TestLockoutPerAccountAndPerSource(t *testing.T) {
 	t.Parallel()
 	p := testpbx.Start(t)
-	a := newClient(t, p, "127.0.0.71")
-	b := newClient(t, p, "127.0.0.72")
-	c := newClient(t, p, "127.0.0.73")
+	a := testpbx.NewClient(t, p, "127.0.0.71")
+	b := testpbx.NewClient(t, p, "127.0.0.72")
+	c := testpbx.NewClient(t, p, "127.0.0.73")
 	pw := p.Admins["demo/secadmin"]
 
 	// Account: failures from two addresses add up.
@@ -42,42 +42,42 @@ func TestLockoutPerAccountAndPerSource(t *testing.T) {
 		if i%2 == 1 {
 			cl = b
 		}
-		if code := cl.tryLogin("demo", "secadmin", "Wrong-Password-9"); code != 401 {
+		if code := cl.TryLogin("demo", "secadmin", "Wrong-Password-9"); code != 401 {
 			t.Fatalf("failure %d: %d, want 401", i+1, code)
 		}
 	}
-	if code := c.tryLogin("demo", "secadmin", pw); code != 429 {
+	if code := c.TryLogin("demo", "secadmin", pw); code != 429 {
 		t.Errorf("right password on a locked account from a fresh address: %d, want 429", code)
 	}
-	sys := c.login("demo", "sysadmin", p.Admins["demo/sysadmin"])
-	if r := c.do("POST", "/api/v1/tenants/demo/users/secadmin/unlock", sys, nil, nil); r.code != 204 {
-		t.Fatalf("unlock: %d %s", r.code, r.body)
+	sys := c.Login("demo", "sysadmin", p.Admins["demo/sysadmin"])
+	if r := c.Do("POST", "/api/v1/tenants/demo/users/secadmin/unlock", sys, nil, nil); r.Code != 204 {
+		t.Fatalf("unlock: %d %s", r.Code, r.Body)
 	}
-	if code := c.tryLogin("demo", "secadmin", pw); code != 200 {
+	if code := c.TryLogin("demo", "secadmin", pw); code != 200 {
 		t.Errorf("after unlock: %d, want 200", code)
 	}
 
 	// Source: five failures on different (even unknown) accounts lock the address.
-	d := newClient(t, p, "127.0.0.74")
+	d := testpbx.NewClient(t, p, "127.0.0.74")
 	for i, name := range []string{"auditor", "nobody", "sysadmin", "ghost", "auditor"} {
-		if code := d.tryLogin("demo", name, "Wrong-Password-9"); code != 401 {
+		if code := d.TryLogin("demo", name, "Wrong-Password-9"); code != 401 {
 			t.Fatalf("failure %d: %d, want 401", i+1, code)
 		}
 	}
-	if code := d.tryLogin("demo", "sysadmin", p.Admins["demo/sysadmin"]); code != 429 {
+	if code := d.TryLogin("demo", "sysadmin", p.Admins["demo/sysadmin"]); code != 429 {
 		t.Errorf("right password from a locked address: %d, want 429", code)
 	}
-	if code := c.tryLogin("demo", "sysadmin", p.Admins["demo/sysadmin"]); code != 200 {
+	if code := c.TryLogin("demo", "sysadmin", p.Admins["demo/sysadmin"]); code != 200 {
 		t.Errorf("same account from another address: %d, want 200", code)
 	}
 	// The lock ends by itself: move its end into the past (15 minutes on).
 	if _, err := p.DB.SQL().ExecContext(t.Context(), `UPDATE auth_failures SET locked_until = 1, window_start = 1 WHERE kind = 'source'`); err != nil {
 		t.Fatal(err)
 	}
-	if code := d.tryLogin("demo", "sysadmin", p.Admins["demo/sysadmin"]); code != 200 {
+	if code := d.TryLogin("demo", "sysadmin", p.Admins["demo/sysadmin"]); code != 200 {
 		t.Errorf("after the lock expired: %d, want 200", code)
 	}
-	aud := c.login("demo", "auditor", p.Admins["demo/auditor"])
+	aud := c.Login("demo", "auditor", p.Admins["demo/auditor"])
 	if rows := auditSearch(t, c, aud, "action=auth.lockout"); len(rows) < 2 {
 		t.Errorf("lockouts in the audit log: %+v, want the account's and the address's", rows)
 	}
@@ -85,25 +85,25 @@ func TestLockoutPerAccountAndPerSource(t *testing.T) {
 
 // browserLogin logs in without "bearer": the token comes as a cookie and
 // the CSRF token in the body.
-func browserLogin(t *testing.T, c *apiClient, tenant, name, password string, cookie *http.Cookie) (*http.Cookie, string) {
+func browserLogin(t *testing.T, c *testpbx.Client, tenant, name, password string, cookie *http.Cookie) (*http.Cookie, string) {
 	t.Helper()
 	hdr := map[string]string{}
 	if cookie != nil {
 		hdr["Cookie"] = cookie.String()
 	}
-	r := c.do("POST", "/api/v1/login", "", map[string]string{"tenant": tenant, "name": name, "password": password}, hdr)
-	if r.code != 200 {
-		t.Fatalf("browser login: %d %s", r.code, r.body)
+	r := c.Do("POST", "/api/v1/login", "", map[string]string{"tenant": tenant, "name": name, "password": password}, hdr)
+	if r.Code != 200 {
+		t.Fatalf("browser login: %d %s", r.Code, r.Body)
 	}
 	var v struct {
 		CSRF  string `json:"csrf_token"`
 		Token string `json:"token"`
 	}
-	r.json(t, &v)
+	r.JSON(t, &v)
 	if v.Token != "" {
 		t.Errorf("a browser login returned the session token in the body")
 	}
-	res := http.Response{Header: r.header}
+	res := http.Response{Header: r.Header}
 	for _, ck := range res.Cookies() {
 		if ck.Name == "yimen_session" {
 			if !ck.HttpOnly || ck.SameSite != http.SameSiteStrictMode {
@@ -112,7 +112,7 @@ func browserLogin(t *testing.T, c *apiClient, tenant, name, password string, coo
 			return &http.Cookie{Name: ck.Name, Value: ck.Value}, v.CSRF
 		}
 	}
-	t.Fatalf("no session cookie in %v", r.header)
+	t.Fatalf("no session cookie in %v", r.Header)
 	return nil, ""
 }
 
@@ -122,7 +122,7 @@ func browserLogin(t *testing.T, c *apiClient, tenant, name, password string, coo
 func TestSessionFixationAndCSRF(t *testing.T) {
 	t.Parallel()
 	p := testpbx.Start(t)
-	c := newClient(t, p, "")
+	c := testpbx.NewClient(t, p, "")
 	pw := p.Admins["demo/sysadmin"]
 
 	planted := &http.Cookie{Name: "yimen_session", Value: "yms_" + strings.Repeat("A", 43)}
@@ -130,25 +130,25 @@ func TestSessionFixationAndCSRF(t *testing.T) {
 	if ck.Value == planted.Value {
 		t.Fatal("the planted session id was adopted")
 	}
-	if r := c.do("GET", "/api/v1/session", "", nil, map[string]string{"Cookie": planted.String()}); r.code != 401 {
-		t.Errorf("planted id after login: %d, want 401", r.code)
+	if r := c.Do("GET", "/api/v1/session", "", nil, map[string]string{"Cookie": planted.String()}); r.Code != 401 {
+		t.Errorf("planted id after login: %d, want 401", r.Code)
 	}
-	if r := c.do("GET", "/api/v1/session", "", nil, map[string]string{"Cookie": ck.String()}); r.code != 200 {
-		t.Fatalf("new session: %d %s", r.code, r.body)
+	if r := c.Do("GET", "/api/v1/session", "", nil, map[string]string{"Cookie": ck.String()}); r.Code != 200 {
+		t.Fatalf("new session: %d %s", r.Code, r.Body)
 	}
 	// Logging in again from the same browser ends the old session.
 	ck2, csrf2 := browserLogin(t, c, "demo", "sysadmin", pw, ck)
 	if ck2.Value == ck.Value || csrf2 == csrf {
 		t.Fatal("second login kept the session id or CSRF token")
 	}
-	if r := c.do("GET", "/api/v1/session", "", nil, map[string]string{"Cookie": ck.String()}); r.code != 401 {
-		t.Errorf("first session after the second login: %d, want 401", r.code)
+	if r := c.Do("GET", "/api/v1/session", "", nil, map[string]string{"Cookie": ck.String()}); r.Code != 401 {
+		t.Errorf("first session after the second login: %d, want 401", r.Code)
 	}
 
 	// CSRF: a change with the cookie alone (what a cross-site form sends) is refused.
 	create := func(name string, hdr map[string]string) int {
 		hdr["Cookie"] = ck2.String()
-		return c.do("POST", "/api/v1/tenants/demo/users", "", map[string]string{"name": name}, hdr).code
+		return c.Do("POST", "/api/v1/tenants/demo/users", "", map[string]string{"name": name}, hdr).Code
 	}
 	if code := create("csrf1", map[string]string{}); code != 403 {
 		t.Errorf("POST with the cookie and no CSRF token: %d, want 403", code)
@@ -159,18 +159,18 @@ func TestSessionFixationAndCSRF(t *testing.T) {
 	if code := create("csrf3", map[string]string{"X-CSRF-Token": csrf2}); code != 201 {
 		t.Errorf("POST with the right CSRF token: %d, want 201", code)
 	}
-	if r := c.do("GET", "/api/v1/bans", "", nil, map[string]string{"Cookie": ck2.String()}); r.code != 200 {
-		t.Errorf("GET with the cookie only: %d, want 200", r.code)
+	if r := c.Do("GET", "/api/v1/bans", "", nil, map[string]string{"Cookie": ck2.String()}); r.Code != 200 {
+		t.Errorf("GET with the cookie only: %d, want 200", r.Code)
 	}
 	// Logout (itself CSRF-checked) ends the session.
-	if r := c.do("POST", "/api/v1/logout", "", nil, map[string]string{"Cookie": ck2.String()}); r.code != 403 {
-		t.Errorf("logout without the CSRF token: %d, want 403", r.code)
+	if r := c.Do("POST", "/api/v1/logout", "", nil, map[string]string{"Cookie": ck2.String()}); r.Code != 403 {
+		t.Errorf("logout without the CSRF token: %d, want 403", r.Code)
 	}
-	if r := c.do("POST", "/api/v1/logout", "", nil, map[string]string{"Cookie": ck2.String(), "X-CSRF-Token": csrf2}); r.code != 204 {
-		t.Errorf("logout: %d %s", r.code, r.body)
+	if r := c.Do("POST", "/api/v1/logout", "", nil, map[string]string{"Cookie": ck2.String(), "X-CSRF-Token": csrf2}); r.Code != 204 {
+		t.Errorf("logout: %d %s", r.Code, r.Body)
 	}
-	if r := c.do("GET", "/api/v1/session", "", nil, map[string]string{"Cookie": ck2.String()}); r.code != 401 {
-		t.Errorf("session after logout: %d, want 401", r.code)
+	if r := c.Do("GET", "/api/v1/session", "", nil, map[string]string{"Cookie": ck2.String()}); r.Code != 401 {
+		t.Errorf("session after logout: %d, want 401", r.Code)
 	}
 }
 
@@ -179,9 +179,9 @@ func TestSessionFixationAndCSRF(t *testing.T) {
 func TestIdleTimeoutAndLifetime(t *testing.T) {
 	t.Parallel()
 	p := testpbx.Start(t)
-	c := newClient(t, p, "")
+	c := testpbx.NewClient(t, p, "")
 	db := p.DB.SQL()
-	tok := c.login("demo", "sysadmin", p.Admins["demo/sysadmin"])
+	tok := c.Login("demo", "sysadmin", p.Admins["demo/sysadmin"])
 	age := func(minutes int) {
 		t.Helper()
 		at := time.Now().Add(-time.Duration(minutes) * time.Minute).UnixMilli()
@@ -190,22 +190,22 @@ func TestIdleTimeoutAndLifetime(t *testing.T) {
 		}
 	}
 	age(29)
-	if r := c.do("GET", "/api/v1/bans", tok, nil, nil); r.code != 200 {
-		t.Fatalf("after 29 idle minutes: %d, want 200", r.code)
+	if r := c.Do("GET", "/api/v1/bans", tok, nil, nil); r.Code != 200 {
+		t.Fatalf("after 29 idle minutes: %d, want 200", r.Code)
 	}
 	age(30)
-	if r := c.do("GET", "/api/v1/bans", tok, nil, nil); r.code != 401 {
-		t.Errorf("after 30 idle minutes: %d, want 401", r.code)
+	if r := c.Do("GET", "/api/v1/bans", tok, nil, nil); r.Code != 401 {
+		t.Errorf("after 30 idle minutes: %d, want 401", r.Code)
 	}
-	if r := c.do("GET", "/api/v1/bans", tok, nil, nil); r.code != 401 {
-		t.Errorf("an expired session came back: %d", r.code)
+	if r := c.Do("GET", "/api/v1/bans", tok, nil, nil); r.Code != 401 {
+		t.Errorf("an expired session came back: %d", r.Code)
 	}
-	tok = c.login("demo", "sysadmin", p.Admins["demo/sysadmin"])
+	tok = c.Login("demo", "sysadmin", p.Admins["demo/sysadmin"])
 	if _, err := db.ExecContext(t.Context(), `UPDATE auth_sessions SET expires_at = ?`, time.Now().Add(-time.Second).UnixMilli()); err != nil {
 		t.Fatal(err)
 	}
-	if r := c.do("GET", "/api/v1/bans", tok, nil, nil); r.code != 401 {
-		t.Errorf("past the absolute lifetime: %d, want 401", r.code)
+	if r := c.Do("GET", "/api/v1/bans", tok, nil, nil); r.Code != 401 {
+		t.Errorf("past the absolute lifetime: %d, want 401", r.Code)
 	}
 }
 
@@ -215,31 +215,31 @@ func TestIdleTimeoutAndLifetime(t *testing.T) {
 func TestSecondFactorsTOTPAndSM2(t *testing.T) {
 	t.Parallel()
 	p := testpbx.Start(t)
-	c := newClient(t, p, "")
+	c := testpbx.NewClient(t, p, "")
 	pw := p.Admins["demo/auditor"]
-	tok := c.login("demo", "auditor", pw)
+	tok := c.Login("demo", "auditor", pw)
 
-	r := c.do("POST", "/api/v1/totp", tok, map[string]string{"algorithm": "SM3"}, nil)
-	if r.code != 200 {
-		t.Fatalf("enrol: %d %s", r.code, r.body)
+	r := c.Do("POST", "/api/v1/totp", tok, map[string]string{"algorithm": "SM3"}, nil)
+	if r.Code != 200 {
+		t.Fatalf("enrol: %d %s", r.Code, r.Body)
 	}
 	var en struct{ Secret, URI string }
-	r.json(t, &en)
+	r.JSON(t, &en)
 	secret, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(en.Secret)
 	if err != nil {
 		t.Fatalf("secret %q: %v", en.Secret, err)
 	}
 	now := time.Now()
 	code, _ := auth.TOTPCode(secret, auth.TOTPSM3, now)
-	if r := c.do("POST", "/api/v1/totp/confirm", tok, map[string]string{"code": code}, nil); r.code != 204 {
-		t.Fatalf("confirm: %d %s", r.code, r.body)
+	if r := c.Do("POST", "/api/v1/totp/confirm", tok, map[string]string{"code": code}, nil); r.Code != 204 {
+		t.Fatalf("confirm: %d %s", r.Code, r.Body)
 	}
-	if r := c.do("POST", "/api/v1/login", "", map[string]any{"tenant": "demo", "name": "auditor", "password": pw, "bearer": true}, nil); r.code != 401 || !strings.Contains(string(r.body), "totp_required") {
-		t.Errorf("login without the code: %d %s", r.code, r.body)
+	if r := c.Do("POST", "/api/v1/login", "", map[string]any{"tenant": "demo", "name": "auditor", "password": pw, "bearer": true}, nil); r.Code != 401 || !strings.Contains(string(r.Body), "totp_required") {
+		t.Errorf("login without the code: %d %s", r.Code, r.Body)
 	}
 	next, _ := auth.TOTPCode(secret, auth.TOTPSM3, now.Add(30*time.Second)) // the confirmed step's code is spent
-	if r := c.do("POST", "/api/v1/login", "", map[string]any{"tenant": "demo", "name": "auditor", "password": pw, "totp": next, "bearer": true}, nil); r.code != 200 {
-		t.Errorf("login with the code: %d %s", r.code, r.body)
+	if r := c.Do("POST", "/api/v1/login", "", map[string]any{"tenant": "demo", "name": "auditor", "password": pw, "totp": next, "bearer": true}, nil); r.Code != 200 {
+		t.Errorf("login with the code: %d %s", r.Code, r.Body)
 	}
 
 	// SM2 challenge-response.
@@ -248,16 +248,16 @@ func TestSecondFactorsTOTPAndSM2(t *testing.T) {
 		t.Fatal(err)
 	}
 	pub, _ := gm.EncodePublicKeyPEM(&key.PublicKey)
-	sec := c.login("demo", "secadmin", p.Admins["demo/secadmin"])
-	if r := c.do("PUT", "/api/v1/sm2-key", sec, map[string]string{"public_key": string(pub)}, nil); r.code != 204 {
-		t.Fatalf("register key: %d %s", r.code, r.body)
+	sec := c.Login("demo", "secadmin", p.Admins["demo/secadmin"])
+	if r := c.Do("PUT", "/api/v1/sm2-key", sec, map[string]string{"public_key": string(pub)}, nil); r.Code != 204 {
+		t.Fatalf("register key: %d %s", r.Code, r.Body)
 	}
 	challenge := func() string {
-		r := c.do("POST", "/api/v1/login/challenge", "", map[string]string{"tenant": "demo", "name": "secadmin"}, nil)
+		r := c.Do("POST", "/api/v1/login/challenge", "", map[string]string{"tenant": "demo", "name": "secadmin"}, nil)
 		var v struct {
 			Nonce string `json:"nonce"`
 		}
-		r.json(t, &v)
+		r.JSON(t, &v)
 		return v.Nonce
 	}
 	signed := func(k *gm.PrivateKey, nonce string) map[string]any {
@@ -269,15 +269,15 @@ func TestSecondFactorsTOTPAndSM2(t *testing.T) {
 	}
 	nonce := challenge()
 	body := signed(key, nonce)
-	if r := c.do("POST", "/api/v1/login/sm2", "", body, nil); r.code != 200 {
-		t.Fatalf("SM2 login: %d %s", r.code, r.body)
+	if r := c.Do("POST", "/api/v1/login/sm2", "", body, nil); r.Code != 200 {
+		t.Fatalf("SM2 login: %d %s", r.Code, r.Body)
 	}
-	if r := c.do("POST", "/api/v1/login/sm2", "", body, nil); r.code != 401 {
-		t.Errorf("replayed SM2 login: %d, want 401", r.code)
+	if r := c.Do("POST", "/api/v1/login/sm2", "", body, nil); r.Code != 401 {
+		t.Errorf("replayed SM2 login: %d, want 401", r.Code)
 	}
 	other, _ := gm.GenerateKey()
-	if r := c.do("POST", "/api/v1/login/sm2", "", signed(other, challenge()), nil); r.code != 401 {
-		t.Errorf("SM2 login signed by another key: %d, want 401", r.code)
+	if r := c.Do("POST", "/api/v1/login/sm2", "", signed(other, challenge()), nil); r.Code != 401 {
+		t.Errorf("SM2 login signed by another key: %d, want 401", r.Code)
 	}
 }
 

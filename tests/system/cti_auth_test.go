@@ -19,14 +19,14 @@ import (
 
 // issueToken has the platform's system administrator mint an API token for
 // subject in tenant through the admin API; it returns the token and its id.
-func issueToken(t *testing.T, c *apiClient, p *testpbx.PBX, tenant, subject string) (token, id string) {
+func issueToken(t *testing.T, c *testpbx.Client, p *testpbx.PBX, tenant, subject string) (token, id string) {
 	t.Helper()
-	r := c.do("POST", "/api/v1/tenants/"+tenant+"/tokens", p.BreakGlass, map[string]any{"subject": subject, "name": subject}, nil)
-	if r.code != 201 {
-		t.Fatalf("issue token for %s/%s: %d %s", tenant, subject, r.code, r.body)
+	r := c.Do("POST", "/api/v1/tenants/"+tenant+"/tokens", p.BreakGlass, map[string]any{"subject": subject, "name": subject}, nil)
+	if r.Code != 201 {
+		t.Fatalf("issue token for %s/%s: %d %s", tenant, subject, r.Code, r.Body)
 	}
 	var v struct{ ID, Token string }
-	r.json(t, &v)
+	r.JSON(t, &v)
 	return v.Token, v.ID
 }
 
@@ -58,9 +58,9 @@ func TestCTIWithIssuedTokens(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	c := newClient(t, p, "127.0.120.1")
-	sec := c.login("demo", "secadmin", p.Admins["demo/secadmin"])
-	otherSec := c.login("other", "secadmin", p.Admins["other/secadmin"])
+	c := testpbx.NewClient(t, p, "127.0.120.1")
+	sec := c.Login("demo", "secadmin", p.Admins["demo/secadmin"])
+	otherSec := c.Login("other", "secadmin", p.Admins["other/secadmin"])
 
 	oaTok, oaID := issueToken(t, c, p, "demo", "svc:oa")
 	// Without a role the token opens nothing.
@@ -115,8 +115,8 @@ func TestCTIWithIssuedTokens(t *testing.T) {
 	}
 
 	// Revoke the OA's token: new connections are refused, the live one cut.
-	if r := c.do("DELETE", "/api/v1/tokens/"+oaID, p.BreakGlass, nil, nil); r.code != 204 {
-		t.Fatalf("revoke: %d %s", r.code, r.body)
+	if r := c.Do("DELETE", "/api/v1/tokens/"+oaID, p.BreakGlass, nil, nil); r.Code != 204 {
+		t.Fatalf("revoke: %d %s", r.Code, r.Body)
 	}
 	if _, err := tryCTI(t, p, oaTok); err == nil {
 		t.Fatal("a revoked token opened the CTI")
@@ -150,8 +150,8 @@ func TestCTIWithIssuedTokens(t *testing.T) {
 	if err := supCTI.ForceState(ctx, "a1002", "not_ready", "meeting"); err != nil {
 		t.Fatalf("supervisor force state: %v", err)
 	}
-	if r := c.do("POST", "/api/v1/logout", supSession, nil, nil); r.code != 204 {
-		t.Fatalf("logout: %d %s", r.code, r.body)
+	if r := c.Do("POST", "/api/v1/logout", supSession, nil, nil); r.Code != 204 {
+		t.Fatalf("logout: %d %s", r.Code, r.Body)
 	}
 	select {
 	case <-supCTI.Done():
@@ -159,10 +159,10 @@ func TestCTIWithIssuedTokens(t *testing.T) {
 		t.Fatal("the CTI connection of a logged-out session is still open")
 	}
 
-	aud := c.login("demo", "auditor", p.Admins["demo/auditor"])
+	aud := c.Login("demo", "auditor", p.Admins["demo/auditor"])
 	rows := auditSearch(t, c, aud, "")
 	for _, want := range []string{"auth.token.create", "token.create", "auth.token.revoke", "rbac.role.assign"} {
-		if !slices.ContainsFunc(rows, func(r auditRow) bool { return r.Action == want && r.Outcome == "ok" }) {
+		if !slices.ContainsFunc(rows, func(r testpbx.AuditRow) bool { return r.Action == want && r.Outcome == "ok" }) {
 			t.Errorf("no %s in the audit log", want)
 		}
 	}

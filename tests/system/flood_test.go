@@ -76,9 +76,9 @@ func TestFloodBansGuesserWhileLegitimateUAWorks(t *testing.T) {
 	register(t, p, "1001", "127.0.0.2", 5991) // the address works again with the right password
 
 	// The automatic ban is in the audit chain, as the process's own action.
-	c := newClient(t, p, "127.0.0.5")
-	rows := auditSearch(t, c, c.login("demo", "auditor", p.Admins["demo/auditor"]), "")
-	if !slices.ContainsFunc(rows, func(r auditRow) bool {
+	c := testpbx.NewClient(t, p, "127.0.0.5")
+	rows := auditSearch(t, c, c.Login("demo", "auditor", p.Admins["demo/auditor"]), "")
+	if !slices.ContainsFunc(rows, func(r testpbx.AuditRow) bool {
 		return r.Action == "guard.ban" && r.Actor == "system" && r.Target == "ip/127.0.0.2" && strings.HasPrefix(r.Detail, "auth failures from ip")
 	}) {
 		t.Errorf("no audit row for the automatic ban of 127.0.0.2 in %+v", rows)

@@ -136,14 +136,14 @@ func TestSecretRotationThroughAdminAPI(t *testing.T) {
 	}
 	p.Secrets["1007"] = "Migrated-Pass-01"
 	register(t, p, "1007", "127.0.1.7", 5998)
-	for _, bad := range []string{`{"secret":"short"}`, `{"secret":"has space 123"}`, `{bad json`} {
-		if code, _ := p.Admin(t, "POST", "/api/v1/tenants/demo/extensions/1007/secret", strings.NewReader(bad)); code != 400 {
-			t.Errorf("%s: %d, want 400", bad, code)
-		}
-	}
-	if code, _ := p.Admin(t, "POST", "/api/v1/tenants/demo/extensions/5555/secret", nil); code != 404 {
-		t.Errorf("unknown extension: %d", code)
-	}
+	const secretURL = "/api/v1/tenants/demo/extensions/1007/secret"
+	testpbx.Scenarios{Client: testpbx.NewClient(t, p, "")}.Run(t,
+		testpbx.Scenario{Name: "too short", Method: "POST", URL: secretURL, Token: p.BreakGlass, Body: `{"secret":"short"}`, Status: 400},
+		testpbx.Scenario{Name: "space", Method: "POST", URL: secretURL, Token: p.BreakGlass, Body: `{"secret":"has space 123"}`, Status: 400},
+		testpbx.Scenario{Name: "bad json", Method: "POST", URL: secretURL, Token: p.BreakGlass, Body: `{bad json`, Status: 400},
+		testpbx.Scenario{Name: "unknown extension", Method: "POST", URL: "/api/v1/tenants/demo/extensions/5555/secret", Token: p.BreakGlass, Status: 404},
+		testpbx.Scenario{Name: "no token", Method: "POST", URL: secretURL, Status: 401, NotContains: []string{"Migrated-Pass-01"}},
+	)
 	code, body = p.Admin(t, "POST", "/api/v1/tenants/demo/extensions/1007/secret", nil)
 	if code != 200 || strings.Contains(string(body), "Migrated-Pass-01") {
 		t.Fatalf("rotate: %d %s", code, body)

@@ -1,0 +1,127 @@
+package testpbx
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Client speaks to a test PBX's admin API from one loopback source
+// address (the lockout and rate limits are per source).
+type Client struct {
+	t    testing.TB
+	base string
+	http *http.Client
+}
+
+// NewClient returns a client of p's admin API; srcIP "" lets the kernel
+// choose the source address.
+func NewClient(t testing.TB, p *PBX, srcIP string) *Client {
+	t.Helper()
+	tr := &http.Transport{DisableKeepAlives: true}
+	if srcIP != "" {
+		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(srcIP)}, Timeout: 5 * time.Second}
+		tr.DialContext = d.DialContext
+	}
+	return &Client{t: t, base: "http://" + p.Server.HTTPAddr(), http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+}
+
+// Reply is one HTTP answer.
+type Reply struct {
+	Code   int
+	Body   []byte
+	Header http.Header
+}
+
+// JSON decodes the body into v, failing the test when it cannot.
+func (r Reply) JSON(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %q: %v", r.Body, err)
+	}
+}
+
+// Do sends a request with a bearer token (none when ""); body is nil, a
+// string sent as it is, or a value sent as JSON.
+func (c *Client) Do(method, path, bearer string, body any, hdr map[string]string) Reply {
+	c.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		rd = bytes.NewReader(j)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), method, c.base+path, rd)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return Reply{res.StatusCode, b, res.Header}
+}
+
+// Login returns a bearer session token, failing the test on any other answer.
+func (c *Client) Login(tenant, name, password string) string {
+	c.t.Helper()
+	r := c.Do("POST", "/api/v1/login", "", map[string]any{"tenant": tenant, "name": name, "password": password, "bearer": true}, nil)
+	if r.Code != 200 {
+		c.t.Fatalf("login %s/%s: %d %s", tenant, name, r.Code, r.Body)
+	}
+	var v struct {
+		Token string `json:"token"`
+	}
+	r.JSON(c.t, &v)
+	return v.Token
+}
+
+// TryLogin returns the status of a bearer login.
+func (c *Client) TryLogin(tenant, name, password string) int {
+	c.t.Helper()
+	return c.Do("POST", "/api/v1/login", "", map[string]any{"tenant": tenant, "name": name, "password": password, "bearer": true}, nil).Code
+}
+
+// AuditRow is one row of GET /api/v1/audit.
+type AuditRow struct {
+	ID      int64  `json:"id"`
+	Tenant  string `json:"tenant"`
+	Actor   string `json:"actor"`
+	Action  string `json:"action"`
+	Target  string `json:"target"`
+	Outcome string `json:"outcome"`
+	Detail  string `json:"detail"`
+}
+
+// Audit searches the audit log with an auditor's token (query is the URL
+// query without "?").
+func (c *Client) Audit(token, query string) []AuditRow {
+	c.t.Helper()
+	r := c.Do("GET", "/api/v1/audit?"+query, token, nil, nil)
+	if r.Code != 200 {
+		c.t.Fatalf("audit search: %d %s", r.Code, r.Body)
+	}
+	var rows []AuditRow
+	r.JSON(c.t, &rows)
+	return rows
+}
