@@ -23,6 +23,7 @@ func TestRelayForwardPathDoesNotAllocate(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			br, _, wb := socketlessBridge(NewMetrics(nil))
+			br.A.SetRemote(src) // the SDP's address: the only source the leg accepts
 			br.B.SetRemote(netip.MustParseAddrPort("192.0.2.2:4000"))
 			if tc.tap != nil {
 				br.SetTap(tc.tap)
