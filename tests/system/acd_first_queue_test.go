@@ -33,7 +33,7 @@ func TestFirstQueueOfATenantThroughTheAPI(t *testing.T) {
 		t.Fatalf("queues after adding one: %s", r.Body)
 	}
 	// The CTI is there too, and the new agent can be logged in through it.
-	cl := dialCTI(t, p, ctiToken(t, p, "system"))
+	cl := p.DialCTI(t, p.CTIToken(t, "system"))
 	if _, err := cl.Subscribe(t.Context(), "tenant"); err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ func TestQueueSkipsAnAgentWhoDoesNotAnswer(t *testing.T) {
 			RingTimeout: 3 * time.Second}}
 		c.Tenants[0].MaxNoAnswer = 2
 	})
-	sup := dialCTI(t, p, ctiToken(t, p, "system"))
+	sup := p.DialCTI(t, p.CTIToken(t, "system"))
 	if _, err := sup.Subscribe(t.Context(), "agent:a1002"); err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 func TestQueueAgentTransferFromPhoneFreesTheAgent(t *testing.T) {
 	t.Parallel()
 	p, _ := ivrPBX(t)
-	sys := dialCTI(t, p, ctiToken(t, p, "system"))
+	sys := p.DialCTI(t, p.CTIToken(t, "system"))
 	if _, err := sys.Subscribe(t.Context(), "tenant"); err != nil {
 		t.Fatal(err)
 	}

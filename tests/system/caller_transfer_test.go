@@ -76,8 +76,8 @@ func referScenario(t *testing.T, ip string, port int, to string, ms int) string 
 // hears the tenant's events.
 func agentAndWatcher(t *testing.T, ctx context.Context, p *testpbx.PBX, agent string) (cl, sys *cticlient.Client) {
 	t.Helper()
-	cl = dialCTI(t, p, agentToken(t, p, agent))
-	sys = dialCTI(t, p, ctiToken(t, p, "system"))
+	cl = p.DialCTI(t, p.AgentCTIToken(t, "agent", agent))
+	sys = p.DialCTI(t, p.CTIToken(t, "system"))
 	if _, err := sys.Subscribe(ctx, "tenant"); err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +271,7 @@ func TestPhoneBlindTransferByCallerWithREFER(t *testing.T) {
 			var referrer *sipp.Proc
 			if tc.dial {
 				referrer = referringPhone(t, p, "1001", ip("1"), "1005", 1500)
-				cl := dialCTI(t, p, agentToken(t, p, "a1001"))
+				cl := p.DialCTI(t, p.AgentCTIToken(t, "agent", "a1001"))
 				if _, err := cl.Dial(t.Context(), "a1001", "1003", ""); err != nil {
 					t.Fatalf("dial: %v", err)
 				}
@@ -393,7 +393,7 @@ func TestCTIBlindTransferByCallerTargetBusy(t *testing.T) {
 	uas(t, p, "1005", "127.0.146.5", "uas_busy.xml", false, nil)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	cl := dialCTI(t, p, agentToken(t, p, "a1001"))
+	cl := p.DialCTI(t, p.AgentCTIToken(t, "agent", "a1001"))
 	callID, err := cl.Dial(ctx, "a1001", "1003", "")
 	if err != nil {
 		t.Fatalf("dial: %v", err)

@@ -14,26 +14,9 @@ import (
 	"testing"
 	"time"
 
-	cticlient "github.com/yimen/yimen/cti/client"
 	"github.com/yimen/yimen/cti/protocol"
 	"github.com/yimen/yimen/tests/testpbx"
 )
-
-func ctiToken(t *testing.T, p *testpbx.PBX, role string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(p.Config.DataDir, "cti-tokens.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) >= 3 && f[1] == role {
-			return f[0]
-		}
-	}
-	t.Fatalf("no %s token", role)
-	return ""
-}
 
 // A supervisor's CTI client sees a queued call reach the agent, in order,
 // with consecutive seq numbers; an agent command over CTI changes ACD state.
@@ -42,7 +25,7 @@ func TestCTIEventsForAQueuedCall(t *testing.T) {
 	p, _ := ivrPBX(t, func(c *cfgT) { c.Recording.Policy = "always" })
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	cl := dialCTI(t, p, ctiToken(t, p, "system"))
+	cl := p.DialCTI(t, p.CTIToken(t, "system"))
 	if _, err := cl.Subscribe(ctx, "tenant"); err != nil {
 		t.Fatal(err)
 	}
@@ -90,22 +73,6 @@ func TestCTIEventsForAQueuedCall(t *testing.T) {
 	}
 }
 
-func agentToken(t *testing.T, p *testpbx.PBX, agent string) string {
-	return roleToken(t, p, "agent", agent)
-}
-
-func roleToken(t *testing.T, p *testpbx.PBX, role, agent string) string {
-	t.Helper()
-	b, _ := os.ReadFile(filepath.Join(p.Config.DataDir, "cti-tokens.txt"))
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) == 4 && f[1] == role && f[3] == agent {
-			return f[0]
-		}
-	}
-	t.Fatalf("no token for %s", agent)
-	return ""
-}
-
 // An agent holds and resumes the other party from the CTI: the PBX re-INVITEs
 // them (the callee's SIPp checks the mirrored direction), events go out, and
 // the hold time lands on the CDR.
@@ -115,8 +82,8 @@ func TestCTIHoldAndUnhold(t *testing.T) {
 	uas(t, p, "1002", "127.0.24.2", "uas_answer.xml", true, nil)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	cl := dialCTI(t, p, agentToken(t, p, "a1001"))
-	sup := dialCTI(t, p, ctiToken(t, p, "system"))
+	cl := p.DialCTI(t, p.AgentCTIToken(t, "agent", "a1001"))
+	sup := p.DialCTI(t, p.CTIToken(t, "system"))
 	if _, err := sup.Subscribe(ctx, "tenant"); err != nil {
 		t.Fatal(err)
 	}
@@ -148,17 +115,6 @@ func TestCTIHoldAndUnhold(t *testing.T) {
 	if !contains(seen, protocol.EventCallHeld) || !contains(seen, protocol.EventCallResumed) {
 		t.Errorf("events = %v, want call.held and call.resumed", seen)
 	}
-}
-
-// dialCTI connects a CTI client to the test PBX for the rest of the test.
-func dialCTI(t *testing.T, p *testpbx.PBX, token string) *cticlient.Client {
-	t.Helper()
-	cl, err := cticlient.Dial(t.Context(), "ws://"+p.Server.HTTPAddr()+"/cti", cticlient.Options{Token: token})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cl.Close() })
-	return cl
 }
 
 // waitCall waits up to 8 s for a call in progress that matches.
@@ -197,7 +153,7 @@ func TestCTIDialMonitorHangup(t *testing.T) {
 	supPhone := uas(t, p, "1009", "127.0.27.9", "uas_answer.xml", false, nil)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	cl := dialCTI(t, p, agentToken(t, p, "a1001"))
+	cl := p.DialCTI(t, p.AgentCTIToken(t, "agent", "a1001"))
 	callID, err := cl.Dial(ctx, "a1001", "1003", "96123")
 	if err != nil {
 		t.Fatalf("dial: %v", err)
@@ -216,7 +172,7 @@ func TestCTIDialMonitorHangup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sup := dialCTI(t, p, roleToken(t, p, "supervisor", "a1009"))
+	sup := p.DialCTI(t, p.AgentCTIToken(t, "supervisor", "a1009"))
 	if err := sup.Do(ctx, protocol.CmdSupervisorListen, protocol.Monitor{Agent: "a1001"}, nil); err != nil {
 		t.Fatalf("listen: %v", err)
 	}
@@ -254,7 +210,7 @@ func TestCTIBlindTransfer(t *testing.T) {
 	uas(t, p, "1003", "127.0.28.3", "uas_answer.xml", false, map[string]string{"hangup_ms": "1500", "play_pcap": "1"})
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	cl := dialCTI(t, p, agentToken(t, p, "a1002"))
+	cl := p.DialCTI(t, p.AgentCTIToken(t, "agent", "a1002"))
 	done := make(chan *sipp.Result, 1)
 	go func() {
 		scen := ivrCaller(t, []ivrStep{{Kind: "pause", Ms: 2600}, {Kind: "dtmf", Key: "1"}, {Kind: "pause", Ms: 6500}, {Kind: "dtmf", Key: "5"}}, "wait_bye")
@@ -306,7 +262,7 @@ func TestCTIThreeWayConference(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	cl := dialCTI(t, p, agentToken(t, p, "a1002"))
+	cl := p.DialCTI(t, p.AgentCTIToken(t, "agent", "a1002"))
 	done := make(chan *sipp.Result, 1)
 	go func() {
 		done <- caller(t, p, "1003", "127.0.31.3", mediaScenario(t, "uac_media.tmpl", "127.0.31.3", cust.port()), "1002", map[string]string{"talk_ms": "9000"})
@@ -361,7 +317,7 @@ func TestQueueCallbackIsDialledWhenAnAgentFreesUp(t *testing.T) {
 	uas(t, p, "1001", "127.0.33.11", "uas_answer.xml", true, nil) // the customer's phone, rung back
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	cl := dialCTI(t, p, agentToken(t, p, "a1002"))
+	cl := p.DialCTI(t, p.AgentCTIToken(t, "agent", "a1002"))
 	if err := cl.NotReady(ctx, "a1002", "meeting"); err != nil {
 		t.Fatal(err)
 	}
@@ -400,7 +356,7 @@ func TestCTISendsDTMF(t *testing.T) {
 	register(t, p, "1002", "127.0.34.2", proc.Port())
 	ctx, cancel := context.WithTimeout(t.Context(), 40*time.Second)
 	defer cancel()
-	cl := dialCTI(t, p, agentToken(t, p, "a1002"))
+	cl := p.DialCTI(t, p.AgentCTIToken(t, "agent", "a1002"))
 	done := make(chan *sipp.Result, 1)
 	go func() {
 		done <- caller(t, p, "1003", "127.0.34.3", mediaScenario(t, "uac_media.tmpl", "127.0.34.3", cust.port()), "1002", map[string]string{"talk_ms": "4000"})

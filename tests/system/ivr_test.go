@@ -129,7 +129,7 @@ func TestIVRMenuToAgentThenSurvey(t *testing.T) {
 func TestIVRVoicemailBySIPINFO(t *testing.T) {
 	t.Parallel()
 	p, _ := ivrPBX(t)
-	cl := dialCTI(t, p, ctiToken(t, p, "system"))
+	cl := p.DialCTI(t, p.CTIToken(t, "system"))
 	if _, err := cl.Subscribe(t.Context(), "tenant"); err != nil {
 		t.Fatal(err)
 	}

@@ -159,7 +159,7 @@ func TestCTIOverWSS(t *testing.T) {
 	t.Parallel()
 	certFile, keyFile, pool := selfSigned(t)
 	p := testpbx.Start(t, func(c *config.Config) { c.HTTP.TLSCert, c.HTTP.TLSKey = certFile, keyFile })
-	token := ctiToken(t, p, "system")
+	token := p.CTIToken(t, "system")
 	d := &websocket.Dialer{HandshakeTimeout: 5 * time.Second, TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}}
 	cl, err := cticlient.Dial(t.Context(), "wss://"+p.Server.HTTPAddr()+"/cti", cticlient.Options{Token: token, Dialer: d})
 	if err != nil {

@@ -80,9 +80,9 @@ func TestCTIAttendedTransferConsultThenComplete(t *testing.T) {
 	phone(t, p, "1003", "127.0.100.3", target)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	cl := dialCTI(t, p, agentToken(t, p, "a1002"))
-	other := dialCTI(t, p, agentToken(t, p, "a1001"))
-	sys := dialCTI(t, p, ctiToken(t, p, "system"))
+	cl := p.DialCTI(t, p.AgentCTIToken(t, "agent", "a1002"))
+	other := p.DialCTI(t, p.AgentCTIToken(t, "agent", "a1001"))
+	sys := p.DialCTI(t, p.CTIToken(t, "system"))
 	if _, err := sys.Subscribe(ctx, "tenant"); err != nil {
 		t.Fatal(err)
 	}
@@ -181,8 +181,8 @@ func TestCTIConsultBusyThenCancel(t *testing.T) {
 	uas(t, p, "1005", "127.0.101.5", "uas_busy.xml", false, nil)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	cl := dialCTI(t, p, agentToken(t, p, "a1002"))
-	sys := dialCTI(t, p, ctiToken(t, p, "system"))
+	cl := p.DialCTI(t, p.AgentCTIToken(t, "agent", "a1002"))
+	sys := p.DialCTI(t, p.CTIToken(t, "system"))
 	if _, err := sys.Subscribe(ctx, "tenant"); err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +263,7 @@ func TestCTIRemoteAnswer(t *testing.T) {
 			register(t, p, "1002", tc.ip+".2", ph.Port())
 			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 			defer cancel()
-			cl := dialCTI(t, p, agentToken(t, p, "a1002"))
+			cl := p.DialCTI(t, p.AgentCTIToken(t, "agent", "a1002"))
 			done := make(chan *sipp.Result, 1)
 			go func() {
 				done <- caller(t, p, "1004", tc.ip+".4", sipp.Scenario("uac_call.xml"), "1002", map[string]string{"talk_ms": "1500"})
