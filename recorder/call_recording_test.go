@@ -43,12 +43,8 @@ func startCallee(t *testing.T, sipAddr, secret, ext, ip, pcap string, hangupMS i
 // call runs a SIPp caller as ext through the PBX.
 func call(t *testing.T, sipAddr, secret, ext, ip, scenario, callee string, vars map[string]string) *sipp.Result {
 	t.Helper()
-	res, err := sipp.Run(t.Context(), sipp.Options{Scenario: scenario, Remote: sipAddr, LocalIP: ip, User: ext, Password: secret,
-		Service: callee, Vars: vars, Dir: t.TempDir(), Timeout: 40 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
+	return testpbx.RunSIPp(t, sipp.Options{Scenario: scenario, Remote: sipAddr, LocalIP: ip, User: ext, Password: secret,
+		Service: callee, Vars: vars})
 }
 
 func adminAPI(t *testing.T, p *testpbx.PBX) api {

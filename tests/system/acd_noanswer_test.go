@@ -27,14 +27,14 @@ func TestQueueSkipsAnAgentWhoDoesNotAnswer(t *testing.T) {
 	if _, err := sup.Subscribe(t.Context(), "agent:a1002"); err != nil {
 		t.Fatal(err)
 	}
-	uas(t, p, "1002", "127.0.122.2", "uas_noanswer.xml", false, nil)
-	uas(t, p, "1003", "127.0.122.3", "uas_answer.xml", false, map[string]string{"hangup_ms": "1500", "play_pcap": "1"})
+	p.Callee(t, "1002", "127.0.122.2", "uas_noanswer.xml", false, nil)
+	p.Callee(t, "1003", "127.0.122.3", "uas_answer.xml", false, map[string]string{"hangup_ms": "1500", "play_pcap": "1"})
 	// Menu, queue: 3 s of ringing a1002, then a1003 answers and hangs up
 	// after 1.5 s; the caller scores the survey.
 	scen := ivrCaller(t, []ivrStep{{Kind: "pause", Ms: 2600}, {Kind: "dtmf", Key: "1"}, {Kind: "pause", Ms: 7600}, {Kind: "dtmf", Key: "4"}}, "wait_bye")
 
 	for call := 1; call <= 2; call++ {
-		if err := caller(t, p, "1001", "127.0.122.1", scen, "8000", nil).Check(1); err != nil {
+		if err := p.Call(t, "1001", "127.0.122.1", scen, "8000", nil).Check(1); err != nil {
 			t.Fatalf("call %d: %v", call, err)
 		}
 		if c := lastCDR(t, p, call); c.Disposition != "answered" || c.B.PacketsIn < 50 {

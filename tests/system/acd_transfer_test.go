@@ -20,7 +20,7 @@ func TestQueueAgentTransferFromPhoneFreesTheAgent(t *testing.T) {
 		t.Fatal(err)
 	}
 	agent := referringPhone(t, p, "1002", "127.0.130.2", "1003", 1500)
-	uas(t, p, "1003", "127.0.130.3", "uas_answer.xml", false, map[string]string{"play_pcap": "1"})
+	p.Callee(t, "1003", "127.0.130.3", "uas_answer.xml", false, map[string]string{"play_pcap": "1"})
 
 	type seen struct {
 		typ  string
@@ -35,7 +35,7 @@ func TestQueueAgentTransferFromPhoneFreesTheAgent(t *testing.T) {
 		}
 	}()
 	scen := ivrCaller(t, []ivrStep{{Kind: "pause", Ms: 2600}, {Kind: "dtmf", Key: "1"}, {Kind: "pause", Ms: 9000}}, "bye")
-	if err := caller(t, p, "1001", "127.0.130.1", scen, "8000", nil).Check(1); err != nil {
+	if err := p.Call(t, "1001", "127.0.130.1", scen, "8000", nil).Check(1); err != nil {
 		t.Fatal(err)
 	}
 	var order []string

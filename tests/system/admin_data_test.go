@@ -23,11 +23,11 @@ func TestNoPersonalDataOrSecretsInClearOnDisk(t *testing.T) {
 	const mobile = "13912345678"
 	const migrated = "Scan-Secret-Value-77"
 	p := testpbx.Start(t)
-	uas(t, p, "1002", "127.0.61.2", "uas_answer.xml", true, nil)
-	if err := caller(t, p, "1001", "127.0.61.1", expectScenario(t, 404, ""), mobile, nil).Check(1); err != nil {
+	p.Callee(t, "1002", "127.0.61.2", "uas_answer.xml", true, nil)
+	if err := p.Call(t, "1001", "127.0.61.1", expectScenario(t, 404, ""), mobile, nil).Check(1); err != nil {
 		t.Fatal(err)
 	}
-	if err := caller(t, p, "1001", "127.0.61.1", sipp.Scenario("uac_call.xml"), "1002", map[string]string{"talk_ms": "500"}).Check(1); err != nil {
+	if err := p.Call(t, "1001", "127.0.61.1", sipp.Scenario("uac_call.xml"), "1002", map[string]string{"talk_ms": "500"}).Check(1); err != nil {
 		t.Fatal(err)
 	}
 	if len(p.CDRs(t, 2)) < 2 {

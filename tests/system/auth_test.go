@@ -21,7 +21,7 @@ func TestUnauthenticatedInviteIsRefused(t *testing.T) {
 	t.Parallel()
 	sipp.Require(t)
 	p := testpbx.Start(t)
-	callee := uas(t, p, "1002", "127.0.146.2", "uas_answer.xml", false, nil)
+	callee := p.Callee(t, "1002", "127.0.146.2", "uas_answer.xml", false, nil)
 
 	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 146, 1)})
 	if err != nil {

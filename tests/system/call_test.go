@@ -30,7 +30,7 @@ func lastCDR(t *testing.T, p *testpbx.PBX, n int) pbxstore.CDR {
 func TestCallRelaysMediaBothWaysAndWritesCDR(t *testing.T) {
 	t.Parallel()
 	p := testpbx.Start(t)
-	callee := uas(t, p, "1002", "127.0.2.2", "uas_answer.xml", true, nil)
+	callee := p.Callee(t, "1002", "127.0.2.2", "uas_answer.xml", true, nil)
 	toCallee, err := sipp.CaptureUDP(t.Context(), fmt.Sprintf("udp and dst host 127.0.2.2 and dst port %d and udp[8] & 0xc0 = 0x80", callee.MediaPort()))
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +39,7 @@ func TestCallRelaysMediaBothWaysAndWritesCDR(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := caller(t, p, "1001", "127.0.2.1", sipp.Scenario("uac_call.xml"), "1002", map[string]string{"talk_ms": "8000"})
+	res := p.Call(t, "1001", "127.0.2.1", sipp.Scenario("uac_call.xml"), "1002", map[string]string{"talk_ms": "8000"})
 	if err := res.Check(1); err != nil {
 		t.Fatal(err)
 	}
@@ -76,8 +76,8 @@ func TestCallRelaysMediaBothWaysAndWritesCDR(t *testing.T) {
 func TestCallFailuresHaveTheRightCodes(t *testing.T) {
 	t.Parallel()
 	p := testpbx.Start(t, func(c *cfgT) { c.Calls.RingTimeout = 2 * time.Second })
-	uas(t, p, "1004", "127.0.3.4", "uas_busy.xml", false, nil)
-	uas(t, p, "1005", "127.0.3.5", "uas_noanswer.xml", false, nil)
+	p.Callee(t, "1004", "127.0.3.4", "uas_busy.xml", false, nil)
+	p.Callee(t, "1005", "127.0.3.5", "uas_noanswer.xml", false, nil)
 
 	cases := []struct {
 		name, callee, media string
@@ -92,7 +92,7 @@ func TestCallFailuresHaveTheRightCodes(t *testing.T) {
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			res := caller(t, p, "1001", "127.0.3.1", expectScenario(t, tc.code, tc.media), tc.callee, nil)
+			res := p.Call(t, "1001", "127.0.3.1", expectScenario(t, tc.code, tc.media), tc.callee, nil)
 			if err := res.Check(1); err != nil {
 				t.Fatal(err)
 			}
@@ -107,8 +107,8 @@ func TestCallFailuresHaveTheRightCodes(t *testing.T) {
 func TestCancelBeforeAnswer(t *testing.T) {
 	t.Parallel()
 	p := testpbx.Start(t)
-	callee := uas(t, p, "1002", "127.0.4.2", "uas_noanswer.xml", false, nil)
-	res := caller(t, p, "1001", "127.0.4.1", sipp.Scenario("uac_cancel.xml"), "1002", nil)
+	callee := p.Callee(t, "1002", "127.0.4.2", "uas_noanswer.xml", false, nil)
+	res := p.Call(t, "1001", "127.0.4.1", sipp.Scenario("uac_cancel.xml"), "1002", nil)
 	if err := res.Check(1); err != nil {
 		t.Fatal(err)
 	}
@@ -129,8 +129,8 @@ func TestCancelBeforeAnswer(t *testing.T) {
 func TestHoldAndUnholdAreRelayed(t *testing.T) {
 	t.Parallel()
 	p := testpbx.Start(t)
-	uas(t, p, "1002", "127.0.5.2", "uas_answer.xml", true, nil)
-	res := caller(t, p, "1001", "127.0.5.1", sipp.Scenario("uac_hold.xml"), "1002", map[string]string{"talk_ms": "1000", "hold_ms": "2000"})
+	p.Callee(t, "1002", "127.0.5.2", "uas_answer.xml", true, nil)
+	res := p.Call(t, "1001", "127.0.5.1", sipp.Scenario("uac_hold.xml"), "1002", map[string]string{"talk_ms": "1000", "hold_ms": "2000"})
 	if err := res.Check(1); err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestMediaTimeoutAndMaxDurationHangUpBothLegs(t *testing.T) {
 	p := testpbx.Start(t, func(c *cfgT) { c.Calls.MediaTimeout = 2 * time.Second })
 	// No echo: the callee sends nothing and the caller's pcap ends after ~7 s.
 	callee := oneCallCallee(t, p, "1002", "127.0.6.2", false)
-	res := caller(t, p, "1001", "127.0.6.1", sipp.Scenario("uac_call.xml"), "1002", map[string]string{"talk_ms": "15000"})
+	res := p.Call(t, "1001", "127.0.6.1", sipp.Scenario("uac_call.xml"), "1002", map[string]string{"talk_ms": "15000"})
 	if res.Failed != 1 {
 		t.Errorf("caller should have been hung up on (its BYE-less end fails the call): %+v", res.Counters)
 	}
@@ -159,7 +159,7 @@ func TestMediaTimeoutAndMaxDurationHangUpBothLegs(t *testing.T) {
 
 	q := testpbx.Start(t, func(c *cfgT) { c.Calls.MaxDuration = 3 * time.Second })
 	callee = oneCallCallee(t, q, "1002", "127.0.6.4", true)
-	res = caller(t, q, "1001", "127.0.6.3", sipp.Scenario("uac_call.xml"), "1002", map[string]string{"talk_ms": "8000"})
+	res = q.Call(t, "1001", "127.0.6.3", sipp.Scenario("uac_call.xml"), "1002", map[string]string{"talk_ms": "8000"})
 	if res.Failed != 1 {
 		t.Errorf("caller at max duration should have been hung up on: %+v", res.Counters)
 	}
@@ -182,7 +182,7 @@ func oneCallCallee(t *testing.T, p *testpbx.PBX, ext, ip string, echo bool) *sip
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { proc.Stop() })
-	register(t, p, ext, ip, proc.Port())
+	p.Register(t, ext, ip, proc.Port())
 	return proc
 }
 
@@ -202,10 +202,10 @@ func calleeHungUp(t *testing.T, why string, callee *sipp.Proc) {
 func TestForeignRTPDroppedAfterLatching(t *testing.T) {
 	t.Parallel()
 	p := testpbx.Start(t)
-	uas(t, p, "1002", "127.0.7.2", "uas_answer.xml", true, nil)
+	p.Callee(t, "1002", "127.0.7.2", "uas_answer.xml", true, nil)
 	done := make(chan *sipp.Result, 1)
 	go func() {
-		done <- caller(t, p, "1001", "127.0.7.1", sipp.Scenario("uac_call.xml"), "1002", map[string]string{"talk_ms": "8000"})
+		done <- p.Call(t, "1001", "127.0.7.1", sipp.Scenario("uac_call.xml"), "1002", map[string]string{"talk_ms": "8000"})
 	}()
 	// Wait until the call is up and the caller's stream has latched.
 	var relayAddr string
@@ -266,7 +266,7 @@ func TestSIGTERMDrainLetsCallsFinish(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { callee.Stop() })
-	reg := run(t, sipp.Options{Scenario: sipp.Scenario("register.xml"), Remote: p.SIP, LocalIP: "127.0.8.2",
+	reg := testpbx.RunSIPp(t, sipp.Options{Scenario: sipp.Scenario("register.xml"), Remote: p.SIP, LocalIP: "127.0.8.2",
 		User: "1002", Password: p.Secret("1002"), Service: "1002", Vars: map[string]string{"contact_port": fmt.Sprint(callee.Port()), "expires": "600"}})
 	if err := reg.Check(1); err != nil {
 		t.Fatalf("register 1002: %v", err)
@@ -275,7 +275,7 @@ func TestSIGTERMDrainLetsCallsFinish(t *testing.T) {
 	place := func(ip, talk string) chan *sipp.Result {
 		done := make(chan *sipp.Result, 1)
 		go func() {
-			done <- run(t, sipp.Options{Scenario: sipp.Scenario("uac_call.xml"), Remote: p.SIP, LocalIP: ip,
+			done <- testpbx.RunSIPp(t, sipp.Options{Scenario: sipp.Scenario("uac_call.xml"), Remote: p.SIP, LocalIP: ip,
 				User: "1001", Password: p.Secret("1001"), Service: "1002", Vars: map[string]string{"talk_ms": talk}, Timeout: 60 * time.Second})
 		}()
 		return done
@@ -304,7 +304,7 @@ func TestSIGTERMDrainLetsCallsFinish(t *testing.T) {
 	}
 	// A new call while draining is refused, before any digest challenge:
 	// placed without credentials, so that the harness does not require one.
-	late := run(t, sipp.Options{Scenario: expectScenario(t, 503, ""), Remote: p.SIP, LocalIP: "127.0.8.3", User: "1003", Service: "1002"})
+	late := testpbx.RunSIPp(t, sipp.Options{Scenario: expectScenario(t, 503, ""), Remote: p.SIP, LocalIP: "127.0.8.3", User: "1003", Service: "1002"})
 	if err := late.Check(1); err != nil {
 		t.Errorf("new call during drain: %v", err)
 	}
@@ -354,12 +354,12 @@ func TestCallOverTCP(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { callee.Stop() })
-	reg := run(t, sipp.Options{Scenario: sipp.Scenario("register.xml"), Remote: p.SIPAddr(), LocalIP: "127.0.9.2", Transport: "t1",
+	reg := testpbx.RunSIPp(t, sipp.Options{Scenario: sipp.Scenario("register.xml"), Remote: p.SIPAddr(), LocalIP: "127.0.9.2", Transport: "t1",
 		User: "1002", Password: p.Secrets["1002"], Vars: map[string]string{"contact_port": fmt.Sprint(callee.Port())}})
 	if err := reg.Check(1); err != nil {
 		t.Fatal(err)
 	}
-	res := run(t, sipp.Options{Scenario: sipp.Scenario("uac_call.xml"), Remote: p.SIPAddr(), LocalIP: "127.0.9.1", Transport: "t1",
+	res := testpbx.RunSIPp(t, sipp.Options{Scenario: sipp.Scenario("uac_call.xml"), Remote: p.SIPAddr(), LocalIP: "127.0.9.1", Transport: "t1",
 		User: "1001", Password: p.Secrets["1001"], Service: "1002", Vars: map[string]string{"talk_ms": "7200"}})
 	if err := res.Check(1); err != nil {
 		t.Fatal(err)
@@ -375,8 +375,8 @@ func TestPhoneBlindTransferWithREFER(t *testing.T) {
 	t.Parallel()
 	p := testpbx.Start(t)
 	referrer := referringPhone(t, p, "1002", "127.0.32.2", "1003", 1500)
-	uas(t, p, "1003", "127.0.32.3", "uas_answer.xml", false, map[string]string{"play_pcap": "1"})
-	res := caller(t, p, "1001", "127.0.32.1", sipp.Scenario("uac_call.xml"), "1002", map[string]string{"talk_ms": "7500"})
+	p.Callee(t, "1003", "127.0.32.3", "uas_answer.xml", false, map[string]string{"play_pcap": "1"})
+	res := p.Call(t, "1001", "127.0.32.1", sipp.Scenario("uac_call.xml"), "1002", map[string]string{"talk_ms": "7500"})
 	if err := res.Check(1); err != nil {
 		t.Fatal(err)
 	}
@@ -415,8 +415,8 @@ func TestRecordingWebhookIsSigned(t *testing.T) {
 		c.Recording.Policy = "always"
 		c.Recording.WebhookURL, c.Recording.WebhookKeyFile = srv.URL, keyFile
 	})
-	uas(t, p, "1002", "127.0.35.2", "uas_answer.xml", true, nil)
-	if err := caller(t, p, "1001", "127.0.35.1", sipp.Scenario("uac_call.xml"), "1002", map[string]string{"talk_ms": "2000"}).Check(1); err != nil {
+	p.Callee(t, "1002", "127.0.35.2", "uas_answer.xml", true, nil)
+	if err := p.Call(t, "1001", "127.0.35.1", sipp.Scenario("uac_call.xml"), "1002", map[string]string{"talk_ms": "2000"}).Check(1); err != nil {
 		t.Fatal(err)
 	}
 	c := lastCDR(t, p, 1)

@@ -33,7 +33,7 @@ func mediaPhone(t *testing.T, p *testpbx.PBX, ext, ip string, ep *rtpEndpoint, v
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { proc.Stop() })
-	register(t, p, ext, ip, proc.Port())
+	p.Register(t, ext, ip, proc.Port())
 	return proc
 }
 
@@ -183,7 +183,7 @@ func TestCTIConsultByCallerCancelThenComplete(t *testing.T) {
 	cl, sys := agentAndWatcher(t, ctx, p, "a1001")
 	done := make(chan *sipp.Result, 1)
 	go func() {
-		done <- caller(t, p, "1001", "127.0.141.1", referScenario(t, "127.0.141.1", agent.port(), "", 0), "1003", nil)
+		done <- p.Call(t, "1001", "127.0.141.1", referScenario(t, "127.0.141.1", agent.port(), "", 0), "1003", nil)
 	}()
 	call := waitCall(t, p, func(c b2bua.CallInfo) bool {
 		return c.State == "answered" && c.Caller == "1001" && c.Connected == "1003"
@@ -278,7 +278,7 @@ func TestPhoneBlindTransferByCallerWithREFER(t *testing.T) {
 			} else {
 				agent := newEndpoint(t, ip("1"))
 				go func() {
-					done <- caller(t, p, "1001", ip("1"), referScenario(t, ip("1"), agent.port(), "1005", 1500), "1003", nil)
+					done <- p.Call(t, "1001", ip("1"), referScenario(t, ip("1"), agent.port(), "1005", 1500), "1003", nil)
 				}()
 			}
 			call := waitCall(t, p, func(c b2bua.CallInfo) bool {
@@ -328,7 +328,7 @@ func TestPhoneAttendedTransferByCallerOfBothCalls(t *testing.T) {
 	defer cancel()
 
 	agentPhone := newSipUA(t, ctx, "1002", agentIP, agentPort, 40000)
-	register(t, p, "1002", agentIP, agentPort)
+	p.Register(t, "1002", agentIP, agentPort)
 	dial := func(ext string, rtpPort int) *sipgo.DialogClientSession {
 		t.Helper()
 		code, sess := agentPhone.invite(t, ctx, p, "1002", ext, rtpPort)
@@ -390,7 +390,7 @@ func TestCTIBlindTransferByCallerTargetBusy(t *testing.T) {
 	agent, cust := newEndpoint(t, "127.0.146.1"), newEndpoint(t, "127.0.146.3")
 	phone(t, p, "1001", "127.0.146.1", agent)
 	custPhone := phone(t, p, "1003", "127.0.146.3", cust)
-	uas(t, p, "1005", "127.0.146.5", "uas_busy.xml", false, nil)
+	p.Callee(t, "1005", "127.0.146.5", "uas_busy.xml", false, nil)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	cl := p.DialCTI(t, p.AgentCTIToken(t, "agent", "a1001"))

@@ -51,7 +51,7 @@ func TestKill9WithCallsUpLeavesClosedCDRsAndRecordings(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { callee.Stop() })
-	reg := run(t, sipp.Options{Scenario: sipp.Scenario("register.xml"), Remote: p.SIP, LocalIP: "127.0.110.3",
+	reg := testpbx.RunSIPp(t, sipp.Options{Scenario: sipp.Scenario("register.xml"), Remote: p.SIP, LocalIP: "127.0.110.3",
 		User: "1002", Password: p.Secret("1002"), Service: "1002",
 		Vars: map[string]string{"contact_port": fmt.Sprint(callee.Port()), "expires": "600"}})
 	if err := reg.Check(1); err != nil {
@@ -137,7 +137,7 @@ func TestKill9WithCallsUpLeavesClosedCDRsAndRecordings(t *testing.T) {
 	t.Logf("%d CDRs, %d recordings recovered; worst |recording - talk time| %d ms", len(cdrs), len(recs), worst)
 
 	// The callee's registration survived: a call reaches it with no new REGISTER.
-	res := run(t, sipp.Options{Scenario: sipp.Scenario("uac_call.xml"), Remote: p.SIP, LocalIP: "127.0.110.2",
+	res := testpbx.RunSIPp(t, sipp.Options{Scenario: sipp.Scenario("uac_call.xml"), Remote: p.SIP, LocalIP: "127.0.110.2",
 		User: "1001", Password: p.Secret("1001"), Service: "1002", Vars: map[string]string{"talk_ms": "500"}})
 	if err := res.Check(1); err != nil {
 		t.Errorf("call to the registered callee after the restart: %v", err)
@@ -226,7 +226,7 @@ func checkWAV(path string) (int64, error) {
 func TestCallJournalFollowsCallsInProgress(t *testing.T) {
 	t.Parallel()
 	p, _ := ivrPBX(t)
-	uas(t, p, "1003", "127.0.111.3", "uas_answer.xml", true, nil)
+	p.Callee(t, "1003", "127.0.111.3", "uas_answer.xml", true, nil)
 	var procs []*sipp.Proc
 	for _, callee := range []string{"1003", "8000"} {
 		proc, err := sipp.Start(t.Context(), sipp.Options{Scenario: sipp.Scenario("uac_call.xml"), Remote: p.SIPAddr(), LocalIP: "127.0.111.1",

@@ -29,9 +29,9 @@ func TestCTIEventsForAQueuedCall(t *testing.T) {
 	if _, err := cl.Subscribe(ctx, "tenant"); err != nil {
 		t.Fatal(err)
 	}
-	uas(t, p, "1002", "127.0.23.2", "uas_answer.xml", false, map[string]string{"hangup_ms": "1500", "play_pcap": "1"})
+	p.Callee(t, "1002", "127.0.23.2", "uas_answer.xml", false, map[string]string{"hangup_ms": "1500", "play_pcap": "1"})
 	scen := ivrCaller(t, []ivrStep{{Kind: "pause", Ms: 2600}, {Kind: "dtmf", Key: "1"}, {Kind: "pause", Ms: 3500}}, "bye")
-	caller(t, p, "1001", "127.0.23.1", scen, "8000", nil)
+	p.Call(t, "1001", "127.0.23.1", scen, "8000", nil)
 
 	var seen []string
 	var last uint64
@@ -79,7 +79,7 @@ func TestCTIEventsForAQueuedCall(t *testing.T) {
 func TestCTIHoldAndUnhold(t *testing.T) {
 	t.Parallel()
 	p, _ := ivrPBX(t)
-	uas(t, p, "1002", "127.0.24.2", "uas_answer.xml", true, nil)
+	p.Callee(t, "1002", "127.0.24.2", "uas_answer.xml", true, nil)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	cl := p.DialCTI(t, p.AgentCTIToken(t, "agent", "a1001"))
@@ -89,7 +89,7 @@ func TestCTIHoldAndUnhold(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() {
-		done <- caller(t, p, "1001", "127.0.24.1", sipp.Scenario("uac_call.xml"), "1002", map[string]string{"talk_ms": "7500"}).Check(1)
+		done <- p.Call(t, "1001", "127.0.24.1", sipp.Scenario("uac_call.xml"), "1002", map[string]string{"talk_ms": "7500"}).Check(1)
 	}()
 	callID := waitCall(t, p, func(c b2bua.CallInfo) bool { return c.State == "answered" }).ID
 	time.Sleep(500 * time.Millisecond)
@@ -148,9 +148,9 @@ func index(list []string, s string) int {
 func TestCTIDialMonitorHangup(t *testing.T) {
 	t.Parallel()
 	p, _ := ivrPBX(t)
-	agentPhone := uas(t, p, "1001", "127.0.27.1", "uas_answer.xml", false, map[string]string{"play_pcap": "1"})
-	uas(t, p, "1003", "127.0.27.3", "uas_answer.xml", false, map[string]string{"play_pcap": "1"})
-	supPhone := uas(t, p, "1009", "127.0.27.9", "uas_answer.xml", false, nil)
+	agentPhone := p.Callee(t, "1001", "127.0.27.1", "uas_answer.xml", false, map[string]string{"play_pcap": "1"})
+	p.Callee(t, "1003", "127.0.27.3", "uas_answer.xml", false, map[string]string{"play_pcap": "1"})
+	supPhone := p.Callee(t, "1009", "127.0.27.9", "uas_answer.xml", false, nil)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	cl := p.DialCTI(t, p.AgentCTIToken(t, "agent", "a1001"))
@@ -206,15 +206,15 @@ func TestCTIDialMonitorHangup(t *testing.T) {
 func TestCTIBlindTransfer(t *testing.T) {
 	t.Parallel()
 	p, _ := ivrPBX(t)
-	first := uas(t, p, "1002", "127.0.28.2", "uas_answer.xml", true, nil)
-	uas(t, p, "1003", "127.0.28.3", "uas_answer.xml", false, map[string]string{"hangup_ms": "1500", "play_pcap": "1"})
+	first := p.Callee(t, "1002", "127.0.28.2", "uas_answer.xml", true, nil)
+	p.Callee(t, "1003", "127.0.28.3", "uas_answer.xml", false, map[string]string{"hangup_ms": "1500", "play_pcap": "1"})
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	cl := p.DialCTI(t, p.AgentCTIToken(t, "agent", "a1002"))
 	done := make(chan *sipp.Result, 1)
 	go func() {
 		scen := ivrCaller(t, []ivrStep{{Kind: "pause", Ms: 2600}, {Kind: "dtmf", Key: "1"}, {Kind: "pause", Ms: 6500}, {Kind: "dtmf", Key: "5"}}, "wait_bye")
-		done <- caller(t, p, "1001", "127.0.28.1", scen, "8000", nil)
+		done <- p.Call(t, "1001", "127.0.28.1", scen, "8000", nil)
 	}()
 	var callID string
 	for deadline := time.Now().Add(10 * time.Second); callID == "" && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
@@ -258,14 +258,14 @@ func TestCTIThreeWayConference(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { proc.Stop() })
-		register(t, p, e.ext, e.ip, proc.Port())
+		p.Register(t, e.ext, e.ip, proc.Port())
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	cl := p.DialCTI(t, p.AgentCTIToken(t, "agent", "a1002"))
 	done := make(chan *sipp.Result, 1)
 	go func() {
-		done <- caller(t, p, "1003", "127.0.31.3", mediaScenario(t, "uac_media.tmpl", "127.0.31.3", cust.port()), "1002", map[string]string{"talk_ms": "9000"})
+		done <- p.Call(t, "1003", "127.0.31.3", mediaScenario(t, "uac_media.tmpl", "127.0.31.3", cust.port()), "1002", map[string]string{"talk_ms": "9000"})
 	}()
 	call := waitCall(t, p, func(c b2bua.CallInfo) bool { return c.State == "answered" && c.Callee == "1002" })
 	callID, callerRTP, calleeRTP := call.ID, call.CallerRTP, call.CalleeRTP
@@ -313,8 +313,8 @@ func TestQueueCallbackIsDialledWhenAnAgentFreesUp(t *testing.T) {
 		q.CallbackAfter, q.AnnounceEvery = 2*time.Second, time.Second
 		c.Tenants[0].Queues["support"] = q
 	})
-	uas(t, p, "1002", "127.0.33.2", "uas_answer.xml", false, map[string]string{"play_pcap": "1", "hangup_ms": "2000"})
-	uas(t, p, "1001", "127.0.33.11", "uas_answer.xml", true, nil) // the customer's phone, rung back
+	p.Callee(t, "1002", "127.0.33.2", "uas_answer.xml", false, map[string]string{"play_pcap": "1", "hangup_ms": "2000"})
+	p.Callee(t, "1001", "127.0.33.11", "uas_answer.xml", true, nil) // the customer's phone, rung back
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	cl := p.DialCTI(t, p.AgentCTIToken(t, "agent", "a1002"))
@@ -324,7 +324,7 @@ func TestQueueCallbackIsDialledWhenAnAgentFreesUp(t *testing.T) {
 	// The second "1" goes by SIP INFO: replaying SIPp's one DTMF pcap would repeat
 	// the first event's RTP timestamp, which RFC 4733 reads as the same key press.
 	scen := ivrCaller(t, []ivrStep{{Kind: "pause", Ms: 2600}, {Kind: "dtmf", Key: "1"}, {Kind: "pause", Ms: 4500}, {Kind: "info", Key: "1"}}, "wait_bye")
-	if err := caller(t, p, "1001", "127.0.33.1", scen, "8000", nil).Check(1); err != nil {
+	if err := p.Call(t, "1001", "127.0.33.1", scen, "8000", nil).Check(1); err != nil {
 		b, _ := os.ReadFile(filepath.Join(p.Dir, "pbx.log"))
 		t.Fatalf("caller: %v\n%s", err, b)
 	}
@@ -353,13 +353,13 @@ func TestCTISendsDTMF(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { proc.Stop() })
-	register(t, p, "1002", "127.0.34.2", proc.Port())
+	p.Register(t, "1002", "127.0.34.2", proc.Port())
 	ctx, cancel := context.WithTimeout(t.Context(), 40*time.Second)
 	defer cancel()
 	cl := p.DialCTI(t, p.AgentCTIToken(t, "agent", "a1002"))
 	done := make(chan *sipp.Result, 1)
 	go func() {
-		done <- caller(t, p, "1003", "127.0.34.3", mediaScenario(t, "uac_media.tmpl", "127.0.34.3", cust.port()), "1002", map[string]string{"talk_ms": "4000"})
+		done <- p.Call(t, "1003", "127.0.34.3", mediaScenario(t, "uac_media.tmpl", "127.0.34.3", cust.port()), "1002", map[string]string{"talk_ms": "4000"})
 	}()
 	callID := waitCall(t, p, func(c b2bua.CallInfo) bool { return c.State == "answered" }).ID
 	if err := cl.Do(ctx, protocol.CmdCallDTMF, protocol.DTMF{Agent: "a1002", Call: callID, Digits: "12#"}, nil); err != nil {
@@ -403,9 +403,9 @@ func TestAgentLoginFollowsRegistration(t *testing.T) {
 		}
 	}
 	waitState(acd.LoggedOut)
-	register(t, p, "1002", "127.0.36.2", 5990)
+	p.Register(t, "1002", "127.0.36.2", 5990)
 	waitState(acd.Ready)
-	res := run(t, sipp.Options{Scenario: sipp.Scenario("unregister.xml"), Remote: p.SIPAddr(), LocalIP: "127.0.36.2",
+	res := testpbx.RunSIPp(t, sipp.Options{Scenario: sipp.Scenario("unregister.xml"), Remote: p.SIPAddr(), LocalIP: "127.0.36.2",
 		User: "1002", Password: p.Secrets["1002"], Service: "1002", Vars: map[string]string{"contact_port": "5990"}})
 	if err := res.Check(1); err != nil {
 		t.Fatal(err)
@@ -425,7 +425,7 @@ func TestLongestIdleQueueOrder(t *testing.T) {
 		c.Tenants[0].Queues = map[string]config.Queue{"support": {Strategy: "longest-idle", Agents: []string{"a1002", "a1003", "a1004"}, RingTimeout: 10 * time.Second}}
 	})
 	for i, ext := range []string{"1002", "1003", "1004"} {
-		uas(t, p, ext, fmt.Sprintf("127.0.37.%d", 2+i), "uas_answer.xml", true, nil)
+		p.Callee(t, ext, fmt.Sprintf("127.0.37.%d", 2+i), "uas_answer.xml", true, nil)
 	}
 	// Auto-login made them ready in list order; a break and back, one
 	// after the other, makes each idle since a later instant.
@@ -444,7 +444,7 @@ func TestLongestIdleQueueOrder(t *testing.T) {
 		before := len(p.Server.Calls())
 		go func() {
 			scen := ivrCaller(t, []ivrStep{{Kind: "pause", Ms: 2600}, {Kind: "dtmf", Key: "1"}, {Kind: "pause", Ms: 9000}}, "bye")
-			done <- caller(t, p, "1001", fmt.Sprintf("127.0.37.%d", 11+i), scen, "8000", nil)
+			done <- p.Call(t, "1001", fmt.Sprintf("127.0.37.%d", 11+i), scen, "8000", nil)
 		}()
 		// Wait for this caller to be connected before the next one queues.
 		var agent string

@@ -20,12 +20,12 @@ func TestFloodBansGuesserWhileLegitimateUAWorks(t *testing.T) {
 		c.Guard.AuthFailuresPerIP = 5
 		c.Guard.AuthFailuresPerAccount = 1000
 	})
-	callee := uas(t, p, "1002", "127.0.0.3", "uas_answer.xml", true, nil)
+	callee := p.Callee(t, "1002", "127.0.0.3", "uas_answer.xml", true, nil)
 	_ = callee
 
 	flood := make(chan *sipp.Result, 1)
 	go func() {
-		flood <- run(t, sipp.Options{Scenario: sipp.Scenario("register_badpass.xml"), Remote: p.SIPAddr(), LocalIP: "127.0.0.2",
+		flood <- testpbx.RunSIPp(t, sipp.Options{Scenario: sipp.Scenario("register_badpass.xml"), Remote: p.SIPAddr(), LocalIP: "127.0.0.2",
 			User: "1001", Password: "guess", Service: "1001", Calls: 400, Rate: 200, Limit: 50, Timeout: 15 * time.Second})
 	}()
 
@@ -36,8 +36,8 @@ func TestFloodBansGuesserWhileLegitimateUAWorks(t *testing.T) {
 			t.Fatal("the flood never reached the registrar")
 		}
 	}
-	register(t, p, "1003", "127.0.0.3", 5990)
-	res := caller(t, p, "1003", "127.0.0.3", sipp.Scenario("uac_call.xml"), "1002", map[string]string{"talk_ms": "7200"})
+	p.Register(t, "1003", "127.0.0.3", 5990)
+	res := p.Call(t, "1003", "127.0.0.3", sipp.Scenario("uac_call.xml"), "1002", map[string]string{"talk_ms": "7200"})
 	if err := res.Check(1); err != nil {
 		t.Errorf("legitimate call during the flood: %v", err)
 	}
@@ -55,7 +55,7 @@ func TestFloodBansGuesserWhileLegitimateUAWorks(t *testing.T) {
 	}
 
 	// A scanner's OPTIONS gets no reply (the scenario succeeds only on silence).
-	sr := run(t, sipp.Options{Scenario: sipp.Scenario("options_scanner.xml"), Remote: p.SIPAddr(), LocalIP: "127.0.0.4", Service: "100"})
+	sr := testpbx.RunSIPp(t, sipp.Options{Scenario: sipp.Scenario("options_scanner.xml"), Remote: p.SIPAddr(), LocalIP: "127.0.0.4", Service: "100"})
 	if err := sr.Check(1); err != nil {
 		t.Errorf("scanner: %v", err)
 	}
@@ -73,7 +73,7 @@ func TestFloodBansGuesserWhileLegitimateUAWorks(t *testing.T) {
 	if code, body := p.Admin(t, "DELETE", "/api/v1/bans/127.0.0.2", nil); code != 200 && code != 204 {
 		t.Fatalf("lift: %d %s", code, body)
 	}
-	register(t, p, "1001", "127.0.0.2", 5991) // the address works again with the right password
+	p.Register(t, "1001", "127.0.0.2", 5991) // the address works again with the right password
 
 	// The automatic ban is in the audit chain, as the process's own action.
 	c := testpbx.NewClient(t, p, "127.0.0.5")

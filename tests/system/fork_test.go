@@ -13,9 +13,9 @@ import (
 func TestForkFirstAnswerWinsOthersCancelled(t *testing.T) {
 	t.Parallel()
 	p := testpbx.Start(t)
-	ringer := uas(t, p, "1002", "127.0.11.2", "uas_noanswer.xml", false, nil)
-	answerer := uas(t, p, "1002", "127.0.11.3", "uas_answer.xml", true, map[string]string{"ring_ms": "1500"})
-	res := caller(t, p, "1001", "127.0.11.1", sipp.Scenario("uac_call.xml"), "1002", map[string]string{"talk_ms": "7200"})
+	ringer := p.Callee(t, "1002", "127.0.11.2", "uas_noanswer.xml", false, nil)
+	answerer := p.Callee(t, "1002", "127.0.11.3", "uas_answer.xml", true, map[string]string{"ring_ms": "1500"})
+	res := p.Call(t, "1001", "127.0.11.1", sipp.Scenario("uac_call.xml"), "1002", map[string]string{"talk_ms": "7200"})
 	if err := res.Check(1); err != nil {
 		t.Fatal(err)
 	}
@@ -42,10 +42,10 @@ func TestForkFirstAnswerWinsOthersCancelled(t *testing.T) {
 func TestEarlyMediaReachesCallerBeforeAnswer(t *testing.T) {
 	t.Parallel()
 	p := testpbx.Start(t)
-	uas(t, p, "1002", "127.0.12.2", "uas_early.xml", false, map[string]string{"early_ms": "3000"})
+	p.Callee(t, "1002", "127.0.12.2", "uas_early.xml", false, map[string]string{"early_ms": "3000"})
 	done := make(chan *sipp.Result, 1)
 	go func() {
-		done <- caller(t, p, "1001", "127.0.12.1", sipp.Scenario("uac_call.xml"), "1002", map[string]string{"talk_ms": "7200"})
+		done <- p.Call(t, "1001", "127.0.12.1", sipp.Scenario("uac_call.xml"), "1002", map[string]string{"talk_ms": "7200"})
 	}()
 	var earlyPackets uint64
 	for deadline := time.Now().Add(8 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
@@ -76,10 +76,10 @@ func TestEarlyMediaReachesCallerBeforeAnswer(t *testing.T) {
 func TestCalleeHangsUp(t *testing.T) {
 	t.Parallel()
 	p := testpbx.Start(t)
-	uas(t, p, "1002", "127.0.13.2", "uas_answer.xml", true, map[string]string{"hangup_ms": "2000"})
+	p.Callee(t, "1002", "127.0.13.2", "uas_answer.xml", true, map[string]string{"hangup_ms": "2000"})
 	// A caller that waits for the far end's BYE: its call succeeds only if
 	// the BYE reaches it and it answers it.
-	res := caller(t, p, "1001", "127.0.13.1", ivrCaller(t, nil, "wait_bye"), "1002", nil)
+	res := p.Call(t, "1001", "127.0.13.1", ivrCaller(t, nil, "wait_bye"), "1002", nil)
 	if err := res.Check(1); err != nil {
 		t.Errorf("the callee's BYE did not reach the caller: %v", err)
 	}

@@ -119,13 +119,13 @@ func TestInviteWithReplacesTakesTheCallOver(t *testing.T) {
 	defer cancel()
 	cust, second := newEndpoint(t, "127.0.145.4"), newEndpoint(t, "127.0.145.6")
 	desk := newSipUA(t, ctx, "1002", "127.0.145.2", 5072, 40000)
-	register(t, p, "1002", desk.ip, desk.port)
+	p.Register(t, "1002", desk.ip, desk.port)
 	other := newSipUA(t, ctx, "1002", "127.0.145.6", 5074, second.port())
 	stranger := newSipUA(t, ctx, "1003", "127.0.145.3", 5076, 40004)
 
 	done := make(chan *sipp.Result, 1)
 	go func() {
-		done <- caller(t, p, "1004", "127.0.145.4", mediaScenario(t, "uac_media.tmpl", "127.0.145.4", cust.port()), "1002", map[string]string{"talk_ms": "9000"})
+		done <- p.Call(t, "1004", "127.0.145.4", mediaScenario(t, "uac_media.tmpl", "127.0.145.4", cust.port()), "1002", map[string]string{"talk_ms": "9000"})
 	}()
 	var inv *sip.Request
 	select {

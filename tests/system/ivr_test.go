@@ -71,13 +71,13 @@ func storeOf(t *testing.T, p *testpbx.PBX) *pbxstore.Store { return p.Server.Sto
 func TestIVRMenuToAgentThenSurvey(t *testing.T) {
 	t.Parallel()
 	p, _ := ivrPBX(t)
-	uas(t, p, "1002", "127.0.20.2", "uas_answer.xml", false, map[string]string{"hangup_ms": "2000", "play_pcap": "1"})
+	p.Callee(t, "1002", "127.0.20.2", "uas_answer.xml", false, map[string]string{"hangup_ms": "2000", "play_pcap": "1"})
 	heard, err := sipp.CaptureUDP(t.Context(), "udp and dst host 127.0.20.1 and udp[8] & 0xc0 = 0x80")
 	if err != nil {
 		t.Fatal(err)
 	}
 	scen := ivrCaller(t, []ivrStep{{Kind: "pause", Ms: 2600}, {Kind: "dtmf", Key: "1"}, {Kind: "pause", Ms: 5000}, {Kind: "dtmf", Key: "4"}}, "wait_bye")
-	res := caller(t, p, "1001", "127.0.20.1", scen, "8000", nil)
+	res := p.Call(t, "1001", "127.0.20.1", scen, "8000", nil)
 	if err := res.Check(1); err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func TestIVRVoicemailBySIPINFO(t *testing.T) {
 		t.Fatal(err)
 	}
 	scen := ivrCaller(t, []ivrStep{{Kind: "pause", Ms: 2600}, {Kind: "info", Key: "2"}, {Kind: "audio"}}, "wait_bye")
-	res := caller(t, p, "1001", "127.0.21.1", scen, "8000", nil)
+	res := p.Call(t, "1001", "127.0.21.1", scen, "8000", nil)
 	if err := res.Check(1); err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +214,7 @@ func TestIVRReload(t *testing.T) {
 	p, flows := ivrPBX(t)
 	done := make(chan *sipp.Result, 1)
 	go func() {
-		done <- caller(t, p, "1001", "127.0.22.1", ivrCaller(t, []ivrStep{{Kind: "pause", Ms: 9000}}, "wait_bye"), "8000", nil)
+		done <- p.Call(t, "1001", "127.0.22.1", ivrCaller(t, []ivrStep{{Kind: "pause", Ms: 9000}}, "wait_bye"), "8000", nil)
 	}()
 	live := waitCall(t, p, func(c b2bua.CallInfo) bool { return c.Callee == "8000" && c.State == "answered" })
 	os.WriteFile(filepath.Join(flows, "test.ivr"), []byte("start:\n  goto nowhere\n"), 0o644)
@@ -254,9 +254,9 @@ func demoPBX(t *testing.T, at string) *testpbx.PBX {
 func TestDemoHotlineOpenOnMakeupSaturday(t *testing.T) {
 	t.Parallel()
 	p := demoPBX(t, "2026-02-14T10:00:00+08:00")
-	uas(t, p, "1002", "127.0.29.2", "uas_answer.xml", false, map[string]string{"hangup_ms": "1500", "play_pcap": "1"})
+	p.Callee(t, "1002", "127.0.29.2", "uas_answer.xml", false, map[string]string{"hangup_ms": "1500", "play_pcap": "1"})
 	scen := ivrCaller(t, []ivrStep{{Kind: "pause", Ms: 6500}, {Kind: "dtmf", Key: "1"}, {Kind: "pause", Ms: 5500}, {Kind: "dtmf", Key: "3"}}, "wait_bye")
-	if err := caller(t, p, "1001", "127.0.29.1", scen, "8000", nil).Check(1); err != nil {
+	if err := p.Call(t, "1001", "127.0.29.1", scen, "8000", nil).Check(1); err != nil {
 		t.Fatal(err)
 	}
 	c := lastCDR(t, p, 1)
@@ -274,7 +274,7 @@ func TestDemoHotlineClosedOnHoliday(t *testing.T) {
 	t.Parallel()
 	p := demoPBX(t, "2026-02-18T10:00:00+08:00")
 	scen := ivrCaller(t, []ivrStep{{Kind: "pause", Ms: 4500}, {Kind: "audio"}, {Kind: "pause", Ms: 3000}, {Kind: "dtmf", Key: "pound"}}, "wait_bye")
-	if err := caller(t, p, "1001", "127.0.29.3", scen, "8000", nil).Check(1); err != nil {
+	if err := p.Call(t, "1001", "127.0.29.3", scen, "8000", nil).Check(1); err != nil {
 		t.Fatal(err)
 	}
 	vms, err := storeOf(t, p).Voicemails(context.Background(), "demo", 10)

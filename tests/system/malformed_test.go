@@ -43,7 +43,7 @@ func TestMalformedSIPAndSDP(t *testing.T) {
 	}
 
 	// An authenticated INVITE whose SDP is malformed gets 400 and a CDR saying why.
-	res := caller(t, p, "1001", "127.0.14.2", expectScenario(t, 400, "m=audio notaport RTP/AVP 8\r\n"), "1002", nil)
+	res := p.Call(t, "1001", "127.0.14.2", expectScenario(t, 400, "m=audio notaport RTP/AVP 8\r\n"), "1002", nil)
 	if err := res.Check(1); err != nil {
 		t.Fatal(err)
 	}

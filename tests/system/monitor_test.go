@@ -125,11 +125,11 @@ func TestSupervisorListenWhisperBarge(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { uasProc.Stop() })
-	register(t, p, "1002", "127.0.26.2", uasProc.Port())
+	p.Register(t, "1002", "127.0.26.2", uasProc.Port())
 
 	done := make(chan *sipp.Result, 1)
 	go func() {
-		done <- caller(t, p, "1001", "127.0.26.1", mediaScenario(t, "uac_media.tmpl", "127.0.26.1", cust.port()), "1002", map[string]string{"talk_ms": "16000"})
+		done <- p.Call(t, "1001", "127.0.26.1", mediaScenario(t, "uac_media.tmpl", "127.0.26.1", cust.port()), "1002", map[string]string{"talk_ms": "16000"})
 	}()
 	var callerRTP, calleeRTP string
 	for deadline := time.Now().Add(8 * time.Second); callerRTP == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
@@ -146,7 +146,7 @@ func TestSupervisorListenWhisperBarge(t *testing.T) {
 	agent.send(calleeRTP, 800)
 
 	// Not a supervisor: refused.
-	if res := caller(t, p, "1003", "127.0.26.3", expectScenario(t, 403, ""), "*21002", nil); res.Check(1) != nil {
+	if res := p.Call(t, "1003", "127.0.26.3", expectScenario(t, 403, ""), "*21002", nil); res.Check(1) != nil {
 		t.Errorf("a non-supervisor could monitor: %v", res.Check(1))
 	}
 
@@ -157,7 +157,7 @@ func TestSupervisorListenWhisperBarge(t *testing.T) {
 		t.Run(strings.TrimPrefix(mode.code, "*"), func(t *testing.T) {
 			supDone := make(chan *sipp.Result, 1)
 			go func() {
-				supDone <- caller(t, p, "1009", "127.0.26.9", mediaScenario(t, "uac_media.tmpl", "127.0.26.9", sup.port()), mode.code+"1002", map[string]string{"talk_ms": "3000"})
+				supDone <- p.Call(t, "1009", "127.0.26.9", mediaScenario(t, "uac_media.tmpl", "127.0.26.9", sup.port()), mode.code+"1002", map[string]string{"talk_ms": "3000"})
 			}()
 			var supRTP string
 			for deadline := time.Now().Add(5 * time.Second); supRTP == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {

@@ -19,7 +19,7 @@ import (
 func TestRegisterDigestAndRestartKeepsBinding(t *testing.T) {
 	t.Parallel()
 	p := testpbx.Start(t)
-	register(t, p, "1001", "127.0.1.1", 5999)
+	p.Register(t, "1001", "127.0.1.1", 5999)
 	if got := p.Metric(t, "yimen_sip_register_total", map[string]string{"result": "ok"}); got != 1 {
 		t.Fatalf("register ok count = %v", got)
 	}
@@ -36,7 +36,7 @@ func TestRegisterDigestAndRestartKeepsBinding(t *testing.T) {
 		t.Fatalf("after restart registrations = %+v, want 1001's binding back", regs)
 	}
 
-	res := run(t, sipp.Options{Scenario: sipp.Scenario("unregister.xml"), Remote: p.SIPAddr(), LocalIP: "127.0.1.1",
+	res := testpbx.RunSIPp(t, sipp.Options{Scenario: sipp.Scenario("unregister.xml"), Remote: p.SIPAddr(), LocalIP: "127.0.1.1",
 		User: "1001", Password: p.Secrets["1001"], Service: "1001", Vars: map[string]string{"contact_port": "5999"}})
 	if err := res.Check(1); err != nil {
 		t.Fatal(err)
@@ -135,7 +135,7 @@ func TestSecretRotationThroughAdminAPI(t *testing.T) {
 		t.Fatalf("set: %d %s", code, body)
 	}
 	p.Secrets["1007"] = "Migrated-Pass-01"
-	register(t, p, "1007", "127.0.1.7", 5998)
+	p.Register(t, "1007", "127.0.1.7", 5998)
 	const secretURL = "/api/v1/tenants/demo/extensions/1007/secret"
 	testpbx.Scenarios{Client: testpbx.NewClient(t, p, "")}.Run(t,
 		testpbx.Scenario{Name: "too short", Method: "POST", URL: secretURL, Token: p.BreakGlass, Body: `{"secret":"short"}`, Status: 400},
@@ -150,7 +150,7 @@ func TestSecretRotationThroughAdminAPI(t *testing.T) {
 	}
 	// The old secret no longer works after the restart either.
 	p.Restart(t)
-	res := run(t, sipp.Options{Scenario: sipp.Scenario("register.xml"), Remote: p.SIPAddr(), LocalIP: "127.0.1.7",
+	res := testpbx.RunSIPp(t, sipp.Options{Scenario: sipp.Scenario("register.xml"), Remote: p.SIPAddr(), LocalIP: "127.0.1.7",
 		User: "1007", Password: "Migrated-Pass-01", Service: "1007", Vars: map[string]string{"contact_port": "5998"}, Timeout: 5 * time.Second})
 	if res.Successful != 0 {
 		t.Fatal("old secret still accepted after rotation")

@@ -234,7 +234,7 @@ func TestRegistrarNATFallbackToTheSourceAddress(t *testing.T) {
 	}
 
 	done := make(chan *sipp.Result, 1)
-	go func() { done <- caller(t, p, "1001", "127.0.144.2", expectScenario(t, 486, ""), "1002", nil) }()
+	go func() { done <- p.Call(t, "1001", "127.0.144.2", expectScenario(t, 486, ""), "1002", nil) }()
 	buf := make([]byte, 8192)
 	phone.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	var inv string

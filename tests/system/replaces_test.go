@@ -75,12 +75,12 @@ func TestPhoneAttendedTransferWithREFERReplaces(t *testing.T) {
 	}
 	t.Cleanup(func() { conn.Close() })
 	go srv.ServeUDP(conn)
-	register(t, p, "1002", agentIP, agentPort)
+	p.Register(t, "1002", agentIP, agentPort)
 
 	// Call 1: the customer calls the agent.
 	done := make(chan *sipp.Result, 1)
 	go func() {
-		done <- caller(t, p, "1004", "127.0.104.4", mediaScenario(t, "uac_media.tmpl", "127.0.104.4", cust.port()), "1002", map[string]string{"talk_ms": "9000"})
+		done <- p.Call(t, "1004", "127.0.104.4", mediaScenario(t, "uac_media.tmpl", "127.0.104.4", cust.port()), "1002", map[string]string{"talk_ms": "9000"})
 	}()
 	var inv1 *sip.Request
 	select {

@@ -25,8 +25,8 @@ func TestCallRetransmissionsAfterTheirTransactions(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { callee.Stop() })
-	register(t, p, "1002", "127.0.121.2", callee.Port())
-	res := run(t, sipp.Options{Scenario: sipp.Scenario("uac_retransmit.xml"), Remote: p.SIPAddr(), LocalIP: "127.0.121.1",
+	p.Register(t, "1002", "127.0.121.2", callee.Port())
+	res := testpbx.RunSIPp(t, sipp.Options{Scenario: sipp.Scenario("uac_retransmit.xml"), Remote: p.SIPAddr(), LocalIP: "127.0.121.1",
 		User: "1001", Password: p.Secrets["1001"], Service: "1002", TraceMsg: true})
 	if err := res.Check(1); err != nil {
 		t.Errorf("caller: %v", err)

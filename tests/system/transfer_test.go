@@ -25,7 +25,7 @@ func phone(t *testing.T, p *testpbx.PBX, ext, ip string, ep *rtpEndpoint) *sipp.
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { proc.Stop() })
-	register(t, p, ext, ip, proc.Port())
+	p.Register(t, ext, ip, proc.Port())
 	return proc
 }
 
@@ -178,7 +178,7 @@ func TestCTIConsultBusyThenCancel(t *testing.T) {
 	cust, agent, target := newEndpoint(t, "127.0.101.4"), newEndpoint(t, "127.0.101.2"), newEndpoint(t, "127.0.101.3")
 	phone(t, p, "1002", "127.0.101.2", agent)
 	targetPhone := phone(t, p, "1003", "127.0.101.3", target)
-	uas(t, p, "1005", "127.0.101.5", "uas_busy.xml", false, nil)
+	p.Callee(t, "1005", "127.0.101.5", "uas_busy.xml", false, nil)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	cl := p.DialCTI(t, p.AgentCTIToken(t, "agent", "a1002"))
@@ -260,13 +260,13 @@ func TestCTIRemoteAnswer(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { ph.Stop() })
-			register(t, p, "1002", tc.ip+".2", ph.Port())
+			p.Register(t, "1002", tc.ip+".2", ph.Port())
 			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 			defer cancel()
 			cl := p.DialCTI(t, p.AgentCTIToken(t, "agent", "a1002"))
 			done := make(chan *sipp.Result, 1)
 			go func() {
-				done <- caller(t, p, "1004", tc.ip+".4", sipp.Scenario("uac_call.xml"), "1002", map[string]string{"talk_ms": "1500"})
+				done <- p.Call(t, "1004", tc.ip+".4", sipp.Scenario("uac_call.xml"), "1002", map[string]string{"talk_ms": "1500"})
 			}()
 			call := waitCall(t, p, func(c b2bua.CallInfo) bool { return c.Callee == "1002" })
 			time.Sleep(300 * time.Millisecond) // the 180 is in
