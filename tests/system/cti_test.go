@@ -91,8 +91,10 @@ func TestCTIHoldAndUnhold(t *testing.T) {
 	go func() {
 		done <- p.Call(t, "1001", "127.0.24.1", sipp.Scenario("uac_call.xml"), "1002", map[string]string{"talk_ms": "7500"}).Check(1)
 	}()
-	callID := waitCall(t, p, func(c b2bua.CallInfo) bool { return c.State == "answered" }).ID
-	time.Sleep(500 * time.Millisecond)
+	// Held once media flows both ways: the ACK is in and the call settled.
+	callID := waitCall(t, p, func(c b2bua.CallInfo) bool {
+		return c.State == "answered" && c.PacketsIn[0] > 0 && c.PacketsIn[1] > 0
+	}).ID
 	if err := cl.Hold(ctx, "a1001", callID); err != nil {
 		t.Fatalf("hold: %v", err)
 	}
