@@ -100,7 +100,7 @@ func TestAuditTrailOfAdminActions(t *testing.T) {
 		testpbx.Scenario{Name: "export", URL: "/api/v1/audit/export", Token: aud, Audit: []string{"audit.export/ok"}},
 		testpbx.Scenario{Name: "logout", Method: "POST", URL: "/api/v1/logout", Token: sys, Status: 204, Audit: []string{"auth.logout/ok"}},
 	)
-	rows := auditSearch(t, c, aud, "")
+	rows := c.Audit(aud, "")
 	has := func(action, outcome string) bool {
 		return slices.ContainsFunc(rows, func(r testpbx.AuditRow) bool { return r.Action == action && r.Outcome == outcome })
 	}
@@ -121,7 +121,7 @@ func TestAuditTrailOfAdminActions(t *testing.T) {
 			t.Errorf("secret rotation without an actor: %+v", r)
 		}
 	}
-	if rep := verifyReport(t, c, aud); !rep.OK || rep.Rows < len(rows) {
+	if rep := c.VerifyAudit(aud); !rep.OK || rep.Rows < len(rows) {
 		t.Errorf("verify: %+v for %d rows", rep, len(rows))
 	}
 }

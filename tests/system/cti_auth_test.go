@@ -67,7 +67,7 @@ func TestCTIWithIssuedTokens(t *testing.T) {
 	if _, err := tryCTI(t, p, oaTok); err == nil {
 		t.Fatal("a token whose subject has no role opened the CTI")
 	}
-	assign(t, c, sec, "svc:oa", "cti_system", nil, "")
+	c.Assign(sec, "svc:oa", "cti_system", nil, "")
 	oa, err := tryCTI(t, p, oaTok)
 	if err != nil {
 		t.Fatalf("OA token: %v", err)
@@ -80,7 +80,7 @@ func TestCTIWithIssuedTokens(t *testing.T) {
 	}
 
 	barTok, _ := issueToken(t, c, p, "demo", "svc:bar-a1001")
-	assign(t, c, sec, "svc:bar-a1001", "agent", nil, "a1001")
+	c.Assign(sec, "svc:bar-a1001", "agent", nil, "a1001")
 	bar, err := tryCTI(t, p, barTok)
 	if err != nil {
 		t.Fatalf("agent token: %v", err)
@@ -100,13 +100,13 @@ func TestCTIWithIssuedTokens(t *testing.T) {
 
 	// A role that means nothing on the CTI.
 	qaTok, _ := issueToken(t, c, p, "demo", "svc:qa")
-	assign(t, c, sec, "svc:qa", "qa", []string{"support"}, "")
+	c.Assign(sec, "svc:qa", "qa", []string{"support"}, "")
 	if _, err := tryCTI(t, p, qaTok); err == nil {
 		t.Fatal("a QA-only token opened the CTI")
 	}
 	// Tenant "other" binds its token to demo's agent: not an agent there.
 	wrongTok, _ := issueToken(t, c, p, "other", "svc:bar-a1001")
-	assign(t, c, otherSec, "svc:bar-a1001", "agent", nil, "a1001")
+	c.Assign(otherSec, "svc:bar-a1001", "agent", nil, "a1001")
 	if _, err := tryCTI(t, p, wrongTok); err == nil {
 		t.Fatal("another tenant's token opened demo's agent")
 	}
@@ -138,8 +138,8 @@ func TestCTIWithIssuedTokens(t *testing.T) {
 
 	// A person's session works too: a supervisor logs in and watches the
 	// tenant; logging out ends the CTI connection.
-	supID, supSession := newUser(t, c, p, p.BreakGlass, "demo", "carol")
-	assign(t, c, sec, supID, "supervisor", []string{"support"}, "a1009")
+	supID, supSession := c.NewUser(p.BreakGlass, "demo", "carol")
+	c.Assign(sec, supID, "supervisor", []string{"support"}, "a1009")
 	supCTI, err := tryCTI(t, p, supSession)
 	if err != nil {
 		t.Fatalf("supervisor session: %v", err)
@@ -160,7 +160,7 @@ func TestCTIWithIssuedTokens(t *testing.T) {
 	}
 
 	aud := c.Login("demo", "auditor", p.Admins["demo/auditor"])
-	rows := auditSearch(t, c, aud, "")
+	rows := c.Audit(aud, "")
 	for _, want := range []string{"auth.token.create", "token.create", "auth.token.revoke", "rbac.role.assign"} {
 		if !slices.ContainsFunc(rows, func(r testpbx.AuditRow) bool { return r.Action == want && r.Outcome == "ok" }) {
 			t.Errorf("no %s in the audit log", want)

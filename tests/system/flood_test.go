@@ -77,7 +77,7 @@ func TestFloodBansGuesserWhileLegitimateUAWorks(t *testing.T) {
 
 	// The automatic ban is in the audit chain, as the process's own action.
 	c := testpbx.NewClient(t, p, "127.0.0.5")
-	rows := auditSearch(t, c, c.Login("demo", "auditor", p.Admins["demo/auditor"]), "")
+	rows := c.Audit(c.Login("demo", "auditor", p.Admins["demo/auditor"]), "")
 	if !slices.ContainsFunc(rows, func(r testpbx.AuditRow) bool {
 		return r.Action == "guard.ban" && r.Actor == "system" && r.Target == "ip/127.0.0.2" && strings.HasPrefix(r.Detail, "auth failures from ip")
 	}) {

@@ -53,7 +53,7 @@ func readSIP(t *testing.T, r *bufio.Reader) string {
 // transport TLS.
 func TestSIPOverTLS(t *testing.T) {
 	t.Parallel()
-	certFile, keyFile, pool := selfSigned(t)
+	certFile, keyFile, pool := testpbx.SelfSigned(t)
 	p := testpbx.Start(t, func(c *config.Config) {
 		c.SIP.TLS = net.JoinHostPort(testpbx.Host(c), "0")
 		c.SIP.TLSCert, c.SIP.TLSKey = certFile, keyFile
@@ -126,7 +126,7 @@ func TestSIPOverTLS(t *testing.T) {
 // speaks it: the REGISTER is challenged like any other.
 func TestSIPOverSecureWebSocket(t *testing.T) {
 	t.Parallel()
-	certFile, keyFile, pool := selfSigned(t)
+	certFile, keyFile, pool := testpbx.SelfSigned(t)
 	p := testpbx.Start(t, func(c *config.Config) {
 		c.SIP.WSS = net.JoinHostPort(testpbx.Host(c), "0")
 		c.SIP.TLSCert, c.SIP.TLSKey = certFile, keyFile
@@ -157,7 +157,7 @@ func TestSIPOverSecureWebSocket(t *testing.T) {
 // reachable over TLS, and a client there subscribes as over ws.
 func TestCTIOverWSS(t *testing.T) {
 	t.Parallel()
-	certFile, keyFile, pool := selfSigned(t)
+	certFile, keyFile, pool := testpbx.SelfSigned(t)
 	p := testpbx.Start(t, func(c *config.Config) { c.HTTP.TLSCert, c.HTTP.TLSKey = certFile, keyFile })
 	token := p.CTIToken(t, "system")
 	d := &websocket.Dialer{HandshakeTimeout: 5 * time.Second, TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}}

@@ -125,3 +125,58 @@ func (c *Client) Audit(token, query string) []AuditRow {
 	r.JSON(c.t, &rows)
 	return rows
 }
+
+// NewUser has the platform's system administrator (sysToken) create name
+// in tenant, logs in, checks that the generated password must be changed
+// before anything else, changes it, and returns the user's id and a
+// session token.
+func (c *Client) NewUser(sysToken, tenant, name string) (id, token string) {
+	c.t.Helper()
+	r := c.Do("POST", "/api/v1/tenants/"+tenant+"/users", sysToken, map[string]string{"name": name}, nil)
+	if r.Code != 201 {
+		c.t.Fatalf("create user %s/%s: %d %s", tenant, name, r.Code, r.Body)
+	}
+	var u struct {
+		ID       string `json:"id"`
+		Password string `json:"password"`
+	}
+	r.JSON(c.t, &u)
+	tok := c.Login(tenant, name, u.Password)
+	if r := c.Do("GET", "/api/v1/roles", tok, nil, nil); r.Code != 403 || !strings.Contains(string(r.Body), "password must be changed") {
+		c.t.Fatalf("user with a generated password: %d %s before changing it, want 403 asking for a change", r.Code, r.Body)
+	}
+	if r := c.Do("POST", "/api/v1/password", tok, map[string]string{"old_password": u.Password, "new_password": "Changed-" + u.Password}, nil); r.Code != 204 {
+		c.t.Fatalf("change password of %s: %d %s", name, r.Code, r.Body)
+	}
+	return u.ID, tok
+}
+
+// Assign has a security administrator (secToken) give user id a role,
+// scoped to queues or to an agent.
+func (c *Client) Assign(secToken, id, role string, queues []string, agent string) {
+	c.t.Helper()
+	r := c.Do("POST", "/api/v1/users/"+id+"/roles", secToken, map[string]any{"role": role, "queues": queues, "agent": agent}, nil)
+	if r.Code != 204 {
+		c.t.Fatalf("assign %s to %s: %d %s", role, id, r.Code, r.Body)
+	}
+}
+
+// AuditVerify is the answer of GET /api/v1/audit/verify.
+type AuditVerify struct {
+	OK        bool   `json:"ok"`
+	Rows      int    `json:"rows"`
+	BrokenRow int64  `json:"broken_row"`
+	Reason    string `json:"reason"`
+}
+
+// VerifyAudit has an auditor (token) verify the audit chain.
+func (c *Client) VerifyAudit(token string) AuditVerify {
+	c.t.Helper()
+	r := c.Do("GET", "/api/v1/audit/verify", token, nil, nil)
+	if r.Code != 200 {
+		c.t.Fatalf("verify: %d %s", r.Code, r.Body)
+	}
+	var v AuditVerify
+	r.JSON(c.t, &v)
+	return v
+}

@@ -1,4 +1,4 @@
-package system_test
+package admin_test
 
 import (
 	"io"

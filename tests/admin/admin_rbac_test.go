@@ -1,4 +1,4 @@
-package system_test
+package admin_test
 
 import (
 	"fmt"
@@ -69,10 +69,10 @@ func TestPrivilegeMatrix(t *testing.T) {
 		tokens[who] = c.Login("demo", who, p.Admins["demo/"+who])
 		tokens["other-"+who] = c.Login("other", who, p.Admins["other/"+who])
 	}
-	supID, supTok := newUser(t, c, p, tokens["sysadmin"], "demo", "sup1")
-	agentID, agentTok := newUser(t, c, p, tokens["sysadmin"], "demo", "agent1")
-	assign(t, c, tokens["secadmin"], supID, "supervisor", []string{"q1"}, "")
-	assign(t, c, tokens["secadmin"], agentID, "agent", nil, "a1")
+	supID, supTok := c.NewUser(tokens["sysadmin"], "demo", "sup1")
+	agentID, agentTok := c.NewUser(tokens["sysadmin"], "demo", "agent1")
+	c.Assign(tokens["secadmin"], supID, "supervisor", []string{"q1"}, "")
+	c.Assign(tokens["secadmin"], agentID, "agent", nil, "a1")
 	tokens["supervisor"], tokens["agent"] = supTok, agentTok
 
 	whos := make([]string, 0, len(allowed))
@@ -101,20 +101,20 @@ func TestPrivilegeMatrix(t *testing.T) {
 
 	// Horizontal: the other tenant's auditor sees only that tenant's rows,
 	// the platform auditor sees both.
-	for _, row := range auditSearch(t, c, tokens["other-auditor"], "") {
+	for _, row := range c.Audit(tokens["other-auditor"], "") {
 		if row.Tenant != "other" {
 			t.Fatalf("other tenant's auditor saw row %d of tenant %q", row.ID, row.Tenant)
 		}
 	}
 	tenants := map[string]bool{}
-	for _, row := range auditSearch(t, c, tokens["auditor"], "") {
+	for _, row := range c.Audit(tokens["auditor"], "") {
 		tenants[row.Tenant] = true
 	}
 	if !tenants["demo"] || !tenants["other"] {
 		t.Errorf("platform auditor saw tenants %v, want demo and other", tenants)
 	}
 	// Denials are audited with who and what.
-	denied := auditSearch(t, c, tokens["auditor"], "action=ban.create")
+	denied := c.Audit(tokens["auditor"], "action=ban.create")
 	if !slices.ContainsFunc(denied, func(r testpbx.AuditRow) bool { return r.Outcome == "denied" && r.Actor == supID }) {
 		t.Errorf("the supervisor's denied ban is not in the audit log: %+v", denied)
 	}
@@ -130,7 +130,7 @@ func TestSeparationOfDuties(t *testing.T) {
 	sys := c.Login("demo", "sysadmin", p.Admins["demo/sysadmin"])
 	sec := c.Login("demo", "secadmin", p.Admins["demo/secadmin"])
 	aud := c.Login("demo", "auditor", p.Admins["demo/auditor"])
-	supID, _ := newUser(t, c, p, sys, "demo", "sup1")
+	supID, _ := c.NewUser(sys, "demo", "sup1")
 
 	// The auditor cannot change a permission or a role, by any route; the
 	// security administrator cannot edit the fixed administrator roles or
@@ -173,28 +173,10 @@ func TestSeparationOfDuties(t *testing.T) {
 			t.Errorf("%s: %v, want the append-only trigger to refuse", q, err)
 		}
 	}
-	rep := verifyReport(t, c, aud)
+	rep := c.VerifyAudit(aud)
 	if !rep.OK {
 		t.Errorf("audit chain after refused tampering: %+v", rep)
 	}
-}
-
-type verifyJSON struct {
-	OK        bool   `json:"ok"`
-	Rows      int    `json:"rows"`
-	BrokenRow int64  `json:"broken_row"`
-	Reason    string `json:"reason"`
-}
-
-func verifyReport(t *testing.T, c *testpbx.Client, token string) verifyJSON {
-	t.Helper()
-	r := c.Do("GET", "/api/v1/audit/verify", token, nil, nil)
-	if r.Code != 200 {
-		t.Fatalf("verify: %d %s", r.Code, r.Body)
-	}
-	var v verifyJSON
-	r.JSON(t, &v)
-	return v
 }
 
 // TestTamperedRolePermissionDeniesAndAlarms changes a role-permission row
@@ -207,8 +189,8 @@ func TestTamperedRolePermissionDeniesAndAlarms(t *testing.T) {
 	sys := c.Login("demo", "sysadmin", p.Admins["demo/sysadmin"])
 	sec := c.Login("demo", "secadmin", p.Admins["demo/secadmin"])
 	aud := c.Login("demo", "auditor", p.Admins["demo/auditor"])
-	supID, sup := newUser(t, c, p, sys, "demo", "sup1")
-	assign(t, c, sec, supID, "supervisor", []string{"q1"}, "")
+	supID, sup := c.NewUser(sys, "demo", "sup1")
+	c.Assign(sec, supID, "supervisor", []string{"q1"}, "")
 	if r := c.Do("GET", "/api/v1/cdrs?tenant=demo&queue=q1", sup, nil, nil); r.Code != 200 {
 		t.Fatalf("supervisor before tampering: %d %s", r.Code, r.Body)
 	}
@@ -234,7 +216,7 @@ func TestTamperedRolePermissionDeniesAndAlarms(t *testing.T) {
 		t.Errorf("alarms %v, want at least %v", got, before+1)
 	}
 	want := fmt.Sprintf("rbac_role_permissions#%d", rowID)
-	rows := auditSearch(t, c, aud, "action=rbac.integrity")
+	rows := c.Audit(aud, "action=rbac.integrity")
 	if !slices.ContainsFunc(rows, func(r testpbx.AuditRow) bool { return r.Outcome == "alarm" && r.Target == want }) {
 		t.Errorf("no alarm naming %s in the audit log: %+v", want, rows)
 	}
@@ -250,7 +232,7 @@ func TestTamperedAuditRowIsNamedByVerify(t *testing.T) {
 	for range 3 {
 		c.TryLogin("demo", "sysadmin", "Wrong-Password-1")
 	}
-	rows := auditSearch(t, c, aud, "action=auth.login")
+	rows := c.Audit(aud, "action=auth.login")
 	var victim int64
 	for _, r := range rows {
 		if r.Outcome == "failed" {
@@ -261,7 +243,7 @@ func TestTamperedAuditRowIsNamedByVerify(t *testing.T) {
 	if victim == 0 {
 		t.Fatalf("no failed login in the audit log: %+v", rows)
 	}
-	if rep := verifyReport(t, c, aud); !rep.OK {
+	if rep := c.VerifyAudit(aud); !rep.OK {
 		t.Fatalf("chain broken before tampering: %+v", rep)
 	}
 	db := p.DB.SQL()
@@ -272,7 +254,7 @@ func TestTamperedAuditRowIsNamedByVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := p.Metric(t, "yimen_security_alarms_total", map[string]string{"kind": "audit_chain"})
-	rep := verifyReport(t, c, aud)
+	rep := c.VerifyAudit(aud)
 	if rep.OK || rep.BrokenRow != victim {
 		t.Errorf("verify after rewriting row %d: %+v", victim, rep)
 	}
