@@ -18,7 +18,7 @@ import (
 func TestAdminChangesAgentsAndQueuesLive(t *testing.T) {
 	t.Parallel()
 	p, _ := ivrPBX(t)
-	c := testpbx.NewClient(t, p, "127.0.121.1")
+	c := testpbx.NewClient(t, p, "127.0.168.1")
 	sys := p.BreakGlass
 	ctx := t.Context()
 
@@ -43,11 +43,11 @@ func TestAdminChangesAgentsAndQueuesLive(t *testing.T) {
 	)
 
 	// The new agent (logged in: the tenant auto-logs agents in) takes the call.
-	p.Callee(t, "1003", "127.0.121.3", "uas_answer.xml", false, map[string]string{"hangup_ms": "4000", "play_pcap": "1"})
+	p.Callee(t, "1003", "127.0.168.3", "uas_answer.xml", false, map[string]string{"hangup_ms": "4000", "play_pcap": "1"})
 	done := make(chan error, 1)
 	go func() {
 		scen := ivrCaller(t, []ivrStep{{Kind: "pause", Ms: 2600}, {Kind: "dtmf", Key: "1"}, {Kind: "pause", Ms: 7000}, {Kind: "dtmf", Key: "4"}}, "wait_bye")
-		done <- p.Call(t, "1001", "127.0.121.2", scen, "8000", nil).Check(1)
+		done <- p.Call(t, "1001", "127.0.168.2", scen, "8000", nil).Check(1)
 	}()
 	waitAgent(t, p, "a1003", func(st acd.AgentStatus, err error) bool { return err == nil && st.State == acd.OnCall })
 
@@ -75,7 +75,7 @@ func TestAdminChangesAgentsAndQueuesLive(t *testing.T) {
 		t.Fatalf("add agent: %d %s", r.Code, r.Body)
 	}
 	p.Restart(t)
-	c = testpbx.NewClient(t, p, "127.0.121.1")
+	c = testpbx.NewClient(t, p, "127.0.168.1")
 	var agents []struct {
 		ID        string         `json:"id"`
 		Extension string         `json:"extension"`

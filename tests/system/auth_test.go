@@ -21,9 +21,9 @@ func TestUnauthenticatedInviteIsRefused(t *testing.T) {
 	t.Parallel()
 	sipp.Require(t)
 	p := testpbx.Start(t)
-	callee := p.Callee(t, "1002", "127.0.146.2", "uas_answer.xml", false, nil)
+	callee := p.Callee(t, "1002", "127.0.166.2", "uas_answer.xml", false, nil)
 
-	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 146, 1)})
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 166, 1)})
 	if err != nil {
 		t.Fatal(err)
 	}

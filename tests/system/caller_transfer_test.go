@@ -320,15 +320,15 @@ func TestPhoneBlindTransferByCallerWithREFER(t *testing.T) {
 func TestPhoneAttendedTransferByCallerOfBothCalls(t *testing.T) {
 	t.Parallel()
 	p, _ := ivrPBX(t)
-	const agentIP, agentPort = "127.0.144.2", 5072
+	const agentIP = "127.0.144.2"
 	cust, target := newEndpoint(t, "127.0.144.4"), newEndpoint(t, "127.0.144.3")
 	custPhone := mediaPhone(t, p, "1004", "127.0.144.4", cust, map[string]string{"hangup_ms": "9000"})
 	targetPhone := phone(t, p, "1003", "127.0.144.3", target)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 
-	agentPhone := newSipUA(t, ctx, "1002", agentIP, agentPort, 40000)
-	p.Register(t, "1002", agentIP, agentPort)
+	agentPhone := newSipUA(t, ctx, "1002", agentIP, 40000)
+	p.Register(t, "1002", agentIP, agentPhone.port)
 	dial := func(ext string, rtpPort int) *sipgo.DialogClientSession {
 		t.Helper()
 		code, sess := agentPhone.invite(t, ctx, p, "1002", ext, rtpPort)

@@ -33,8 +33,17 @@ type sipUA struct {
 
 const uaTag = "uatag1"
 
-func newSipUA(t *testing.T, ctx context.Context, ext, ip string, port, rtpPort int) *sipUA {
+// newSipUA starts a sipgo phone on ip, on a port the kernel picks (fixed
+// ports met the same tests run from other checkouts on the machine).
+func newSipUA(t *testing.T, ctx context.Context, ext, ip string, rtpPort int) *sipUA {
 	t.Helper()
+	// Bound before the REGISTER, so the first INVITE finds it listening.
+	conn, err := net.ListenPacket("udp", net.JoinHostPort(ip, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	port := conn.LocalAddr().(*net.UDPAddr).Port
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("replaces-test"), sipgo.WithUserAgentHostname(ip))
 	if err != nil {
 		t.Fatal(err)
@@ -67,12 +76,6 @@ func newSipUA(t *testing.T, ctx context.Context, ext, ip string, port, rtpPort i
 		}
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
 	})
-	// Bound before the REGISTER, so the first INVITE finds it listening.
-	conn, err := net.ListenPacket("udp", net.JoinHostPort(ip, strconv.Itoa(port)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
 	go srv.ServeUDP(conn)
 	return u
 }
@@ -118,10 +121,10 @@ func TestInviteWithReplacesTakesTheCallOver(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	cust, second := newEndpoint(t, "127.0.145.4"), newEndpoint(t, "127.0.145.6")
-	desk := newSipUA(t, ctx, "1002", "127.0.145.2", 5072, 40000)
+	desk := newSipUA(t, ctx, "1002", "127.0.145.2", 40000)
 	p.Register(t, "1002", desk.ip, desk.port)
-	other := newSipUA(t, ctx, "1002", "127.0.145.6", 5074, second.port())
-	stranger := newSipUA(t, ctx, "1003", "127.0.145.3", 5076, 40004)
+	other := newSipUA(t, ctx, "1002", "127.0.145.6", second.port())
+	stranger := newSipUA(t, ctx, "1003", "127.0.145.3", 40004)
 
 	done := make(chan *sipp.Result, 1)
 	go func() {

@@ -101,7 +101,7 @@ func status(res string) string {
 func TestRegistrarIntervalTooBrief(t *testing.T) {
 	t.Parallel()
 	p := testpbx.Start(t)
-	r := newRegPhone(t, p, "127.0.140.1", "1001")
+	r := newRegPhone(t, p, "127.0.160.1", "1001")
 	contact := fmt.Sprintf("<sip:1001@%s>", r.local())
 	res := r.register(1, "10", contact)
 	if !strings.HasPrefix(res, "SIP/2.0 423 ") || !regexp.MustCompile(`(?mi)^Min-Expires:\s*60\r?$`).MatchString(res) {
@@ -130,8 +130,8 @@ func TestRegistrarIntervalTooBrief(t *testing.T) {
 func TestRegistrarWildcardContactRemovesAll(t *testing.T) {
 	t.Parallel()
 	p := testpbx.Start(t)
-	desk := newRegPhone(t, p, "127.0.141.1", "1002")
-	soft := newRegPhone(t, p, "127.0.141.2", "1002")
+	desk := newRegPhone(t, p, "127.0.161.1", "1002")
+	soft := newRegPhone(t, p, "127.0.161.2", "1002")
 	if res := desk.register(1, "600", fmt.Sprintf("<sip:1002@%s>", desk.local())); !strings.HasPrefix(res, "SIP/2.0 200 ") {
 		t.Fatal(res)
 	}
@@ -171,8 +171,8 @@ func TestRegistrarWildcardContactRemovesAll(t *testing.T) {
 func TestRegistrarContactLimitDropsTheOldest(t *testing.T) {
 	t.Parallel()
 	p := testpbx.Start(t, func(c *cfgT) { c.SIP.MaxContacts = 2 })
-	r := newRegPhone(t, p, "127.0.142.1", "1003")
-	uri := func(port int) string { return fmt.Sprintf("sip:1003@127.0.142.1:%d", port) }
+	r := newRegPhone(t, p, "127.0.162.1", "1003")
+	uri := func(port int) string { return fmt.Sprintf("sip:1003@127.0.162.1:%d", port) }
 	var res string
 	for i, port := range []int{7001, 7002, 7003} {
 		res = r.register(i+1, "600", "<"+uri(port)+">")
@@ -196,7 +196,7 @@ func TestRegistrarContactLimitDropsTheOldest(t *testing.T) {
 func TestRegistrarIgnoresAnOlderCSeq(t *testing.T) {
 	t.Parallel()
 	p := testpbx.Start(t)
-	r := newRegPhone(t, p, "127.0.143.1", "1004")
+	r := newRegPhone(t, p, "127.0.163.1", "1004")
 	contact := fmt.Sprintf("<sip:1004@%s>", r.local())
 	if res := r.register(10, "600", contact); len(boundContacts(res)) != 1 {
 		t.Fatalf("CSeq 10: %s", res)
@@ -219,7 +219,7 @@ func TestRegistrarNATFallbackToTheSourceAddress(t *testing.T) {
 	t.Parallel()
 	sipp.Require(t)
 	p := testpbx.Start(t)
-	phone := newRegPhone(t, p, "127.0.144.1", "1002")
+	phone := newRegPhone(t, p, "127.0.164.1", "1002")
 	const private = "sip:1002@192.0.2.10:5060" // TEST-NET-1: nothing answers there
 	if res := phone.register(1, "600", "<"+private+">"); !strings.HasPrefix(res, "SIP/2.0 200 ") {
 		t.Fatalf("register behind NAT: %s", res)
@@ -234,7 +234,7 @@ func TestRegistrarNATFallbackToTheSourceAddress(t *testing.T) {
 	}
 
 	done := make(chan *sipp.Result, 1)
-	go func() { done <- p.Call(t, "1001", "127.0.144.2", expectScenario(t, 486, ""), "1002", nil) }()
+	go func() { done <- p.Call(t, "1001", "127.0.164.2", expectScenario(t, 486, ""), "1002", nil) }()
 	buf := make([]byte, 8192)
 	phone.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	var inv string

@@ -27,9 +27,18 @@ func TestPhoneAttendedTransferWithREFERReplaces(t *testing.T) {
 	p, _ := ivrPBX(t)
 	cust, target := newEndpoint(t, "127.0.104.4"), newEndpoint(t, "127.0.104.3")
 	phone(t, p, "1003", "127.0.104.3", target)
-	const agentIP, agentPort = "127.0.104.2", 5072
+	const agentIP = "127.0.104.2"
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
+	// Bound before the REGISTER, so the first INVITE finds it listening,
+	// on a port the kernel picks (a fixed one met the same test run from
+	// other checkouts on the machine).
+	conn, err := net.ListenPacket("udp", net.JoinHostPort(agentIP, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	agentPort := conn.LocalAddr().(*net.UDPAddr).Port
 
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("refer-test"), sipgo.WithUserAgentHostname(agentIP))
 	if err != nil {
@@ -68,12 +77,6 @@ func TestPhoneAttendedTransferWithREFERReplaces(t *testing.T) {
 		}
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
 	})
-	// Bound before the REGISTER, so the first INVITE finds it listening.
-	conn, err := net.ListenPacket("udp", net.JoinHostPort(agentIP, strconv.Itoa(agentPort)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
 	go srv.ServeUDP(conn)
 	p.Register(t, "1002", agentIP, agentPort)
 

@@ -62,7 +62,7 @@ func TestSIPOverTLS(t *testing.T) {
 	if addr == "" {
 		t.Fatalf("no tls listener among %v", p.Server.ListenAddrs())
 	}
-	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 147, 1)}},
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 167, 1)}},
 		"tcp", addr, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12})
 	if err != nil {
 		t.Fatalf("TLS handshake with the SIP listener: %v", err)
