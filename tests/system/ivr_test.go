@@ -170,13 +170,14 @@ func TestIVRVoicemailBySIPINFO(t *testing.T) {
 // no #). The call has left the call table by the time the message is stored;
 // the message still belongs to the caller's tenant and the OA still hears of it.
 func TestIVRVoicemailEndedByHangup(t *testing.T) {
+	t.Parallel()
 	p, _ := ivrPBX(t)
-	cl := dialCTI(t, p, ctiToken(t, p, "system"))
+	cl := p.DialCTI(t, p.CTIToken(t, "system"))
 	if _, err := cl.Subscribe(t.Context(), "tenant"); err != nil {
 		t.Fatal(err)
 	}
 	scen := ivrCaller(t, []ivrStep{{Kind: "pause", Ms: 2600}, {Kind: "info", Key: "2"}, {Kind: "audio"}, {Kind: "pause", Ms: 2000}}, "bye")
-	if err := caller(t, p, "1001", "127.0.21.3", scen, "8000", nil).Check(1); err != nil {
+	if err := p.Call(t, "1001", "127.0.21.3", scen, "8000", nil).Check(1); err != nil {
 		t.Fatal(err)
 	}
 	var vmID string
