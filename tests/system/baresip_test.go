@@ -1,4 +1,4 @@
-package pbx_test
+package system_test
 
 import (
 	"strings"
@@ -6,15 +6,19 @@ import (
 	"time"
 
 	"github.com/yimen/yimen/pbx/mix"
-	"github.com/yimen/yimen/pbx/pbxtest"
+	"github.com/yimen/yimen/tests/testpbx"
 )
+
+// The baresip tests do not run in parallel with each other: baresip binds
+// its RTP ports on the wildcard address, from a random range, so two at
+// once could meet; they take about 4 s together, before the parallel tests.
 
 // Two baresip softphones register with the default single MD5 challenge,
 // call each other through the B2BUA and relay, and each hears the other's
 // tone — not its own, not silence.
 func TestBaresipRegistersAndTalksBothWays(t *testing.T) {
 	requireBaresip(t)
-	p := pbxtest.Start(t)
+	p := testpbx.Start(t)
 	const toneA, toneB = 440, 1000
 	a := startBaresip(t, 1, toneA)
 	b := startBaresip(t, 2, toneB)
@@ -101,7 +105,7 @@ func TestBaresipCannotRegisterAgainstADoubleChallenge(t *testing.T) {
 	requireBaresip10(t)
 	for i, algs := range [][]string{{"SHA-256", "MD5"}, {"MD5", "SHA-256"}} {
 		t.Run(strings.Join(algs, " then "), func(t *testing.T) {
-			p := pbxtest.Start(t, func(c *cfgT) {
+			p := testpbx.Start(t, func(c *cfgT) {
 				c.SIP.DigestDouble = true
 				c.SIP.DigestAlgs = algs
 			})
@@ -121,7 +125,7 @@ func TestBaresipCannotRegisterAgainstADoubleChallenge(t *testing.T) {
 func TestBaresipCannotAnswerASHA256Challenge(t *testing.T) {
 	requireBaresip(t)
 	requireBaresip10(t)
-	p := pbxtest.Start(t, func(c *cfgT) { c.Tenants[0].SHA256Extensions = []string{"1001"} })
+	p := testpbx.Start(t, func(c *cfgT) { c.Tenants[0].SHA256Extensions = []string{"1001"} })
 	sha := startBaresip(t, 21, 440)
 	if ev := sha.register(p, "1001"); ev.Type != "REGISTER_FAIL" || !strings.Contains(ev.Param, "not implemented") {
 		t.Errorf("baresip as SHA-256 extension 1001: %s %q, want REGISTER_FAIL \"Function not implemented\"", ev.Type, ev.Param)
@@ -149,7 +153,7 @@ func requireBaresip10(t *testing.T) {
 
 // assertNeverAnswered checks the registrar's side of a phone that gave up on
 // its challenge: challenged, never answered, nothing bound.
-func assertNeverAnswered(t *testing.T, p *pbxtest.PBX) {
+func assertNeverAnswered(t *testing.T, p *testpbx.PBX) {
 	t.Helper()
 	challenged := p.Metric(t, "yimen_sip_register_total", map[string]string{"result": "challenge"})
 	answered := p.Metric(t, "yimen_sip_register_total", map[string]string{"result": "ok"}) +

@@ -1,4 +1,4 @@
-package pbx_test
+package system_test
 
 import (
 	"bufio"
@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/yimen/yimen/pbx/pbxtest"
+	"github.com/yimen/yimen/tests/testpbx"
 )
 
 // baresip is a real softphone (baresip, a libre-based SIP client) driven as
@@ -122,7 +122,8 @@ func startBaresip(t testing.TB, host int, toneHz int) *baresip {
 	//    the decoded stream (snd/dump-*-dec.wav) and aubridge, a player with
 	//    no source bridged to it, takes the samples nowhere.
 	//  - RTP sockets are bound to the wildcard address whatever net_interface
-	//    says, so towards the PBX on 127.0.0.1 they send from 127.0.0.1. The
+	//    says, so towards the PBX (on its own 127/8 address) they send from
+	//    127.0.0.1, the loopback route's source. The
 	//    SDP must name that address: the relay accepts media only from the
 	//    SDP host or the signalling host (strict source), and the phone's
 	//    127.0.90.x signalling address is neither. On a real host both are
@@ -258,7 +259,7 @@ func (b *baresip) command(name, params string) string {
 
 // register creates the phone's account for ext at the PBX, answering calls
 // automatically, and waits for the outcome: REGISTER_OK or REGISTER_FAIL.
-func (b *baresip) register(p *pbxtest.PBX, ext string) baresipEvent {
+func (b *baresip) register(p *testpbx.PBX, ext string) baresipEvent {
 	b.t.Helper()
 	b.ext = ext
 	b.command("uanew", fmt.Sprintf("<sip:%s@%s;transport=udp>;auth_pass=%s;answermode=auto",
@@ -267,7 +268,7 @@ func (b *baresip) register(p *pbxtest.PBX, ext string) baresipEvent {
 }
 
 // dial calls ext at the PBX.
-func (b *baresip) dial(p *pbxtest.PBX, ext string) {
+func (b *baresip) dial(p *testpbx.PBX, ext string) {
 	b.t.Helper()
 	b.command("dial", fmt.Sprintf("sip:%s@%s", ext, p.SIPAddr()))
 }
