@@ -1,4 +1,4 @@
-package pbx_test
+package system_test
 
 import (
 	"context"
@@ -15,15 +15,16 @@ import (
 // An agent sends call.hangup for a colleague's call by its id: refused
 // (forbidden), the call goes on; the agent on the call may end it.
 func TestAttackAgentHangsUpAColleaguesCall(t *testing.T) {
+	t.Parallel()
 	p, _ := ivrPBX(t)
-	uas(t, p, "1003", "127.0.31.3", "uas_answer.xml", true, nil)
+	p.Callee(t, "1003", "127.0.169.3", "uas_answer.xml", true, nil)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	stranger := dialCTI(t, p, agentToken(t, p, "a1002"))
-	owner := dialCTI(t, p, agentToken(t, p, "a1001"))
+	stranger := p.DialCTI(t, p.AgentCTIToken(t, "agent", "a1002"))
+	owner := p.DialCTI(t, p.AgentCTIToken(t, "agent", "a1001"))
 	done := make(chan *sipp.Result, 1)
 	go func() {
-		done <- caller(t, p, "1001", "127.0.31.1", sipp.Scenario("uac_call.xml"), "1003", map[string]string{"talk_ms": "10000"})
+		done <- p.Call(t, "1001", "127.0.169.1", sipp.Scenario("uac_call.xml"), "1003", map[string]string{"talk_ms": "10000"})
 	}()
 	callID := waitCall(t, p, func(c b2bua.CallInfo) bool { return c.State == "answered" }).ID
 
@@ -42,7 +43,10 @@ func TestAttackAgentHangsUpAColleaguesCall(t *testing.T) {
 	if err := owner.Hangup(ctx, "a1001", callID); err != nil {
 		t.Fatalf("the agent on the call: %v", err)
 	}
-	<-done
+	// The caller's scenario fails on the PBX's BYE: its call was ended.
+	if res := <-done; res.Failed != 1 {
+		t.Errorf("caller: %+v, want its call ended by the hang-up", res.Counters)
+	}
 	if c := lastCDR(t, p, 1); c.ID != callID || c.HangupCause != "cti_hangup" {
 		t.Fatalf("CDR %+v, want the call ended by the agent on it", c)
 	}
