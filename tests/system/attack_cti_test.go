@@ -10,6 +10,7 @@ import (
 	"github.com/yimen/yimen/internal/config"
 	"github.com/yimen/yimen/internal/sipp"
 	"github.com/yimen/yimen/pbx/b2bua"
+	"github.com/yimen/yimen/tests/testpbx"
 )
 
 // An agent sends call.hangup for a colleague's call by its id: refused
@@ -57,13 +58,14 @@ func TestAttackAgentHangsUpAColleaguesCall(t *testing.T) {
 // call.monitor from the supervisor role, listening in is refused at the
 // next command, whatever the role is called.
 func TestAttackSupervisorRightsComeFromRBAC(t *testing.T) {
+	t.Parallel()
 	p, _ := ivrPBX(t, func(c *config.Config) { c.Admin.TenantAdmins = true })
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	c := newClient(t, p, "127.0.121.1")
-	sec := c.login("demo", "secadmin", p.Admins["demo/secadmin"])
-	supID, supSession := newUser(t, c, p, p.BreakGlass, "demo", "dave")
-	assign(t, c, sec, supID, "supervisor", []string{"support"}, "a1009")
+	c := testpbx.NewClient(t, p, "127.0.121.1")
+	sec := c.Login("demo", "secadmin", p.Admins["demo/secadmin"])
+	supID, supSession := c.NewUser(p.BreakGlass, "demo", "dave")
+	c.Assign(sec, supID, "supervisor", []string{"support"}, "a1009")
 	sup, err := tryCTI(t, p, supSession)
 	if err != nil {
 		t.Fatal(err)
@@ -84,8 +86,8 @@ func TestAttackSupervisorRightsComeFromRBAC(t *testing.T) {
 	if err := sup.Do(ctx, protocol.CmdSupervisorListen, protocol.Monitor{Agent: "a1002"}, nil); codeOfErr(err) == protocol.CodeForbidden {
 		t.Fatalf("listen with call.monitor: %v", err)
 	}
-	if r := c.do("DELETE", "/api/v1/roles/supervisor/permissions/call.monitor", sec, nil, nil); r.code != 204 {
-		t.Fatalf("revoke call.monitor: %d %s", r.code, r.body)
+	if r := c.Do("DELETE", "/api/v1/roles/supervisor/permissions/call.monitor", sec, nil, nil); r.Code != 204 {
+		t.Fatalf("revoke call.monitor: %d %s", r.Code, r.Body)
 	}
 	if err := sup.Do(ctx, protocol.CmdSupervisorListen, protocol.Monitor{Agent: "a1002"}, nil); codeOfErr(err) != protocol.CodeForbidden {
 		t.Fatalf("listen after call.monitor was revoked: %v, want forbidden", err)
