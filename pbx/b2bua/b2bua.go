@@ -165,13 +165,13 @@ func (m *Manager) Drain(ctx context.Context) {
 		select {
 		case <-idle:
 		case <-ctx.Done():
-			m.hangupAll("shutdown")
+			m.hangupAll(CauseShutdown)
 			return
 		}
 	}
 }
 
-func (m *Manager) hangupAll(cause string) {
+func (m *Manager) hangupAll(cause Cause) {
 	m.mu.Lock()
 	list := make([]*call, 0, len(m.calls))
 	for c := range m.calls {

@@ -61,7 +61,7 @@ type call struct {
 	answered    time.Time
 	holdSince   time.Time
 	hold        time.Duration
-	disposition string
+	disposition Disposition
 	code        int
 	ackOnce     sync.Once
 	endOnce     sync.Once
@@ -178,7 +178,7 @@ func (c *call) trackHold(offer *sdp.Session, now time.Time) {
 
 // hangup ends the call from side ("caller", "callee" or "system"), sending BYE
 // to every leg that did not hang up itself.
-func (c *call) hangup(side, cause string) {
+func (c *call) hangup(side string, cause Cause) {
 	c.mu.Lock()
 	if c.state == stateEnded {
 		c.mu.Unlock()
@@ -206,7 +206,7 @@ func (c *call) hangup(side, cause string) {
 }
 
 // end records the call's end once: CDR, media released, untracked.
-func (c *call) end(side, cause string) {
+func (c *call) end(side string, cause Cause) {
 	c.endOnce.Do(func() {
 		now := c.m.now()
 		c.mu.Lock()
@@ -221,7 +221,7 @@ func (c *call) end(side, cause string) {
 		cdr := pbxstore.CDR{
 			ID: c.id, Tenant: c.tenant, Caller: c.caller, Callee: c.callee, ACallID: c.a.callID,
 			Start: c.start, End: now, Answer: c.answered, Hold: c.hold,
-			Disposition: c.disposition, HangupSide: side, HangupCause: cause, SIPCode: c.code,
+			Disposition: c.disposition.String(), HangupSide: side, HangupCause: cause.String(), SIPCode: c.code,
 		}
 		if c.winner != nil {
 			cdr.BCallID = c.winner.dlg.callID
@@ -256,11 +256,11 @@ func (c *call) end(side, cause string) {
 		}
 		close(c.done)
 		c.m.untrack(c, ids...)
-		c.m.m.ended.WithLabelValues(cause).Inc()
+		c.m.m.ended.WithLabelValues(cause.String()).Inc()
 		c.m.m.setups.WithLabelValues(cdr.Disposition).Inc()
 		c.m.cdrs.add(cdr)
 		c.m.log.Info("call ended", "call", c.id, "tenant", c.tenant, "disposition", cdr.Disposition,
-			"hangup_side", side, "cause", cause, "talk_ms", cdr.Talk.Milliseconds(), "a_in", a.PacketsIn, "b_in", b.PacketsIn)
+			"hangup_side", side, "cause", cause.String(), "talk_ms", cdr.Talk.Milliseconds(), "a_in", a.PacketsIn, "b_in", b.PacketsIn)
 	})
 }
 

@@ -60,7 +60,7 @@ func (m *Manager) callerBlindTransferLocked(c *call, ext, to string, beforeBye f
 	c.mu.Unlock()
 	m.letGo(c, old, far, ext, to, beforeBye)
 
-	failed := func(cause string) {
+	failed := func(cause Cause) {
 		if m.finishCallerTransfer(c, tr) {
 			m.log.Info("transfer target did not answer", "call", c.id, "to", to)
 			c.hangup("system", cause)
@@ -69,28 +69,28 @@ func (m *Manager) callerBlindTransferLocked(c *call, ext, to string, beforeBye f
 	k, err := m.originateCall(c.tenant, to, "transfer:"+ext, party, c,
 		func(ok bool) {
 			if !ok {
-				go failed("transfer_failed")
+				go failed(CauseTransferFailed)
 			}
 		},
 		func(k *call) {
 			if _, err := m.join(c, k, sideA, sideA, false); err != nil {
 				m.log.Info("blind transfer: join failed", "call", c.id, "to", to, "err", err)
-				k.hangup("system", "transfer_abandoned")
-				failed("transfer_failed")
+				k.hangup("system", CauseTransferAbandoned)
+				failed(CauseTransferFailed)
 				return
 			}
 			m.finishCallerTransfer(c, tr)
 		})
 	if err != nil {
 		m.log.Info("blind transfer: target not rung", "call", c.id, "to", to, "err", err)
-		failed("transfer_failed")
+		failed(CauseTransferFailed)
 		return nil // ext is gone already; the call's end tells the rest
 	}
 	go func() { // the other party hung up while the target rings: stop ringing
 		select {
 		case <-c.done:
 			if m.finishCallerTransfer(c, tr) {
-				k.hangup("system", "transfer_abandoned")
+				k.hangup("system", CauseTransferAbandoned)
 			}
 		case <-tr.done:
 		}

@@ -84,7 +84,7 @@ func (m *Manager) Consult(ctx context.Context, tenant, callID, ext, to string) e
 		select {
 		case <-c.done:
 			if m.dropConsult(c, cons) {
-				k.hangup("system", "consult_abandoned")
+				k.hangup("system", CauseConsultAbandoned)
 			}
 		case <-cons.over:
 		}
@@ -98,7 +98,7 @@ func (m *Manager) consultTalk(c *call, cons *consult, k *call) {
 	c.mu.Lock()
 	if c.consult != cons || c.state != stateAnswered {
 		c.mu.Unlock()
-		k.hangup("system", "consult_abandoned")
+		k.hangup("system", CauseConsultAbandoned)
 		return
 	}
 	cons.talking = true
@@ -115,7 +115,7 @@ func (m *Manager) consultTalk(c *call, cons *consult, k *call) {
 		c.mu.Unlock()
 		if conf {
 			monitorApp{m: m, mode: Barge, target: cons.agent}.Run(context.Background(), &LocalCall{c: k})
-			k.hangup("system", "conference_ended")
+			k.hangup("system", CauseConferenceEnded)
 		}
 	}
 }
@@ -156,7 +156,7 @@ func (m *Manager) endConsult(c *call, cons *consult, state string, code int) boo
 	close(cons.over)
 	c.mu.Unlock()
 	if k != nil {
-		k.hangup("system", "consult_"+state)
+		k.hangup("system", consultEndCause(state))
 	}
 	m.notifyTransfer(c, callevent.Transfer{Mode: callevent.TransferAttended, State: state, From: cons.agent, To: cons.to, Code: code})
 	c.bridge.SetHold(1-cons.side, false)
@@ -166,6 +166,15 @@ func (m *Manager) endConsult(c *call, cons *consult, state string, code int) boo
 		m.log.Warn("consultation: could not resume the held party", "call", c.id, "err", err)
 	}
 	return true
+}
+
+// consultEndCause is the cause the consultation call ends with when the
+// consultation ends in state (callevent.ConsultFailed or ConsultCancelled).
+func consultEndCause(state string) Cause {
+	if state == callevent.ConsultFailed {
+		return CauseConsultFailed
+	}
+	return CauseConsultCancelled
 }
 
 // consultOf returns ext's consultation on the call, or a conflict.

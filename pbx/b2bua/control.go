@@ -173,7 +173,7 @@ func (m *Manager) blindTransfer(c *call, ext, to string, beforeBye func()) error
 			}
 			return
 		}
-		c.hangup("system", "transfer_failed")
+		c.hangup("system", CauseTransferFailed)
 	}()
 	return nil
 }

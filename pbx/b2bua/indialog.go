@@ -98,7 +98,7 @@ func (m *Manager) onBye(req *sip.Request, tx sip.ServerTransaction) {
 		c.unbridge() // back to the application (survey, menu)
 		return
 	}
-	c.hangup(sideNames[side], "bye")
+	c.hangup(sideNames[side], CauseBye)
 }
 
 // onReinvite relays a re-INVITE (hold, unhold, address change) to the other leg

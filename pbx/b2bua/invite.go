@@ -45,18 +45,18 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	callee := req.Recipient.User
 	start := m.now()
 	if len(req.Body()) == 0 {
-		m.rejectCall(ctx, req, tx, tenant, user, callee, start, 488, "Not Acceptable Here", "rejected_codec", "SDP offer required")
+		m.rejectCall(ctx, req, tx, tenant, user, callee, start, 488, "Not Acceptable Here", DispositionRejectedCodec, "SDP offer required")
 		return
 	}
 	offer, err := sdp.Parse(req.Body())
 	if err != nil {
 		m.log.Warn("bad SDP in INVITE", "ip", sourceAddr(req), "err", err)
-		m.rejectCall(ctx, req, tx, tenant, user, callee, start, 400, "Bad Request", "failed", "malformed SDP")
+		m.rejectCall(ctx, req, tx, tenant, user, callee, start, 400, "Bad Request", DispositionFailed, "malformed SDP")
 		return
 	}
 	codecs, err := offer.Negotiate(m.cfg.Codecs)
 	if err != nil || offer.Port == 0 {
-		m.rejectCall(ctx, req, tx, tenant, user, callee, start, 488, "Not Acceptable Here", "rejected_codec", "no common codec: the PBX relays "+strings.Join(m.cfg.Codecs, ", "))
+		m.rejectCall(ctx, req, tx, tenant, user, callee, start, 488, "Not Acceptable Here", DispositionRejectedCodec, "no common codec: the PBX relays "+strings.Join(m.cfg.Codecs, ", "))
 		return
 	}
 	if req.GetHeader("Replaces") != nil {
@@ -67,7 +67,7 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if mode, agent, ok := monitorCode(callee); ok && m.supervision != nil {
 		if !m.supervision.Supervisor(tenant, user) {
 			m.log.Warn("monitor refused: not a supervisor", "tenant", tenant, "ext", user)
-			m.rejectCall(ctx, req, tx, tenant, user, callee, start, 403, "Forbidden", "rejected", "not a supervisor")
+			m.rejectCall(ctx, req, tx, tenant, user, callee, start, 403, "Forbidden", DispositionRejected, "not a supervisor")
 			return
 		}
 		app = monitorApp{m: m, mode: mode, target: agent}
@@ -79,18 +79,18 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		var known bool
 		targets, known = m.loc.Locate(tenant, callee)
 		if !known {
-			m.rejectCall(ctx, req, tx, tenant, user, callee, start, 404, "Not Found", "not_found", "")
+			m.rejectCall(ctx, req, tx, tenant, user, callee, start, 404, "Not Found", DispositionNotFound, "")
 			return
 		}
 		if len(targets) == 0 {
-			m.rejectCall(ctx, req, tx, tenant, user, callee, start, 480, "Temporarily Unavailable", "unavailable", "")
+			m.rejectCall(ctx, req, tx, tenant, user, callee, start, 480, "Temporarily Unavailable", DispositionUnavailable, "")
 			return
 		}
 	}
 	bridge, err := m.relay.NewBridge()
 	if err != nil {
 		m.log.Error("no media ports", "err", err)
-		m.rejectCall(ctx, req, tx, tenant, user, callee, start, 503, "Service Unavailable", "failed", "media ports exhausted")
+		m.rejectCall(ctx, req, tx, tenant, user, callee, start, 503, "Service Unavailable", DispositionFailed, "media ports exhausted")
 		return
 	}
 	// No 100 Trying of our own: the server transaction sends one if nothing
@@ -100,7 +100,7 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	c := &call{
 		m: m, id: randomHex(12), tenant: tenant, caller: user, callee: callee,
 		aInvite: req, aTx: tx, bridge: bridge, codecs: codecs, dtmf: offer.DTMF, ptime: offer.PTime,
-		aFinal: make(chan struct{}), acked: make(chan struct{}), start: start, disposition: "no_answer",
+		aFinal: make(chan struct{}), acked: make(chan struct{}), start: start, disposition: DispositionNoAnswer,
 	}
 	c.sdpOut[sideA] = sdp.NewVersionCounter("yimen", uint64(start.UnixNano()), 1)
 	c.sdpOut[sideB] = sdp.NewVersionCounter("yimen", uint64(start.UnixNano())+1, 1)
@@ -134,10 +134,10 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		c.startFork(t, callee)
 	}
 	if len(c.forks) == 0 {
-		c.disposition, c.code = "failed", 503
+		c.disposition, c.code = DispositionFailed, 503
 		c.respondALocked(503, "Service Unavailable", nil)
 		c.mu.Unlock()
-		c.end("system", "error")
+		c.end("system", CauseError)
 		return
 	}
 	c.ringTimer = time.AfterFunc(m.cfg.RingTimeout, c.onRingTimeout)
@@ -155,7 +155,7 @@ func (c *call) awaitFinal(tx sip.ServerTransaction) {
 		select {
 		case <-c.aFinal: // answered and ACKed (retransmitUntilAck ended the transaction) before we looked
 		default:
-			c.hangup("system", "error")
+			c.hangup("system", CauseError)
 		}
 	}
 }
@@ -330,7 +330,7 @@ func (c *call) onFork2xx(f *fork, res *sip.Response) {
 	c.winner = f
 	c.state = stateAnswered
 	c.answered = m.now()
-	c.disposition, c.code = "answered", 200
+	c.disposition, c.code = DispositionAnswered, 200
 	if c.ringTimer != nil {
 		c.ringTimer.Stop()
 	}
@@ -398,24 +398,24 @@ func (c *call) forkFailedLocked() {
 		c.finishTransfer(failureCode(c.forks))
 		return
 	}
-	code, reason, disp := 480, "Temporarily Unavailable", "unavailable"
+	code, reason, disp := 480, "Temporarily Unavailable", DispositionUnavailable
 	for _, f := range c.forks {
 		switch f.final {
 		case 486, 600:
-			code, reason, disp = 486, "Busy Here", "busy"
+			code, reason, disp = 486, "Busy Here", DispositionBusy
 		case 603:
 			if code != 486 {
-				code, reason, disp = 603, "Decline", "rejected"
+				code, reason, disp = 603, "Decline", DispositionRejected
 			}
 		case 488, 606:
 			if code == 480 {
-				code, reason, disp = 488, "Not Acceptable Here", "rejected_codec"
+				code, reason, disp = 488, "Not Acceptable Here", DispositionRejectedCodec
 			}
 		}
 	}
 	c.disposition, c.code = disp, code
 	c.respondALocked(code, reason, nil)
-	go c.end("callee", "rejected")
+	go c.end("callee", CauseRejected)
 }
 
 func (c *call) onCallerCancel() {
@@ -424,12 +424,12 @@ func (c *call) onCallerCancel() {
 		c.mu.Unlock()
 		return
 	}
-	c.disposition, c.code = "cancelled", 487
+	c.disposition, c.code = DispositionCancelled, 487
 	c.cancelForksLocked()
 	c.finalSent = true // the transaction layer answers 487
 	close(c.aFinal)
 	c.mu.Unlock()
-	c.end("caller", "cancel")
+	c.end("caller", CauseCancel)
 }
 
 func (c *call) onRingTimeout() {
@@ -438,11 +438,11 @@ func (c *call) onRingTimeout() {
 		c.mu.Unlock()
 		return
 	}
-	c.disposition, c.code = "no_answer", 408
+	c.disposition, c.code = DispositionNoAnswer, 408
 	c.cancelForksLocked()
 	c.respondALocked(408, "Request Timeout", nil)
 	c.mu.Unlock()
-	c.end("system", "ring_timeout")
+	c.end("system", CauseRingTimeout)
 }
 
 func (c *call) cancelForksLocked() {
@@ -538,7 +538,7 @@ func (c *call) retransmitUntilAck(res *sip.Response) {
 		case <-deadline.C:
 			t.Stop()
 			c.m.log.Warn("caller never acknowledged 200", "call", c.id)
-			c.hangup("system", "no_ack")
+			c.hangup("system", CauseNoAck)
 			return
 		case <-t.C:
 			if c.isEnded() {
@@ -559,16 +559,16 @@ func (c *call) isEnded() bool {
 func (c *call) gotAck() { c.ackOnce.Do(func() { close(c.acked) }) }
 
 // rejectCall answers an authenticated INVITE that cannot be connected and records it.
-func (m *Manager) rejectCall(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, tenant, caller, callee string, start time.Time, code int, reason, disposition, warning string) {
+func (m *Manager) rejectCall(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, tenant, caller, callee string, start time.Time, code int, reason string, disposition Disposition, warning string) {
 	res := sip.NewResponseFromRequest(req, code, reason, nil)
 	if warning != "" {
 		res.AppendHeader(sip.NewHeader("Warning", `399 yimen "`+warning+`"`))
 	}
 	m.respondInvite(tx, res)
-	m.m.setups.WithLabelValues(disposition).Inc()
+	m.m.setups.WithLabelValues(disposition.String()).Inc()
 	m.cdrs.add(pbxstore.CDR{
 		ID: randomHex(12), Tenant: tenant, Caller: caller, Callee: callee, ACallID: req.CallID().Value(),
-		Start: start, End: m.now(), Disposition: disposition, HangupSide: "system", HangupCause: "rejected", SIPCode: code,
+		Start: start, End: m.now(), Disposition: disposition.String(), HangupSide: "system", HangupCause: CauseRejected.String(), SIPCode: code,
 	})
 	_ = ctx
 }

@@ -86,7 +86,7 @@ func (m *Manager) onInviteReplaces(req *sip.Request, tx sip.ServerTransaction, t
 	}
 	if _, err := m.join(c, x, sideA, side, true); err != nil {
 		m.log.Info("INVITE Replaces: join failed", "call", c.id, "err", err)
-		x.hangup("system", "replace_failed")
+		x.hangup("system", CauseReplaceFailed)
 		return
 	}
 	m.log.Info("dialog replaced", "call", c.id, "side", sideNames[side], "by", user)
@@ -104,7 +104,7 @@ func (m *Manager) answerReplacing(req *sip.Request, tx sip.ServerTransaction, te
 		m: m, id: randomHex(12), tenant: tenant, caller: user, callee: req.Recipient.User,
 		aInvite: req, aTx: tx, bridge: bridge, codecs: codecs, dtmf: offer.DTMF, ptime: offer.PTime,
 		aFinal: make(chan struct{}), acked: make(chan struct{}), done: make(chan struct{}), start: now,
-		offer: offer, state: stateAnswered, answered: now, disposition: "answered", code: 200,
+		offer: offer, state: stateAnswered, answered: now, disposition: DispositionAnswered, code: 200,
 	}
 	x.sdpOut[sideA] = sdp.NewVersionCounter("yimen", uint64(now.UnixNano()), 1)
 	x.sdpOut[sideB] = sdp.NewVersionCounter("yimen", uint64(now.UnixNano())+1, 1)

@@ -88,7 +88,7 @@ func (l *LocalCall) Answer(ctx context.Context) error {
 	c.codecs = c.codecs[:1] // we send audio ourselves: settle on one codec
 	c.state = stateAnswered
 	c.answered = c.m.now()
-	c.disposition, c.code = "answered", 200
+	c.disposition, c.code = DispositionAnswered, 200
 	body := c.legSDP(sideA, c.codecs, c.dtmf, sdp.AnswerDirection(c.offer.Direction), c.offer)
 	res := c.respondALocked(200, "OK", body)
 	at := c.answered
@@ -99,7 +99,7 @@ func (l *LocalCall) Answer(ctx context.Context) error {
 }
 
 // Hangup ends the call.
-func (l *LocalCall) Hangup(ctx context.Context) { l.c.hangup("system", "app_hangup") }
+func (l *LocalCall) Hangup(ctx context.Context) { l.c.hangup("system", CauseAppHangup) }
 
 // Transferred reports whether the caller is now bridged to an extension.
 func (l *LocalCall) Transferred() bool {
@@ -282,16 +282,16 @@ func (c *call) runApp(app Application) {
 		c.mu.Lock()
 		answered, bridged := c.state == stateAnswered, c.winner != nil
 		if c.state == stateRinging && !c.finalSent {
-			c.disposition, c.code = "failed", 480
+			c.disposition, c.code = DispositionFailed, 480
 			c.respondALocked(480, "Temporarily Unavailable", nil)
 		}
 		c.mu.Unlock()
 		switch {
 		case bridged:
 		case answered:
-			c.hangup("system", "app_hangup")
+			c.hangup("system", CauseAppHangup)
 		default:
-			c.end("system", "app_hangup")
+			c.end("system", CauseAppHangup)
 		}
 	}()
 }

@@ -34,7 +34,7 @@ func (m *Manager) Monitor(ctx context.Context, tenant, supervisorExt, agentExt s
 	label := []string{"", "listen", "whisper", "barge"}[mode]
 	return m.originate(tenant, supervisorExt, label+":"+agentExt, "", nil, nil, func(c *call) {
 		monitorApp{m: m, mode: mode, target: agentExt}.Run(context.Background(), &LocalCall{c: c})
-		c.hangup("system", "monitor_ended")
+		c.hangup("system", CauseMonitorEnded)
 	})
 }
 
@@ -72,7 +72,7 @@ func (m *Manager) originateCall(tenant, agentExt, to, callerID string, like *cal
 		m: m, id: randomHex(12), tenant: tenant, caller: agentExt, callee: to, bridge: bridge,
 		codecs: codecsOf(m.cfg.Codecs), dtmf: &sdp.Codec{PT: 101, Name: sdp.TelephoneEvent, Rate: 8000, Channels: 1, Fmtp: "0-16"},
 		aFinal: make(chan struct{}), acked: make(chan struct{}), done: make(chan struct{}),
-		start: start, disposition: "no_answer", app: true, origin: true, display: callerID,
+		start: start, disposition: DispositionNoAnswer, app: true, origin: true, display: callerID,
 	}
 	if like != nil {
 		like.mu.Lock()
@@ -103,7 +103,7 @@ func (m *Manager) originateCall(tenant, agentExt, to, callerID string, like *cal
 	m.track(c, c.a.callID)
 	tx, err := m.send(context.Background(), inv)
 	if err != nil {
-		c.end("system", "error")
+		c.end("system", CauseError)
 		return nil, fmt.Errorf("originate: %w", err)
 	}
 	go c.runOriginate(inv, tx, notify, then)
@@ -136,18 +136,18 @@ func (c *call) runOriginate(inv *sip.Request, tx sip.ClientTransaction, notify f
 			}
 			if !res.IsSuccess() {
 				c.mu.Lock()
-				c.disposition, c.code = "agent_unavailable", res.StatusCode
+				c.disposition, c.code = DispositionAgentUnavailable, res.StatusCode
 				c.mu.Unlock()
-				c.end("callee", "agent_rejected")
+				c.end("callee", CauseAgentRejected)
 				notify(false)
 				return
 			}
 			ok = res
 		case <-tx.Done():
 			c.mu.Lock()
-			c.disposition, c.code = "agent_unavailable", 408
+			c.disposition, c.code = DispositionAgentUnavailable, 408
 			c.mu.Unlock()
-			c.end("system", "agent_no_answer")
+			c.end("system", CauseAgentNoAnswer)
 			notify(false)
 			return
 		case <-c.done: // hung up by the PBX while ringing (a consultation cancelled)
@@ -157,9 +157,9 @@ func (c *call) runOriginate(inv *sip.Request, tx sip.ClientTransaction, notify f
 		case <-timer.C:
 			c.cancelOriginate(inv)
 			c.mu.Lock()
-			c.disposition, c.code = "agent_unavailable", 408
+			c.disposition, c.code = DispositionAgentUnavailable, 408
 			c.mu.Unlock()
-			c.end("system", "agent_no_answer")
+			c.end("system", CauseAgentNoAnswer)
 			notify(false)
 			return
 		}
@@ -198,21 +198,21 @@ func (c *call) dialOut(to string) {
 	code, _, err := (&LocalCall{c: c}).Ring(ctx, to)
 	c.mu.Lock()
 	if err == nil && code == 200 {
-		c.disposition, c.code = "answered", 200
+		c.disposition, c.code = DispositionAnswered, 200
 		c.mu.Unlock()
 		return
 	}
-	c.disposition, c.code = "no_answer", code
+	c.disposition, c.code = DispositionNoAnswer, code
 	switch code {
 	case 486, 600:
-		c.disposition = "busy"
+		c.disposition = DispositionBusy
 	case 404:
-		c.disposition = "not_found"
+		c.disposition = DispositionNotFound
 	case 480:
-		c.disposition = "unavailable"
+		c.disposition = DispositionUnavailable
 	}
 	c.mu.Unlock()
-	c.hangup("system", "callee_no_answer")
+	c.hangup("system", CauseCalleeNoAnswer)
 }
 
 // cancelOriginate cancels the INVITE to the agent's phone.
@@ -242,6 +242,6 @@ func (m *Manager) Conference(ctx context.Context, tenant, callID, ext, to string
 	}
 	return m.originate(tenant, to, "conference:"+ext, ext, nil, nil, func(third *call) {
 		monitorApp{m: m, mode: Barge, target: ext}.Run(context.Background(), &LocalCall{c: third})
-		third.hangup("system", "conference_ended")
+		third.hangup("system", CauseConferenceEnded)
 	})
 }

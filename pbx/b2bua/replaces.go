@@ -290,7 +290,7 @@ func (m *Manager) join(keeper, donor *call, moved, into int, byeOld bool) (strin
 	if other != nil {
 		m.sendBye(other)
 	}
-	donor.end("system", "transferred")
+	donor.end("system", CauseTransferred)
 	m.log.Info("calls joined", "call", keeper.id, "from_call", donor.id, "side", sideNames[into], "to", ext)
 	return ext, nil
 }

@@ -51,7 +51,7 @@ func (m *Manager) HangupParty(tenant, callID, ext string) error {
 	if !party {
 		return fmt.Errorf("extension %s is not on call %s: %w", ext, callID, errs.ErrForbidden)
 	}
-	c.hangup("system", "cti_hangup")
+	c.hangup("system", CauseCTIHangup)
 	return nil
 }
 
@@ -69,6 +69,6 @@ func (m *Manager) Hangup(tenant, callID string) error {
 	if found == nil {
 		return fmt.Errorf("call %s: %w", callID, errs.ErrNotFound)
 	}
-	found.hangup("system", "cti_hangup")
+	found.hangup("system", CauseCTIHangup)
 	return nil
 }

@@ -36,7 +36,7 @@ func (m *Manager) supervise(ctx context.Context) {
 				continue
 			}
 			if now.Sub(since) >= m.cfg.MaxDuration {
-				c.hangup("system", "max_duration")
+				c.hangup("system", CauseMaxDuration)
 				continue
 			}
 			last := c.lastPacket()
@@ -45,7 +45,7 @@ func (m *Manager) supervise(ctx context.Context) {
 			}
 			if !onHold && now.Sub(last) >= m.cfg.MediaTimeout {
 				m.log.Info("media timeout", "call", c.id, "silent_for", now.Sub(last).Round(time.Millisecond).String())
-				c.hangup("system", "media_timeout")
+				c.hangup("system", CauseMediaTimeout)
 			}
 		}
 	}

@@ -222,9 +222,9 @@ type CDR struct {
 	Start, End       time.Time
 	Answer           time.Time // zero when never answered
 	Ring, Talk, Hold time.Duration
-	Disposition      string // answered, busy, no_answer, cancelled, failed, not_found, unavailable, rejected_codec, interrupted (DispositionInterrupted)
+	Disposition      string // a b2bua.Disposition's name, or DispositionInterrupted; docs/cdr.md lists them
 	HangupSide       string // caller, callee, system
-	HangupCause      string // bye, cancel, media_timeout, max_duration, shutdown, error, crash
+	HangupCause      string // a b2bua.Cause's name, or HangupCrash; docs/cdr.md lists them
 	SIPCode          int
 	A, B             LegStats
 	DroppedForeign   uint64
