@@ -67,13 +67,19 @@ type call struct {
 	endOnce     sync.Once
 	ringTimer   *time.Timer
 
-	offer    *sdp.Session  // the caller's original offer
-	done     chan struct{} // closed when the call has ended
-	transfer *ringing      // an application's transfer in progress
-	keys     dtmfSink      // where an application call's keys go (nil otherwise)
-	app      bool          // answered by an application
-	origin   bool          // placed by the PBX (click-to-dial): leg A is our INVITE to the agent
-	display  string        // caller ID shown to the far leg, when set
+	offer *sdp.Session  // the caller's original offer
+	done  chan struct{} // closed when the call has ended
+	// ctx is the call's own context, cancelled right after done is closed:
+	// what is started for the call (an application, a transfer's ring,
+	// relayed re-INVITEs, a monitor's mix) gives up with it. Requests that
+	// must outlive the call (its BYEs and CANCELs) do not use it.
+	ctx      context.Context
+	cancel   context.CancelFunc
+	transfer *ringing // an application's transfer in progress
+	keys     dtmfSink // where an application call's keys go (nil otherwise)
+	app      bool     // answered by an application
+	origin   bool     // placed by the PBX (click-to-dial): leg A is our INVITE to the agent
+	display  string   // caller ID shown to the far leg, when set
 	appTap   interface{ OnRTP(int, []byte) }
 	// bridgeEnded is closed when a transferred-to leg hangs up.
 	bridgeEnded chan struct{}
@@ -176,6 +182,12 @@ func (c *call) trackHold(offer *sdp.Session, now time.Time) {
 	}
 }
 
+// newCallContext is a new call's context: not derived from a request's,
+// since the call outlives the INVITE that started it.
+func newCallContext() (context.Context, context.CancelFunc) {
+	return context.WithCancel(context.Background())
+}
+
 // hangup ends the call from side ("caller", "callee" or "system"), sending BYE
 // to every leg that did not hang up itself.
 func (c *call) hangup(side string, cause Cause) {
@@ -255,6 +267,7 @@ func (c *call) end(side string, cause Cause) {
 			_ = c.bridge.Close()
 		}
 		close(c.done)
+		c.cancel()
 		c.m.untrack(c, ids...)
 		c.m.m.ended.WithLabelValues(cause.String()).Inc()
 		c.m.m.setups.WithLabelValues(cdr.Disposition).Inc()
@@ -268,6 +281,7 @@ func (c *call) end(side string, cause Cause) {
 func (m *Manager) sendBye(d *dialog) {
 	req := d.newRequest(sip.BYE, m.contactURI(d.transport))
 	go func() {
+		// Not the call's context: the BYE is sent as the call ends.
 		ctx, cancel := context.WithTimeout(context.Background(), 32*time.Second)
 		defer cancel()
 		if _, err := m.forward(ctx, req); err != nil {

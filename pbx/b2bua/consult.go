@@ -114,7 +114,7 @@ func (m *Manager) consultTalk(c *call, cons *consult, k *call) {
 		conf := cons.conference
 		c.mu.Unlock()
 		if conf {
-			monitorApp{m: m, mode: Barge, target: cons.agent}.Run(context.Background(), &LocalCall{c: k})
+			monitorApp{m: m, mode: Barge, target: cons.agent}.Run(k.ctx, &LocalCall{c: k})
 			k.hangup("system", CauseConferenceEnded)
 		}
 	}
@@ -160,7 +160,7 @@ func (m *Manager) endConsult(c *call, cons *consult, state string, code int) boo
 	}
 	m.notifyTransfer(c, callevent.Transfer{Mode: callevent.TransferAttended, State: state, From: cons.agent, To: cons.to, Code: code})
 	c.bridge.SetHold(1-cons.side, false)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
 	defer cancel()
 	if err := m.holdParty(ctx, c, cons.side, false); err != nil && !c.isEnded() {
 		m.log.Warn("consultation: could not resume the held party", "call", c.id, "err", err)
@@ -293,7 +293,7 @@ func (m *Manager) agentLeftConsult(c *call, side int) bool {
 	c.mu.Lock()
 	talking := cons.talking && c.consult == cons
 	c.mu.Unlock()
-	if talking && m.completeConsult(context.Background(), c, cons, false) == nil {
+	if talking && m.completeConsult(c.ctx, c, cons, false) == nil {
 		return true
 	}
 	m.endConsult(c, cons, callevent.ConsultCancelled, 0)

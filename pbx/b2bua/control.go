@@ -150,7 +150,7 @@ func (m *Manager) blindTransfer(c *call, ext, to string, beforeBye func()) error
 	c.mu.Unlock()
 	m.letGo(c, old, far, ext, to, beforeBye)
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), m.cfg.RingTimeout)
+		ctx, cancel := context.WithTimeout(c.ctx, m.cfg.RingTimeout)
 		defer cancel()
 		code, _, err := (&LocalCall{c: c}).Ring(ctx, to)
 		if err == nil && code == 200 {

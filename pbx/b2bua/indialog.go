@@ -167,10 +167,15 @@ func (m *Manager) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	out := od.newRequest(sip.INVITE, m.contactURI(od.transport))
 	out.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	out.SetBody(c.legSDP(other, c.codecs, c.dtmf, dir, nil))
-	ctx, cancel := context.WithTimeout(context.Background(), 32*time.Second)
+	ctx, cancel := context.WithTimeout(c.ctx, 32*time.Second)
 	defer cancel()
 	final, err := m.forward(ctx, out)
 	if err != nil {
+		if c.ctx.Err() != nil {
+			// The call ended meanwhile (RFC 3261 §15.1.2).
+			m.reply(tx, req, 487, "Request Terminated")
+			return
+		}
 		m.reply(tx, req, 408, "Request Timeout")
 		return
 	}
@@ -226,7 +231,7 @@ func (m *Manager) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 		out.AppendHeader(sip.NewHeader("Content-Type", ct.Value()))
 	}
 	out.SetBody(req.Body())
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
+	ctx, cancel := context.WithTimeout(c.ctx, 8*time.Second)
 	defer cancel()
 	res, err := m.forward(ctx, out)
 	if err != nil {

@@ -25,6 +25,8 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if m.takenAlready(req) {
 		return
 	}
+	// sipgo's handlers carry no context; until there is a call (and its
+	// context) the checks below have nothing to be cancelled by.
 	ctx := context.Background()
 	if m.draining.Load() {
 		m.rejectInvite(tx, req, 503, "Service Unavailable")
@@ -121,6 +123,7 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 
 	c.offer = offer
 	c.done = make(chan struct{})
+	c.ctx, c.cancel = newCallContext()
 	m.track(c, c.a.callID)
 	tx.OnCancel(func(*sip.Request) { c.onCallerCancel() })
 	if app != nil {
@@ -203,7 +206,7 @@ func (c *call) startFork(t Target, ext string) {
 	}
 	req.SetBody(c.legSDP(sideB, c.codecs, c.dtmf, dir, nil))
 	f := &fork{target: t, dlg: d, invite: req, ext: ext}
-	tx, err := m.send(context.Background(), req)
+	tx, err := m.send(c.ctx, req)
 	if err != nil {
 		m.log.Warn("fork INVITE failed", "call", c.id, "dest", t.Dest.String(), "err", err)
 		return
@@ -476,6 +479,7 @@ func (c *call) cancelFork(f *fork) {
 	req.SetTransport(inv.Transport())
 	req.SetDestination(inv.Destination())
 	c.m.bindLocal(req)
+	// Not the call's context: a call that ends while ringing cancels its forks.
 	ctx, cancel := context.WithTimeout(context.Background(), 32*time.Second)
 	tx, err := c.m.client.TransactionRequest(ctx, req, func(*sipgo.Client, *sip.Request) error { return nil })
 	if err != nil {

@@ -106,6 +106,7 @@ func (m *Manager) answerReplacing(req *sip.Request, tx sip.ServerTransaction, te
 		aFinal: make(chan struct{}), acked: make(chan struct{}), done: make(chan struct{}), start: now,
 		offer: offer, state: stateAnswered, answered: now, disposition: DispositionAnswered, code: 200,
 	}
+	x.ctx, x.cancel = newCallContext()
 	x.sdpOut[sideA] = sdp.NewVersionCounter("yimen", uint64(now.UnixNano()), 1)
 	x.sdpOut[sideB] = sdp.NewVersionCounter("yimen", uint64(now.UnixNano())+1, 1)
 	from := req.From()

@@ -157,11 +157,11 @@ func (l *LocalCall) Ring(ctx context.Context, ext string) (code int, answeredBy 
 	case <-tr.done:
 	case <-ctx.Done():
 		c.mu.Lock()
-		for _, f := range c.forks {
-			if f.ext == ext && f.final == 0 {
-				c.cancelFork(f)
-				f.dropped = true
-			}
+		c.dropForksLocked(ext)
+		if c.state == stateEnded {
+			// ctx is (or derives from) the call's own: the caller hung up.
+			c.mu.Unlock()
+			return 0, "", fmt.Errorf("transfer: caller hung up: %w", errs.ErrUnavailable)
 		}
 		if c.transfer == tr {
 			c.forkFailedLocked() // ends the ring if this was its last live fork
@@ -176,12 +176,26 @@ func (l *LocalCall) Ring(ctx context.Context, ext string) (code int, answeredBy 
 		}
 		return 408, "", nil // ext did not answer in time (others may still ring)
 	case <-c.done:
+		c.mu.Lock()
+		c.dropForksLocked(ext) // the target stops ringing with the caller gone
+		c.mu.Unlock()
 		return 0, "", fmt.Errorf("transfer: caller hung up: %w", errs.ErrUnavailable)
 	}
 	if tr.code == 200 && tr.ext != ext {
 		return 200, tr.ext, nil // answered by someone else
 	}
 	return tr.code, tr.ext, nil
+}
+
+// dropForksLocked cancels ext's forks still ringing and marks them no longer
+// wanted. Called with c.mu held.
+func (c *call) dropForksLocked(ext string) {
+	for _, f := range c.forks {
+		if f.ext == ext && f.final == 0 {
+			c.cancelFork(f)
+			f.dropped = true
+		}
+	}
 }
 
 // BridgeEnded is closed when the extension the caller was transferred to
@@ -269,16 +283,7 @@ func failureCode(forks []*fork) int {
 func (c *call) runApp(app Application) {
 	lc := &LocalCall{c: c}
 	go func() {
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		go func() {
-			select {
-			case <-c.done:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
-		app.Run(ctx, lc)
+		app.Run(c.ctx, lc)
 		c.mu.Lock()
 		answered, bridged := c.state == stateAnswered, c.winner != nil
 		if c.state == stateRinging && !c.finalSent {

@@ -33,7 +33,7 @@ func (m *Manager) Monitor(ctx context.Context, tenant, supervisorExt, agentExt s
 	}
 	label := []string{"", "listen", "whisper", "barge"}[mode]
 	return m.originate(tenant, supervisorExt, label+":"+agentExt, "", nil, nil, func(c *call) {
-		monitorApp{m: m, mode: mode, target: agentExt}.Run(context.Background(), &LocalCall{c: c})
+		monitorApp{m: m, mode: mode, target: agentExt}.Run(c.ctx, &LocalCall{c: c})
 		c.hangup("system", CauseMonitorEnded)
 	})
 }
@@ -79,6 +79,7 @@ func (m *Manager) originateCall(tenant, agentExt, to, callerID string, like *cal
 		c.codecs, c.dtmf = like.codecs[:1], like.dtmf
 		like.mu.Unlock()
 	}
+	c.ctx, c.cancel = newCallContext()
 	c.finalSent = true
 	close(c.aFinal)
 	c.sdpOut[sideA] = sdp.NewVersionCounter("yimen", uint64(start.UnixNano()), 1)
@@ -101,7 +102,7 @@ func (m *Manager) originateCall(tenant, agentExt, to, callerID string, like *cal
 	inv.SetBody(c.legSDP(sideA, c.codecs, c.dtmf, sdp.SendRecv, nil))
 	bridge.Start()
 	m.track(c, c.a.callID)
-	tx, err := m.send(context.Background(), inv)
+	tx, err := m.send(c.ctx, inv)
 	if err != nil {
 		c.end("system", CauseError)
 		return nil, fmt.Errorf("originate: %w", err)
@@ -193,7 +194,7 @@ func (c *call) runOriginate(inv *sip.Request, tx sip.ClientTransaction, notify f
 // dialOut rings to and bridges the answered agent to them.
 func (c *call) dialOut(to string) {
 	m := c.m
-	ctx, cancel := context.WithTimeout(context.Background(), m.cfg.RingTimeout)
+	ctx, cancel := context.WithTimeout(c.ctx, m.cfg.RingTimeout)
 	defer cancel()
 	code, _, err := (&LocalCall{c: c}).Ring(ctx, to)
 	c.mu.Lock()
@@ -241,7 +242,7 @@ func (m *Manager) Conference(ctx context.Context, tenant, callID, ext, to string
 		return "", fmt.Errorf("conference: call %s has a consultation with %s in progress: %w", callID, cons.to, errs.ErrConflict)
 	}
 	return m.originate(tenant, to, "conference:"+ext, ext, nil, nil, func(third *call) {
-		monitorApp{m: m, mode: Barge, target: ext}.Run(context.Background(), &LocalCall{c: third})
+		monitorApp{m: m, mode: Barge, target: ext}.Run(third.ctx, &LocalCall{c: third})
 		third.hangup("system", CauseConferenceEnded)
 	})
 }

@@ -46,7 +46,7 @@ func (m *Manager) onRefer(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	m.reply(tx, req, 202, "Accepted")
 	// Tell the referrer before the transfer hangs it up.
-	sendNotify := func(frag string) { m.notifyRefer(d, frag) }
+	sendNotify := func(frag string) { m.notifyRefer(c.ctx, d, frag) }
 	if err := m.blindTransfer(c, ext, target.User, func() { sendNotify("SIP/2.0 200 OK") }); err != nil {
 		m.log.Info("REFER refused", "call", c.id, "to", target.User, "err", err)
 		sendNotify("SIP/2.0 503 Service Unavailable")

@@ -138,14 +138,14 @@ func (m *Manager) onReferReplaces(req *sip.Request, tx sip.ServerTransaction, c 
 	donorHeld := !donor.holdSince.IsZero()
 	donor.mu.Unlock()
 	// NOTIFY before the BYEs the join sends to the referrer's two legs.
-	m.notifyRefer(d1, "SIP/2.0 200 OK")
+	m.notifyRefer(c.ctx, d1, "SIP/2.0 200 OK")
 	to, err := m.join(keeper, donor, moved, into, true)
 	if err != nil {
 		m.log.Info("REFER Replaces: join failed", "call", keeper.id, "other", donor.id, "err", err)
 		return
 	}
 	m.notifyTransfer(keeper, callevent.Transfer{Mode: callevent.TransferAttended, State: callevent.ConsultCompleted, From: ext1, To: to})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(keeper.ctx, 10*time.Second)
 	defer cancel()
 	if keeperHeld {
 		if err := m.holdParty(ctx, keeper, into, false); err != nil {
@@ -178,13 +178,13 @@ func (c *call) extOf(side int) string {
 }
 
 // notifyRefer sends the final sipfrag NOTIFY of a REFER's implicit subscription.
-func (m *Manager) notifyRefer(d *dialog, frag string) {
+func (m *Manager) notifyRefer(ctx context.Context, d *dialog, frag string) {
 	notify := d.newRequest(sip.NOTIFY, m.contactURI(d.transport))
 	notify.AppendHeader(sip.NewHeader("Event", "refer"))
 	notify.AppendHeader(sip.NewHeader("Subscription-State", "terminated;reason=noresource"))
 	notify.AppendHeader(sip.NewHeader("Content-Type", "message/sipfrag;version=2.0"))
 	notify.SetBody([]byte(frag))
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 4*time.Second)
 	defer cancel()
 	_, _ = m.forward(ctx, notify)
 }
