@@ -52,6 +52,19 @@ type CDRSink interface {
 	WriteCallLog(ctx context.Context, l pbxstore.CallLog) error
 }
 
+// sipClient is what the B2BUA needs of sipgo's client to send: a request
+// in a new client transaction (its responses read from the transaction),
+// and an ACK or other request written outside any. *sipgo.Client is one;
+// the unit tests drive calls with a fake that records what is sent and
+// lets them answer it. What the B2BUA receives comes in through its
+// handlers with a sip.ServerTransaction, an interface already.
+type sipClient interface {
+	TransactionRequest(ctx context.Context, req *sip.Request, options ...sipgo.ClientRequestOption) (sip.ClientTransaction, error)
+	WriteRequest(req *sip.Request, options ...sipgo.ClientRequestOption) error
+}
+
+var _ sipClient = (*sipgo.Client)(nil)
+
 // Config bounds calls and names our SIP identity.
 type Config struct {
 	Host         string // our address for Contact (the SIP listener's host)
@@ -67,7 +80,7 @@ type Config struct {
 // Manager is the B2BUA: it owns every call in progress.
 type Manager struct {
 	cfg     Config
-	client  *sipgo.Client
+	client  sipClient
 	auth    Authenticator
 	loc     Locator
 	tenants TenantResolver
@@ -100,7 +113,7 @@ type metrics struct {
 // New returns a manager. Call Run to start its CDR writer.
 func New(cfg Config, client *sipgo.Client, auth Authenticator, loc Locator, tenants TenantResolver, relay Relay, sink CDRSink, log *slog.Logger, reg prometheus.Registerer) *Manager {
 	m := &Manager{
-		cfg: cfg, client: client, auth: auth, loc: loc, tenants: tenants, relay: relay, log: log, now: time.Now,
+		cfg: cfg, auth: auth, loc: loc, tenants: tenants, relay: relay, log: log, now: time.Now,
 		byCallID: map[string]*call{}, calls: map[*call]struct{}{},
 		m: metrics{
 			active:  prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "yimen", Name: "calls_active", Help: "Calls in progress."}),
@@ -108,6 +121,9 @@ func New(cfg Config, client *sipgo.Client, auth Authenticator, loc Locator, tena
 			ended:   prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "yimen", Name: "calls_ended_total", Help: "Calls ended by cause."}, []string{"cause"}),
 			invites: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "yimen", Name: "sip_invites_total", Help: "Initial INVITEs by response class."}, []string{"code"}),
 		},
+	}
+	if client != nil { // kept nil, not a typed nil, for the tests to fill
+		m.client = client
 	}
 	m.cdrs = newCDRWriter(sink, log, m.now)
 	m.AddObserver(m.cdrs) // first: the journal has the answer before others act on it
