@@ -30,7 +30,12 @@ const (
 var sideNames = [2]string{"caller", "callee"}
 
 // call is one bridged call: the caller's dialog, the callee forks and, once
-// answered, the winning callee dialog.
+// answered, the winning callee dialog. Its fields are grouped by the
+// concern that owns them; each concern's file says what holds for them.
+// The fields above mu are set when the call is created and only read after
+// (codecs, dtmf and the peer of a placed call's c.a excepted: settled on
+// answer, under mu); everything below mu is guarded by it unless it says
+// otherwise.
 type call struct {
 	m      *Manager
 	id     string
@@ -48,74 +53,59 @@ type call struct {
 	sdpOut  [2]*sdp.VersionCounter // what we send to each side
 	aFinal  chan struct{}          // closed when A's INVITE has its final response
 	acked   chan struct{}          // closed when A ACKs our 200
-
-	mu          sync.Mutex
-	state       callState
-	forks       []*fork
-	winner      *fork
-	early       *fork // the fork whose early media is bridged
-	ringingSent bool
-	finalSent   bool
-	reinviting  bool
-	start       time.Time
-	answered    time.Time
-	holdSince   time.Time
-	hold        time.Duration
-	disposition Disposition
-	code        int
-	ackOnce     sync.Once
-	endOnce     sync.Once
-	ringTimer   *time.Timer
-
-	offer *sdp.Session  // the caller's original offer
-	done  chan struct{} // closed when the call has ended
+	offer   *sdp.Session           // the caller's original offer
+	done    chan struct{}          // closed when the call has ended
 	// ctx is the call's own context, cancelled right after done is closed:
 	// what is started for the call (an application, a transfer's ring,
 	// relayed re-INVITEs, a monitor's mix) gives up with it. Requests that
 	// must outlive the call (its BYEs and CANCELs) do not use it.
-	ctx      context.Context
-	cancel   context.CancelFunc
-	transfer *ringing // an application's transfer in progress
-	keys     dtmfSink // where an application call's keys go (nil otherwise)
-	app      bool     // answered by an application
-	origin   bool     // placed by the PBX (click-to-dial): leg A is our INVITE to the agent
-	display  string   // caller ID shown to the far leg, when set
-	appTap   interface{ OnRTP(int, []byte) }
-	// bridgeEnded is closed when a transferred-to leg hangs up.
-	bridgeEnded chan struct{}
+	ctx     context.Context
+	cancel  context.CancelFunc
+	app     bool   // answered by an application
+	origin  bool   // placed by the PBX (click-to-dial): leg A is our INVITE to the agent
+	display string // caller ID shown to the far leg, when set
+	ackOnce sync.Once
+	endOnce sync.Once
 
-	consult    *consult                     // an attended transfer in progress (consult.go)
-	splice     *splice                      // media carried through another bridge (splice.go)
-	joinedLeg  [2]atomic.Pointer[media.Leg] // a side's leg when it is not this bridge's (a joined party)
-	keepBridge bool                         // the bridge went to another call with its party (replaces.go)
+	mu sync.Mutex
+
+	// The call's life (call.go, invite.go) and its CDR.
+	state       callState
+	finalSent   bool // the caller's INVITE has its final response
+	start       time.Time
+	answered    time.Time
+	disposition Disposition
+	code        int
+
+	// Forking (fork.go).
+	forks       []*fork
+	winner      *fork // side B once answered
+	early       *fork // the fork whose early media is bridged
+	ringingSent bool
+	ringTimer   *time.Timer
+
+	// Hold (hold.go) and re-INVITEs (indialog.go).
+	reinviting bool
+	holdSince  time.Time
+	hold       time.Duration
+
+	// An application's call (local.go) and blind transfer (transfer.go).
+	transfer    *ringing // a transfer ringing
+	keys        dtmfSink // where an application call's keys go (nil otherwise)
+	appTap      interface{ OnRTP(int, []byte) }
+	bridgeEnded chan struct{} // closed when a transferred-to leg hangs up
+
+	// Consultation (consult.go), splicing (splice.go) and joins (join.go).
+	consult    *consult                     // an attended transfer in progress
+	splice     *splice                      // media carried through another bridge
+	joinedLeg  [2]atomic.Pointer[media.Leg] // a side's leg when it is not this bridge's (a joined party); read without mu
+	keepBridge bool                         // the bridge went to another call with its party
 
 	// Side A after the caller transferred (caller_transfer.go): c.a stays
 	// the dialog the call was set up with, for its identity.
-	aJoined atomic.Pointer[dialog] // the party joined into side A in the caller's place
+	aJoined atomic.Pointer[dialog] // the party joined into side A in the caller's place; read without mu
 	aExt    string                 // its extension
 	aLeft   bool                   // the caller left; a blind transfer's target is not in yet
-}
-
-// ringing is a transfer in progress: forks to one or more extensions, the
-// first answer wins. done is closed with code (and ext, who answered) set.
-type ringing struct {
-	done chan struct{}
-	code int
-	ext  string
-}
-
-// fork is one outgoing INVITE to one registered contact of the callee.
-type fork struct {
-	ext           string // the extension this fork rings
-	dropped       bool   // no longer wanted by the transfer (counts as failed)
-	target        Target
-	dlg           *dialog
-	invite        *sip.Request
-	tx            sip.ClientTransaction
-	provisional   bool
-	cancelPending bool
-	cancelled     bool
-	final         int
 }
 
 func (c *call) dialogFor(side int) *dialog {
@@ -166,20 +156,6 @@ func (c *call) setRemote(side int, s *sdp.Session) {
 		return
 	}
 	c.leg(side).SetRemote(netip.AddrPortFrom(s.Addr, uint16(s.Port)))
-}
-
-// trackHold accounts hold time from the direction of the latest offer.
-func (c *call) trackHold(offer *sdp.Session, now time.Time) {
-	if sdp.IsHold(offer) {
-		if c.holdSince.IsZero() {
-			c.holdSince = now
-		}
-		return
-	}
-	if !c.holdSince.IsZero() {
-		c.hold += now.Sub(c.holdSince)
-		c.holdSince = time.Time{}
-	}
 }
 
 // newCallContext is a new call's context: not derived from a request's,

@@ -18,22 +18,6 @@ import (
 // the call was set up with, for its identity (CDR, journal); dialogFor(A)
 // and extOf(A) name whoever is on side A now.
 
-// transferSideLocked is the side from which ext may transfer or consult:
-// B when ext is the party a queue or a caller reached, A when ext placed the
-// call (or the PBX placed it for ext). The caller of a call the PBX
-// answered (an IVR's customer) does not transfer. Called with c.mu held.
-func (c *call) transferSideLocked(ext string) (int, error) {
-	switch {
-	case c.state != stateAnswered || c.winner == nil:
-		return -1, fmt.Errorf("call %s is not connected: %w", c.id, errs.ErrConflict)
-	case c.winner.ext == ext:
-		return sideB, nil
-	case ext != "" && c.extOf(sideA) == ext && (!c.app || c.origin):
-		return sideA, nil
-	}
-	return -1, fmt.Errorf("extension %s is not on call %s: %w", ext, c.id, errs.ErrForbidden)
-}
-
 // callerBlindTransferLocked lets ext (on side A) go and rings to from the
 // PBX; once to answers it is joined into side A, talking with side B. If to
 // does not answer, the call ends. beforeBye runs before ext's BYE (the

@@ -9,6 +9,30 @@ import (
 	"github.com/yimen/yimen/pbx/callevent"
 )
 
+// Attended transfer (consultation): the agent on one side of an answered
+// call puts the other party on hold and rings a target from the PBX, on a
+// call of its own (cons.k); once it answers, the agent's leg is spliced to
+// it. The agent then completes (the held party is joined to the target),
+// cancels (back to the held party) or conferences (all three).
+//
+// What holds, under c.mu:
+//   - c.consult is set for the consultation's whole life and cleared, with
+//     cons.over closed, exactly once by whichever way it ends (dropConsult,
+//     endConsult, completeConsult, conferenceConsult); a function that
+//     finds c.consult no longer cons does nothing.
+//   - cons.side is the agent's side; 1-cons.side, the other party, is on
+//     hold (re-INVITEd sendonly and not relayed) until the consultation ends.
+//   - cons.k is set before cons.placed closes; code that needs the target's
+//     call waits on cons.placed first.
+//   - cons.talking and cons.conference are set under c.mu before cons.over
+//     closes.
+//
+// Who ends what: the held party hanging up ends the target's call
+// (CauseConsultAbandoned); the target hanging up or not answering ends only
+// the consultation; the agent hanging up completes the transfer when the
+// target talks and cancels it otherwise. The target's call ends with
+// consultEndCause, or CauseTransferred once joined.
+
 // consult is an attended transfer in progress on a call: the agent talks
 // with the target while the other party waits on hold.
 type consult struct {

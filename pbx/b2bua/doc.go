@@ -5,5 +5,8 @@
 // races from either side, enforces ring, media and duration limits, and writes
 // one CDR per call. SDP is rewritten so media always flows through the relay.
 // Listeners (CTI, recorder, contact centre) hear calls as pbx/callevent values,
-// never as this package's types.
+// never as this package's types. A call's state is split by concern, each
+// file saying what holds for its part at its top: fork.go, hold.go,
+// transfer.go (and caller_transfer.go), consult.go, splice.go, join.go;
+// disposition.go names how calls end.
 package b2bua

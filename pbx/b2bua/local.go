@@ -187,17 +187,6 @@ func (l *LocalCall) Ring(ctx context.Context, ext string) (code int, answeredBy 
 	return tr.code, tr.ext, nil
 }
 
-// dropForksLocked cancels ext's forks still ringing and marks them no longer
-// wanted. Called with c.mu held.
-func (c *call) dropForksLocked(ext string) {
-	for _, f := range c.forks {
-		if f.ext == ext && f.final == 0 {
-			c.cancelFork(f)
-			f.dropped = true
-		}
-	}
-}
-
 // BridgeEnded is closed when the extension the caller was transferred to
 // hangs up; the caller is then back in the application (e.g. for a survey).
 func (l *LocalCall) BridgeEnded() <-chan struct{} {
@@ -229,54 +218,6 @@ func (c *call) unbridge() {
 	if tap != nil {
 		c.bridge.SetTap(tap)
 	}
-}
-
-// connectTransfer bridges the caller to the fork that answered. Called with c.mu held.
-func (c *call) connectTransfer(f *fork, ans *sdp.Session) {
-	if c.bridgeEnded == nil { // kept across a blind transfer: the flow waits on it
-		c.bridgeEnded = make(chan struct{})
-	}
-	c.winner = f
-	c.setRemote(sideB, ans)
-	for _, o := range c.forks {
-		if o != f {
-			c.cancelFork(o)
-		}
-	}
-	c.bridge.SetTap(nil)
-	c.transfer.ext = f.ext
-	c.finishTransfer(200)
-	go func() { c.m.notifyAnswered(c, c.bridge) }()
-}
-
-// finishTransfer reports a transfer's outcome once. Called with c.mu held.
-func (c *call) finishTransfer(code int) {
-	if c.transfer == nil {
-		return
-	}
-	c.transfer.code = code
-	close(c.transfer.done)
-	c.transfer = nil
-}
-
-// failureCode picks the caller-facing code for forks that all failed.
-func failureCode(forks []*fork) int {
-	code := 480
-	for _, f := range forks {
-		switch f.final {
-		case 486, 600:
-			code = 486
-		case 603:
-			if code != 486 {
-				code = 603
-			}
-		case 408:
-			if code == 480 {
-				code = 408
-			}
-		}
-	}
-	return code
 }
 
 // runApp starts an application on a new local call.

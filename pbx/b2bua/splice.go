@@ -7,6 +7,18 @@ import (
 	"github.com/yimen/yimen/pbx/media"
 )
 
+// Splicing: a side of a call talks with a party whose relay leg belongs to
+// another bridge (a consulted target, or a party joined from another call).
+//
+// What holds: c.splice is set and cleared under c.mu (spliceTo,
+// unspliceLocked), and a call has at most one; while it is set both of the
+// call's own legs are held on its bridge, so the bridge relays nothing
+// itself and the taps carry the audio. The taps run on the media path: they
+// read only the splice's fixed fields and its atomic held flags, never
+// c.mu, and allocate nothing. A joined splice (sp.joined) owns the far
+// bridge, which unspliceLocked hands back for its caller to close outside
+// the lock.
+
 // splice carries media between one side of a call and a party whose relay
 // leg belongs to another bridge (the consulted extension, or the party a
 // transfer brought over from another call). The relay forwards only between
@@ -69,19 +81,6 @@ func (c *call) unspliceLocked() *media.Bridge {
 	}
 	sp.far.SetTap(nil)
 	return nil
-}
-
-// setHold stops (or resumes) passing on what side sends: on the bridge, or
-// in the splice when the side's audio goes through one.
-func (c *call) setHold(side int, held bool) {
-	c.mu.Lock()
-	sp := c.splice
-	c.mu.Unlock()
-	if sp != nil {
-		sp.held[side].Store(held)
-		return
-	}
-	c.bridge.SetHold(side, held)
 }
 
 // lastPacket is when either party last sent RTP, for the media timeout.
