@@ -295,3 +295,27 @@ func (h *harness) dialWith(from, callee string, body []byte) *caller {
 	defer func() { h.bodyOverride = nil }()
 	return h.dial(from, callee)
 }
+
+// A retransmitted 200 whose transaction is gone (our ACK was lost) is
+// ACKed again, and only a losing fork's is hung up.
+func TestStray2xxIsReACKed(t *testing.T) {
+	h, c, f := answered(t, nil, nil)
+	res := sip.NewResponseFromRequest(f.s.req, 200, "OK", sdpBody(5072, ""))
+	res.To().Params.Add("tag", f.tag)
+	h.m.HandleStrayResponse(res)
+	h.take(sip.ACK, f.callID())
+	h.none(sip.BYE, "")
+	c.bye()
+	h.take(sip.BYE, f.callID())
+}
+
+// A fork whose transaction dies without a final response (a transport
+// error, Timer B) counts as failed.
+func TestForkTransactionDies(t *testing.T) {
+	h, c, f1, f2 := twoForks(t, nil)
+	f1.s.tx.Terminate()
+	h.none(sip.CANCEL, "")
+	f2.respond(486, nil)
+	c.expect(486)
+	wantCDR(t, h.cdr(c.callID), DispositionBusy, "callee", CauseRejected, 486)
+}

@@ -226,7 +226,9 @@ func newHarness(t *testing.T, loc contacts, tweak func(*Config)) *harness {
 	cli.autoBye.Store(true)
 	m.client = cli
 	clk := &clock{}
-	clk.ns.Store(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC).UnixNano())
+	// From the real time: the bridges' last-packet times are real, and
+	// the media timeout compares them with this clock.
+	clk.ns.Store(time.Now().UnixNano())
 	m.now = clk.Now
 	return &harness{t: t, m: m, cli: cli, clock: clk}
 }
@@ -460,11 +462,11 @@ func (f *forked) respond(code int, body []byte) {
 
 func (f *forked) answer() { f.respond(200, sdpBody(f.s.req.Recipient.Port, "")) }
 
-// bye is the callee hanging up; it returns the PBX's answer.
-func (f *forked) bye(seq uint32) *sip.Response {
-	req := sip.NewRequest(sip.BYE, sip.Uri{Scheme: "sip", User: "b2bua", Host: "127.0.0.1", Port: 5060})
+// request is an in-dialog request from the callee's phone.
+func (f *forked) request(method sip.RequestMethod, seq uint32) (*sip.Request, *serverTx) {
+	req := sip.NewRequest(method, sip.Uri{Scheme: "sip", User: "b2bua", Host: "127.0.0.1", Port: 5060})
 	via := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: "UDP", Host: "127.0.0.1", Port: f.s.req.Recipient.Port, Params: sip.NewParams()}
-	via.Params.Add("branch", "z9hG4bK-"+f.tag)
+	via.Params.Add("branch", fmt.Sprintf("z9hG4bK-%s-%d", f.tag, seq))
 	req.AppendHeader(via)
 	from := &sip.FromHeader{Address: f.s.req.Recipient, Params: sip.NewParams()}
 	from.Params.Add("tag", f.tag)
@@ -475,9 +477,14 @@ func (f *forked) bye(seq uint32) *sip.Response {
 	req.AppendHeader(from)
 	req.AppendHeader(to)
 	req.AppendHeader(&cid)
-	req.AppendHeader(&sip.CSeqHeader{SeqNo: seq, MethodName: sip.BYE})
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: seq, MethodName: method})
 	req.SetTransport("UDP")
-	tx := newServerTx()
+	return req, newServerTx()
+}
+
+// bye is the callee hanging up; it returns the PBX's answer.
+func (f *forked) bye(seq uint32) *sip.Response {
+	req, tx := f.request(sip.BYE, seq)
 	f.h.m.onBye(req, tx)
 	return <-tx.res
 }

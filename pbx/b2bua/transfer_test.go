@@ -191,3 +191,35 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// A phone's REFER is a blind transfer: 202, a NOTIFY with the outcome of
+// starting it, then our BYE; the target is rung.
+func TestReferFromCallee(t *testing.T) {
+	h, c, agent, _ := transferCall(t)
+	req, tx := agent.request(sip.REFER, 2)
+	h.m.onRefer(req, tx)
+	if res := <-tx.res; res.StatusCode != 400 {
+		t.Errorf("REFER without Refer-To answered %d, want 400", res.StatusCode)
+	}
+	req, tx = agent.request(sip.REFER, 3)
+	req.AppendHeader(sip.NewHeader("Refer-To", "<sip:1003@127.0.0.1>"))
+	h.m.onRefer(req, tx)
+	if res := <-tx.res; res.StatusCode != 202 {
+		t.Fatalf("REFER answered %d, want 202", res.StatusCode)
+	}
+	notify := h.take(sip.NOTIFY, agent.callID())
+	if string(notify.req.Body()) != "SIP/2.0 200 OK" || notify.req.GetHeader("Event").Value() != "refer" {
+		t.Errorf("NOTIFY %q (Event %s), want a 200 sipfrag", notify.req.Body(), notify.req.GetHeader("Event").Value())
+	}
+	h.take(sip.BYE, agent.callID())
+	target := h.fork("1003")
+	target.answer()
+	h.take(sip.ACK, target.callID())
+	h.none(sip.BYE, c.callID)
+	// The agent, transferred away, is no longer a party.
+	if res := agent.bye(4); res.StatusCode != 481 {
+		t.Errorf("the transferred agent's BYE answered %d, want 481", res.StatusCode)
+	}
+	c.bye()
+	h.take(sip.BYE, target.callID())
+}
