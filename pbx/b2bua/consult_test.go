@@ -98,11 +98,7 @@ func TestConsultThenComplete(t *testing.T) {
 	}
 	target.answer()
 	h.take(sip.ACK, target.callID())
-	waitFor(t, "the agent spliced to the target", func() bool {
-		x.mu.Lock()
-		defer x.mu.Unlock()
-		return x.consult != nil && x.consult.talking
-	})
+	waitTalking(t, x)
 	if err := h.m.CompleteConsult(ctx, "t1", x.id, "1002", "1004"); !errors.Is(err, errs.ErrConflict) {
 		t.Errorf("completing to someone else: %v, want ErrConflict", err)
 	}
@@ -162,4 +158,42 @@ func TestConsultCallerHangsUp(t *testing.T) {
 		t.Errorf("consultation call ended with %q, want consult_abandoned", k.HangupCause)
 	}
 	wantCDR(t, h.cdr(c.callID), DispositionAnswered, "caller", CauseBye, 200)
+}
+
+// Cancelling puts the agent back: the target's call ends as
+// consult_cancelled and the caller is resumed.
+func TestConsultCancel(t *testing.T) {
+	h, c, agent, x, target := consulting(t)
+	target.answer()
+	h.take(sip.ACK, target.callID())
+	waitTalking(t, x)
+	ctx := context.Background()
+	if err := h.m.CancelConsult(ctx, "t1", x.id, "1001"); !errors.Is(err, errs.ErrForbidden) {
+		t.Errorf("cancelled by the caller, who is not consulting: %v, want ErrForbidden", err)
+	}
+	done := async(func() error { return h.m.CancelConsult(ctx, "t1", x.id, "1002") })
+	h.take(sip.BYE, target.callID())
+	h.answerReinvite(c.callID, "sendrecv")
+	if err := wait(t, done); err != nil {
+		t.Fatal(err)
+	}
+	if k := h.cdr(target.callID()); k.HangupCause != CauseConsultCancelled.String() {
+		t.Errorf("consultation call ended with %q, want consult_cancelled", k.HangupCause)
+	}
+	if err := h.m.CancelConsult(ctx, "t1", x.id, "1002"); !errors.Is(err, errs.ErrConflict) {
+		t.Errorf("cancelling twice: %v, want ErrConflict", err)
+	}
+	h.none(sip.BYE, agent.callID())
+	c.bye()
+	h.take(sip.BYE, agent.callID())
+}
+
+// waitTalking waits until the consulted target is spliced to the agent.
+func waitTalking(t *testing.T, x *call) {
+	t.Helper()
+	waitFor(t, "the agent spliced to the target", func() bool {
+		x.mu.Lock()
+		defer x.mu.Unlock()
+		return x.consult != nil && x.consult.talking
+	})
 }

@@ -223,3 +223,45 @@ func TestReferFromCallee(t *testing.T) {
 	c.bye()
 	h.take(sip.BYE, target.callID())
 }
+
+// The extension an application transferred to hanging up returns the
+// caller to the application (a survey), which then hangs up.
+func TestAgentHangsUpBackToApplication(t *testing.T) {
+	h := newHarness(t, contacts{"1002": {contact("1002", 5072)}}, nil)
+	bridged, back := make(chan bool, 1), make(chan bool, 1)
+	h.m.SetApps(oneApp{"8000", appFunc(func(ctx context.Context, l *LocalCall) {
+		if l.Answer(ctx) != nil {
+			return
+		}
+		code, err := l.Transfer(ctx, "1002")
+		bridged <- code == 200 && err == nil && l.Transferred()
+		select {
+		case <-l.BridgeEnded():
+			back <- !l.Transferred()
+		case <-ctx.Done():
+			back <- false
+			return
+		}
+		l.Hangup(ctx)
+	})})
+	c := h.dial("1001", "8000")
+	c.expect(200)
+	c.ack()
+	agent := h.fork("1002")
+	agent.answer()
+	h.take(sip.ACK, agent.callID())
+	if !<-bridged {
+		t.Fatal("the application's transfer did not bridge the agent")
+	}
+	agent.bye(2)
+	select {
+	case ok := <-back:
+		if !ok {
+			t.Fatal("the application did not get its caller back")
+		}
+	case <-time.After(patience):
+		t.Fatal("the application did not get its caller back")
+	}
+	h.take(sip.BYE, c.callID)
+	wantCDR(t, h.cdr(c.callID), DispositionAnswered, "system", CauseAppHangup, 200)
+}
