@@ -152,10 +152,29 @@ func (c *call) legSDP(side int, codecs []sdp.Codec, dtmf *sdp.Codec, dir sdp.Dir
 
 // setRemote points a relay leg at the address in that side's SDP.
 func (c *call) setRemote(side int, s *sdp.Session) {
+	// The relay accepts media only from the SDP's host or the host the
+	// party signals from (a phone behind NAT): tell it the latter too.
+	if d := c.signalDialog(side); d != nil {
+		if ap, err := netip.ParseAddrPort(d.dest); err == nil {
+			c.leg(side).SetSignalHost(ap.Addr())
+		}
+	}
 	if s.Port == 0 || !s.Addr.IsValid() || s.Addr.IsUnspecified() {
 		return
 	}
 	c.leg(side).SetRemote(netip.AddrPortFrom(s.Addr, uint16(s.Port)))
+}
+
+// signalDialog is the dialog of the party on side, or of the fork whose
+// early media side B carries before anyone answered.
+func (c *call) signalDialog(side int) *dialog {
+	if d := c.dialogFor(side); d != nil {
+		return d
+	}
+	if side == sideB && c.early != nil {
+		return c.early.dlg
+	}
+	return nil
 }
 
 // newCallContext is a new call's context: not derived from a request's,
