@@ -5,6 +5,7 @@ import (
 	"github.com/yimen/yimen/internal/dtmf"
 	"math"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -111,37 +112,50 @@ func mediaScenario(t *testing.T, name, ip string, port int) string {
 	return path
 }
 
+// mediaCall is a call from 1001 to 1002 between two Go RTP endpoints,
+// answered: the caller's SIP runs on callerIP with sdpIP in its SDP, the
+// callee's SIPp on calleeIP.
+type mediaCall struct {
+	cust, agent          *rtpEndpoint
+	callerRTP, calleeRTP string // the relay's addresses facing each
+	done                 chan *sipp.Result
+}
+
+func startMediaCall(t *testing.T, p *testpbx.PBX, callerIP, sdpIP, calleeIP string, talkMs int) mediaCall {
+	t.Helper()
+	mc := mediaCall{cust: newEndpoint(t, callerIP), agent: newEndpoint(t, calleeIP), done: make(chan *sipp.Result, 1)}
+	uasProc, err := sipp.Start(t.Context(), sipp.Options{Scenario: mediaScenario(t, "uas_media.tmpl", calleeIP, mc.agent.port()),
+		LocalIP: calleeIP, Dir: t.TempDir(), Timeout: 60 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { uasProc.Stop() })
+	p.Register(t, "1002", calleeIP, uasProc.Port())
+	go func() {
+		mc.done <- p.Call(t, "1001", callerIP, mediaScenario(t, "uac_media.tmpl", sdpIP, mc.cust.port()), "1002", map[string]string{"talk_ms": strconv.Itoa(talkMs)})
+	}()
+	for deadline := time.Now().Add(8 * time.Second); mc.callerRTP == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		for _, c := range p.Server.Calls() {
+			if c.State == "answered" {
+				mc.callerRTP, mc.calleeRTP = c.CallerRTP, c.CalleeRTP
+			}
+		}
+	}
+	if mc.callerRTP == "" {
+		t.Fatal("call not answered")
+	}
+	return mc
+}
+
 // A supervisor (1009) joins an agent's call with *1, *2 and *3 + the agent's
 // extension. A tone the supervisor sends reaches nobody in listen, the agent
 // only in whisper, and both parties in barge; the supervisor hears both.
 func TestSupervisorListenWhisperBarge(t *testing.T) {
 	t.Parallel()
 	p := testpbx.Start(t, func(c *cfgT) { c.Tenants[0].Supervisors = []string{"1009"} })
-	cust, agent, sup := newEndpoint(t, "127.0.26.1"), newEndpoint(t, "127.0.26.2"), newEndpoint(t, "127.0.26.9")
-
-	uasProc, err := sipp.Start(t.Context(), sipp.Options{Scenario: mediaScenario(t, "uas_media.tmpl", "127.0.26.2", agent.port()),
-		LocalIP: "127.0.26.2", Dir: t.TempDir(), Timeout: 60 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { uasProc.Stop() })
-	p.Register(t, "1002", "127.0.26.2", uasProc.Port())
-
-	done := make(chan *sipp.Result, 1)
-	go func() {
-		done <- p.Call(t, "1001", "127.0.26.1", mediaScenario(t, "uac_media.tmpl", "127.0.26.1", cust.port()), "1002", map[string]string{"talk_ms": "16000"})
-	}()
-	var callerRTP, calleeRTP string
-	for deadline := time.Now().Add(8 * time.Second); callerRTP == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		for _, c := range p.Server.Calls() {
-			if c.State == "answered" {
-				callerRTP, calleeRTP = c.CallerRTP, c.CalleeRTP
-			}
-		}
-	}
-	if callerRTP == "" {
-		t.Fatal("customer call not answered")
-	}
+	sup := newEndpoint(t, "127.0.26.9")
+	mc := startMediaCall(t, p, "127.0.26.1", "127.0.26.1", "127.0.26.2", 16000)
+	cust, agent, callerRTP, calleeRTP, done := mc.cust, mc.agent, mc.callerRTP, mc.calleeRTP, mc.done
 	cust.send(callerRTP, 500)
 	agent.send(calleeRTP, 800)
 

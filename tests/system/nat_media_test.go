@@ -4,7 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/yimen/yimen/internal/sipp"
 	"github.com/yimen/yimen/tests/testpbx"
 )
 
@@ -16,30 +15,8 @@ import (
 func TestNATPhoneWithForeignSDPAddressTalksBothWays(t *testing.T) {
 	t.Parallel()
 	p := testpbx.Start(t)
-	cust, agent := newEndpoint(t, "127.0.172.1"), newEndpoint(t, "127.0.172.2")
-	uasProc, err := sipp.Start(t.Context(), sipp.Options{Scenario: mediaScenario(t, "uas_media.tmpl", "127.0.172.2", agent.port()),
-		LocalIP: "127.0.172.2", Dir: t.TempDir(), Timeout: 60 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { uasProc.Stop() })
-	p.Register(t, "1002", "127.0.172.2", uasProc.Port())
-
-	done := make(chan *sipp.Result, 1)
-	go func() {
-		done <- p.Call(t, "1001", "127.0.172.1", mediaScenario(t, "uac_media.tmpl", "127.0.172.50", cust.port()), "1002", map[string]string{"talk_ms": "5000"})
-	}()
-	var callerRTP, calleeRTP string
-	for deadline := time.Now().Add(8 * time.Second); callerRTP == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		for _, c := range p.Server.Calls() {
-			if c.State == "answered" {
-				callerRTP, calleeRTP = c.CallerRTP, c.CalleeRTP
-			}
-		}
-	}
-	if callerRTP == "" {
-		t.Fatal("call not answered")
-	}
+	mc := startMediaCall(t, p, "127.0.172.1", "127.0.172.50", "127.0.172.2", 5000)
+	cust, agent, callerRTP, calleeRTP, done := mc.cust, mc.agent, mc.callerRTP, mc.calleeRTP, mc.done
 	stopCust := cust.send(callerRTP, 500)
 	defer stopCust()
 	stopAgent := agent.send(calleeRTP, 800)
