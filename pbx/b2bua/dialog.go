@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net"
+	"net/netip"
 	"strconv"
 	"sync"
 
@@ -23,6 +24,25 @@ type dialog struct {
 	dest      string  // host:port actually sent to (NAT-aware)
 	transport string
 	seq       uint32
+}
+
+// sentBy reports whether req comes from this dialog's peer: it names the
+// dialog by both tags (From the peer's, To ours) and arrives from the host
+// the dialog's requests go to (the NAT-aware address the party signals
+// from). A request that only knows the Call-ID fails it.
+func (d *dialog) sentBy(req *sip.Request) bool {
+	from, to := req.From(), req.To()
+	if from == nil || to == nil {
+		return false
+	}
+	fromTag, _ := from.Params.Get("tag")
+	toTag, _ := to.Params.Get("tag")
+	if fromTag != d.remoteTag || toTag != d.localTag {
+		return false
+	}
+	want, err1 := netip.ParseAddrPort(d.dest)
+	got, err2 := netip.ParseAddrPort(req.Source())
+	return err1 != nil || err2 != nil || want.Addr().Unmap() == got.Addr().Unmap()
 }
 
 func randomHex(n int) string {

@@ -35,8 +35,15 @@ func (m *Manager) callOf(req *sip.Request, tx sip.ServerTransaction) (*call, int
 	c.mu.Lock()
 	d := c.dialogFor(side)
 	gone := (d != nil && d.callID != callID) || (side == sideA && d == nil)
+	foreign := !gone && d != nil && !d.sentBy(req)
 	c.mu.Unlock()
-	if gone {
+	if foreign {
+		// Same answer as for no dialog at all: the Call-ID alone (seen by
+		// anyone on the path, or guessed) must not end, move or transfer
+		// a call.
+		m.log.Warn("in-dialog request does not match its dialog: refused", "call", c.id, "method", string(req.Method), "source", req.Source())
+	}
+	if gone || foreign {
 		m.reply(tx, req, 481, "Call/Transaction Does Not Exist")
 		return nil, 0
 	}

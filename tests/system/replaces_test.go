@@ -122,7 +122,8 @@ func TestPhoneAttendedTransferWithREFERReplaces(t *testing.T) {
 		from := &sip.FromHeader{Address: inv1.To().Address, Params: sip.NewParams()}
 		from.Params.Add("tag", myTag)
 		req.AppendHeader(from)
-		req.AppendHeader(sip.HeaderClone(inv1.From()))
+		// The PBX's From in call 1 is the To of the phone's requests in it.
+		req.AppendHeader(&sip.ToHeader{DisplayName: inv1.From().DisplayName, Address: inv1.From().Address, Params: inv1.From().Params.Clone()})
 		req.AppendHeader(sip.HeaderClone(inv1.CallID()))
 		req.AppendHeader(&sip.CSeqHeader{SeqNo: uint32(100 + seq.Add(1)), MethodName: sip.REFER})
 		req.AppendHeader(&contact)
