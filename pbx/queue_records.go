@@ -26,27 +26,10 @@ type QueueRecords interface {
 // after-call work, and filter CDRs by queue.
 func (s *Server) SetQueueRecords(r QueueRecords) { s.queueRecs.Store(&r) }
 
-func (s *Server) queueRecords() QueueRecords {
+// QueueRecords is what SetQueueRecords was given, or nil.
+func (s *Server) QueueRecords() QueueRecords {
 	if p := s.queueRecs.Load(); p != nil {
 		return *p
 	}
 	return nil
-}
-
-type queueJSON struct {
-	Name    string `json:"name"`
-	Agent   string `json:"agent,omitempty"`
-	Outcome string `json:"outcome"`
-	WaitMS  int64  `json:"wait_ms"`
-	// ACWMS is null while the agent is still in after-call work.
-	ACWMS *int64 `json:"acw_ms"`
-}
-
-func queueJSONOf(q QueueSummary) *queueJSON {
-	j := &queueJSON{Name: q.Queue, Agent: q.Agent, Outcome: q.Outcome, WaitMS: q.Wait.Milliseconds()}
-	if q.ACWKnown && q.Agent != "" {
-		ms := q.ACW.Milliseconds()
-		j.ACWMS = &ms
-	}
-	return j
 }

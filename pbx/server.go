@@ -3,11 +3,9 @@ package pbx
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,39 +28,32 @@ import (
 type Deps struct {
 	Store *pbxstore.Store
 	Log   *slog.Logger
-	// AdminToken authorizes the admin API (compared in constant time).
-	AdminToken string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// Security authenticates, authorizes and audits the admin API; nil
-	// leaves every admin endpoint answering 503.
-	Security *Security
+	// BanAuditor records the guard's automatic bans (the audit chain); nil:
+	// only the guard's log line.
+	BanAuditor guard.BanAuditor
 }
 
 // Server is a running PBX.
 type Server struct {
-	cfg        config.Config
-	log        *slog.Logger
-	store      *pbxstore.Store
-	reg        *prometheus.Registry
-	guard      *guard.Guard
-	dir        *directory
-	regr       *registrar.Registrar
-	relay      *media.Relay
-	calls      *b2bua.Manager
-	ua         *sipgo.UserAgent
-	sip        *sipgo.Server
-	udp        net.PacketConn
-	streams    []streamListener
-	httpLn     net.Listener
-	mux        *http.ServeMux
-	http       *http.Server
-	adminToken string
-	sec        *Security
-	now        func() time.Time
-	sipHost    string
-	sipPort    int
-	queueRecs  atomic.Pointer[QueueRecords]
+	cfg       config.Config
+	log       *slog.Logger
+	store     *pbxstore.Store
+	reg       *prometheus.Registry
+	guard     *guard.Guard
+	dir       *directory
+	regr      *registrar.Registrar
+	relay     *media.Relay
+	calls     *b2bua.Manager
+	ua        *sipgo.UserAgent
+	sip       *sipgo.Server
+	udp       net.PacketConn
+	streams   []streamListener
+	now       func() time.Time
+	sipHost   string
+	sipPort   int
+	queueRecs atomic.Pointer[QueueRecords]
 }
 
 type streamListener struct {
@@ -72,7 +63,7 @@ type streamListener struct {
 
 // New builds the PBX and binds its sockets; Run serves.
 func New(ctx context.Context, cfg config.Config, deps Deps) (*Server, error) {
-	s := &Server{cfg: cfg, log: deps.Log, store: deps.Store, reg: prometheus.NewRegistry(), adminToken: deps.AdminToken, sec: deps.Security, now: deps.Now}
+	s := &Server{cfg: cfg, log: deps.Log, store: deps.Store, reg: prometheus.NewRegistry(), now: deps.Now}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -97,8 +88,8 @@ func New(ctx context.Context, cfg config.Config, deps Deps) (*Server, error) {
 	if s.guard, err = guard.New(ctx, gcfg, deps.Store, s.log.With("component", "guard"), s.reg, s.now); err != nil {
 		return nil, err
 	}
-	if s.sec != nil && s.sec.Audit != nil {
-		s.guard.SetBanAuditor(banAudit{log: s.sec.Audit, tenant: s.sec.PlatformTenant, warn: s.log})
+	if deps.BanAuditor != nil {
+		s.guard.SetBanAuditor(deps.BanAuditor)
 	}
 	if s.dir, err = newDirectory(cfg); err != nil {
 		return nil, err
@@ -171,18 +162,6 @@ func New(ctx context.Context, cfg config.Config, deps Deps) (*Server, error) {
 	s.sip.OnNoRoute(func(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 405, "Method Not Allowed", nil))
 	})
-
-	s.httpLn, err = net.Listen("tcp", cfg.HTTP.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("pbx: http listen %s: %w", cfg.HTTP.Addr, err)
-	}
-	if s.httpLn, err = s.secureHTTP(s.httpLn); err != nil {
-		return nil, err
-	}
-	s.mux = http.NewServeMux()
-	s.mux.Handle("/", s.routes())
-	s.http = &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10,
-		ErrorLog: slog.NewLogLogger(s.log.With("component", "http").Handler(), slog.LevelWarn)}
 	ok = true
 	return s, nil
 }
@@ -293,16 +272,13 @@ func (s *Server) setSIPAddr(a net.Addr) {
 // SIPAddr is the host:port the SIP listeners answer on.
 func (s *Server) SIPAddr() string { return net.JoinHostPort(s.sipHost, strconv.Itoa(s.sipPort)) }
 
-// HTTPAddr is the bound HTTP address.
-func (s *Server) HTTPAddr() string { return s.httpLn.Addr().String() }
-
 // Registry exposes the metrics registry (tests read counters from it).
 func (s *Server) Registry() *prometheus.Registry { return s.reg }
 
 // ActiveCalls is the number of calls in progress.
 func (s *Server) ActiveCalls() int { return s.calls.Active() }
 
-// Run serves SIP and HTTP until ctx ends, then drains calls for up to the
+// Run serves SIP until ctx ends, then drains calls for up to the
 // configured drain timeout and flushes registrations and CDRs.
 func (s *Server) Run(ctx context.Context) error {
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
@@ -333,12 +309,7 @@ func (s *Server) Run(ctx context.Context) error {
 			go func() { errc <- s.sip.ServeWSS(ln) }()
 		}
 	}
-	go func() {
-		if err := s.http.Serve(s.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			errc <- err
-		}
-	}()
-	s.log.Info("pbx started", "sip", s.SIPAddr(), "http", s.HTTPAddr(), "rtp", fmt.Sprintf("%s:%d-%d", s.cfg.RTP.BindIP, s.cfg.RTP.PortMin, s.cfg.RTP.PortMax))
+	s.log.Info("pbx started", "sip", s.SIPAddr(), "rtp", fmt.Sprintf("%s:%d-%d", s.cfg.RTP.BindIP, s.cfg.RTP.PortMin, s.cfg.RTP.PortMax))
 
 	var runErr error
 	select {
@@ -354,9 +325,6 @@ func (s *Server) Run(ctx context.Context) error {
 	s.calls.Drain(dctx)
 	cancel()
 	time.Sleep(200 * time.Millisecond) // let final BYE transactions leave
-	hctx, hcancel := context.WithTimeout(context.Background(), 5*time.Second)
-	_ = s.http.Shutdown(hctx)
-	hcancel()
 	stopBG()
 	wg.Wait()
 	s.closeListeners()
@@ -373,9 +341,6 @@ func (s *Server) closeListeners() {
 	for _, l := range s.streams {
 		_ = l.ln.Close()
 	}
-	if s.httpLn != nil {
-		_ = s.httpLn.Close()
-	}
 }
 
 // AddCallObserver registers a listener to call events (recorder, CTI)
@@ -390,15 +355,6 @@ func (s *Server) connAlive(network, addr string) bool {
 	c, err := s.ua.TransportLayer().GetConnection(network, addr)
 	return err == nil && c != nil
 }
-
-// Mount adds an HTTP handler (feature APIs: IVR reload, recordings) next to
-// the PBX's own routes. Wrap it with Require (a permission for a scope) or
-// AdminOnly (platform configuration) unless it authenticates by itself.
-func (s *Server) Mount(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
-
-// AdminOnly guards h as a platform-wide configuration change: login, the
-// platform tenant's config.write (its sysadmin) and audit.
-func (s *Server) AdminOnly(h http.Handler) http.Handler { return s.admin(h.ServeHTTP) }
 
 // SetApps routes dialled numbers to applications (IVR flows).
 func (s *Server) SetApps(r b2bua.AppRouter) { s.calls.SetApps(r) }

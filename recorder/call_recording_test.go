@@ -48,7 +48,7 @@ func call(t *testing.T, sipAddr, secret, ext, ip, scenario, callee string, vars 
 }
 
 func adminAPI(t *testing.T, p *testpbx.PBX) api {
-	return api{t: t, base: "http://" + p.Server.HTTPAddr(), token: p.AdminToken}
+	return api{t: t, base: "http://" + p.HTTPAddr(), token: p.AdminToken}
 }
 
 func TestSIPpCallIsRecordedCallerLeftCalleeRight(t *testing.T) {

@@ -2,7 +2,6 @@ package recorder
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,66 +11,18 @@ import (
 
 	"github.com/yimen/yimen/internal/audit"
 	"github.com/yimen/yimen/internal/errs"
+	"github.com/yimen/yimen/internal/httpx"
 )
 
-// Handler serves the recordings and QA API. It does no authorization of
-// its own: mount it behind the PBX's admin token (pbx.Server.Mount).
-func (r *Recorder) Handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /api/v1/recordings", r.handleSearch)
-	mux.HandleFunc("GET /api/v1/recordings/{id}", r.handleGet)
-	mux.HandleFunc("PATCH /api/v1/recordings/{id}", r.handleAnnotate)
-	mux.HandleFunc("DELETE /api/v1/recordings/{id}", r.handleDelete)
-	mux.HandleFunc("GET /api/v1/recordings/{id}/audio", r.handleAudio)
-	mux.HandleFunc("GET /api/v1/recordings/{id}/download", r.handleAudio)
-	mux.HandleFunc("POST /api/v1/recordings/live/{call}/{action}", r.handleControl)
-	mux.HandleFunc("GET /api/v1/qa/rules", r.handleRules)
-	mux.HandleFunc("POST /api/v1/qa/rules", r.handleAddRule)
-	mux.HandleFunc("DELETE /api/v1/qa/rules/{id}", r.handleDeleteRule)
-	mux.HandleFunc("POST /api/v1/qa/generate", r.handleGenerate)
-	mux.HandleFunc("GET /api/v1/qa/tasks", r.handleTasks)
-	mux.HandleFunc("PATCH /api/v1/qa/tasks/{id}", r.handleUpdateTask)
-	mux.HandleFunc("GET /api/v1/qa/scores", r.handleScores)
-	return mux
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-// writeErr maps the error kinds to HTTP status codes: the only place
-// that knows about HTTP. Unexpected errors are logged once, here.
+// writeErr answers a failed request through httpx (the one error kind →
+// status mapping); an unexpected error is logged there, once, and not shown.
 func (r *Recorder) writeErr(w http.ResponseWriter, req *http.Request, err error) {
-	code := http.StatusInternalServerError
-	switch {
-	case errors.Is(err, errs.ErrNotFound):
-		code = http.StatusNotFound
-	case errors.Is(err, errs.ErrInvalid):
-		code = http.StatusBadRequest
-	case errors.Is(err, errs.ErrConflict):
-		code = http.StatusConflict
-	case errors.Is(err, errs.ErrForbidden):
-		code = http.StatusForbidden
-	case errors.Is(err, errs.ErrUnavailable):
-		code = http.StatusServiceUnavailable
-	}
-	msg := err.Error()
-	if code == http.StatusInternalServerError {
-		r.log.Error("recordings api", "method", req.Method, "path", req.URL.Path, "err", err)
-		msg = "internal error"
-	}
-	writeJSON(w, code, map[string]string{"error": msg})
+	httpx.Fail(w, req, r.log, "internal error", err)
 }
 
-func decodeBody(req *http.Request, v any) error {
-	dec := json.NewDecoder(req.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("recorder: body: %v: %w", err, errs.ErrInvalid)
-	}
-	return nil
+// decodeBody reads a JSON body (64 KiB at most, no unknown fields).
+func decodeBody(w http.ResponseWriter, req *http.Request, v any) error {
+	return httpx.DecodeJSON(w, req, 0, v)
 }
 
 // access writes the audit trail of one access to a recording: a log line

@@ -2,6 +2,7 @@ package recorder
 
 import (
 	"fmt"
+	"github.com/yimen/yimen/internal/httpx"
 	"net/http"
 	"strconv"
 	"time"
@@ -23,12 +24,12 @@ func (r *Recorder) handleRules(w http.ResponseWriter, req *http.Request) {
 	if list == nil {
 		list = []Rule{}
 	}
-	writeJSON(w, http.StatusOK, list)
+	httpx.WriteJSON(w, http.StatusOK, list)
 }
 
 func (r *Recorder) handleAddRule(w http.ResponseWriter, req *http.Request) {
 	rule := Rule{Enabled: true}
-	if err := decodeBody(req, &rule); err != nil {
+	if err := decodeBody(w, req, &rule); err != nil {
 		r.writeErr(w, req, err)
 		return
 	}
@@ -38,7 +39,7 @@ func (r *Recorder) handleAddRule(w http.ResponseWriter, req *http.Request) {
 		r.writeErr(w, req, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, rule)
+	httpx.WriteJSON(w, http.StatusCreated, rule)
 }
 
 func (r *Recorder) handleDeleteRule(w http.ResponseWriter, req *http.Request) {
@@ -61,7 +62,7 @@ func (r *Recorder) handleGenerate(w http.ResponseWriter, req *http.Request) {
 		Tenant string `json:"tenant"`
 		Day    string `json:"day"`
 	}
-	if err := decodeBody(req, &body); err != nil {
+	if err := decodeBody(w, req, &body); err != nil {
 		r.writeErr(w, req, err)
 		return
 	}
@@ -75,7 +76,7 @@ func (r *Recorder) handleGenerate(w http.ResponseWriter, req *http.Request) {
 		r.writeErr(w, req, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]int{"created": n})
+	httpx.WriteJSON(w, http.StatusOK, map[string]int{"created": n})
 }
 
 func (r *Recorder) handleTasks(w http.ResponseWriter, req *http.Request) {
@@ -106,7 +107,7 @@ func (r *Recorder) handleTasks(w http.ResponseWriter, req *http.Request) {
 	if list == nil {
 		list = []Task{}
 	}
-	writeJSON(w, http.StatusOK, list)
+	httpx.WriteJSON(w, http.StatusOK, list)
 }
 
 func (r *Recorder) handleUpdateTask(w http.ResponseWriter, req *http.Request) {
@@ -116,7 +117,7 @@ func (r *Recorder) handleUpdateTask(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	var u TaskUpdate
-	if err := decodeBody(req, &u); err != nil {
+	if err := decodeBody(w, req, &u); err != nil {
 		r.writeErr(w, req, err)
 		return
 	}
@@ -125,7 +126,7 @@ func (r *Recorder) handleUpdateTask(w http.ResponseWriter, req *http.Request) {
 		r.writeErr(w, req, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, t)
+	httpx.WriteJSON(w, http.StatusOK, t)
 }
 
 func (r *Recorder) handleScores(w http.ResponseWriter, req *http.Request) {
@@ -142,5 +143,5 @@ func (r *Recorder) handleScores(w http.ResponseWriter, req *http.Request) {
 	if list == nil {
 		list = []AgentScore{}
 	}
-	writeJSON(w, http.StatusOK, list)
+	httpx.WriteJSON(w, http.StatusOK, list)
 }

@@ -2,6 +2,7 @@ package recorder
 
 import (
 	"fmt"
+	"github.com/yimen/yimen/internal/httpx"
 	"io"
 	"net/http"
 	"strings"
@@ -25,7 +26,7 @@ func (r *Recorder) handleSearch(w http.ResponseWriter, req *http.Request) {
 	for _, rec := range list {
 		out = append(out, toJSON(rec))
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpx.WriteJSON(w, http.StatusOK, out)
 }
 
 func (r *Recorder) handleGet(w http.ResponseWriter, req *http.Request) {
@@ -35,13 +36,13 @@ func (r *Recorder) handleGet(w http.ResponseWriter, req *http.Request) {
 		r.writeErr(w, req, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toJSON(rec))
+	httpx.WriteJSON(w, http.StatusOK, toJSON(rec))
 }
 
 // handleAnnotate sets agent, queue, survey score or the transferred flag.
 func (r *Recorder) handleAnnotate(w http.ResponseWriter, req *http.Request) {
 	var a Annotation
-	if err := decodeBody(req, &a); err != nil {
+	if err := decodeBody(w, req, &a); err != nil {
 		r.writeErr(w, req, err)
 		return
 	}
@@ -56,7 +57,7 @@ func (r *Recorder) handleAnnotate(w http.ResponseWriter, req *http.Request) {
 		r.writeErr(w, req, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toJSON(rec))
+	httpx.WriteJSON(w, http.StatusOK, toJSON(rec))
 }
 
 func (r *Recorder) handleDelete(w http.ResponseWriter, req *http.Request) {
@@ -131,5 +132,5 @@ func (r *Recorder) handleControl(w http.ResponseWriter, req *http.Request) {
 		r.writeErr(w, req, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"call": call, "action": action})
+	httpx.WriteJSON(w, http.StatusOK, map[string]string{"call": call, "action": action})
 }

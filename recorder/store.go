@@ -159,6 +159,27 @@ func (s *indexStore) get(ctx context.Context, id string) (Recording, error) {
 	return r, nil
 }
 
+// owner is the tenant, queue and agent of a recording, for authorizing a
+// request by its id before the handler runs.
+func (s *indexStore) owner(ctx context.Context, id string) (tenant, queue, agent string, err error) {
+	err = s.db.Q(ctx).QueryRowContext(ctx, `SELECT tenant, queue, agent FROM recordings WHERE id = ?`, id).Scan(&tenant, &queue, &agent)
+	return tenant, queue, agent, err
+}
+
+// The QA tables a request by row id is authorized against (tenantOf).
+const (
+	tableRules = "qa_rules"
+	tableTasks = "qa_tasks"
+)
+
+// tenantOf is the tenant of a QA rule's or task's row; table is tableRules
+// or tableTasks.
+func (s *indexStore) tenantOf(ctx context.Context, table, id string) (string, error) {
+	var t string
+	err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT tenant FROM `+table+` WHERE id = ?`, id).Scan(&t)
+	return t, err
+}
+
 func (s *indexStore) search(ctx context.Context, f Filter) ([]Recording, error) {
 	where := []string{"tenant = ?"}
 	args := []any{f.Tenant}

@@ -2,13 +2,13 @@ package audit
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/yimen/yimen/internal/errs"
+	"github.com/yimen/yimen/internal/httpx"
 )
 
 // Gate decides whether the caller in ctx may use perm ("audit.read" or
@@ -126,8 +126,8 @@ func parseFilter(r *http.Request) (Filter, error) {
 	return f, err
 }
 
+// writeJSON answers 200 with a reply no cache may keep.
 func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	_ = json.NewEncoder(w).Encode(v)
+	httpx.WriteJSON(w, http.StatusOK, v)
 }

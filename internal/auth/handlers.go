@@ -2,12 +2,12 @@ package auth
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"time"
 
 	"github.com/yimen/yimen/internal/errs"
+	"github.com/yimen/yimen/internal/httpx"
 )
 
 // The handlers below speak JSON and are meant to be mounted by the process
@@ -165,17 +165,21 @@ func (s *Service) replySession(w http.ResponseWriter, r *http.Request, sess *Ses
 }
 
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	err := httpx.DecodeJSON(w, r, maxBody, v)
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, httpx.ErrTooLarge):
+		writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": "too_large"})
+	default:
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid request body"})
-		return false
 	}
-	return true
+	return false
 }
 
 // writeErr maps error kinds to statuses at this edge, and logs what the
-// client cannot be told.
+// client cannot be told. It is not httpx.Status on purpose: a login answers
+// 401 for any refused credential and never says whether the account exists.
 func (s *Service) writeErr(w http.ResponseWriter, r *http.Request, err error) {
 	status, code := http.StatusInternalServerError, "internal"
 	switch {
@@ -196,9 +200,8 @@ func (s *Service) writeErr(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, status, map[string]string{"error": code})
 }
 
+// writeJSON answers with a reply no cache may keep: it may hold a session.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	httpx.WriteJSON(w, status, v)
 }

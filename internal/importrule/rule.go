@@ -99,10 +99,15 @@ func Rules() []Rule {
 			Forbid: func(_, to string) bool { return to != "cti/protocol" },
 		},
 		{
-			Name: "the pbx leaves (media, sdp, guard, registrar, mix) import only internal/errs",
+			Name: "the pbx leaves (media, sdp, guard, registrar, mix) import only internal/errs and internal/httpx",
 			From: func(p string) bool {
 				return slices.Contains([]string{"pbx/media", "pbx/sdp", "pbx/guard", "pbx/registrar", "pbx/mix"}, p)
 			},
+			Forbid: func(_, to string) bool { return to != "internal/errs" && to != "internal/httpx" },
+		},
+		{
+			Name:   "internal/httpx imports only internal/errs, so the leaves, auth and audit can answer HTTP with it",
+			From:   func(p string) bool { return p == "internal/httpx" },
 			Forbid: func(_, to string) bool { return to != "internal/errs" },
 		},
 		{
@@ -115,6 +120,13 @@ func Rules() []Rule {
 			Name:   "pbx/callevent imports nothing of the module",
 			From:   func(p string) bool { return p == "pbx/callevent" },
 			Forbid: func(_, _ string) bool { return true },
+		},
+		{
+			Name: "the softswitch imports no auth, rbac or audit: its admin API is pbx/pbxapi",
+			From: func(p string) bool { return under(p, "pbx") && !under(p, "pbx/pbxapi") && !IsHarness(p) },
+			Forbid: func(_, to string) bool {
+				return slices.Contains([]string{"internal/auth", "internal/rbac", "internal/audit", "internal/adminapi", "internal/httpx/route"}, to)
+			},
 		},
 		{
 			Name:   "no package imports a test harness",

@@ -12,7 +12,7 @@ import (
 func benchGET(b *testing.B, p *testpbx.PBX, path, bearer string) {
 	b.Helper()
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
-	req, _ := http.NewRequest("GET", "http://"+p.Server.HTTPAddr()+path, nil)
+	req, _ := http.NewRequest("GET", "http://"+p.HTTPAddr()+path, nil)
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
 	}

@@ -278,7 +278,7 @@ func TestHTTPAPIOverTLS(t *testing.T) {
 	certFile, keyFile, pool := testpbx.SelfSigned(t)
 	p := testpbx.Start(t, func(c *config.Config) { c.HTTP.TLSCert, c.HTTP.TLSKey = certFile, keyFile })
 	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}}}
-	res, err := hc.Post("https://"+p.Server.HTTPAddr()+"/api/v1/login", "application/json",
+	res, err := hc.Post("https://"+p.HTTPAddr()+"/api/v1/login", "application/json",
 		strings.NewReader(`{"tenant":"demo","name":"sysadmin","password":"`+p.Admins["demo/sysadmin"]+`"}`))
 	if err != nil {
 		t.Fatal(err)
@@ -290,7 +290,7 @@ func TestHTTPAPIOverTLS(t *testing.T) {
 	if cks := res.Cookies(); len(cks) != 1 || !cks[0].Secure {
 		t.Errorf("cookies %v: want one Secure session cookie", cks)
 	}
-	if res, err := http.Get("http://" + p.Server.HTTPAddr() + "/healthz"); err == nil {
+	if res, err := http.Get("http://" + p.HTTPAddr() + "/healthz"); err == nil {
 		res.Body.Close()
 		if res.StatusCode == 200 {
 			t.Error("plain HTTP answered 200 on the TLS port")

@@ -35,7 +35,7 @@ func tryCTI(t *testing.T, p *testpbx.PBX, token string) (*cticlient.Client, erro
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
-	cl, err := cticlient.Dial(ctx, "ws://"+p.Server.HTTPAddr()+"/cti", cticlient.Options{Token: token})
+	cl, err := cticlient.Dial(ctx, "ws://"+p.HTTPAddr()+"/cti", cticlient.Options{Token: token})
 	if err == nil {
 		t.Cleanup(func() { cl.Close() })
 	}

@@ -156,7 +156,7 @@ func TestSecretRotationThroughAdminAPI(t *testing.T) {
 		t.Fatal("old secret still accepted after rotation")
 	}
 	// No admin token, no access.
-	req, _ := http.NewRequest("GET", "http://"+p.Server.HTTPAddr()+"/api/v1/cdrs?tenant=demo", nil)
+	req, _ := http.NewRequest("GET", "http://"+p.HTTPAddr()+"/api/v1/cdrs?tenant=demo", nil)
 	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 401 {
 		t.Fatalf("no token: %v %v", res.StatusCode, err)
 	}

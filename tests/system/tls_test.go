@@ -161,7 +161,7 @@ func TestCTIOverWSS(t *testing.T) {
 	p := testpbx.Start(t, func(c *config.Config) { c.HTTP.TLSCert, c.HTTP.TLSKey = certFile, keyFile })
 	token := p.CTIToken(t, "system")
 	d := &websocket.Dialer{HandshakeTimeout: 5 * time.Second, TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}}
-	cl, err := cticlient.Dial(t.Context(), "wss://"+p.Server.HTTPAddr()+"/cti", cticlient.Options{Token: token, Dialer: d})
+	cl, err := cticlient.Dial(t.Context(), "wss://"+p.HTTPAddr()+"/cti", cticlient.Options{Token: token, Dialer: d})
 	if err != nil {
 		t.Fatalf("CTI over wss: %v", err)
 	}
@@ -169,7 +169,7 @@ func TestCTIOverWSS(t *testing.T) {
 	if _, err := cl.Subscribe(t.Context(), "tenant"); err != nil {
 		t.Fatalf("subscribe over wss: %v", err)
 	}
-	if c, err := cticlient.Dial(t.Context(), "ws://"+p.Server.HTTPAddr()+"/cti", cticlient.Options{Token: token}); err == nil {
+	if c, err := cticlient.Dial(t.Context(), "ws://"+p.HTTPAddr()+"/cti", cticlient.Options{Token: token}); err == nil {
 		c.Close()
 		t.Error("CTI over plain ws accepted on the TLS port")
 	}

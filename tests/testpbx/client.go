@@ -29,7 +29,7 @@ func NewClient(t testing.TB, p *PBX, srcIP string) *Client {
 		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(srcIP)}, Timeout: 5 * time.Second}
 		tr.DialContext = d.DialContext
 	}
-	return &Client{t: t, base: "http://" + p.Server.HTTPAddr(), http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+	return &Client{t: t, base: "http://" + p.HTTPAddr(), http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
 }
 
 // Reply is one HTTP answer.

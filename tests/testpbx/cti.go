@@ -51,7 +51,7 @@ func (p *PBX) ctiTokens(t testing.TB) [][]string {
 // DialCTI connects a CTI client with token for the rest of the test.
 func (p *PBX) DialCTI(t testing.TB, token string) *cticlient.Client {
 	t.Helper()
-	cl, err := cticlient.Dial(t.Context(), "ws://"+p.Server.HTTPAddr()+"/cti", cticlient.Options{Token: token})
+	cl, err := cticlient.Dial(t.Context(), "ws://"+p.HTTPAddr()+"/cti", cticlient.Options{Token: token})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -116,7 +116,7 @@ func (p *PBX) start(t testing.TB) {
 		}
 	}
 	go func() {
-		err := b.Server.Run(ctx)
+		err := b.Run(ctx)
 		b.DB.Close()
 		logf.Close()
 		p.done <- err
@@ -214,7 +214,7 @@ func labelsMatch(m *dto.Metric, want map[string]string) bool {
 // Admin calls the admin API and returns status and body.
 func (p *PBX) Admin(t testing.TB, method, path string, body io.Reader) (int, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(method, "http://"+p.Server.HTTPAddr()+path, body)
+	req, err := http.NewRequest(method, "http://"+p.HTTPAddr()+path, body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,7 +297,7 @@ func (p *PBX) credentialFor(path string) string {
 // tenant-wide reads of calls, CDRs and recordings and mints an API token for
 // it, as a deployment does for the OA or a reporting system.
 func integrationToken(ctx context.Context, b *boot.PBX) (string, error) {
-	sec := b.Security.PBX
+	sec := b.Security.Platform
 	const role, subject = "integration", "svc:testpbx"
 	for _, perm := range []string{rbac.PermCDRRead, rbac.PermCallMonitor, rbac.PermRecordingRead, rbac.PermQAScoreWrite, rbac.PermCallControl} {
 		if err := sec.RBAC.GrantPermission(ctx, nil, sec.PlatformTenant, role, perm, rbac.ScopeTenant); err != nil && !errors.Is(err, errs.ErrConflict) {

@@ -12,33 +12,37 @@ import (
 	"strings"
 
 	"github.com/yimen/yimen/acd"
+	"github.com/yimen/yimen/acd/acdapi"
 	"github.com/yimen/yimen/contactcenter"
 	"github.com/yimen/yimen/cti"
+	"github.com/yimen/yimen/internal/adminapi"
 	"github.com/yimen/yimen/internal/config"
+	"github.com/yimen/yimen/internal/httpx/route"
 	"github.com/yimen/yimen/internal/store"
 	"github.com/yimen/yimen/pbx"
 )
 
-// buildContactCenter starts the ACD for every tenant and mounts the CTI hub.
-// A tenant without queues in its configuration still gets an ACD, so its
-// first agents and queues can be added through the admin API.
-func buildContactCenter(ctx context.Context, cfg config.Config, srv *pbx.Server, db *store.DB, v *IVR, sec *pbx.Security, log *slog.Logger) (*contactcenter.ContactCenter, error) {
+// buildContactCenter starts the ACD for every tenant and returns the ACD's
+// admin routes (agents and queues, acd/acdapi). A tenant without queues in
+// its configuration still gets an ACD, so its first agents and queues can be
+// added through the admin API.
+func buildContactCenter(ctx context.Context, cfg config.Config, srv *pbx.Server, db *store.DB, v *IVR, sec *adminapi.Security, log *slog.Logger) (*contactcenter.ContactCenter, []route.Route, error) {
 	tenants := cfg.Tenants
 	if len(tenants) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	acdLog, err := acd.OpenSQLLog(ctx, db, log.With("component", "acd-log"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cfgStore, err := acd.OpenConfigStore(ctx, db)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	srv.SetQueueRecords(contactcenter.QueueRecords{Log: acdLog})
 	tokens, err := loadCTITokens(cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cc, err := contactcenter.New(contactcenter.Config{Prompts: cfg.Queues.Prompts, CTI: cti.Config{Recheck: cfg.CTI.Recheck}}, contactcenter.Deps{
 		Calls:  srv.CallManager(),
@@ -47,7 +51,7 @@ func buildContactCenter(ctx context.Context, cfg config.Config, srv *pbx.Server,
 		Logger: log,
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, o := range cc.CallObservers() {
 		srv.AddCallObserver(o)
@@ -57,25 +61,24 @@ func buildContactCenter(ctx context.Context, cfg config.Config, srv *pbx.Server,
 	for i, t := range tenants {
 		tc, err := contactcenter.TenantConfig(t)
 		if err != nil {
-			return nil, fmt.Errorf("tenants[%d]: %w", i, err)
+			return nil, nil, fmt.Errorf("tenants[%d]: %w", i, err)
 		}
 		if err := storedConfig(ctx, cfgStore, &tc, ccLog); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := cc.AddTenant(ctx, tc, t.AutoLogin, t.LoginOnRegister); err != nil {
-			return nil, fmt.Errorf("tenants[%d] (%s): %w", i, t.Name, err)
+			return nil, nil, fmt.Errorf("tenants[%d] (%s): %w", i, t.Name, err)
 		}
 		autoLogin[t.Name] = t.AutoLogin
 	}
-	srv.MountContactCenterAdmin(&ccAdmin{acd: cc.ACD, store: cfgStore, autoLogin: autoLogin, log: ccLog})
+	admin := acdapi.New(acdapi.Deps{ACD: cc.ACD, Store: cfgStore, HasExtension: srv.HasExtension, AutoLogin: autoLogin, Log: ccLog})
 	srv.OnRegistrationChange(cc.RegistrationChanged)
 	if v != nil {
 		v.deps.Queue = cc.Queue
 		v.events.publish = cc.Publish
 	}
-	srv.Mount("GET /cti", cc.Hub)
 	ccLog.Info("contact centre ready", "tenants", len(tenants), "cti", "/cti")
-	return cc, nil
+	return cc, admin.Routes(), nil
 }
 
 // loadCTITokens reads "TOKEN ROLE TENANT [AGENT]" lines. In demo mode the

@@ -10,10 +10,10 @@ import (
 	"github.com/yimen/yimen/acd"
 	"github.com/yimen/yimen/cti"
 	"github.com/yimen/yimen/cti/protocol"
+	"github.com/yimen/yimen/internal/adminapi"
 	"github.com/yimen/yimen/internal/auth"
 	"github.com/yimen/yimen/internal/errs"
 	"github.com/yimen/yimen/internal/rbac"
-	"github.com/yimen/yimen/pbx"
 )
 
 // ctiAuth authenticates CTI connections: first against the bootstrap token
@@ -138,7 +138,7 @@ func (a ctiAuth) principal(ctx context.Context, tenant string, held []rbac.Assig
 
 // newCTIAuth takes the bootstrap tokens and, with the admin API's security
 // in place, the credentials it issues.
-func newCTIAuth(tokens map[string]cti.Principal, sec *pbx.Security, agents agentSource) ctiAuth {
+func newCTIAuth(tokens map[string]cti.Principal, sec *adminapi.Security, agents agentSource) ctiAuth {
 	a := ctiAuth{static: cti.NewStaticTokens(tokens), agents: agents}
 	if sec != nil && sec.Auth != nil && sec.RBAC != nil {
 		a.creds, a.roles = sec.Auth, sec.RBAC

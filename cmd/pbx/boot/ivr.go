@@ -104,7 +104,6 @@ func buildIVR(ctx context.Context, cfg config.Config, srv *pbx.Server, ps *pbxst
 		},
 	}
 	srv.SetApps(v)
-	srv.Mount("POST /api/v1/ivr/reload", srv.AdminOnly(http.HandlerFunc(v.handleReload)))
 	log.Info("ivr flows loaded", "flows", strings.Join(set.Names(), ","), "generation", set.Generation())
 	return v, nil
 }
@@ -118,17 +117,6 @@ func (v *IVR) Reload() error {
 	}
 	v.log.Info("ivr flows reloaded", "flows", strings.Join(set.Names(), ","), "generation", set.Generation())
 	return nil
-}
-
-func (v *IVR) handleReload(w http.ResponseWriter, r *http.Request) {
-	if err := v.Reload(); err != nil {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(http.StatusUnprocessableEntity)
-		fmt.Fprintln(w, err)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	fmt.Fprintf(w, "{\"generation\":%d}\n", v.registry.Current().Generation())
 }
 
 // App implements b2bua.AppRouter.

@@ -19,6 +19,8 @@ import (
 
 	"github.com/yimen/yimen/internal/config"
 	"github.com/yimen/yimen/internal/fieldcrypt"
+	"github.com/yimen/yimen/internal/httpx"
+	"github.com/yimen/yimen/internal/httpx/route"
 	"github.com/yimen/yimen/internal/keys"
 	"github.com/yimen/yimen/internal/store"
 	"github.com/yimen/yimen/pbx"
@@ -37,7 +39,9 @@ type PBX struct {
 	IVR         *IVR                         // nil when no number routes to a flow
 	Contact     *contactcenter.ContactCenter // nil without tenants
 	Recorder    *recorder.Recorder
-	Security    *Security // admin users, roles, audit log
+	Security    *Security     // admin users, roles, audit log
+	HTTP        *httpx.Server // the admin API's listener, serving Routes
+	Routes      []route.Route // every HTTP route of the process, with its access rule
 }
 
 // Logger builds the process logger from the config.
@@ -105,7 +109,8 @@ func BuildPBX(ctx context.Context, cfg config.Config, env []string, logOut io.Wr
 	if err != nil {
 		return fail(err)
 	}
-	srv, err := pbx.New(ctx, cfg, pbx.Deps{Store: ps, Log: log, AdminToken: token, Security: sec.PBX})
+	srv, err := pbx.New(ctx, cfg, pbx.Deps{Store: ps, Log: log,
+		BanAuditor: banAudit{log: sec.Platform.Audit, tenant: sec.Platform.PlatformTenant, warn: log}})
 	if err != nil {
 		return fail(err)
 	}
@@ -118,15 +123,15 @@ func BuildPBX(ctx context.Context, cfg config.Config, env []string, logOut io.Wr
 			return fail(err)
 		}
 	}
-	if p.Recorder, err = buildRecorder(ctx, cfg, db, cipher, km, srv.Audit(), ready, log); err != nil {
+	if p.Recorder, err = buildRecorder(ctx, cfg, db, cipher, km, sec.Platform.Auditor(log), ready, log); err != nil {
 		return fail(err)
 	}
 	srv.AddCallObserver(p.Recorder)
-	mountRecordingAPI(srv, p.Recorder.Handler(), db)
 	if p.IVR, err = buildIVR(ctx, cfg, srv, ps, log); err != nil {
 		return fail(err)
 	}
-	if p.Contact, err = buildContactCenter(ctx, cfg, srv, db, p.IVR, sec.PBX, log); err != nil {
+	var acdRoutes []route.Route
+	if p.Contact, acdRoutes, err = buildContactCenter(ctx, cfg, srv, db, p.IVR, sec.Platform, log); err != nil {
 		return fail(err)
 	}
 	if p.Contact != nil {
@@ -136,6 +141,9 @@ func BuildPBX(ctx context.Context, cfg config.Config, env []string, logOut io.Wr
 		if p.Credentials, err = srv.ProvisionDemo(ctx, cfg.Demo.CredentialsFile); err != nil {
 			return fail(err)
 		}
+	}
+	if err := p.serveHTTP(token, acdRoutes); err != nil {
+		return fail(err)
 	}
 	return p, nil
 }
@@ -171,7 +179,7 @@ func RunPBX(ctx context.Context, cfgPath string, env []string, out io.Writer) er
 	go p.Security.Run(ctx)
 	defer p.Security.Close() // after the drain, before the database closes
 	defer p.Recorder.Close() // after the drain: finishes files before the database closes
-	return p.Server.Run(ctx)
+	return p.Run(ctx)
 }
 
 // buildRecorder constructs call recording from the recording section.
@@ -209,13 +217,13 @@ func (r *recordingReady) RecordingReady(rec recorder.Recording) {
 
 func printWelcome(w io.Writer, p *PBX) {
 	fmt.Fprintf(w, "\nyimen PBX\n  SIP:     %s (UDP and TCP), domain: any; realm %q\n", p.Server.SIPAddr(), p.Config.SIP.Realm)
-	fmt.Fprintf(w, "  Health:  http://%s/healthz\n  Metrics: http://%s/metrics\n", p.Server.HTTPAddr(), p.Server.HTTPAddr())
+	fmt.Fprintf(w, "  Health:  http://%s/healthz\n  Metrics: http://%s/metrics\n", p.HTTPAddr(), p.HTTPAddr())
 	if p.Config.HTTP.AdminTokenFile != "" && p.AdminToken != "" {
 		fmt.Fprintf(w, "  Break-glass admin token (sysadmin only): in %s (send as 'Authorization: Bearer <token>')\n", p.Config.HTTP.AdminTokenFile)
 	}
 	printSecurityWelcome(w, p)
 	if p.Contact != nil {
-		fmt.Fprintf(w, "  CTI:     ws://%s/cti (tokens in %s)\n", p.Server.HTTPAddr(), ctiTokensPath(p.Config))
+		fmt.Fprintf(w, "  CTI:     ws://%s/cti (tokens in %s)\n", p.HTTPAddr(), ctiTokensPath(p.Config))
 	}
 	if p.IVR != nil {
 		for _, t := range p.Config.Tenants {

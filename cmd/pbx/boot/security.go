@@ -4,17 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/yimen/yimen/internal/adminapi"
 	"github.com/yimen/yimen/internal/audit"
 	"github.com/yimen/yimen/internal/auth"
 	"github.com/yimen/yimen/internal/config"
@@ -23,7 +22,6 @@ import (
 	"github.com/yimen/yimen/internal/keys"
 	"github.com/yimen/yimen/internal/rbac"
 	"github.com/yimen/yimen/internal/store"
-	"github.com/yimen/yimen/pbx"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -31,7 +29,7 @@ import (
 // sessions, roles, the audit log and its signing key, and the
 // administrators created on first run.
 type Security struct {
-	PBX            *pbx.Security
+	Platform       *adminapi.Security
 	Admins         []AdminCredential // created on this start; passwords shown once
 	BootstrapFile  string            // where Admins were written (mode 0600)
 	SigningKeyFile string            // SM2 key signing the audit chain head; its public key is beside it (.pub)
@@ -96,7 +94,7 @@ func buildSecurity(ctx context.Context, cfg config.Config, db *store.DB, km *key
 	if err != nil {
 		return nil, err
 	}
-	sec.PBX = &pbx.Security{Auth: authn, RBAC: roles, Audit: alog, PlatformTenant: platform, Alarm: sec.alarm}
+	sec.Platform = &adminapi.Security{Auth: authn, RBAC: roles, Audit: alog, PlatformTenant: platform, Alarm: sec.alarm}
 
 	for _, t := range cfg.Tenants {
 		if err := roles.SeedTenant(ctx, t.Name); err != nil {
@@ -158,18 +156,18 @@ func (sec *Security) alarm(ctx context.Context, kind, detail string) {
 // configuration: sysadmin in the platform tenant while a token is set,
 // nothing once it is removed.
 func (sec *Security) breakGlass(ctx context.Context, platform string, configured bool) error {
-	roles := sec.PBX.RBAC
-	held, err := roles.Roles(ctx, pbx.BreakGlassSubject, platform)
+	roles := sec.Platform.RBAC
+	held, err := roles.Roles(ctx, adminapi.BreakGlassSubject, platform)
 	if err != nil {
 		return err
 	}
 	has := len(held) > 0
 	switch {
 	case configured && !has:
-		return roles.AssignRole(ctx, nil, pbx.BreakGlassSubject, platform, rbac.RoleSysAdmin, rbac.Binding{})
+		return roles.AssignRole(ctx, nil, adminapi.BreakGlassSubject, platform, rbac.RoleSysAdmin, rbac.Binding{})
 	case !configured && has:
 		for _, h := range held {
-			if err := roles.RevokeRole(ctx, nil, pbx.BreakGlassSubject, platform, h.Role); err != nil {
+			if err := roles.RevokeRole(ctx, nil, adminapi.BreakGlassSubject, platform, h.Role); err != nil {
 				return err
 			}
 		}
@@ -181,7 +179,7 @@ func (sec *Security) breakGlass(ctx context.Context, platform string, configured
 // the tenant's sysadmin exists already. mustChange makes them change the
 // generated password at first login (everywhere but the demo).
 func (sec *Security) bootstrapAdmins(ctx context.Context, tenant string, mustChange bool) ([]AdminCredential, error) {
-	_, err := sec.PBX.Auth.FindUser(ctx, tenant, rbac.RoleSysAdmin)
+	_, err := sec.Platform.Auth.FindUser(ctx, tenant, rbac.RoleSysAdmin)
 	if err == nil {
 		return nil, nil
 	}
@@ -190,12 +188,12 @@ func (sec *Security) bootstrapAdmins(ctx context.Context, tenant string, mustCha
 	}
 	var out []AdminCredential
 	for _, role := range rbac.AdminRoles() {
-		pw := pbx.NewAdminPassword(role)
-		u, err := sec.PBX.Auth.CreateUser(ctx, auth.NewUser{Tenant: tenant, Name: role, Password: pw, MustChange: mustChange})
+		pw := adminapi.NewPassword(role)
+		u, err := sec.Platform.Auth.CreateUser(ctx, auth.NewUser{Tenant: tenant, Name: role, Password: pw, MustChange: mustChange})
 		if err != nil {
 			return nil, fmt.Errorf("bootstrap %s/%s: %w", tenant, role, err)
 		}
-		if err := sec.PBX.RBAC.AssignRole(ctx, nil, u.ID, tenant, role, rbac.Binding{}); err != nil {
+		if err := sec.Platform.RBAC.AssignRole(ctx, nil, u.ID, tenant, role, rbac.Binding{}); err != nil {
 			return nil, fmt.Errorf("bootstrap %s/%s: %w", tenant, role, err)
 		}
 		out = append(out, AdminCredential{Tenant: tenant, Name: role, Role: role, Password: pw})
@@ -214,16 +212,16 @@ var demoOperatorGrants = []string{rbac.PermCDRRead, rbac.PermCallMonitor, rbac.P
 func (sec *Security) bootstrapOperator(ctx context.Context, tenant string) (AdminCredential, error) {
 	const name = "operator"
 	for _, perm := range demoOperatorGrants {
-		if err := sec.PBX.RBAC.GrantPermission(ctx, nil, tenant, name, perm, rbac.ScopeTenant); err != nil && !errors.Is(err, errs.ErrConflict) {
+		if err := sec.Platform.RBAC.GrantPermission(ctx, nil, tenant, name, perm, rbac.ScopeTenant); err != nil && !errors.Is(err, errs.ErrConflict) {
 			return AdminCredential{}, err
 		}
 	}
-	pw := pbx.NewAdminPassword(name)
-	u, err := sec.PBX.Auth.CreateUser(ctx, auth.NewUser{Tenant: tenant, Name: name, Password: pw})
+	pw := adminapi.NewPassword(name)
+	u, err := sec.Platform.Auth.CreateUser(ctx, auth.NewUser{Tenant: tenant, Name: name, Password: pw})
 	if err != nil {
 		return AdminCredential{}, fmt.Errorf("bootstrap %s/%s: %w", tenant, name, err)
 	}
-	if err := sec.PBX.RBAC.AssignRole(ctx, nil, u.ID, tenant, name, rbac.Binding{}); err != nil {
+	if err := sec.Platform.RBAC.AssignRole(ctx, nil, u.ID, tenant, name, rbac.Binding{}); err != nil {
 		return AdminCredential{}, err
 	}
 	return AdminCredential{Tenant: tenant, Name: name, Role: name, Password: pw}, nil
@@ -238,7 +236,7 @@ func (sec *Security) recordStart(ctx context.Context, cfg config.Config) {
 		return
 	}
 	d := gm.SM3(b)
-	if _, err := sec.PBX.Audit.Append(ctx, audit.Entry{Actor: "system", Action: "config.load", Target: "pbx",
+	if _, err := sec.Platform.Audit.Append(ctx, audit.Entry{Actor: "system", Action: "config.load", Target: "pbx",
 		Outcome: audit.OutcomeOK, Detail: "sm3 " + hex.EncodeToString(d[:])}); err != nil {
 		sec.log.Error("audit append failed", "action", "config.load", "err", err)
 	}
@@ -247,12 +245,12 @@ func (sec *Security) recordStart(ctx context.Context, cfg config.Config) {
 // verify checks every role row's tag and the audit chain; failures raise
 // alarms (and rbac denies on the bad rows whenever they are relied on).
 func (sec *Security) verify(ctx context.Context) {
-	if bad, err := sec.PBX.RBAC.Verify(ctx); err != nil {
+	if bad, err := sec.Platform.RBAC.Verify(ctx); err != nil {
 		sec.log.Error("rbac verify", "err", err)
 	} else if len(bad) > 0 {
 		sec.log.Error("rbac rows failed their integrity tag", "rows", len(bad), "first", bad[0].String())
 	}
-	rep, err := sec.PBX.Audit.Verify(ctx)
+	rep, err := sec.Platform.Audit.Verify(ctx)
 	if err != nil {
 		sec.log.Error("audit verify", "err", err)
 		return
@@ -274,10 +272,10 @@ func (sec *Security) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-sign.C:
-			if err := sec.PBX.Audit.SignHead(ctx); err != nil {
+			if err := sec.Platform.Audit.SignHead(ctx); err != nil {
 				sec.log.Error("audit sign head", "err", err)
 			}
-			if _, err := sec.PBX.Auth.PurgeExpired(ctx); err != nil {
+			if _, err := sec.Platform.Auth.PurgeExpired(ctx); err != nil {
 				sec.log.Error("purge sessions", "err", err)
 			}
 		case <-check.C:
@@ -289,7 +287,7 @@ func (sec *Security) Run(ctx context.Context) {
 // Close signs the audit chain's head, so a clean stop leaves no unsigned
 // tail (whose truncation verify could not detect).
 func (sec *Security) Close() {
-	if err := sec.PBX.Audit.SignHead(context.Background()); err != nil {
+	if err := sec.Platform.Audit.SignHead(context.Background()); err != nil {
 		sec.log.Error("audit sign head", "err", err)
 	}
 }
@@ -364,7 +362,7 @@ func printSecurityWelcome(w io.Writer, p *PBX) {
 	if sec == nil {
 		return
 	}
-	fmt.Fprintf(w, "  Admin API: %s://%s/api/v1/login  (docs/security.md)\n", p.Server.HTTPScheme(), p.Server.HTTPAddr())
+	fmt.Fprintf(w, "  Admin API: %s://%s/api/v1/login  (docs/security.md)\n", p.HTTP.Scheme(), p.HTTPAddr())
 	if len(sec.Admins) > 0 && p.Config.Demo.Enabled {
 		fmt.Fprintf(w, "\n  Admin API users (sysadmin 系统管理员, secadmin 安全管理员, auditor 审计管理员; operator reads\n  calls, CDRs and recordings), also written to %s; shown once:\n", sec.BootstrapFile)
 		for _, a := range sec.Admins {
@@ -374,77 +372,4 @@ func printSecurityWelcome(w io.Writer, p *PBX) {
 		fmt.Fprintf(w, "  Administrators created; their one-time passwords are in %s (mode 0600)\n", sec.BootstrapFile)
 	}
 	fmt.Fprintf(w, "  Audit chain signing key: %s (public key %s.pub)\n", sec.SigningKeyFile, sec.SigningKeyFile)
-}
-
-// mountRecordingAPI guards the recorder's API route by route: reading
-// recordings needs recording.read for the recording's tenant, queue and
-// agent; annotating and QA need qa.score.write; deleting needs config.write;
-// starting or stopping a live recording needs call.control.
-func mountRecordingAPI(srv *pbx.Server, h http.Handler, db *store.DB) {
-	look := recordingLookup{db: db}
-	req := func(perm string, target func(*http.Request) rbac.Scope) http.Handler {
-		return srv.Require(perm, target, h)
-	}
-	srv.Mount("GET /api/v1/recordings", req(rbac.PermRecordingRead, pbx.TenantScope))
-	srv.Mount("GET /api/v1/recordings/{id}", req(rbac.PermRecordingRead, look.recording))
-	srv.Mount("GET /api/v1/recordings/{id}/audio", req(rbac.PermRecordingRead, look.recording))
-	srv.Mount("GET /api/v1/recordings/{id}/download", req(rbac.PermRecordingRead, look.recording))
-	srv.Mount("PATCH /api/v1/recordings/{id}", req(rbac.PermQAScoreWrite, look.recording))
-	srv.Mount("DELETE /api/v1/recordings/{id}", req(rbac.PermConfigWrite, look.recording))
-	srv.Mount("POST /api/v1/recordings/live/{call}/{action}", req(rbac.PermCallControl, func(r *http.Request) rbac.Scope {
-		for _, c := range srv.Calls() {
-			if c.ID == r.PathValue("call") {
-				return rbac.Scope{Tenant: c.Tenant}
-			}
-		}
-		return rbac.Scope{Tenant: unknownTenant}
-	}))
-	srv.Mount("GET /api/v1/qa/", req(rbac.PermRecordingRead, pbx.TenantScope))
-	srv.Mount("POST /api/v1/qa/rules", req(rbac.PermQAScoreWrite, bodyTenant))
-	srv.Mount("POST /api/v1/qa/generate", req(rbac.PermQAScoreWrite, bodyTenant))
-	srv.Mount("DELETE /api/v1/qa/rules/{id}", req(rbac.PermQAScoreWrite, look.table("qa_rules")))
-	srv.Mount("PATCH /api/v1/qa/tasks/{id}", req(rbac.PermQAScoreWrite, look.table("qa_tasks")))
-}
-
-// unknownTenant names no tenant: a scope with it denies everyone but the
-// platform's principals, who then get the handler's own 404.
-const unknownTenant = "\x00unknown"
-
-// recordingLookup finds the tenant (and queue and agent) a recording or QA
-// row belongs to, so a request by id is authorized against its owner. It
-// reads the recorder's tables directly until the recorder exports a lookup.
-type recordingLookup struct{ db *store.DB }
-
-func (l recordingLookup) recording(r *http.Request) rbac.Scope {
-	var sc rbac.Scope
-	err := l.db.Q(r.Context()).QueryRowContext(r.Context(), `SELECT tenant, queue, agent FROM recordings WHERE id = ?`,
-		r.PathValue("id")).Scan(&sc.Tenant, &sc.Queue, &sc.Agent)
-	if err != nil {
-		return rbac.Scope{Tenant: unknownTenant}
-	}
-	return sc
-}
-
-func (l recordingLookup) table(name string) func(*http.Request) rbac.Scope {
-	q := `SELECT tenant FROM ` + name + ` WHERE id = ?` // name is one of two constants above
-	return func(r *http.Request) rbac.Scope {
-		var t string
-		if err := l.db.Q(r.Context()).QueryRowContext(r.Context(), q, r.PathValue("id")).Scan(&t); err != nil {
-			return rbac.Scope{Tenant: unknownTenant} // no such row, or the database failed: deny either way
-		}
-		return rbac.Scope{Tenant: t}
-	}
-}
-
-// bodyTenant reads {"tenant": …} from a JSON body and puts the body back.
-func bodyTenant(r *http.Request) rbac.Scope {
-	b, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
-	r.Body = io.NopCloser(bytes.NewReader(b))
-	var v struct {
-		Tenant string `json:"tenant"`
-	}
-	if err != nil || json.Unmarshal(b, &v) != nil || v.Tenant == "" {
-		return rbac.Scope{Tenant: unknownTenant}
-	}
-	return rbac.Scope{Tenant: v.Tenant}
 }

@@ -8,10 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/yimen/yimen/internal/adminapi"
 	"github.com/yimen/yimen/internal/config"
 	"github.com/yimen/yimen/internal/keys"
 	"github.com/yimen/yimen/internal/rbac"
-	"github.com/yimen/yimen/pbx"
 )
 
 func securityTestConfig(dir string) config.Config {
@@ -64,11 +64,11 @@ func TestFirstRunCreatesAdminsOnceAndBreakGlassFollowsConfig(t *testing.T) {
 		if !strings.Contains(string(b), a.Tenant+" "+a.Name+" "+a.Password+"\n") {
 			t.Errorf("%s/%s missing from %s", a.Tenant, a.Name, sec.BootstrapFile)
 		}
-		u, err := sec.PBX.Auth.FindUser(context.Background(), a.Tenant, a.Name)
+		u, err := sec.Platform.Auth.FindUser(context.Background(), a.Tenant, a.Name)
 		if err != nil || !u.MustChange {
 			t.Errorf("%s: %+v %v; want an account that must change its password", a.Name, u, err)
 		}
-		roles, err := sec.PBX.RBAC.Roles(context.Background(), u.ID, a.Tenant)
+		roles, err := sec.Platform.RBAC.Roles(context.Background(), u.ID, a.Tenant)
 		if err != nil || len(roles) != 1 || roles[0].Role != a.Role {
 			t.Errorf("%s holds %+v (%v), want exactly %s", a.Name, roles, err, a.Role)
 		}
@@ -81,7 +81,7 @@ func TestFirstRunCreatesAdminsOnceAndBreakGlassFollowsConfig(t *testing.T) {
 	if _, err := os.Stat(sec.SigningKeyFile + ".pub"); err != nil {
 		t.Error(err)
 	}
-	if roles, _ := sec.PBX.RBAC.Roles(context.Background(), pbx.BreakGlassSubject, "demo"); len(roles) != 1 || roles[0].Role != rbac.RoleSysAdmin {
+	if roles, _ := sec.Platform.RBAC.Roles(context.Background(), adminapi.BreakGlassSubject, "demo"); len(roles) != 1 || roles[0].Role != rbac.RoleSysAdmin {
 		t.Errorf("break-glass roles %+v, want sysadmin", roles)
 	}
 	p.DB.Close()
@@ -91,10 +91,10 @@ func TestFirstRunCreatesAdminsOnceAndBreakGlassFollowsConfig(t *testing.T) {
 	if len(p2.Security.Admins) != 0 {
 		t.Errorf("second start created %d administrators", len(p2.Security.Admins))
 	}
-	if roles, _ := p2.Security.PBX.RBAC.Roles(context.Background(), pbx.BreakGlassSubject, "demo"); len(roles) != 0 {
+	if roles, _ := p2.Security.Platform.RBAC.Roles(context.Background(), adminapi.BreakGlassSubject, "demo"); len(roles) != 0 {
 		t.Errorf("break-glass roles without a token: %+v", roles)
 	}
-	rep, err := p2.Security.PBX.Audit.Verify(context.Background())
+	rep, err := p2.Security.Platform.Audit.Verify(context.Background())
 	if err != nil || !rep.OK || rep.Signatures == 0 {
 		t.Errorf("audit chain across restarts: %+v %v", rep, err)
 	}

@@ -1,4 +1,4 @@
-package pbx
+package boot
 
 import (
 	"context"

@@ -1,0 +1,12 @@
+package pbxapi
+
+import (
+	"net/http"
+
+	"github.com/yimen/yimen/internal/httpx"
+)
+
+func (a *API) health(w http.ResponseWriter, r *http.Request) {
+	h := a.pbx.Health()
+	httpx.WriteJSON(w, 200, map[string]any{"status": "ok", "calls": h.Calls, "registrations": h.Registrations, "rtp_ports_in_use": h.RTPPortsInUse})
+}
