@@ -13,7 +13,7 @@ import (
 
 // Security is what the admin API is guarded with: who the caller is
 // (internal/auth), what they may do (internal/rbac) and the record of both
-// (internal/audit). internal/boot builds it; docs/security.md explains it.
+// (internal/audit). cmd/pbx/boot builds it; docs/security.md explains it.
 type Security struct {
 	Auth  *auth.Service
 	RBAC  *rbac.Service
@@ -27,7 +27,7 @@ type Security struct {
 }
 
 // BreakGlassSubject is the principal the static admin token (http.admin_token_file
-// or YIMEN_ADMIN_TOKEN) authenticates as. internal/boot gives it the sysadmin
+// or YIMEN_ADMIN_TOKEN) authenticates as. cmd/pbx/boot gives it the sysadmin
 // role in the platform tenant only while a token is configured.
 const BreakGlassSubject = "breakglass"
 
