@@ -65,7 +65,7 @@ tenants: [{name: demo, extensions: ["1001-1010"]}]
 	if err := os.WriteFile(p.cfg, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p.env = append(os.Environ(), "YIMEN_MASTER_KEY="+keys.GenerateMasterKey(), "YIMEN_ADMIN_TOKEN=process-"+fmt.Sprint(rand.Int64()))
+	p.env = append(os.Environ(), "YIMEN_MASTER_KEY="+keys.GenerateMasterKey(), fmt.Sprintf("YIMEN_ADMIN_TOKEN=process-%016x%016x", rand.Uint64(), rand.Uint64()))
 	t.Cleanup(func() {
 		if p.Running() {
 			p.Stop()

@@ -83,7 +83,7 @@ func Start(t testing.TB, opts ...Option) *PBX {
 		t.Fatalf("testpbx: config: %v", err)
 	}
 	p := &PBX{Dir: dir, Config: cfg, Secrets: map[string]string{}, Admins: map[string]string{},
-		env: []string{"YIMEN_MASTER_KEY=" + keys.GenerateMasterKey(), "YIMEN_ADMIN_TOKEN=test-admin-" + fmt.Sprint(rand.Int64())}}
+		env: []string{"YIMEN_MASTER_KEY=" + keys.GenerateMasterKey(), fmt.Sprintf("YIMEN_ADMIN_TOKEN=test-admin-%016x%016x", rand.Uint64(), rand.Uint64())}}
 	p.start(t)
 	t.Cleanup(func() { p.Stop(t) })
 	return p

@@ -103,7 +103,15 @@ func BuildPBX(ctx context.Context, cfg config.Config, env []string, logOut io.Wr
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fail(fmt.Errorf("http.admin_token_file: %w", err))
 		}
+		if err == nil {
+			if err := privateFile(cfg.HTTP.AdminTokenFile); err != nil {
+				return fail(fmt.Errorf("http.admin_token_file: %w", err))
+			}
+		}
 		token = strings.TrimSpace(string(b))
+	}
+	if err := strongToken(token); err != nil {
+		return fail(fmt.Errorf("break-glass token (YIMEN_ADMIN_TOKEN or http.admin_token_file): %w", err))
 	}
 	sec, err := buildSecurity(ctx, cfg, db, km, token, log)
 	if err != nil {
@@ -251,6 +259,37 @@ func envLookup(env []string) func(string) string {
 		}
 	}
 	return func(k string) string { return m[k] }
+}
+
+// minTokenChars is the shortest break-glass token accepted: 32 characters,
+// 128 bits when they are hex as randomToken's are.
+const minTokenChars = 32
+
+// strongToken refuses a break-glass token that is short or made of one
+// repeated character; no token at all is fine (no break-glass).
+func strongToken(tok string) error {
+	if tok == "" {
+		return nil
+	}
+	if len(tok) < minTokenChars {
+		return fmt.Errorf("%d characters, want at least %d (e.g. 32 random bytes in hex: openssl rand -hex 32)", len(tok), minTokenChars)
+	}
+	if strings.Count(tok, tok[:1]) == len(tok) {
+		return errors.New("one character repeated")
+	}
+	return nil
+}
+
+// privateFile refuses a secret file that group or others may read or write.
+func privateFile(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return fmt.Errorf("%s has mode %04o: group and others must have no access (chmod 600)", path, perm)
+	}
+	return nil
 }
 
 func randomToken() string {

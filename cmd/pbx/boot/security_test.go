@@ -51,7 +51,7 @@ func TestFirstRunCreatesAdminsOnceAndBreakGlassFollowsConfig(t *testing.T) {
 	dir := t.TempDir()
 	cfg := securityTestConfig(dir)
 	master := "YIMEN_MASTER_KEY=" + keys.GenerateMasterKey()
-	p := build(t, cfg, []string{master, "YIMEN_ADMIN_TOKEN=bg-secret-token"})
+	p := build(t, cfg, []string{master, "YIMEN_ADMIN_TOKEN=bg-secret-token-5d41402abc4b2a76b9719d911017c592"})
 	sec := p.Security
 	if len(sec.Admins) != 3 || sec.BootstrapFile != filepath.Join(dir, "initial-admins.txt") {
 		t.Fatalf("admins %d in %s", len(sec.Admins), sec.BootstrapFile)
