@@ -8,7 +8,7 @@ import (
 	"github.com/yimen/yimen/cti"
 	"github.com/yimen/yimen/cti/protocol"
 	"github.com/yimen/yimen/internal/errs"
-	"github.com/yimen/yimen/pbx/b2bua"
+	"github.com/yimen/yimen/pbx/callevent"
 )
 
 // The CTI's call commands act from the agent's extension: the PBX checks
@@ -34,7 +34,7 @@ func (cc *ContactCenter) Answer(ctx context.Context, tenant, agent, callID strin
 		return err
 	}
 	err = cc.calls.RemoteAnswer(ctx, tenant, callID, ext)
-	if errors.Is(err, b2bua.ErrNoRemoteAnswer) {
+	if errors.Is(err, callevent.ErrNoRemoteAnswer) {
 		return &protocol.Error{Code: protocol.CodeUnsupported, Message: "the agent's phone does not take remote answer (NOTIFY Event: talk): " + err.Error()}
 	}
 	return err
@@ -69,7 +69,7 @@ func (cc *ContactCenter) Monitor(ctx context.Context, tenant, supervisor, agent 
 	if err != nil {
 		return "", err
 	}
-	m := map[cti.MonitorMode]b2bua.MonitorMode{cti.Listen: b2bua.Listen, cti.Whisper: b2bua.Whisper, cti.Barge: b2bua.Barge}[mode]
+	m := map[cti.MonitorMode]callevent.MonitorMode{cti.Listen: callevent.Listen, cti.Whisper: callevent.Whisper, cti.Barge: callevent.Barge}[mode]
 	if m == 0 {
 		return "", fmt.Errorf("monitor mode %q: %w", mode, errs.ErrInvalid)
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/yimen/yimen/cti/protocol"
 	"github.com/yimen/yimen/internal/errs"
 	"github.com/yimen/yimen/ivr"
-	"github.com/yimen/yimen/pbx/b2bua"
 	"github.com/yimen/yimen/pbx/callevent"
 )
 
@@ -121,7 +120,7 @@ func TestCallControlUsesTheAgentsExtension(t *testing.T) {
 	if err := h.cc.Hold(ctx, tenant, "a9", "c9"); !errors.Is(err, errs.ErrNotFound) {
 		t.Errorf("unknown agent: %v", err)
 	}
-	h.calls.err = b2bua.ErrNoRemoteAnswer
+	h.calls.err = callevent.ErrNoRemoteAnswer
 	var perr *protocol.Error
 	if err := h.cc.Answer(ctx, tenant, "a1", "c9"); !errors.As(err, &perr) || perr.Code != protocol.CodeUnsupported {
 		t.Errorf("a phone without remote answer: %v, want CTI code unsupported", err)

@@ -12,7 +12,7 @@ import (
 	"github.com/yimen/yimen/cti"
 	"github.com/yimen/yimen/internal/config"
 	"github.com/yimen/yimen/internal/errs"
-	"github.com/yimen/yimen/pbx/b2bua"
+	"github.com/yimen/yimen/pbx/callevent"
 )
 
 // Calls is what the contact centre asks of the PBX's calls in progress;
@@ -23,7 +23,7 @@ type Calls interface {
 	// also reports whether the agent answered.
 	Originate(ctx context.Context, tenant, agentExt, to, callerID string) (string, error)
 	OriginateNotify(ctx context.Context, tenant, agentExt, to, callerID string, answered func(bool)) (string, error)
-	Monitor(ctx context.Context, tenant, supervisorExt, agentExt string, mode b2bua.MonitorMode) (string, error)
+	Monitor(ctx context.Context, tenant, supervisorExt, agentExt string, mode callevent.MonitorMode) (string, error)
 	RemoteAnswer(ctx context.Context, tenant, callID, ext string) error
 	HangupParty(tenant, callID, ext string) error
 	Hold(ctx context.Context, tenant, callID, ext string, hold bool) error
@@ -34,8 +34,6 @@ type Calls interface {
 	Conference(ctx context.Context, tenant, callID, ext, to string) (string, error)
 	SendDTMF(ctx context.Context, tenant, callID, ext, keys string) error
 }
-
-var _ Calls = (*b2bua.Manager)(nil)
 
 // Deps are the contact centre's collaborators.
 type Deps struct {

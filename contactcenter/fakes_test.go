@@ -14,7 +14,7 @@ import (
 	"github.com/yimen/yimen/internal/config"
 	"github.com/yimen/yimen/internal/errs"
 	"github.com/yimen/yimen/ivr"
-	"github.com/yimen/yimen/pbx/b2bua"
+	"github.com/yimen/yimen/pbx/callevent"
 )
 
 const tenant = "demo"
@@ -326,7 +326,7 @@ func (f *fakeCalls) report(t *testing.T, answered bool) {
 	n(answered)
 }
 
-func (f *fakeCalls) Monitor(_ context.Context, tenant, sup, agent string, mode b2bua.MonitorMode) (string, error) {
+func (f *fakeCalls) Monitor(_ context.Context, tenant, sup, agent string, mode callevent.MonitorMode) (string, error) {
 	return "monitor", f.add("monitor %s %s→%s mode %d", tenant, sup, agent, mode)
 }
 

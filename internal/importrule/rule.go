@@ -111,9 +111,11 @@ func Rules() []Rule {
 			Forbid: func(_, to string) bool { return to != "internal/errs" },
 		},
 		{
-			Name:     "cti and recorder reach pbx only through pbx/callevent: they hear calls as values",
+			Name:     "cti, recorder and contactcenter reach pbx only through pbx/callevent: they hear calls as values",
 			Indirect: true,
-			From:     func(p string) bool { return (under(p, "cti") || under(p, "recorder")) && !IsHarness(p) },
+			From: func(p string) bool {
+				return (under(p, "cti") || under(p, "recorder") || under(p, "contactcenter")) && !IsHarness(p)
+			},
 			Forbid:   func(_, to string) bool { return under(to, "pbx") && to != "pbx/callevent" },
 		},
 		{

@@ -2,17 +2,17 @@ package b2bua
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
 	"github.com/yimen/yimen/internal/errs"
+	"github.com/yimen/yimen/pbx/callevent"
 )
 
 // ErrNoRemoteAnswer: the ringing endpoint refused the "answer now" request;
 // it does not take remote answer (or has it switched off).
-var ErrNoRemoteAnswer = errors.New("the endpoint does not take remote answer (NOTIFY Event: talk)")
+var ErrNoRemoteAnswer = callevent.ErrNoRemoteAnswer
 
 // remoteAnswerWait bounds how long the phone may take to send its 200 once
 // it accepted the NOTIFY.

@@ -6,18 +6,19 @@ import (
 	"time"
 
 	"github.com/yimen/yimen/internal/prompt"
+	"github.com/yimen/yimen/pbx/callevent"
 	"github.com/yimen/yimen/pbx/mix"
 )
 
-// MonitorMode is how a supervisor joins an agent's call.
-type MonitorMode int
+// MonitorMode is how a supervisor joins an agent's call (callevent's, so the
+// contact centre can name it without importing the B2BUA).
+type MonitorMode = callevent.MonitorMode
 
-// Listen hears both parties; Whisper is also heard by the agent alone; Barge
-// is heard by both parties (a three-way call).
+// The monitor modes.
 const (
-	Listen MonitorMode = iota + 1
-	Whisper
-	Barge
+	Listen  = callevent.Listen
+	Whisper = callevent.Whisper
+	Barge   = callevent.Barge
 )
 
 // Supervision decides who may monitor whom, and with which feature codes.

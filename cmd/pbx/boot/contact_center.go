@@ -39,7 +39,7 @@ func buildContactCenter(ctx context.Context, cfg config.Config, srv *pbx.Server,
 	if err != nil {
 		return nil, nil, err
 	}
-	srv.SetQueueRecords(contactcenter.QueueRecords{Log: acdLog})
+	srv.SetQueueRecords(queueRecords{Log: acdLog})
 	tokens, err := loadCTITokens(cfg)
 	if err != nil {
 		return nil, nil, err

@@ -1,21 +1,26 @@
-package contactcenter
+package boot
 
 import (
 	"context"
 	"time"
 
 	"github.com/yimen/yimen/acd"
+	"github.com/yimen/yimen/contactcenter"
 	"github.com/yimen/yimen/pbx"
+	"github.com/yimen/yimen/pbx/b2bua"
 )
 
-// QueueRecords shows the ACD's log to the PBX's CDR API: each call's
+// queueRecords shows the ACD's log to the PBX's CDR API: each call's
 // queue, agent, wait and wrap-up.
-type QueueRecords struct{ Log *acd.SQLLog }
+type queueRecords struct{ Log *acd.SQLLog }
 
-var _ pbx.QueueRecords = QueueRecords{}
+var (
+	_ pbx.QueueRecords    = queueRecords{}
+	_ contactcenter.Calls = (*b2bua.Manager)(nil)
+)
 
 // Summaries implements pbx.QueueRecords.
-func (r QueueRecords) Summaries(ctx context.Context, tenant string, callIDs []string) (map[string]pbx.QueueSummary, error) {
+func (r queueRecords) Summaries(ctx context.Context, tenant string, callIDs []string) (map[string]pbx.QueueSummary, error) {
 	sums, err := r.Log.CallSummaries(ctx, tenant, callIDs)
 	if err != nil {
 		return nil, err
@@ -28,6 +33,6 @@ func (r QueueRecords) Summaries(ctx context.Context, tenant string, callIDs []st
 }
 
 // QueueCalls implements pbx.QueueRecords.
-func (r QueueRecords) QueueCalls(ctx context.Context, tenant, queue string, from, to time.Time, limit int) ([]string, error) {
+func (r queueRecords) QueueCalls(ctx context.Context, tenant, queue string, from, to time.Time, limit int) ([]string, error) {
 	return r.Log.QueueCalls(ctx, tenant, queue, from, to, limit)
 }
