@@ -116,7 +116,7 @@ func Rules() []Rule {
 			From: func(p string) bool {
 				return (under(p, "cti") || under(p, "recorder") || under(p, "contactcenter")) && !IsHarness(p)
 			},
-			Forbid:   func(_, to string) bool { return under(to, "pbx") && to != "pbx/callevent" },
+			Forbid: func(_, to string) bool { return under(to, "pbx") && to != "pbx/callevent" },
 		},
 		{
 			Name:   "pbx/callevent imports nothing of the module",
