@@ -37,7 +37,7 @@ func (r *Recorder) Routes(callTenant func(callID string) string) []route.Route {
 		{Method: "GET", Pattern: "/api/v1/recordings/{id}/audio", Perm: read, Scope: r.recordingScope, Handler: f(r.handleAudio)},
 		{Method: "GET", Pattern: "/api/v1/recordings/{id}/download", Perm: read, Scope: r.recordingScope, Handler: f(r.handleAudio)},
 		{Method: "PATCH", Pattern: "/api/v1/recordings/{id}", Perm: qa, Scope: r.recordingScope, Handler: f(r.handleAnnotate)},
-		{Method: "DELETE", Pattern: "/api/v1/recordings/{id}", Perm: rbac.PermConfigWrite, Scope: r.recordingScope, Handler: f(r.handleDelete)},
+		{Method: "DELETE", Pattern: "/api/v1/recordings/{id}", Perm: rbac.PermRecordingDelete, Scope: r.recordingScope, Handler: f(r.handleDelete)},
 		{Method: "POST", Pattern: "/api/v1/recordings/live/{call}/{action}", Perm: rbac.PermCallControl, Scope: live, Handler: f(r.handleControl)},
 		{Method: "GET", Pattern: "/api/v1/qa/rules", Perm: read, Scope: queryScope, Handler: f(r.handleRules)},
 		{Method: "POST", Pattern: "/api/v1/qa/rules", Perm: qa, Scope: bodyTenant, Handler: f(r.handleAddRule)},

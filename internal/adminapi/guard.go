@@ -43,6 +43,11 @@ func (a *API) Protect(rt route.Route) http.Handler {
 			httpx.WriteError(w, http.StatusForbidden, "password must be changed first (POST /api/v1/password)")
 			return
 		}
+		if p.SecondFactorDue && !rt.Enrol {
+			info.reason = "second factor required"
+			httpx.WriteError(w, http.StatusForbidden, "administrators log in with two factors: enrol one (POST /api/v1/totp or PUT /api/v1/sm2-key), then log in with it")
+			return
+		}
 		sc := a.scopeOf(rt, r)
 		info.tenant = sc.Tenant
 		if info.tenant == "" {

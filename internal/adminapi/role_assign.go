@@ -27,6 +27,11 @@ func (a *API) roleAssign(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, "assign role", err)
 		return
 	}
+	// An API token has no second factor: no administrator role for a machine.
+	if rbac.IsAdminRole(b.Role) && strings.HasPrefix(id, "svc:") {
+		httpx.WriteError(w, http.StatusForbidden, "administrator roles are for people who log in with two factors, not for API tokens")
+		return
+	}
 	if err := a.sec.RBAC.AssignRole(r.Context(), p, id, p.Tenant, b.Role, rbac.Binding{Queues: b.Queues, Agent: b.Agent}); err != nil {
 		a.fail(w, r, "assign role", err)
 		return

@@ -31,12 +31,16 @@ func (a *API) Routes() []route.Route {
 		{Method: "POST", Pattern: "/api/v1/login", Public: true, Handler: login},
 		{Method: "POST", Pattern: "/api/v1/login/challenge", Public: true, Handler: challenge},
 		{Method: "POST", Pattern: "/api/v1/login/sm2", Public: true, Handler: sm2Login},
-		{Method: "POST", Pattern: "/api/v1/logout", Perm: own, Action: "auth.logout", Stale: true, Self: true, Handler: logout},
-		{Method: "GET", Pattern: "/api/v1/session", Perm: own, Action: "auth.session", Stale: true, Self: true, Handler: session},
-		{Method: "POST", Pattern: "/api/v1/password", Perm: own, Action: "auth.password.change", Stale: true, Self: true, Handler: f(a.passwordChange)},
-		{Method: "POST", Pattern: "/api/v1/totp", Perm: own, Action: "auth.totp.enroll", Stale: true, Handler: f(a.totpEnroll)},
-		{Method: "POST", Pattern: "/api/v1/totp/confirm", Perm: own, Action: "auth.totp.confirm", Stale: true, Self: true, Handler: f(a.totpConfirm)},
-		{Method: "PUT", Pattern: "/api/v1/sm2-key", Perm: own, Action: "auth.sm2key.set", Stale: true, Self: true, Handler: f(a.sm2KeySet)},
+		// Stale: allowed while the password must be changed; Enrol: on an
+		// administrator's one-factor session. Changing one's own factors
+		// is not Stale: a reset password is not proof enough (see
+		// docs/security.md, "Logging in").
+		{Method: "POST", Pattern: "/api/v1/logout", Perm: own, Action: "auth.logout", Stale: true, Enrol: true, Self: true, Handler: logout},
+		{Method: "GET", Pattern: "/api/v1/session", Perm: own, Action: "auth.session", Stale: true, Enrol: true, Self: true, Handler: session},
+		{Method: "POST", Pattern: "/api/v1/password", Perm: own, Action: "auth.password.change", Stale: true, Enrol: true, Self: true, Handler: f(a.passwordChange)},
+		{Method: "POST", Pattern: "/api/v1/totp", Perm: own, Action: "auth.totp.enroll", Enrol: true, Handler: f(a.totpEnroll)},
+		{Method: "POST", Pattern: "/api/v1/totp/confirm", Perm: own, Action: "auth.totp.confirm", Enrol: true, Self: true, Handler: f(a.totpConfirm)},
+		{Method: "PUT", Pattern: "/api/v1/sm2-key", Perm: own, Action: "auth.sm2key.set", Enrol: true, Self: true, Handler: f(a.sm2KeySet)},
 
 		// Accounts: the system administrator's user.write (create, reset,
 		// disable, unlock, API tokens); user.read is also the security

@@ -42,6 +42,9 @@ type sessionReply struct {
 	Token              string    `json:"token,omitempty"`
 	ExpiresAt          time.Time `json:"expires_at"`
 	MustChangePassword bool      `json:"must_change_password"`
+	// SecondFactorRequired: an administrator logged in with one factor;
+	// the session may only enrol a second one (then log in again).
+	SecondFactorRequired bool `json:"second_factor_required"`
 }
 
 // LoginHandler handles a password login: {tenant, name, password, totp?, bearer?}.
@@ -77,7 +80,7 @@ func (s *Service) ChallengeHandler() http.Handler {
 	})
 }
 
-// SM2LoginHandler completes an SM2 login: {tenant, name, nonce, signature, bearer?}.
+// SM2LoginHandler completes an SM2 login: {tenant, name, password, nonce, signature, bearer?}.
 func (s *Service) SM2LoginHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var b loginBody
@@ -90,7 +93,7 @@ func (s *Service) SM2LoginHandler() http.Handler {
 			return
 		}
 		sess, err := s.LoginSM2(r.Context(), SM2LoginRequest{
-			Tenant: b.Tenant, Name: b.Name, Nonce: b.Nonce, Signature: sig,
+			Tenant: b.Tenant, Name: b.Name, Password: b.Password, Nonce: b.Nonce, Signature: sig,
 			Source: r.RemoteAddr, PreviousToken: s.presentedToken(r),
 		})
 		s.replySession(w, r, sess, b.Bearer, err)
@@ -121,7 +124,8 @@ func (s *Service) SessionHandler() http.Handler {
 			s.writeErr(w, r, ErrSessionInvalid)
 			return
 		}
-		rep := sessionReply{UserID: p.UserID, Tenant: p.Tenant, Name: p.Name, ExpiresAt: p.ExpiresAt, MustChangePassword: p.MustChangePassword}
+		rep := sessionReply{UserID: p.UserID, Tenant: p.Tenant, Name: p.Name, ExpiresAt: p.ExpiresAt, MustChangePassword: p.MustChangePassword,
+			SecondFactorRequired: p.SecondFactorDue}
 		if c, err := r.Cookie(s.cfg.CookieName); err == nil && p.Cookie {
 			rep.CSRFToken = CSRFToken(c.Value)
 		}
@@ -154,7 +158,8 @@ func (s *Service) replySession(w http.ResponseWriter, r *http.Request, sess *Ses
 		s.writeErr(w, r, err)
 		return
 	}
-	rep := sessionReply{UserID: sess.UserID, Tenant: sess.Tenant, Name: sess.Name, ExpiresAt: sess.ExpiresAt, MustChangePassword: sess.MustChangePassword}
+	rep := sessionReply{UserID: sess.UserID, Tenant: sess.Tenant, Name: sess.Name, ExpiresAt: sess.ExpiresAt, MustChangePassword: sess.MustChangePassword,
+		SecondFactorRequired: sess.SecondFactorDue}
 	if bearer {
 		rep.Token = sess.Token
 	} else {

@@ -54,7 +54,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*Session, error)
 		s.record(ctx, entry)
 		return nil, ErrBadCredentials
 	}
-	method := "password"
+	method := methodPassword
 	if u.totpActive {
 		if req.TOTP == "" {
 			entry.Outcome, entry.Detail = audit.OutcomeDenied, "second factor required"
@@ -71,7 +71,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*Session, error)
 			s.record(ctx, entry)
 			return nil, ErrBadCredentials
 		}
-		method = "password+totp"
+		method = methodPasswordTOTP
 	}
 	if err := s.st.clearFailures(ctx, kindAccount, acct); err != nil {
 		return nil, err

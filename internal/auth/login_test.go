@@ -213,7 +213,7 @@ func TestTOTPSecondFactor(t *testing.T) {
 	for _, alg := range []string{TOTPSM3, TOTPSHA1} {
 		f := newFixture(t)
 		u := f.user(t, "t1", "alice")
-		secret, uri, err := f.svc.EnrollTOTP(ctx, u.ID, alg)
+		secret, uri, err := f.svc.EnrollTOTP(ctx, u.ID, alg, Proof{Password: goodPassword})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -253,7 +253,7 @@ func TestSM2ChallengeResponseLogin(t *testing.T) {
 	f := newFixture(t)
 	u := f.user(t, "t1", "alice")
 	priv, _ := gm.GenerateKey()
-	if err := f.svc.RegisterSM2Key(ctx, u.ID, &priv.PublicKey); err != nil {
+	if err := f.svc.RegisterSM2Key(ctx, u.ID, &priv.PublicKey, Proof{Password: goodPassword}); err != nil {
 		t.Fatal(err)
 	}
 	sign := func(k *gm.PrivateKey, name, nonce string) []byte {
@@ -264,9 +264,9 @@ func TestSM2ChallengeResponseLogin(t *testing.T) {
 		return sig
 	}
 	nonce, _, _ := f.svc.Challenge(ctx, "t1", "alice")
-	req := SM2LoginRequest{Tenant: "t1", Name: "alice", Nonce: nonce, Signature: sign(priv, "alice", nonce)}
+	req := SM2LoginRequest{Tenant: "t1", Name: "alice", Password: goodPassword, Nonce: nonce, Signature: sign(priv, "alice", nonce)}
 	s, err := f.svc.LoginSM2(ctx, req)
-	if err != nil || s.Method != "sm2" {
+	if err != nil || s.Method != "sm2+password" {
 		t.Fatalf("sm2 login: %v", err)
 	}
 	if _, err := f.svc.LoginSM2(ctx, req); err == nil {
@@ -274,17 +274,17 @@ func TestSM2ChallengeResponseLogin(t *testing.T) {
 	}
 	other, _ := gm.GenerateKey()
 	nonce, _, _ = f.svc.Challenge(ctx, "t1", "alice")
-	if _, err := f.svc.LoginSM2(ctx, SM2LoginRequest{Tenant: "t1", Name: "alice", Nonce: nonce, Signature: sign(other, "alice", nonce)}); !errors.Is(err, ErrBadCredentials) {
+	if _, err := f.svc.LoginSM2(ctx, SM2LoginRequest{Tenant: "t1", Name: "alice", Password: goodPassword, Nonce: nonce, Signature: sign(other, "alice", nonce)}); !errors.Is(err, ErrBadCredentials) {
 		t.Fatal("signature by another key accepted")
 	}
 	nonce, _, _ = f.svc.Challenge(ctx, "t1", "alice")
 	f.clock.Add(3 * time.Minute)
-	if _, err := f.svc.LoginSM2(ctx, SM2LoginRequest{Tenant: "t1", Name: "alice", Nonce: nonce, Signature: sign(priv, "alice", nonce)}); err == nil {
+	if _, err := f.svc.LoginSM2(ctx, SM2LoginRequest{Tenant: "t1", Name: "alice", Password: goodPassword, Nonce: nonce, Signature: sign(priv, "alice", nonce)}); err == nil {
 		t.Fatal("expired nonce accepted")
 	}
 	f.user(t, "t1", "bob")
 	nonce, _, _ = f.svc.Challenge(ctx, "t1", "bob")
-	if _, err := f.svc.LoginSM2(ctx, SM2LoginRequest{Tenant: "t1", Name: "alice", Nonce: nonce, Signature: sign(priv, "alice", nonce)}); err == nil {
+	if _, err := f.svc.LoginSM2(ctx, SM2LoginRequest{Tenant: "t1", Name: "alice", Password: goodPassword, Nonce: nonce, Signature: sign(priv, "alice", nonce)}); err == nil {
 		t.Fatal("nonce issued for bob accepted for alice")
 	}
 }

@@ -20,11 +20,14 @@ type Principal struct {
 	Tenant             string
 	Name               string // login name, or the API token's name
 	Kind               Kind
-	Method             string // "password", "password+totp", "sm2", "token"
+	Method             string // "password", "password+totp", "sm2+password", "token"
 	SessionID          string // short, non-secret fingerprint for audit correlation
 	Cookie             bool   // came from the session cookie (so CSRF was checked)
 	MustChangePassword bool   // expired or reset password: only a change is allowed
-	ExpiresAt          time.Time
+	// SecondFactorDue: an administrator logged in with one factor; only
+	// enrolling a second one (and a password change, logout) is allowed.
+	SecondFactorDue bool
+	ExpiresAt       time.Time
 }
 
 // PrincipalID is the id internal/rbac authorizes.

@@ -35,6 +35,10 @@ type Deps struct {
 	Secrets Sealer  // required for TOTP
 	Audit   Auditor // optional; events are only logged without it
 	Log     *slog.Logger
+	// SecondFactorRequired reports whether a user must log in with two
+	// factors (the administrators); nil: no one must. A one-factor session
+	// of such a user is restricted to enrolling one (second_factor.go).
+	SecondFactorRequired func(ctx context.Context, userID, tenant string) (bool, error)
 }
 
 // Service authenticates users, sessions and API tokens.
@@ -45,6 +49,8 @@ type Service struct {
 	audit Auditor
 	log   *slog.Logger
 	dummy string // hash verified for unknown users so they cost the same
+	// needs2FA is Deps.SecondFactorRequired.
+	needs2FA func(ctx context.Context, userID, tenant string) (bool, error)
 }
 
 // New migrates the auth tables and returns a Service.
@@ -63,7 +69,7 @@ func New(ctx context.Context, cfg Config, d Deps) (*Service, error) {
 		return nil, err
 	}
 	return &Service{
-		cfg: c, st: sqlStore{d.DB}, seal: d.Secrets, audit: d.Audit, log: d.Log,
+		cfg: c, st: sqlStore{d.DB}, seal: d.Secrets, audit: d.Audit, log: d.Log, needs2FA: d.SecondFactorRequired,
 		dummy: HashPassword(hex.EncodeToString(gm.RandomBytes(16)), c.Iterations),
 	}, nil
 }

@@ -30,6 +30,7 @@ type Session struct {
 	Method             string
 	ExpiresAt          time.Time // absolute end, whatever the activity
 	MustChangePassword bool
+	SecondFactorDue    bool // see Principal.SecondFactorDue
 }
 
 func newToken(prefix string) string {
@@ -78,9 +79,13 @@ func (s *Service) newSession(ctx context.Context, u *userRow, method, previous s
 	if err != nil {
 		return nil, err
 	}
+	due, err := s.secondFactorDue(ctx, u, method)
+	if err != nil {
+		return nil, err
+	}
 	return &Session{
 		Token: token, CSRF: CSRFToken(token), UserID: u.ID, Tenant: u.Tenant, Name: u.Name, Method: method,
-		ExpiresAt: expires, MustChangePassword: s.mustChange(u, now),
+		ExpiresAt: expires, MustChangePassword: s.mustChange(u, now), SecondFactorDue: due,
 	}, nil
 }
 
@@ -128,9 +133,15 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 			return nil, err
 		}
 	}
+	// Asked on every request, not only at login: a role given after the
+	// session started restricts it at once.
+	due, err := s.secondFactorDue(ctx, u, row.method)
+	if err != nil {
+		return nil, err
+	}
 	return &Principal{
 		UserID: u.ID, Tenant: u.Tenant, Name: u.Name, Kind: KindUser, Method: row.method,
-		SessionID: fingerprint(h), MustChangePassword: s.mustChange(u, now), ExpiresAt: fromMillis(row.expireAt),
+		SessionID: fingerprint(h), MustChangePassword: s.mustChange(u, now), SecondFactorDue: due, ExpiresAt: fromMillis(row.expireAt),
 	}, nil
 }
 

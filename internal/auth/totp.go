@@ -74,8 +74,11 @@ func totpAAD(userID string) []byte { return []byte("auth.totp|" + userID) }
 
 // EnrollTOTP creates a pending second factor for the user and returns its
 // base32 secret and otpauth:// URI (for a QR code). It is not required at
-// login until ConfirmTOTP proves the user's device has it.
-func (s *Service) EnrollTOTP(ctx context.Context, userID, alg string) (secret, uri string, err error) {
+// login until ConfirmTOTP proves the user's device has it. Enrolling
+// replaces the factor the user has, so it takes the current password and,
+// while TOTP is active, its current code: a stolen session cannot turn the
+// second factor off by re-enrolling.
+func (s *Service) EnrollTOTP(ctx context.Context, userID, alg string, proof Proof) (secret, uri string, err error) {
 	if s.seal == nil {
 		return "", "", fmt.Errorf("auth: no secret sealer configured for TOTP: %w", errs.ErrUnavailable)
 	}
@@ -85,6 +88,9 @@ func (s *Service) EnrollTOTP(ctx context.Context, userID, alg string) (secret, u
 	}
 	u, err := s.st.userByID(ctx, userID)
 	if err != nil {
+		return "", "", err
+	}
+	if err := s.reauthenticate(ctx, u, "auth.totp.enroll", proof); err != nil {
 		return "", "", err
 	}
 	raw := gm.RandomBytes(size)
@@ -124,12 +130,20 @@ func (s *Service) ConfirmTOTP(ctx context.Context, userID, code string) error {
 	return nil
 }
 
-// DisableTOTP removes the user's second factor.
-func (s *Service) DisableTOTP(ctx context.Context, userID string) error {
+// DisableTOTP removes the user's second factor, given the current password
+// and code (Proof).
+func (s *Service) DisableTOTP(ctx context.Context, userID string, proof Proof) error {
+	u, err := s.st.userByID(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if err := s.reauthenticate(ctx, u, "auth.totp.disable", proof); err != nil {
+		return err
+	}
 	if err := s.st.setTOTP(ctx, userID, nil, "", false); err != nil {
 		return err
 	}
-	s.record(ctx, audit.Entry{Actor: actorFrom(ctx), Action: "auth.totp.disable", Target: userID, Outcome: audit.OutcomeOK})
+	s.record(ctx, audit.Entry{Tenant: u.Tenant, Actor: actorFrom(ctx), Action: "auth.totp.disable", Target: userID, Outcome: audit.OutcomeOK})
 	return nil
 }
 

@@ -169,15 +169,24 @@ func (s *Service) SetDisabled(ctx context.Context, id string, disabled bool) err
 	return nil
 }
 
-// RegisterSM2Key stores the user's SM2 public key for challenge-response login.
-func (s *Service) RegisterSM2Key(ctx context.Context, id string, pub *gm.PublicKey) error {
+// RegisterSM2Key stores the user's SM2 public key for challenge-response
+// login. The key is a factor, so setting it takes the current password and,
+// while TOTP is active, its code (Proof).
+func (s *Service) RegisterSM2Key(ctx context.Context, id string, pub *gm.PublicKey, proof Proof) error {
 	if pub == nil {
 		return fmt.Errorf("auth: nil SM2 key: %w", errs.ErrInvalid)
+	}
+	u, err := s.st.userByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := s.reauthenticate(ctx, u, "auth.sm2key.register", proof); err != nil {
+		return err
 	}
 	if err := s.st.setSM2Key(ctx, id, gm.MarshalPublicKey(pub)); err != nil {
 		return err
 	}
-	s.record(ctx, audit.Entry{Actor: actorFrom(ctx), Action: "auth.sm2key.register", Target: id, Outcome: audit.OutcomeOK})
+	s.record(ctx, audit.Entry{Tenant: u.Tenant, Actor: actorFrom(ctx), Action: "auth.sm2key.register", Target: id, Outcome: audit.OutcomeOK})
 	return nil
 }
 

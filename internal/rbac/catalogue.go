@@ -26,13 +26,17 @@ const (
 	PermAuditExport   = "audit.export"
 	PermCDRRead       = "cdr.read"
 	PermRecordingRead = "recording.read"
-	PermQueueRead     = "queue.read"
-	PermAgentState    = "agent.state.write"
-	PermCallControl   = "call.control"
-	PermCallMonitor   = "call.monitor"
-	PermQAScoreWrite  = "qa.score.write"
-	PermCDRExport     = "cdr.export"
-	PermScreenPop     = "cti.screenpop"
+	// PermRecordingDelete removes a recording before its retention ends:
+	// destroying evidence is the security administrator's decision, not
+	// the system administrator's, and is audited (recorder).
+	PermRecordingDelete = "recording.delete"
+	PermQueueRead       = "queue.read"
+	PermAgentState      = "agent.state.write"
+	PermCallControl     = "call.control"
+	PermCallMonitor     = "call.monitor"
+	PermQAScoreWrite    = "qa.score.write"
+	PermCDRExport       = "cdr.export"
+	PermScreenPop       = "cti.screenpop"
 )
 
 // Scope kinds of a role-permission row.
@@ -62,7 +66,7 @@ func DefaultGrants(role string) []Grant {
 			{PermUserRead, ScopeTenant}, {PermUserWrite, ScopeTenant}, {PermBanWrite, ScopeTenant},
 		}
 	case RoleSecAdmin:
-		return []Grant{{PermRoleRead, ScopeTenant}, {PermRoleWrite, ScopeTenant}, {PermUserRead, ScopeTenant}}
+		return []Grant{{PermRoleRead, ScopeTenant}, {PermRoleWrite, ScopeTenant}, {PermUserRead, ScopeTenant}, {PermRecordingDelete, ScopeTenant}}
 	case RoleAuditor:
 		return []Grant{{PermAuditRead, ScopeTenant}, {PermAuditExport, ScopeTenant}}
 	case RoleAgent:
@@ -113,5 +117,5 @@ func BuiltinRoles() []string {
 func Permissions() []string {
 	return []string{PermConfigRead, PermConfigWrite, PermUserRead, PermUserWrite, PermBanWrite,
 		PermRoleRead, PermRoleWrite, PermAuditRead, PermAuditExport, PermCDRRead, PermCDRExport,
-		PermRecordingRead, PermQueueRead, PermAgentState, PermCallControl, PermCallMonitor, PermQAScoreWrite, PermScreenPop}
+		PermRecordingRead, PermRecordingDelete, PermQueueRead, PermAgentState, PermCallControl, PermCallMonitor, PermQAScoreWrite, PermScreenPop}
 }

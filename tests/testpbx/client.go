@@ -3,6 +3,7 @@ package testpbx
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net"
@@ -10,6 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/yimen/yimen/internal/auth"
+	"github.com/yimen/yimen/internal/gm"
 )
 
 // Client speaks to a test PBX's admin API from one loopback source
@@ -18,6 +22,7 @@ type Client struct {
 	t    testing.TB
 	base string
 	http *http.Client
+	keys map[string]*gm.PrivateKey // PBX.AdminKeys
 }
 
 // NewClient returns a client of p's admin API; srcIP "" lets the kernel
@@ -29,7 +34,7 @@ func NewClient(t testing.TB, p *PBX, srcIP string) *Client {
 		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(srcIP)}, Timeout: 5 * time.Second}
 		tr.DialContext = d.DialContext
 	}
-	return &Client{t: t, base: "http://" + p.HTTPAddr(), http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+	return &Client{t: t, base: "http://" + p.HTTPAddr(), http: &http.Client{Transport: tr, Timeout: 30 * time.Second}, keys: p.AdminKeys}
 }
 
 // Reply is one HTTP answer.
@@ -82,10 +87,37 @@ func (c *Client) Do(method, path, bearer string, body any, hdr map[string]string
 	return Reply{res.StatusCode, b, res.Header}
 }
 
-// Login returns a bearer session token, failing the test on any other answer.
+// LoginRequest is the path and body of a full login of name: for a
+// first-run administrator the password with a signed SM2 challenge (two
+// factors), for anyone else the password. The body asks for a cookie; set
+// "bearer" for a token.
+func (c *Client) LoginRequest(tenant, name, password string) (path string, body map[string]any) {
+	c.t.Helper()
+	body = map[string]any{"tenant": tenant, "name": name, "password": password}
+	k, ok := c.keys[tenant+"/"+name]
+	if !ok {
+		return "/api/v1/login", body
+	}
+	r := c.Do("POST", "/api/v1/login/challenge", "", map[string]string{"tenant": tenant, "name": name}, nil)
+	var ch struct {
+		Nonce string `json:"nonce"`
+	}
+	r.JSON(c.t, &ch)
+	sig, err := gm.Sign(k, nil, auth.SM2LoginMessage(tenant, name, ch.Nonce))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	body["nonce"], body["signature"] = ch.Nonce, base64.StdEncoding.EncodeToString(sig)
+	return "/api/v1/login/sm2", body
+}
+
+// Login returns a bearer session token of a full login (LoginRequest),
+// failing the test on any other answer.
 func (c *Client) Login(tenant, name, password string) string {
 	c.t.Helper()
-	r := c.Do("POST", "/api/v1/login", "", map[string]any{"tenant": tenant, "name": name, "password": password, "bearer": true}, nil)
+	path, body := c.LoginRequest(tenant, name, password)
+	body["bearer"] = true
+	r := c.Do("POST", path, "", body, nil)
 	if r.Code != 200 {
 		c.t.Fatalf("login %s/%s: %d %s", tenant, name, r.Code, r.Body)
 	}
@@ -96,7 +128,7 @@ func (c *Client) Login(tenant, name, password string) string {
 	return v.Token
 }
 
-// TryLogin returns the status of a bearer login.
+// TryLogin returns the status of a bearer password login (one factor).
 func (c *Client) TryLogin(tenant, name, password string) int {
 	c.t.Helper()
 	return c.Do("POST", "/api/v1/login", "", map[string]any{"tenant": tenant, "name": name, "password": password, "bearer": true}, nil).Code

@@ -18,8 +18,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/yimen/yimen/cmd/pbx/boot"
+	"github.com/yimen/yimen/internal/auth"
 	"github.com/yimen/yimen/internal/config"
 	"github.com/yimen/yimen/internal/errs"
+	"github.com/yimen/yimen/internal/gm"
 	"github.com/yimen/yimen/internal/keys"
 	"github.com/yimen/yimen/internal/rbac"
 	"github.com/yimen/yimen/pbx/pbxstore"
@@ -39,11 +41,16 @@ type PBX struct {
 	// BreakGlass is the static admin token: the platform's sysadmin only.
 	BreakGlass string
 	// Admins holds the first-run administrators' passwords by "tenant/name".
-	Admins  map[string]string
-	env     []string
-	cancel  context.CancelFunc
-	done    chan error
-	stopped bool
+	Admins map[string]string
+	// AdminKeys holds the SM2 login keys the harness registered for the
+	// first-run administrators (sysadmin, secadmin, auditor), by
+	// "tenant/name": administrators log in with two factors, and
+	// Client.Login signs the challenge with these.
+	AdminKeys map[string]*gm.PrivateKey
+	env       []string
+	cancel    context.CancelFunc
+	done      chan error
+	stopped   bool
 }
 
 // Option adjusts the configuration before start.
@@ -83,7 +90,8 @@ func Start(t testing.TB, opts ...Option) *PBX {
 		t.Fatalf("testpbx: config: %v", err)
 	}
 	p := &PBX{Dir: dir, Config: cfg, Secrets: map[string]string{}, Admins: map[string]string{},
-		env: []string{"YIMEN_MASTER_KEY=" + keys.GenerateMasterKey(), fmt.Sprintf("YIMEN_ADMIN_TOKEN=test-admin-%016x%016x", rand.Uint64(), rand.Uint64())}}
+		AdminKeys: map[string]*gm.PrivateKey{},
+		env:       []string{"YIMEN_MASTER_KEY=" + keys.GenerateMasterKey(), fmt.Sprintf("YIMEN_ADMIN_TOKEN=test-admin-%016x%016x", rand.Uint64(), rand.Uint64())}}
 	p.start(t)
 	t.Cleanup(func() { p.Stop(t) })
 	return p
@@ -107,6 +115,12 @@ func (p *PBX) start(t testing.TB) {
 	}
 	for _, a := range b.Security.Admins {
 		p.Admins[a.Tenant+"/"+a.Name] = a.Password
+		if rbac.IsAdminRole(a.Role) {
+			if err := p.enrolSM2(ctx, b, a); err != nil {
+				cancel()
+				t.Fatalf("testpbx: SM2 key of %s/%s: %v", a.Tenant, a.Name, err)
+			}
+		}
 	}
 	p.BreakGlass = b.AdminToken
 	if p.AdminToken == "" {
@@ -121,6 +135,24 @@ func (p *PBX) start(t testing.TB) {
 		logf.Close()
 		p.done <- err
 	}()
+}
+
+// enrolSM2 gives a first-run administrator an SM2 login key, as one does
+// through PUT /api/v1/sm2-key on first login.
+func (p *PBX) enrolSM2(ctx context.Context, b *boot.PBX, a boot.AdminCredential) error {
+	u, err := b.Security.Platform.Auth.FindUser(ctx, a.Tenant, a.Name)
+	if err != nil {
+		return err
+	}
+	k, err := gm.GenerateKey()
+	if err != nil {
+		return err
+	}
+	if err := b.Security.Platform.Auth.RegisterSM2Key(ctx, u.ID, &k.PublicKey, auth.Proof{Password: a.Password}); err != nil {
+		return err
+	}
+	p.AdminKeys[a.Tenant+"/"+a.Name] = k
+	return nil
 }
 
 // Stop drains and stops the PBX (idempotent).

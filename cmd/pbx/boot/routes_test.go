@@ -73,7 +73,7 @@ func reviewedAccess() map[string]string {
 	add(rbac.PermCDRRead, "GET /api/v1/cdrs")
 	add(rbac.PermCallMonitor, "GET /api/v1/calls")
 	add(rbac.PermConfigWrite, "POST /api/v1/tenants/{tenant}/extensions/{ext}/secret", "GET /debug/pprof/", "GET /debug/pprof/profile",
-		"GET /debug/pprof/heap", "GET /debug/pprof/goroutine", "GET /debug/pprof/allocs", "DELETE /api/v1/recordings/{id}",
+		"GET /debug/pprof/heap", "GET /debug/pprof/goroutine", "GET /debug/pprof/allocs",
 		"PUT /api/v1/tenants/{tenant}/agents/{id}", "DELETE /api/v1/tenants/{tenant}/agents/{id}",
 		"PUT /api/v1/tenants/{tenant}/queues/{id}", "DELETE /api/v1/tenants/{tenant}/queues/{id}")
 	add(rbac.PermRecordingRead, "GET /api/v1/recordings", "GET /api/v1/recordings/{id}", "GET /api/v1/recordings/{id}/audio",
@@ -81,5 +81,6 @@ func reviewedAccess() map[string]string {
 	add(rbac.PermQAScoreWrite, "PATCH /api/v1/recordings/{id}", "POST /api/v1/qa/rules", "DELETE /api/v1/qa/rules/{id}",
 		"POST /api/v1/qa/generate", "PATCH /api/v1/qa/tasks/{id}")
 	add(rbac.PermCallControl, "POST /api/v1/recordings/live/{call}/{action}")
+	add(rbac.PermRecordingDelete, "DELETE /api/v1/recordings/{id}")
 	return m
 }

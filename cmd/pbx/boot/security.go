@@ -77,11 +77,18 @@ func buildSecurity(ctx context.Context, cfg config.Config, db *store.DB, km *key
 	if err != nil {
 		return nil, err
 	}
+	// auth asks who must log in with two factors; rbac knows (and imports
+	// auth, so the answer is wired here). roles is set below, before any
+	// login can happen.
+	var roles *rbac.Service
 	authn, err := auth.New(ctx, auth.Config{
 		Iterations: a.PasswordIterations, MaxPasswordAge: a.MaxPasswordAge, MaxFailures: a.MaxFailures,
 		LockoutDuration: a.LockoutDuration, IdleTimeout: a.IdleTimeout, SessionLifetime: a.SessionLifetime,
 		CookieSecure: cfg.HTTP.TLSCert != "",
-	}, auth.Deps{DB: db, Secrets: totpRing, Audit: alog, Log: log.With("part", "auth")})
+	}, auth.Deps{DB: db, Secrets: totpRing, Audit: alog, Log: log.With("part", "auth"),
+		SecondFactorRequired: func(ctx context.Context, userID, tenant string) (bool, error) {
+			return holdsAdminRole(ctx, roles, userID, tenant)
+		}})
 	if err != nil {
 		return nil, fmt.Errorf("admin: %w", err)
 	}
@@ -89,7 +96,7 @@ func buildSecurity(ctx context.Context, cfg config.Config, db *store.DB, km *key
 	if err != nil {
 		return nil, err
 	}
-	roles, err := rbac.New(ctx, rbac.Deps{DB: db, Keys: tagRing, Audit: alog, Log: log.With("part", "rbac"),
+	roles, err = rbac.New(ctx, rbac.Deps{DB: db, Keys: tagRing, Audit: alog, Log: log.With("part", "rbac"),
 		Alarm: func(ctx context.Context, al rbac.Alarm) { sec.alarms.WithLabelValues("rbac_integrity").Inc() }})
 	if err != nil {
 		return nil, err
@@ -142,6 +149,23 @@ func buildSecurity(ctx context.Context, cfg config.Config, db *store.DB, km *key
 	sec.recordStart(ctx, cfg)
 	sec.verify(ctx)
 	return sec, nil
+}
+
+// holdsAdminRole reports whether userID holds one of the three
+// administrator roles in its tenant: those log in with two factors (等保
+// level 3). A role row that fails its integrity tag answers an error, and
+// the login or request fails closed.
+func holdsAdminRole(ctx context.Context, roles *rbac.Service, userID, tenant string) (bool, error) {
+	held, err := roles.Roles(ctx, userID, tenant)
+	if err != nil {
+		return false, err
+	}
+	for _, h := range held {
+		if rbac.IsAdminRole(h.Role) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // register adds the alarm counter to the PBX's metrics.

@@ -44,6 +44,9 @@ type Route struct {
 	Self bool
 	// Stale allows the route while the caller's password must be changed.
 	Stale bool
+	// Enrol allows the route on an administrator's one-factor session
+	// (auth.Principal.SecondFactorDue): enrolling the second factor.
+	Enrol bool
 	// Limit bounds the request body; 0: httpx.DefaultBodyLimit.
 	Limit int64
 }
