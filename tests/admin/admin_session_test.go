@@ -17,7 +17,8 @@ import (
 
 // TestLockoutPerAccountAndPerSource: five failures lock the account (even
 // for the right password, from anywhere) and, separately, the source
-// address (for every account); the sysadmin can unlock; locks expire.
+// address (for every account); the break-glass token can unlock an
+// administrator (another administrator cannot); locks expire.
 func TestLockoutPerAccountAndPerSource(t *testing.T) {
 	t.Parallel()
 	p := testpbx.Start(t)
@@ -40,7 +41,10 @@ func TestLockoutPerAccountAndPerSource(t *testing.T) {
 		t.Errorf("right password on a locked account from a fresh address: %d, want 429", code)
 	}
 	sys := c.Login("demo", "sysadmin", p.Admins["demo/sysadmin"])
-	if r := c.Do("POST", "/api/v1/tenants/demo/users/secadmin/unlock", sys, nil, nil); r.Code != 204 {
+	if r := c.Do("POST", "/api/v1/tenants/demo/users/secadmin/unlock", sys, nil, nil); r.Code != 403 {
+		t.Errorf("sysadmin unlocks secadmin: %d %s, want 403", r.Code, r.Body)
+	}
+	if r := c.Do("POST", "/api/v1/tenants/demo/users/secadmin/unlock", p.BreakGlass, nil, nil); r.Code != 204 {
 		t.Fatalf("unlock: %d %s", r.Code, r.Body)
 	}
 	if code := c.TryLogin("demo", "secadmin", pw); code != 200 {
@@ -81,7 +85,8 @@ func browserLogin(t *testing.T, c *testpbx.Client, tenant, name, password string
 	if cookie != nil {
 		hdr["Cookie"] = cookie.String()
 	}
-	r := c.Do("POST", "/api/v1/login", "", map[string]string{"tenant": tenant, "name": name, "password": password}, hdr)
+	path, body := c.LoginRequest(tenant, name, password)
+	r := c.Do("POST", path, "", body, hdr)
 	if r.Code != 200 {
 		t.Fatalf("browser login: %d %s", r.Code, r.Body)
 	}
@@ -199,9 +204,10 @@ func TestIdleTimeoutAndLifetime(t *testing.T) {
 	}
 }
 
-// TestSecondFactorsTOTPAndSM2: a user enrols TOTP (HMAC-SM3) and then needs
-// the code to log in; a user with a registered SM2 key logs in by signing
-// a challenge, and a replayed or forged signature fails.
+// TestSecondFactorsTOTPAndSM2: a user enrols TOTP (HMAC-SM3), proving the
+// password, and then needs the code to log in; a user with a registered SM2
+// key logs in by signing a challenge with the password, and a replayed or
+// forged signature fails.
 func TestSecondFactorsTOTPAndSM2(t *testing.T) {
 	t.Parallel()
 	p := testpbx.Start(t)
@@ -209,7 +215,7 @@ func TestSecondFactorsTOTPAndSM2(t *testing.T) {
 	pw := p.Admins["demo/auditor"]
 	tok := c.Login("demo", "auditor", pw)
 
-	r := c.Do("POST", "/api/v1/totp", tok, map[string]string{"algorithm": "SM3"}, nil)
+	r := c.Do("POST", "/api/v1/totp", tok, map[string]string{"algorithm": "SM3", "password": pw}, nil)
 	if r.Code != 200 {
 		t.Fatalf("enrol: %d %s", r.Code, r.Body)
 	}
@@ -239,7 +245,7 @@ func TestSecondFactorsTOTPAndSM2(t *testing.T) {
 	}
 	pub, _ := gm.EncodePublicKeyPEM(&key.PublicKey)
 	sec := c.Login("demo", "secadmin", p.Admins["demo/secadmin"])
-	if r := c.Do("PUT", "/api/v1/sm2-key", sec, map[string]string{"public_key": string(pub)}, nil); r.Code != 204 {
+	if r := c.Do("PUT", "/api/v1/sm2-key", sec, map[string]string{"public_key": string(pub), "password": p.Admins["demo/secadmin"]}, nil); r.Code != 204 {
 		t.Fatalf("register key: %d %s", r.Code, r.Body)
 	}
 	challenge := func() string {
@@ -255,7 +261,7 @@ func TestSecondFactorsTOTPAndSM2(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return map[string]any{"tenant": "demo", "name": "secadmin", "nonce": nonce, "signature": base64.StdEncoding.EncodeToString(sig), "bearer": true}
+		return map[string]any{"tenant": "demo", "name": "secadmin", "password": p.Admins["demo/secadmin"], "nonce": nonce, "signature": base64.StdEncoding.EncodeToString(sig), "bearer": true}
 	}
 	nonce := challenge()
 	body := signed(key, nonce)
