@@ -392,8 +392,9 @@ func printSecurityWelcome(w io.Writer, p *PBX) {
 		for _, a := range sec.Admins {
 			fmt.Fprintf(w, "    %-8s %-9s %s\n", a.Tenant, a.Name, a.Password)
 		}
+		fmt.Fprintf(w, "  The three administrators log in with two factors: at first login enrol TOTP\n  (POST /api/v1/totp, then /api/v1/totp/confirm) and log in again with the code (README, Admin API).\n")
 	} else if len(sec.Admins) > 0 {
-		fmt.Fprintf(w, "  Administrators created; their one-time passwords are in %s (mode 0600)\n", sec.BootstrapFile)
+		fmt.Fprintf(w, "  Administrators created; their one-time passwords are in %s (mode 0600).\n  At first login each changes it and enrols a second factor (docs/security.md, Logging in)\n", sec.BootstrapFile)
 	}
 	fmt.Fprintf(w, "  Audit chain signing key: %s (public key %s.pub)\n", sec.SigningKeyFile, sec.SigningKeyFile)
 }
