@@ -24,6 +24,10 @@ type Admin struct {
 	LockoutDuration    time.Duration `yaml:"lockout_duration"`    // 0: 15 min
 	IdleTimeout        time.Duration `yaml:"idle_timeout"`        // 0: 30 min
 	SessionLifetime    time.Duration `yaml:"session_lifetime"`    // 0: 12 h
+	// SecondFactor says who must log in with two factors: "administrators"
+	// (the default, and the floor: sysadmin, secadmin, auditor) or
+	// "everyone". It can only be made stricter.
+	SecondFactor string `yaml:"second_factor"`
 	// AuditSigningKey is the SM2 private key (PEM, mode 0600) that signs the
 	// audit chain head. Default <data_dir>/audit-signing.key, generated with
 	// its .pub on first run when missing.
@@ -31,6 +35,12 @@ type Admin struct {
 	AuditSignEvery    int           `yaml:"audit_sign_every"`    // rows between head signatures; 0: 100
 	AuditSignInterval time.Duration `yaml:"audit_sign_interval"` // longest unsigned stretch; 0: 5 min
 }
+
+// Values of Admin.SecondFactor.
+const (
+	SecondFactorAdministrators = "administrators"
+	SecondFactorEveryone       = "everyone"
+)
 
 // validateAdmin checks the admin section and the HTTP API's TLS files.
 func (c *Config) validateAdmin(tenants map[string]bool, bad func(key, format string, a ...any)) {
@@ -51,6 +61,9 @@ func (c *Config) validateAdmin(tenants map[string]bool, bad func(key, format str
 		if d < 0 {
 			bad(key, "must not be negative")
 		}
+	}
+	if a.SecondFactor != "" && a.SecondFactor != SecondFactorAdministrators && a.SecondFactor != SecondFactorEveryone {
+		bad("admin.second_factor", "must be %q (default) or %q; administrators always need two factors", SecondFactorAdministrators, SecondFactorEveryone)
 	}
 	if a.IdleTimeout > 0 && a.SessionLifetime > 0 && a.IdleTimeout > a.SessionLifetime {
 		bad("admin.idle_timeout", "must not exceed session_lifetime")

@@ -29,6 +29,7 @@ func TestAdminSectionErrorsNameKeyAndLine(t *testing.T) {
 		{"admin:\n  password_iterations: 10\n", "demo.yaml:13: admin.password_iterations:"},
 		{"admin:\n  idle_timeout: 2h\n  session_lifetime: 1h\n", "demo.yaml:13: admin.idle_timeout: must not exceed"},
 		{"admin:\n  lockout_duration: -1m\n", "demo.yaml:13: admin.lockout_duration: must not be negative"},
+		{"admin:\n  second_factor: nobody\n", "demo.yaml:13: admin.second_factor: must be"},
 		{"http:\n  tls_cert: /nonexistent/cert.pem\n", "http.tls_cert: tls_cert and tls_key go together"},
 		{"http:\n  tls_cert: /nonexistent/cert.pem\n  tls_key: /nonexistent/key.pem\n", "http.tls_cert: open /nonexistent/cert.pem"},
 	} {

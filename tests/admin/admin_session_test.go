@@ -277,6 +277,24 @@ func TestSecondFactorsTOTPAndSM2(t *testing.T) {
 	}
 }
 
+// TestSecondFactorForEveryone: admin.second_factor: everyone restricts a
+// business user's password-only session the way an administrator's is.
+func TestSecondFactorForEveryone(t *testing.T) {
+	t.Parallel()
+	p := testpbx.Start(t, func(c *config.Config) { c.Admin.SecondFactor = config.SecondFactorEveryone })
+	c := testpbx.NewClient(t, p, "")
+	sys := c.Login("demo", "sysadmin", p.Admins["demo/sysadmin"])
+	sec := c.Login("demo", "secadmin", p.Admins["demo/secadmin"])
+	id, tok := c.NewUser(sys, "demo", "sup1")
+	c.Assign(sec, id, "supervisor", []string{"q1"}, "")
+	if r := c.Do("GET", "/api/v1/cdrs?tenant=demo&queue=q1", tok, nil, nil); r.Code != 403 || !strings.Contains(string(r.Body), "two factors") {
+		t.Errorf("supervisor with a password only: %d %s, want 403 asking for a second factor", r.Code, r.Body)
+	}
+	if r := c.Do("GET", "/api/v1/session", tok, nil, nil); !strings.Contains(string(r.Body), `"second_factor_required":true`) {
+		t.Errorf("session: %d %s", r.Code, r.Body)
+	}
+}
+
 // TestHTTPAPIOverTLS: with http.tls_cert the API speaks only TLS and the
 // session cookie is Secure.
 func TestHTTPAPIOverTLS(t *testing.T) {

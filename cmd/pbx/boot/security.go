@@ -87,6 +87,9 @@ func buildSecurity(ctx context.Context, cfg config.Config, db *store.DB, km *key
 		CookieSecure: cfg.HTTP.TLSCert != "",
 	}, auth.Deps{DB: db, Secrets: totpRing, Audit: alog, Log: log.With("part", "auth"),
 		SecondFactorRequired: func(ctx context.Context, userID, tenant string) (bool, error) {
+			if a.SecondFactor == config.SecondFactorEveryone {
+				return true, nil
+			}
 			return holdsAdminRole(ctx, roles, userID, tenant)
 		}})
 	if err != nil {
