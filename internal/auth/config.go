@@ -19,21 +19,24 @@ const MinIterations = 1000
 // Config tunes authentication. Zero fields take the defaults in
 // DefaultConfig.
 type Config struct {
-	Iterations      int           // PBKDF2 iterations for new hashes
-	MinLength       int           // minimum password length in characters
-	HistorySize     int           // how many previous passwords may not be reused
-	MaxPasswordAge  time.Duration // after this a password must be changed
-	MaxFailures     int           // failures within FailureWindow that lock
-	FailureWindow   time.Duration // window in which failures are counted
-	LockoutDuration time.Duration // how long an account or address stays locked
-	IdleTimeout     time.Duration // session expires after this much inactivity
-	SessionLifetime time.Duration // absolute session lifetime, whatever the activity
-	ChallengeTTL    time.Duration // how long an SM2 login nonce is valid
-	TOTPIssuer      string        // shown by authenticator apps
-	CookieName      string        // session cookie
-	CSRFHeader      string        // header carrying the CSRF token on unsafe requests
-	CookieSecure    bool          // set Secure on the cookie (true behind TLS)
-	Now             func() time.Time
+	Iterations     int           // PBKDF2 iterations for new hashes
+	MinLength      int           // minimum password length in characters
+	HistorySize    int           // how many previous passwords may not be reused
+	MaxPasswordAge time.Duration // after this a password must be changed
+	MaxFailures    int           // failures within FailureWindow that lock an address, or an account from one address
+	// AccountMaxFailures failures within FailureWindow, from any addresses,
+	// lock the account for everyone (0: 4 × MaxFailures).
+	AccountMaxFailures int
+	FailureWindow      time.Duration // window in which failures are counted
+	LockoutDuration    time.Duration // how long an account or address stays locked
+	IdleTimeout        time.Duration // session expires after this much inactivity
+	SessionLifetime    time.Duration // absolute session lifetime, whatever the activity
+	ChallengeTTL       time.Duration // how long an SM2 login nonce is valid
+	TOTPIssuer         string        // shown by authenticator apps
+	CookieName         string        // session cookie
+	CSRFHeader         string        // header carrying the CSRF token on unsafe requests
+	CookieSecure       bool          // set Secure on the cookie (true behind TLS)
+	Now                func() time.Time
 }
 
 // DefaultConfig returns the values required by GB/T 22239 level 3 as the
@@ -73,6 +76,7 @@ func (c Config) withDefaults() (Config, error) {
 	setInt(&c.MinLength, d.MinLength)
 	setInt(&c.HistorySize, d.HistorySize)
 	setInt(&c.MaxFailures, d.MaxFailures)
+	setInt(&c.AccountMaxFailures, 4*c.MaxFailures)
 	setDur(&c.MaxPasswordAge, d.MaxPasswordAge)
 	setDur(&c.FailureWindow, d.FailureWindow)
 	setDur(&c.LockoutDuration, d.LockoutDuration)

@@ -13,16 +13,30 @@ import (
 )
 
 // Failures are counted per account (tenant/name, whether or not the account
-// exists, so a lock does not reveal existence) and per source address.
-// MaxFailures within FailureWindow locks the account or the address for
-// LockoutDuration; while locked, no password is even checked. A success
-// clears the account's counter but not the address's, so one valid account
-// cannot be used to keep guessing others from the same address.
+// exists, so a lock does not reveal existence), per source address, and per
+// account from one address. MaxFailures within FailureWindow locks that
+// account for that address, or the address for every account, for
+// LockoutDuration; while locked, no password is even checked. The account
+// itself is locked for everyone only after AccountMaxFailures (guessing
+// spread over many addresses), with an alarm already at MaxFailures: a
+// stranger with five wrong passwords must not lock the administrators out
+// (the break-glass token can always unlock). A success clears the
+// account's counters but not the address's, so one valid account cannot be
+// used to keep guessing others from the same address.
 
 const (
 	kindAccount = "account"
 	kindSource  = "source"
+	kindPair    = "pair" // one account from one address
 )
+
+// pairSubject keys an account's failures from one address.
+func pairSubject(acct, src string) string {
+	if src == "" {
+		return ""
+	}
+	return acct + "@" + src
+}
 
 // accountSubject keys failures and challenges by a hash of tenant/name: the
 // names people type into a login form are sometimes their password or their
@@ -60,16 +74,21 @@ func (s *Service) locked(ctx context.Context, acct, src string) (bool, error) {
 	if src == "" {
 		return false, nil
 	}
+	if until, err = s.st.lockedUntil(ctx, kindPair, pairSubject(acct, src)); err != nil || until > now {
+		return until > now, err
+	}
 	until, err = s.st.lockedUntil(ctx, kindSource, src)
 	return until > now, err
 }
 
-// fail counts a failure against both subjects and locks those that reach
-// the limit.
+// fail counts a failure against every subject and locks those that reach
+// their limit: the address and the account-from-this-address at
+// MaxFailures, the account for everyone at AccountMaxFailures (with an
+// alarm at MaxFailures), or at MaxFailures when no address is known.
 func (s *Service) fail(ctx context.Context, tenant, name, acct, src string) {
 	now := s.now()
 	windowStart := millis(now.Add(-s.cfg.FailureWindow))
-	for _, sub := range [][2]string{{kindAccount, acct}, {kindSource, src}} {
+	for _, sub := range [][2]string{{kindAccount, acct}, {kindSource, src}, {kindPair, pairSubject(acct, src)}} {
 		if sub[1] == "" {
 			continue
 		}
@@ -78,7 +97,15 @@ func (s *Service) fail(ctx context.Context, tenant, name, acct, src string) {
 			s.log.ErrorContext(ctx, "auth: count failure", "err", err)
 			continue
 		}
-		if n >= s.cfg.MaxFailures {
+		limit := s.cfg.MaxFailures
+		if sub[0] == kindAccount && src != "" {
+			limit = s.cfg.AccountMaxFailures
+			if n == s.cfg.MaxFailures {
+				s.record(ctx, audit.Entry{Tenant: tenant, Actor: "system", Action: "auth.account.attacked", Target: sub[0] + ":" + sub[1],
+					Outcome: audit.OutcomeAlarm, Source: src, Detail: "repeated failures from several addresses; name " + fieldcrypt.MaskName(name)})
+			}
+		}
+		if n >= limit {
 			if err := s.st.lock(ctx, sub[0], sub[1], millis(now.Add(s.cfg.LockoutDuration))); err != nil {
 				s.log.ErrorContext(ctx, "auth: lock", "err", err)
 				continue
@@ -87,6 +114,17 @@ func (s *Service) fail(ctx context.Context, tenant, name, acct, src string) {
 				Outcome: audit.OutcomeAlarm, Source: src, Detail: "locked after repeated failures; name " + fieldcrypt.MaskName(name)})
 		}
 	}
+}
+
+// succeeded clears the account's failures, and the account's from src.
+func (s *Service) succeeded(ctx context.Context, acct, src string) error {
+	if err := s.st.clearFailures(ctx, kindAccount, acct); err != nil {
+		return err
+	}
+	if src == "" {
+		return nil
+	}
+	return s.st.clearFailures(ctx, kindPair, pairSubject(acct, src))
 }
 
 // Unlock clears an account's lockout (an administrator's action).

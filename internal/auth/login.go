@@ -73,7 +73,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*Session, error)
 		}
 		method = methodPasswordTOTP
 	}
-	if err := s.st.clearFailures(ctx, kindAccount, acct); err != nil {
+	if err := s.succeeded(ctx, acct, src); err != nil {
 		return nil, err
 	}
 	if needsRehash(u.hash, s.cfg.Iterations) {

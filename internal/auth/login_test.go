@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -28,17 +29,34 @@ func TestUnknownUserAndWrongPasswordLookTheSame(t *testing.T) {
 func TestLockoutPerAccount(t *testing.T) {
 	f := newFixture(t)
 	f.user(t, "t1", "alice")
+	// Five failures from one address lock the account for that address
+	// only: a stranger cannot lock the owner (or an administrator) out.
 	for i := 0; i < 5; i++ {
-		// Different addresses each time: the account counter alone must lock.
-		if _, err := f.login(t, "t1", "alice", "Wrong-pass-1", "10.0.0."+string(rune('1'+i))); !errors.Is(err, ErrBadCredentials) {
+		if _, err := f.login(t, "t1", "alice", "Wrong-pass-1", "10.0.0.1"); !errors.Is(err, ErrBadCredentials) {
 			t.Fatalf("failure %d: %v", i, err)
 		}
 	}
-	if _, err := f.login(t, "t1", "ALICE", goodPassword, "10.9.9.9"); !errors.Is(err, ErrLocked) {
-		t.Fatalf("6th attempt with the right password: %v, want ErrLocked", err)
+	if _, err := f.login(t, "t1", "alice", goodPassword, "10.0.0.1"); !errors.Is(err, ErrLocked) {
+		t.Fatalf("the guessing address with the right password: %v, want ErrLocked", err)
 	}
-	if f.audit.count("auth.lockout", audit.OutcomeAlarm) != 1 {
-		t.Fatal("lockout not audited")
+	if _, err := f.login(t, "t1", "alice", goodPassword, "10.9.9.9"); err != nil {
+		t.Fatalf("the owner from another address: %v", err)
+	}
+	if f.audit.count("auth.account.attacked", audit.OutcomeAlarm) != 1 {
+		t.Fatal("five failures on an account raised no alarm")
+	}
+	// Guessing spread over many addresses locks the account for everyone,
+	// at AccountMaxFailures (4 × 5).
+	for i := 0; i < 20; i++ {
+		if _, err := f.login(t, "t1", "alice", "Wrong-pass-1", fmt.Sprintf("10.1.%d.1", i)); !errors.Is(err, ErrBadCredentials) {
+			t.Fatalf("spread failure %d: %v", i, err)
+		}
+	}
+	if _, err := f.login(t, "t1", "ALICE", goodPassword, "10.9.9.9"); !errors.Is(err, ErrLocked) {
+		t.Fatalf("after 20 failures from 20 addresses: %v, want ErrLocked", err)
+	}
+	if n := f.audit.count("auth.lockout", audit.OutcomeAlarm); n != 3 {
+		t.Fatalf("lockouts audited %d times, want 3 (the first address, the account from it, then the account)", n)
 	}
 	f.clock.Add(14 * time.Minute)
 	if _, err := f.login(t, "t1", "alice", goodPassword, "10.9.9.9"); !errors.Is(err, ErrLocked) {
@@ -333,9 +351,10 @@ func TestFailedLoginNamesAreNotKeptInClear(t *testing.T) {
 	if bytes.Contains(disk, []byte(phone)) {
 		t.Fatal("attempted login name stored in clear")
 	}
-	// The fifth failure locks both the (unknown) account and the address.
-	if f.audit.count("auth.lockout", audit.OutcomeAlarm) != 2 {
-		t.Fatal("lockout of an unknown name not audited")
+	// The fifth failure locks the address and the (unknown) account from
+	// it; the SM2 attempt, with no address known, locks the account.
+	if n := f.audit.count("auth.lockout", audit.OutcomeAlarm); n != 3 {
+		t.Fatalf("lockout of an unknown name not audited: %d lockouts, want 3", n)
 	}
 	for _, e := range f.audit.entries {
 		for _, v := range []string{e.Actor, e.Target, e.Detail} {

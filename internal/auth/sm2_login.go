@@ -100,7 +100,7 @@ func (s *Service) LoginSM2(ctx context.Context, req SM2LoginRequest) (*Session, 
 	if !gm.Verify(pub, nil, SM2LoginMessage(req.Tenant, req.Name, req.Nonce), req.Signature) {
 		return failWith("bad signature", ErrBadCredentials)
 	}
-	if err := s.st.clearFailures(ctx, kindAccount, acct); err != nil {
+	if err := s.succeeded(ctx, acct, src); err != nil {
 		return nil, err
 	}
 	sess, err := s.newSession(ctx, u, methodSM2Password, req.PreviousToken)

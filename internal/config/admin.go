@@ -20,10 +20,14 @@ type Admin struct {
 	TenantAdmins       bool          `yaml:"tenant_admins"`
 	PasswordIterations int           `yaml:"password_iterations"` // PBKDF2-HMAC-SM3 cost; 0: about 100 ms
 	MaxPasswordAge     time.Duration `yaml:"max_password_age"`    // 0: 90 days
-	MaxFailures        int           `yaml:"max_failures"`        // 0: 5
-	LockoutDuration    time.Duration `yaml:"lockout_duration"`    // 0: 15 min
-	IdleTimeout        time.Duration `yaml:"idle_timeout"`        // 0: 30 min
-	SessionLifetime    time.Duration `yaml:"session_lifetime"`    // 0: 12 h
+	MaxFailures        int           `yaml:"max_failures"`        // 0: 5; locks an address, or an account from one address
+	// AccountMaxFailures failures from any addresses lock the account for
+	// everyone (0: 4 × max_failures); a stranger's few guesses only lock
+	// the stranger out.
+	AccountMaxFailures int           `yaml:"account_max_failures"`
+	LockoutDuration    time.Duration `yaml:"lockout_duration"` // 0: 15 min
+	IdleTimeout        time.Duration `yaml:"idle_timeout"`     // 0: 30 min
+	SessionLifetime    time.Duration `yaml:"session_lifetime"` // 0: 12 h
 	// SecondFactor says who must log in with two factors: "administrators"
 	// (the default, and the floor: sysadmin, secadmin, auditor) or
 	// "everyone". It can only be made stricter.
@@ -50,6 +54,9 @@ func (c *Config) validateAdmin(tenants map[string]bool, bad func(key, format str
 	}
 	if a.PasswordIterations != 0 && a.PasswordIterations < 1000 {
 		bad("admin.password_iterations", "must be 0 (default) or at least 1000")
+	}
+	if a.AccountMaxFailures < 0 || (a.AccountMaxFailures > 0 && a.AccountMaxFailures < a.MaxFailures) {
+		bad("admin.account_max_failures", "must not be negative nor below max_failures")
 	}
 	if a.MaxFailures < 0 || a.AuditSignEvery < 0 {
 		bad("admin.max_failures", "max_failures and audit_sign_every must not be negative")

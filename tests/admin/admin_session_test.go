@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"encoding/base32"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -27,14 +28,24 @@ func TestLockoutPerAccountAndPerSource(t *testing.T) {
 	c := testpbx.NewClient(t, p, "127.0.0.73")
 	pw := p.Admins["demo/secadmin"]
 
-	// Account: failures from two addresses add up.
+	// A stranger's five wrong passwords lock the administrator out of the
+	// stranger's address only.
 	for i := range 5 {
-		cl := a
-		if i%2 == 1 {
-			cl = b
-		}
-		if code := cl.TryLogin("demo", "secadmin", "Wrong-Password-9"); code != 401 {
+		if code := a.TryLogin("demo", "secadmin", "Wrong-Password-9"); code != 401 {
 			t.Fatalf("failure %d: %d, want 401", i+1, code)
+		}
+	}
+	if code := a.TryLogin("demo", "secadmin", pw); code != 429 {
+		t.Errorf("right password from the guessing address: %d, want 429", code)
+	}
+	if code := b.TryLogin("demo", "secadmin", pw); code != 200 {
+		t.Errorf("the administrator from another address after a stranger's guesses: %d, want 200", code)
+	}
+	// Account: guessing spread over many addresses adds up, and locks it.
+	for i := range 20 {
+		cl := testpbx.NewClient(t, p, fmt.Sprintf("127.0.0.%d", 100+i))
+		if code := cl.TryLogin("demo", "secadmin", "Wrong-Password-9"); code != 401 {
+			t.Fatalf("spread failure %d: %d, want 401", i+1, code)
 		}
 	}
 	if code := c.TryLogin("demo", "secadmin", pw); code != 429 {

@@ -82,7 +82,7 @@ func buildSecurity(ctx context.Context, cfg config.Config, db *store.DB, km *key
 	// login can happen.
 	var roles *rbac.Service
 	authn, err := auth.New(ctx, auth.Config{
-		Iterations: a.PasswordIterations, MaxPasswordAge: a.MaxPasswordAge, MaxFailures: a.MaxFailures,
+		Iterations: a.PasswordIterations, MaxPasswordAge: a.MaxPasswordAge, MaxFailures: a.MaxFailures, AccountMaxFailures: a.AccountMaxFailures,
 		LockoutDuration: a.LockoutDuration, IdleTimeout: a.IdleTimeout, SessionLifetime: a.SessionLifetime,
 		CookieSecure: cfg.HTTP.TLSCert != "",
 	}, auth.Deps{DB: db, Secrets: totpRing, Audit: alog, Log: log.With("part", "auth"),
