@@ -60,26 +60,34 @@ func (a *API) isPlatform(p *auth.Principal) bool {
 	return p != nil && a.sec != nil && a.sec.PlatformTenant != "" && p.Tenant == a.sec.PlatformTenant
 }
 
-// effectiveScope lets platform principals act on any tenant with their own
-// grants; everyone else is checked against the tenant the request names.
-func (a *API) effectiveScope(p *auth.Principal, sc rbac.Scope) rbac.Scope {
-	if a.isPlatform(p) {
-		sc.Tenant = p.Tenant
-	}
-	return sc
-}
-
-// TenantFilter is the tenant a listing must keep to: the one asked for, or
-// the caller's own; "" (every tenant) only for platform principals.
+// TenantFilter is the tenant a listing must keep to: the one asked for
+// (the guard has checked it), or the caller's own; "" (every tenant) only
+// for platform principals with a tenant-wide grant.
 func (a *API) TenantFilter(r *http.Request) string {
 	if t := r.URL.Query().Get("tenant"); t != "" {
 		return t
 	}
 	p, ok := auth.PrincipalFrom(r.Context())
-	if !ok || a.isPlatform(p) {
+	if !ok {
+		return ""
+	}
+	if info, _ := r.Context().Value(gateKey{}).(*gateInfo); a.isPlatform(p) && (info == nil || !info.confined) {
 		return ""
 	}
 	return p.Tenant
+}
+
+// Can reports whether the caller of r, which the guard has let in, also
+// holds perm for sc, under the guard's tenant rules: for what a handler
+// shows only to some of the route's callers (relay addresses, a search by
+// full number).
+func (a *API) Can(r *http.Request, perm string, sc rbac.Scope) bool {
+	p, ok := auth.PrincipalFrom(r.Context())
+	if !ok || a.sec == nil {
+		return false
+	}
+	_, err := a.authorize(r.Context(), p, perm, sc)
+	return err == nil
 }
 
 // PlatformScope is for resources shared by every tenant (the ban list,

@@ -20,6 +20,9 @@ type gateInfo struct {
 	tenant    string
 	passed    bool
 	reason    string
+	// confined: a platform principal authorized by a queue- or own-scoped
+	// grant; its listings keep to its own tenant (TenantFilter).
+	confined bool
 }
 
 // Protect guards a route's handler with authentication, authorization
@@ -54,7 +57,9 @@ func (a *API) Protect(rt route.Route) http.Handler {
 			info.tenant = p.Tenant
 		}
 		if rt.Perm != route.AnyUser {
-			if err := a.sec.RBAC.Authorize(r.Context(), p, rt.Perm, a.effectiveScope(p, sc)); err != nil {
+			confined, err := a.authorize(r.Context(), p, rt.Perm, sc)
+			info.confined = confined
+			if err != nil {
 				if !errors.Is(err, errs.ErrForbidden) {
 					a.log.Error("admin authorize", "perm", rt.Perm, "err", err)
 					info.reason = "authorization unavailable"
@@ -76,6 +81,26 @@ func (a *API) Protect(rt route.Route) http.Handler {
 	})
 	authn := breakGlassAuthn{svc: a.sec.Auth, token: a.token, tenant: a.sec.PlatformTenant}
 	return a.audited(rt, auth.NewMiddleware(authn, cfg.CookieName, cfg.CSRFHeader, gate))
+}
+
+// authorize checks p's perm for sc. A principal of any tenant but the
+// platform's acts only in its own (rbac refuses another). A platform
+// principal acts on another tenant, or on every tenant (sc names none), only
+// through a tenant-wide grant of its own tenant: a queue or agent id names
+// nothing across tenants (tenant acme's agent a1001 is not the platform's),
+// so a queue- or own-scoped grant (agent, supervisor, QA) reaches its own
+// tenant only, and confined reports that its listings must keep to it.
+func (a *API) authorize(ctx context.Context, p *auth.Principal, perm string, sc rbac.Scope) (confined bool, err error) {
+	if !a.isPlatform(p) || sc.Tenant == p.Tenant {
+		return false, a.sec.RBAC.Authorize(ctx, p, perm, sc)
+	}
+	wide := rbac.Scope{Tenant: p.Tenant}
+	err = a.sec.RBAC.Authorize(ctx, p, perm, wide)
+	if sc.Tenant != "" || err == nil || !errors.Is(err, errs.ErrForbidden) || (sc.Queue == "" && sc.Agent == "") {
+		return false, err
+	}
+	sc.Tenant = p.Tenant
+	return true, a.sec.RBAC.Authorize(ctx, p, perm, sc)
 }
 
 func (a *API) scopeOf(rt route.Route, r *http.Request) (sc rbac.Scope) {
