@@ -123,8 +123,16 @@ type TaskUpdate struct {
 // TaskFilter selects tasks; Tenant is required. Days are YYYY-MM-DD.
 type TaskFilter struct {
 	Tenant, FromDay, ToDay, State, Assignee, Agent string
-	RuleID                                         int64
-	Limit                                          int
+	// Queue keeps to the tasks whose recording went through that queue.
+	Queue  string
+	RuleID int64
+	Limit  int
+}
+
+// ScoreFilter selects the tasks Scores sums: a tenant's, between two days
+// (inclusive; "" leaves a side open), of one agent or one queue if set.
+type ScoreFilter struct {
+	Tenant, FromDay, ToDay, Agent, Queue string
 }
 
 // AgentScore sums an agent's reviewed calls over a period.
@@ -262,12 +270,15 @@ func (r *Recorder) UpdateTask(ctx context.Context, id int64, u TaskUpdate) (Task
 	return r.index.updateTask(ctx, id, u)
 }
 
-// Scores sums each agent's tasks between two days (inclusive).
-func (r *Recorder) Scores(ctx context.Context, tenant, fromDay, toDay string) ([]AgentScore, error) {
-	if toDay == "" {
-		toDay = "9999-12-31"
+// Scores sums each agent's tasks that f selects.
+func (r *Recorder) Scores(ctx context.Context, f ScoreFilter) ([]AgentScore, error) {
+	if f.Tenant == "" {
+		return nil, fmt.Errorf("recorder: tenant is required: %w", errs.ErrInvalid)
 	}
-	return r.index.scores(ctx, tenant, fromDay, toDay)
+	if f.ToDay == "" {
+		f.ToDay = "9999-12-31"
+	}
+	return r.index.scores(ctx, f)
 }
 
 // sample picks ceil(percent % of ids) of one agent's calls on one day. The

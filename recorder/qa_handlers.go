@@ -79,10 +79,12 @@ func (r *Recorder) handleGenerate(w http.ResponseWriter, req *http.Request) {
 	httpx.WriteJSON(w, http.StatusOK, map[string]int{"created": n})
 }
 
+// handleTasks lists QA tasks, kept to the agent or queue the query names
+// (the scope the guard authorized).
 func (r *Recorder) handleTasks(w http.ResponseWriter, req *http.Request) {
 	q := req.URL.Query()
 	f := TaskFilter{Tenant: q.Get("tenant"), FromDay: q.Get("from"), ToDay: q.Get("to"), State: q.Get("state"),
-		Assignee: q.Get("assignee"), Agent: q.Get("agent")}
+		Assignee: q.Get("assignee"), Agent: q.Get("agent"), Queue: q.Get("queue")}
 	if v := q.Get("rule"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
@@ -129,13 +131,14 @@ func (r *Recorder) handleUpdateTask(w http.ResponseWriter, req *http.Request) {
 	httpx.WriteJSON(w, http.StatusOK, t)
 }
 
+// handleScores sums the QA scores of the tenant, or of the agent or queue
+// the query names: the guard authorized the caller for exactly that scope
+// (an agent for its own id, a supervisor or QA for a bound queue), so the
+// answer must keep to it.
 func (r *Recorder) handleScores(w http.ResponseWriter, req *http.Request) {
 	q := req.URL.Query()
-	if q.Get("tenant") == "" {
-		r.writeErr(w, req, fmt.Errorf("recorder: tenant is required: %w", errs.ErrInvalid))
-		return
-	}
-	list, err := r.Scores(req.Context(), q.Get("tenant"), q.Get("from"), q.Get("to"))
+	f := ScoreFilter{Tenant: q.Get("tenant"), FromDay: q.Get("from"), ToDay: q.Get("to"), Agent: q.Get("agent"), Queue: q.Get("queue")}
+	list, err := r.Scores(req.Context(), f)
 	if err != nil {
 		r.writeErr(w, req, err)
 		return

@@ -3,6 +3,7 @@ package recorder
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"testing"
@@ -175,7 +176,7 @@ func TestGenerateTasksAppliesEveryRuleOnce(t *testing.T) {
 	if _, err := f.r.UpdateTask(ctx, formTask.ID, TaskUpdate{Criteria: form, Score: &bad}); err == nil {
 		t.Error("criteria and a score together accepted")
 	}
-	scores, err := f.r.Scores(ctx, "demo", "2026-03-01", "2026-03-31")
+	scores, err := f.r.Scores(ctx, ScoreFilter{Tenant: "demo", FromDay: "2026-03-01", ToDay: "2026-03-31"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,5 +189,67 @@ func TestGenerateTasksAppliesEveryRuleOnce(t *testing.T) {
 	wantAvg := 80 + 10*float64(len(tasks)-1)/2
 	if s1003.Tasks != len(tasks) || s1003.Scored != len(tasks) || math.Abs(s1003.Average-wantAvg) > 1e-9 {
 		t.Errorf("scores for 1003 = %+v, want %d tasks averaging %v", s1003, len(tasks), wantAvg)
+	}
+}
+
+// TestQAListsKeepToTheAgentAndQueueAsked: the QA routes authorize an agent
+// for its own id and a supervisor or QA for a bound queue, so the tasks and
+// scores they list must be that agent's or that queue's only.
+func TestQAListsKeepToTheAgentAndQueueAsked(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	day := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	q1 := "q1"
+	for i, agent := range []string{"1002", "1002", "1003"} {
+		id := fmt.Sprintf("r%d", i)
+		f.putRecording(id, "demo", agent, day.Add(time.Duration(i)*time.Minute), StateComplete, time.Minute)
+		if i == 0 {
+			if err := f.r.index.annotate(ctx, id, Annotation{Queue: &q1}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := f.r.AddRule(ctx, Rule{Tenant: "demo", Name: "all", Kind: RuleSample, Percent: 100, Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.r.GenerateTasks(ctx, "demo", day); err != nil || n != 3 {
+		t.Fatalf("generated %d tasks (%v), want 3", n, err)
+	}
+	tasks := func(tf TaskFilter) []string {
+		list, err := f.r.Tasks(ctx, tf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, task := range list {
+			out = append(out, task.RecordingID)
+		}
+		return out
+	}
+	if got := tasks(TaskFilter{Tenant: "demo", Agent: "1003"}); !slices.Equal(got, []string{"r2"}) {
+		t.Errorf("agent 1003's tasks = %v, want [r2]", got)
+	}
+	if got := tasks(TaskFilter{Tenant: "demo", Queue: "q1"}); !slices.Equal(got, []string{"r0"}) {
+		t.Errorf("queue q1's tasks = %v, want [r0]", got)
+	}
+	scores := func(sf ScoreFilter) map[string]int {
+		list, err := f.r.Scores(ctx, sf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]int{}
+		for _, s := range list {
+			out[s.Agent] = s.Tasks
+		}
+		return out
+	}
+	if got := scores(ScoreFilter{Tenant: "demo"}); !maps.Equal(got, map[string]int{"1002": 2, "1003": 1}) {
+		t.Errorf("the tenant's scores = %v, want 1002: 2 tasks, 1003: 1", got)
+	}
+	if got := scores(ScoreFilter{Tenant: "demo", Agent: "1003"}); !maps.Equal(got, map[string]int{"1003": 1}) {
+		t.Errorf("agent 1003's scores = %v, want its own only", got)
+	}
+	if got := scores(ScoreFilter{Tenant: "demo", Queue: "q1"}); !maps.Equal(got, map[string]int{"1002": 1}) {
+		t.Errorf("queue q1's scores = %v, want 1002's one task in q1", got)
 	}
 }

@@ -411,6 +411,9 @@ func (s *indexStore) tasks(ctx context.Context, f TaskFilter) ([]Task, error) {
 			where, args = append(where, c.cond), append(args, c.v)
 		}
 	}
+	if f.Queue != "" {
+		where, args = append(where, inQueue), append(args, f.Queue)
+	}
 	if f.RuleID != 0 {
 		where, args = append(where, "rule_id = ?"), append(args, f.RuleID)
 	}
@@ -468,9 +471,20 @@ func (s *indexStore) updateTask(ctx context.Context, id int64, u TaskUpdate) (Ta
 	return t, err
 }
 
-func (s *indexStore) scores(ctx context.Context, tenant, fromDay, toDay string) ([]AgentScore, error) {
+// inQueue keeps to the QA tasks whose recording went through queue ?.
+const inQueue = "recording_id IN (SELECT id FROM recordings WHERE queue = ?)"
+
+func (s *indexStore) scores(ctx context.Context, f ScoreFilter) ([]AgentScore, error) {
+	where := []string{"tenant = ?", "day >= ?", "day <= ?"}
+	args := []any{f.Tenant, f.FromDay, f.ToDay}
+	if f.Agent != "" {
+		where, args = append(where, "agent = ?"), append(args, f.Agent)
+	}
+	if f.Queue != "" {
+		where, args = append(where, inQueue), append(args, f.Queue)
+	}
 	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT agent, COUNT(*), COUNT(score), COALESCE(AVG(score), 0) FROM qa_tasks
-		WHERE tenant=? AND day >= ? AND day <= ? GROUP BY agent ORDER BY agent`, tenant, fromDay, toDay)
+		WHERE `+strings.Join(where, " AND ")+` GROUP BY agent ORDER BY agent`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("recorder: scores: %w", err)
 	}
