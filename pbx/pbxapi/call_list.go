@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/yimen/yimen/internal/httpx"
+	"github.com/yimen/yimen/internal/rbac"
 	"github.com/yimen/yimen/pbx/b2bua"
 )
 
@@ -18,10 +19,10 @@ type callJSON struct {
 	Start     time.Time `json:"start"`
 	Answered  time.Time `json:"answered,omitzero"`
 	OnHold    bool      `json:"on_hold"`
-	CallerRTP string    `json:"caller_rtp"`          // relay address facing the caller
-	CalleeRTP string    `json:"callee_rtp"`          // relay address facing the callee
-	Connected string    `json:"connected,omitempty"` // the extension bridged on the callee side (the agent)
-	PacketsIn [2]uint64 `json:"packets_in"`          // caller, callee
+	CallerRTP string    `json:"caller_rtp,omitempty"` // relay address facing the caller (platform config.read only)
+	CalleeRTP string    `json:"callee_rtp,omitempty"` // relay address facing the callee (platform config.read only)
+	Connected string    `json:"connected,omitempty"`  // the extension bridged on the callee side (the agent)
+	PacketsIn [2]uint64 `json:"packets_in"`           // caller, callee
 }
 
 func callJSONOf(c b2bua.CallInfo) callJSON {
@@ -30,10 +31,14 @@ func callJSONOf(c b2bua.CallInfo) callJSON {
 }
 
 // callList lists the calls in progress the caller may see: their tenant's,
-// or an agent's.
+// or an agent's. The relay addresses are shown only to the platform's
+// config.read holders (its system administrator): RTP aimed at them by a
+// stranger who learnt them competes with the real phones', and no business
+// role needs them.
 func (a *API) callList(w http.ResponseWriter, r *http.Request) {
 	list := a.pbx.Calls()
 	q := r.URL.Query()
+	media := a.tenancy.Can(r, rbac.PermConfigRead, a.tenancy.PlatformScope(r))
 	t := a.tenancy.TenantFilter(r)
 	ext, byAgent := "", q.Get("agent") != ""
 	if byAgent {
@@ -46,7 +51,11 @@ func (a *API) callList(w http.ResponseWriter, r *http.Request) {
 		case q.Get("queue") != "": // calls carry no queue yet
 		case byAgent && (ext == "" || (c.Caller != ext && c.Callee != ext)):
 		default:
-			kept = append(kept, callJSONOf(c))
+			j := callJSONOf(c)
+			if !media {
+				j.CallerRTP, j.CalleeRTP = "", ""
+			}
+			kept = append(kept, j)
 		}
 	}
 	httpx.WriteJSON(w, 200, kept)

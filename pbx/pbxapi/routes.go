@@ -42,6 +42,8 @@ type Tenancy interface {
 	TenantFilter(*http.Request) string
 	// PlatformScope is the scope of what every tenant shares.
 	PlatformScope(*http.Request) rbac.Scope
+	// Can reports whether the request's caller also holds perm for the scope.
+	Can(r *http.Request, perm string, sc rbac.Scope) bool
 }
 
 // FlowReloader re-reads the IVR flows (nil when none are configured).

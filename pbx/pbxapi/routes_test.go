@@ -30,6 +30,7 @@ func (platformOnly) TenantFilter(*http.Request) string { return "" }
 func (platformOnly) PlatformScope(*http.Request) rbac.Scope {
 	return rbac.Scope{Tenant: "platform"}
 }
+func (platformOnly) Can(*http.Request, string, rbac.Scope) bool { return false }
 
 type flows struct{}
 

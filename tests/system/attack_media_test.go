@@ -25,11 +25,9 @@ func TestAttackRTPHijackWhileRinging(t *testing.T) {
 	}()
 	var relayAddr string
 	for deadline := time.Now().Add(10 * time.Second); relayAddr == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		var calls []struct {
-			State     string `json:"state"`
-			CallerRTP string `json:"caller_rtp"`
-		}
-		p.AdminJSON(t, "/api/v1/calls", &calls)
+		// In process: the admin API shows relay addresses to the platform's
+		// system administrator only, and the harness token is a business one.
+		calls := p.Server.Calls()
 		if len(calls) == 1 && calls[0].State == "ringing" {
 			relayAddr = calls[0].CallerRTP
 		}

@@ -211,12 +211,9 @@ func TestForeignRTPDroppedAfterLatching(t *testing.T) {
 	var relayAddr string
 	deadline := time.Now().Add(10 * time.Second)
 	for relayAddr == "" && time.Now().Before(deadline) {
-		var calls []struct {
-			State     string    `json:"state"`
-			CallerRTP string    `json:"caller_rtp"`
-			PacketsIn [2]uint64 `json:"packets_in"`
-		}
-		p.AdminJSON(t, "/api/v1/calls", &calls)
+		// In process: the admin API shows relay addresses to the platform's
+		// system administrator only, and the harness token is a business one.
+		calls := p.Server.Calls()
 		if len(calls) == 1 && calls[0].State == "answered" && calls[0].PacketsIn[0] > 10 {
 			relayAddr = calls[0].CallerRTP
 		}
