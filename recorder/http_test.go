@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/yimen/yimen/internal/httpx/route"
+	"github.com/yimen/yimen/internal/rbac"
 	"github.com/yimen/yimen/pbx/callevent"
 )
 
@@ -213,11 +214,13 @@ type openGuard struct{}
 
 func (openGuard) Protect(rt route.Route) http.Handler { return rt.Handler }
 
+func (openGuard) Can(*http.Request, string, rbac.Scope) bool { return true }
+
 // unguarded serves the recorder's route table without authorization.
 func unguarded(t *testing.T, r *Recorder) http.Handler {
 	t.Helper()
 	mux := http.NewServeMux()
-	if err := route.Mount(mux, openGuard{}, r.Routes(nil)); err != nil {
+	if err := route.Mount(mux, openGuard{}, r.Routes(nil, openGuard{})); err != nil {
 		t.Fatal(err)
 	}
 	return mux

@@ -15,12 +15,19 @@ import (
 // platform's principals, who then get the handler's own 404.
 const unknownTenant = "\x00unknown"
 
+// Access answers whether a request's caller also holds a permission beyond
+// the one its route was authorized with (internal/adminapi's API).
+type Access interface {
+	Can(req *http.Request, perm string, sc rbac.Scope) bool
+}
+
 // Routes is the recordings and QA route table. Reading recordings needs
 // recording.read for the recording's tenant, queue and agent; annotating
 // and QA need qa.score.write; deleting needs config.write; starting or
 // stopping a live recording needs call.control for the call's tenant,
-// which callTenant names ("" for no such call).
-func (r *Recorder) Routes(callTenant func(callID string) string) []route.Route {
+// which callTenant names ("" for no such call). A search by caller number
+// also needs what access grants (nil: no one may search by number).
+func (r *Recorder) Routes(callTenant func(callID string) string, access Access) []route.Route {
 	f := func(h http.HandlerFunc) http.Handler { return h }
 	read, qa := rbac.PermRecordingRead, rbac.PermQAScoreWrite
 	live := func(req *http.Request) rbac.Scope {
@@ -32,7 +39,7 @@ func (r *Recorder) Routes(callTenant func(callID string) string) []route.Route {
 		return rbac.Scope{Tenant: unknownTenant}
 	}
 	return []route.Route{
-		{Method: "GET", Pattern: "/api/v1/recordings", Perm: read, Scope: queryScope, Handler: f(r.handleSearch)},
+		{Method: "GET", Pattern: "/api/v1/recordings", Perm: read, Scope: queryScope, Handler: callerSearch(access, f(r.handleSearch))},
 		{Method: "GET", Pattern: "/api/v1/recordings/{id}", Perm: read, Scope: r.recordingScope, Handler: f(r.handleGet)},
 		{Method: "GET", Pattern: "/api/v1/recordings/{id}/audio", Perm: read, Scope: r.recordingScope, Handler: f(r.handleAudio)},
 		{Method: "GET", Pattern: "/api/v1/recordings/{id}/download", Perm: read, Scope: r.recordingScope, Handler: f(r.handleAudio)},
@@ -53,6 +60,22 @@ func (r *Recorder) Routes(callTenant func(callID string) string) []route.Route {
 func queryScope(req *http.Request) rbac.Scope {
 	q := req.URL.Query()
 	return rbac.Scope{Tenant: q.Get("tenant"), Queue: q.Get("queue"), Agent: q.Get("agent")}
+}
+
+// callerSearch refuses a search by caller number (caller=) to whoever
+// may not read the same calls' CDRs, cdr.read for the search's tenant, queue
+// and agent: the recordings show the number masked, and an exact match on
+// its blind index would confirm a guessed full number (an oracle). Whoever
+// holds cdr.read there sees those numbers in full already; the searches
+// that are let through are audited as every search is.
+func callerSearch(access Access, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.URL.Query().Get("caller") != "" && (access == nil || !access.Can(req, rbac.PermCDRRead, queryScope(req))) {
+			httpx.WriteError(w, http.StatusForbidden, "a search by caller number needs cdr.read for the same tenant, queue and agent")
+			return
+		}
+		h.ServeHTTP(w, req)
+	})
 }
 
 // recordingScope authorizes a request by recording id against the

@@ -1,10 +1,12 @@
 package recorder
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	"github.com/yimen/yimen/internal/httpx/route"
+	"github.com/yimen/yimen/internal/rbac"
 )
 
 // TestRoutesDeclareTheirAccess: every recording and QA route names its
@@ -17,7 +19,7 @@ func TestRoutesDeclareTheirAccess(t *testing.T) {
 			return "demo"
 		}
 		return ""
-	})
+	}, nil)
 	if err := route.Check(routes); err != nil {
 		t.Fatal(err)
 	}
@@ -34,6 +36,38 @@ func TestRoutesDeclareTheirAccess(t *testing.T) {
 			if got := rt.Scope(req).Tenant; got != want {
 				t.Errorf("live %s: tenant %q, want %q", call, got, want)
 			}
+		}
+	}
+}
+
+// cdrReader holds cdr.read for one scope only.
+type cdrReader rbac.Scope
+
+func (c cdrReader) Can(_ *http.Request, perm string, sc rbac.Scope) bool {
+	return perm == rbac.PermCDRRead && sc == rbac.Scope(c)
+}
+
+// TestCallerSearchNeedsCDRRead: a search by caller number is an oracle for
+// the masked number unless the caller may read the same calls' CDRs; it is
+// refused without cdr.read for the search's own tenant, queue and agent.
+func TestCallerSearchNeedsCDRRead(t *testing.T) {
+	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
+	for _, c := range []struct {
+		access Access
+		query  string
+		want   int
+	}{
+		{nil, "tenant=demo", 200},
+		{nil, "tenant=demo&caller=13812345678", 403},
+		{cdrReader{Tenant: "demo", Queue: "q1"}, "tenant=demo&queue=q1&caller=13812345678", 200},
+		{cdrReader{Tenant: "demo", Queue: "q1"}, "tenant=demo&queue=q2&caller=13812345678", 403},
+		{cdrReader{Tenant: "demo", Queue: "q1"}, "tenant=demo&caller=13812345678", 403},
+		{cdrReader{Tenant: "demo", Agent: "a1"}, "tenant=demo&agent=a1&caller=13812345678", 200},
+	} {
+		w := httptest.NewRecorder()
+		callerSearch(c.access, ok).ServeHTTP(w, httptest.NewRequest("GET", "/api/v1/recordings?"+c.query, nil))
+		if w.Code != c.want {
+			t.Errorf("%+v %s: %d, want %d", c.access, c.query, w.Code, c.want)
 		}
 	}
 }

@@ -26,7 +26,7 @@ func (p *PBX) serveHTTP(breakGlass string, acdRoutes []route.Route) error {
 	p.Routes = admin.Routes()
 	p.Routes = append(p.Routes, pbxapi.New(pbxapi.Deps{PBX: p.Server, CDRs: p.Server.Store(), Metrics: p.Server.Registry(),
 		Tenancy: admin, Flows: flows, Log: p.Log}).Routes()...)
-	p.Routes = append(p.Routes, p.Recorder.Routes(callTenant(p.Server))...)
+	p.Routes = append(p.Routes, p.Recorder.Routes(callTenant(p.Server), admin)...)
 	if p.Contact != nil {
 		p.Routes = append(p.Routes, acdRoutes...)
 		// The CTI websocket authenticates its clients itself (token or session).
