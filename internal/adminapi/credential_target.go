@@ -58,8 +58,10 @@ func (a *API) checkCredentialTarget(ctx context.Context, p *auth.Principal, tena
 			return fmt.Errorf("%s holds %s: %w", subject, h.Role, ErrOtherDuty)
 		}
 	}
-	if action == impersonation && len(held) > 0 && !a.sec.RBAC.Can(ctx, p, rbac.PermRoleWrite, a.effectiveScope(p, rbac.Scope{Tenant: tenant})) {
-		return fmt.Errorf("%s holds %s: %w", subject, held[0].Role, ErrOtherDuty)
+	if action == impersonation && len(held) > 0 {
+		if _, err := a.authorize(ctx, p, rbac.PermRoleWrite, rbac.Scope{Tenant: tenant}); err != nil {
+			return fmt.Errorf("%s holds %s: %w", subject, held[0].Role, ErrOtherDuty)
+		}
 	}
 	return nil
 }

@@ -24,7 +24,7 @@ func tenantsWithSameAgent(c *config.Config) {
 
 // businessUser creates a user of the platform tenant (demo) and gives it
 // role, bound to queues or to an agent.
-func businessUser(t *testing.T, c *testpbx.Client, p *testpbx.PBX, name, role string, queues []string, agent string) string {
+func roleUser(t *testing.T, c *testpbx.Client, p *testpbx.PBX, name, role string, queues []string, agent string) string {
 	t.Helper()
 	sys := c.Login("demo", "sysadmin", p.Admins["demo/sysadmin"])
 	sec := c.Login("demo", "secadmin", p.Admins["demo/secadmin"])
@@ -48,9 +48,9 @@ func TestAttackPlatformBusinessUsersReadOtherTenant(t *testing.T) {
 		token string
 		scope string // the query part naming their own agent or queue
 	}{
-		"agent":      {businessUser(t, c, p, "agent-a1001", "agent", nil, "a1001"), "agent=a1001"},
-		"supervisor": {businessUser(t, c, p, "sup-q1", "supervisor", []string{"q1"}, ""), "queue=q1"},
-		"qa":         {businessUser(t, c, p, "qa-q1", "qa", []string{"q1"}, ""), "queue=q1"},
+		"agent":      {roleUser(t, c, p, "agent-a1001", "agent", nil, "a1001"), "agent=a1001"},
+		"supervisor": {roleUser(t, c, p, "sup-q1", "supervisor", []string{"q1"}, ""), "queue=q1"},
+		"qa":         {roleUser(t, c, p, "qa-q1", "qa", []string{"q1"}, ""), "queue=q1"},
 	}
 	var matrix []testpbx.Scenario
 	for who, u := range users {
@@ -130,8 +130,8 @@ func TestAttackOwnScopedAgentListsEveryonesQAScores(t *testing.T) {
 			t.Fatalf("generate: %d %s", r.Code, r.Body)
 		}
 	}
-	agentTok := businessUser(t, c, p, "agent-a1002", "agent", nil, "a1002")
-	supTok := businessUser(t, c, p, "sup-q1", "supervisor", []string{"q1"}, "")
+	agentTok := roleUser(t, c, p, "agent-a1002", "agent", nil, "a1002")
+	supTok := roleUser(t, c, p, "sup-q1", "supervisor", []string{"q1"}, "")
 
 	var scores []struct {
 		Agent string `json:"agent"`
@@ -189,7 +189,7 @@ func TestAttackCallerSearchConfirmsMaskedNumber(t *testing.T) {
 	if r := c.Do("POST", "/api/v1/roles/listener/permissions", sec, map[string]string{"permission": "recording.read", "scope": "tenant"}, nil); r.Code != 204 {
 		t.Fatalf("grant recording.read to listener: %d %s", r.Code, r.Body)
 	}
-	listener := businessUser(t, c, p, "listener1", "listener", nil, "")
+	listener := roleUser(t, c, p, "listener1", "listener", nil, "")
 
 	var found []struct {
 		Caller string `json:"caller"`
@@ -225,7 +225,7 @@ func TestAttackSupervisorReadsRelayPorts(t *testing.T) {
 	if r := c.Do("POST", "/api/v1/roles/wallboard/permissions", sec, map[string]string{"permission": "call.monitor", "scope": "tenant"}, nil); r.Code != 204 {
 		t.Fatalf("grant call.monitor to wallboard: %d %s", r.Code, r.Body)
 	}
-	sup := businessUser(t, c, p, "sup-all", "wallboard", nil, "")
+	sup := roleUser(t, c, p, "sup-all", "wallboard", nil, "")
 	p.Callee(t, "1002", "127.0.213.22", "uas_answer.xml", true, nil)
 	done := make(chan *sipp.Result, 1)
 	go func() {
