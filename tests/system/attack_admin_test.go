@@ -22,7 +22,7 @@ func tenantsWithSameAgent(c *config.Config) {
 	c.Admin.TenantAdmins = true
 }
 
-// businessUser creates a user of the platform tenant (demo) and gives it
+// roleUser creates a user of the platform tenant (demo) and gives it
 // role, bound to queues or to an agent.
 func roleUser(t *testing.T, c *testpbx.Client, p *testpbx.PBX, name, role string, queues []string, agent string) string {
 	t.Helper()
