@@ -155,6 +155,10 @@ func New(ctx context.Context, cfg config.Config, deps Deps) (*Server, error) {
 		Host: s.sipHost, Port: s.sipPort, UDPLocal: udpLocal, Codecs: cfg.RTP.Codecs,
 		RingTimeout: cfg.Calls.RingTimeout, MaxDuration: cfg.Calls.MaxDuration, MediaTimeout: cfg.Calls.MediaTimeout,
 		UserAgent: cfg.SIP.UserAgent,
+		Limits: b2bua.Limits{
+			PerExtension: cfg.Calls.MaxPerExtension, PerTenant: cfg.Calls.MaxPerTenant, PerSource: cfg.Calls.MaxPerSource,
+			Bridges: cfg.RTP.Bridges(), Reserve: cfg.Calls.Reserve(cfg.RTP.Bridges()),
+		},
 	}, client, auth, locator{dir: s.dir, reg: s.regr, alive: s.connAlive}, s.dir, s.relay, deps.Store, s.log.With("component", "b2bua"), s.reg)
 	s.calls = mgr
 	mgr.Register(s.sip)

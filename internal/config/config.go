@@ -102,7 +102,33 @@ type Calls struct {
 	MediaTimeout    time.Duration `yaml:"media_timeout"`
 	DrainTimeout    time.Duration `yaml:"drain_timeout"`
 	SessionInterval time.Duration `yaml:"session_interval"`
+	// MaxPerExtension, MaxPerTenant and MaxPerSource cap the calls an
+	// extension, a tenant's extensions and one source address may place
+	// and hold at once (0: no cap). Over the extension or address cap a
+	// call is refused 486 Busy Here, over the tenant cap 503 with
+	// Retry-After.
+	MaxPerExtension int `yaml:"max_per_extension"`
+	MaxPerTenant    int `yaml:"max_per_tenant"`
+	MaxPerSource    int `yaml:"max_per_source"`
+	// ReservePercent of the RTP pool (rounded down, in calls) is kept from
+	// any one tenant's calls to extensions: other tenants, and calls to
+	// IVR flows and queues, still find ports when one tenant has filled
+	// the rest (503 with Retry-After past it).
+	ReservePercent int `yaml:"reserve_percent"`
 }
+
+// Bridges is how many calls the RTP port range holds: each takes two
+// RTP+RTCP pairs, an RTP port being even.
+func (r RTP) Bridges() int {
+	lo := r.PortMin + r.PortMin%2
+	if r.PortMax < lo {
+		return 0
+	}
+	return (r.PortMax - lo + 1) / 2 / 2
+}
+
+// Reserve is the number of calls of the pool ReservePercent keeps.
+func (c Calls) Reserve(bridges int) int { return bridges * c.ReservePercent / 100 }
 
 // Demo controls first-run credential generation for the demo tenant.
 type Demo struct {
@@ -165,6 +191,9 @@ func Defaults() Config {
 		Calls: Calls{
 			RingTimeout: 60 * time.Second, MaxDuration: 4 * time.Hour, MediaTimeout: 60 * time.Second,
 			DrainTimeout: 30 * time.Second, SessionInterval: 30 * time.Minute,
+			// A desk phone has a handful of lines, an agent two or three
+			// calls at most; eight keeps one account from taking the pool.
+			MaxPerExtension: 8, ReservePercent: 10,
 		},
 		Recording: Recording{Format: "alaw", Policy: "never"},
 		Queues: Queues{Prompts: QueuePrompts{

@@ -145,3 +145,35 @@ func TestQueuePromptsDefaultOverrideAndValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestCallLimitsDefaultsAndValidation(t *testing.T) {
+	cfg, err := Parse("demo.yaml", []byte(good), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Calls.MaxPerExtension != 8 || cfg.Calls.ReservePercent != 10 || cfg.Calls.MaxPerTenant != 0 || cfg.Calls.MaxPerSource != 0 {
+		t.Errorf("call limit defaults = %+v", cfg.Calls)
+	}
+	// 20000-29999: 5000 RTP+RTCP pairs, 2500 calls, 250 kept in reserve.
+	if b := cfg.RTP.Bridges(); b != 2500 || cfg.Calls.Reserve(b) != 250 {
+		t.Errorf("bridges = %d, reserve = %d; want 2500 and 250", b, cfg.Calls.Reserve(b))
+	}
+	if b := (RTP{PortMin: 30001, PortMax: 30100}).Bridges(); b != 24 {
+		t.Errorf("an odd port_min starts at the next even port: %d calls, want 24", b)
+	}
+	for _, c := range []struct{ yaml, key string }{
+		{"calls: {max_per_extension: -1}", "demo.yaml:12: calls.max_per_extension:"},
+		{"calls: {max_per_tenant: -2}", "demo.yaml:12: calls.max_per_tenant:"},
+		{"calls: {max_per_source: -3}", "demo.yaml:12: calls.max_per_source:"},
+		{"calls: {reserve_percent: 51}", "demo.yaml:12: calls.reserve_percent:"},
+	} {
+		_, err := Parse("demo.yaml", []byte(good+c.yaml+"\n"), nil)
+		if err == nil || !strings.Contains(err.Error(), c.key) {
+			t.Errorf("%s: err = %v, want it to name %q", c.yaml, err, c.key)
+		}
+	}
+	cfg, err = Parse("demo.yaml", []byte(good+"calls: {max_per_extension: 0, reserve_percent: 0}\n"), []string{"YIMEN_CALLS_MAX_PER_SOURCE=4"})
+	if err != nil || cfg.Calls.MaxPerExtension != 0 || cfg.Calls.ReservePercent != 0 || cfg.Calls.MaxPerSource != 4 {
+		t.Errorf("0 turns a cap off, env sets one: %+v, %v", cfg.Calls, err)
+	}
+}

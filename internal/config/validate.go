@@ -107,6 +107,14 @@ func (c *Config) Validate() error {
 	if c.Calls.RingTimeout <= 0 || c.Calls.MaxDuration <= 0 || c.Calls.MediaTimeout <= 0 || c.Calls.DrainTimeout < 0 {
 		bad("calls", "ring_timeout, max_duration and media_timeout must be positive, drain_timeout not negative")
 	}
+	for key, n := range map[string]int{"calls.max_per_extension": c.Calls.MaxPerExtension, "calls.max_per_tenant": c.Calls.MaxPerTenant, "calls.max_per_source": c.Calls.MaxPerSource} {
+		if n < 0 {
+			bad(key, "must not be negative (0: no cap), not %d", n)
+		}
+	}
+	if c.Calls.ReservePercent < 0 || c.Calls.ReservePercent > 50 {
+		bad("calls.reserve_percent", "must be between 0 and 50, not %d", c.Calls.ReservePercent)
+	}
 	for i, t := range c.Tenants {
 		if t.MaxNoAnswer < 0 {
 			bad(fmt.Sprintf("tenants[%d].max_no_answer", i), "must not be negative")

@@ -75,6 +75,7 @@ type Config struct {
 	MaxDuration  time.Duration
 	MediaTimeout time.Duration
 	UserAgent    string
+	Limits       Limits // caps on the calls an extension, tenant or address holds
 }
 
 // Manager is the B2BUA: it owns every call in progress.
@@ -86,6 +87,7 @@ type Manager struct {
 	tenants TenantResolver
 	relay   Relay
 	cdrs    *cdrWriter
+	admit   *admission
 	log     *slog.Logger
 	now     func() time.Time
 	laddr   sip.Addr
@@ -108,18 +110,20 @@ type metrics struct {
 	setups  *prometheus.CounterVec
 	ended   *prometheus.CounterVec
 	invites *prometheus.CounterVec
+	refused *prometheus.CounterVec
 }
 
 // New returns a manager. Call Run to start its CDR writer.
 func New(cfg Config, client *sipgo.Client, auth Authenticator, loc Locator, tenants TenantResolver, relay Relay, sink CDRSink, log *slog.Logger, reg prometheus.Registerer) *Manager {
 	m := &Manager{
 		cfg: cfg, auth: auth, loc: loc, tenants: tenants, relay: relay, log: log, now: time.Now,
-		byCallID: map[string]*call{}, calls: map[*call]struct{}{},
+		byCallID: map[string]*call{}, calls: map[*call]struct{}{}, admit: newAdmission(cfg.Limits),
 		m: metrics{
 			active:  prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "yimen", Name: "calls_active", Help: "Calls in progress."}),
 			setups:  prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "yimen", Name: "call_setups_total", Help: "Call attempts by outcome."}, []string{"disposition"}),
 			ended:   prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "yimen", Name: "calls_ended_total", Help: "Calls ended by cause."}, []string{"cause"}),
 			invites: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "yimen", Name: "sip_invites_total", Help: "Initial INVITEs by response class."}, []string{"code"}),
+			refused: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "yimen", Name: "call_refusals_total", Help: "Calls refused by a call limit, by the limit (extension, source, tenant, pool_reserve)."}, []string{"reason"}),
 		},
 	}
 	if client != nil { // kept nil, not a typed nil, for the tests to fill
@@ -128,7 +132,7 @@ func New(cfg Config, client *sipgo.Client, auth Authenticator, loc Locator, tena
 	m.cdrs = newCDRWriter(sink, log, m.now)
 	m.AddObserver(m.cdrs) // first: the journal has the answer before others act on it
 	if reg != nil {
-		reg.MustRegister(m.m.active, m.m.setups, m.m.ended, m.m.invites)
+		reg.MustRegister(m.m.active, m.m.setups, m.m.ended, m.m.invites, m.m.refused)
 	}
 	if cfg.UDPLocal != "" {
 		if ap, err := netip.ParseAddrPort(cfg.UDPLocal); err == nil {

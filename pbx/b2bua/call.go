@@ -66,6 +66,7 @@ type call struct {
 	display string // caller ID shown to the far leg, when set
 	ackOnce sync.Once
 	endOnce sync.Once
+	slot    *slot // the call's place in the call limits, given back at its end
 
 	mu sync.Mutex
 
@@ -263,6 +264,7 @@ func (c *call) end(side string, cause Cause) {
 		}
 		close(c.done)
 		c.cancel()
+		c.m.admit.release(c.slot)
 		c.m.untrack(c, ids...)
 		c.m.m.ended.WithLabelValues(cause.String()).Inc()
 		c.m.m.setups.WithLabelValues(cdr.Disposition).Inc()

@@ -12,11 +12,11 @@ const (
 	DispositionNoAnswer                                // nobody answered in the ring time; a placed call's number did not answer
 	DispositionBusy                                    // every contact, or the number dialled, was busy
 	DispositionCancelled                               // the caller gave up while it rang
-	DispositionFailed                                  // the PBX could not set the call up (bad SDP, no media ports, no fork sent, an application that never answered)
+	DispositionFailed                                  // the PBX could not set the call up (bad SDP, no media ports or a tenant over its call limit, no fork sent, an application that never answered)
 	DispositionNotFound                                // no such extension
 	DispositionUnavailable                             // the extension has no registration, or none of its contacts took the call
 	DispositionRejectedCodec                           // no SDP offer, no codec in common, or every contact refused the offer
-	DispositionRejected                                // refused: a monitor code from a non-supervisor, or every contact declined
+	DispositionRejected                                // refused: a monitor code from a non-supervisor, a caller over its call limit, or every contact declined
 	DispositionAgentUnavailable                        // a call the PBX placed: the agent's phone did not answer or refused
 )
 

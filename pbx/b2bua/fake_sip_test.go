@@ -202,7 +202,10 @@ type harness struct {
 	stash []sent // sent but not yet taken by the test
 	// bodyOverride, when set, is the next INVITE's body instead of an offer.
 	bodyOverride []byte
-	seq          atomic.Int64
+	// source, when set, is where the next callers' requests come from
+	// instead of 127.0.0.1:5070.
+	source string
+	seq    atomic.Int64
 }
 
 func newHarness(t *testing.T, loc contacts, tweak func(*Config)) *harness {
@@ -327,6 +330,9 @@ func (h *harness) dial(from, callee string) *caller {
 		body = h.bodyOverride
 	}
 	req.SetBody(body)
+	if h.source != "" {
+		req.SetSource(h.source)
+	}
 	c.invite, c.tx = req, newServerTx()
 	go func() {
 		defer close(c.done)

@@ -88,8 +88,14 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			return
 		}
 	}
+	slot, why := m.admit.admit(tenant, user, sourceIP(req), app != nil)
+	if why != refusalNone {
+		m.refuseCall(ctx, req, tx, tenant, user, callee, start, why)
+		return
+	}
 	bridge, err := m.relay.NewBridge()
 	if err != nil {
+		m.admit.release(slot)
 		m.log.Error("no media ports", "err", err)
 		m.rejectCall(ctx, req, tx, tenant, user, callee, start, 503, "Service Unavailable", DispositionFailed, "media ports exhausted")
 		return
@@ -102,6 +108,7 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		m: m, id: randomHex(12), tenant: tenant, caller: user, callee: callee,
 		aInvite: req, aTx: tx, bridge: bridge, codecs: codecs, dtmf: offer.DTMF, ptime: offer.PTime,
 		aFinal: make(chan struct{}), acked: make(chan struct{}), start: start, disposition: DispositionNoAnswer,
+		slot: slot,
 	}
 	c.sdpOut[sideA] = sdp.NewVersionCounter("yimen", uint64(start.UnixNano()), 1)
 	c.sdpOut[sideB] = sdp.NewVersionCounter("yimen", uint64(start.UnixNano())+1, 1)
@@ -282,10 +289,14 @@ func (c *call) isEnded() bool {
 func (c *call) gotAck() { c.ackOnce.Do(func() { close(c.acked) }) }
 
 // rejectCall answers an authenticated INVITE that cannot be connected and records it.
-func (m *Manager) rejectCall(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, tenant, caller, callee string, start time.Time, code int, reason string, disposition Disposition, warning string) {
+// extra headers are added to the response.
+func (m *Manager) rejectCall(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, tenant, caller, callee string, start time.Time, code int, reason string, disposition Disposition, warning string, extra ...sip.Header) {
 	res := sip.NewResponseFromRequest(req, code, reason, nil)
 	if warning != "" {
 		res.AppendHeader(sip.NewHeader("Warning", `399 yimen "`+warning+`"`))
+	}
+	for _, h := range extra {
+		res.AppendHeader(h)
 	}
 	m.respondInvite(tx, res)
 	m.m.setups.WithLabelValues(disposition.String()).Inc()
@@ -321,6 +332,15 @@ func codeClass(code int) string {
 
 func itoa3(n int) string {
 	return string([]byte{byte('0' + n/100%10), byte('0' + n/10%10), byte('0' + n%10)})
+}
+
+// sourceIP is the address req came from, zero if unknown.
+func sourceIP(req *sip.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(req.Source())
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
 }
 
 func sourceAddr(req *sip.Request) string {
