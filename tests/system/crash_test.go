@@ -42,7 +42,7 @@ func TestKill9WithCallsUpLeavesClosedCDRsAndRecordings(t *testing.T) {
 	t.Parallel()
 	sipp.Require(t)
 	const n = 20
-	p := testpbx.NewProcess(t, "127.0.110.1", "recording: {policy: always, format: alaw}\ncalls: {drain_timeout: 2s}")
+	p := testpbx.NewProcess(t, "127.0.110.1", "recording: {policy: always, format: alaw}\ncalls: {drain_timeout: 2s, max_per_extension: 0}")
 	p.Start()
 
 	callee, err := sipp.Start(t.Context(), sipp.Options{Scenario: sipp.Scenario("uas_answer.xml"), LocalIP: "127.0.110.3",

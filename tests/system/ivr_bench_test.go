@@ -25,6 +25,7 @@ func BenchmarkIVRConcurrentSessions(b *testing.B) {
 		c.IVR = config.IVR{Flows: flows, Prompts: prompts}
 		c.Tenants[0].IVR = map[string]string{"8000": "bench"}
 		c.RTP.PortMin, c.RTP.PortMax = 40000, 49999
+		c.Calls.MaxPerExtension = 0 // every session is 1001's
 		c.Log.Level = "warn"
 	})
 	n := *ivrSessions
