@@ -1,7 +1,6 @@
 package pbx
 
 import (
-	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -134,35 +133,11 @@ func (l locator) Locate(tenant, ext string) ([]b2bua.Target, bool) {
 		if err := sip.ParseUri(b.Contact, &u); err != nil {
 			continue
 		}
-		dest, ok := destination(b, u, l.alive)
+		dest, ok := l.reg.Destination(b, u, l.alive)
 		if !ok {
 			continue
 		}
 		out = append(out, b2bua.Target{URI: u, Dest: dest, Transport: b.Transport})
 	}
 	return out, true
-}
-
-// destination decides where to send requests for a binding. Stream transports
-// reuse the connection the device registered over while it is open, and fall
-// back to the Contact. Over UDP the Contact is trusted when its address is the
-// one the REGISTER came from (no NAT in the way); otherwise the device is
-// behind NAT and the source address is used.
-func destination(b registrar.Binding, u sip.Uri, alive func(network, addr string) bool) (netip.AddrPort, bool) {
-	port := u.Port
-	if port == 0 {
-		port = 5060
-	}
-	contactIP, err := netip.ParseAddr(u.Host)
-	contact := netip.AddrPortFrom(contactIP, uint16(port))
-	if !strings.EqualFold(b.Transport, "udp") {
-		if b.Received.IsValid() && (alive == nil || alive(strings.ToLower(b.Transport), b.Received.String())) {
-			return b.Received, true
-		}
-		return contact, err == nil
-	}
-	if !b.Received.IsValid() || (err == nil && contactIP.Unmap() == b.Received.Addr().Unmap()) {
-		return contact, err == nil
-	}
-	return b.Received, true
 }

@@ -107,6 +107,7 @@ func New(ctx context.Context, cfg config.Config, deps Deps) (*Server, error) {
 	}
 	s.regr, err = registrar.New(ctx, registrar.Config{
 		MinExpires: cfg.SIP.MinExpires, MaxExpires: cfg.SIP.MaxExpires, DefaultExpires: cfg.SIP.DefaultExpires, MaxContacts: cfg.SIP.MaxContacts,
+		Contacts: registrar.ContactPolicy{Networks: cfg.SIP.ContactPrefixes(), Loopback: cfg.SIP.OnLoopback()},
 	}, auth, deps.Store, s.dir, s.log.With("component", "registrar"), s.reg, s.now)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"net"
 	"net/netip"
 	"time"
 )
@@ -64,6 +65,28 @@ type SIP struct {
 	DefaultExpires  int  `yaml:"default_expires"`
 	MaxContacts     int  `yaml:"max_contacts"`
 	MaxMessageBytes int  `yaml:"max_message_bytes"`
+	// ContactNetworks (CIDRs) are where a registered Contact may send the
+	// PBX's requests although the REGISTER came from another address (a
+	// phone behind a registering proxy). By default none: requests go to
+	// the Contact only when it is the REGISTER's own host, else to that
+	// host. Loopback, link-local and cloud-metadata Contacts on another
+	// host are refused (loopback is allowed when the PBX listens on it).
+	ContactNetworks []string `yaml:"contact_networks"`
+}
+
+// ContactPrefixes parses ContactNetworks (already validated).
+func (s SIP) ContactPrefixes() []netip.Prefix { return parsePrefixes(s.ContactNetworks) }
+
+// OnLoopback says a SIP listener is bound to a loopback address.
+func (s SIP) OnLoopback() bool {
+	for _, addr := range []string{s.UDP, s.TCP, s.TLS, s.WS, s.WSS} {
+		if host, _, err := net.SplitHostPort(addr); err == nil {
+			if ip, err := netip.ParseAddr(host); err == nil && ip.IsLoopback() {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // RTP configures the media relay.
@@ -206,9 +229,12 @@ func Defaults() Config {
 }
 
 // AllowPrefixes parses Guard.Allow (already validated).
-func (g Guard) AllowPrefixes() []netip.Prefix {
+func (g Guard) AllowPrefixes() []netip.Prefix { return parsePrefixes(g.Allow) }
+
+// parsePrefixes parses validated CIDRs or addresses.
+func parsePrefixes(list []string) []netip.Prefix {
 	var out []netip.Prefix
-	for _, s := range g.Allow {
+	for _, s := range list {
 		if p, err := parsePrefix(s); err == nil {
 			out = append(out, p)
 		}

@@ -177,3 +177,28 @@ func TestCallLimitsDefaultsAndValidation(t *testing.T) {
 		t.Errorf("0 turns a cap off, env sets one: %+v, %v", cfg.Calls, err)
 	}
 }
+
+func TestContactNetworksValidatedAndLoopbackSeen(t *testing.T) {
+	_, err := Parse("demo.yaml", []byte(good+"sip_extra: 1\n"), nil)
+	if err == nil {
+		t.Fatal("unknown key accepted")
+	}
+	bad := strings.Replace(good, "  tcp: 127.0.0.1:5060\n", "  tcp: 127.0.0.1:5060\n  contact_networks: [10.0.0.0/8, nonsense]\n", 1)
+	_, err = Parse("demo.yaml", []byte(bad), nil)
+	if err == nil || !strings.Contains(err.Error(), "sip.contact_networks[1]") {
+		t.Fatalf("err = %v, want it to name sip.contact_networks[1]", err)
+	}
+	cfg, err := Parse("demo.yaml", []byte(strings.Replace(bad, ", nonsense", ", 192.0.2.7", 1)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := cfg.SIP.ContactPrefixes(); len(p) != 2 || p[1].Bits() != 32 {
+		t.Errorf("contact prefixes = %v", p)
+	}
+	if !cfg.SIP.OnLoopback() {
+		t.Error("listeners on 127.0.0.1 not seen as loopback")
+	}
+	if (SIP{UDP: "0.0.0.0:5060", TCP: "192.0.2.1:5060"}).OnLoopback() {
+		t.Error("listeners off loopback seen as loopback")
+	}
+}

@@ -76,6 +76,11 @@ func (c *Config) Validate() error {
 	if c.SIP.MaxMessageBytes < 1024 || c.SIP.MaxMessageBytes > 65535 {
 		bad("sip.max_message_bytes", "must be between 1024 and 65535")
 	}
+	for i, s := range c.SIP.ContactNetworks {
+		if _, err := parsePrefix(s); err != nil {
+			bad(fmt.Sprintf("sip.contact_networks[%d]", i), "not a CIDR or address: %q", s)
+		}
+	}
 	if _, err := netip.ParseAddr(c.RTP.BindIP); err != nil {
 		bad("rtp.bind_ip", "%v", err)
 	}

@@ -23,6 +23,7 @@ type TenantResolver interface {
 type Config struct {
 	MinExpires, MaxExpires, DefaultExpires int
 	MaxContacts                            int
+	Contacts                               ContactPolicy // which Contact addresses requests may be sent to
 	FlushInterval                          time.Duration // persistence batching; default 100 ms
 }
 
@@ -198,6 +199,12 @@ func (r *Registrar) apply(ctx context.Context, req *sip.Request, tenant, aor str
 		}
 		if c.Address.Host == "" {
 			return sip.NewResponseFromRequest(req, 400, "Bad Contact", nil), "bad_request"
+		}
+		if ip, err := hostIP(c.Address.Host); err == nil && r.cfg.Contacts.refuses(ip, sourceIP(req)) {
+			r.log.Warn("sip register with a contact on a forbidden address", "ip", sourceIP(req).String(), "aor", aor, "contact_ip", ip.String())
+			res := sip.NewResponseFromRequest(req, 403, "Forbidden", nil)
+			res.AppendHeader(sip.NewHeader("Warning", `399 yimen "contact address not allowed"`))
+			return res, "forbidden_contact"
 		}
 		contacts = append(contacts, contactReq{uri: c.Address.String(), expires: exp})
 	}
