@@ -149,9 +149,7 @@ func decr[K comparable](m map[K]int, k K) {
 // reason and logs it once, the numbers masked.
 func (m *Manager) refuseCall(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, tenant, caller, callee string, start time.Time, why refusal) {
 	code, reason, warning := why.response()
-	m.m.refused.WithLabelValues(why.String()).Inc()
-	m.log.Warn("call refused: call limit reached", "limit", why.String(), "tenant", tenant,
-		"ext", fieldcrypt.Mask(caller), "callee", fieldcrypt.Mask(callee), "ip", sourceAddr(req), "code", code)
+	m.noteRefusal(why, tenant, caller, callee, sourceAddr(req))
 	var extra []sip.Header
 	disp := DispositionRejected
 	if code == 503 {
@@ -159,4 +157,12 @@ func (m *Manager) refuseCall(ctx context.Context, req *sip.Request, tx sip.Serve
 		disp = DispositionFailed
 	}
 	m.rejectCall(ctx, req, tx, tenant, caller, callee, start, code, reason, disp, warning, extra...)
+}
+
+// noteRefusal counts a refused call by reason and logs it, once, with the
+// numbers masked.
+func (m *Manager) noteRefusal(why refusal, tenant, caller, callee, ip string) {
+	m.m.refused.WithLabelValues(why.String()).Inc()
+	m.log.Warn("call refused: call limit reached", "limit", why.String(), "tenant", tenant,
+		"ext", fieldcrypt.Mask(caller), "callee", fieldcrypt.Mask(callee), "ip", ip)
 }

@@ -1,12 +1,15 @@
 package b2bua
 
 import (
+	"context"
+	"errors"
 	"net/netip"
 	"strings"
 	"testing"
 
 	"github.com/emiago/sipgo/sip"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/yimen/yimen/internal/errs"
 )
 
 // ringingCall dials from → callee and waits until the callee's phone rings.
@@ -139,4 +142,31 @@ func TestCallLimitReserveAdmitsApplications(t *testing.T) {
 	if a.tenant["t1"] != 2 || a.ext[extKey{"t1", "1001"}] != 2 || a.source[netip.MustParseAddr("192.0.2.1")] != 2 {
 		t.Errorf("counts after a release: tenant %d, ext %d, source %d; want 2 each", a.tenant["t1"], a.ext[extKey{"t1", "1001"}], a.source[netip.MustParseAddr("192.0.2.1")])
 	}
+}
+
+// A call the PBX places for an extension (click-to-dial, a callback, a
+// supervisor's monitor) counts against that extension's limit like one
+// it dialled.
+func TestCallLimitCoversOriginatedCalls(t *testing.T) {
+	h := newHarness(t, contacts{"1002": {contact("1002", 5072)}, "1003": {contact("1003", 5074)}}, func(c *Config) {
+		c.Limits = Limits{PerExtension: 1, Bridges: 25}
+	})
+	if _, err := h.m.Originate(context.Background(), "t1", "1002", "1003", ""); err != nil {
+		t.Fatal(err)
+	}
+	agent := h.fork("1002")
+	agent.respond(180, nil)
+	if _, err := h.m.Originate(context.Background(), "t1", "1002", "1004", ""); !errors.Is(err, errs.ErrUnavailable) {
+		t.Fatalf("a second call placed for 1002 over its limit of 1: %v, want ErrUnavailable", err)
+	}
+	h.none(sip.INVITE, "")
+	if n := refusals(h, "extension"); n != 1 {
+		t.Errorf("call_refusals_total{reason=extension} = %v, want 1", n)
+	}
+	agent.respond(603, nil) // the agent declines: the call ends, its place is free
+	h.cdr(agent.callID())
+	if _, err := h.m.Originate(context.Background(), "t1", "1002", "1004", ""); err != nil {
+		t.Fatalf("after the first call ended: %v", err)
+	}
+	h.fork("1002")
 }

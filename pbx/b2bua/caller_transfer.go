@@ -50,7 +50,7 @@ func (m *Manager) callerBlindTransferLocked(c *call, ext, to string, beforeBye f
 			c.hangup("system", cause)
 		}
 	}
-	k, err := m.originateCall(c.tenant, to, "transfer:"+ext, party, c,
+	k, err := m.originateCall(c.tenant, to, "transfer:"+ext, party, c, nil,
 		func(ok bool) {
 			if !ok {
 				go failed(CauseTransferFailed)

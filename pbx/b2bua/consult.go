@@ -82,7 +82,7 @@ func (m *Manager) Consult(ctx context.Context, tenant, callID, ext, to string) e
 		return err
 	}
 	c.bridge.SetHold(1-side, true) // the agent no longer hears the other party
-	k, err := m.originateCall(tenant, to, "consult:"+ext, ext, c,
+	k, err := m.originateCall(tenant, to, "consult:"+ext, ext, c, nil,
 		func(ok bool) {
 			if !ok {
 				<-cons.placed

@@ -3,6 +3,7 @@ package b2bua
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -41,15 +42,31 @@ func (m *Manager) Monitor(ctx context.Context, tenant, supervisorExt, agentExt s
 // originate rings ext from the PBX; then runs once they answer. like, when
 // set, is a call whose media the new one must match (its codec is offered
 // alone: a consultation's audio is carried between the two calls as is).
+// The call counts against the extension's and the tenant's call limits
+// as one the extension placed: refused, it fails with ErrUnavailable.
 func (m *Manager) originate(tenant, agentExt, to, callerID string, like *call, notify func(bool), then func(*call)) (string, error) {
-	c, err := m.originateCall(tenant, agentExt, to, callerID, like, notify, then)
+	slot, why := m.admit.admit(tenant, agentExt, netip.Addr{}, false)
+	if why != refusalNone {
+		_, _, warning := why.response()
+		m.noteRefusal(why, tenant, agentExt, to, "")
+		return "", fmt.Errorf("originate: %s: %w", warning, errs.ErrUnavailable)
+	}
+	c, err := m.originateCall(tenant, agentExt, to, callerID, like, slot, notify, then)
 	if err != nil {
 		return "", err
 	}
 	return c.id, nil
 }
 
-func (m *Manager) originateCall(tenant, agentExt, to, callerID string, like *call, notify func(bool), then func(*call)) (*call, error) {
+// slot, when set, is the call's place in the call limits: the call gives it
+// back when it ends, a failure here at once.
+func (m *Manager) originateCall(tenant, agentExt, to, callerID string, like *call, slot *slot, notify func(bool), then func(*call)) (*call, error) {
+	held := false // by the call, which gives it back as it ends
+	defer func() {
+		if !held {
+			m.admit.release(slot)
+		}
+	}()
 	if notify == nil {
 		notify = func(bool) {}
 	}
@@ -68,8 +85,9 @@ func (m *Manager) originateCall(tenant, agentExt, to, callerID string, like *cal
 		return nil, fmt.Errorf("originate: %w", err)
 	}
 	start := m.now()
+	held = true
 	c := &call{
-		m: m, id: randomHex(12), tenant: tenant, caller: agentExt, callee: to, bridge: bridge,
+		m: m, id: randomHex(12), tenant: tenant, caller: agentExt, callee: to, bridge: bridge, slot: slot,
 		codecs: codecsOf(m.cfg.Codecs), dtmf: &sdp.Codec{PT: 101, Name: sdp.TelephoneEvent, Rate: 8000, Channels: 1, Fmtp: "0-16"},
 		aFinal: make(chan struct{}), acked: make(chan struct{}), done: make(chan struct{}),
 		start: start, disposition: DispositionNoAnswer, app: true, origin: true, display: callerID,
