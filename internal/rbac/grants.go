@@ -7,7 +7,6 @@ import (
 
 	"github.com/yimen/yimen/internal/audit"
 	"github.com/yimen/yimen/internal/errs"
-	"github.com/yimen/yimen/internal/gm"
 )
 
 // Changing grants needs role.write (secadmin) in the tenant, except when
@@ -39,7 +38,8 @@ func (s *Service) record(ctx context.Context, tenant string, actor Principal, ac
 }
 
 // SeedTenant gives tenant the built-in roles with their default permissions.
-// It adds what is missing and changes nothing that exists.
+// It adds what is missing, changes nothing that exists, and leaves a
+// default permission the security administrator revoked revoked.
 func (s *Service) SeedTenant(ctx context.Context, tenant string) error {
 	if tenant == "" {
 		return fmt.Errorf("rbac: empty tenant: %w", errs.ErrInvalid)
@@ -52,6 +52,12 @@ func (s *Service) SeedTenant(ctx context.Context, tenant string) error {
 					return err
 				}
 				if ok {
+					continue
+				}
+				if revoked, err := s.st.wasRevoked(ctx, tenant, role, g.Permission); err != nil || revoked {
+					if err != nil {
+						return err
+					}
 					continue
 				}
 				if err := s.insertRolePerm(ctx, tenant, role, g); err != nil {
@@ -111,7 +117,7 @@ func (s *Service) RevokePermission(ctx context.Context, actor Principal, tenant,
 		s.record(ctx, tenant, actor, "rbac.permission.revoke", role+":"+perm, audit.OutcomeDenied, err.Error())
 		return err
 	}
-	if err := s.st.deleteRolePerm(ctx, tenant, role, perm); err != nil {
+	if err := s.st.deleteRolePerm(ctx, tenant, role, perm, s.now().UnixMilli()); err != nil {
 		return err
 	}
 	s.record(ctx, tenant, actor, "rbac.permission.revoke", role+":"+perm, audit.OutcomeOK, "")
@@ -190,7 +196,7 @@ func (s *Service) RevokeRole(ctx context.Context, actor Principal, userID, tenan
 		s.record(ctx, tenant, actor, "rbac.role.revoke", target, audit.OutcomeDenied, "")
 		return err
 	}
-	if err := s.st.deleteUserRole(ctx, userID, tenant, role); err != nil {
+	if err := s.st.deleteUserRole(ctx, userID, tenant, role, s.now().UnixMilli()); err != nil {
 		return err
 	}
 	s.record(ctx, tenant, actor, "rbac.role.revoke", target, audit.OutcomeOK, "")
@@ -205,7 +211,7 @@ func (s *Service) Roles(ctx context.Context, userID, tenant string) ([]Assignmen
 	}
 	out := make([]Assignment, 0, len(rows))
 	for _, r := range rows {
-		if !gm.HMACSM3Equal(r.tag, s.tagUserRole(r)) {
+		if !s.userRoleOK(r) {
 			bad := BadRow{tableUserRoles, r.id}
 			s.raise(ctx, Alarm{Row: bad, UserID: userID, Tenant: tenant})
 			return nil, fmt.Errorf("rbac: integrity check failed at %s: %w", bad, errs.ErrForbidden)

@@ -352,3 +352,78 @@ func BenchmarkAuthorize(b *testing.B) {
 		}
 	}
 }
+
+// A revoked grant copied out before the revocation and put back verbatim
+// (its tag still matches: it covers the row's id and content) is refused
+// and alarmed, and a new grant never takes a revoked row's id.
+func TestRevokedRowReinsertedVerbatimIsRefused(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	sup := who{"u-sup", "t1"}
+	saveRole := `CREATE TABLE saved_ur AS SELECT * FROM rbac_user_roles WHERE user_id = 'u-sup'`
+	savePerm := `CREATE TABLE saved_rp AS SELECT * FROM rbac_role_permissions WHERE tenant = 't1' AND role = 'supervisor' AND permission = 'cdr.read'`
+	for _, q := range []string{saveRole, savePerm} {
+		if _, err := f.db.SQL().Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.svc.RevokeRole(ctx, nil, "u-sup", "t1", RoleSupervisor); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.RevokePermission(ctx, nil, "t1", RoleSupervisor, PermCDRRead); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`INSERT INTO rbac_user_roles SELECT * FROM saved_ur`, `INSERT INTO rbac_role_permissions SELECT * FROM saved_rp`} {
+		if _, err := f.db.SQL().Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := f.svc.Authorize(ctx, sup, PermCDRRead, Scope{Queue: "q1"})
+	if !errors.Is(err, errs.ErrForbidden) || !strings.Contains(err.Error(), "integrity") {
+		t.Fatalf("re-inserted revoked grant: %v, want an integrity refusal", err)
+	}
+	if _, err := f.svc.Roles(ctx, "u-sup", "t1"); !errors.Is(err, errs.ErrForbidden) {
+		t.Fatalf("Roles lists a re-inserted revoked row: %v", err)
+	}
+	if bad, _ := f.svc.Verify(ctx); len(bad) != 2 {
+		t.Fatalf("Verify found %v, want the two re-inserted rows", bad)
+	}
+	// The revocations themselves cannot be taken back.
+	if _, err := f.db.SQL().Exec(`DELETE FROM rbac_revoked`); err == nil {
+		t.Fatal("a revocation was deleted")
+	}
+	// New rows get fresh ids, never a revoked one.
+	if _, err := f.db.SQL().Exec(`DELETE FROM rbac_user_roles WHERE user_id = 'u-sup'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.AssignRole(ctx, nil, "u-sup", "t1", RoleSupervisor, Binding{Queues: []string{"q1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Roles(ctx, "u-sup", "t1"); err != nil {
+		t.Fatalf("a fresh grant after a revocation: %v", err)
+	}
+}
+
+// A default permission the security administrator revoked stays revoked
+// when the tenant is seeded again at the next start.
+func TestSeedingLeavesARevokedDefaultRevoked(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	sup := who{"u-sup", "t1"}
+	if err := f.svc.RevokePermission(ctx, nil, "t1", RoleSupervisor, PermCallMonitor); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.SeedTenant(ctx, "t1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.Authorize(ctx, sup, PermCallMonitor, Scope{Queue: "q1"}); !errors.Is(err, errs.ErrForbidden) {
+		t.Fatalf("call.monitor after a restart's seeding: %v, want still revoked", err)
+	}
+	// Granted again on purpose, it works.
+	if err := f.svc.GrantPermission(ctx, nil, "t1", RoleSupervisor, PermCallMonitor, ScopeQueue); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.Authorize(ctx, sup, PermCallMonitor, Scope{Queue: "q1"}); err != nil {
+		t.Fatalf("re-granted call.monitor: %v", err)
+	}
+}

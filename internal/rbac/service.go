@@ -11,7 +11,6 @@ import (
 
 	"github.com/yimen/yimen/internal/audit"
 	"github.com/yimen/yimen/internal/errs"
-	"github.com/yimen/yimen/internal/gm"
 	"github.com/yimen/yimen/internal/store"
 )
 
@@ -148,10 +147,10 @@ func (s *Service) Can(ctx context.Context, p Principal, perm string, scope Scope
 }
 
 func (s *Service) checkGrant(g grantRow) (BadRow, bool) {
-	if !gm.HMACSM3Equal(g.ur.tag, s.tagUserRole(g.ur)) {
+	if !s.userRoleOK(g.ur) {
 		return BadRow{tableUserRoles, g.ur.id}, false
 	}
-	if !gm.HMACSM3Equal(g.rp.tag, s.tagRolePerm(g.rp)) {
+	if !s.rolePermOK(g.rp) {
 		return BadRow{tableRolePerms, g.rp.id}, false
 	}
 	return BadRow{}, true
@@ -192,7 +191,7 @@ func (s *Service) Verify(ctx context.Context) ([]BadRow, error) {
 		return nil, err
 	}
 	for _, r := range urs {
-		if !gm.HMACSM3Equal(r.tag, s.tagUserRole(r)) {
+		if !s.userRoleOK(r) {
 			bad = append(bad, BadRow{tableUserRoles, r.id})
 		}
 	}
@@ -201,7 +200,7 @@ func (s *Service) Verify(ctx context.Context) ([]BadRow, error) {
 		return nil, err
 	}
 	for _, r := range rps {
-		if !gm.HMACSM3Equal(r.tag, s.tagRolePerm(r)) {
+		if !s.rolePermOK(r) {
 			bad = append(bad, BadRow{tableRolePerms, r.id})
 		}
 	}

@@ -18,12 +18,14 @@ type rolePermRow struct {
 	id                            int64
 	tenant, role, permission, scp string
 	tag                           []byte
+	revoked                       bool // its id is in rbac_revoked: re-inserted after a revocation
 }
 
 type userRoleRow struct {
 	id                                 int64
 	userID, tenant, role, queues, agnt string
 	tag                                []byte
+	revoked                            bool // its id is in rbac_revoked: re-inserted after a revocation
 }
 
 // grantRow is one user-role row joined with one of its role's permission rows.
@@ -34,8 +36,8 @@ type grantRow struct {
 
 func (s sqlStore) grantsFor(ctx context.Context, userID, tenant, perm string) ([]grantRow, error) {
 	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT
-			ur.id, ur.user_id, ur.tenant, ur.role, ur.queues, ur.agent, ur.tag,
-			rp.id, rp.tenant, rp.role, rp.permission, rp.scope, rp.tag
+			ur.id, ur.user_id, ur.tenant, ur.role, ur.queues, ur.agent, ur.tag, `+revokedCol("rbac_user_roles", "ur.id")+`,
+			rp.id, rp.tenant, rp.role, rp.permission, rp.scope, rp.tag, `+revokedCol("rbac_role_permissions", "rp.id")+`
 		FROM rbac_user_roles ur
 		JOIN rbac_role_permissions rp ON rp.tenant = ur.tenant AND rp.role = ur.role
 		WHERE ur.user_id = ? AND ur.tenant = ? AND rp.permission = ?`, userID, tenant, perm)
@@ -46,8 +48,8 @@ func (s sqlStore) grantsFor(ctx context.Context, userID, tenant, perm string) ([
 	var out []grantRow
 	for rows.Next() {
 		var g grantRow
-		if err := rows.Scan(&g.ur.id, &g.ur.userID, &g.ur.tenant, &g.ur.role, &g.ur.queues, &g.ur.agnt, &g.ur.tag,
-			&g.rp.id, &g.rp.tenant, &g.rp.role, &g.rp.permission, &g.rp.scp, &g.rp.tag); err != nil {
+		if err := rows.Scan(&g.ur.id, &g.ur.userID, &g.ur.tenant, &g.ur.role, &g.ur.queues, &g.ur.agnt, &g.ur.tag, &g.ur.revoked,
+			&g.rp.id, &g.rp.tenant, &g.rp.role, &g.rp.permission, &g.rp.scp, &g.rp.tag, &g.rp.revoked); err != nil {
 			return nil, fmt.Errorf("rbac: scan grants: %w", err)
 		}
 		out = append(out, g)
@@ -56,7 +58,7 @@ func (s sqlStore) grantsFor(ctx context.Context, userID, tenant, perm string) ([
 }
 
 func (s sqlStore) userRoles(ctx context.Context, where string, args ...any) ([]userRoleRow, error) {
-	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT id, user_id, tenant, role, queues, agent, tag FROM rbac_user_roles `+where+` ORDER BY id`, args...)
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT id, user_id, tenant, role, queues, agent, tag, `+revokedCol("rbac_user_roles", "id")+` FROM rbac_user_roles `+where+` ORDER BY id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("rbac: query user roles: %w", err)
 	}
@@ -64,7 +66,7 @@ func (s sqlStore) userRoles(ctx context.Context, where string, args ...any) ([]u
 	var out []userRoleRow
 	for rows.Next() {
 		var r userRoleRow
-		if err := rows.Scan(&r.id, &r.userID, &r.tenant, &r.role, &r.queues, &r.agnt, &r.tag); err != nil {
+		if err := rows.Scan(&r.id, &r.userID, &r.tenant, &r.role, &r.queues, &r.agnt, &r.tag, &r.revoked); err != nil {
 			return nil, fmt.Errorf("rbac: scan user role: %w", err)
 		}
 		out = append(out, r)
@@ -81,7 +83,7 @@ func (s sqlStore) allUserRoles(ctx context.Context) ([]userRoleRow, error) {
 }
 
 func (s sqlStore) rolePerms(ctx context.Context, where string, args ...any) ([]rolePermRow, error) {
-	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT id, tenant, role, permission, scope, tag FROM rbac_role_permissions `+where+` ORDER BY id`, args...)
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT id, tenant, role, permission, scope, tag, `+revokedCol("rbac_role_permissions", "id")+` FROM rbac_role_permissions `+where+` ORDER BY id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("rbac: query role permissions: %w", err)
 	}
@@ -89,7 +91,7 @@ func (s sqlStore) rolePerms(ctx context.Context, where string, args ...any) ([]r
 	var out []rolePermRow
 	for rows.Next() {
 		var r rolePermRow
-		if err := rows.Scan(&r.id, &r.tenant, &r.role, &r.permission, &r.scp, &r.tag); err != nil {
+		if err := rows.Scan(&r.id, &r.tenant, &r.role, &r.permission, &r.scp, &r.tag, &r.revoked); err != nil {
 			return nil, fmt.Errorf("rbac: scan role permission: %w", err)
 		}
 		out = append(out, r)
@@ -109,9 +111,13 @@ func (s sqlStore) rolePermsOf(ctx context.Context, tenant, role string) ([]roleP
 // Callers hold the write transaction, so no one else can take it.
 func (s sqlStore) nextID(ctx context.Context, table string) (int64, error) {
 	var id int64
-	q := `SELECT COALESCE(MAX(id), 0) + 1 FROM rbac_user_roles`
+	// Past every id the table holds and every id revoked from it: a new
+	// row must not inherit a revoked row's id (rbac_revoked refuses it).
+	q := `SELECT MAX(COALESCE((SELECT MAX(id) FROM rbac_user_roles), 0),
+		COALESCE((SELECT MAX(row_id) FROM rbac_revoked WHERE tbl = 'rbac_user_roles'), 0)) + 1`
 	if table == tableRolePerms {
-		q = `SELECT COALESCE(MAX(id), 0) + 1 FROM rbac_role_permissions`
+		q = `SELECT MAX(COALESCE((SELECT MAX(id) FROM rbac_role_permissions), 0),
+		COALESCE((SELECT MAX(row_id) FROM rbac_revoked WHERE tbl = 'rbac_role_permissions'), 0)) + 1`
 	}
 	if err := s.db.Q(ctx).QueryRowContext(ctx, q).Scan(&id); err != nil {
 		return 0, fmt.Errorf("rbac: next id: %w", err)
@@ -137,12 +143,41 @@ func (s sqlStore) hasRolePerm(ctx context.Context, tenant, role, perm string) (b
 	return n > 0, err
 }
 
-func (s sqlStore) deleteRolePerm(ctx context.Context, tenant, role, perm string) error {
-	return deleted(s.db.Q(ctx).ExecContext(ctx, `DELETE FROM rbac_role_permissions WHERE tenant = ? AND role = ? AND permission = ?`, tenant, role, perm))
+func (s sqlStore) deleteRolePerm(ctx context.Context, tenant, role, perm string, now int64) error {
+	return s.revoke(ctx, tableRolePerms, rolePermKey(tenant, role, perm), `tenant = ? AND role = ? AND permission = ?`, now, tenant, role, perm)
 }
 
-func (s sqlStore) deleteUserRole(ctx context.Context, userID, tenant, role string) error {
-	return deleted(s.db.Q(ctx).ExecContext(ctx, `DELETE FROM rbac_user_roles WHERE user_id = ? AND tenant = ? AND role = ?`, userID, tenant, role))
+func (s sqlStore) deleteUserRole(ctx context.Context, userID, tenant, role string, now int64) error {
+	return s.revoke(ctx, tableUserRoles, "", `user_id = ? AND tenant = ? AND role = ?`, now, userID, tenant, role)
+}
+
+func rolePermKey(tenant, role, perm string) string { return tenant + "|" + role + "|" + perm }
+
+// wasRevoked reports whether tenant's role once had perm revoked.
+func (s sqlStore) wasRevoked(ctx context.Context, tenant, role, perm string) (bool, error) {
+	var n int
+	err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT COUNT(*) FROM rbac_revoked WHERE tbl = ? AND grant_key = ?`,
+		tableRolePerms, rolePermKey(tenant, role, perm)).Scan(&n)
+	return n > 0, err
+}
+
+// revoke records the ids of table's rows matching where in rbac_revoked and
+// deletes the rows, in one transaction.
+func (s sqlStore) revoke(ctx context.Context, table, key, where string, now int64, args ...any) error {
+	return s.db.InTx(ctx, func(ctx context.Context) error {
+		q := s.db.Q(ctx)
+		if _, err := q.ExecContext(ctx, `INSERT OR IGNORE INTO rbac_revoked(tbl, row_id, grant_key, revoked_at) SELECT '`+table+`', id, ?, ? FROM `+table+` WHERE `+where,
+			append([]any{key, now}, args...)...); err != nil {
+			return fmt.Errorf("rbac: record revocation: %w", err)
+		}
+		return deleted(q.ExecContext(ctx, `DELETE FROM `+table+` WHERE `+where, args...))
+	})
+}
+
+// revokedCol is an SQL expression telling whether the row whose id is idExpr
+// was revoked from table before.
+func revokedCol(table, idExpr string) string {
+	return `EXISTS (SELECT 1 FROM rbac_revoked v WHERE v.tbl = '` + table + `' AND v.row_id = ` + idExpr + `)`
 }
 
 func conflict(err error, what string) error {
