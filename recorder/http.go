@@ -7,10 +7,13 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/yimen/yimen/internal/audit"
+	"github.com/yimen/yimen/internal/auth"
 	"github.com/yimen/yimen/internal/errs"
+	"github.com/yimen/yimen/internal/fieldcrypt"
 	"github.com/yimen/yimen/internal/httpx"
 )
 
@@ -26,28 +29,61 @@ func decodeBody(w http.ResponseWriter, req *http.Request, v any) error {
 }
 
 // access writes the audit trail of one access to a recording: a log line
-// with audit=true, and an entry in the audit log when one is wired.
+// with audit=true, and an entry in the audit log when one is wired. The
+// actor is the authenticated principal the guard put in ctx; a Range
+// header is summarised (its first range and how many), never copied.
 func (r *Recorder) access(ctx context.Context, req *http.Request, action, id, tenant string, err error) {
 	outcome := audit.OutcomeOK
 	if err != nil {
 		outcome = audit.OutcomeFailed
-		if errors.Is(err, errs.ErrNotFound) || errors.Is(err, errs.ErrConflict) || errors.Is(err, errs.ErrInvalid) {
+		if errors.Is(err, errs.ErrNotFound) || errors.Is(err, errs.ErrConflict) || errors.Is(err, errs.ErrInvalid) || errors.Is(err, errRange) {
 			outcome = audit.OutcomeDenied
 		}
 	}
-	detail := ""
-	if rg := req.Header.Get("Range"); rg != "" {
-		detail = "range " + rg
+	detail := rangeSummary(req.Header.Get("Range"))
+	if errors.Is(err, errRange) {
+		detail += " refused: " + strings.TrimPrefix(err.Error(), errRange.Error()+": ")
 	}
-	r.log.Info("recording access", "audit", true, "action", action, "recording", id, "tenant", tenant,
+	actor, who := actorOf(ctx)
+	if who != "" {
+		detail = strings.TrimSpace(detail + " " + who)
+	}
+	r.log.Info("recording access", "audit", true, "action", action, "recording", id, "tenant", tenant, "actor", actor,
 		"remote", req.RemoteAddr, "outcome", outcome, "detail", detail)
 	if r.auditor != nil {
-		e := audit.Entry{Tenant: tenant, Actor: "admin-token", Action: action, Target: "recording/" + id,
+		e := audit.Entry{Tenant: tenant, Actor: actor, Action: action, Target: "recording/" + id,
 			Outcome: outcome, Source: req.RemoteAddr, Detail: detail}
 		if _, aerr := r.auditor.Append(ctx, e); aerr != nil {
 			r.log.Error("audit append", "action", action, "recording", id, "err", aerr)
 		}
 	}
+}
+
+// accessAudio audits a stream or download once per playback: the first
+// request of an actor for a recording is audited as access does, the
+// Range requests that follow it within playbackWindow are only counted in
+// the log. Failures are always audited.
+func (r *Recorder) accessAudio(ctx context.Context, req *http.Request, action, id, tenant string, err error) {
+	if err == nil {
+		actor, _ := actorOf(ctx)
+		if again, n := r.played.follow(actor+"\x00"+action+"\x00"+id, r.now()); again {
+			r.log.Info("recording playback continues", "action", action, "recording", id, "tenant", tenant, "actor", actor,
+				"requests", n, "detail", rangeSummary(req.Header.Get("Range")))
+			return
+		}
+	}
+	r.access(ctx, req, action, id, tenant, err)
+}
+
+// actorOf names the principal the guard authenticated: its id for the
+// audit entry's actor, and a short "by …" for the detail (kind, masked
+// name, tenant, method), so a token's reads and a person's differ.
+func actorOf(ctx context.Context) (actor, who string) {
+	p, ok := auth.PrincipalFrom(ctx)
+	if !ok {
+		return "", ""
+	}
+	return p.UserID, fmt.Sprintf("by %s %s of %s (%s)", p.Kind, fieldcrypt.MaskName(p.Name), p.Tenant, p.Method)
 }
 
 // recordingJSON is a recording as the API shows it.

@@ -58,6 +58,7 @@ type Recorder struct {
 	storage  Storage
 	log      *slog.Logger
 	auditor  AuditSink
+	played   playbacks // streams and downloads already audited
 	notify   ReadySink
 	now      func() time.Time
 	loc      *time.Location

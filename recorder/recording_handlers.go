@@ -1,6 +1,7 @@
 package recorder
 
 import (
+	"errors"
 	"fmt"
 	"github.com/yimen/yimen/internal/httpx"
 	"io"
@@ -78,6 +79,9 @@ func (r *Recorder) handleDelete(w http.ResponseWriter, req *http.Request) {
 // downloads (…/download, as an attachment) a finished recording, with
 // Range support: http.ServeContent reads the plaintext at the offsets
 // asked for, and a sealed file decrypts only the segments they cover.
+// The Range header is checked and coalesced first (coalesceRanges): a
+// header that would make many small reads is refused with 416 before any
+// decryption.
 func (r *Recorder) handleAudio(w http.ResponseWriter, req *http.Request) {
 	id := req.PathValue("id")
 	download := strings.HasSuffix(req.URL.Path, "/download")
@@ -93,12 +97,25 @@ func (r *Recorder) handleAudio(w http.ResponseWriter, req *http.Request) {
 	if err == nil {
 		blob, err = r.storage.Open(req.Context(), rec.Path)
 	}
-	r.access(req.Context(), req, action, id, rec.Tenant, err)
+	if err == nil {
+		defer blob.Close()
+		if rg := req.Header.Get("Range"); rg != "" {
+			var rs []byteRange
+			if rs, err = coalesceRanges(rg, blob.Size()); err == nil {
+				req.Header.Set("Range", rangeHeader(rs))
+			}
+		}
+	}
+	r.accessAudio(req.Context(), req, action, id, rec.Tenant, err)
+	if errors.Is(err, errRange) {
+		w.Header().Set("Content-Range", fmt.Sprintf("bytes */%d", blob.Size()))
+		httpx.WriteError(w, http.StatusRequestedRangeNotSatisfiable, "range not satisfiable")
+		return
+	}
 	if err != nil {
 		r.writeErr(w, req, err)
 		return
 	}
-	defer blob.Close()
 	h := w.Header()
 	h.Set("Content-Type", "audio/wav")
 	if rec.SM3 != "" {
