@@ -124,6 +124,7 @@ func (r *Recorder) handleAudio(w http.ResponseWriter, req *http.Request) {
 	if download {
 		h.Set("Content-Disposition", `attachment; filename="`+rec.ID+`.wav"`)
 	}
+	httpx.ClearReadDeadline(w) // a long recording on a slow link outlasts ReadTimeout
 	http.ServeContent(w, req, "", rec.Ended, io.NewSectionReader(blob, 0, blob.Size()))
 }
 

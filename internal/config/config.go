@@ -103,6 +103,13 @@ type HTTP struct {
 	AdminTokenFile string `yaml:"admin_token_file"` // file holding the admin API bearer token (mode 0600)
 	TLSCert        string `yaml:"tls_cert"`         // PEM certificate: serve the HTTP API over TLS
 	TLSKey         string `yaml:"tls_key"`
+	// Slow clients: the request line and headers, the whole request with
+	// its body, and a kept-alive connection between requests must each
+	// arrive within these (websockets and downloads are not cut: there is
+	// no write timeout).
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	ReadTimeout       time.Duration `yaml:"read_timeout"`
+	IdleTimeout       time.Duration `yaml:"idle_timeout"`
 }
 
 // Guard configures the anti-flood front door.
@@ -206,7 +213,7 @@ func Defaults() Config {
 			MaxMessageBytes: 16384,
 		},
 		RTP:  RTP{BindIP: "127.0.0.1", PortMin: 20000, PortMax: 29999, Codecs: []string{"PCMA", "PCMU"}},
-		HTTP: HTTP{Addr: "127.0.0.1:8080"},
+		HTTP: HTTP{Addr: "127.0.0.1:8080", ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute},
 		Guard: Guard{
 			RatePerSec: 200, Burst: 400, AuthFailuresPerIP: 10, AuthFailuresPerAccount: 20,
 			FailureWindow: 5 * time.Minute, BanDuration: 15 * time.Minute, FloodBan: true,

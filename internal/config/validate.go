@@ -43,6 +43,9 @@ func (c *Config) Validate() error {
 	if c.HTTP.Addr == "" {
 		bad("http.addr", "must be set")
 	}
+	if c.HTTP.ReadHeaderTimeout <= 0 || c.HTTP.ReadTimeout < c.HTTP.ReadHeaderTimeout || c.HTTP.IdleTimeout <= 0 {
+		bad("http.read_timeout", "read_header_timeout and idle_timeout must be positive, read_timeout at least read_header_timeout")
+	}
 	if (c.SIP.TLS != "" || c.SIP.WSS != "") && (c.SIP.TLSCert == "" || c.SIP.TLSKey == "") {
 		bad("sip.tls_cert", "tls and wss listeners need tls_cert and tls_key")
 	} else if c.SIP.TLSCert != "" {

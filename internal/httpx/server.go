@@ -18,6 +18,24 @@ type ListenConfig struct {
 	// Transport, when set, secures the listener instead of TLSCert: the
 	// seam for a TLCP (GB/T 38636) implementation.
 	Transport func(net.Listener) (net.Listener, error)
+	// ReadHeaderTimeout, ReadTimeout and IdleTimeout bound slow clients;
+	// zero takes the Default… constants.
+	ReadHeaderTimeout, ReadTimeout, IdleTimeout time.Duration
+}
+
+// The listener's timeouts when ListenConfig leaves them zero.
+const (
+	DefaultReadHeaderTimeout = 10 * time.Second // request line and headers
+	DefaultReadTimeout       = 30 * time.Second // the whole request with its body
+	DefaultIdleTimeout       = 2 * time.Minute  // a kept-alive connection between requests
+)
+
+// ClearReadDeadline lifts the server's ReadTimeout from a request whose
+// body has been read and whose answer may take longer (a recording
+// download): once the deadline passed, net/http's watch for the client
+// going away would fail and cancel the request's context.
+func ClearReadDeadline(w http.ResponseWriter) {
+	_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
 }
 
 // Server is one process's HTTP listener and its lifecycle.
@@ -34,8 +52,21 @@ func Listen(cfg ListenConfig, h http.Handler, log *slog.Logger) (*Server, error)
 	if err != nil {
 		return nil, fmt.Errorf("http listen %s: %w", cfg.Addr, err)
 	}
-	s := &Server{http: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10,
-		ErrorLog: slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelWarn)}}
+	// No WriteTimeout: it would cut the CTI websocket (which sets its own
+	// deadlines once upgraded) and long recording downloads. ReadTimeout's
+	// deadline outlives the request only for handlers that clear it
+	// (ClearReadDeadline) when they stream.
+	or := func(d, def time.Duration) time.Duration {
+		if d > 0 {
+			return d
+		}
+		return def
+	}
+	s := &Server{http: &http.Server{Handler: h, MaxHeaderBytes: 64 << 10,
+		ReadHeaderTimeout: or(cfg.ReadHeaderTimeout, DefaultReadHeaderTimeout),
+		ReadTimeout:       or(cfg.ReadTimeout, DefaultReadTimeout),
+		IdleTimeout:       or(cfg.IdleTimeout, DefaultIdleTimeout),
+		ErrorLog:          slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelWarn)}}
 	switch {
 	case cfg.Transport != nil:
 		if s.ln, err = cfg.Transport(ln); err != nil {

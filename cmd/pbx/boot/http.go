@@ -37,7 +37,8 @@ func (p *PBX) serveHTTP(breakGlass string, acdRoutes []route.Route) error {
 		return fmt.Errorf("http routes: %w", err)
 	}
 	var err error
-	p.HTTP, err = httpx.Listen(httpx.ListenConfig{Addr: p.Config.HTTP.Addr, TLSCert: p.Config.HTTP.TLSCert, TLSKey: p.Config.HTTP.TLSKey}, mux, p.Log)
+	p.HTTP, err = httpx.Listen(httpx.ListenConfig{Addr: p.Config.HTTP.Addr, TLSCert: p.Config.HTTP.TLSCert, TLSKey: p.Config.HTTP.TLSKey,
+		ReadHeaderTimeout: p.Config.HTTP.ReadHeaderTimeout, ReadTimeout: p.Config.HTTP.ReadTimeout, IdleTimeout: p.Config.HTTP.IdleTimeout}, mux, p.Log)
 	return err
 }
 
