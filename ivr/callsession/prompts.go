@@ -134,16 +134,18 @@ func (c *PromptCache) httpTTS(ctx context.Context, text, voice string) ([]byte, 
 }
 
 // localTTS speaks with espeak-ng and resamples to 8 kHz mono with sox.
+// The text follows "--": it comes from flows and http replies, and text
+// starting with "-" ("--help", "-w/some/file") must not be read as an option.
 func localTTS(ctx context.Context, text, voice string) ([]byte, error) {
 	if voice == "" {
 		voice = "cmn"
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	speak := exec.CommandContext(ctx, "espeak-ng", "-v", voice, "--stdout", text)
+	speak := exec.CommandContext(ctx, "espeak-ng", "-v", voice, "--stdout", "--", text)
 	raw, err := speak.Output()
 	if err != nil {
-		speak = exec.CommandContext(ctx, "espeak-ng", "--stdout", text)
+		speak = exec.CommandContext(ctx, "espeak-ng", "--stdout", "--", text)
 		if raw, err = speak.Output(); err != nil {
 			return nil, fmt.Errorf("espeak-ng: %w: %w", err, errs.ErrUnavailable)
 		}

@@ -1,0 +1,35 @@
+package callsession
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// Text to speak comes from flows and from http replies; espeak-ng got it
+// as a bare argument, so "--help" printed the usage instead of speaking
+// and "-w<path>" wrote a file wherever the text said. After "--" both are
+// spoken.
+func TestAttackTTSTextIsNotAnOption(t *testing.T) {
+	for _, tool := range []string{"espeak-ng", "sox"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed", tool)
+		}
+	}
+	planted := filepath.Join(t.TempDir(), "planted.wav")
+	for _, text := range []string{"--help", "-w" + planted, "-w /tmp/x"} {
+		out, err := localTTS(t.Context(), text, "")
+		if err != nil {
+			t.Errorf("%q: %v", text, err)
+			continue
+		}
+		if !bytes.HasPrefix(out, []byte("RIFF")) || len(out) < 1000 {
+			t.Errorf("%q: %d bytes starting %q, want the text spoken as a WAV", text, len(out), out[:min(len(out), 8)])
+		}
+	}
+	if _, err := os.Stat(planted); err == nil {
+		t.Error("TTS text wrote a file of its choosing")
+	}
+}
