@@ -3,6 +3,7 @@ package ivr
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -11,17 +12,43 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
+	"github.com/yimen/yimen/internal/errs"
 	"github.com/yimen/yimen/internal/gm"
 )
 
 // Headers of an http statement's request. The signature lets the receiver
 // trust the variables: hex HMAC-SM3 over the timestamp, a newline and the
-// body, as computed by SignHTTP.
+// body, as computed by SignHTTP. The reply carries HeaderSignature too,
+// computed by SignReply, or it is ignored: it may set variables and run
+// statements, so only the holder of the key may write one.
 const (
 	HeaderTimestamp = "X-Yimen-Timestamp"
 	HeaderSignature = "X-Yimen-Signature"
 )
+
+// MinHTTPKeyBytes is the shortest key http statements sign with; with a
+// shorter one (or none) every http statement takes its fallback.
+const MinHTTPKeyBytes = 32
+
+// ErrShortHTTPKey is a signing key shorter than MinHTTPKeyBytes.
+var ErrShortHTTPKey = fmt.Errorf("ivr: http key shorter than %d bytes: %w", MinHTTPKeyBytes, errs.ErrInvalid)
+
+// CheckHTTPKey refuses a key too short to sign http statements with.
+func CheckHTTPKey(key []byte) error {
+	if len(key) < MinHTTPKeyBytes {
+		return ErrShortHTTPKey
+	}
+	return nil
+}
+
+// NewHTTPClient is the client http statements should use: it bounds each
+// exchange by timeout and follows no redirect (a 3xx is a failed exchange,
+// so the request and its signature go to the configured host only).
+func NewHTTPClient(timeout time.Duration) *http.Client {
+	return &http.Client{Timeout: timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
 
 // maxReplyBytes bounds an http reply; a fragment of flow is a few lines.
 const maxReplyBytes = 64 << 10
@@ -51,6 +78,13 @@ func SignHTTP(key []byte, timestamp string, body []byte) string {
 	msg = append(msg, '\n')
 	msg = append(msg, body...)
 	return "hmac-sm3=" + hex.EncodeToString(gm.HMACSM3(key, msg))
+}
+
+// SignReply returns the X-Yimen-Signature value of a reply body answering
+// a request signed requestSig: HMAC-SM3 over that signature, a newline and
+// the body, so a reply is good for the one request it answers.
+func SignReply(key []byte, requestSig string, body []byte) string {
+	return SignHTTP(key, requestSig, body)
 }
 
 // protectedVar says whether an http reply is barred from changing name: the
@@ -92,6 +126,10 @@ func (r *run) post(ctx context.Context, h *HTTP) (HTTPReply, []Stmt, error) {
 	if r.in.opt.HTTP == nil {
 		return reply, nil, errors.New("no HTTP client configured")
 	}
+	key := r.in.opt.HTTPKey
+	if err := CheckHTTPKey(key); err != nil {
+		return reply, nil, fmt.Errorf("no signing key (ivr.http_key_file): %w", err)
+	}
 	raw := r.text(h.URL, url.QueryEscape)
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -110,7 +148,8 @@ func (r *run) post(ctx context.Context, h *HTTP) (HTTPReply, []Stmt, error) {
 	ts := strconv.FormatInt(r.in.opt.Clock().Unix(), 10)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(HeaderTimestamp, ts)
-	req.Header.Set(HeaderSignature, SignHTTP(r.in.opt.HTTPKey, ts, body))
+	sig := SignHTTP(key, ts, body)
+	req.Header.Set(HeaderSignature, sig)
 	resp, err := r.in.opt.HTTP.Do(req)
 	if err != nil {
 		// A *url.Error repeats the URL, whose query may hold caller data.
@@ -130,6 +169,10 @@ func (r *run) post(ctx context.Context, h *HTTP) (HTTPReply, []Stmt, error) {
 	}
 	if len(data) > maxReplyBytes {
 		return reply, nil, fmt.Errorf("POST %s: reply larger than %d bytes", u.Host, maxReplyBytes)
+	}
+	got := resp.Header.Get(HeaderSignature)
+	if want := SignReply(key, sig, data); !hmac.Equal([]byte(got), []byte(want)) {
+		return reply, nil, fmt.Errorf("POST %s: reply is not signed with the key", u.Host)
 	}
 	if len(bytes.TrimSpace(data)) == 0 || resp.StatusCode == http.StatusNoContent {
 		return reply, nil, nil

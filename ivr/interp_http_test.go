@@ -12,9 +12,10 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
-var hmacKey = []byte("test-key")
+var hmacKey = []byte("test-key-of-32-bytes-0123456789ab")
 
 // crmServer answers the lookup with reply after checking the signature and
 // the body; it records what it got.
@@ -25,6 +26,10 @@ type crmServer struct {
 	badSig  bool
 	block   bool          // hold the request until the client gives up
 	release chan struct{} // closed by the test so that a held request ends
+	// sign computes the reply's signature from the request's; nil signs
+	// with hmacKey as SignReply does.
+	sign func(reqSig string, body []byte) string
+	hits int
 }
 
 func (c *crmServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -43,6 +48,12 @@ func (c *crmServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = json.Unmarshal(body, &c.got)
+	c.hits++
+	sign := c.sign
+	if sign == nil {
+		sign = func(reqSig string, b []byte) string { return SignReply(hmacKey, reqSig, b) }
+	}
+	w.Header().Set(HeaderSignature, sign(r.Header.Get(HeaderSignature), []byte(c.reply)))
 	if c.status != 0 {
 		w.WriteHeader(c.status)
 	}
@@ -71,13 +82,19 @@ other:
 
 func runLookup(t *testing.T, crm *crmServer, timeout string) (*fakeSession, Result) {
 	t.Helper()
-	srv := httptest.NewServer(crm) // listens on 127.0.0.1
+	return runLookupAt(t, crm, crm, timeout)
+}
+
+// runLookupAt runs the lookup flow against h, which may pass it on to crm.
+func runLookupAt(t *testing.T, h http.Handler, crm *crmServer, timeout string) (*fakeSession, Result) {
+	t.Helper()
+	srv := httptest.NewServer(h) // listens on 127.0.0.1
 	defer srv.Close()
 	crm.release = make(chan struct{})
 	defer close(crm.release)
 	set := mustLoad(t, lookupFlow(srv.URL, timeout))
 	f := &fakeSession{}
-	in := NewInterpreter(Options{HTTP: srv.Client(), HTTPKey: hmacKey, Clock: clockAt("2026-03-09 10:00")})
+	in := NewInterpreter(Options{HTTP: NewHTTPClient(5 * time.Second), HTTPKey: hmacKey, Clock: clockAt("2026-03-09 10:00")})
 	res, err := in.Run(context.Background(), set, "main", f, map[string]string{"caller": "13800138000", "secret": "x"})
 	if err != nil {
 		t.Fatal(err)
@@ -193,10 +210,71 @@ func TestHTTPFailureLogNamesNoCallerData(t *testing.T) {
 	var buf bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&buf, nil))
 	f := &fakeSession{}
-	if _, err := NewInterpreter(Options{HTTP: urlErrorDoer{}, Log: log}).Run(context.Background(), set, "main", f, map[string]string{"caller": "13800138000"}); err != nil {
+	if _, err := NewInterpreter(Options{HTTP: urlErrorDoer{}, HTTPKey: hmacKey, Log: log}).Run(context.Background(), set, "main", f, map[string]string{"caller": "13800138000"}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(buf.String(), "crm.example.cn") || strings.Contains(buf.String(), "13800138000") {
 		t.Fatalf("log: %s", buf.String())
+	}
+}
+
+// A reply may set variables and run statements, so one that anybody on the
+// path (or a server the URL was pointed at) wrote must change nothing: an
+// http reply not signed with the key for this very request is ignored and
+// the fallback runs.
+func TestAttackUnsignedHTTPReplyIsIgnored(t *testing.T) {
+	forged := `{"set": {"prize": "x"}, "dsl": "goto other"}`
+	for name, sign := range map[string]func(string, []byte) string{
+		"unsigned":       func(string, []byte) string { return "" },
+		"other key":      func(rs string, b []byte) string { return SignReply([]byte("another-key-of-32-bytes-012345678"), rs, b) },
+		"other request":  func(rs string, b []byte) string { return SignReply(hmacKey, SignHTTP(hmacKey, "1", nil), b) },
+		"request's own":  func(rs string, b []byte) string { return rs },
+		"over body only": func(rs string, b []byte) string { return SignHTTP(hmacKey, "", b) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			f, res := runLookup(t, &crmServer{reply: forged, sign: sign}, "2s")
+			wantTranscript(t, f, "play welcome.wav", "hangup")
+			if res.Vars["prize"] != "" {
+				t.Fatalf("an unsigned reply set variables: %v", res.Vars)
+			}
+		})
+	}
+}
+
+// The http client follows no redirect: a 3xx is a failed exchange, so the
+// signed request goes to the configured host only.
+func TestAttackHTTPRedirectIsNotFollowed(t *testing.T) {
+	crm := &crmServer{reply: `{"set": {"prize": "x"}}`}
+	target := httptest.NewServer(crm)
+	defer target.Close()
+	redirect := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, target.URL+"/elsewhere", http.StatusTemporaryRedirect)
+	})
+	f, _ := runLookupAt(t, redirect, crm, "2s")
+	wantTranscript(t, f, "play welcome.wav", "hangup")
+	if crm.hits != 0 {
+		t.Fatal("the redirect was followed")
+	}
+}
+
+// Without a key of MinHTTPKeyBytes nothing is posted: a short key signs
+// nothing a receiver should trust.
+func TestAttackShortHTTPKeyPostsNothing(t *testing.T) {
+	crm := &crmServer{reply: `{"set": {"prize": "x"}}`}
+	srv := httptest.NewServer(crm)
+	defer srv.Close()
+	set := mustLoad(t, lookupFlow(srv.URL, "2s"))
+	for _, key := range [][]byte{nil, []byte("short"), hmacKey[:MinHTTPKeyBytes-1]} {
+		f := &fakeSession{}
+		if _, err := NewInterpreter(Options{HTTP: NewHTTPClient(time.Second), HTTPKey: key}).Run(context.Background(), set, "main", f, nil); err != nil {
+			t.Fatal(err)
+		}
+		wantTranscript(t, f, "play welcome.wav", "hangup")
+	}
+	if crm.hits != 0 {
+		t.Fatalf("%d requests posted with a short key", crm.hits)
+	}
+	if CheckHTTPKey(hmacKey) != nil || !errors.Is(CheckHTTPKey(hmacKey[:MinHTTPKeyBytes-1]), ErrShortHTTPKey) {
+		t.Fatal("CheckHTTPKey")
 	}
 }

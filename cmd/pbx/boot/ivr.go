@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -75,6 +74,9 @@ func buildIVR(ctx context.Context, cfg config.Config, srv *pbx.Server, ps *pbxst
 			return nil, fmt.Errorf("ivr.http_key_file: %w", err)
 		}
 		key = []byte(strings.TrimSpace(string(b)))
+		if err := ivr.CheckHTTPKey(key); err != nil {
+			return nil, fmt.Errorf("ivr.http_key_file %s: %d bytes: %w", cfg.IVR.HTTPKeyFile, len(key), err)
+		}
 	}
 	var clock func() time.Time
 	if cfg.IVR.FixedTime != "" {
@@ -92,7 +94,7 @@ func buildIVR(ctx context.Context, cfg config.Config, srv *pbx.Server, ps *pbxst
 	events := &ivrEvents{store: ps, log: log}
 	v := &IVR{events: events,
 		cfg: cfg, registry: reg, numbers: numbers, log: log,
-		interp: ivr.NewInterpreter(ivr.Options{HTTP: &http.Client{Timeout: 10 * time.Second}, HTTPKey: key, Log: log, Clock: clock}),
+		interp: ivr.NewInterpreter(ivr.Options{HTTP: ivr.NewHTTPClient(10 * time.Second), HTTPKey: key, Log: log, Clock: clock}),
 		deps: callsession.Deps{
 			Prompts: callsession.NewPromptCache(cfg.IVR.Prompts, callsession.TTSConfig{
 				URL: cfg.IVR.TTSURL, Timeout: cfg.IVR.TTSTimeout, Local: cfg.IVR.TTSLocal, CacheDir: filepath.Join(cfg.DataDir, "tts-cache"),
