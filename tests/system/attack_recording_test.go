@@ -53,7 +53,13 @@ func TestAttackRecordingReaderIsNamedInTheAudit(t *testing.T) {
 			t.Fatalf("stream %s: %d %s", rg, r.Code, r.Body)
 		}
 	}
+	if r := c.Do("GET", "/api/v1/cdrs?tenant=demo", op, nil, nil); r.Code != 200 {
+		t.Fatalf("cdrs: %d %s", r.Code, r.Body)
+	}
 	aud := c.Login("demo", "auditor", p.Admins["demo/auditor"])
+	if rows := c.Audit(aud, "action=cdr.read"); len(rows) != 1 || rows[0].Actor != me.UserID {
+		t.Errorf("CDR read by the operator (%s) audited as %+v", me.UserID, rows)
+	}
 	streams := 0
 	for _, action := range []string{"recording.search", "recording.read", "recording.stream"} {
 		rows := c.Audit(aud, "action="+action)
