@@ -10,11 +10,11 @@ import (
 	"github.com/yimen/yimen/tests/testpbx"
 )
 
-// recordedCall places one recorded call and returns the PBX, a client, the
+// recordedCall places one recorded call (sealed at rest) and returns the PBX, a client, the
 // operator's session (it reads recordings tenant-wide) and the recording's id.
 func recordedCall(t *testing.T, net string) (*testpbx.PBX, *testpbx.Client, string, string) {
 	t.Helper()
-	p := testpbx.Start(t, func(c *cfgT) { c.Recording.Policy = "always" })
+	p := testpbx.Start(t, func(c *cfgT) { c.Recording.Policy, c.Recording.Encrypt = "always", true })
 	p.Callee(t, "1002", net+"2", "uas_answer.xml", true, nil)
 	if err := p.Call(t, "1001", net+"1", sipp.Scenario("uac_call.xml"), "1002", map[string]string{"talk_ms": "1500"}).Check(1); err != nil {
 		t.Fatal(err)
