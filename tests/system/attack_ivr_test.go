@@ -34,7 +34,9 @@ func TestAttackIVRUnsignedControlReply(t *testing.T) {
 	p, _ := ivrPBX(t, func(c *cfgT) {
 		keyFile := filepath.Join(t.TempDir(), "ivr-http.key")
 		os.WriteFile(keyFile, []byte(key), 0o600)
-		flow := "start:\n  answer\n  http \"" + crm.URL + "/ivr\" timeout 2s send $caller:\n    fallback: hangup\n  hangup\n"
+		// Each way ends with a prompt, so the caller has its ACK out before the BYE.
+		flow := "start:\n  answer\n  http \"" + crm.URL + "/ivr\" timeout 2s send $caller:\n    fallback:\n      play \"goodbye.wav\"\n      hangup\n" +
+			"  play \"goodbye.wav\"\n  hangup\n"
 		os.WriteFile(filepath.Join(c.IVR.Flows, "crm.ivr"), []byte(flow), 0o644)
 		c.IVR.HTTPKeyFile = keyFile
 		c.Tenants[0].IVR = map[string]string{"8000": "crm"}
