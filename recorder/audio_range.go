@@ -115,7 +115,7 @@ func rangeSummary(header string) string {
 	n := strings.Count(header, ",") + 1
 	first, _, _ := strings.Cut(header, ",")
 	if len(first) > 40 {
-		first = first[:40] + "…"
+		first = strings.ToValidUTF8(first[:40], "") + "…"
 	}
 	if n == 1 {
 		return "range " + first
