@@ -85,7 +85,8 @@ func (f *fixture) open() *Recorder {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	r, err := New(ctx, f.cfg, Deps{DB: f.db, Sealer: cipher, Keys: ring, Log: slog.New(slog.NewTextHandler(&f.logs, nil)), Location: time.UTC})
+	r, err := New(ctx, f.cfg, Deps{DB: f.db, Sealer: cipher, Keys: ring, Log: slog.New(slog.NewTextHandler(&f.logs, nil)), Location: time.UTC,
+		AgentOf: func(_, ext string) (string, bool) { return "a" + ext, ext == "1002" || ext == "1003" }})
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -70,7 +70,8 @@ func TestAPISearchStreamAnnotateDelete(t *testing.T) {
 	for q, n := range map[string]int{
 		"tenant=demo": 2, "tenant=other": 0, "tenant=demo&extension=1002": 1, "tenant=demo&caller=13812345678": 1,
 		"tenant=demo&caller=138-1234-5678": 1, "tenant=demo&caller=13900000000": 0, "tenant=demo&min_duration=0.5&state=complete": 1,
-		"tenant=demo&max_duration=0.5&state=complete": 0, "tenant=demo&agent=1003": 1,
+		"tenant=demo&max_duration=0.5&state=complete": 0, "tenant=demo&agent=a1003": 1,
+		"tenant=demo&agent=1003": 0, // agent= is the agent id RBAC binds, not the extension
 		"tenant=demo&from=" + url.QueryEscape(t0.Add(-time.Minute).Format(time.RFC3339)) + "&to=" + url.QueryEscape(t0.Add(time.Minute).Format(time.RFC3339)): 2,
 		"tenant=demo&to=" + url.QueryEscape(t0.Add(-time.Minute).Format(time.RFC3339)):                                                                        0,
 	} {

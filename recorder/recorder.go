@@ -46,11 +46,16 @@ type Deps struct {
 	// Location decides which calendar day a call belongs to for QA
 	// sampling; nil means time.Local.
 	Location *time.Location
+	// AgentOf names the contact-centre agent on an extension of tenant,
+	// so a recording carries the agent id RBAC's own scope binds (not the
+	// extension); nil, or no agent there, leaves the recording's agent empty.
+	AgentOf func(tenant, ext string) (agentID string, ok bool)
 }
 
 // Recorder records calls and serves what it recorded. It listens to call
 // events, tapping the media of answered calls.
 type Recorder struct {
+	agentOf  func(tenant, ext string) (string, bool)
 	cfg      config.Recording
 	format   Format
 	policies policies
@@ -122,7 +127,7 @@ func New(ctx context.Context, cfg config.Recording, d Deps) (*Recorder, error) {
 		return nil, fmt.Errorf("recorder: DB, Sealer and Log are required: %w", errs.ErrInvalid)
 	}
 	r := &Recorder{
-		cfg: cfg, format: Format(cfg.Format), policies: newPolicies(cfg),
+		cfg: cfg, format: Format(cfg.Format), policies: newPolicies(cfg), agentOf: d.AgentOf,
 		index: &indexStore{db: d.DB, sealer: d.Sealer}, storage: d.Storage, log: d.Log,
 		auditor: d.Audit, notify: d.Ready, now: d.Now, loc: d.Location, calls: map[string]*liveCall{}, ended: map[string]time.Time{},
 		finishing: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2)),
@@ -246,6 +251,17 @@ func (r *Recorder) rememberEnded(id string) {
 	r.ended[id] = now
 }
 
+// agentOn is the agent id on ext of tenant, "" when none (or unknown).
+func (r *Recorder) agentOn(tenant, ext string) string {
+	if r.agentOf == nil {
+		return ""
+	}
+	if id, ok := r.agentOf(tenant, ext); ok {
+		return id
+	}
+	return ""
+}
+
 // startLocked creates the session, attaches the tap and starts the writer.
 func (r *Recorder) startLocked(lc *liveCall, start time.Time) {
 	c := lc.info
@@ -254,7 +270,7 @@ func (r *Recorder) startLocked(lc *liveCall, start time.Time) {
 		return
 	}
 	rec := Recording{
-		ID: c.ID, Tenant: c.Tenant, CallerMasked: fieldcrypt.Mask(c.Caller), Callee: c.Callee, Agent: c.Callee,
+		ID: c.ID, Tenant: c.Tenant, CallerMasked: fieldcrypt.Mask(c.Caller), Callee: c.Callee, Agent: r.agentOn(c.Tenant, c.Callee),
 		Start: start, State: StateRecording, Format: r.format, Encrypted: r.cfg.Encrypt,
 		Path: r.fileName(c.Tenant, c.ID, start),
 	}

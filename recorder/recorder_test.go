@@ -73,7 +73,7 @@ func TestRecordingIsStereoTalkLongWithHoldSilenced(t *testing.T) {
 			}
 			format := Format(tc.format)
 			if rec.State != StateComplete || rec.Duration != 1600*time.Millisecond || rec.Encrypted != tc.encrypt ||
-				rec.Size != int64(format.headerLen()+12800*format.frameBytes()) || rec.CallerMasked != "138****5678" || rec.Agent != "1002" {
+				rec.Size != int64(format.headerLen()+12800*format.frameBytes()) || rec.CallerMasked != "138****5678" || rec.Agent != "a1002" {
 				t.Fatalf("row = %+v", rec)
 			}
 			b := f.file(rec)

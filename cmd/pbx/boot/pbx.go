@@ -131,7 +131,7 @@ func BuildPBX(ctx context.Context, cfg config.Config, env []string, logOut io.Wr
 			return fail(err)
 		}
 	}
-	if p.Recorder, err = buildRecorder(ctx, cfg, db, cipher, km, sec.Platform.Auditor(log), ready, log); err != nil {
+	if p.Recorder, err = buildRecorder(ctx, cfg, db, cipher, km, sec.Platform.Auditor(log), ready, p.agentOf, log); err != nil {
 		return fail(err)
 	}
 	srv.AddCallObserver(p.Recorder)
@@ -190,8 +190,17 @@ func RunPBX(ctx context.Context, cfgPath string, env []string, out io.Writer) er
 	return p.Run(ctx)
 }
 
+// agentOf names the agent on ext of tenant for the recorder; the contact
+// centre is built after the recorder, but before any call is recorded.
+func (p *PBX) agentOf(tenant, ext string) (string, bool) {
+	if p.Contact == nil || p.Contact.ACD == nil {
+		return "", false
+	}
+	return p.Contact.ACD.AgentByEndpoint(tenant, ext)
+}
+
 // buildRecorder constructs call recording from the recording section.
-func buildRecorder(ctx context.Context, cfg config.Config, db *store.DB, cipher *fieldcrypt.Cipher, km *keys.Manager, auditLog recorder.AuditSink, ready recorder.ReadySink, log *slog.Logger) (*recorder.Recorder, error) {
+func buildRecorder(ctx context.Context, cfg config.Config, db *store.DB, cipher *fieldcrypt.Cipher, km *keys.Manager, auditLog recorder.AuditSink, ready recorder.ReadySink, agentOf func(tenant, ext string) (string, bool), log *slog.Logger) (*recorder.Recorder, error) {
 	rc := cfg.Recording
 	if rc.Dir == "" {
 		rc.Dir = filepath.Join(cfg.DataDir, "recordings")
@@ -200,7 +209,7 @@ func buildRecorder(ctx context.Context, cfg config.Config, db *store.DB, cipher 
 	if err != nil {
 		return nil, err
 	}
-	return recorder.New(ctx, rc, recorder.Deps{DB: db, Sealer: cipher, Keys: ring, Audit: auditLog, Ready: ready, Log: log.With("component", "recorder")})
+	return recorder.New(ctx, rc, recorder.Deps{DB: db, Sealer: cipher, Keys: ring, Audit: auditLog, Ready: ready, AgentOf: agentOf, Log: log.With("component", "recorder")})
 }
 
 // recordingReady announces finished recordings on the CTI hub (when one
