@@ -51,7 +51,7 @@ func (r *Recorder) Routes(callTenant func(callID string) string, access Access) 
 		{Method: "DELETE", Pattern: "/api/v1/qa/rules/{id}", Perm: qa, Scope: r.rowScope(tableRules), Handler: f(r.handleDeleteRule)},
 		{Method: "POST", Pattern: "/api/v1/qa/generate", Perm: qa, Scope: bodyTenant, Handler: f(r.handleGenerate)},
 		{Method: "GET", Pattern: "/api/v1/qa/tasks", Perm: read, Scope: queryScope, Handler: f(r.handleTasks)},
-		{Method: "PATCH", Pattern: "/api/v1/qa/tasks/{id}", Perm: qa, Scope: r.rowScope(tableTasks), Handler: f(r.handleUpdateTask)},
+		{Method: "PATCH", Pattern: "/api/v1/qa/tasks/{id}", Perm: qa, Scope: r.taskScope, Handler: f(r.handleUpdateTask)},
 		{Method: "GET", Pattern: "/api/v1/qa/scores", Perm: read, Scope: queryScope, Handler: f(r.handleScores)},
 	}
 }
@@ -84,6 +84,17 @@ func (r *Recorder) recordingScope(req *http.Request) rbac.Scope {
 	t, q, a, err := r.index.owner(req.Context(), req.PathValue("id"))
 	if err != nil {
 		return rbac.Scope{Tenant: unknownTenant} // no such row, or the database failed: deny either way
+	}
+	return rbac.Scope{Tenant: t, Queue: q, Agent: a}
+}
+
+// taskScope authorizes scoring a QA task against its tenant, its
+// recording's queue and its agent, so a QA user bound to a queue scores
+// that queue's tasks and no other's.
+func (r *Recorder) taskScope(req *http.Request) rbac.Scope {
+	t, q, a, err := r.index.taskOwner(req.Context(), req.PathValue("id"))
+	if err != nil {
+		return rbac.Scope{Tenant: unknownTenant}
 	}
 	return rbac.Scope{Tenant: t, Queue: q, Agent: a}
 }

@@ -166,6 +166,14 @@ func (s *indexStore) owner(ctx context.Context, id string) (tenant, queue, agent
 	return tenant, queue, agent, err
 }
 
+// taskOwner is a QA task's tenant, its recording's queue and the task's
+// agent: what a request scoring the task is authorized against.
+func (s *indexStore) taskOwner(ctx context.Context, id string) (tenant, queue, agent string, err error) {
+	err = s.db.Q(ctx).QueryRowContext(ctx, `SELECT t.tenant, COALESCE(r.queue, ''), t.agent
+		FROM qa_tasks t LEFT JOIN recordings r ON r.id = t.recording_id WHERE t.id = ?`, id).Scan(&tenant, &queue, &agent)
+	return tenant, queue, agent, err
+}
+
 // The QA tables a request by row id is authorized against (tenantOf).
 const (
 	tableRules = "qa_rules"

@@ -2,6 +2,7 @@ package system_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -170,6 +171,27 @@ func TestAttackOwnScopedAgentListsEveryonesQAScores(t *testing.T) {
 	r = c.Do("GET", "/api/v1/qa/scores?tenant=demo&queue=q1", supTok, nil, nil)
 	if r.JSON(t, &scores); r.Code != 200 || len(scores) != 1 || scores[0].Agent != "a1002" {
 		t.Errorf("supervisor of q1 listed scores %d %+v, want only q1's agent a1002", r.Code, scores)
+	}
+	// A QA user bound to q1 scores q1's task, and no other queue's.
+	var all []struct {
+		ID          int64  `json:"id"`
+		RecordingID string `json:"recording_id"`
+	}
+	if r := c.Do("GET", "/api/v1/qa/tasks?tenant=demo", p.AdminToken, nil, nil); r.Code != 200 {
+		t.Fatalf("tasks: %d %s", r.Code, r.Body)
+	} else if r.JSON(t, &all); len(all) != 2 {
+		t.Fatalf("tasks = %+v, want two", all)
+	}
+	qaTok := roleUser(t, c, p, "qa-q1", "qa", []string{"q1"}, "")
+	for _, task := range all {
+		want := 403
+		if task.RecordingID == ids["a1002"] {
+			want = 200
+		}
+		r := c.Do("PATCH", fmt.Sprintf("/api/v1/qa/tasks/%d", task.ID), qaTok, map[string]any{"score": 90}, nil)
+		if r.Code != want {
+			t.Errorf("QA of q1 scoring the task of recording %s: %d %s, want %d", task.RecordingID, r.Code, r.Body, want)
+		}
 	}
 }
 
