@@ -24,9 +24,7 @@ func operatorAPI(t *testing.T, p *testpbx.Process) api {
 func TestKill9MidRecordingLeavesAReadableFile(t *testing.T) {
 	t.Parallel()
 	sipp.Require(t)
-	if _, err := exec.LookPath("sox"); err != nil {
-		t.Skip("sox not installed")
-	}
+	sipp.RequireTool(t, "sox", "apt-get install sox")
 	p := testpbx.NewProcess(t, "", "calls: {drain_timeout: 2s}\nrecording: {policy: always, format: alaw}")
 	p.Start()
 	callerPcap, calleePcap := writeTonePcap(t, callerHz, 6*time.Second), writeTonePcap(t, calleeHz, 6*time.Second)

@@ -3,9 +3,10 @@ package callsession
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/yimen/yimen/internal/sipp"
 )
 
 // Text to speak comes from flows and from http replies; espeak-ng got it
@@ -13,11 +14,8 @@ import (
 // and "-w<path>" wrote a file wherever the text said. After "--" both are
 // spoken.
 func TestAttackTTSTextIsNotAnOption(t *testing.T) {
-	for _, tool := range []string{"espeak-ng", "sox"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed", tool)
-		}
-	}
+	sipp.RequireTool(t, "espeak-ng", "apt-get install espeak-ng")
+	sipp.RequireTool(t, "sox", "apt-get install sox")
 	planted := filepath.Join(t.TempDir(), "planted.wav")
 	for _, text := range []string{"--help", "-w" + planted, "-w /tmp/x"} {
 		out, err := localTTS(t.Context(), text, "")
