@@ -92,26 +92,14 @@ func BuildPBX(ctx context.Context, cfg config.Config, env []string, logOut io.Wr
 	if err != nil {
 		return fail(err)
 	}
-	token := getenv("YIMEN_ADMIN_TOKEN")
-	if token == "" && cfg.HTTP.AdminTokenFile != "" {
-		if cfg.Demo.Enabled {
-			if err := ensureSecretFile(cfg.HTTP.AdminTokenFile, randomToken); err != nil {
-				return fail(err)
-			}
+	if getenv("YIMEN_ADMIN_TOKEN") == "" && cfg.HTTP.AdminTokenFile != "" && cfg.Demo.Enabled {
+		if err := ensureSecretFile(cfg.HTTP.AdminTokenFile, randomToken); err != nil {
+			return fail(err)
 		}
-		b, err := os.ReadFile(cfg.HTTP.AdminTokenFile)
-		if err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fail(fmt.Errorf("http.admin_token_file: %w", err))
-		}
-		if err == nil {
-			if err := privateFile(cfg.HTTP.AdminTokenFile); err != nil {
-				return fail(fmt.Errorf("http.admin_token_file: %w", err))
-			}
-		}
-		token = strings.TrimSpace(string(b))
 	}
-	if err := strongToken(token); err != nil {
-		return fail(fmt.Errorf("break-glass token (YIMEN_ADMIN_TOKEN or http.admin_token_file): %w", err))
+	token, err := breakGlassToken(cfg, getenv)
+	if err != nil {
+		return fail(err)
 	}
 	sec, err := buildSecurity(ctx, cfg, db, km, token, log)
 	if err != nil {
@@ -268,6 +256,29 @@ func envLookup(env []string) func(string) string {
 		}
 	}
 	return func(k string) string { return m[k] }
+}
+
+// breakGlassToken is the configured break-glass token (YIMEN_ADMIN_TOKEN,
+// else http.admin_token_file; none is no break-glass), refused when it is
+// weak or its file is not private.
+func breakGlassToken(cfg config.Config, getenv func(string) string) (string, error) {
+	token := getenv("YIMEN_ADMIN_TOKEN")
+	if token == "" && cfg.HTTP.AdminTokenFile != "" {
+		b, err := os.ReadFile(cfg.HTTP.AdminTokenFile)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return "", fmt.Errorf("http.admin_token_file: %w", err)
+		}
+		if err == nil {
+			if err := privateFile(cfg.HTTP.AdminTokenFile); err != nil {
+				return "", fmt.Errorf("http.admin_token_file: %w", err)
+			}
+		}
+		token = strings.TrimSpace(string(b))
+	}
+	if err := strongToken(token); err != nil {
+		return "", fmt.Errorf("break-glass token (YIMEN_ADMIN_TOKEN or http.admin_token_file): %w", err)
+	}
+	return token, nil
 }
 
 // minTokenChars is the shortest break-glass token accepted: 32 characters,

@@ -2,14 +2,12 @@ package boot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/user"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/yimen/yimen/internal/adminapi"
 	"github.com/yimen/yimen/internal/auth"
@@ -52,7 +50,11 @@ func RecoverAdministrator(ctx context.Context, cfg config.Config, env []string, 
 	if err != nil {
 		return err
 	}
-	sec, err := buildSecurity(ctx, cfg, db, km, breakGlassToken(cfg, getenv), log)
+	token, err := breakGlassToken(cfg, getenv)
+	if err != nil {
+		return err
+	}
+	sec, err := buildSecurity(ctx, cfg, db, km, token, log)
 	if err != nil {
 		return err
 	}
@@ -75,19 +77,6 @@ func RecoverAdministrator(ctx context.Context, cfg config.Config, env []string, 
 	}
 	fmt.Fprintf(out, "%s/%s restored. One-time password (change it at the first login, then enrol a second factor):\n%s\n", tenant, name, pw)
 	return nil
-}
-
-// breakGlassToken is the configured break-glass token, as BuildPBX reads it
-// (without creating the file).
-func breakGlassToken(cfg config.Config, getenv func(string) string) string {
-	if tok := getenv("YIMEN_ADMIN_TOKEN"); tok != "" || cfg.HTTP.AdminTokenFile == "" {
-		return tok
-	}
-	b, err := os.ReadFile(cfg.HTTP.AdminTokenFile)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return ""
-	}
-	return strings.TrimSpace(string(b))
 }
 
 func osUser() string {

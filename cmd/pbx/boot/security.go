@@ -324,8 +324,8 @@ func (sec *Security) Close() {
 func loadOrCreateSigningKey(path string) (*gm.PrivateKey, error) {
 	b, err := os.ReadFile(path)
 	if err == nil {
-		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
-			return nil, fmt.Errorf("%s: mode %o lets others read the key; chmod 600: %w", path, fi.Mode().Perm(), errs.ErrInvalid)
+		if err := privateFile(path); err != nil {
+			return nil, fmt.Errorf("%w: %w", err, errs.ErrInvalid)
 		}
 		return gm.DecodePrivateKeyPEM(b)
 	}
