@@ -54,21 +54,3 @@ func (m *Manager) HangupParty(tenant, callID, ext string) error {
 	c.hangup("system", CauseCTIHangup)
 	return nil
 }
-
-// Hangup ends a call of tenant by id (CTI hang-up, supervisor force).
-func (m *Manager) Hangup(tenant, callID string) error {
-	m.mu.Lock()
-	var found *call
-	for c := range m.calls {
-		if c.id == callID && c.tenant == tenant {
-			found = c
-			break
-		}
-	}
-	m.mu.Unlock()
-	if found == nil {
-		return fmt.Errorf("call %s: %w", callID, errs.ErrNotFound)
-	}
-	found.hangup("system", CauseCTIHangup)
-	return nil
-}
