@@ -89,16 +89,6 @@ func (p Principal) sameRights(q Principal) bool {
 		})
 }
 
-// Has reports whether p holds one of roles.
-func (p Principal) Has(roles ...string) bool {
-	for _, r := range roles {
-		if slices.Contains(p.Roles, r) {
-			return true
-		}
-	}
-	return false
-}
-
 // Authenticator turns a token into a principal; an error refuses the
 // connection. internal/auth's API tokens and sessions will stand behind it.
 type Authenticator interface {
