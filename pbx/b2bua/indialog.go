@@ -221,9 +221,14 @@ func (m *Manager) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 	if c == nil {
 		return
 	}
-	if side == sideA && c.pushInfoKey(req) {
-		m.reply(tx, req, 200, "OK")
-		return
+	if side == sideA {
+		if push, ok := c.infoKey(req); ok {
+			// Answer before acting on the key: the key may end the call,
+			// and a BYE overtaking the INFO's 200 confuses the phone.
+			m.reply(tx, req, 200, "OK")
+			push()
+			return
+		}
 	}
 	c.mu.Lock()
 	od := c.dialogFor(1 - side)

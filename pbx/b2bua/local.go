@@ -242,23 +242,26 @@ func (c *call) runApp(app Application) {
 	}()
 }
 
-// pushInfoKey delivers a SIP INFO key to an application call; false when the
-// call has no application listening.
-func (c *call) pushInfoKey(req *sip.Request) bool {
+// infoKey returns what delivers a SIP INFO key to an application call (a
+// no-op for a body that carries no key); false when the call has no
+// application listening.
+func (c *call) infoKey(req *sip.Request) (push func(), ok bool) {
 	c.mu.Lock()
 	sink, inApp := c.keys, c.winner == nil && c.state == stateAnswered
 	c.mu.Unlock()
 	if sink == nil || !inApp {
-		return false
+		return nil, false
 	}
 	ct := ""
 	if h := req.ContentType(); h != nil {
 		ct = h.Value()
 	}
-	if k, ok := parseInfoKey(ct, req.Body()); ok {
-		sink.Push(k)
-	}
-	return true
+	k, isKey := parseInfoKey(ct, req.Body())
+	return func() {
+		if isKey {
+			sink.Push(k)
+		}
+	}, true
 }
 
 func parseInfoKey(contentType string, body []byte) (byte, bool) {
