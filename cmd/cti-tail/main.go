@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/yimen/yimen/internal/version"
 	"io"
 	"log/slog"
 	"os"
@@ -28,6 +29,10 @@ Topics: tenant, agent:<id>, queue:<id>.
 `
 
 func main() {
+	if version.Asked(os.Args[1:]) {
+		fmt.Println("cti-tail", version.Get())
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv))

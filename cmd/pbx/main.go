@@ -12,12 +12,18 @@ import (
 
 	"github.com/yimen/yimen/cmd/pbx/boot"
 	"github.com/yimen/yimen/internal/config"
+	"github.com/yimen/yimen/internal/version"
 )
 
 func main() {
 	cfgPath := flag.String("config", "configs/demo.yaml", "configuration file")
 	recoverAdmin := flag.String("recover-admin", "", "TENANT/NAME: restore an administrator who lost their password or second factor (prints a one-time password, audited), then exit")
+	showVersion := flag.Bool("version", false, "print the version, commit and platform, then exit")
 	flag.Parse()
+	if *showVersion {
+		fmt.Println("pbx", version.Get())
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if *recoverAdmin != "" {

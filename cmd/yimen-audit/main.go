@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/yimen/yimen/internal/version"
 	"io"
 	"os"
 	"strings"
@@ -37,6 +38,10 @@ The master key comes from -key-file or $YIMEN_MASTER_KEY.
 `
 
 func main() {
+	if version.Asked(os.Args[1:]) {
+		fmt.Println("yimen-audit", version.Get())
+		return
+	}
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
 }
 

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/yimen/yimen/internal/version"
 	"io"
 	"log/slog"
 	"os"
@@ -26,6 +27,10 @@ const usage = `usage:
 `
 
 func main() {
+	if version.Asked(os.Args[1:]) {
+		fmt.Println("yimen-keys", version.Get())
+		return
+	}
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
 }
 

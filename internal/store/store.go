@@ -8,8 +8,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-
-	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
 )
 
 // DB is the shared database handle.
@@ -38,8 +36,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	} else {
 		dsn += "&"
 	}
-	dsn += "_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=on&_synchronous=NORMAL&_txlock=immediate"
-	db, err := sql.Open("sqlite3", dsn)
+	dsn += driverParams
+	db, err := sql.Open(driverName, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}

@@ -122,11 +122,15 @@ func TestOpenSetsPragmas(t *testing.T) {
 	ctx := context.Background()
 	db := openTemp(t)
 	var mode string
-	var fk int
+	var fk, busy, sync int
 	db.Q(ctx).QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode)
 	db.Q(ctx).QueryRowContext(ctx, `PRAGMA foreign_keys`).Scan(&fk)
-	if mode != "wal" || fk != 1 {
-		t.Fatalf("journal_mode=%q foreign_keys=%d", mode, fk)
+	db.Q(ctx).QueryRowContext(ctx, `PRAGMA busy_timeout`).Scan(&busy)
+	db.Q(ctx).QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&sync)
+	// Each driver spells these settings its own way (driver_*.go); both
+	// builds must end with the same database settings.
+	if mode != "wal" || fk != 1 || busy != 5000 || sync != 1 {
+		t.Fatalf("%s: journal_mode=%q foreign_keys=%d busy_timeout=%d synchronous=%d", Driver, mode, fk, busy, sync)
 	}
 }
 
