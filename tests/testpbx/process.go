@@ -21,15 +21,16 @@ import (
 // Process is cmd/pbx running as a child process, so a test can kill -9 it
 // and start it again on the same data directory and keys.
 type Process struct {
-	Dir  string // data directory: yimen.db, recordings/, pbx.log
-	SIP  string // SIP/UDP host:port
-	HTTP string // HTTP host:port
-	t    testing.TB
-	bin  string
-	cfg  string
-	env  []string
-	cmd  *exec.Cmd
-	logf *os.File
+	Dir     string // data directory: yimen.db, recordings/, pbx.log
+	SIP     string // SIP/UDP host:port
+	HTTP    string // HTTP host:port
+	t       testing.TB
+	bin     string
+	wrapper []string
+	cfg     string
+	env     []string
+	cmd     *exec.Cmd
+	logf    *os.File
 }
 
 // NewProcess builds cmd/pbx and writes a demo configuration (tenant demo,
@@ -47,8 +48,19 @@ func NewProcess(t testing.TB, ip, extra string) *Process {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build ./cmd/pbx: %v\n%s", err, out)
 	}
+	return NewProcessFromBinary(t, bin, nil, ip, extra)
+}
+
+// NewProcessFromBinary is NewProcess for a PBX binary built elsewhere (a
+// release build for another architecture), started through wrapper when it
+// is not empty (an emulator: qemu-aarch64-static -L /usr/aarch64-linux-gnu).
+func NewProcessFromBinary(t testing.TB, bin string, wrapper []string, ip, extra string) *Process {
+	t.Helper()
+	if ip == "" {
+		ip = Loopback()
+	}
 	dir := t.TempDir()
-	p := &Process{t: t, bin: bin, Dir: dir, cfg: filepath.Join(dir, "pbx.yaml"),
+	p := &Process{t: t, bin: bin, wrapper: wrapper, Dir: dir, cfg: filepath.Join(dir, "pbx.yaml"),
 		SIP: net.JoinHostPort(ip, fmt.Sprint(freeUDPPort(t, ip))), HTTP: net.JoinHostPort(ip, fmt.Sprint(freeTCPPort(t, ip)))}
 	base := 30000 + 100*rand.IntN(90)
 	yaml := fmt.Sprintf(`data_dir: %[1]s
@@ -84,12 +96,17 @@ func (p *Process) Start() {
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	p.cmd, p.logf = exec.Command(p.bin, "-config", p.cfg), logf
+	args := append(append([]string(nil), p.wrapper...), p.bin, "-config", p.cfg)
+	p.cmd, p.logf = exec.Command(args[0], args[1:]...), logf
 	p.cmd.Env, p.cmd.Stdout, p.cmd.Stderr = p.env, logf, logf
 	if err := p.cmd.Start(); err != nil {
 		p.t.Fatal(err)
 	}
+	// An emulated binary (qemu) starts several times slower.
 	deadline := time.Now().Add(20 * time.Second)
+	if len(p.wrapper) > 0 {
+		deadline = time.Now().Add(90 * time.Second)
+	}
 	for time.Now().Before(deadline) {
 		if res, err := http.Get("http://" + p.HTTP + "/healthz"); err == nil {
 			res.Body.Close()
