@@ -6,7 +6,7 @@ PKGS    ?= ./...
 PARALLEL ?= 8
 BIN     := bin
 
-.PHONY: run test deps build bench lint fuzz clean
+.PHONY: run test deps build bench lint fuzz clean release cross-test
 
 ## run: build and start the demo PBX (SQLite, tenant "demo", extensions 1001-1010)
 run: deps build
@@ -40,5 +40,15 @@ lint:
 	$(GO) vet $(PKGS)
 	$(GO) mod tidy -diff
 
+## release: every command for linux/amd64, linux/arm64 and linux/loong64 in dist/, version-stamped
+## and reproducible (VERSION=v1.2.3 make release)
+release: deps
+	./scripts/release.sh
+
+## cross-test: the platform packages' tests and a SIPp smoke run of the release PBX for linux/arm64
+## and linux/loong64 under qemu user emulation (CI runs it after make test)
+cross-test: deps
+	./scripts/cross-test.sh
+
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) dist

@@ -2,7 +2,9 @@
 # Installs the Debian packages yimen's tests and tools use, if missing:
 # sip-tester (SIPp, the SIP peer in tests), tshark (counts RTP packets at the
 # ends of a call), sox and espeak-ng (IVR prompts), baresip-core (a real
-# softphone registering and talking through the PBX). Safe to run repeatedly.
+# softphone registering and talking through the PBX), the arm64 cross
+# compiler and qemu-user-static (release builds tested under emulation).
+# Safe to run repeatedly.
 set -euo pipefail
 need=()
 command -v sipp    >/dev/null 2>&1 || need+=(sip-tester)
@@ -13,6 +15,10 @@ command -v baresip >/dev/null 2>&1 || need+=(baresip-core)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v curl    >/dev/null 2>&1 || need+=(curl)
 command -v gnuplot >/dev/null 2>&1 || need+=(gnuplot-nox)
+# make release / make cross-test: the arm64 C cross-compiler (cgo SQLite) and
+# user-mode emulators for arm64 and loong64.
+command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || need+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
+command -v qemu-loongarch64-static >/dev/null 2>&1 || need+=(qemu-user-static)
 [ ${#need[@]} -eq 0 ] && exit 0
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
