@@ -9,7 +9,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/yimen/yimen/internal/version"
 	"io"
 	"log/slog"
 	"os"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/yimen/yimen/cti/client"
 	"github.com/yimen/yimen/cti/protocol"
+	"github.com/yimen/yimen/internal/version"
 )
 
 const usage = `usage: cti-tail [-url URL] [-token-file FILE] [-topics T1,T2] [-types a,b] [-since SEQ] [-once]

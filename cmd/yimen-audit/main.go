@@ -9,7 +9,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/yimen/yimen/internal/version"
 	"io"
 	"os"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"github.com/yimen/yimen/internal/gm"
 	"github.com/yimen/yimen/internal/keys"
 	"github.com/yimen/yimen/internal/store"
+	"github.com/yimen/yimen/internal/version"
 )
 
 const usage = `usage:

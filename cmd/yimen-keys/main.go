@@ -8,13 +8,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/yimen/yimen/internal/version"
 	"io"
 	"log/slog"
 	"os"
 
 	"github.com/yimen/yimen/internal/keys"
 	"github.com/yimen/yimen/internal/store"
+	"github.com/yimen/yimen/internal/version"
 )
 
 const usage = `usage:
