@@ -12,7 +12,8 @@ import (
 
 // DB is the shared database handle.
 type DB struct {
-	sql *sql.DB
+	sql     *sql.DB
+	release func() error // the owner's lock (OpenOwned), nil otherwise
 }
 
 // Querier is what both *sql.DB and *sql.Tx offer; feature stores run SQL on it.
@@ -54,8 +55,15 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	return &DB{sql: db}, nil
 }
 
-// Close closes the database.
-func (db *DB) Close() error { return db.sql.Close() }
+// Close closes the database and gives up its ownership (OpenOwned).
+func (db *DB) Close() error {
+	err := db.sql.Close()
+	if db.release != nil {
+		err = errors.Join(err, db.release())
+		db.release = nil
+	}
+	return err
+}
 
 // SQL exposes the raw handle for tooling (integrity checks, backups).
 func (db *DB) SQL() *sql.DB { return db.sql }

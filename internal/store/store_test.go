@@ -167,3 +167,34 @@ func TestMigrateFindsFilesInEmbeddedDirectory(t *testing.T) {
 		t.Fatal("want error for a version used twice")
 	}
 }
+
+// One owner at a time: a second PBX on the same data directory (or a
+// restore while the PBX runs) is refused; closing gives the database up.
+func TestOpenOwnedRefusesASecondOwner(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "owned.db")
+	db, err := OpenOwned(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenOwned(ctx, path); !errors.Is(err, ErrInUse) {
+		t.Fatalf("second owner: %v, want ErrInUse", err)
+	}
+	if _, err := LockOwner(path); !errors.Is(err, ErrInUse) {
+		t.Fatalf("lock while owned: %v, want ErrInUse", err)
+	}
+	// Readers are not owners.
+	r, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("reader: %v", err)
+	}
+	r.Close()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db2, err := OpenOwned(ctx, path)
+	if err != nil {
+		t.Fatalf("after close: %v", err)
+	}
+	db2.Close()
+}

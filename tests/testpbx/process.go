@@ -119,6 +119,9 @@ func (p *Process) Start() {
 	p.t.Fatalf("pbx did not come up:\n%s", tail(p.Log(), 40))
 }
 
+// Config is the path of the process's configuration file.
+func (p *Process) Config() string { return p.cfg }
+
 // Running reports whether the process is started and has not exited.
 func (p *Process) Running() bool { return p.cmd != nil && p.cmd.ProcessState == nil }
 

@@ -72,7 +72,7 @@ func BuildPBX(ctx context.Context, cfg config.Config, env []string, logOut io.Wr
 	if dbPath == "" {
 		dbPath = filepath.Join(cfg.DataDir, "yimen.db")
 	}
-	db, err := store.Open(ctx, dbPath)
+	db, err := store.OpenOwned(ctx, dbPath)
 	if err != nil {
 		return nil, err
 	}
