@@ -6,7 +6,7 @@ PKGS    ?= ./...
 PARALLEL ?= 8
 BIN     := bin
 
-.PHONY: run test deps build bench lint fuzz clean release cross-test
+.PHONY: run test deps build bench lint fuzz clean release cross-test package package-test
 
 ## run: build and start the demo PBX (SQLite, tenant "demo", extensions 1001-1010)
 run: deps build
@@ -49,6 +49,15 @@ release: deps
 ## and linux/loong64 under qemu user emulation (CI runs it after make test)
 cross-test: deps
 	./scripts/cross-test.sh
+
+## package: .deb and .rpm per architecture in dist/packages/ (systemd unit, config, logrotate)
+package: deps
+	./scripts/package/build.sh
+
+## package-test: install the amd64 .deb in a clean Debian chroot, start the PBX as the unit would,
+## remove and purge it (root; CI runs it)
+package-test: deps
+	./scripts/package/test.sh
 
 clean:
 	rm -rf $(BIN) dist

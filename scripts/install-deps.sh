@@ -19,6 +19,9 @@ command -v gnuplot >/dev/null 2>&1 || need+=(gnuplot-nox)
 # user-mode emulators for arm64 and loong64.
 command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || need+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
 command -v qemu-loongarch64-static >/dev/null 2>&1 || need+=(qemu-user-static)
+# make package / package-test: rpmbuild, and a clean Debian chroot to install into.
+command -v rpmbuild >/dev/null 2>&1 || need+=(rpm)
+command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
 [ ${#need[@]} -eq 0 ] && exit 0
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"

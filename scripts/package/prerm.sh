@@ -1,0 +1,11 @@
+#!/bin/sh
+# Before removal (not before an upgrade): stop the PBX, draining its calls.
+set -e
+case "$1" in
+remove|0)
+	if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+		systemctl disable --now yimen-pbx || true
+	fi
+	;;
+esac
+exit 0
