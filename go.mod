@@ -6,6 +6,7 @@ require (
 	github.com/emiago/sipgo v1.7.3
 	github.com/emmansun/gmsm v0.44.0
 	github.com/gorilla/websocket v1.5.3
+	github.com/icholy/digest v1.2.0
 	github.com/mattn/go-sqlite3 v1.14.53
 	github.com/pion/rtcp v1.2.20
 	github.com/pion/rtp v1.10.6
@@ -28,7 +29,6 @@ require (
 	github.com/gobwas/pool v0.2.1 // indirect
 	github.com/gobwas/ws v1.3.2 // indirect
 	github.com/google/uuid v1.6.0 // indirect
-	github.com/icholy/digest v1.2.0 // indirect
 	github.com/kylelemons/godebug v1.1.0 // indirect
 	github.com/mattn/go-isatty v0.0.24 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect

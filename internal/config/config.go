@@ -72,6 +72,10 @@ type SIP struct {
 	// host. Loopback, link-local and cloud-metadata Contacts on another
 	// host are refused (loopback is allowed when the PBX listens on it).
 	ContactNetworks []string `yaml:"contact_networks"`
+	// TrunkUDP is the carrier-facing UDP listener: trunks register and
+	// send calls from it, and the guard lets only the trunks' addresses
+	// through it, before parsing. Empty: trunks use the udp listener.
+	TrunkUDP string `yaml:"trunk_udp"`
 }
 
 // ContactPrefixes parses ContactNetworks (already validated).
@@ -199,6 +203,8 @@ type Tenant struct {
 	MaxNoAnswer int `yaml:"max_no_answer"`
 	// Supervisors may monitor agents' calls with *1 (listen), *2 (whisper), *3 (barge) + extension.
 	Supervisors []string `yaml:"supervisors"`
+	// The tenant's SIP trunks, DIDs and outbound routes (trunks.go, docs/trunks.md).
+	TenantTrunks `yaml:",inline"`
 }
 
 // Defaults returns a Config with every default filled in.

@@ -203,6 +203,7 @@ func (c *Config) Validate() error {
 		bad("demo.credentials_file", "required when demo.enabled is true")
 	}
 	c.validateRecording(names, bad)
+	c.validateTrunks(bad)
 	c.validateQueuePrompts(bad)
 	c.validateAdmin(names, bad)
 	return errors.Join(out...)
