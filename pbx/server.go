@@ -22,6 +22,7 @@ import (
 	"github.com/yimen/yimen/pbx/media"
 	"github.com/yimen/yimen/pbx/pbxstore"
 	"github.com/yimen/yimen/pbx/registrar"
+	"github.com/yimen/yimen/pbx/trunk"
 )
 
 // Deps are what the PBX is given rather than builds.
@@ -49,6 +50,9 @@ type Server struct {
 	ua        *sipgo.UserAgent
 	sip       *sipgo.Server
 	udp       net.PacketConn
+	trunkUDP  net.PacketConn // the carrier-facing listener (sip.trunk_udp), if any
+	trunks    *trunk.Manager
+	client    *sipgo.Client
 	streams   []streamListener
 	now       func() time.Time
 	sipHost   string
@@ -145,7 +149,11 @@ func New(ctx context.Context, cfg config.Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.client = client
 	if err := s.closeInterruptedCalls(ctx); err != nil {
+		return nil, err
+	}
+	if s.trunks, err = s.buildTrunks(cfg); err != nil {
 		return nil, err
 	}
 	udpLocal := ""
@@ -162,6 +170,9 @@ func New(ctx context.Context, cfg config.Config, deps Deps) (*Server, error) {
 		},
 	}, client, auth, locator{dir: s.dir, reg: s.regr, alive: s.connAlive}, s.dir, s.relay, deps.Store, s.log.With("component", "b2bua"), s.reg)
 	s.calls = mgr
+	if !s.trunks.Empty() {
+		mgr.SetTrunks(s.trunks, s.trunkLocal())
+	}
 	mgr.Register(s.sip)
 	s.sip.OnRegister(s.regr.HandleRegister)
 	s.sip.OnNoRoute(func(req *sip.Request, tx sip.ServerTransaction) {
@@ -295,10 +306,20 @@ func (s *Server) Run(ctx context.Context) error {
 	run(s.guard.Run)
 	run(s.regr.Run)
 	run(s.calls.Run)
+	if !s.trunks.Empty() {
+		local := s.trunkLocal()
+		run(func(ctx context.Context) {
+			s.trunks.Run(ctx, s.client, trunk.Local{Host: local.Host, Port: local.Port, Bind: local.Bind})
+		})
+	}
 
 	errc := make(chan error, 8)
 	if s.udp != nil {
 		pc := s.guard.WrapPacketConn(s.udp)
+		go func() { errc <- s.sip.ServeUDP(pc) }()
+	}
+	if s.trunkUDP != nil {
+		pc := s.guard.WrapCarrierPacketConn(s.trunkUDP, s.trunks.Sources())
 		go func() { errc <- s.sip.ServeUDP(pc) }()
 	}
 	for _, l := range s.streams {
@@ -342,6 +363,9 @@ func (s *Server) Run(ctx context.Context) error {
 func (s *Server) closeListeners() {
 	if s.udp != nil {
 		_ = s.udp.Close()
+	}
+	if s.trunkUDP != nil {
+		_ = s.trunkUDP.Close()
 	}
 	for _, l := range s.streams {
 		_ = l.ln.Close()

@@ -103,6 +103,8 @@ type Manager struct {
 	observers   []observer
 	apps        AppRouter
 	supervision Supervision
+	trunks      Trunks
+	trunkLocal  TrunkLocal
 }
 
 type metrics struct {
@@ -270,16 +272,25 @@ func (m *Manager) contactURI(transport string) sip.Uri {
 // send sends a request in a new client transaction, from our listener.
 func (m *Manager) send(ctx context.Context, req *sip.Request) (sip.ClientTransaction, error) {
 	m.bindLocal(req)
-	return m.client.TransactionRequest(ctx, req, sipgo.ClientRequestAddVia)
+	return m.client.TransactionRequest(ctx, req, viaOption(req))
 }
 
 func (m *Manager) write(req *sip.Request) error {
 	m.bindLocal(req)
-	return m.client.WriteRequest(req, sipgo.ClientRequestAddVia)
+	return m.client.WriteRequest(req, viaOption(req))
+}
+
+// viaOption adds our Via unless the request has its own (a carrier
+// dialog's, naming the carrier-facing listener).
+func viaOption(req *sip.Request) sipgo.ClientRequestOption {
+	if req.Via() != nil {
+		return func(*sipgo.Client, *sip.Request) error { return nil }
+	}
+	return sipgo.ClientRequestAddVia
 }
 
 func (m *Manager) bindLocal(req *sip.Request) {
-	if m.laddr.IP != nil && strings.EqualFold(req.Transport(), "udp") {
+	if m.laddr.IP != nil && req.Laddr.IP == nil && strings.EqualFold(req.Transport(), "udp") {
 		req.Laddr = m.laddr
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/yimen/yimen/pbx/media"
 	"github.com/yimen/yimen/pbx/pbxstore"
 	"github.com/yimen/yimen/pbx/sdp"
+	"github.com/yimen/yimen/pbx/trunk"
 )
 
 type callState int
@@ -67,6 +68,11 @@ type call struct {
 	ackOnce sync.Once
 	endOnce sync.Once
 	slot    *slot // the call's place in the call limits, given back at its end
+	// A carrier call's (trunk_call.go): the inbound trunk and DID it
+	// came in on, set at creation; plan is the way out through trunks,
+	// set under mu.
+	carrierIn *trunk.Inbound
+	plan      *trunk.Plan
 
 	mu sync.Mutex
 
@@ -265,6 +271,7 @@ func (c *call) end(side string, cause Cause) {
 		close(c.done)
 		c.cancel()
 		c.m.admit.release(c.slot)
+		c.endTrunks()
 		c.m.untrack(c, ids...)
 		c.m.m.ended.WithLabelValues(cause.String()).Inc()
 		c.m.m.setups.WithLabelValues(cdr.Disposition).Inc()
@@ -276,7 +283,7 @@ func (c *call) end(side string, cause Cause) {
 
 // sendBye sends BYE in dialog d and waits for its answer in the background.
 func (m *Manager) sendBye(d *dialog) {
-	req := d.newRequest(sip.BYE, m.contactURI(d.transport))
+	req := d.newRequest(sip.BYE, m.dialogContact(d))
 	go func() {
 		// Not the call's context: the BYE is sent as the call ends.
 		ctx, cancel := context.WithTimeout(context.Background(), 32*time.Second)

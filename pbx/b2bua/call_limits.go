@@ -103,7 +103,7 @@ func (a *admission) admit(tenant, ext string, src netip.Addr, app bool) (*slot, 
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	switch {
-	case a.lim.PerExtension > 0 && a.ext[k] >= a.lim.PerExtension:
+	case a.lim.PerExtension > 0 && ext != "" && a.ext[k] >= a.lim.PerExtension:
 		return nil, refusalExtension
 	case a.lim.PerSource > 0 && src.IsValid() && a.source[src] >= a.lim.PerSource:
 		return nil, refusalSource

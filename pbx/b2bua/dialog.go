@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/emiago/sipgo/sip"
@@ -24,6 +25,11 @@ type dialog struct {
 	dest      string  // host:port actually sent to (NAT-aware)
 	transport string
 	seq       uint32
+	// via and laddr, when set, are the address a carrier-facing dialog's
+	// requests name in their Via and the socket they leave from, so that
+	// the carrier's answers come back through its own listener.
+	via   *sip.Addr
+	laddr *sip.Addr
 }
 
 // sentBy reports whether req comes from this dialog's peer: it names the
@@ -84,6 +90,16 @@ func (d *dialog) build(method sip.RequestMethod, seq uint32, contact sip.Uri) *s
 	}
 	req.SetTransport(d.transport)
 	req.SetDestination(d.dest)
+	if d.via != nil {
+		via := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: strings.ToUpper(d.transport),
+			Host: d.via.IP.String(), Port: d.via.Port, Params: sip.NewParams()}
+		via.Params.Add("branch", sip.GenerateBranchN(16))
+		via.Params.Add("rport", "")
+		req.PrependHeader(via)
+	}
+	if d.laddr != nil {
+		req.Laddr = *d.laddr
+	}
 	return req
 }
 

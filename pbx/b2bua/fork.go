@@ -7,6 +7,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/yimen/yimen/pbx/sdp"
+	"github.com/yimen/yimen/pbx/trunk"
 )
 
 // Forking: a call rings every registered contact of the callee at once, one
@@ -49,6 +50,7 @@ type fork struct {
 	cancelPending bool
 	cancelled     bool
 	final         int
+	carrier       *trunk.Leg // set when the fork goes through a trunk
 }
 
 // startFork sends the INVITE for ext to one of its contacts. Called with c.mu held.
@@ -148,7 +150,7 @@ func (c *call) onForkResponse(f *fork, res *sip.Response) {
 		if c.state != stateRinging || c.finalSent {
 			return
 		}
-		if len(res.Body()) > 0 && c.early == nil {
+		if len(res.Body()) > 0 && c.early == nil && (f.carrier == nil || f.carrier.EarlyMedia) {
 			if ans, err := sdp.Parse(res.Body()); err == nil && ans.Port != 0 {
 				c.early = f
 				c.setRemote(sideB, ans)
@@ -259,8 +261,18 @@ func (c *call) forkFailedLocked() {
 			return
 		}
 	}
+	if c.failoverLocked() {
+		return
+	}
 	if transfer {
 		c.finishTransfer(failureCode(c.forks))
+		return
+	}
+	if c.plan != nil && len(c.forks) > 0 {
+		code, reason, disp := carrierFailure(c.forks[len(c.forks)-1].final)
+		c.disposition, c.code = disp, code
+		c.respondALocked(code, reason, nil)
+		go c.end("callee", CauseRejected)
 		return
 	}
 	code, reason, disp := 480, "Temporarily Unavailable", DispositionUnavailable

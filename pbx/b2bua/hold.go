@@ -121,7 +121,7 @@ func (m *Manager) reinviteDir(ctx context.Context, c *call, side int, dir sdp.Di
 	if d == nil {
 		return fmt.Errorf("call %s has no party on side %d: %w", c.id, side, errs.ErrConflict)
 	}
-	out := d.newRequest(sip.INVITE, m.contactURI(d.transport))
+	out := d.newRequest(sip.INVITE, m.dialogContact(d))
 	out.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	out.SetBody(c.legSDP(side, c.codecs, c.dtmf, dir, nil))
 	res, err := m.forward(ctx, out)
@@ -131,7 +131,7 @@ func (m *Manager) reinviteDir(ctx context.Context, c *call, side int, dir sdp.Di
 	if !res.IsSuccess() {
 		return fmt.Errorf("re-INVITE answered %d: %w", res.StatusCode, errs.ErrUnavailable)
 	}
-	_ = m.write(d.build(sip.ACK, out.CSeq().SeqNo, m.contactURI(d.transport)))
+	_ = m.write(d.build(sip.ACK, out.CSeq().SeqNo, m.dialogContact(d)))
 	if ans, err := sdp.Parse(res.Body()); err == nil {
 		c.mu.Lock()
 		c.setRemote(side, ans)

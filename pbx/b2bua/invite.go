@@ -11,6 +11,7 @@ import (
 	"github.com/yimen/yimen/pbx/pbxstore"
 	"github.com/yimen/yimen/pbx/registrar"
 	"github.com/yimen/yimen/pbx/sdp"
+	"github.com/yimen/yimen/pbx/trunk"
 )
 
 // onInvite handles initial INVITEs and routes re-INVITEs to their call.
@@ -31,6 +32,9 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		m.rejectInvite(tx, req, 503, "Service Unavailable")
 		return
 	}
+	if m.carrierInvite(ctx, req, tx) {
+		return
+	}
 	tenant, _ := m.tenants.TenantFor(req.Recipient.Host)
 	user, outcome := m.auth.Check(ctx, req, tenant, true)
 	if outcome != registrar.OutcomeOK {
@@ -43,8 +47,27 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		tx.Terminate()
 		return
 	}
-	callee := req.Recipient.User
-	start := m.now()
+	m.route(ctx, req, tx, inviteFrom{tenant: tenant, caller: user, callee: req.Recipient.User, start: m.now()})
+}
+
+// inviteFrom is who an initial INVITE is from and for, once known: an
+// authenticated extension, or a carrier's caller on a DID.
+type inviteFrom struct {
+	tenant, caller, callee string
+	start                  time.Time
+	carrier                *trunk.Inbound // set for a call from a carrier
+}
+
+// route connects an initial INVITE whose caller is known: to an
+// application, the callee's registered contacts, or out through a trunk.
+func (m *Manager) route(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, from inviteFrom) {
+	tenant, user, callee, start := from.tenant, from.caller, from.callee, from.start
+	release := true // the carrier's place in its trunk's caps, until a call holds it
+	defer func() {
+		if release {
+			from.carrier.Release()
+		}
+	}()
 	if len(req.Body()) == 0 {
 		m.rejectCall(ctx, req, tx, tenant, user, callee, start, 488, "Not Acceptable Here", DispositionRejectedCodec, "SDP offer required")
 		return
@@ -60,12 +83,12 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		m.rejectCall(ctx, req, tx, tenant, user, callee, start, 488, "Not Acceptable Here", DispositionRejectedCodec, "no common codec: the PBX relays "+strings.Join(m.cfg.Codecs, ", "))
 		return
 	}
-	if req.GetHeader("Replaces") != nil {
+	if req.GetHeader("Replaces") != nil && from.carrier == nil {
 		m.onInviteReplaces(req, tx, tenant, user, offer)
 		return
 	}
 	var app Application
-	if mode, agent, ok := monitorCode(callee); ok && m.supervision != nil {
+	if mode, agent, ok := monitorCode(callee); ok && m.supervision != nil && from.carrier == nil {
 		if !m.supervision.Supervisor(tenant, user) {
 			m.log.Warn("monitor refused: not a supervisor", "tenant", tenant, "ext", user)
 			m.rejectCall(ctx, req, tx, tenant, user, callee, start, 403, "Forbidden", DispositionRejected, "not a supervisor")
@@ -76,25 +99,43 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		app, _ = m.apps.App(tenant, callee)
 	}
 	var targets []Target
+	var plan *trunk.Plan
 	if app == nil {
 		var known bool
 		targets, known = m.loc.Locate(tenant, callee)
 		if !known {
-			m.rejectCall(ctx, req, tx, tenant, user, callee, start, 404, "Not Found", DispositionNotFound, "")
-			return
-		}
-		if len(targets) == 0 {
+			var taken bool
+			if plan, taken = m.outboundPlan(ctx, req, tx, from); taken && plan == nil {
+				return // refused, and answered
+			}
+			if !taken {
+				m.rejectCall(ctx, req, tx, tenant, user, callee, start, 404, "Not Found", DispositionNotFound, "")
+				return
+			}
+		} else if len(targets) == 0 {
 			m.rejectCall(ctx, req, tx, tenant, user, callee, start, 480, "Temporarily Unavailable", DispositionUnavailable, "")
 			return
 		}
 	}
-	slot, why := m.admit.admit(tenant, user, sourceIP(req), app != nil)
+	// A carrier's caller is no extension, and the carrier's address is
+	// every caller's: the trunk's own caps count those calls instead.
+	ext, src := user, sourceIP(req)
+	if from.carrier != nil {
+		ext, src = "", netip.Addr{}
+	}
+	slot, why := m.admit.admit(tenant, ext, src, app != nil)
 	if why != refusalNone {
+		if plan != nil {
+			plan.End()
+		}
 		m.refuseCall(ctx, req, tx, tenant, user, callee, start, why)
 		return
 	}
 	bridge, err := m.relay.NewBridge()
 	if err != nil {
+		if plan != nil {
+			plan.End()
+		}
 		m.admit.release(slot)
 		m.log.Error("no media ports", "err", err)
 		m.rejectCall(ctx, req, tx, tenant, user, callee, start, 503, "Service Unavailable", DispositionFailed, "media ports exhausted")
@@ -108,22 +149,26 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		m: m, id: randomHex(12), tenant: tenant, caller: user, callee: callee,
 		aInvite: req, aTx: tx, bridge: bridge, codecs: codecs, dtmf: offer.DTMF, ptime: offer.PTime,
 		aFinal: make(chan struct{}), acked: make(chan struct{}), start: start, disposition: DispositionNoAnswer,
-		slot: slot,
+		slot: slot, carrierIn: from.carrier, plan: plan,
 	}
+	release = false
 	c.sdpOut[sideA] = sdp.NewVersionCounter("yimen", uint64(start.UnixNano()), 1)
 	c.sdpOut[sideB] = sdp.NewVersionCounter("yimen", uint64(start.UnixNano())+1, 1)
-	from := req.From()
+	fh := req.From()
 	c.a = &dialog{
 		callID: req.CallID().Value(), local: req.To().Address, localTag: newTag(),
-		remote: from.Address, transport: req.Transport(), seq: 0,
+		remote: fh.Address, transport: req.Transport(), seq: 0,
 	}
-	c.a.remoteTag, _ = from.Params.Get("tag")
+	c.a.remoteTag, _ = fh.Params.Get("tag")
 	if ct := req.Contact(); ct != nil {
 		c.a.target = ct.Address
 	} else {
-		c.a.target = from.Address
+		c.a.target = fh.Address
 	}
 	c.a.dest = req.Source()
+	if from.carrier != nil {
+		m.carrierSide(c.a)
+	}
 	c.setRemote(sideA, offer)
 	bridge.Start()
 
@@ -141,6 +186,9 @@ func (m *Manager) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	c.mu.Lock()
 	for _, t := range targets {
 		c.startFork(t, callee)
+	}
+	if plan != nil {
+		c.nextTrunkLocked()
 	}
 	if len(c.forks) == 0 {
 		c.disposition, c.code = DispositionFailed, 503
@@ -230,7 +278,7 @@ func (c *call) respondALocked(code int, reason string, body []byte) *sip.Respons
 	res := sip.NewResponseFromRequest(c.aInvite, code, reason, body)
 	res.To().Params.Add("tag", c.a.localTag)
 	if code < 300 {
-		res.AppendHeader(&sip.ContactHeader{Address: c.m.contactURI(c.a.transport)})
+		res.AppendHeader(&sip.ContactHeader{Address: c.m.dialogContact(c.a)})
 	}
 	if len(body) > 0 {
 		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))

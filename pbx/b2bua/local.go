@@ -9,6 +9,7 @@ import (
 	"github.com/yimen/yimen/internal/dtmf"
 	"github.com/yimen/yimen/internal/errs"
 	"github.com/yimen/yimen/pbx/sdp"
+	"github.com/yimen/yimen/pbx/trunk"
 )
 
 // Application answers calls to a number itself (an IVR flow). Run drives the
@@ -124,15 +125,21 @@ func (l *LocalCall) Transfer(ctx context.Context, ext string) (int, error) {
 func (l *LocalCall) Ring(ctx context.Context, ext string) (code int, answeredBy string, err error) {
 	c, m := l.c, l.c.m
 	targets, known := m.loc.Locate(c.tenant, ext)
+	var plan *trunk.Plan
 	if !known {
-		return 404, "", nil
-	}
-	if len(targets) == 0 {
+		var code int
+		if plan, code = m.ringPlan(ctx, c, ext); plan == nil {
+			return code, "", nil
+		}
+	} else if len(targets) == 0 {
 		return 480, "", nil
 	}
 	c.mu.Lock()
 	if c.state != stateAnswered || c.winner != nil {
 		c.mu.Unlock()
+		if plan != nil {
+			plan.End()
+		}
 		return 0, "", fmt.Errorf("transfer: call is not in the application: %w", errs.ErrConflict)
 	}
 	tr := c.transfer
@@ -144,6 +151,13 @@ func (l *LocalCall) Ring(ctx context.Context, ext string) (code int, answeredBy 
 	n := len(c.forks)
 	for _, t := range targets {
 		c.startFork(t, ext)
+	}
+	if plan != nil {
+		if c.plan != nil {
+			c.plan.End() // an earlier ring out that failed
+		}
+		c.plan = plan
+		c.nextTrunkLocked()
 	}
 	if len(c.forks) == n {
 		if n == 0 {

@@ -190,7 +190,7 @@ func (c *call) runOriginate(inv *sip.Request, tx sip.ClientTransaction, notify f
 	if ct := ok.Contact(); ct != nil {
 		c.a.target = ct.Address
 	}
-	_ = m.write(c.a.build(sip.ACK, inv.CSeq().SeqNo, m.contactURI(c.a.transport)))
+	_ = m.write(c.a.build(sip.ACK, inv.CSeq().SeqNo, m.dialogContact(c.a)))
 	if ans, err := sdp.Parse(ok.Body()); err == nil {
 		c.setRemote(sideA, ans)
 		if len(ans.Codecs) > 0 {

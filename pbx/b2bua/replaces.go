@@ -177,7 +177,7 @@ func (c *call) extOf(side int) string {
 
 // notifyRefer sends the final sipfrag NOTIFY of a REFER's implicit subscription.
 func (m *Manager) notifyRefer(ctx context.Context, d *dialog, frag string) {
-	notify := d.newRequest(sip.NOTIFY, m.contactURI(d.transport))
+	notify := d.newRequest(sip.NOTIFY, m.dialogContact(d))
 	notify.AppendHeader(sip.NewHeader("Event", "refer"))
 	notify.AppendHeader(sip.NewHeader("Subscription-State", "terminated;reason=noresource"))
 	notify.AppendHeader(sip.NewHeader("Content-Type", "message/sipfrag;version=2.0"))

@@ -15,6 +15,7 @@ type metrics struct {
 	droppedRate    prometheus.Counter
 	droppedTooBig  prometheus.Counter
 	droppedScanner prometheus.Counter
+	droppedCarrier prometheus.Counter // not a carrier's address, on the carrier-facing listener
 	bans           prometheus.Counter
 	authFailures   prometheus.Counter
 }
@@ -57,6 +58,7 @@ func newMetrics(reg prometheus.Registerer, activeBans func() int) (metrics, erro
 		droppedRate:    dropped.WithLabelValues("rate"),
 		droppedTooBig:  dropped.WithLabelValues("too_big"),
 		droppedScanner: dropped.WithLabelValues("scanner"),
+		droppedCarrier: dropped.WithLabelValues("not_carrier"),
 		bans:           bans,
 		authFailures:   authFailures,
 	}, nil

@@ -32,6 +32,7 @@ var _ net.PacketConn = (*packetConn)(nil)
 type packetConn struct {
 	net.PacketConn
 	g     *Guard
+	only  []netip.Prefix // set on the carrier-facing listener: the only sources let in
 	udp   *net.UDPConn // non-nil: read without allocating an address per datagram
 	addrs addrCache
 }
@@ -46,7 +47,7 @@ func (c *packetConn) ReadFrom(b []byte) (int, net.Addr, error) {
 		if err != nil {
 			return n, addr, err
 		}
-		if c.g.filterDatagram(b, n, addrIP(addr)) == verdictPass {
+		if c.carrier(addrIP(addr)) && c.g.filterDatagram(b, n, addrIP(addr)) == verdictPass {
 			return n, addr, nil
 		}
 	}
@@ -58,10 +59,39 @@ func (c *packetConn) readUDP(b []byte) (int, net.Addr, error) {
 		if err != nil {
 			return n, nil, err
 		}
-		if c.g.filterDatagram(b, n, ap.Addr()) == verdictPass {
+		if c.carrier(ap.Addr()) && c.g.filterDatagram(b, n, ap.Addr()) == verdictPass {
 			return n, c.addrs.get(ap), nil
 		}
 	}
+}
+
+// WrapCarrierPacketConn is WrapPacketConn for the carrier-facing
+// listener: a datagram from any source outside carriers (the trunks'
+// addresses) is dropped before anything else looks at it, and counted
+// under the reason not_carrier.
+func (g *Guard) WrapCarrierPacketConn(pc net.PacketConn, carriers []netip.Prefix) net.PacketConn {
+	c := g.WrapPacketConn(pc).(*packetConn)
+	c.only = carriers
+	if c.only == nil {
+		c.only = []netip.Prefix{} // no trunk: nobody
+	}
+	return c
+}
+
+// carrier says whether a datagram from ip may be read: always, but on the
+// carrier-facing listener only from a carrier.
+func (c *packetConn) carrier(ip netip.Addr) bool {
+	if c.only == nil {
+		return true
+	}
+	ip = ip.Unmap()
+	for _, p := range c.only {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	c.g.m.droppedCarrier.Inc()
+	return false
 }
 
 // addrCache hands out one *net.UDPAddr per source address and port.

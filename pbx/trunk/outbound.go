@@ -40,6 +40,7 @@ type Leg struct {
 	Strip      []string // header names not to send
 	EarlyMedia bool
 	Codecs     []string
+	Diversion  bool // name the DID in a Diversion header when an inbound call is sent on
 }
 
 // Outbound plans a call from ext of tenant to dialled. Errors: ErrNotFound
@@ -140,7 +141,7 @@ func (p *Plan) Next() (Leg, bool, string) {
 func (p *Plan) leg(t *Trunk) Leg {
 	l := Leg{Trunk: t.cfg.Name, Host: t.proxy.Addr().String(), Port: int(t.proxy.Port()), Transport: t.transport(),
 		User: t.cfg.DialPrefix + t.numFmt.Write(p.Number, t.area), CallerID: t.cidFmt.Write(p.callerID, t.area),
-		EarlyMedia: t.cfg.EarlyMediaOn(), Codecs: t.codecs, Strip: t.cfg.StripHeaders}
+		EarlyMedia: t.cfg.EarlyMediaOn(), Codecs: t.codecs, Strip: t.cfg.StripHeaders, Diversion: t.cfg.Diversion}
 	if l.CallerID == "" {
 		l.CallerID = Anonymous
 	}
