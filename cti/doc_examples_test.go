@@ -252,6 +252,7 @@ func docExamples(t *testing.T) map[string]string {
 		{Type: protocol.EventVoicemailRecorded, Data: protocol.VoicemailRecorded{ID: "vm-c1004", Call: "c1004", Mailbox: "800",
 			Caller: "13700137000", DurationS: 12.4, Vars: map[string]string{"caller": "13700137000", "number": "8000", "call_id": "c1004"}}},
 		{Type: protocol.EventCallSurvey, Data: protocol.CallSurvey{Call: "c1001", Flow: "survey", Answered: true, Score: &score}},
+		{Type: protocol.EventTrunkState, Data: protocol.TrunkState{Trunk: "telecom", State: "down", Reason: "options unanswered", Since: "2026-03-02T09:02:10Z"}},
 	} {
 		if _, err := e.hub.Publish("demo", ev); err != nil {
 			t.Fatal(err)

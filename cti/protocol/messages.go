@@ -27,6 +27,7 @@ const (
 	EventRecordingReady    = "recording.ready"
 	EventVoicemailRecorded = "voicemail.recorded"
 	EventCallSurvey        = "call.survey"
+	EventTrunkState        = "trunk.state"
 )
 
 // Commands a client sends.
@@ -226,6 +227,15 @@ type ScreenPop struct {
 // whose keys encoding/json sorts: their fields are declared in the order of
 // their keys, so the bytes on the wire stay the same.
 
+// TrunkState is the data of trunk.state: one of the tenant's carrier
+// trunks went up or down (docs/trunks.md says when).
+type TrunkState struct {
+	Trunk  string `json:"trunk"`
+	State  string `json:"state"`  // up or down
+	Reason string `json:"reason"` // what the carrier last did: "registered", "options unanswered" …
+	Since  string `json:"since"`  // RFC 3339
+}
+
 // RecordingReady is the data of recording.ready: a call's recording is
 // final (its checksum taken) and can be fetched from URL.
 type RecordingReady struct {
@@ -280,6 +290,7 @@ func EventData() map[string]any {
 		EventRecordingReady:    RecordingReady{},
 		EventVoicemailRecorded: VoicemailRecorded{},
 		EventCallSurvey:        CallSurvey{},
+		EventTrunkState:        TrunkState{},
 	}
 }
 

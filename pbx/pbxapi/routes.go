@@ -16,6 +16,7 @@ import (
 	"github.com/yimen/yimen/pbx/guard"
 	"github.com/yimen/yimen/pbx/pbxstore"
 	"github.com/yimen/yimen/pbx/registrar"
+	"github.com/yimen/yimen/pbx/trunk"
 )
 
 // PBX is what the API reads and changes in the running softswitch
@@ -29,6 +30,7 @@ type PBX interface {
 	SetSecret(ctx context.Context, tenant, ext, secret string) (string, error)
 	QueueRecords() pbx.QueueRecords
 	Guard() *guard.Guard
+	Trunks() *trunk.Manager
 }
 
 // CDRs is the call record store.
@@ -97,6 +99,7 @@ func (a *API) Routes() []route.Route {
 		{Method: "POST", Pattern: "/api/v1/bans", Perm: rbac.PermBanWrite, Scope: platform, Action: "ban.create", Handler: bans},
 		{Method: "DELETE", Pattern: "/api/v1/bans/{ip}", Perm: rbac.PermBanWrite, Scope: platform, Action: "ban.lift", Handler: bans},
 		{Method: "GET", Pattern: "/api/v1/registrations", Perm: rbac.PermConfigRead, Scope: adminapi.QueryScope, Action: "registration.read", Handler: f(a.registrationList)},
+		{Method: "GET", Pattern: "/api/v1/trunks", Perm: rbac.PermConfigRead, Scope: adminapi.QueryScope, Action: "trunk.read", Handler: f(a.trunkList)},
 		{Method: "GET", Pattern: "/api/v1/cdrs", Perm: rbac.PermCDRRead, Scope: adminapi.QueryScope, Action: "cdr.read", Reads: true, Handler: f(a.cdrList)},
 		{Method: "GET", Pattern: "/api/v1/calls", Perm: rbac.PermCallMonitor, Scope: adminapi.QueryScope, Action: "call.read", Reads: true, Handler: f(a.callList)},
 		{Method: "POST", Pattern: "/api/v1/tenants/{tenant}/extensions/{ext}/secret", Perm: rbac.PermConfigWrite, Scope: adminapi.PathTenant, Action: "sip.secret.rotate", Handler: f(a.secretRotate)},

@@ -11,6 +11,7 @@ import (
 	"github.com/yimen/yimen/pbx/b2bua"
 	"github.com/yimen/yimen/pbx/guard"
 	"github.com/yimen/yimen/pbx/registrar"
+	"github.com/yimen/yimen/pbx/trunk"
 )
 
 type fakePBX struct{}
@@ -22,6 +23,7 @@ func (fakePBX) AgentExtension(string, string) string                            
 func (fakePBX) HasExtension(string, string) bool                                  { return false }
 func (fakePBX) QueueRecords() pbx.QueueRecords                                    { return nil }
 func (fakePBX) Guard() *guard.Guard                                               { return nil }
+func (fakePBX) Trunks() *trunk.Manager                                            { return nil }
 func (fakePBX) SetSecret(context.Context, string, string, string) (string, error) { return "", nil }
 
 type platformOnly struct{}

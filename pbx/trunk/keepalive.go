@@ -12,13 +12,12 @@ import (
 // downN probes in a row without one mark the trunk down, the first answer
 // after marks it up again.
 func (m *Manager) keepAlive(ctx context.Context, t *Trunk) {
-	callID := randomHex(12) + "@" + m.local.Host
-	var seq uint32
 	tick := time.NewTicker(t.interval)
 	defer tick.Stop()
 	for {
-		seq++
-		m.probe(ctx, t, callID, seq)
+		// A Call-ID per probe, as phones and proxies ping: carriers (and
+		// SIPp) treat each OPTIONS as a transaction of its own.
+		m.probe(ctx, t, randomHex(12)+"@"+m.local.Host, 1)
 		select {
 		case <-ctx.Done():
 			return

@@ -132,6 +132,9 @@ func BuildPBX(ctx context.Context, cfg config.Config, env []string, logOut io.Wr
 	}
 	if p.Contact != nil {
 		ready.hub = p.Contact.Hub
+		p.wireTrunks(p.Contact.Publish)
+	} else {
+		p.wireTrunks(nil)
 	}
 	if cfg.Demo.Enabled {
 		if p.Credentials, err = srv.ProvisionDemo(ctx, cfg.Demo.CredentialsFile); err != nil {

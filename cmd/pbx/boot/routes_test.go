@@ -67,7 +67,7 @@ func reviewedAccess() map[string]string {
 		"POST /api/v1/roles/{role}/permissions", "DELETE /api/v1/roles/{role}/permissions/{perm}")
 	add(rbac.PermAuditRead, "GET /api/v1/audit", "GET /api/v1/audit/verify")
 	add(rbac.PermAuditExport, "GET /api/v1/audit/export")
-	add(rbac.PermConfigRead, "GET /api/v1/bans", "GET /api/v1/registrations", "GET /api/v1/tenants/{tenant}/agents",
+	add(rbac.PermConfigRead, "GET /api/v1/bans", "GET /api/v1/registrations", "GET /api/v1/trunks", "GET /api/v1/tenants/{tenant}/agents",
 		"GET /api/v1/tenants/{tenant}/queues")
 	add(rbac.PermBanWrite, "POST /api/v1/bans", "DELETE /api/v1/bans/{ip}")
 	add(rbac.PermCDRRead, "GET /api/v1/cdrs")
