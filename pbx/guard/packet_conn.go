@@ -33,7 +33,7 @@ type packetConn struct {
 	net.PacketConn
 	g     *Guard
 	only  []netip.Prefix // set on the carrier-facing listener: the only sources let in
-	udp   *net.UDPConn // non-nil: read without allocating an address per datagram
+	udp   *net.UDPConn   // non-nil: read without allocating an address per datagram
 	addrs addrCache
 }
 

@@ -130,5 +130,5 @@ func grantedExpiry(res *sip.Response, asked int) time.Duration {
 			secs = n
 		}
 	}
-	return time.Duration(max(secs, 10)) * time.Second
+	return time.Duration(max(secs, 4)) * time.Second
 }

@@ -61,7 +61,7 @@ func NewProcessFromBinary(t testing.TB, bin string, wrapper []string, ip, extra 
 	}
 	dir := t.TempDir()
 	p := &Process{t: t, bin: bin, wrapper: wrapper, Dir: dir, cfg: filepath.Join(dir, "pbx.yaml"),
-		SIP: net.JoinHostPort(ip, fmt.Sprint(freeUDPPort(t, ip))), HTTP: net.JoinHostPort(ip, fmt.Sprint(freeTCPPort(t, ip)))}
+		SIP: net.JoinHostPort(ip, fmt.Sprint(FreeUDPPort(t, ip))), HTTP: net.JoinHostPort(ip, fmt.Sprint(freeTCPPort(t, ip)))}
 	base := 30000 + 100*rand.IntN(90)
 	yaml := fmt.Sprintf(`data_dir: %[1]s
 log: {level: info, format: text}
@@ -233,7 +233,9 @@ func (p *Process) fileField(name string, match func([]string) bool) string {
 	return ""
 }
 
-func freeUDPPort(t testing.TB, ip string) int {
+// FreeUDPPort picks a free UDP port on ip, for a peer whose address a
+// configuration must name before the peer starts.
+func FreeUDPPort(t testing.TB, ip string) int {
 	t.Helper()
 	l, err := net.ListenPacket("udp", net.JoinHostPort(ip, "0"))
 	if err != nil {
