@@ -31,6 +31,9 @@ type Trunk struct {
 	Addresses []string `yaml:"addresses"`
 	Username  string   `yaml:"username"`
 	Password  string   `yaml:"password"`
+	// PasswordFile holds the password instead (mode 0600), so that the
+	// configuration itself carries no secret.
+	PasswordFile string `yaml:"password_file"`
 	// Domain is the registrar domain (the REGISTER's Request-URI and To);
 	// default the proxy's host.
 	Domain  string `yaml:"domain"`
@@ -148,8 +151,8 @@ func (c *Config) validateTrunks(bad func(key, format string, a ...any)) {
 			}
 			switch tr.Auth {
 			case "register":
-				if tr.Username == "" || tr.Password == "" {
-					bad(tk+".username", "a register trunk needs username and password")
+				if tr.Username == "" || (tr.Password == "") == (tr.PasswordFile == "") {
+					bad(tk+".username", "a register trunk needs username and one of password, password_file")
 				}
 			case "ip":
 			default:

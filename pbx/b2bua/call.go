@@ -240,6 +240,7 @@ func (c *call) end(side string, cause Cause) {
 		if c.winner != nil {
 			cdr.BCallID = c.winner.dlg.callID
 		}
+		cdr.Trunk, cdr.RawCaller = c.trunkOfLocked()
 		if c.answered.IsZero() {
 			cdr.Ring = now.Sub(c.start)
 		} else {

@@ -226,6 +226,21 @@ func carrierFailure(code int) (int, string, Disposition) {
 	return 503, "Service Unavailable", DispositionFailed
 }
 
+// trunkOfLocked names the trunk a call came in on or last went out
+// through, and the caller's number as a carrier sent it, for the CDR.
+// Called with c.mu held.
+func (c *call) trunkOfLocked() (name, rawCaller string) {
+	if c.carrierIn != nil {
+		return c.carrierIn.Trunk, c.carrierIn.RawCaller
+	}
+	for i := len(c.forks) - 1; i >= 0; i-- {
+		if f := c.forks[i]; f.carrier != nil && (c.winner == nil || c.winner == f) {
+			return f.carrier.Trunk, ""
+		}
+	}
+	return "", ""
+}
+
 // endTrunks gives back the call's places in the trunks' caps.
 func (c *call) endTrunks() {
 	c.mu.Lock()

@@ -30,6 +30,10 @@ type cdrJSON struct {
 	A           pbxstore.LegStats `json:"caller_leg"`
 	B           pbxstore.LegStats `json:"callee_leg"`
 	Dropped     uint64            `json:"dropped_foreign"`
+	// Trunk and RawCaller: absent unless the call went through a carrier
+	// (raw_caller is the caller's number as the carrier sent it).
+	Trunk     string `json:"trunk,omitempty"`
+	RawCaller string `json:"raw_caller,omitempty"`
 	// Survey: absent when none was asked; answered false (score null) when the caller gave none.
 	Survey *surveyJSON `json:"survey,omitempty"`
 	// Queue: absent unless the call went through an ACD queue.
@@ -137,7 +141,7 @@ func (a *API) cdrList(w http.ResponseWriter, r *http.Request) {
 		j := cdrJSON{ID: c.ID, Tenant: c.Tenant, Caller: c.Caller, Callee: c.Callee, Start: c.Start.UTC().Format(time.RFC3339Nano),
 			End: c.End.UTC().Format(time.RFC3339Nano), RingMS: c.Ring.Milliseconds(), TalkMS: c.Talk.Milliseconds(), HoldMS: c.Hold.Milliseconds(),
 			Disposition: c.Disposition, HangupSide: c.HangupSide, HangupCause: c.HangupCause, SIPCode: c.SIPCode,
-			ACallID: c.ACallID, BCallID: c.BCallID, A: c.A, B: c.B, Dropped: c.DroppedForeign}
+			ACallID: c.ACallID, BCallID: c.BCallID, A: c.A, B: c.B, Dropped: c.DroppedForeign, Trunk: c.Trunk, RawCaller: c.RawCaller}
 		if qs, ok := sums[c.ID]; ok {
 			j.Queue = queueJSONOf(qs)
 		}

@@ -58,7 +58,7 @@ func (s *Store) WriteCallLog(ctx context.Context, l CallLog) error {
 	}
 	ended := make([]sealedNumbers, len(l.Ended))
 	for i, c := range l.Ended {
-		n, err := s.sealNumbers(ctx, c.ID, c.Caller, c.Callee)
+		n, err := s.sealCDR(ctx, c)
 		if err != nil {
 			return err
 		}

@@ -228,13 +228,17 @@ type CDR struct {
 	SIPCode          int
 	A, B             LegStats
 	DroppedForeign   uint64
+	// Trunk is the carrier trunk the call came in or went out on; RawCaller
+	// the caller's number as that carrier sent it (Caller is normalised).
+	Trunk     string
+	RawCaller string
 	// Survey is the post-call satisfaction answer, when one was asked (filled by CDRs).
 	Survey *Survey
 }
 
 // InsertCDR writes a CDR with the numbers sealed.
 func (s *Store) InsertCDR(ctx context.Context, c CDR) error {
-	n, err := s.sealNumbers(ctx, c.ID, c.Caller, c.Callee)
+	n, err := s.sealCDR(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -245,6 +249,19 @@ func (s *Store) InsertCDR(ctx context.Context, c CDR) error {
 // them: sealed with the CDR's row id, plus their blind indexes.
 type sealedNumbers struct {
 	callerEnc, callerIdx, calleeEnc, calleeIdx []byte
+	rawEnc                                     []byte // nil when there is no raw caller
+}
+
+// sealCDR seals a finished call's numbers, with the caller's raw form.
+func (s *Store) sealCDR(ctx context.Context, c CDR) (sealedNumbers, error) {
+	n, err := s.sealNumbers(ctx, c.ID, c.Caller, c.Callee)
+	if err != nil || c.RawCaller == "" {
+		return n, err
+	}
+	if n.rawEnc, err = s.sealer.Encrypt(ctx, "cdrs", c.ID, "raw_caller", []byte(c.RawCaller)); err != nil {
+		return n, fmt.Errorf("pbxstore: seal raw caller: %w", err)
+	}
+	return n, nil
 }
 
 func (s *Store) sealNumbers(ctx context.Context, id, caller, callee string) (sealedNumbers, error) {
@@ -267,11 +284,11 @@ func (s *Store) insertCDRRows(ctx context.Context, cs []CDR, n []sealedNumbers) 
 		rows[i] = []any{c.ID, c.Tenant, n[i].callerEnc, n[i].callerIdx, n[i].calleeEnc, n[i].calleeIdx,
 			c.ACallID, c.BCallID, ms(c.Start), nullMS(c.Answer), ms(c.End), c.Ring.Milliseconds(), c.Talk.Milliseconds(), c.Hold.Milliseconds(),
 			c.Disposition, c.HangupSide, c.HangupCause, c.SIPCode,
-			c.A.PacketsIn, c.A.PacketsOut, c.A.BytesIn, c.A.BytesOut, c.B.PacketsIn, c.B.PacketsOut, c.B.BytesIn, c.B.BytesOut, c.DroppedForeign}
+			c.A.PacketsIn, c.A.PacketsOut, c.A.BytesIn, c.A.BytesOut, c.B.PacketsIn, c.B.PacketsOut, c.B.BytesIn, c.B.BytesOut, c.DroppedForeign, c.Trunk, n[i].rawEnc}
 	}
 	err := execRows(ctx, s.db.Q(ctx), `INSERT INTO cdrs(id, tenant, caller_enc, caller_idx, callee_enc, callee_idx, a_call_id, b_call_id,
 		start_at, answer_at, end_at, ring_ms, talk_ms, hold_ms, disposition, hangup_side, hangup_cause, sip_code,
-		a_packets_in, a_packets_out, a_bytes_in, a_bytes_out, b_packets_in, b_packets_out, b_bytes_in, b_bytes_out, dropped_foreign)
+		a_packets_in, a_packets_out, a_bytes_in, a_bytes_out, b_packets_in, b_packets_out, b_bytes_in, b_bytes_out, dropped_foreign, trunk, raw_caller_enc)
 		VALUES `, "", rows)
 	if err != nil {
 		return fmt.Errorf("pbxstore: insert cdr: %w", err)
@@ -293,7 +310,7 @@ type CDRFilter struct {
 func (s *Store) CDRs(ctx context.Context, f CDRFilter) ([]CDR, error) {
 	q := `SELECT id, cdrs.tenant, caller_enc, callee_enc, a_call_id, b_call_id, start_at, answer_at, end_at, ring_ms, talk_ms, hold_ms,
 		disposition, hangup_side, hangup_cause, sip_code, a_packets_in, a_packets_out, a_bytes_in, a_bytes_out,
-		b_packets_in, b_packets_out, b_bytes_in, b_bytes_out, dropped_foreign, s.flow, s.score, s.created_at
+		b_packets_in, b_packets_out, b_bytes_in, b_bytes_out, dropped_foreign, trunk, raw_caller_enc, s.flow, s.score, s.created_at
 		FROM cdrs LEFT JOIN call_surveys s ON s.call_id = cdrs.id WHERE cdrs.tenant=?`
 	args := []any{f.Tenant}
 	if f.Number != "" {
@@ -328,13 +345,13 @@ func (s *Store) CDRs(ctx context.Context, f CDRFilter) ([]CDR, error) {
 	var out []CDR
 	for rows.Next() {
 		var c CDR
-		var callerEnc, calleeEnc []byte
+		var callerEnc, calleeEnc, rawEnc []byte
 		var start, end, ring, talk, hold int64
 		var answer, score, surveyAt sql.NullInt64
 		var surveyFlow sql.NullString
 		if err := rows.Scan(&c.ID, &c.Tenant, &callerEnc, &calleeEnc, &c.ACallID, &c.BCallID, &start, &answer, &end, &ring, &talk, &hold,
 			&c.Disposition, &c.HangupSide, &c.HangupCause, &c.SIPCode, &c.A.PacketsIn, &c.A.PacketsOut, &c.A.BytesIn, &c.A.BytesOut,
-			&c.B.PacketsIn, &c.B.PacketsOut, &c.B.BytesIn, &c.B.BytesOut, &c.DroppedForeign, &surveyFlow, &score, &surveyAt); err != nil {
+			&c.B.PacketsIn, &c.B.PacketsOut, &c.B.BytesIn, &c.B.BytesOut, &c.DroppedForeign, &c.Trunk, &rawEnc, &surveyFlow, &score, &surveyAt); err != nil {
 			return nil, err
 		}
 		if surveyFlow.Valid {
@@ -350,6 +367,13 @@ func (s *Store) CDRs(ctx context.Context, f CDRFilter) ([]CDR, error) {
 			return nil, fmt.Errorf("pbxstore: open cdr %s: %w", c.ID, err)
 		}
 		c.Caller, c.Callee = string(caller), string(callee)
+		if rawEnc != nil {
+			raw, err := s.sealer.Decrypt(ctx, "cdrs", c.ID, "raw_caller", rawEnc)
+			if err != nil {
+				return nil, fmt.Errorf("pbxstore: open cdr %s: %w", c.ID, err)
+			}
+			c.RawCaller = string(raw)
+		}
 		c.Start, c.End = fromMS(start), fromMS(end)
 		if answer.Valid {
 			c.Answer = fromMS(answer.Int64)

@@ -1,7 +1,10 @@
 package trunk
 
 import (
+	"fmt"
 	"net/netip"
+	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -59,6 +62,13 @@ func newTrunk(tenant string, c config.Trunk, codecs []string, tenantArea string)
 	}
 	if t.proxy, err = resolveProxy(c.Proxy); err != nil {
 		return nil, err
+	}
+	if c.PasswordFile != "" {
+		b, err := os.ReadFile(c.PasswordFile)
+		if err != nil {
+			return nil, fmt.Errorf("password_file: %w", err)
+		}
+		t.cfg.Password = strings.TrimSpace(string(b))
 	}
 	t.sources = append(c.AddressPrefixes(), netip.PrefixFrom(t.proxy.Addr(), t.proxy.Addr().BitLen()))
 	return t, nil

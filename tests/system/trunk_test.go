@@ -140,8 +140,9 @@ func TestTrunkInboundDIDReachesExtensionWithCallerNormalised(t *testing.T) {
 		t.Fatalf("carrier's call to the DID: %v", err)
 	}
 	cdr := lastCDR(t, p, 1)
-	if cdr.Caller != "13812345678" || cdr.Callee != "1001" || cdr.Disposition != "answered" {
-		t.Errorf("CDR caller %q callee %q disposition %s; want the caller normalised to 13812345678, callee 1001, answered", cdr.Caller, cdr.Callee, cdr.Disposition)
+	if cdr.Caller != "13812345678" || cdr.Callee != "1001" || cdr.Disposition != "answered" || cdr.RawCaller != "+8613812345678" || cdr.Trunk != "telecom" {
+		t.Errorf("CDR caller %q (raw %q) callee %q trunk %q disposition %s; want the caller normalised to 13812345678, raw +8613812345678, callee 1001, trunk telecom, answered",
+			cdr.Caller, cdr.RawCaller, cdr.Callee, cdr.Trunk, cdr.Disposition)
 	}
 
 	// The same INVITE from an address that is not the carrier's never
@@ -192,6 +193,9 @@ func TestTrunkOutboundFailsOverOn503AndRefusesInternational(t *testing.T) {
 	res := p.Call(t, "1002", "127.0.113.52", sipp.Scenario("uac_call.xml"), "013812345678", map[string]string{"talk_ms": "1000"})
 	if err := res.Check(1); err != nil {
 		t.Fatalf("call to a mobile: %v", err)
+	}
+	if cdr := lastCDR(t, p, 1); cdr.Trunk != "b" || cdr.Disposition != "answered" || cdr.Caller != "1002" {
+		t.Errorf("CDR trunk %q disposition %s caller %q; want the call answered through b, placed by 1002", cdr.Trunk, cdr.Disposition, cdr.Caller)
 	}
 	ra, _ := a.Stop()
 	rb, _ := b.Stop()
