@@ -85,7 +85,12 @@ func New(ctx context.Context, cfg config.Config, deps Deps) (*Server, error) {
 	gcfg.MaxMessageBytes = cfg.SIP.MaxMessageBytes
 	gcfg.AuthFailuresPerIP, gcfg.AuthFailuresPerAccount = cfg.Guard.AuthFailuresPerIP, cfg.Guard.AuthFailuresPerAccount
 	gcfg.FailureWindow, gcfg.BanDuration, gcfg.FloodBan = cfg.Guard.FailureWindow, cfg.Guard.BanDuration, cfg.Guard.FloodBan
-	gcfg.AllowCIDRs = cfg.Guard.AllowPrefixes()
+	if s.trunks, err = s.compileTrunks(cfg); err != nil {
+		return nil, err
+	}
+	// A carrier's address carries every caller's calls: rate-limiting or
+	// banning it per IP would cut a tenant off the public network.
+	gcfg.AllowCIDRs = append(cfg.Guard.AllowPrefixes(), s.trunks.Sources()...)
 	if len(cfg.Guard.ScannerUserAgents) > 0 {
 		gcfg.ScannerUserAgents = cfg.Guard.ScannerUserAgents
 	}
@@ -153,7 +158,7 @@ func New(ctx context.Context, cfg config.Config, deps Deps) (*Server, error) {
 	if err := s.closeInterruptedCalls(ctx); err != nil {
 		return nil, err
 	}
-	if s.trunks, err = s.buildTrunks(cfg); err != nil {
+	if err := s.listenTrunks(cfg); err != nil {
 		return nil, err
 	}
 	udpLocal := ""

@@ -13,9 +13,8 @@ import (
 	"github.com/yimen/yimen/pbx/trunk"
 )
 
-// buildTrunks compiles the tenants' trunks and binds the carrier-facing
-// listener (sip.trunk_udp) when one is configured.
-func (s *Server) buildTrunks(cfg config.Config) (*trunk.Manager, error) {
+// compileTrunks builds the tenants' trunks, DIDs and routes.
+func (s *Server) compileTrunks(cfg config.Config) (*trunk.Manager, error) {
 	var cals map[string]*calendar.Calendar
 	if cfg.IVR.Calendars != "" {
 		var err error
@@ -23,21 +22,24 @@ func (s *Server) buildTrunks(cfg config.Config) (*trunk.Manager, error) {
 			return nil, fmt.Errorf("ivr.calendars: %w", err)
 		}
 	}
-	m, err := trunk.New(cfg, cals, s.log.With("component", "trunk"), s.reg, s.now)
+	return trunk.New(cfg, cals, s.log.With("component", "trunk"), s.reg, s.now)
+}
+
+// listenTrunks binds the carrier-facing listener (sip.trunk_udp) when one
+// is configured and some tenant has a trunk.
+func (s *Server) listenTrunks(cfg config.Config) error {
+	if cfg.SIP.TrunkUDP == "" || s.trunks.Empty() {
+		return nil
+	}
+	pc, err := net.ListenPacket("udp", cfg.SIP.TrunkUDP)
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("pbx: sip trunk_udp listen %s: %w", cfg.SIP.TrunkUDP, err)
 	}
-	if cfg.SIP.TrunkUDP != "" && !m.Empty() {
-		pc, err := net.ListenPacket("udp", cfg.SIP.TrunkUDP)
-		if err != nil {
-			return nil, fmt.Errorf("pbx: sip trunk_udp listen %s: %w", cfg.SIP.TrunkUDP, err)
-		}
-		if uc, ok := pc.(*net.UDPConn); ok {
-			_ = uc.SetReadBuffer(sipReadBuffer)
-		}
-		s.trunkUDP = pc
+	if uc, ok := pc.(*net.UDPConn); ok {
+		_ = uc.SetReadBuffer(sipReadBuffer)
 	}
-	return m, nil
+	s.trunkUDP = pc
+	return nil
 }
 
 // trunkLocal is where calls to and from carriers leave from: the

@@ -212,12 +212,18 @@ type datagram struct {
 
 func startUDPServer(t *testing.T, g *Guard) *udpServer {
 	t.Helper()
+	return startUDPServerWith(t, g.WrapPacketConn)
+}
+
+// startUDPServerWith is startUDPServer with the socket wrapped by wrap.
+func startUDPServerWith(t *testing.T, wrap func(net.PacketConn) net.PacketConn) *udpServer {
+	t.Helper()
 	raw, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
 	_ = raw.SetReadBuffer(1 << 20)
-	s := &udpServer{raw: raw, pc: g.WrapPacketConn(raw), got: make(chan datagram, 1024), done: make(chan struct{})}
+	s := &udpServer{raw: raw, pc: wrap(raw), got: make(chan datagram, 1024), done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
 		buf := make([]byte, 32<<10)
@@ -272,7 +278,7 @@ func (h *harness) await(t *testing.T, s *udpServer, sent int) []datagram {
 			}
 		}
 		dropped := 0.0
-		for _, r := range []string{"banned", "rate", "too_big", "scanner"} {
+		for _, r := range []string{"banned", "rate", "too_big", "scanner", "not_carrier"} {
 			dropped += h.dropped(t, r)
 		}
 		if s.seen+len(out)+int(dropped) >= sent {

@@ -2,6 +2,7 @@ package guard
 
 import (
 	"context"
+	"net"
 	"net/netip"
 	"strings"
 	"testing"
@@ -198,5 +199,33 @@ func TestPacketConnWritesPassThrough(t *testing.T) {
 	n, err := a.Read(buf)
 	if err != nil || string(buf[:n]) != "SIP/2.0 200 OK\r\n\r\n" {
 		t.Fatalf("read %q, %v", buf[:n], err)
+	}
+}
+
+func TestCarrierPacketConnLetsOnlyCarriersIn(t *testing.T) {
+	h := newHarness(t, nil, nil)
+	carriers := []netip.Prefix{netip.MustParsePrefix("127.0.0.16/29")}
+	srv := startUDPServerWith(t, func(pc net.PacketConn) net.PacketConn { return h.g.WrapCarrierPacketConn(pc, carriers) })
+	carrier, stranger := srv.udpClient(t, "127.0.0.17"), srv.udpClient(t, "127.0.0.30")
+	for range 3 {
+		send(t, stranger, sipRequest(""))
+	}
+	send(t, carrier, sipRequest(""))
+	got := h.await(t, srv, 4)
+	if countFrom(got, "127.0.0.30") != 0 || countFrom(got, "127.0.0.17") != 1 {
+		t.Fatalf("passed %v, want only the carrier's datagram", got)
+	}
+	if v := h.dropped(t, "not_carrier"); v != 3 {
+		t.Errorf("dropped{not_carrier} = %v, want 3", v)
+	}
+	// The carrier is still under the guard's other checks.
+	if err := h.g.Ban(context.Background(), netip.MustParseAddr("127.0.0.17"), "test", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	send(t, carrier, sipRequest(""))
+	send(t, stranger, sipRequest(""))
+	h.await(t, srv, 6)
+	if v := h.dropped(t, "banned"); v != 1 {
+		t.Errorf("dropped{banned} = %v, want the banned carrier's datagram", v)
 	}
 }
