@@ -294,6 +294,8 @@ func (p *PBX) CDRs(t testing.TB, n int) []pbxstore.CDR {
 				A           pbxstore.LegStats `json:"caller_leg"`
 				B           pbxstore.LegStats `json:"callee_leg"`
 				Dropped     uint64            `json:"dropped_foreign"`
+				Trunk       string            `json:"trunk"`
+				RawCaller   string            `json:"raw_caller"`
 			}
 			if err := json.Unmarshal(body, &raw); err != nil {
 				t.Fatal(err)
@@ -302,7 +304,8 @@ func (p *PBX) CDRs(t testing.TB, n int) []pbxstore.CDR {
 				list = append(list, pbxstore.CDR{ID: r.ID, Caller: r.Caller, Callee: r.Callee, Disposition: r.Disposition,
 					HangupSide: r.HangupSide, HangupCause: r.HangupCause, SIPCode: r.SIPCode,
 					Ring: time.Duration(r.RingMS) * time.Millisecond, Talk: time.Duration(r.TalkMS) * time.Millisecond,
-					Hold: time.Duration(r.HoldMS) * time.Millisecond, A: r.A, B: r.B, DroppedForeign: r.Dropped})
+					Hold: time.Duration(r.HoldMS) * time.Millisecond, A: r.A, B: r.B, DroppedForeign: r.Dropped,
+					Trunk: r.Trunk, RawCaller: r.RawCaller})
 			}
 		}
 		if len(list) >= n || time.Now().After(deadline) {
