@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 	"github.com/yimen/yimen/internal/calendar"
@@ -22,7 +23,18 @@ func (s *Server) compileTrunks(cfg config.Config) (*trunk.Manager, error) {
 			return nil, fmt.Errorf("ivr.calendars: %w", err)
 		}
 	}
-	return trunk.New(cfg, cals, s.log.With("component", "trunk"), s.reg, s.now)
+	m, err := trunk.New(cfg, cals, s.log.With("component", "trunk"), s.reg, s.now)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.IVR.FixedTime != "" {
+		at, err := time.Parse(time.RFC3339, cfg.IVR.FixedTime)
+		if err != nil {
+			return nil, fmt.Errorf("ivr.fixed_time: want RFC 3339: %w", err)
+		}
+		m.PinDIDClock(func() time.Time { return at })
+	}
+	return m, nil
 }
 
 // listenTrunks binds the carrier-facing listener (sip.trunk_udp) when one

@@ -276,8 +276,9 @@ type IVR struct {
 	TTSTimeout   time.Duration `yaml:"tts_timeout"`
 	VoicemailDir string        `yaml:"voicemail_dir"`
 	HTTPKeyFile  string        `yaml:"http_key_file"` // HMAC-SM3 key signing the flows' http requests
-	// FixedTime (RFC 3339) pins the clock the flows' time and holiday checks
-	// see, for demonstrations and tests; empty uses the real time.
+	// FixedTime (RFC 3339) pins the clock the flows' (and the DIDs') time
+	// and holiday checks see, for demonstrations and tests; empty uses the
+	// real time.
 	FixedTime string `yaml:"fixed_time"`
 }
 

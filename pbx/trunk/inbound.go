@@ -51,6 +51,6 @@ func (m *Manager) Inbound(src netip.Addr, did, caller string) (in *Inbound, ok b
 	if !valid {
 		m.log.Warn("malformed caller number from carrier", "tenant", t.tenant, "trunk", t.cfg.Name, "len", len(caller))
 	}
-	to := d.targetAt(m.now())
+	to := d.targetAt(m.didNow())
 	return &Inbound{Trunk: t.cfg.Name, Tenant: to.tenant, Number: to.number, DID: num, Caller: norm, RawCaller: caller, release: t.release}, true, nil
 }

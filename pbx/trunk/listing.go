@@ -33,7 +33,7 @@ type RouteView struct {
 // List shows tenant's carrier side (every tenant's when empty).
 func (m *Manager) List(tenant string) Listing {
 	out := Listing{Trunks: m.Statuses(tenant), DIDs: []DIDView{}, Routes: []RouteView{}}
-	now := m.now()
+	now := m.didNow()
 	for _, d := range m.dids {
 		if tenant != "" && d.tenant != tenant {
 			continue

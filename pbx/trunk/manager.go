@@ -52,6 +52,8 @@ type Manager struct {
 	up      *prometheus.GaugeVec
 	blocked *prometheus.CounterVec
 
+	didNow func() time.Time // the clock DIDs' time variants read (ivr.fixed_time pins it)
+
 	mu        sync.Mutex
 	listeners []Listener
 	client    sipClient
@@ -67,7 +69,7 @@ func New(cfg config.Config, cals map[string]*calendar.Calendar, log *slog.Logger
 	if now == nil {
 		now = time.Now
 	}
-	m := &Manager{log: log, now: now, tables: tables, dids: dids, ua: cfg.SIP.UserAgent,
+	m := &Manager{log: log, now: now, didNow: now, tables: tables, dids: dids, ua: cfg.SIP.UserAgent,
 		up: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "yimen", Subsystem: "trunk", Name: "up",
 			Help: "1 while a trunk is up (registered where it registers, answering OPTIONS), 0 while down."}, []string{"tenant", "trunk"}),
 		blocked: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "yimen", Subsystem: "trunk", Name: "blocked_total",
@@ -84,6 +86,10 @@ func New(cfg config.Config, cals map[string]*calendar.Calendar, log *slog.Logger
 	}
 	return m, nil
 }
+
+// PinDIDClock makes DIDs' time variants read clock instead of the real
+// time (ivr.fixed_time: demonstrations and tests); caps keep real time.
+func (m *Manager) PinDIDClock(clock func() time.Time) { m.didNow = clock }
 
 // Empty reports whether no tenant has a trunk.
 func (m *Manager) Empty() bool { return len(m.all) == 0 }

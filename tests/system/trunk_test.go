@@ -1,6 +1,7 @@
 package system_test
 
 import (
+	"context"
 	"net"
 	"slices"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/yimen/yimen/internal/config"
 	"github.com/yimen/yimen/internal/sipp"
+	"github.com/yimen/yimen/pbx/b2bua"
 	"github.com/yimen/yimen/pbx/trunk"
 	"github.com/yimen/yimen/tests/testpbx"
 )
@@ -267,5 +269,80 @@ func TestTrunkNoFailoverOn486AndADownTrunkIsSkipped(t *testing.T) {
 	}
 	if n := count(rb.Messages, "INVITE sip:110@"); n != 1 {
 		t.Errorf("carrier B saw %d INVITEs to 110, want 1", n)
+	}
+}
+
+// On a holiday (the Spring Festival, IVR clock pinned) the DID's holiday
+// variant answers: 1003 rings, not the daytime 1001; the call's media
+// flows both ways through the relay (packets counted at both ends).
+func TestTrunkDIDHolidayVariantAndMediaBothWays(t *testing.T) {
+	t.Parallel()
+	const carrierIP = "127.0.113.12"
+	p := testpbx.Start(t, withTrunks(config.TenantTrunks{
+		AreaCode: "010",
+		Trunks: []config.Trunk{{Name: "telecom", Auth: "ip", Proxy: carrierIP + ":5060", Addresses: []string{"127.0.113.8/29"},
+			OptionsInterval: time.Minute}},
+		DIDs: []config.DID{{Number: "01058001000", Target: "1001", Hours: "mon-fri 09:00-18:00", Calendar: "cn",
+			AfterHours: "1002", Holiday: "1003"}},
+	}), func(c *config.Config) {
+		c.IVR.Calendars = testpbx.RepoPath("configs/calendars")
+		c.IVR.FixedTime = "2026-02-18T10:00:00+08:00"
+	})
+	holiday := p.Callee(t, "1003", "127.0.113.56", "uas_answer.xml", true, nil)
+	toAgent, err := sipp.CaptureUDP(t.Context(), "udp and dst host 127.0.113.56 and dst port "+strconv.Itoa(holiday.MediaPort())+" and udp[8] & 0xc0 = 0x80")
+	if err != nil {
+		t.Fatal(err)
+	}
+	toCarrier, err := sipp.CaptureUDP(t.Context(), "udp and dst host "+carrierIP+" and udp[8] & 0xc0 = 0x80")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := testpbx.RunSIPp(t, sipp.Options{Scenario: sipp.Scenario("uac_call.xml"), Remote: p.Server.TrunkAddr(), LocalIP: carrierIP,
+		Service: "01058001000", Vars: map[string]string{"from_user": "58009999", "talk_ms": "8000"}})
+	if err := res.Check(1); err != nil {
+		t.Fatalf("carrier's call on a holiday: %v", err)
+	}
+	atAgent, _ := toAgent.Stop()
+	atCarrier, _ := toCarrier.Stop()
+	t.Logf("RTP packets: %d reached the agent, %d came back to the carrier", atAgent, atCarrier)
+	if atAgent < 200 || atCarrier < 200 {
+		t.Errorf("RTP through the relay on a trunk call: agent got %d, carrier got %d; want >= 200 each", atAgent, atCarrier)
+	}
+	cdr := lastCDR(t, p, 1)
+	if cdr.Callee != "1003" || cdr.Caller != "01058009999" || cdr.RawCaller != "58009999" {
+		t.Errorf("CDR callee %q caller %q raw %q; want the holiday target 1003, the bare local caller completed with the area code", cdr.Callee, cdr.Caller, cdr.RawCaller)
+	}
+}
+
+// call.dial from the CTI to a mobile: the PBX rings the agent's phone,
+// then the customer through the trunk, presenting the tenant's DID.
+func TestTrunkCTIDialLeavesThroughTrunk(t *testing.T) {
+	t.Parallel()
+	bPort := testpbx.FreeUDPPort(t, "127.0.113.45")
+	b := carrier(t, "127.0.113.45", bPort, carrierUAS(t, 200), nil)
+	tt := outboundTrunks(bPort, bPort)
+	tt.Trunks = tt.Trunks[1:]
+	tt.Trunks[0].Proxy = "127.0.113.45:" + strconv.Itoa(bPort)
+	tt.Routes = []config.OutboundRoute{{Name: "mobile", Patterns: []string{"_1[3-9]XXXXXXXXX"}, Trunks: []string{"b"}}}
+	p, _ := ivrPBX(t, withTrunks(tt))
+	waitTrunk(t, p, "b", trunk.StateUp, 10*time.Second)
+	p.Callee(t, "1001", "127.0.113.57", "uas_answer.xml", false, map[string]string{"hangup_ms": "1500"})
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	cl, _ := agentAndWatcher(t, ctx, p, "a1001")
+	id, err := cl.Dial(ctx, "a1001", "013812345678", "")
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	waitCall(t, p, func(c b2bua.CallInfo) bool { return c.ID == id && c.Connected != "" })
+	waitGone(t, p, id, 15*time.Second)
+	rb, _ := b.Stop()
+	for _, want := range []string{"INVITE sip:+8613812345678@127.0.113.45", "From: <sip:+861058001000@"} {
+		if !strings.Contains(rb.Messages, want) {
+			t.Errorf("the carrier's INVITE lacks %q:\n%s", want, rb.Messages)
+		}
+	}
+	if count(rb.Messages, "BYE sip:") != 1 {
+		t.Errorf("the carrier was not hung up once when the agent hung up:\n%s", rb.Messages)
 	}
 }
