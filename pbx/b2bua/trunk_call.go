@@ -30,7 +30,7 @@ import (
 
 // Trunks routes calls to and from carriers.
 type Trunks interface {
-	Inbound(src netip.Addr, did, caller string) (in *trunk.Inbound, ok bool, err error)
+	Inbound(src netip.Addr, ruri, to, caller string) (in *trunk.Inbound, ok bool, err error)
 	Outbound(ctx context.Context, tenant, ext, number string) (*trunk.Plan, error)
 }
 
@@ -54,11 +54,14 @@ func (m *Manager) carrierInvite(ctx context.Context, req *sip.Request, tx sip.Se
 	if m.trunks == nil {
 		return false
 	}
-	caller := ""
+	caller, to := "", ""
 	if f := req.From(); f != nil {
 		caller = f.Address.User
 	}
-	in, ok, err := m.trunks.Inbound(sourceIP(req), req.Recipient.User, caller)
+	if h := req.To(); h != nil {
+		to = h.Address.User
+	}
+	in, ok, err := m.trunks.Inbound(sourceIP(req), req.Recipient.User, to, caller)
 	if !ok {
 		return false
 	}

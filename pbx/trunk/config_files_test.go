@@ -68,7 +68,7 @@ func TestDIDTimeVariantsFollowTheCalendar(t *testing.T) {
 	} {
 		now, _ := time.Parse(time.RFC3339, at)
 		m.PinDIDClock(func() time.Time { return now })
-		in, _, err := m.Inbound(netip.MustParseAddr("127.0.13.1"), "+861058001000", "13800000000")
+		in, _, err := m.Inbound(netip.MustParseAddr("127.0.13.1"), "+861058001000", "", "13800000000")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -27,20 +27,29 @@ func (in *Inbound) Release() {
 	}
 }
 
-// Inbound resolves an INVITE that came from src to did from caller. ok is
-// false when src is no trunk's carrier (the call is not a trunk's); an
-// error means a carrier's call that cannot be taken: ErrNotFound for a
-// number that is no DID of the trunk's tenant, ErrUnavailable over the
-// trunk's caps or while it is down.
-func (m *Manager) Inbound(src netip.Addr, did, caller string) (in *Inbound, ok bool, err error) {
+// Inbound resolves an INVITE that came from src from caller. The DID is
+// the Request-URI's user, or, when that is none of the tenant's DIDs, the
+// To header's (a register trunk's carrier sends INVITEs to the registered
+// Contact, the DID in To). ok is false when src is no trunk's carrier (the
+// call is not a trunk's); an error means a carrier's call that cannot be
+// taken: ErrNotFound for a number that is no DID of the trunk's tenant,
+// ErrUnavailable over the trunk's caps.
+func (m *Manager) Inbound(src netip.Addr, ruri, to, caller string) (in *Inbound, ok bool, err error) {
 	t := m.trunkFrom(src)
 	if t == nil {
 		return nil, false, nil
 	}
-	num, _ := Normalize(did, t.area)
-	d := m.dids[num]
-	if d == nil || d.tenant != t.tenant {
-		return nil, true, fmt.Errorf("trunk %s/%s: %s is not a DID of the tenant: %w", t.tenant, t.cfg.Name, did, errs.ErrNotFound)
+	var d *didRoute
+	var num string
+	for _, cand := range []string{ruri, to} {
+		num, _ = Normalize(cand, t.area)
+		if d = m.dids[num]; d != nil && d.tenant == t.tenant {
+			break
+		}
+		d = nil
+	}
+	if d == nil {
+		return nil, true, fmt.Errorf("trunk %s/%s: %s is not a DID of the tenant: %w", t.tenant, t.cfg.Name, mask(ruri), errs.ErrNotFound)
 	}
 	if ok, cap := t.take(m.now()); !ok {
 		m.blocked.WithLabelValues(t.tenant, cap).Inc()
@@ -51,6 +60,6 @@ func (m *Manager) Inbound(src netip.Addr, did, caller string) (in *Inbound, ok b
 	if !valid {
 		m.log.Warn("malformed caller number from carrier", "tenant", t.tenant, "trunk", t.cfg.Name, "len", len(caller))
 	}
-	to := d.targetAt(m.didNow())
-	return &Inbound{Trunk: t.cfg.Name, Tenant: to.tenant, Number: to.number, DID: num, Caller: norm, RawCaller: caller, release: t.release}, true, nil
+	dest := d.targetAt(m.didNow())
+	return &Inbound{Trunk: t.cfg.Name, Tenant: dest.tenant, Number: dest.number, DID: num, Caller: norm, RawCaller: caller, release: t.release}, true, nil
 }

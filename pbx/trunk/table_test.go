@@ -77,7 +77,7 @@ func TestInboundRouting(t *testing.T) {
 		{open, "127.0.13.9", "+86 10 5800 1001", "anonymous", "other", "2001", Anonymous},
 	} {
 		m, _ := testManager(t, c.at)
-		in, ok, err := m.Inbound(netip.MustParseAddr(c.src), c.did, c.caller)
+		in, ok, err := m.Inbound(netip.MustParseAddr(c.src), c.did, "", c.caller)
 		if !ok || err != nil {
 			t.Fatalf("Inbound(%s, %s): ok %v err %v", c.src, c.did, ok, err)
 		}
@@ -87,18 +87,24 @@ func TestInboundRouting(t *testing.T) {
 		in.Release()
 	}
 	m, _ := testManager(t, open)
-	if _, ok, _ := m.Inbound(netip.MustParseAddr("127.0.14.1"), "01058001000", "1"); ok {
+	if _, ok, _ := m.Inbound(netip.MustParseAddr("127.0.14.1"), "01058001000", "", "1"); ok {
 		t.Error("a foreign source was taken for a carrier")
 	}
-	if _, _, err := m.Inbound(netip.MustParseAddr("127.0.13.2"), "01099999999", "1"); !errors.Is(err, errs.ErrNotFound) {
+	if _, _, err := m.Inbound(netip.MustParseAddr("127.0.13.2"), "01099999999", "", "1"); !errors.Is(err, errs.ErrNotFound) {
 		t.Errorf("unknown DID: %v, want ErrNotFound", err)
 	}
-	in, _, _ := m.Inbound(netip.MustParseAddr("127.0.13.2"), "01058001000", "1")
-	if _, _, err := m.Inbound(netip.MustParseAddr("127.0.13.2"), "01058001000", "1"); !errors.Is(err, errs.ErrUnavailable) {
+	in, _, _ := m.Inbound(netip.MustParseAddr("127.0.13.2"), "01058001000", "", "1")
+	if _, _, err := m.Inbound(netip.MustParseAddr("127.0.13.2"), "01058001000", "", "1"); !errors.Is(err, errs.ErrUnavailable) {
 		t.Errorf("second call on a one-call trunk: %v, want ErrUnavailable", err)
 	}
 	in.Release()
-	if in2, _, err := m.Inbound(netip.MustParseAddr("127.0.13.2"), "01058001000", "1"); err != nil {
+	// A register trunk's carrier calls the registered Contact; the DID is in To.
+	if in3, _, err := m.Inbound(netip.MustParseAddr("127.0.13.9"), "u", "01058001001", "1"); err != nil || in3.Tenant != "other" || in3.Number != "2001" {
+		t.Errorf("DID in To: %+v, %v", in3, err)
+	} else {
+		in3.Release()
+	}
+	if in2, _, err := m.Inbound(netip.MustParseAddr("127.0.13.2"), "01058001000", "", "1"); err != nil {
 		t.Errorf("after release: %v", err)
 	} else {
 		in2.Release()
