@@ -122,6 +122,11 @@ type TenantTrunks struct {
 	// its trunks (0: no cap).
 	MaxCalls          int `yaml:"max_calls"`
 	MaxCallsPerMinute int `yaml:"max_calls_per_minute"`
+	// ExtensionMaxCallsPerMinute and ExtensionMaxMinutesPerDay cap each
+	// extension's calls out through trunks (0: no cap); the minutes are
+	// talk time of calls that ended, by the day in Beijing time.
+	ExtensionMaxCallsPerMinute int `yaml:"extension_max_calls_per_minute"`
+	ExtensionMaxMinutesPerDay  int `yaml:"extension_max_minutes_per_day"`
 	// EmergencyTrunk carries 110/119/120/122 (default the first trunk).
 	EmergencyTrunk string `yaml:"emergency_trunk"`
 }
@@ -226,7 +231,7 @@ func (c *Config) validateTrunks(bad func(key, format string, a ...any)) {
 		if t.EmergencyTrunk != "" && !names[t.EmergencyTrunk] {
 			bad(k+".emergency_trunk", "no trunk %q in the tenant", t.EmergencyTrunk)
 		}
-		if t.MaxCalls < 0 || t.MaxCallsPerMinute < 0 {
+		if t.MaxCalls < 0 || t.MaxCallsPerMinute < 0 || t.ExtensionMaxCallsPerMinute < 0 || t.ExtensionMaxMinutesPerDay < 0 {
 			bad(k+".max_calls", "caps must not be negative")
 		}
 		for r := range t.CallingClasses {

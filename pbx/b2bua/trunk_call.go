@@ -247,9 +247,12 @@ func (c *call) trunkOfLocked() (name, rawCaller string) {
 // endTrunks gives back the call's places in the trunks' caps.
 func (c *call) endTrunks() {
 	c.mu.Lock()
-	plan := c.plan
+	plan, answered := c.plan, c.answered
 	c.mu.Unlock()
 	if plan != nil {
+		if !answered.IsZero() {
+			plan.Talked(c.m.now().Sub(answered))
+		}
 		plan.End()
 	}
 	c.carrierIn.Release()

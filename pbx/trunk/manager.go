@@ -49,6 +49,7 @@ type Manager struct {
 	dids    map[string]*didRoute
 	all     []*Trunk
 	alarms  Alarms
+	extCaps *extensionCaps
 	up      *prometheus.GaugeVec
 	blocked *prometheus.CounterVec
 
@@ -69,7 +70,7 @@ func New(cfg config.Config, cals map[string]*calendar.Calendar, log *slog.Logger
 	if now == nil {
 		now = time.Now
 	}
-	m := &Manager{log: log, now: now, didNow: now, tables: tables, dids: dids, ua: cfg.SIP.UserAgent,
+	m := &Manager{log: log, now: now, didNow: now, tables: tables, dids: dids, ua: cfg.SIP.UserAgent, extCaps: newExtensionCaps(),
 		up: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "yimen", Subsystem: "trunk", Name: "up",
 			Help: "1 while a trunk is up (registered where it registers, answering OPTIONS), 0 while down."}, []string{"tenant", "trunk"}),
 		blocked: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "yimen", Subsystem: "trunk", Name: "blocked_total",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/yimen/yimen/internal/errs"
 )
@@ -77,6 +78,10 @@ func (m *Manager) Outbound(ctx context.Context, tenant, ext, dialled string) (*P
 		m.blocked.WithLabelValues(tenant, "no_route").Inc()
 		return nil, fmt.Errorf("no outbound route for %s: %w", mask(num), errs.ErrNotFound)
 	}
+	if ok, cap := m.extCaps.take(tt, ext, m.now()); !ok {
+		m.refused(tenant, ext, cap, fmt.Sprintf("call to %s refused: extension %s over %s", mask(num), ext, cap))
+		return nil, fmt.Errorf("extension %s over %s: %w", ext, cap, errs.ErrUnavailable)
+	}
 	if ok, cap := tt.caps.take(m.now()); !ok {
 		m.refused(tenant, ext, cap, fmt.Sprintf("call to %s refused: tenant over %s", mask(num), cap))
 		return nil, fmt.Errorf("tenant %s over %s: %w", tenant, cap, errs.ErrUnavailable)
@@ -85,11 +90,16 @@ func (m *Manager) Outbound(ctx context.Context, tenant, ext, dialled string) (*P
 	return p, nil
 }
 
-// refused counts, logs and audits a blocked attempt.
+// refused counts, logs and audits a blocked attempt, and raises the
+// fraud alarm when ext keeps being blocked.
 func (m *Manager) refused(tenant, ext, reason, detail string) {
 	m.blocked.WithLabelValues(tenant, reason).Inc()
 	m.log.Warn("trunk call blocked", "tenant", tenant, "ext", ext, "reason", reason)
 	m.alarm(tenant, "trunk.blocked", "extension/"+ext, detail)
+	if alarm, n := m.extCaps.blocked(tenant, ext, m.now()); alarm {
+		m.log.Error("toll fraud suspected", "tenant", tenant, "ext", ext, "blocked", n)
+		m.alarm(tenant, "trunk.fraud_suspect", "extension/"+ext, fraudDetail(ext, n))
+	}
 }
 
 func (m *Manager) alarm(tenant, action, target, detail string) {
@@ -163,6 +173,14 @@ func (p *Plan) leg(t *Trunk) Leg {
 // (404, 484, 486, 603 …).
 func Failover(code int) bool {
 	return code == 0 || code == 408 || code >= 500 && code < 600
+}
+
+// Talked counts a finished call's talk time against the extension's
+// minutes per day; call it before End.
+func (p *Plan) Talked(d time.Duration) {
+	if p.Class != ClassEmergency {
+		p.m.extCaps.talked(p.Tenant, p.Ext, d, p.m.now())
+	}
 }
 
 // End gives back the plan's places in the caps; idempotent.

@@ -26,6 +26,9 @@ type tenantTable struct {
 	ownDIDs   map[string]bool // normalised DIDs: the only numbers the tenant may present
 	emergency *Trunk
 	caps      tenantCaps
+	// Per-extension caps (extension_caps.go); 0: none.
+	extPerMinute int
+	extPerDay    time.Duration
 }
 
 type route struct {
@@ -73,7 +76,8 @@ func compile(cfg config.Config, cals map[string]*calendar.Calendar) (map[string]
 		k := fmt.Sprintf("tenants[%d]", i)
 		tt := &tenantTable{name: t.Name, area: t.AreaCode, trunks: map[string]*Trunk{}, callerIDs: map[string]string{},
 			classes: map[string][]Class{}, ownDIDs: map[string]bool{},
-			caps: tenantCaps{maxCalls: t.MaxCalls, perMinute: t.MaxCallsPerMinute}}
+			caps:         tenantCaps{maxCalls: t.MaxCalls, perMinute: t.MaxCallsPerMinute},
+			extPerMinute: t.ExtensionMaxCallsPerMinute, extPerDay: time.Duration(t.ExtensionMaxMinutesPerDay) * time.Minute}
 		for j, tc := range t.Trunks {
 			tr, err := newTrunk(t.Name, tc, cfg.RTP.Codecs, t.AreaCode)
 			if err != nil {

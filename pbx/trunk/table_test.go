@@ -228,3 +228,63 @@ func TestCompileErrorsNameKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestExtensionCapsAndFraudAlarm(t *testing.T) {
+	now := time.Date(2026, 3, 3, 23, 50, 0, 0, time.FixedZone("CST", 8*3600))
+	m, alarms := testManager(t, now)
+	clock := now
+	m.now = func() time.Time { return clock }
+	tt := m.tables["acme"]
+	tt.extPerMinute, tt.extPerDay = 2, 10*time.Minute
+	ctx := context.Background()
+	call := func(ext string, talk time.Duration) error {
+		p, err := m.Outbound(ctx, "acme", ext, "13812345678")
+		if err == nil {
+			p.Talked(talk)
+			p.End()
+		}
+		return err
+	}
+	last := func() string { return (*alarms)[len(*alarms)-1] }
+
+	// Calls per minute: the third within the minute is refused.
+	for i := range 2 {
+		if err := call("1002", 0); err != nil {
+			t.Fatalf("1002 call %d: %v", i+1, err)
+		}
+	}
+	if err := call("1002", 0); !errors.Is(err, errs.ErrUnavailable) || !strings.Contains(last(), "over extension_calls_per_minute") {
+		t.Fatalf("third call in a minute: %v (%s)", err, last())
+	}
+	// Minutes per day: 12 minutes talked, the next call is refused until
+	// midnight in Beijing.
+	if err := call("1001", 6*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := call("1001", 6*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	clock = clock.Add(61 * time.Second)
+	if err := call("1001", 0); !errors.Is(err, errs.ErrUnavailable) || !strings.Contains(last(), "over extension_minutes_per_day") {
+		t.Fatalf("past the day's minutes: %v (%s)", err, last())
+	}
+	clock = now.Add(15 * time.Minute) // 00:05 the next day
+	if err := call("1001", 0); err != nil {
+		t.Fatalf("next day: %v", err)
+	}
+	// Three blocks of one extension within ten minutes: one fraud alarm,
+	// not repeated by a fourth.
+	for range 4 {
+		if _, err := m.Outbound(ctx, "acme", "1003", "+14155550100"); !errors.Is(err, errs.ErrForbidden) {
+			t.Fatal(err)
+		}
+		clock = clock.Add(2 * time.Minute)
+	}
+	all := strings.Join(*alarms, "\n")
+	if n := strings.Count(all, "trunk.fraud_suspect extension/1003 extension 1003 had 3 calls blocked"); n != 1 {
+		t.Errorf("%d fraud alarms for 1003, want 1: %v", n, *alarms)
+	}
+	if strings.Contains(all, "trunk.fraud_suspect extension/100") && strings.Count(all, "trunk.fraud_suspect") != 1 {
+		t.Errorf("fraud alarm for an extension with fewer than 3 blocks: %v", *alarms)
+	}
+}
