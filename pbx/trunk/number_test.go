@@ -1,6 +1,7 @@
 package trunk
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -201,4 +202,44 @@ func FuzzParsePattern(f *testing.F) {
 		}
 		_ = p.Match(num)
 	})
+}
+
+// TestRouteIndexKeepsFirstMatch: the indexed look-up picks the same route
+// as trying every route in order, over random tables and numbers.
+func TestRouteIndexKeepsFirstMatch(t *testing.T) {
+	pool := []string{"0", "01", "010", "_0.", "_0XX.", "_01[0-9]!", "1", "13", "_1[3-9]XXXXXXXXX", "_13X.", "+", "_+1!", "_[+]!",
+		"400", "_400XXXXXXX", "_11[029]", "_9[56]XXX", "_NXXXXXXX", "_ZX.", "_X!", "8", "_8.", "_[0-1]5.", "95"}
+	nums := []string{"01058001234", "075512345678", "13812345678", "13912345678", "15012345678", "+14155550100", "+861", "4008001234",
+		"110", "119", "95555", "96777", "58001234", "0", "1", "8008101234", "0155", "12345"}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for range 500 {
+		var routes []route
+		for r := range 1 + rnd.IntN(8) {
+			var ps []Pattern
+			for range 1 + rnd.IntN(3) {
+				p, err := ParsePattern(pool[rnd.IntN(len(pool))])
+				if err != nil {
+					t.Fatal(err)
+				}
+				ps = append(ps, p)
+			}
+			routes = append(routes, route{name: string(rune('a' + r)), patterns: ps})
+		}
+		tt := &tenantTable{routes: routes, index: indexRoutes(routes)}
+		for _, num := range nums {
+			var want *route
+		scan:
+			for i := range routes {
+				for _, p := range routes[i].patterns {
+					if p.Match(num) {
+						want = &routes[i]
+						break scan
+					}
+				}
+			}
+			if got := tt.match(num); got != want {
+				t.Fatalf("%q in %+v: index found %v, scan %v", num, routes, got, want)
+			}
+		}
+	}
 }

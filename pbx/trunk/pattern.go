@@ -2,6 +2,7 @@ package trunk
 
 import (
 	"fmt"
+	"math/bits"
 	"strings"
 
 	"github.com/yimen/yimen/internal/errs"
@@ -126,4 +127,36 @@ func (p Pattern) Match(num string) bool {
 	default:
 		return rest == 0
 	}
+}
+
+// literal is the fixed start of the pattern: every number it matches
+// begins with it (the route index files the pattern under it).
+func (p Pattern) literal() string {
+	if p.elems == nil {
+		return p.text
+	}
+	var b []byte
+	for i := range p.elems {
+		c, ok := p.elems[i].single()
+		if !ok {
+			break
+		}
+		b = append(b, c)
+	}
+	return string(b)
+}
+
+// single returns the one character e matches, if it matches exactly one.
+func (e *patElem) single() (byte, bool) {
+	var c byte
+	n := 0
+	for w, word := range e.set {
+		for word != 0 {
+			bit := bits.TrailingZeros64(word)
+			c = byte(w*64 + bit)
+			n++
+			word &= word - 1
+		}
+	}
+	return c, n == 1
 }

@@ -35,7 +35,7 @@ func carrier(t *testing.T, ip string, port int, scenario string, vars map[string
 }
 
 // carrierUAS renders carrier_uas.tmpl answering INVITEs with code.
-func carrierUAS(t *testing.T, code int) string {
+func carrierUAS(t testing.TB, code int) string {
 	t.Helper()
 	path, err := sipp.Render(t.TempDir(), "carrier_uas.tmpl", struct{ Code int }{code})
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 // the test when SIPp cannot run (skipping it, outside CI, when SIPp is not
 // installed). Dir defaults to a test directory, Timeout to 40 s. A run
 // with credentials must have been challenged (RequireChallenge).
-func RunSIPp(t *testing.T, o sipp.Options) *sipp.Result {
+func RunSIPp(t testing.TB, o sipp.Options) *sipp.Result {
 	t.Helper()
 	sipp.Require(t)
 	if o.Dir == "" {
@@ -36,7 +36,7 @@ func RunSIPp(t *testing.T, o sipp.Options) *sipp.Result {
 // the PBX must send one before every call or registration it lets through.
 // (A call refused before authentication, such as a 503 while draining,
 // does not complete its scenario with credentials.)
-func RequireChallenge(t *testing.T, o sipp.Options, res *sipp.Result) {
+func RequireChallenge(t testing.TB, o sipp.Options, res *sipp.Result) {
 	t.Helper()
 	if o.Password == "" || o.Remote == "" || res.Successful == 0 {
 		return
@@ -54,7 +54,7 @@ func RequireChallenge(t *testing.T, o sipp.Options, res *sipp.Result) {
 
 // Register runs a digest REGISTER of ext (register.xml) from ip whose
 // Contact is ip:contactPort, typically a SIPp callee's port.
-func (p *PBX) Register(t *testing.T, ext, ip string, contactPort int) {
+func (p *PBX) Register(t testing.TB, ext, ip string, contactPort int) {
 	t.Helper()
 	res := RunSIPp(t, sipp.Options{Scenario: sipp.Scenario("register.xml"), Remote: p.SIPAddr(), LocalIP: ip,
 		User: ext, Password: p.Secrets[ext], Service: ext,
