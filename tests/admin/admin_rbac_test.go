@@ -24,6 +24,8 @@ var matrixEndpoints = []endpoint{
 	{"recordings", "GET", "/api/v1/recordings?tenant=demo", nil},
 	{"recordings-queue", "GET", "/api/v1/recordings?tenant=demo&queue=q1", nil},
 	{"registrations", "GET", "/api/v1/registrations?tenant=demo", nil},
+	{"trunks", "GET", "/api/v1/trunks?tenant=demo", nil},
+	{"trunks-other", "GET", "/api/v1/trunks?tenant=other", nil},
 	{"secret", "POST", "/api/v1/tenants/demo/extensions/1003/secret", nil},
 	{"secret-other", "POST", "/api/v1/tenants/other/extensions/2001/secret", nil},
 	{"bans", "GET", "/api/v1/bans", nil},
@@ -41,8 +43,8 @@ var matrixEndpoints = []endpoint{
 // everything else must be 403 (or 401 for the anonymous caller).
 var allowed = map[string]map[string]int{
 	"anonymous":  {},
-	"breakglass": {"registrations": 200, "secret": 200, "secret-other": 200, "bans": 200, "ban": 201, "user-create": 201, "pprof": 200},
-	"sysadmin":   {"registrations": 200, "secret": 200, "secret-other": 200, "bans": 200, "ban": 201, "user-create": 201, "pprof": 200},
+	"breakglass": {"registrations": 200, "trunks": 200, "trunks-other": 200, "secret": 200, "secret-other": 200, "bans": 200, "ban": 201, "user-create": 201, "pprof": 200},
+	"sysadmin":   {"registrations": 200, "trunks": 200, "trunks-other": 200, "secret": 200, "secret-other": 200, "bans": 200, "ban": 201, "user-create": 201, "pprof": 200},
 	"secadmin":   {"roles": 200, "grant": 204},
 	"auditor":    {"audit": 200, "audit-export": 200, "audit-verify": 200},
 	// A supervisor of queue q1: only with the queue named, and CDRs carry no queue yet.
@@ -52,7 +54,7 @@ var allowed = map[string]map[string]int{
 	// The platform's integration token: business reads in every tenant, nothing else.
 	"integration": {"cdrs": 200, "cdrs-queue": 200, "cdrs-agent": 200, "cdrs-other": 200, "calls": 200, "recordings": 200, "recordings-queue": 200},
 	// Tenant other's administrators: their own tenant only, nothing platform-wide.
-	"other-sysadmin": {"secret-other": 200},
+	"other-sysadmin": {"secret-other": 200, "trunks-other": 200},
 	"other-auditor":  {"audit": 200, "audit-export": 200, "audit-verify": 200},
 }
 
@@ -99,6 +101,14 @@ func TestPrivilegeMatrix(t *testing.T) {
 	}
 	testpbx.Scenarios{Client: c}.Run(t, matrix...)
 
+	// Horizontal: the other tenant's administrator lists its own trunks only.
+	var own struct {
+		Trunks []struct{ Tenant, Name string } `json:"trunks"`
+	}
+	c.Do("GET", "/api/v1/trunks", tokens["other-sysadmin"], nil, nil).JSON(t, &own)
+	if len(own.Trunks) != 1 || own.Trunks[0].Tenant != "other" {
+		t.Errorf("other tenant's administrator listed trunks %+v, want its own one", own.Trunks)
+	}
 	// Horizontal: the other tenant's auditor sees only that tenant's rows,
 	// the platform auditor sees both.
 	for _, row := range c.Audit(tokens["other-auditor"], "") {
