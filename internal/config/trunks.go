@@ -71,6 +71,9 @@ type Trunk struct {
 	// unanswered OPTIONS in a row mark the trunk down (default 2).
 	OptionsInterval time.Duration `yaml:"options_interval"`
 	DownAfter       int           `yaml:"down_after"`
+	// SessionExpires asks the carrier for RFC 4028 session timers on
+	// calls out (0: none, else at least 90s); the PBX refreshes them.
+	SessionExpires time.Duration `yaml:"session_expires"`
 }
 
 // EarlyMediaOn says whether the carrier's early media reaches the caller (default yes).
@@ -196,6 +199,9 @@ func (c *Config) validateTrunks(bad func(key, format string, a ...any)) {
 				if !isToken(h) || strings.ContainsAny(tr.AddHeaders[h], "\r\n") {
 					bad(tk+".add_headers."+h, "header names are tokens and values one line")
 				}
+			}
+			if tr.SessionExpires != 0 && tr.SessionExpires < 90*time.Second {
+				bad(tk+".session_expires", "0 (off) or at least 90s (RFC 4028's Min-SE), not %v", tr.SessionExpires)
 			}
 			if tr.OptionsInterval < 0 || tr.DownAfter < 0 {
 				bad(tk+".options_interval", "must not be negative")

@@ -153,7 +153,7 @@ func (m *Manager) Register(srv *sipgo.Server) {
 	srv.OnInfo(m.onInfo)
 	srv.OnOptions(m.onOptions)
 	srv.OnRefer(m.onRefer)
-	srv.OnUpdate(func(req *sip.Request, tx sip.ServerTransaction) { m.reply(tx, req, 501, "Not Implemented") })
+	srv.OnUpdate(m.onUpdate)
 }
 
 // Run writes CDRs until ctx ends, then flushes them.

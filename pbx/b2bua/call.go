@@ -68,6 +68,9 @@ type call struct {
 	ackOnce sync.Once
 	endOnce sync.Once
 	slot    *slot // the call's place in the call limits, given back at its end
+	// refreshed is when a party last refreshed the session (re-INVITE or
+	// UPDATE, unix ns): a carrier's session timer watches it (session_timer.go).
+	refreshed atomic.Int64
 	// A carrier call's (trunk_call.go): the inbound trunk and DID it
 	// came in on, set at creation; plan is the way out through trunks,
 	// set under mu.

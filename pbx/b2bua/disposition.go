@@ -66,6 +66,7 @@ const (
 	CauseAgentRejected                      // a call the PBX placed: the agent's phone refused it
 	CauseAgentNoAnswer                      // a call the PBX placed: the agent's phone did not answer
 	CauseReplaceFailed                      // the leg of an INVITE with Replaces, hung up because the join failed
+	CauseSessionExpired                     // a carrier's session timer (RFC 4028) ran out: its refresh failed or never came
 )
 
 var causeNames = [...]string{
@@ -92,6 +93,7 @@ var causeNames = [...]string{
 	CauseAgentRejected:     "agent_rejected",
 	CauseAgentNoAnswer:     "agent_no_answer",
 	CauseReplaceFailed:     "replace_failed",
+	CauseSessionExpired:    "session_expired",
 }
 
 // String is the cause as stored and sent.

@@ -204,6 +204,7 @@ func (c *call) onFork2xx(f *fork, res *sip.Response) {
 		c.forkFailedLocked()
 		return
 	}
+	c.sessionTimerLocked(f, res)
 	if transfer {
 		c.connectTransfer(f, ans)
 		return

@@ -116,6 +116,7 @@ func (m *Manager) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	other := 1 - side
+	c.refreshed.Store(m.now().UnixNano())
 	c.mu.Lock()
 	if c.state != stateAnswered || c.winner == nil {
 		c.mu.Unlock()

@@ -163,6 +163,11 @@ func (c *call) startCarrierFork(leg trunk.Leg) bool {
 	if m.cfg.UserAgent != "" {
 		send("User-Agent", m.cfg.UserAgent)
 	}
+	if leg.SessionExpires > 0 {
+		req.AppendHeader(sip.NewHeader("Supported", "timer"))
+		req.AppendHeader(sip.NewHeader("Session-Expires", itoa(int(leg.SessionExpires.Seconds()))+";refresher=uac"))
+		req.AppendHeader(sip.NewHeader("Min-SE", "90"))
+	}
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	dir := sdp.SendRecv
 	if c.offer != nil {

@@ -42,6 +42,8 @@ type Leg struct {
 	EarlyMedia bool
 	Codecs     []string
 	Diversion  bool // name the DID in a Diversion header when an inbound call is sent on
+	// SessionExpires, when set, asks the carrier for RFC 4028 session timers.
+	SessionExpires time.Duration
 }
 
 // Outbound plans a call from ext of tenant to dialled. Errors: ErrNotFound
@@ -151,7 +153,8 @@ func (p *Plan) Next() (Leg, bool, string) {
 func (p *Plan) leg(t *Trunk) Leg {
 	l := Leg{Trunk: t.cfg.Name, Host: t.proxy.Addr().String(), Port: int(t.proxy.Port()), Transport: t.transport(),
 		User: t.cfg.DialPrefix + t.numFmt.Write(p.Number, t.area), CallerID: t.cidFmt.Write(p.callerID, t.area),
-		EarlyMedia: t.cfg.EarlyMediaOn(), Codecs: t.codecs, Strip: t.cfg.StripHeaders, Diversion: t.cfg.Diversion}
+		EarlyMedia: t.cfg.EarlyMediaOn(), Codecs: t.codecs, Strip: t.cfg.StripHeaders, Diversion: t.cfg.Diversion,
+		SessionExpires: t.cfg.SessionExpires}
 	if l.CallerID == "" {
 		l.CallerID = Anonymous
 	}

@@ -35,9 +35,16 @@ func carrier(t *testing.T, ip string, port int, scenario string, vars map[string
 }
 
 // carrierUAS renders carrier_uas.tmpl answering INVITEs with code.
-func carrierUAS(t testing.TB, code int) string {
+func carrierUAS(t testing.TB, code int) string { return carrierUASTimer(t, code, 0, "") }
+
+// carrierUASTimer is carrierUAS granting session timers of secs seconds
+// (0: none), answering refreshes 200 or, refresh "481", 481.
+func carrierUASTimer(t testing.TB, code, secs int, refresh string) string {
 	t.Helper()
-	path, err := sipp.Render(t.TempDir(), "carrier_uas.tmpl", struct{ Code int }{code})
+	path, err := sipp.Render(t.TempDir(), "carrier_uas.tmpl", struct {
+		Code, SessionExpires int
+		Refresh              string
+	}{code, secs, refresh})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,5 +351,50 @@ func TestTrunkCTIDialLeavesThroughTrunk(t *testing.T) {
 	}
 	if count(rb.Messages, "BYE sip:") != 1 {
 		t.Errorf("the carrier was not hung up once when the agent hung up:\n%s", rb.Messages)
+	}
+}
+
+// A carrier that wants session timers (RFC 4028): the PBX offers them,
+// refreshes with UPDATE every half interval while the call lasts, and
+// ends the call (both legs, cause session_expired) when a refresh is
+// refused.
+func TestTrunkSessionTimersRefreshedAndEndedWhenRefused(t *testing.T) {
+	t.Parallel()
+	for _, refresh := range []string{"200", "481"} {
+		t.Run(refresh, func(t *testing.T) {
+			t.Parallel()
+			ip := map[string]string{"200": "127.0.113.46", "481": "127.0.113.47"}[refresh]
+			port := testpbx.FreeUDPPort(t, ip)
+			b := carrier(t, ip, port, carrierUASTimer(t, 200, 2, refresh), nil)
+			tt := outboundTrunks(port, port)
+			tt.Trunks = tt.Trunks[1:]
+			tt.Trunks[0].Proxy = ip + ":" + strconv.Itoa(port)
+			tt.Trunks[0].SessionExpires = 90 * time.Second
+			tt.Routes = []config.OutboundRoute{{Name: "mobile", Patterns: []string{"_1[3-9]XXXXXXXXX"}, Trunks: []string{"b"}}}
+			p := testpbx.Start(t, withTrunks(tt))
+			waitTrunk(t, p, "b", trunk.StateUp, 10*time.Second)
+			caller := "127.0.113.58"
+			if refresh == "481" {
+				caller = "127.0.113.59"
+			}
+			// The caller talks 3.5 s: two or three refreshes fall inside.
+			p.Call(t, "1002", caller, sipp.Scenario("uac_call.xml"), "13812345678", map[string]string{"talk_ms": "3500"})
+			cdr := lastCDR(t, p, 1)
+			rb, _ := b.Stop()
+			if !strings.Contains(rb.Messages, "Session-Expires: 90;refresher=uac") || !strings.Contains(rb.Messages, "Supported: timer") {
+				t.Errorf("the INVITE did not offer session timers:\n%s", rb.Messages)
+			}
+			updates := count(rb.Messages, "UPDATE sip:")
+			switch refresh {
+			case "200":
+				if updates < 2 || cdr.HangupCause != "bye" || cdr.Disposition != "answered" {
+					t.Errorf("%d refreshes, CDR %s/%s; want the session refreshed every second until the caller hung up", updates, cdr.Disposition, cdr.HangupCause)
+				}
+			case "481":
+				if updates != 1 || cdr.HangupCause != "session_expired" || count(rb.Messages, "BYE sip:") != 1 {
+					t.Errorf("%d refreshes, %d BYEs, CDR cause %s; want the call ended at the refused refresh", updates, count(rb.Messages, "BYE sip:"), cdr.HangupCause)
+				}
+			}
+		})
 	}
 }
