@@ -29,6 +29,9 @@ const (
 	ReasonNoAnswer = "no_answer" // MaxNoAnswer offers in a row went unanswered
 	ReasonRestored = "restored"  // set back to ready after a restart
 	ReasonRemoved  = "removed"   // taken out of the configuration (after their call)
+	// ReasonAgentGone: the agent's browser went away mid-shift and was not
+	// re-opened within webrtc.reattach_timeout.
+	ReasonAgentGone = "agent_gone"
 )
 
 // AgentStatus is a snapshot of one agent.

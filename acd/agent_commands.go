@@ -29,8 +29,8 @@ func (s *state) login(id string) error {
 }
 
 func (s *state) validReason(reason string) error {
-	if reason == ReasonNoAnswer {
-		return nil
+	if reason == ReasonNoAnswer || reason == ReasonAgentGone {
+		return nil // the ACD's own reasons, whatever the tenant's list
 	}
 	if len(s.cfg.ReasonCodes) == 0 {
 		if len(reason) > 64 {

@@ -56,6 +56,7 @@ func (cc *ContactCenter) Dial(ctx context.Context, tenant, agent, to, callerID s
 	if err != nil {
 		return "", err
 	}
+	cc.autoAnswer(tenant, ext) // a browser is connected at once, then to rings
 	return cc.calls.Originate(ctx, tenant, ext, to, callerID)
 }
 
@@ -69,6 +70,7 @@ func (cc *ContactCenter) Monitor(ctx context.Context, tenant, supervisor, agent 
 	if err != nil {
 		return "", err
 	}
+	cc.autoAnswer(tenant, supExt)
 	m := map[cti.MonitorMode]callevent.MonitorMode{cti.Listen: callevent.Listen, cti.Whisper: callevent.Whisper, cti.Barge: callevent.Barge}[mode]
 	if m == 0 {
 		return "", fmt.Errorf("monitor mode %q: %w", mode, errs.ErrInvalid)

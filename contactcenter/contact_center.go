@@ -44,6 +44,9 @@ type Deps struct {
 	Log    acd.Log                                 // optional: the ACD's state log (acd.SQLLog)
 	Clock  acd.Clock                               // optional: acd.SystemClock
 	Logger *slog.Logger                            // optional: discards
+	// Browsers are the browser agents' media sessions (webrtc.open); nil:
+	// agents have desk phones only and webrtc.open answers unavailable.
+	Browsers Browsers
 }
 
 // Config is what the contact centre takes from the process configuration.
@@ -59,11 +62,12 @@ type ContactCenter struct {
 	ACD *acd.ACD
 	Hub *cti.Hub
 
-	calls   Calls
-	clock   acd.Clock
-	prompts config.QueuePrompts
-	log     *slog.Logger
-	adapter *cti.Adapter
+	calls    Calls
+	browsers Browsers
+	clock    acd.Clock
+	prompts  config.QueuePrompts
+	log      *slog.Logger
+	adapter  *cti.Adapter
 
 	mu              sync.Mutex
 	waiting         map[string]*waiter // call id → caller waiting in a queue
@@ -81,20 +85,27 @@ func New(cfg Config, d Deps) (*ContactCenter, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	cc := &ContactCenter{calls: d.Calls, clock: d.Clock, prompts: cfg.Prompts, log: d.Logger.With("component", "contact-center"),
+	cc := &ContactCenter{calls: d.Calls, browsers: d.Browsers, clock: d.Clock, prompts: cfg.Prompts, log: d.Logger.With("component", "contact-center"),
 		waiting: map[string]*waiter{}, loginOnRegister: map[string]bool{}}
 	var err error
 	cc.ACD, err = acd.New(acd.Deps{Dialer: cc, Events: acdEvents{cc}, Log: d.Log, Clock: d.Clock, Logger: d.Logger.With("component", "acd")})
 	if err != nil {
 		return nil, err
 	}
-	cc.Hub, err = cti.NewHub(cfg.CTI, cti.Deps{Auth: d.Auth(cc.ACD), Agents: cc.ACD, Calls: cc, Monitoring: cc, Logger: d.Logger.With("component", "cti")})
+	hubDeps := cti.Deps{Auth: d.Auth(cc.ACD), Agents: cc.ACD, Calls: cc, Monitoring: cc, Logger: d.Logger.With("component", "cti")}
+	if d.Browsers != nil {
+		hubDeps.Browser = browserAgents{cc: cc, b: d.Browsers}
+	}
+	cc.Hub, err = cti.NewHub(cfg.CTI, hubDeps)
 	if err != nil {
 		cc.ACD.Close()
 		return nil, err
 	}
 	// Set before any tenant runs, so no ACD event can find it missing.
 	cc.adapter = cti.NewAdapter(cc.Hub, cc.ACD, d.Logger.With("component", "cti"))
+	if d.Browsers != nil {
+		cc.adapter.SetDevices(d.Browsers)
+	}
 	return cc, nil
 }
 

@@ -38,9 +38,13 @@ const (
 // queue a call went through, so call events reach the agent's and the
 // queue's subscribers and call.ended carries the queue and wait.
 type Adapter struct {
-	pub   Publisher
-	dir   AgentDirectory
-	log   *slog.Logger
+	pub Publisher
+	dir AgentDirectory
+	log *slog.Logger
+	// devices tells which agents' device is a browser; nil: none is.
+	devices interface {
+		Attached(tenant, agentID string) bool
+	}
 	mu    sync.Mutex
 	calls map[string]*callMeta // tenant + "/" + call id
 }
@@ -61,6 +65,12 @@ func NewAdapter(pub Publisher, dir AgentDirectory, logger *slog.Logger) *Adapter
 }
 
 var _ acd.EventSink = (*Adapter)(nil)
+
+// SetDevices tells the adapter which agents ring a browser (call.ringing's
+// device); set before events flow.
+func (a *Adapter) SetDevices(d interface {
+	Attached(tenant, agentID string) bool
+}) { a.devices = d }
 
 func (a *Adapter) publish(tenant string, e Event) {
 	if _, err := a.pub.Publish(tenant, e); err != nil {
@@ -138,9 +148,12 @@ func (a *Adapter) ACDEvent(e acd.Event) {
 		a.publish(ev.Tenant, Event{Type: protocol.EventAgentState, Agents: []string{st.ID}, Queues: ev.Queues, Data: AgentStateData(ev)})
 	case acd.OfferEvent:
 		a.track(ev.Tenant, ev.Call.ID, func(m *callMeta) { m.queue, m.enqueued = ev.Call.Queue, ev.Call.Enqueued })
-		a.publish(ev.Tenant, Event{Type: protocol.EventCallRinging, Agents: []string{ev.Agent}, Queues: []string{ev.Call.Queue},
-			Data: protocol.CallRinging{Call: ev.Call.ID, Agent: ev.Agent, Queue: ev.Call.Queue, Caller: ev.Call.Caller, DID: ev.Call.DID,
-				Priority: ev.Call.Priority, VIP: ev.Call.VIP, WaitS: seconds(ev.Wait), Vars: ev.Call.Vars, Callback: ev.Call.Callback}})
+		data := protocol.CallRinging{Call: ev.Call.ID, Agent: ev.Agent, Queue: ev.Call.Queue, Caller: ev.Call.Caller, DID: ev.Call.DID,
+			Priority: ev.Call.Priority, VIP: ev.Call.VIP, WaitS: seconds(ev.Wait), Vars: ev.Call.Vars, Callback: ev.Call.Callback}
+		if a.devices != nil && a.devices.Attached(ev.Tenant, ev.Agent) {
+			data.Device = protocol.DeviceBrowser
+		}
+		a.publish(ev.Tenant, Event{Type: protocol.EventCallRinging, Agents: []string{ev.Agent}, Queues: []string{ev.Call.Queue}, Data: data})
 	case acd.OverflowEvent:
 		queues := []string{ev.From}
 		if ev.To.Kind == acd.TargetQueue {

@@ -94,12 +94,43 @@ func (c *conn) exec(ctx context.Context, env protocol.Envelope, v protocol.Valid
 		case protocol.CmdAgentLogin:
 			return nil, a.Login(ctx, p.Tenant, agent)
 		case protocol.CmdAgentLogout:
-			return nil, a.Logout(ctx, p.Tenant, agent)
+			if err := a.Logout(ctx, p.Tenant, agent); err != nil {
+				return nil, err
+			}
+			if b := h.deps.Browser; b != nil && b.Attached(p.Tenant, agent) {
+				// Logged out, the agent's browser is no longer a device.
+				if err := b.Close(ctx, p.Tenant, agent); err != nil && !errors.Is(err, errs.ErrNotFound) {
+					h.log.Warn("cti: closing the browser session at logout", "agent", agent, "err", err)
+				}
+			}
+			return nil, nil
 		case protocol.CmdAgentReady:
 			return nil, a.Ready(ctx, p.Tenant, agent)
 		default:
 			return nil, a.WrapUpDone(ctx, p.Tenant, agent)
 		}
+	case *protocol.WebRTCOpen:
+		agent, err := c.actFor(ctx, p, d.Agent, PermCallControl)
+		if err != nil {
+			return nil, err
+		}
+		if h.deps.Browser == nil {
+			return nil, unavailable("WebRTC")
+		}
+		answer, err := h.deps.Browser.Open(ctx, p.Tenant, agent, c.id, d.SDP)
+		if err != nil {
+			return nil, err
+		}
+		return protocol.WebRTCAnswer{SDP: answer}, nil
+	case *protocol.WebRTCClose:
+		agent, err := c.actFor(ctx, p, d.Agent, PermCallControl)
+		if err != nil {
+			return nil, err
+		}
+		if h.deps.Browser == nil {
+			return nil, unavailable("WebRTC")
+		}
+		return nil, h.deps.Browser.Close(ctx, p.Tenant, agent)
 	case *protocol.NotReady:
 		agent, err := c.actFor(ctx, p, d.Agent, PermAgentState)
 		if err != nil {

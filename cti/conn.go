@@ -27,6 +27,7 @@ const closeGrace = 2 * time.Second
 // sits an outbox that never blocks the publisher.
 type conn struct {
 	hub     *Hub
+	id      uint64 // unique in the hub: the owner of the browser sessions it opens
 	ws      *websocket.Conn
 	remote  string
 	limiter *rate.Limiter
@@ -109,7 +110,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // the upgrader has answered
 	}
-	c := &conn{hub: h, ws: ws, remote: remoteIP(r), token: tok, wake: make(chan struct{}, 1), done: make(chan struct{}),
+	c := &conn{hub: h, id: h.connIDs.Add(1), ws: ws, remote: remoteIP(r), token: tok, wake: make(chan struct{}, 1), done: make(chan struct{}),
 		readerDone: make(chan struct{}), limiter: rate.NewLimiter(rate.Limit(h.cfg.RatePerSecond), h.cfg.RateBurst)}
 	if !h.admit(c) {
 		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"),
@@ -138,6 +139,11 @@ func remoteIP(r *http.Request) string {
 
 func (c *conn) run(p *Principal) {
 	defer c.hub.forget(c)
+	if b := c.hub.deps.Browser; b != nil {
+		// A page reload or a network change ends the connection first: the
+		// agent's call waits on hold for the next webrtc.open.
+		defer b.Detach(c.id)
+	}
 	c.ws.SetReadLimit(c.hub.cfg.MaxMessageBytes)
 	writerDone := make(chan struct{})
 	go func() {

@@ -56,3 +56,15 @@ type Monitoring interface {
 	// current call in the given mode.
 	Monitor(ctx context.Context, tenant, supervisorID, agentID string, mode MonitorMode) (callID string, err error)
 }
+
+// Browser is what webrtc.open and webrtc.close need: the browser agents'
+// media sessions (contactcenter, over the PBX's pbx/webrtc). owner names the
+// CTI connection that opened a session: when it closes, Detach(owner) puts
+// the session's call on hold until the agent opens it again.
+type Browser interface {
+	Open(ctx context.Context, tenant, agentID string, owner uint64, offer string) (answer string, err error)
+	Close(ctx context.Context, tenant, agentID string) error
+	Detach(owner uint64)
+	// Attached reports whether the agent's device is its browser (call.ringing's device).
+	Attached(tenant, agentID string) bool
+}

@@ -89,6 +89,7 @@ type Deps struct {
 	Agents     AgentControl
 	Calls      CallControl
 	Monitoring Monitoring
+	Browser    Browser          // webrtc.open/close; nil: the commands answer unavailable
 	Now        func() time.Time // time.Now by default
 	Logger     *slog.Logger     // discards by default
 }
@@ -105,6 +106,7 @@ type Hub struct {
 	closed   bool
 	conns    sync.WaitGroup
 	cuts     atomic.Uint64
+	connIDs  atomic.Uint64 // names connections for Browser.Detach
 }
 
 // Event is what a publisher hands the hub.

@@ -9,6 +9,7 @@ import (
 	"github.com/yimen/yimen/internal/config"
 	"github.com/yimen/yimen/pbx/b2bua"
 	"github.com/yimen/yimen/pbx/registrar"
+	"github.com/yimen/yimen/pbx/webrtc"
 )
 
 // directory knows the tenants, their extensions and the extensions' digest
@@ -118,14 +119,23 @@ func (d *directory) hasAccount(tenant, ext string) bool {
 
 // locator adapts the registrar's bindings to the B2BUA's targets.
 type locator struct {
-	dir   *directory
-	reg   *registrar.Registrar
-	alive func(network, addr string) bool // is a stream connection to addr still open
+	dir      *directory
+	reg      *registrar.Registrar
+	alive    func(network, addr string) bool // is a stream connection to addr still open
+	browsers *webrtc.Manager                 // an agent's browser session replaces their phones; nil: none
 }
 
 func (l locator) Locate(tenant, ext string) ([]b2bua.Target, bool) {
 	if !l.dir.hasExtension(tenant, ext) {
 		return nil, false
+	}
+	if l.browsers != nil {
+		if contact, dest, ok := l.browsers.Device(tenant, ext); ok {
+			var u sip.Uri
+			if err := sip.ParseUri(contact, &u); err == nil {
+				return []b2bua.Target{{URI: u, Dest: dest, Transport: "udp"}}, true
+			}
+		}
 	}
 	var out []b2bua.Target
 	for _, b := range l.reg.Lookup(tenant, ext) {

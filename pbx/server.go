@@ -23,6 +23,7 @@ import (
 	"github.com/yimen/yimen/pbx/pbxstore"
 	"github.com/yimen/yimen/pbx/registrar"
 	"github.com/yimen/yimen/pbx/trunk"
+	"github.com/yimen/yimen/pbx/webrtc"
 )
 
 // Deps are what the PBX is given rather than builds.
@@ -58,6 +59,7 @@ type Server struct {
 	sipHost   string
 	sipPort   int
 	queueRecs atomic.Pointer[QueueRecords]
+	browsers  *webrtc.Manager // nil when webrtc.disabled
 }
 
 type streamListener struct {
@@ -76,6 +78,9 @@ func New(ctx context.Context, cfg config.Config, deps Deps) (*Server, error) {
 	defer func() {
 		if !ok {
 			s.closeListeners()
+			if s.browsers != nil {
+				s.browsers.Shutdown()
+			}
 		}
 	}()
 
@@ -134,6 +139,10 @@ func New(ctx context.Context, cfg config.Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	var mgr *b2bua.Manager
+	ender := &legHangup{}
+	if s.browsers, err = newBrowsers(cfg, bindIP, ender, s.log.With("component", "webrtc")); err != nil {
+		return nil, err
+	}
 	s.ua, err = sipgo.NewUA(
 		sipgo.WithUserAgent(cfg.SIP.UserAgent),
 		sipgo.WithUserAgentHostname(s.sipHost),
@@ -173,11 +182,12 @@ func New(ctx context.Context, cfg config.Config, deps Deps) (*Server, error) {
 			PerExtension: cfg.Calls.MaxPerExtension, PerTenant: cfg.Calls.MaxPerTenant, PerSource: cfg.Calls.MaxPerSource,
 			Bridges: cfg.RTP.Bridges(), Reserve: cfg.Calls.Reserve(cfg.RTP.Bridges()),
 		},
-	}, client, auth, locator{dir: s.dir, reg: s.regr, alive: s.connAlive}, s.dir, s.relay, deps.Store, s.log.With("component", "b2bua"), s.reg)
+	}, client, auth, locator{dir: s.dir, reg: s.regr, alive: s.connAlive, browsers: s.browsers}, s.dir, s.relay, deps.Store, s.log.With("component", "b2bua"), s.reg)
 	s.calls = mgr
 	if !s.trunks.Empty() {
 		mgr.SetTrunks(s.trunks, s.trunkLocal())
 	}
+	ender.m = mgr
 	mgr.Register(s.sip)
 	s.sip.OnRegister(s.regr.HandleRegister)
 	s.sip.OnNoRoute(func(req *sip.Request, tx sip.ServerTransaction) {
@@ -316,6 +326,9 @@ func (s *Server) Run(ctx context.Context) error {
 		run(func(ctx context.Context) {
 			s.trunks.Run(ctx, s.client, trunk.Local{Host: local.Host, Port: local.Port, Bind: local.Bind})
 		})
+	}
+	if s.browsers != nil {
+		run(s.browsers.Run)
 	}
 
 	errc := make(chan error, 8)

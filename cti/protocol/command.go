@@ -38,6 +38,10 @@ func NewCommandData(typ string) (v Validator, ok bool) {
 		return &ForceState{}, true
 	case CmdScreenPop:
 		return &ScreenPop{}, true
+	case CmdWebRTCOpen:
+		return &WebRTCOpen{}, true
+	case CmdWebRTCClose:
+		return &WebRTCClose{}, true
 	}
 	return nil, false
 }

@@ -123,6 +123,7 @@ type CallRinging struct {
 	WaitS    int               `json:"wait_s"`
 	Vars     map[string]string `json:"vars,omitempty"`
 	Callback string            `json:"callback,omitempty"` // the number to call back, for a callback request
+	Device   string            `json:"device,omitempty"`   // "browser" when it rings the agent's browser session (DeviceBrowser)
 }
 
 // CallAnswered is the data of call.answered.
@@ -291,6 +292,7 @@ func EventData() map[string]any {
 		EventVoicemailRecorded: VoicemailRecorded{},
 		EventCallSurvey:        CallSurvey{},
 		EventTrunkState:        TrunkState{},
+		EventWebRTCState:       WebRTCState{},
 	}
 }
 

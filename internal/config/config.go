@@ -27,6 +27,8 @@ type Config struct {
 	Recording Recording `yaml:"recording"`
 	// Admin configures the admin API's users, sessions and audit log.
 	Admin Admin `yaml:"admin"`
+	// WebRTC configures browser agents' media (pbx/webrtc).
+	WebRTC WebRTC `yaml:"webrtc"`
 }
 
 // Log selects the slog handler.
@@ -232,6 +234,7 @@ func Defaults() Config {
 			MaxPerExtension: 8, ReservePercent: 10,
 		},
 		Recording: Recording{Format: "alaw", Policy: "never"},
+		WebRTC:    WebRTC{ReattachTimeout: 60 * time.Second},
 		Queues: Queues{Prompts: QueuePrompts{
 			Position:       "您前面还有{ahead}位，预计等待{minutes}分钟",
 			CallbackOffer:  "如需预约回电，请按1",
@@ -346,6 +349,26 @@ type QueuePrompts struct {
 	CallbackOffer  string `yaml:"callback_offer"`
 	CallbackKey    string `yaml:"callback_key"`
 	CallbackBooked string `yaml:"callback_booked"`
+}
+
+// WebRTC configures the browser agents' media: the CTI's webrtc.open ends
+// in a DTLS-SRTP session with the PBX, ICE-lite on one UDP port.
+type WebRTC struct {
+	// Disabled turns browser agents off: webrtc.open answers unavailable.
+	Disabled bool `yaml:"disabled"`
+	// UDP is the host:port every browser's ICE, DTLS and SRTP arrive on (one
+	// port for all sessions, demultiplexed by ICE username). The host must
+	// be a concrete address; an empty value means rtp.bind_ip with a port
+	// the OS picks (logged at start), fine for tests, not for a firewall.
+	UDP string `yaml:"udp"`
+	// PublicIP is written in the ICE candidate instead of UDP's host when
+	// the PBX is behind a 1:1 NAT.
+	PublicIP string `yaml:"public_ip"`
+	// ReattachTimeout is how long a call waits, its customer hearing a hold
+	// tone, for an agent whose page reloaded or network changed to send
+	// webrtc.open again; then the call ends (agent_gone) and the agent goes
+	// not ready. Default 60s.
+	ReattachTimeout time.Duration `yaml:"reattach_timeout"`
 }
 
 // CTI configures the websocket hub.

@@ -131,6 +131,21 @@ func (c *Config) Validate() error {
 	if c.CTI.Recheck < 0 {
 		bad("cti.recheck", "must not be negative")
 	}
+	if c.WebRTC.UDP != "" {
+		if ap, err := netip.ParseAddrPort(c.WebRTC.UDP); err != nil {
+			bad("webrtc.udp", "not host:port with an IP host: %v", err)
+		} else if ap.Addr().IsUnspecified() {
+			bad("webrtc.udp", "needs a concrete address: it is the ICE candidate browsers connect to")
+		}
+	}
+	if c.WebRTC.PublicIP != "" {
+		if _, err := netip.ParseAddr(c.WebRTC.PublicIP); err != nil {
+			bad("webrtc.public_ip", "%v", err)
+		}
+	}
+	if c.WebRTC.ReattachTimeout < 0 {
+		bad("webrtc.reattach_timeout", "must not be negative")
+	}
 	if len(c.Tenants) == 0 {
 		bad("tenants", "at least one tenant is required")
 	}

@@ -67,6 +67,7 @@ const (
 	CauseAgentNoAnswer                      // a call the PBX placed: the agent's phone did not answer
 	CauseReplaceFailed                      // the leg of an INVITE with Replaces, hung up because the join failed
 	CauseSessionExpired                     // a carrier's session timer (RFC 4028) ran out: its refresh failed or never came
+	CauseAgentGone                          // a browser agent's media session was not re-opened within webrtc.reattach_timeout
 )
 
 var causeNames = [...]string{
@@ -94,6 +95,7 @@ var causeNames = [...]string{
 	CauseAgentNoAnswer:     "agent_no_answer",
 	CauseReplaceFailed:     "replace_failed",
 	CauseSessionExpired:    "session_expired",
+	CauseAgentGone:         "agent_gone",
 }
 
 // String is the cause as stored and sent.

@@ -44,14 +44,21 @@ func buildContactCenter(ctx context.Context, cfg config.Config, srv *pbx.Server,
 	if err != nil {
 		return nil, nil, err
 	}
-	cc, err := contactcenter.New(contactcenter.Config{Prompts: cfg.Queues.Prompts, CTI: cti.Config{Recheck: cfg.CTI.Recheck}}, contactcenter.Deps{
+	deps := contactcenter.Deps{
 		Calls:  srv.CallManager(),
 		Auth:   func(agents *acd.ACD) cti.Authenticator { return newCTIAuth(tokens, sec, agents) },
 		Log:    acdLog,
 		Logger: log,
-	})
+	}
+	if b := srv.Browsers(); b != nil {
+		deps.Browsers = b
+	}
+	cc, err := contactcenter.New(contactcenter.Config{Prompts: cfg.Queues.Prompts, CTI: cti.Config{Recheck: cfg.CTI.Recheck}}, deps)
 	if err != nil {
 		return nil, nil, err
+	}
+	if b := srv.Browsers(); b != nil {
+		b.SetObserver(cc.BrowserObserver())
 	}
 	for _, o := range cc.CallObservers() {
 		srv.AddCallObserver(o)
