@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/yimen/yimen/cti"
 	"github.com/yimen/yimen/cti/protocol"
@@ -26,6 +27,9 @@ func (cc *ContactCenter) endpoint(ctx context.Context, tenant, agentID string) (
 	return st.Endpoint, nil
 }
 
+// answerRace is how long call.answer waits for the ring it answers to start.
+const answerRace = time.Second
+
 // Answer makes the agent's ringing phone answer (NOTIFY Event: talk); a
 // phone that refuses gets the CTI code "unsupported".
 func (cc *ContactCenter) Answer(ctx context.Context, tenant, agent, callID string) error {
@@ -34,6 +38,17 @@ func (cc *ContactCenter) Answer(ctx context.Context, tenant, agent, callID strin
 		return err
 	}
 	err = cc.calls.RemoteAnswer(ctx, tenant, callID, ext)
+	// call.ringing goes out as the ACD offers the call, a moment before the
+	// PBX's INVITE reaches the agent's device: an answer key pressed at once
+	// (the browser bar's shortcut) waits for the ring rather than failing.
+	for wait := time.Now().Add(answerRace); errors.Is(err, errs.ErrConflict) && time.Now().Before(wait); {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+		err = cc.calls.RemoteAnswer(ctx, tenant, callID, ext)
+	}
 	if errors.Is(err, callevent.ErrNoRemoteAnswer) {
 		return &protocol.Error{Code: protocol.CodeUnsupported, Message: "the agent's phone does not take remote answer (NOTIFY Event: talk): " + err.Error()}
 	}

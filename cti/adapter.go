@@ -70,7 +70,9 @@ var _ acd.EventSink = (*Adapter)(nil)
 // device); set before events flow.
 func (a *Adapter) SetDevices(d interface {
 	Attached(tenant, agentID string) bool
-}) { a.devices = d }
+}) {
+	a.devices = d
+}
 
 func (a *Adapter) publish(tenant string, e Event) {
 	if _, err := a.pub.Publish(tenant, e); err != nil {

@@ -69,3 +69,20 @@ func (c *Client) ScreenPop(ctx context.Context, p protocol.ScreenPop) error {
 func (c *Client) ForceState(ctx context.Context, agent, state, reason string) error {
 	return c.Do(ctx, protocol.CmdSupervisorForceState, protocol.ForceState{Agent: agent, State: state, Reason: reason}, nil)
 }
+
+// Answer answers a call ringing the agent (remote answer, or the browser).
+func (c *Client) Answer(ctx context.Context, agent, call string) error {
+	return c.Do(ctx, protocol.CmdCallAnswer, protocol.CallRef{Agent: agent, Call: call}, nil)
+}
+
+// WebRTCOpen sends the browser's offer and returns the PBX's answer.
+func (c *Client) WebRTCOpen(ctx context.Context, agent, offer string) (string, error) {
+	var out protocol.WebRTCAnswer
+	err := c.Do(ctx, protocol.CmdWebRTCOpen, protocol.WebRTCOpen{Agent: agent, SDP: offer}, &out)
+	return out.SDP, err
+}
+
+// WebRTCClose ends the agent's browser session.
+func (c *Client) WebRTCClose(ctx context.Context, agent string) error {
+	return c.Do(ctx, protocol.CmdWebRTCClose, protocol.WebRTCClose{Agent: agent}, nil)
+}

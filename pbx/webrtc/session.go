@@ -76,6 +76,8 @@ type sipCall struct {
 	codec     sdp.Codec
 	relay     netip.AddrPort
 	answered  bool
+	final     chan struct{} // closed once the INVITE has its final response
+	finalOnce sync.Once
 	sessionID uint64 // o= of the session's SDP, fixed for the call
 	version   uint64
 }

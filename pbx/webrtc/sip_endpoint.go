@@ -124,25 +124,29 @@ func (e *sipEndpoint) invite(s *session, req *sip.Request, tx sip.ServerTransact
 		return
 	}
 	c := &sipCall{id: req.CallID().Value(), localTag: newTag(), invite: req, tx: tx, offer: offer, codec: codec,
-		relay: netip.AddrPortFrom(offer.Addr.Unmap(), uint16(offer.Port)), version: 1, sessionID: uint64(time.Now().UnixNano())}
+		relay: netip.AddrPortFrom(offer.Addr.Unmap(), uint16(offer.Port)), version: 1, sessionID: uint64(time.Now().UnixNano()),
+		final: make(chan struct{})}
 	s.call = c
 	auto := time.Now().Before(s.autoAnswer)
 	s.autoAnswer = time.Time{}
 	s.refreshLocked()
 	s.mu.Unlock()
 	e.respond(c, 180, "Ringing", nil)
-	go func() {
-		<-tx.Done()
-		s.mu.Lock()
-		if s.call == c && !c.answered {
-			s.call = nil // cancelled, or the B2BUA gave up
-			s.refreshLocked()
-		}
-		s.mu.Unlock()
-	}()
 	if auto {
 		e.answer(s, c)
 	}
+	// sipgo ends the transaction when the handler returns: it waits for
+	// the final response (answer, or the session's end) or a CANCEL.
+	select {
+	case <-c.final:
+	case <-tx.Done():
+	}
+	s.mu.Lock()
+	if s.call == c && !c.answered {
+		s.call = nil // cancelled, or the B2BUA gave up
+		s.refreshLocked()
+	}
+	s.mu.Unlock()
 }
 
 // answer picks up a ringing call.
@@ -243,6 +247,9 @@ func (e *sipEndpoint) respond(c *sipCall, code int, reason string, body []byte) 
 	e.finish(res, c.localTag, c.invite.Recipient.User)
 	if err := c.tx.Respond(res); err != nil {
 		e.m.log.Debug("webrtc: response not sent", "call", c.id, "code", code, "err", err)
+	}
+	if code >= 200 {
+		c.finalOnce.Do(func() { close(c.final) })
 	}
 }
 
