@@ -259,6 +259,17 @@ func docExamples(t *testing.T) map[string]string {
 		}
 		sup.recv(ev.Type, ev.Type)
 	}
+	// The agent bar opens its media session for the shift, and closes it.
+	ag.do("webrtc.open", protocol.CmdWebRTCOpen, protocol.WebRTCOpen{SDP: "v=0\r\no=- 4215775240449105457 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n" +
+		"a=group:BUNDLE 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111 0 8\r\nc=IN IP4 0.0.0.0\r\na=ice-ufrag:Fk3x\r\na=ice-pwd:…\r\n" +
+		"a=fingerprint:sha-256 9B:0E:…\r\na=setup:actpass\r\na=mid:0\r\na=sendrecv\r\na=rtcp-mux\r\na=rtpmap:111 opus/48000/2\r\n" +
+		"a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=candidate:1 1 udp 2122260223 192.168.1.20 54400 typ host\r\n"}, "webrtc.open.ok")
+	if _, err := e.hub.Publish("demo", cti.Event{Type: protocol.EventWebRTCState, Agents: []string{"a1"},
+		Data: protocol.WebRTCState{Agent: "a1", State: protocol.WebRTCConnected}}); err != nil {
+		t.Fatal(err)
+	}
+	ag.recv("webrtc.state", protocol.EventWebRTCState)
+	ag.do("webrtc.close", protocol.CmdWebRTCClose, protocol.WebRTCClose{}, "")
 	return ex
 }
 

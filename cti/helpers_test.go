@@ -45,10 +45,11 @@ func testTokens() *cti.StaticTokens {
 	})
 }
 
-// fakeCalls is a CallControl and Monitoring that records what it was asked.
+// fakeCalls is a CallControl, Monitoring and Browser that records what it was asked.
 type fakeCalls struct {
-	mu  sync.Mutex
-	log []string
+	mu       sync.Mutex
+	log      []string
+	browsers map[string]uint64 // tenant/agent → the connection that opened its session
 }
 
 func (f *fakeCalls) add(format string, a ...any) error {
@@ -107,6 +108,47 @@ func (f *fakeCalls) Monitor(_ context.Context, tenant, sup, agent string, mode c
 	return "mon-" + agent, f.add("monitor %s %s %s %s", tenant, sup, agent, mode)
 }
 
+// exampleAnswer stands for the PBX's SDP answer in the documentation.
+const exampleAnswer = "v=0\r\no=- 7130931583291207937 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=ice-lite\r\na=fingerprint:sha-256 3C:4A:…\r\na=group:BUNDLE 0\r\nm=audio 3479 UDP/TLS/RTP/SAVPF 8\r\nc=IN IP4 203.0.113.10\r\na=setup:passive\r\na=mid:0\r\na=ice-ufrag:QxQa…\r\na=ice-pwd:…\r\na=rtcp-mux\r\na=rtpmap:8 PCMA/8000\r\na=sendrecv\r\na=candidate:1 1 udp 2130706431 203.0.113.10 3479 typ host\r\na=end-of-candidates\r\n"
+
+func (f *fakeCalls) Open(_ context.Context, tenant, agent string, owner uint64, offer string) (string, error) {
+	if err := f.add("webrtc.open %s %s", tenant, agent); err != nil {
+		return "", err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.browsers == nil {
+		f.browsers = map[string]uint64{}
+	}
+	f.browsers[tenant+"/"+agent] = owner
+	return exampleAnswer, nil
+}
+func (f *fakeCalls) Close(_ context.Context, tenant, agent string) error {
+	f.mu.Lock()
+	delete(f.browsers, tenant+"/"+agent)
+	f.mu.Unlock()
+	return f.add("webrtc.close %s %s", tenant, agent)
+}
+func (f *fakeCalls) Detach(owner uint64) {
+	f.mu.Lock()
+	var gone []string
+	for k, o := range f.browsers {
+		if o == owner {
+			gone = append(gone, k)
+		}
+	}
+	f.mu.Unlock()
+	for _, k := range gone {
+		_ = f.add("webrtc.detach %s", k)
+	}
+}
+func (f *fakeCalls) Attached(tenant, agent string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, ok := f.browsers[tenant+"/"+agent]
+	return ok
+}
+
 // env is a hub on loopback with a real ACD behind it.
 type env struct {
 	t       *testing.T
@@ -137,13 +179,14 @@ func newEnvListener(t *testing.T, cfg cti.Config, wrap func(net.Listener) net.Li
 		t.Fatal(err)
 	}
 	e.acd = a
-	hub, err := cti.NewHub(cfg, cti.Deps{Auth: testTokens(), Agents: a, Calls: e.calls, Monitoring: e.calls,
+	hub, err := cti.NewHub(cfg, cti.Deps{Auth: testTokens(), Agents: a, Calls: e.calls, Monitoring: e.calls, Browser: e.calls,
 		Now: e.clk.Now, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.hub = hub
 	e.adapter = cti.NewAdapter(hub, a, nil)
+	e.adapter.SetDevices(e.calls)
 	ag := make([]acd.AgentConfig, 3)
 	for i := range ag {
 		ag[i] = acd.AgentConfig{ID: fmt.Sprintf("a%d", i+1), Name: fmt.Sprintf("Agent %d", i+1), Endpoint: fmt.Sprintf("100%d", i+1)}

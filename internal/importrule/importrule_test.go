@@ -70,6 +70,8 @@ func TestRulesCatchWrongImports(t *testing.T) {
 		{"ivr reaches pbx through callsession", Graph{"ivr": {"ivr/callsession"}, "ivr/callsession": {"pbx/b2bua"}}, "ivr never imports pbx"},
 		{"the CTI client imports the hub", Graph{"cti/client": {"cti"}}, "cti/client imports only"},
 		{"the relay imports the store", Graph{"pbx/media": {"pbx/pbxstore"}}, "the pbx leaves"},
+		{"the browser gateway hangs up through the B2BUA", Graph{"pbx/webrtc": {"pbx/sdp", "pbx/b2bua"}}, "pbx/webrtc imports only"},
+		{"the browser gateway answers SIP and plays its hold tone", Graph{"pbx/webrtc": {"pbx/sdp", "internal/errs", "internal/prompt"}}, ""},
 		{"the CTI adapter takes the B2BUA's types", Graph{"cti": {"cti/protocol", "pbx/b2bua"}}, "cti, recorder and contactcenter reach pbx only through pbx/callevent"},
 		{"the recorder reaches the relay through a helper", Graph{"recorder": {"internal/config", "recorder/tap"}, "recorder/tap": {"pbx/media"}}, "cti, recorder and contactcenter reach pbx only through pbx/callevent"},
 		{"the contact centre names the B2BUA's monitor modes", Graph{"contactcenter": {"acd", "pbx/b2bua"}}, "cti, recorder and contactcenter reach pbx only through pbx/callevent"},

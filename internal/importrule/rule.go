@@ -106,6 +106,13 @@ func Rules() []Rule {
 			Forbid: func(_, to string) bool { return to != "internal/errs" && to != "internal/httpx" },
 		},
 		{
+			Name: "pbx/webrtc imports only pbx/sdp and internal/{errs,prompt}: it meets calls over SIP and ends them through the CallEnder it is given",
+			From: func(p string) bool { return p == "pbx/webrtc" },
+			Forbid: func(_, to string) bool {
+				return !slices.Contains([]string{"pbx/sdp", "internal/errs", "internal/prompt"}, to)
+			},
+		},
+		{
 			Name:   "internal/httpx imports only internal/errs, so the leaves, auth and audit can answer HTTP with it",
 			From:   func(p string) bool { return p == "internal/httpx" },
 			Forbid: func(_, to string) bool { return to != "internal/errs" },

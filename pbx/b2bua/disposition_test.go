@@ -25,7 +25,7 @@ func TestDispositionAndCauseNames(t *testing.T) {
 	wantC := []string{"bye", "cancel", "rejected", "ring_timeout", "no_ack", "error", "shutdown", "max_duration", "media_timeout",
 		"app_hangup", "cti_hangup", "transferred", "transfer_failed", "transfer_abandoned", "consult_abandoned", "consult_failed",
 		"consult_cancelled", "conference_ended", "monitor_ended", "callee_no_answer", "agent_rejected", "agent_no_answer", "replace_failed",
-		"session_expired"}
+		"session_expired", "agent_gone"}
 	for i, want := range wantC {
 		if got := Cause(i + 1).String(); got != want {
 			t.Errorf("Cause(%d) = %q, want %q", i+1, got, want)
