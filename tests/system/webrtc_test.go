@@ -11,6 +11,7 @@ import (
 
 	cticlient "github.com/yimen/yimen/cti/client"
 	"github.com/yimen/yimen/cti/protocol"
+	"github.com/yimen/yimen/internal/audit"
 	"github.com/yimen/yimen/internal/config"
 	"github.com/yimen/yimen/internal/sipp"
 	"github.com/yimen/yimen/pbx/b2bua"
@@ -273,6 +274,19 @@ func TestBrowserAgentGone(t *testing.T) {
 		var s protocol.AgentState
 		return json.Unmarshal(d, &s) == nil && s.Agent == "a1002" && s.State == "not_ready" && s.Reason == "agent_gone"
 	})
+	rows, err := p.Security.Platform.Audit.Search(ctx, audit.Filter{Tenant: "demo", Action: "webrtc"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var trail []string
+	for _, r := range rows {
+		if r.Target == "agent/a1002" {
+			trail = append(trail, r.Action)
+		}
+	}
+	if want := "webrtc.connected webrtc.reattaching webrtc.closed webrtc.agent_gone"; strings.Join(trail, " ") != want {
+		t.Errorf("audit trail %v, want %s", trail, want)
+	}
 }
 
 // Bad offers and someone else's agent get clear refusals.

@@ -20,6 +20,7 @@ import (
 	"github.com/yimen/yimen/internal/httpx/route"
 	"github.com/yimen/yimen/internal/store"
 	"github.com/yimen/yimen/pbx"
+	"github.com/yimen/yimen/pbx/webrtc"
 )
 
 // buildContactCenter starts the ACD for every tenant and returns the ACD's
@@ -58,7 +59,11 @@ func buildContactCenter(ctx context.Context, cfg config.Config, srv *pbx.Server,
 		return nil, nil, err
 	}
 	if b := srv.Browsers(); b != nil {
-		b.SetObserver(cc.BrowserObserver())
+		var obs webrtc.Observer = cc.BrowserObserver()
+		if sec != nil && sec.Audit != nil {
+			obs = browserAudit{next: obs, log: sec.Audit, warn: log}
+		}
+		b.SetObserver(obs)
 	}
 	for _, o := range cc.CallObservers() {
 		srv.AddCallObserver(o)
