@@ -36,7 +36,8 @@ type Process struct {
 // NewProcess builds cmd/pbx and writes a demo configuration (tenant demo,
 // extensions 1001-1010, credentials in creds.txt) whose SIP, HTTP and RTP
 // sockets are on ip (an address of its own, Loopback, when ip is empty);
-// extra is YAML appended to it (later keys win). It does not start the
+// extra is YAML appended to it (a top-level key in extra replaces the
+// demo configuration's line for it). It does not start the
 // process.
 func NewProcess(t testing.TB, ip, extra string) *Process {
 	t.Helper()
@@ -74,6 +75,7 @@ demo: {enabled: true, credentials_file: %[1]s/creds.txt}
 tenants: [{name: demo, extensions: ["1001-1010"]}]
 %[7]s
 `, dir, p.SIP, ip, base, base+99, p.HTTP, extra)
+	yaml = overrideKeys(yaml, extra)
 	if err := os.WriteFile(p.cfg, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -253,4 +255,42 @@ func freeTCPPort(t testing.TB, ip string) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// Pid is the running process's id (a benchmark reads its CPU and memory
+// from /proc).
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
+// AdminToken is the process's break-glass admin token (YIMEN_ADMIN_TOKEN),
+// which reads the platform routes such as /debug/pprof.
+func (p *Process) AdminToken() string {
+	for _, kv := range p.env {
+		if v, ok := strings.CutPrefix(kv, "YIMEN_ADMIN_TOKEN="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// overrideKeys drops the one-line top-level entries of base that extra
+// (appended at its end) sets again: YAML refuses a key given twice.
+func overrideKeys(base, extra string) string {
+	set := map[string]bool{}
+	for _, line := range strings.Split(extra, "\n") {
+		if k, _, ok := strings.Cut(line, ":"); ok && k != "" && !strings.HasPrefix(line, " ") && !strings.HasPrefix(line, "#") {
+			set[k] = true
+		}
+	}
+	lines := strings.Split(base, "\n")
+	out := lines[:0]
+	extraAt := strings.Index(base, extra)
+	pos := 0
+	for _, line := range lines {
+		k, _, _ := strings.Cut(line, ":")
+		if !(set[k] && (extraAt < 0 || pos < extraAt)) {
+			out = append(out, line)
+		}
+		pos += len(line) + 1
+	}
+	return strings.Join(out, "\n")
 }
