@@ -8,13 +8,14 @@ import (
 	"github.com/yimen/yimen/internal/config"
 	"github.com/yimen/yimen/internal/errs"
 	"github.com/yimen/yimen/pbx/b2bua"
+	"github.com/yimen/yimen/pbx/media"
 	"github.com/yimen/yimen/pbx/webrtc"
 )
 
 // newBrowsers builds the browser agents' media gateway (nil when
 // webrtc.disabled). Its SIP endpoint and RTP sockets sit on the relay's
 // address, which the B2BUA and the relay reach.
-func newBrowsers(cfg config.Config, bindIP netip.Addr, ender webrtc.CallEnder, log *slog.Logger) (*webrtc.Manager, error) {
+func newBrowsers(cfg config.Config, bindIP netip.Addr, relay *media.Relay, ender webrtc.CallEnder, log *slog.Logger) (*webrtc.Manager, error) {
 	if cfg.WebRTC.Disabled {
 		return nil, nil
 	}
@@ -41,8 +42,21 @@ func newBrowsers(cfg config.Config, bindIP netip.Addr, ender webrtc.CallEnder, l
 	if err != nil {
 		return nil, err
 	}
+	m.SetLocalPeers(relayPeers{relay})
 	log.Info("webrtc ready", "ice_udp", m.ICEAddr().String(), "reattach_timeout", wc.ReattachTimeout.String())
 	return m, nil
+}
+
+// relayPeers hands the relay's RTP for a session's address to the session
+// itself (media.LocalPeer), sparing a loopback datagram per packet.
+type relayPeers struct{ r *media.Relay }
+
+func (p relayPeers) SetLocalPeer(addr netip.AddrPort, peer webrtc.Peer) {
+	if peer == nil {
+		p.r.SetLocalPeer(addr, nil)
+		return
+	}
+	p.r.SetLocalPeer(addr, peer)
 }
 
 // legHangup ends a browser's call through the B2BUA, with its cause.

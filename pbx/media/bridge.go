@@ -45,7 +45,7 @@ type tapRef struct{ Tap }
 
 // newBridge links two legs; sockets are attached by the caller.
 func newBridge(r *Relay, m *Metrics) *Bridge {
-	b := &Bridge{relay: r, m: m, A: &Leg{index: LegA}, B: &Leg{index: LegB}}
+	b := &Bridge{relay: r, m: m, A: &Leg{index: LegA, relay: r}, B: &Leg{index: LegB, relay: r}}
 	b.A.other, b.B.other = b.B, b.A
 	return b
 }

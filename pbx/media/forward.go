@@ -74,6 +74,12 @@ func send(out *socket, pkt []byte) (dropReason, bool) {
 	if !dst.IsValid() {
 		return dropNoDestination, false
 	}
+	if lp := out.local.Load(); lp != nil {
+		if lp.WriteRTP(pkt) != nil {
+			return dropWriteError, false
+		}
+		return 0, true
+	}
 	if _, err := out.w.WriteToUDPAddrPort(pkt, dst); err != nil {
 		return dropWriteError, false
 	}

@@ -14,6 +14,7 @@ import (
 type Leg struct {
 	index int
 	other *Leg
+	relay *Relay         // nil when the forward path is driven without sockets
 	port  uint16         // bound RTP port; RTCP is port+1
 	local netip.AddrPort // advertised RTP address
 	rtp   socket
@@ -60,6 +61,7 @@ func (l *Leg) LocalAddr() netip.AddrPort { return l.local }
 func (l *Leg) SetRemote(addr netip.AddrPort) {
 	addr = unmapped(addr)
 	l.rtp.setRemote(addr)
+	l.rtp.local.Store(l.relay.localPeer(addr)) // local_peer.go
 	rtcp := netip.AddrPort{}
 	if addr.IsValid() && addr.Port() < 65535 {
 		rtcp = netip.AddrPortFrom(addr.Addr(), addr.Port()+1)
@@ -89,7 +91,11 @@ func (l *Leg) WriteRTP(pkt []byte) error {
 	if !dst.IsValid() {
 		return fmt.Errorf("media: leg %d has no remote address: %w", l.index, errs.ErrUnavailable)
 	}
-	if _, err := l.rtp.w.WriteToUDPAddrPort(pkt, dst); err != nil {
+	if lp := l.rtp.local.Load(); lp != nil {
+		if err := lp.WriteRTP(pkt); err != nil {
+			return fmt.Errorf("media: write to leg %d: %w", l.index, err)
+		}
+	} else if _, err := l.rtp.w.WriteToUDPAddrPort(pkt, dst); err != nil {
 		return fmt.Errorf("media: write to leg %d: %w", l.index, err)
 	}
 	l.rtp.injected.Add(1)
@@ -131,9 +137,10 @@ type packetWriter interface {
 // socket is one UDP socket of a leg. The poller that reads it is the only
 // writer of its counters.
 type socket struct {
-	conn *net.UDPConn // nil in benchmarks that drive the forward path directly
-	w    packetWriter
-	peer atomic.Pointer[peer]
+	conn  *net.UDPConn // nil in benchmarks that drive the forward path directly
+	w     packetWriter
+	peer  atomic.Pointer[peer]
+	local atomic.Pointer[localRef] // the peer's RTP goes to it, not to w (local_peer.go)
 
 	in, inBytes             atomic.Uint64 // accepted from this socket's peer
 	relayed, relayedBytes   atomic.Uint64 // sent on out of the other leg's socket

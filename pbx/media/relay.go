@@ -21,6 +21,7 @@ type Relay struct {
 	pool  *portPool
 	inUse atomic.Int64 // bound UDP ports, RTP and RTCP
 
+	locals    localPeers // addresses the PBX answers for itself (local_peer.go)
 	pollers   []*poller
 	next      atomic.Uint32 // round-robin over pollers
 	closeOnce sync.Once

@@ -22,6 +22,18 @@ type CallEnder interface {
 	HangupLeg(legCallID string, agentGone bool) error
 }
 
+// Peer is a session as the relay sees it: where the RTP of the leg facing
+// the session's socket goes (media.LocalPeer).
+type Peer interface {
+	WriteRTP(pkt []byte) error
+}
+
+// LocalPeers is the relay's table of addresses it hands RTP to directly;
+// pbx adapts *media.Relay to it. A nil Peer removes an address.
+type LocalPeers interface {
+	SetLocalPeer(addr netip.AddrPort, p Peer)
+}
+
 // Observer hears what the CTI and the ACD must know of sessions. Its
 // methods are called outside the manager's locks and must return quickly.
 type Observer interface {
@@ -48,6 +60,7 @@ type Manager struct {
 	sip   *sipEndpoint
 	ender CallEnder
 	obs   Observer
+	peers LocalPeers // nil: the relay's packets come by datagram
 
 	mu      sync.Mutex
 	byAgent map[string]*session // tenant/agent
@@ -84,6 +97,9 @@ func (m *Manager) ICEAddr() netip.AddrPort {
 
 // SetObserver installs what hears the sessions' states, before Run.
 func (m *Manager) SetObserver(o Observer) { m.obs = o }
+
+// SetLocalPeers lets the relay hand sessions their RTP directly, before Run.
+func (m *Manager) SetLocalPeers(p LocalPeers) { m.peers = p }
 
 // Run serves the SIP endpoint until ctx ends, then closes every session.
 func (m *Manager) Run(ctx context.Context) {
@@ -247,6 +263,9 @@ func (m *Manager) newSessionLocked(r openRequest) (*session, error) {
 	m.byAgent[key(r.Tenant, r.Agent)] = s
 	m.byExt[key(r.Tenant, r.Ext)] = s
 	m.byToken[s.token] = s
+	if m.peers != nil {
+		m.peers.SetLocalPeer(s.local, s)
+	}
 	go s.readRelay()
 	return s, nil
 }
@@ -364,6 +383,9 @@ func (m *Manager) end(s *session, agentGone bool, why string) {
 	}
 	delete(m.byToken, s.token)
 	m.mu.Unlock()
+	if m.peers != nil {
+		m.peers.SetLocalPeer(s.local, nil)
+	}
 
 	if call != nil {
 		if call.answered {

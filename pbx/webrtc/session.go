@@ -44,6 +44,12 @@ type session struct {
 	toBrowser   atomic.Uint64 // RTP packets written to the browser
 	fromBrowser atomic.Uint64 // RTP packets sent on to the relay
 
+	// The way to the browser: the relay's poller (WriteRTP), a prompt or
+	// mix writing to the leg, or readRelay, one at a time.
+	outMu  sync.Mutex
+	outBuf [1500]byte
+	rs     resequencer
+
 	mu         sync.Mutex
 	codec      g711
 	owner      uint64 // the CTI connection that opened the current pc
@@ -92,13 +98,39 @@ func (s *session) refreshLocked() {
 	s.fwd.Store(f)
 }
 
-// readRelay copies what the relay sends the session's socket to the
-// browser, for the session's life. One goroutine per session; the buffer
-// is reused, and a packet costs one read, an in-place header rewrite and
-// pion's SRTP write.
+// WriteRTP sends one packet of the session's call to the browser: the
+// relay calls it for the leg whose SDP names the session's socket
+// (media.LocalPeer), so the packet reaches pion without a trip through the
+// kernel. Packets between calls, while the browser is away, or not of the
+// call's codec (RFC 4733 events) are dropped. pkt is copied: the caller's
+// buffer is the poller's. One header rewrite in place, then pion's SRTP
+// write; nothing allocated here.
+func (s *session) WriteRTP(pkt []byte) error {
+	f := s.fwd.Load()
+	if f == nil || !f.on || len(pkt) < 12 || len(pkt) > len(s.outBuf) || pkt[0]>>6 != 2 || pkt[1]&0x7f != f.pt {
+		return nil
+	}
+	b := f.track.bound.Load()
+	if b == nil {
+		return nil
+	}
+	s.outMu.Lock()
+	n := copy(s.outBuf[:], pkt)
+	s.rs.rewrite(s.outBuf[:n], b)
+	_, err := b.w.Write(s.outBuf[:n])
+	s.outMu.Unlock()
+	if err != nil {
+		return err
+	}
+	s.toBrowser.Add(1)
+	return nil
+}
+
+// readRelay takes what reaches the session's socket from the relay leg by
+// datagram (a relay that does not hand packets over directly) to the
+// browser, for the session's life: one goroutine per session, one buffer.
 func (s *session) readRelay() {
 	buf := make([]byte, 1500)
-	var rs resequencer
 	for {
 		n, src, err := s.rtp.ReadFromUDPAddrPort(buf)
 		if err != nil {
@@ -107,21 +139,10 @@ func (s *session) readRelay() {
 			}
 			continue
 		}
-		f := s.fwd.Load()
-		if f == nil || !f.on || n < 12 || buf[0]>>6 != 2 || buf[1]&0x7f != f.pt {
-			continue // between calls, on hold for the browser, or not the call's codec (RFC 4733 events)
-		}
-		if unmapped(src) != f.relay {
+		if f := s.fwd.Load(); f == nil || unmapped(src) != f.relay {
 			continue // only the relay leg of the call may speak to the browser
 		}
-		b := f.track.bound.Load()
-		if b == nil {
-			continue
-		}
-		rs.rewrite(buf[:n], b)
-		if _, err := b.w.Write(buf[:n]); err == nil {
-			s.toBrowser.Add(1)
-		}
+		_ = s.WriteRTP(buf[:n])
 	}
 }
 
