@@ -139,14 +139,14 @@ tenants: [{name: demo, extensions: ["1001-1010", "1900-1999", "3000-%d"], auto_l
 	}
 	time.Sleep(benchSettle)
 
-	m0, cpu0, rx0 := scrape(b, p.HTTP), procCPU(b, p.Pid()), peersReceived(peers)
+	m0, cpu0, rx0, tx0 := scrape(b, p.HTTP), procCPU(b, p.Pid()), peersCount(peers, (*testpbx.BrowserPeer).Received), peersCount(peers, (*testpbx.BrowserPeer).Sent)
 	if dir := os.Getenv("YIMEN_BENCH_PPROF"); dir != "" {
 		go saveProfile(b, p, filepath.Join(dir, fmt.Sprintf("%s-%d.pprof", mode, n)))
 	}
 	start := time.Now()
 	time.Sleep(benchWindow)
 	elapsed := time.Since(start).Seconds()
-	m1, cpu1, rx1 := scrape(b, p.HTTP), procCPU(b, p.Pid()), peersReceived(peers)
+	m1, cpu1, rx1, tx1 := scrape(b, p.HTTP), procCPU(b, p.Pid()), peersCount(peers, (*testpbx.BrowserPeer).Received), peersCount(peers, (*testpbx.BrowserPeer).Sent)
 	rss := procRSS(b, p.Pid())
 
 	cpuPct := 100 * (cpu1 - cpu0) / elapsed
@@ -160,15 +160,17 @@ tenants: [{name: demo, extensions: ["1001-1010", "1900-1999", "3000-%d"], auto_l
 	b.ReportMetric(relayed, "relayed_pkt/s")
 	if mode == "webrtc" {
 		b.ReportMetric(float64(rx1-rx0)/elapsed/float64(n), "browser_rx_pkt/s/call")
+		b.ReportMetric(float64(tx1-tx0)/elapsed/float64(n), "browser_tx_pkt/s/call")
 	}
-	b.Logf("%s N=%d: cpu %.1f%% (%.3f%%/call), RSS %d→%d MB, relayed %.0f pkt/s (expected %d)", mode, n, cpuPct, cpuPct/float64(n),
-		idleRSS>>20, rss>>20, relayed, n*100)
+	load, _ := os.ReadFile("/proc/loadavg")
+	b.Logf("%s N=%d: cpu %.1f%% (%.3f%%/call), RSS %d→%d MB, relayed %.0f pkt/s (expected %d); load average %s", mode, n, cpuPct, cpuPct/float64(n),
+		idleRSS>>20, rss>>20, relayed, n*100, strings.Fields(string(load))[0])
 }
 
-func peersReceived(peers []*testpbx.BrowserPeer) uint64 {
+func peersCount(peers []*testpbx.BrowserPeer, count func(*testpbx.BrowserPeer) uint64) uint64 {
 	var s uint64
 	for _, p := range peers {
-		s += p.Received()
+		s += count(p)
 	}
 	return s
 }
