@@ -15,7 +15,7 @@ import (
 // newBrowsers builds the browser agents' media gateway (nil when
 // webrtc.disabled). Its SIP endpoint and RTP sockets sit on the relay's
 // address, which the B2BUA and the relay reach.
-func newBrowsers(cfg config.Config, bindIP netip.Addr, relay *media.Relay, ender webrtc.CallEnder, log *slog.Logger) (*webrtc.Manager, error) {
+func newBrowsers(cfg config.Config, bindIP, sipIP netip.Addr, relay *media.Relay, ender webrtc.CallEnder, log *slog.Logger) (*webrtc.Manager, error) {
 	if cfg.WebRTC.Disabled {
 		return nil, nil
 	}
@@ -23,7 +23,10 @@ func newBrowsers(cfg config.Config, bindIP netip.Addr, relay *media.Relay, ender
 	if local.IsUnspecified() {
 		local = netip.AddrFrom4([4]byte{127, 0, 0, 1})
 	}
-	wc := webrtc.Config{UDP: netip.AddrPortFrom(local, 0), LocalIP: local, Codecs: cfg.RTP.Codecs, ReattachTimeout: cfg.WebRTC.ReattachTimeout}
+	// The B2BUA's requests leave from its SIP socket: from its address, or,
+	// when that listens on every address, from the one facing local.
+	wc := webrtc.Config{UDP: netip.AddrPortFrom(local, 0), LocalIP: local, SignalFrom: sipIP, Codecs: cfg.RTP.Codecs,
+		ReattachTimeout: cfg.WebRTC.ReattachTimeout}
 	if cfg.WebRTC.UDP != "" {
 		ap, err := netip.ParseAddrPort(cfg.WebRTC.UDP)
 		if err != nil {
@@ -72,3 +75,16 @@ func (h *legHangup) HangupLeg(legCallID string, agentGone bool) error {
 
 // Browsers is the browser agents' media gateway, nil when webrtc.disabled.
 func (s *Server) Browsers() *webrtc.Manager { return s.browsers }
+
+// sipIP is the address the SIP/UDP socket is bound to (unspecified when it
+// listens on every address, or when there is no UDP listener).
+func (s *Server) sipIP() netip.Addr {
+	if s.udp == nil {
+		return netip.Addr{}
+	}
+	ap, err := netip.ParseAddrPort(s.udp.LocalAddr().String())
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
+}

@@ -140,7 +140,7 @@ func New(ctx context.Context, cfg config.Config, deps Deps) (*Server, error) {
 	}
 	var mgr *b2bua.Manager
 	ender := &legHangup{}
-	if s.browsers, err = newBrowsers(cfg, bindIP, s.relay, ender, s.log.With("component", "webrtc")); err != nil {
+	if s.browsers, err = newBrowsers(cfg, bindIP, s.sipIP(), s.relay, ender, s.log.With("component", "webrtc")); err != nil {
 		return nil, err
 	}
 	s.ua, err = sipgo.NewUA(

@@ -20,6 +20,10 @@ type Config struct {
 	// sockets listen: an address the B2BUA and the relay reach (the PBX's
 	// SIP address).
 	LocalIP netip.Addr
+	// SignalFrom is the host the B2BUA's requests come from: the SIP
+	// endpoint refuses (403) anyone else, so a stranger who learns a
+	// session's contact cannot answer or end its calls. Zero: LocalIP.
+	SignalFrom netip.Addr
 	// Codecs are the G.711 codecs a browser may use, in preference order
 	// (rtp.codecs less anything that is not PCMA or PCMU).
 	Codecs []string
@@ -41,6 +45,10 @@ func (c *Config) validate() error {
 	if !c.LocalIP.IsValid() {
 		return bad("LocalIP", "is required")
 	}
+	if !c.SignalFrom.IsValid() || c.SignalFrom.IsUnspecified() {
+		c.SignalFrom = c.LocalIP
+	}
+	c.SignalFrom = c.SignalFrom.Unmap()
 	if c.ReattachTimeout <= 0 {
 		c.ReattachTimeout = DefaultReattachTimeout
 	}

@@ -50,12 +50,12 @@ func newSIPEndpoint(m *Manager, ip netip.Addr) (*sipEndpoint, error) {
 		_ = conn.Close()
 		return nil, fmt.Errorf("webrtc: sip: %w", err)
 	}
-	e.srv.OnInvite(e.onInvite)
+	e.srv.OnInvite(e.fromPBX(e.onInvite))
 	e.srv.OnAck(func(*sip.Request, sip.ServerTransaction) {})
-	e.srv.OnBye(e.onBye)
-	e.srv.OnNotify(e.onNotify)
-	e.srv.OnInfo(e.ok)
-	e.srv.OnOptions(e.ok)
+	e.srv.OnBye(e.fromPBX(e.onBye))
+	e.srv.OnNotify(e.fromPBX(e.onNotify))
+	e.srv.OnInfo(e.fromPBX(e.ok))
+	e.srv.OnOptions(e.fromPBX(e.ok))
 	e.srv.OnCancel(func(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
 	})
@@ -63,6 +63,19 @@ func newSIPEndpoint(m *Manager, ip netip.Addr) (*sipEndpoint, error) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 405, "Method Not Allowed", nil))
 	})
 	return e, nil
+}
+
+// fromPBX lets through only requests from the B2BUA's host.
+func (e *sipEndpoint) fromPBX(h func(*sip.Request, sip.ServerTransaction)) func(*sip.Request, sip.ServerTransaction) {
+	return func(req *sip.Request, tx sip.ServerTransaction) {
+		src, err := netip.ParseAddrPort(req.Source())
+		if err != nil || src.Addr().Unmap() != e.m.cfg.SignalFrom {
+			e.m.log.Warn("webrtc: SIP request from a host other than the PBX refused", "method", req.Method.String(), "source", req.Source())
+			_ = tx.Respond(sip.NewResponseFromRequest(req, 403, "Forbidden", nil))
+			return
+		}
+		h(req, tx)
+	}
 }
 
 func (e *sipEndpoint) serve() {

@@ -3,6 +3,7 @@ package system_test
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -320,5 +321,30 @@ func TestBrowserOpenRefusals(t *testing.T) {
 	}
 	if p.Server.Browsers().Attached("demo", "a1002") {
 		t.Error("a refused offer left a session")
+	}
+
+	// With a session open, its SIP contact answers the PBX only: a stranger
+	// who learns it cannot ring, answer or end the browser's calls.
+	openBrowser(t, ctx, cl)
+	contact, dest, ok := p.Server.Browsers().Device("demo", "1002")
+	if !ok {
+		t.Fatal("no device for the open session")
+	}
+	stranger, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP("127.0.31.77")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stranger.Close()
+	req := "NOTIFY " + contact + " SIP/2.0\r\nVia: SIP/2.0/UDP " + stranger.LocalAddr().String() + ";branch=z9hG4bK-stranger1\r\n" +
+		"From: <sip:x@127.0.31.77>;tag=s1\r\nTo: <" + contact + ">\r\nCall-ID: stranger-1\r\nCSeq: 1 NOTIFY\r\n" +
+		"Event: talk\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+	if _, err := stranger.WriteToUDPAddrPort([]byte(req), dest); err != nil {
+		t.Fatal(err)
+	}
+	_ = stranger.SetReadDeadline(time.Now().Add(3 * time.Second))
+	buf := make([]byte, 2048)
+	n, err := stranger.Read(buf)
+	if err != nil || !strings.HasPrefix(string(buf[:n]), "SIP/2.0 403") {
+		t.Errorf("a stranger's NOTIFY to the browser's contact: %q %v, want 403", buf[:n], err)
 	}
 }
