@@ -348,3 +348,41 @@ func TestBrowserOpenRefusals(t *testing.T) {
 		t.Errorf("a stranger's NOTIFY to the browser's contact: %q %v, want 403", buf[:n], err)
 	}
 }
+
+// A browser agent's click-to-dial: the browser is connected at once (no
+// ring to answer, as the contract has it), then the number rings; the two
+// hear each other and the agent hangs up from the CTI.
+func TestBrowserAgentDials(t *testing.T) {
+	t.Parallel()
+	p := browserPBX(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	cl := agentCTI(t, ctx, p)
+	browser := openBrowser(t, ctx, cl)
+	const ip = "127.0.31.41"
+	cust := newEndpoint(t, ip)
+	mediaPhone(t, p, "1003", ip, cust, nil)
+	id, err := cl.Dial(ctx, "", "1003", "")
+	if err != nil {
+		t.Fatalf("call.dial: %v", err)
+	}
+	call := waitCall(t, p, func(c b2bua.CallInfo) bool { return c.ID == id && c.State == "answered" })
+	cust.send(call.CalleeRTP, 500)
+	defer browser.SendTone(800)()
+	time.Sleep(1500 * time.Millisecond)
+	cust.reset()
+	browser.Heard(mix.Power)
+	time.Sleep(2 * time.Second)
+	b, c := browser.Heard(mix.Power, 500)[0], cust.heard(800)[0]
+	t.Logf("browser hears the callee %.3f, the callee hears the browser %.3f", b, c)
+	if b < 0.05 || c < 0.05 {
+		t.Errorf("no audio both ways: %.3f %.3f", b, c)
+	}
+	if err := cl.Hangup(ctx, "", id); err != nil {
+		t.Fatalf("call.hangup: %v", err)
+	}
+	cdr := lastCDR(t, p, 1)
+	if cdr.HangupCause != "cti_hangup" || cdr.Disposition != "answered" {
+		t.Errorf("CDR %s/%s, want answered/cti_hangup", cdr.Disposition, cdr.HangupCause)
+	}
+}
