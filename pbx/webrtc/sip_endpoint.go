@@ -219,6 +219,7 @@ func (e *sipEndpoint) onBye(req *sip.Request, tx sip.ServerTransaction) {
 		s.mu.Lock()
 		if c := s.call; c != nil && c.id == req.CallID().Value() {
 			s.call = nil
+			s.stopHoldLocked() // the customer left while the browser was away
 			s.refreshLocked()
 			s.mu.Unlock()
 			_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
