@@ -91,6 +91,7 @@ func (s *state) agentAnswered(callID, agentID string) error {
 	if c.callback == "" {
 		rec.Outcome, rec.InSL = OutcomeAnswered, wait <= q.cfg.SLThreshold
 		q.today.Answered++
+		q.today.AnsweredWait += wait
 		if rec.InSL {
 			q.today.AnsweredInSL++
 		}

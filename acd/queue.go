@@ -22,8 +22,11 @@ type queue struct {
 
 // DayCounts are a queue's counters since local midnight.
 type DayCounts struct {
-	Answered      int
-	AnsweredInSL  int
+	Answered     int
+	AnsweredInSL int
+	// AnsweredWait sums the queue waits of the answered calls: ASA is
+	// AnsweredWait ÷ Answered.
+	AnsweredWait  time.Duration
 	Abandoned     int
 	AbandonedInSL int // gave up before the SL threshold (not held against the SL)
 	Overflowed    int

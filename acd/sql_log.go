@@ -161,7 +161,7 @@ func (l *SQLLog) Restore(ctx context.Context, tenant string, dayStart time.Time)
 	if err := rows.Err(); err != nil {
 		return r, fmt.Errorf("acd: restore agents: %w", err)
 	}
-	rows, err = q.QueryContext(ctx, `SELECT queue, agent, outcome, in_sl FROM acd_log WHERE tenant=? AND kind='call' AND at_ms>=?`,
+	rows, err = q.QueryContext(ctx, `SELECT queue, agent, outcome, in_sl, wait_ms FROM acd_log WHERE tenant=? AND kind='call' AND at_ms>=?`,
 		tenant, dayStart.UnixMilli())
 	if err != nil {
 		return r, fmt.Errorf("acd: restore counters: %w", err)
@@ -170,13 +170,15 @@ func (l *SQLLog) Restore(ctx context.Context, tenant string, dayStart time.Time)
 	for rows.Next() {
 		var queue, agent, outcome string
 		var inSL bool
-		if err := rows.Scan(&queue, &agent, &outcome, &inSL); err != nil {
+		var waitMS int64
+		if err := rows.Scan(&queue, &agent, &outcome, &inSL, &waitMS); err != nil {
 			return r, fmt.Errorf("acd: restore counters: %w", err)
 		}
 		d := r.Queues[queue]
 		switch outcome {
 		case OutcomeAnswered:
 			d.Answered++
+			d.AnsweredWait += time.Duration(waitMS) * time.Millisecond
 			if inSL {
 				d.AnsweredInSL++
 			}

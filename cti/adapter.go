@@ -191,7 +191,7 @@ func QueueStatsData(s acd.QueueStats) protocol.QueueStats {
 		LongestWaitS: seconds(s.LongestWait), ExpectedWaitS: seconds(s.ExpectedWait), Agents: agents,
 		ServiceLevel: math.Round(s.ServiceLevel*1000) / 1000, SLThresholdS: seconds(s.SLThreshold),
 		AnsweredToday: s.Today.Answered, AbandonedToday: s.Today.Abandoned, OverflowedToday: s.Today.Overflowed,
-		CallbacksToday: s.Today.Callbacks}
+		CallbacksToday: s.Today.Callbacks, OfferedToday: offered(s), ASAS: asa(s.Today)}
 }
 
 // CallTransferred is for the PBX to report a transfer (REFER or CTI).

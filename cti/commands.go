@@ -131,6 +131,8 @@ func (c *conn) exec(ctx context.Context, env protocol.Envelope, v protocol.Valid
 			return nil, unavailable("WebRTC")
 		}
 		return nil, h.deps.Browser.Close(ctx, p.Tenant, agent)
+	case *protocol.SnapshotRequest:
+		return c.snapshot(ctx, p, d)
 	case *protocol.NotReady:
 		agent, err := c.actFor(ctx, p, d.Agent, PermAgentState)
 		if err != nil {

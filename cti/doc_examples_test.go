@@ -270,6 +270,11 @@ func docExamples(t *testing.T) map[string]string {
 	}
 	ag.recv("webrtc.state", protocol.EventWebRTCState)
 	ag.do("webrtc.close", protocol.CmdWebRTCClose, protocol.WebRTCClose{}, "")
+
+	// A wallboard starts from a snapshot, then subscribes from its seq.
+	wb := e.recorder(tokWall, "w", ex)
+	wb.recv("", protocol.TypeHello)
+	wb.do("wallboard.snapshot", protocol.CmdWallboardSnapshot, protocol.SnapshotRequest{}, "wallboard.snapshot.ok")
 	return ex
 }
 

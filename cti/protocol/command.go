@@ -42,6 +42,8 @@ func NewCommandData(typ string) (v Validator, ok bool) {
 		return &WebRTCOpen{}, true
 	case CmdWebRTCClose:
 		return &WebRTCClose{}, true
+	case CmdWallboardSnapshot:
+		return &SnapshotRequest{}, true
 	}
 	return nil, false
 }

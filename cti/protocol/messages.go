@@ -213,6 +213,12 @@ type QueueStats struct {
 	AbandonedToday  int            `json:"abandoned_today"`
 	OverflowedToday int            `json:"overflowed_today"`
 	CallbacksToday  int            `json:"callbacks_today"`
+	// OfferedToday counts the callers who entered the queue today:
+	// answered, abandoned, overflowed, booked a callback, or waiting now.
+	OfferedToday int `json:"offered_today"`
+	// ASAS is the average speed of answer today: the answered calls'
+	// queue waits over their number (0 before the first answer).
+	ASAS int `json:"asa_s"`
 }
 
 // ScreenPop is the data of the screenpop command and event.
