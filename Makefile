@@ -6,14 +6,35 @@ PKGS    ?= ./...
 PARALLEL ?= 8
 BIN     := bin
 
-.PHONY: run test deps build bench lint fuzz clean release cross-test package package-test
+.PHONY: run test deps build bench lint fuzz clean release cross-test package package-test ui ui-lint
 
 ## run: build and start the demo PBX (SQLite, tenant "demo", extensions 1001-1010)
 run: deps build
 	$(BIN)/pbx -config configs/demo.yaml
 
-build:
+build: ui
 	$(GO) build -o $(BIN)/pbx ./cmd/pbx
+
+## ui: build the agent bar and wallboard (agentbar/web → agentbar/dist, embedded by the Go
+## build). Without npm the PBX serves a placeholder page saying to run this.
+UI      := agentbar/web
+NPM     := $(shell command -v npm 2>/dev/null)
+ui:
+ifeq ($(NPM),)
+	@echo "npm not found: the agent bar is not built (install Node.js 20+ and npm, then make ui)"
+else
+	@# npm ci only when the lockfile changed since the last install
+	@test $(UI)/node_modules/.package-lock.json -nt $(UI)/package-lock.json || (cd $(UI) && npm ci --no-audit --no-fund)
+	find agentbar/dist -mindepth 1 ! -name placeholder.html -delete
+	cd $(UI) && npm run --silent build
+endif
+
+## ui-lint: type-check the UI (vue-tsc) and run its component tests (Vitest)
+ui-lint:
+ifneq ($(NPM),)
+	@test $(UI)/node_modules/.package-lock.json -nt $(UI)/package-lock.json || (cd $(UI) && npm ci --no-audit --no-fund)
+	cd $(UI) && npm run --silent typecheck && npm run --silent test
+endif
 
 ## deps: install the system packages the PBX and its tests use (Debian; needs root or sudo)
 deps:
@@ -21,7 +42,7 @@ deps:
 
 ## test: every test, against real SIPp peers and baresip phones over loopback, then a one-minute
 ## smoke run of the load benchmarks (yimen only; figures printed, not asserted)
-test: deps lint
+test: deps lint ui
 	$(GO) test -count=1 -timeout 20m -parallel $(PARALLEL) $(PKGS)
 	bash bench/smoke.sh
 
@@ -35,7 +56,7 @@ fuzz:
 	@./scripts/fuzz-all.sh $(FUZZTIME)
 
 ## lint: gofmt, go vet, go.mod tidy (the import rule is a test: internal/importrule)
-lint:
+lint: ui-lint
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet $(PKGS)
 	$(GO) mod tidy -diff

@@ -3,8 +3,8 @@
 # sip-tester (SIPp, the SIP peer in tests), tshark (counts RTP packets at the
 # ends of a call), sox and espeak-ng (IVR prompts), baresip-core (a real
 # softphone registering and talking through the PBX), the arm64 cross
-# compiler and qemu-user-static (release builds tested under emulation).
-# Safe to run repeatedly.
+# compiler and qemu-user-static (release builds tested under emulation),
+# chromium (the agent bar's browser tests). Safe to run repeatedly.
 set -euo pipefail
 need=()
 command -v sipp    >/dev/null 2>&1 || need+=(sip-tester)
@@ -22,6 +22,8 @@ command -v qemu-loongarch64-static >/dev/null 2>&1 || need+=(qemu-user-static)
 # make package / package-test: rpmbuild, and a clean Debian chroot to install into.
 command -v rpmbuild >/dev/null 2>&1 || need+=(rpm)
 command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
+# Debian's chromium: the browser tests (tests/browser) drive it with playwright-core
+[ -x /usr/bin/chromium ] || need+=(chromium)
 [ ${#need[@]} -eq 0 ] && exit 0
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -1,0 +1,86 @@
+package agentbar
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/yimen/yimen/internal/httpx/route"
+)
+
+type noGuard struct{}
+
+func (noGuard) Protect(rt route.Route) http.Handler { return rt.Handler }
+
+func serve(t *testing.T, u *UI) *http.ServeMux {
+	t.Helper()
+	mux := http.NewServeMux()
+	if err := route.Mount(mux, noGuard{}, u.Routes()); err != nil {
+		t.Fatal(err)
+	}
+	return mux
+}
+
+func get(mux *http.ServeMux, path string) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+	return rec
+}
+
+func TestUnbuiltUISaysHowToBuildIt(t *testing.T) {
+	u := newUI(fstest.MapFS{Placeholder: {Data: []byte("run make ui")}}, nil)
+	if u.Built() {
+		t.Fatal("a placeholder alone counts as a build")
+	}
+	mux := serve(t, u)
+	for _, p := range []string{"/agent/", "/wallboard/", "/agent/settings"} {
+		rec := get(mux, p)
+		if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "make ui") {
+			t.Errorf("%s: %d %q", p, rec.Code, rec.Body.String())
+		}
+	}
+	if rec := get(mux, "/ui/placeholder.html"); rec.Code != http.StatusNotFound {
+		t.Errorf("placeholder as an asset: %d", rec.Code)
+	}
+}
+
+func TestBuiltUIServesIndexForEveryPageAndHashedAssets(t *testing.T) {
+	u := newUI(fstest.MapFS{
+		"index.html":         {Data: []byte("<div id=app>")},
+		"assets/app-abc.js":  {Data: []byte("console.log(1)")},
+		"assets/app-abc.css": {Data: []byte("body{}")},
+	}, nil)
+	mux := serve(t, u)
+	for _, p := range []string{"/agent/", "/wallboard/", "/wallboard/q/hotline"} {
+		rec := get(mux, p)
+		if rec.Code != http.StatusOK || rec.Body.String() != "<div id=app>" || rec.Header().Get("Cache-Control") != "no-cache" {
+			t.Errorf("%s: %d %q %v", p, rec.Code, rec.Body.String(), rec.Header())
+		}
+		if !strings.Contains(rec.Header().Get("Content-Security-Policy"), "frame-ancestors 'self'") {
+			t.Errorf("%s: no CSP", p)
+		}
+	}
+	rec := get(mux, "/ui/assets/app-abc.js")
+	if rec.Code != http.StatusOK || rec.Body.String() != "console.log(1)" || !strings.Contains(rec.Header().Get("Cache-Control"), "immutable") ||
+		!strings.Contains(rec.Header().Get("Content-Type"), "javascript") {
+		t.Errorf("asset: %d %q %v", rec.Code, rec.Body.String(), rec.Header())
+	}
+	for _, p := range []string{"/ui/", "/ui/assets/", "/ui/missing.js", "/ui/../ui.go", "/ui/index.html"} {
+		// The mux cleans "..": a redirect to a clean path, never a file.
+		if rec := get(mux, p); rec.Code != http.StatusNotFound && rec.Code/100 != 3 {
+			t.Errorf("%s: %d, want 404 or a redirect", p, rec.Code)
+		}
+	}
+}
+
+// TestEmbeddedBuild: the binary holds either a build or the placeholder.
+func TestEmbeddedBuild(t *testing.T) {
+	u := New(nil)
+	mux := serve(t, u)
+	rec := get(mux, "/agent/")
+	if u.Built() != (rec.Code == http.StatusOK) || rec.Body.Len() == 0 {
+		t.Fatalf("built=%v, /agent/ %d (%d bytes)", u.Built(), rec.Code, rec.Body.Len())
+	}
+}

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest'
+import { apply, current, newAgentModel } from './agent'
+import { maskNumber, mmss } from './format'
+import { actionFor } from './shortcuts'
+import { agentPages, level, defaultThresholds } from './wallboard'
+
+const ev = (type: string, data: any, seq = 1) => ({ v: 1 as const, type, seq, data })
+
+describe('agent model', () => {
+  it('follows a call from ringing to its end and counts talk time', () => {
+    const m = newAgentModel('a1')
+    apply(m, ev('call.ringing', { call: 'c1', agent: 'a1', queue: 'hotline', caller: '13800138000', wait_s: 12, vars: { menu: '2' } }), 1000)
+    expect(current(m)?.phase).toBe('ringing')
+    apply(m, ev('call.ringing', { call: 'c9', agent: 'a2', queue: 'hotline' }), 1000)
+    expect(Object.keys(m.calls)).toEqual(['c1'])
+    apply(m, ev('call.answered', { call: 'c1', agent: 'a1', answered: '2026-03-02T09:00:15.000Z' }), 2000)
+    expect(current(m)).toMatchObject({ phase: 'talking', caller: '13800138000', answeredAt: Date.parse('2026-03-02T09:00:15.000Z') })
+    apply(m, ev('call.held', { call: 'c1' }))
+    expect(current(m)?.phase).toBe('held')
+    apply(m, ev('call.resumed', { call: 'c1' }))
+    apply(m, ev('screenpop', { agent: 'a1', call: 'c1', title: '张三' }))
+    expect(m.pops.length).toBe(1)
+    apply(m, ev('call.ended', { call: 'c1', talk_s: 95, hold_s: 20 }))
+    expect(current(m)).toBeNull()
+    expect(m.talkS).toBe(115)
+    expect(m.handled).toBe(1)
+    expect(m.pops.length).toBe(0)
+  })
+
+  it('shows a direct call (no ringing event) from call.answered', () => {
+    const m = newAgentModel('a1')
+    apply(m, ev('call.answered', { call: 'd1', agent: 'a1', caller: '1002', callee: '1001' }), 5000)
+    expect(current(m)).toMatchObject({ call: 'd1', phase: 'talking', caller: '1002' })
+  })
+})
+
+describe('formatting and keys', () => {
+  it('masks the middle of a number', () => {
+    expect(maskNumber('13800138000')).toBe('138****8000')
+    expect(maskNumber('1002')).toBe('1002')
+    expect(maskNumber('02588886666')).toBe('025****6666')
+  })
+  it('renders durations', () => {
+    expect(mmss(0)).toBe('0:00')
+    expect(mmss(95)).toBe('1:35')
+    expect(mmss(3725)).toBe('1:02:05')
+  })
+  it('maps Alt shortcuts, never plain keys in a field', () => {
+    expect(actionFor({ altKey: true, ctrlKey: false, metaKey: false, code: 'KeyA', key: 'a' }, true)).toBe('answer')
+    expect(actionFor({ altKey: false, ctrlKey: false, metaKey: false, code: 'KeyA', key: 'a' }, false)).toBeNull()
+    expect(actionFor({ altKey: false, ctrlKey: false, metaKey: false, code: 'Slash', key: '?' }, true)).toBeNull()
+    expect(actionFor({ altKey: false, ctrlKey: false, metaKey: false, code: 'Slash', key: '?' }, false)).toBe('help')
+  })
+})
+
+describe('wallboard rules', () => {
+  const q = { queue: 'q', waiting: 4, longest_wait_s: 0, service_level: 0.7, sl_threshold_s: 20, answered_today: 0, abandoned_today: 0, offered_today: 0, asa_s: 0, agents: {} }
+  it('colours by thresholds', () => {
+    expect(level('waiting', q, 0, defaultThresholds)).toBe('warn')
+    expect(level('waiting', { ...q, waiting: 6 }, 0, defaultThresholds)).toBe('crit')
+    expect(level('longest', q, 61, defaultThresholds)).toBe('crit')
+    expect(level('sl', q, 0, defaultThresholds)).toBe('warn')
+    expect(level('sl', { ...q, service_level: 0.95 }, 0, defaultThresholds)).toBe('ok')
+  })
+  it('pages 65 agents by 60, ringing and talking first', () => {
+    const agents = Array.from({ length: 65 }, (_, i) => ({ agent: `a${i}`, state: i === 64 ? 'reserved' : 'ready', since: '', answered_today: 0, queues: ['q'] }))
+    const pages = agentPages(agents, 'q', 60)
+    expect(pages.map((p) => p.length)).toEqual([60, 5])
+    expect(pages[0][0].agent).toBe('a64')
+    expect(agentPages(agents, 'other', 60)).toEqual([[]])
+  })
+})

@@ -1,0 +1,154 @@
+// The agent bar's model: the agent's state and calls as the CTI events
+// describe them. apply() is the only writer, so the screen is a pure view of
+// what the server said (the server owns the state machine).
+
+import { reactive } from 'vue'
+import type { Envelope } from './cti'
+
+export interface AgentState {
+  agent: string
+  name?: string
+  endpoint?: string
+  state: string
+  reason?: string
+  since: string
+  call?: string
+  queue?: string
+  pending?: string
+  queues?: string[]
+  answered_today: number
+}
+
+export interface QueueStats {
+  queue: string
+  name?: string
+  waiting: number
+  oldest?: string
+  longest_wait_s: number
+  service_level: number
+  sl_threshold_s: number
+  answered_today: number
+  abandoned_today: number
+  offered_today: number
+  asa_s: number
+  agents: Record<string, number>
+}
+
+export interface Call {
+  call: string
+  phase: 'ringing' | 'talking' | 'held'
+  caller?: string
+  callee?: string
+  queue?: string
+  waitS?: number
+  vars?: Record<string, string>
+  ringingAt: number
+  answeredAt?: number
+  consult?: { to: string; state: string }
+  // dialled: placed by this agent (call.dial)
+  dialled?: boolean
+}
+
+export interface ScreenPop {
+  call?: string
+  title?: string
+  url?: string
+  fields?: Record<string, string>
+}
+
+export interface Snapshot {
+  epoch: string
+  seq: number
+  agents: AgentState[]
+  queues: QueueStats[]
+  reasons: string[]
+}
+
+export function newAgentModel(me: string) {
+  return reactive({
+    me,
+    self: null as AgentState | null,
+    queues: {} as Record<string, QueueStats>,
+    calls: {} as Record<string, Call>,
+    pops: [] as ScreenPop[],
+    reasons: [] as string[],
+    // Today, from the calls this bar saw end (the server counts answers).
+    talkS: 0,
+    handled: 0,
+    lastEnded: 0,
+  })
+}
+
+export type AgentModel = ReturnType<typeof newAgentModel>
+
+export function loadSnapshot(m: AgentModel, s: Snapshot) {
+  m.self = s.agents.find((a) => a.agent === m.me) ?? null
+  m.queues = {}
+  for (const q of s.queues) m.queues[q.queue] = q
+  m.reasons = s.reasons
+}
+
+// apply folds one event into the model. now is the browser's clock (ms).
+export function apply(m: AgentModel, e: Envelope, now: number = Date.now()) {
+  const d = e.data ?? {}
+  switch (e.type) {
+    case 'agent.state':
+      if (d.agent === m.me) m.self = d
+      break
+    case 'queue.stats':
+      m.queues[d.queue] = d
+      break
+    case 'call.ringing':
+      if (d.agent !== m.me) break
+      m.calls[d.call] = { call: d.call, phase: 'ringing', caller: d.caller, queue: d.queue, waitS: d.wait_s, vars: d.vars, ringingAt: now }
+      break
+    case 'call.answered': {
+      if (d.agent && d.agent !== m.me) break
+      const c = m.calls[d.call] ?? { call: d.call, ringingAt: now, phase: 'talking' }
+      c.phase = 'talking'
+      c.caller = c.caller ?? d.caller
+      c.callee = d.callee
+      c.queue = c.queue ?? d.queue
+      c.answeredAt = d.answered ? Date.parse(d.answered) : now
+      m.calls[d.call] = c
+      break
+    }
+    case 'call.held':
+    case 'call.resumed': {
+      const c = m.calls[d.call]
+      if (c) c.phase = e.type === 'call.held' ? 'held' : 'talking'
+      break
+    }
+    case 'call.consult': {
+      const c = m.calls[d.call]
+      if (!c) break
+      if (d.state === 'ringing' || d.state === 'answered') c.consult = { to: d.to ?? c.consult?.to ?? '', state: d.state }
+      else delete c.consult
+      break
+    }
+    case 'call.transferred':
+      if (d.agent === m.me) delete m.calls[d.call]
+      break
+    case 'call.ended': {
+      if (!m.calls[d.call]) break
+      delete m.calls[d.call]
+      if (d.talk_s > 0) {
+        m.talkS += d.talk_s + (d.hold_s ?? 0)
+        m.handled++
+      }
+      m.lastEnded = now
+      m.pops = m.pops.filter((p) => p.call !== d.call)
+      break
+    }
+    case 'screenpop':
+      if (d.agent !== m.me) break
+      m.pops = [d, ...m.pops.filter((p) => p.call !== d.call)].slice(0, 5)
+      break
+  }
+}
+
+// current is the call on screen: a ringing one first, else the newest.
+export function current(m: AgentModel): Call | null {
+  const all = Object.values(m.calls)
+  return all.find((c) => c.phase === 'ringing') ?? all.sort((a, b) => b.ringingAt - a.ringingAt)[0] ?? null
+}

@@ -1,0 +1,51 @@
+// Login through the admin API (docs/security.md): a bearer session token,
+// kept in sessionStorage so a reload of the tab re-attaches without asking
+// again, and gone when the tab is closed.
+
+export interface Session {
+  token: string
+  tenant: string
+  name: string
+}
+
+export class LoginError extends Error {
+  constructor(
+    public status: number,
+    public code: string,
+  ) {
+    super(code || String(status))
+  }
+}
+
+const key = (app: string) => `yimen.session.${app}`
+
+export async function login(tenant: string, name: string, password: string, totp?: string): Promise<Session> {
+  const body: Record<string, unknown> = { tenant, name, password, bearer: true }
+  if (totp) body.totp = totp
+  const r = await fetch('/api/v1/login', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  })
+  const j = await r.json().catch(() => ({}))
+  if (!r.ok) throw new LoginError(r.status, j.error ?? j.code ?? '')
+  if (j.must_change_password) throw new LoginError(403, 'must_change_password')
+  return { token: j.token, tenant: j.tenant ?? tenant, name: j.name ?? name }
+}
+
+export async function logout(s: Session) {
+  await fetch('/api/v1/logout', { method: 'POST', headers: { Authorization: `Bearer ${s.token}` } }).catch(() => {})
+}
+
+export function savedSession(app: string): Session | null {
+  try {
+    return JSON.parse(sessionStorage.getItem(key(app)) ?? 'null')
+  } catch {
+    return null
+  }
+}
+
+export function saveSession(app: string, s: Session | null) {
+  if (s) sessionStorage.setItem(key(app), JSON.stringify(s))
+  else sessionStorage.removeItem(key(app))
+}

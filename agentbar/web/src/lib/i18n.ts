@@ -1,0 +1,21 @@
+import { ref } from 'vue'
+import { messages, type Locale, type MessageKey } from './messages'
+
+const saved = typeof localStorage !== 'undefined' ? localStorage.getItem('yimen.locale') : null
+
+// The UI's language: zh-CN unless the user chose English.
+export const locale = ref<Locale>(saved === 'en' ? 'en' : 'zh-CN')
+
+export function setLocale(l: Locale) {
+  locale.value = l
+  localStorage.setItem('yimen.locale', l)
+  document.documentElement.lang = l
+}
+
+// t looks a key up in the current language; {name} placeholders are filled
+// from vars. A key missing in English falls back to Chinese.
+export function t(key: MessageKey, vars?: Record<string, string | number>): string {
+  let s: string = messages[locale.value][key] ?? messages['zh-CN'][key] ?? key
+  if (vars) for (const [k, v] of Object.entries(vars)) s = s.replaceAll(`{${k}}`, String(v))
+  return s
+}
