@@ -24,6 +24,8 @@ command -v rpmbuild >/dev/null 2>&1 || need+=(rpm)
 command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
 # Debian's chromium: the browser tests (tests/browser) drive it with playwright-core
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# a Chinese font, so the zh-CN screenshots of those tests show text, not boxes
+[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 [ ${#need[@]} -eq 0 ] && exit 0
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -49,3 +49,14 @@ export function saveSession(app: string, s: Session | null) {
   if (s) sessionStorage.setItem(key(app), JSON.stringify(s))
   else sessionStorage.removeItem(key(app))
 }
+
+// fragmentSession takes a CTI token from the URL's fragment (#token=…): the
+// demo's token file (cti.tokens_file) has one per agent and one for a
+// wallboard, for a screen with nobody to log in. The fragment never reaches
+// the server and is removed from the address bar at once.
+export function fragmentSession(loc: Location = window.location): Session | null {
+  const m = /(?:^#|&)token=([^&]+)/.exec(loc.hash)
+  if (!m) return null
+  history.replaceState(null, '', loc.pathname + loc.search)
+  return { token: decodeURIComponent(m[1]), tenant: '', name: '' }
+}

@@ -80,6 +80,8 @@ export class CtiClient {
   lastSeq = 0
   epoch = ''
   reconnects = 0
+  // lastError says why the last start failed (diagnostics).
+  lastError = ''
 
   constructor(private o: Options) {}
 
@@ -167,7 +169,9 @@ export class CtiClient {
       this.backoff = 500
       this.o.hooks.onState('open')
     } catch (e) {
-      this.o.hooks.onState('closed', (e as Error).message)
+      this.lastError = `${e instanceof CtiError ? e.code + ': ' : ''}${(e as Error).message}`
+      console.warn('cti: start failed:', this.lastError)
+      this.o.hooks.onState('closed', this.lastError)
       this.ws?.close()
     }
   }

@@ -19,3 +19,10 @@ export function t(key: MessageKey, vars?: Record<string, string | number>): stri
   if (vars) for (const [k, v] of Object.entries(vars)) s = s.replaceAll(`{${k}}`, String(v))
   return s
 }
+
+// reasonLabel names a not-ready reason: a known code in the current
+// language, else the code as the tenant configured it (often Chinese).
+export function reasonLabel(r: string): string {
+  const k = `reason.${r}` as MessageKey
+  return messages[locale.value][k] ?? messages['zh-CN'][k] ?? r
+}

@@ -1,0 +1,252 @@
+package browser
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/yimen/yimen/acd"
+	"github.com/yimen/yimen/cti/protocol"
+	"github.com/yimen/yimen/internal/config"
+	"github.com/yimen/yimen/internal/sipp"
+	"github.com/yimen/yimen/tests/testpbx"
+)
+
+const queueFlow = `start:
+  answer
+  queue hotline timeout 60s:
+    timeout: goto bye
+  goto bye
+
+bye:
+  hangup
+`
+
+// floor starts a PBX with two agents (a1001 on 1001, a1002 on 1002) in the
+// queue hotline, reached by dialling 8000, and not-ready reasons.
+func floor(t *testing.T) *testpbx.PBX {
+	t.Helper()
+	flows := t.TempDir()
+	if err := os.WriteFile(filepath.Join(flows, "q.ivr"), []byte(queueFlow), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return testpbx.Start(t, func(c *config.Config) {
+		c.IVR = config.IVR{Flows: flows, Prompts: testpbx.RepoPath("configs/prompts")}
+		c.Tenants[0].IVR = map[string]string{"8000": "q"}
+		c.Tenants[0].Agents = []config.Agent{{ID: "a1001", Name: "王芳", Extension: "1001"}, {ID: "a1002", Name: "李强", Extension: "1002"}}
+		c.Tenants[0].Queues = map[string]config.Queue{"hotline": {Name: "12345 热线", Strategy: "longest-idle", Agents: []string{"a1001", "a1002"},
+			RingTimeout: 15 * time.Second, WrapUp: 30 * time.Second, SLThreshold: 20 * time.Second}}
+		c.Tenants[0].AutoLogin = true
+	})
+}
+
+// account creates a user with a role bound to an agent (or none) and a
+// password of the test's choosing, as an administrator would.
+func account(t *testing.T, p *testpbx.PBX, name, role string, queues []string, agent string) (password string) {
+	t.Helper()
+	c := testpbx.NewClient(t, p, "")
+	sys := c.Login("demo", "sysadmin", p.Admins["demo/sysadmin"])
+	sec := c.Login("demo", "secadmin", p.Admins["demo/secadmin"])
+	r := c.Do("POST", "/api/v1/tenants/demo/users", sys, map[string]string{"name": name}, nil)
+	if r.Code != http.StatusCreated {
+		t.Fatalf("create %s: %d %s", name, r.Code, r.Body)
+	}
+	var u struct{ ID, Password string }
+	r.JSON(t, &u)
+	tok := c.Login("demo", name, u.Password)
+	password = "Bar-" + u.Password
+	if r := c.Do("POST", "/api/v1/password", tok, map[string]string{"old_password": u.Password, "new_password": password}, nil); r.Code != http.StatusNoContent {
+		t.Fatalf("password of %s: %d %s", name, r.Code, r.Body)
+	}
+	c.Assign(sec, u.ID, role, queues, agent)
+	return password
+}
+
+func agentState(t *testing.T, p *testpbx.PBX, id string) acd.AgentStatus {
+	t.Helper()
+	st, err := p.Contact.ACD.Agent(t.Context(), "demo", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// waitACD polls the ACD (not the page) for the agent's state.
+func waitACD(t *testing.T, p *testpbx.PBX, id string, want acd.State) acd.AgentStatus {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		st := agentState(t, p, id)
+		if st.State == want || time.Now().After(deadline) {
+			if st.State != want {
+				t.Fatalf("agent %s is %s (%s), want %s", id, st.State, st.Reason, want)
+			}
+			return st
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func base(p *testpbx.PBX) string { return "http://" + p.HTTPAddr() }
+
+// An agent logs in with their account and goes not ready (with a reason)
+// and ready again from the bar; the ACD's state follows each click.
+func TestAgentBarLoginReadyNotReady(t *testing.T) {
+	p := floor(t)
+	pass := account(t, p, "wangfang", "agent", nil, "a1001")
+	b := startBrowser(t)
+	b.open("bar", base(p)+"/agent/")
+	b.wait("bar", "#l-name", 5*time.Second)
+	b.shot("bar", "01-login")
+	b.login("bar", "wangfang", pass)
+	b.wait("bar", "[data-test=state][data-state=ready]", 10*time.Second)
+	if who := b.text("bar", "[data-test=who]"); !strings.Contains(who, "王芳") || !strings.Contains(who, "1001") {
+		t.Fatalf("bar shows %q, want the agent's name and extension", who)
+	}
+	b.wait("bar", "[data-test=device]", time.Second)
+	b.shot("bar", "02-agent-ready")
+
+	b.click("bar", "[data-test=reason]")
+	b.click("bar", ".el-select-dropdown__item:has-text('会议')")
+	b.click("bar", "[data-test=notready]")
+	b.wait("bar", "[data-test=state][data-state=not_ready]", 3*time.Second)
+	if st := waitACD(t, p, "a1001", acd.NotReady); st.Reason != "会议" {
+		t.Fatalf("not ready for %q, want 会议", st.Reason)
+	}
+	if s := b.text("bar", "[data-test=state]"); !strings.Contains(s, "未就绪") || !strings.Contains(s, "会议") {
+		t.Fatalf("state badge %q", s)
+	}
+	b.shot("bar", "03-agent-not-ready")
+	b.click("bar", "[data-test=ready]")
+	b.wait("bar", "[data-test=state][data-state=ready]", 3*time.Second)
+	waitACD(t, p, "a1001", acd.Ready)
+
+	b.do(map[string]any{"op": "press", "page": "bar", "value": "F1"})
+	b.wait("bar", "[data-test=help]", 2*time.Second)
+	time.Sleep(400 * time.Millisecond) // the dialog's fade-in, for the screenshot
+	b.shot("bar", "04-shortcuts-help")
+}
+
+// A caller waits in the queue: the supervisor's wallboard shows the
+// waiting call, and an agent's state change, each within a second of the
+// hub publishing it.
+func TestWallboardShowsWaitingCallAndStateChange(t *testing.T) {
+	sipp.Require(t)
+	p := floor(t)
+	pass := account(t, p, "banzhang", "supervisor", []string{"hotline"}, "")
+	ctx := t.Context()
+	for _, a := range []string{"a1001", "a1002"} {
+		if err := p.Contact.ACD.NotReady(ctx, "demo", a, "培训"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := startBrowser(t)
+	b.open("wall", base(p)+"/wallboard/")
+	b.wait("wall", "#l-name", 10*time.Second)
+	b.login("wall", "banzhang", pass)
+	b.wait("wall", "[data-test=wb-agent][data-agent=a1001][data-state=not_ready]", 10*time.Second)
+	b.shot("wall", "05-wallboard-quiet")
+
+	cl := p.DialCTI(t, p.CTIToken(t, "system"))
+	if _, err := cl.Subscribe(ctx, "tenant"); err != nil {
+		t.Fatal(err)
+	}
+	// The IVR answers and queues the caller, who stays on for 30 s.
+	caller, err := sipp.Start(ctx, sipp.Options{Scenario: sipp.Scenario("uac_call.xml"), Remote: p.SIPAddr(), LocalIP: testpbx.Loopback(),
+		User: "1005", Password: p.Secrets["1005"], Service: "8000", Dir: t.TempDir(), Timeout: 60 * time.Second,
+		Vars: map[string]string{"talk_ms": "30000"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { caller.Stop() })
+	waitEvent(t, cl, protocol.EventQueueStats, func(d map[string]any) bool { return d["waiting"] == float64(1) })
+	b.wait("wall", "[data-queue=hotline] [data-tile=waiting] .value:text-is('1')", time.Second)
+	b.wait("wall", "[data-queue=hotline] [data-tile=offered] .value:text-is('1')", time.Second)
+	b.shot("wall", "06-wallboard-waiting-call")
+
+	// An agent signs off: the tile changes state.
+	if err := cl.Logout(ctx, "a1002"); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, cl, protocol.EventAgentState, func(d map[string]any) bool { return d["agent"] == "a1002" && d["state"] == "logged_out" })
+	b.wait("wall", "[data-test=wb-agent][data-agent=a1002][data-state=logged_out]", time.Second)
+	b.shot("wall", "07-wallboard-agent-logged-out")
+}
+
+// A call to a desk-phone agent shows in the bar with a running timer and
+// is hung up from the bar.
+func TestDeskPhoneCallInTheBar(t *testing.T) {
+	sipp.Require(t)
+	p := floor(t)
+	pass := account(t, p, "liqiang", "agent", nil, "a1002")
+	ip := testpbx.Loopback()
+	p.Callee(t, "1002", ip, "uas_answer.xml", false, map[string]string{"hangup_ms": "60000"})
+	b := startBrowser(t)
+	b.open("bar", base(p)+"/agent/")
+	b.wait("bar", "#l-name", 10*time.Second)
+	b.login("bar", "liqiang", pass)
+	b.wait("bar", "[data-test=state][data-state=ready]", 10*time.Second)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 40*time.Second)
+	defer cancel()
+	caller, err := sipp.Start(ctx, sipp.Options{Scenario: sipp.Scenario("uac_call.xml"), Remote: p.SIPAddr(), LocalIP: ip,
+		User: "1003", Password: p.Secrets["1003"], Service: "1002", Dir: t.TempDir(), Timeout: 40 * time.Second,
+		Vars: map[string]string{"talk_ms": "60000"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { caller.Stop() })
+	b.wait("bar", "[data-test=call][data-phase=talking]", 10*time.Second)
+	if party := b.text("bar", "[data-test=party]"); party != "1003" {
+		t.Fatalf("bar shows the other party as %q, want 1003", party)
+	}
+	// The timer ticks each second: three seconds in it shows at least 0:02.
+	time.Sleep(3 * time.Second)
+	if tm := b.text("bar", "[data-test=timer]"); tm == "0:00" || tm == "0:01" {
+		t.Fatalf("call timer %q after three seconds", tm)
+	}
+	b.shot("bar", "08-agent-on-call")
+	b.click("bar", "[data-test=hangup]")
+	b.wait("bar", "[data-test=call][data-phase=idle]", 5*time.Second)
+	deadline := time.Now().Add(5 * time.Second)
+	for len(p.Server.Calls()) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("calls still up after the bar hung up: %+v", p.Server.Calls())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.shot("bar", "09-agent-after-hangup")
+}
+
+// waitEvent reads the CTI client's events until one of typ matches.
+func waitEvent(t *testing.T, cl interface {
+	Events() <-chan protocol.Envelope
+}, typ string, match func(map[string]any) bool) {
+	t.Helper()
+	timeout := time.After(15 * time.Second)
+	for {
+		select {
+		case ev, ok := <-cl.Events():
+			if !ok {
+				t.Fatal("CTI connection ended")
+			}
+			if ev.Type != typ {
+				continue
+			}
+			var d map[string]any
+			if err := ev.Decode(&d); err != nil {
+				t.Fatal(err)
+			}
+			if match(d) {
+				return
+			}
+		case <-timeout:
+			t.Fatal(fmt.Sprintf("no %s event", typ))
+		}
+	}
+}
