@@ -2,6 +2,7 @@ package browser
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -247,6 +248,103 @@ func waitEvent(t *testing.T, cl interface {
 			}
 		case <-timeout:
 			t.Fatal(fmt.Sprintf("no %s event", typ))
+		}
+	}
+}
+
+// A queue call rings the bar (caller, queue, wait; the time from the hub's
+// call.ringing to the bar's is logged), the desk phone answers, the
+// websocket is cut mid-call and the bar reconnects and resumes by seq
+// with the call still on screen; the agent hangs up from the bar, wraps up
+// and ends wrap-up with "done".
+func TestQueueCallRingsTheBarThroughReconnectAndWrapUp(t *testing.T) {
+	sipp.Require(t)
+	p := floor(t)
+	pass := account(t, p, "wangfang", "agent", nil, "a1001")
+	ctx := t.Context()
+	if err := p.Contact.ACD.NotReady(ctx, "demo", "a1002", "培训"); err != nil {
+		t.Fatal(err)
+	}
+	ip := testpbx.Loopback()
+	p.Callee(t, "1001", ip, "uas_answer.xml", false, map[string]string{"ring_ms": "2500"})
+	b := startBrowser(t)
+	b.open("bar", base(p)+"/agent/")
+	b.wait("bar", "#l-name", 10*time.Second)
+	b.login("bar", "wangfang", pass)
+	b.wait("bar", "[data-test=state][data-state=ready]", 10*time.Second)
+
+	cl := p.DialCTI(t, p.CTIToken(t, "system"))
+	if _, err := cl.Subscribe(ctx, "agent:a1001"); err != nil {
+		t.Fatal(err)
+	}
+	caller, err := sipp.Start(ctx, sipp.Options{Scenario: sipp.Scenario("uac_call.xml"), Remote: p.SIPAddr(), LocalIP: ip,
+		User: "1005", Password: p.Secrets["1005"], Service: "8000", Dir: t.TempDir(), Timeout: 60 * time.Second,
+		Vars: map[string]string{"talk_ms": "40000"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { caller.Stop() })
+	ringTS := waitEventTS(t, cl, protocol.EventCallRinging)
+	b.wait("bar", "[data-test=call][data-phase=ringing]", time.Second)
+	var ringAt float64
+	if err := json.Unmarshal(b.do(map[string]any{"op": "eval", "page": "bar",
+		"js": "Object.values(window.yimenBar.model.calls)[0].ringingAt"}), &ringAt); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("call.ringing published %s, on the bar %.0f ms later", ringTS.Format(time.StampMilli), ringAt-float64(ringTS.UnixMilli()))
+	if s := b.text("bar", "[data-test=call]"); !strings.Contains(s, "1005") || !strings.Contains(s, "12345 热线") || !strings.Contains(s, "来电振铃") || strings.Contains(s, "call_id") {
+		t.Fatalf("ringing panel %q", s)
+	}
+	b.shot("bar", "10-agent-ringing")
+	b.wait("bar", "[data-test=call][data-phase=talking]", 5*time.Second)
+	b.wait("bar", "[data-test=state][data-state=on_call]", 2*time.Second)
+
+	// The network drops: the bar reconnects, resumes, and the call is still there.
+	b.do(map[string]any{"op": "eval", "page": "bar", "js": "window.yimenBar.cti.drop()"})
+	b.wait("bar", "[data-test=conn]:has-text('连接中断')", 2*time.Second)
+	b.wait("bar", "[data-test=conn]:has-text('已连接')", 5*time.Second)
+	var rec struct{ Reconnects, LastSeq int }
+	json.Unmarshal(b.do(map[string]any{"op": "eval", "page": "bar",
+		"js": "({reconnects: window.yimenBar.cti.reconnects, lastSeq: window.yimenBar.cti.lastSeq})"}), &rec)
+	if rec.Reconnects != 1 {
+		t.Fatalf("reconnects %d, want 1", rec.Reconnects)
+	}
+	b.wait("bar", "[data-test=call][data-phase=talking]", time.Second)
+	b.shot("bar", "11-agent-on-queue-call-after-reconnect")
+
+	b.click("bar", "[data-test=hangup]")
+	b.wait("bar", "[data-test=state][data-state=wrap_up]", 5*time.Second)
+	waitACD(t, p, "a1001", acd.WrapUp)
+	b.shot("bar", "12-agent-wrap-up")
+	b.click("bar", "[data-test=wrapup-done]")
+	b.wait("bar", "[data-test=state][data-state=ready]", 3*time.Second)
+	waitACD(t, p, "a1001", acd.Ready)
+	if n := b.text("bar", "[data-test=answered]"); n != "1" {
+		t.Fatalf("answered today %q, want 1", n)
+	}
+}
+
+// waitEventTS waits for an event of typ and returns the hub's time stamp.
+func waitEventTS(t *testing.T, cl interface {
+	Events() <-chan protocol.Envelope
+}, typ string) time.Time {
+	t.Helper()
+	timeout := time.After(15 * time.Second)
+	for {
+		select {
+		case ev, ok := <-cl.Events():
+			if !ok {
+				t.Fatal("CTI connection ended")
+			}
+			if ev.Type == typ {
+				ts, err := time.Parse(time.RFC3339Nano, ev.TS)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return ts
+			}
+		case <-timeout:
+			t.Fatalf("no %s event", typ)
 		}
 	}
 }

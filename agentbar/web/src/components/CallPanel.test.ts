@@ -9,7 +9,7 @@ describe('CallPanel', () => {
     const run = vi.fn(async () => ({}))
     const w = mount(CallPanel, {
       props: { now: 10_000, run, phone: null,
-        call: { call: 'c1', phase: 'ringing', caller: '13800138000', queue: 'hotline', waitS: 12, vars: { menu: '2' }, ringingAt: 4000 } },
+        call: { call: 'c1', phase: 'ringing', caller: '13800138000', queue: 'hotline', waitS: 12, vars: { menu: '2', call_id: 'x1', outlet: '13912345678' }, ringingAt: 4000 } },
     })
     expect(w.get('h2').text()).toBe('来电振铃')
     expect(w.get('[data-test=party]').text()).toBe('138****8000')
@@ -17,6 +17,8 @@ describe('CallPanel', () => {
     expect(w.text()).toContain('hotline')
     expect(w.text()).toContain('0:12')
     expect(w.text()).toContain('menu=2')
+    expect(w.text()).toContain('outlet=139****5678')
+    expect(w.text()).not.toContain('call_id')
     expect(w.get('[data-test=timer]').text()).toBe('0:06')
     await w.get('[data-test=answer]').trigger('click')
     expect(run).toHaveBeenCalledWith('call.answer', { call: 'c1' })
