@@ -49,6 +49,9 @@ type AgentStatus struct {
 	Pending       State `json:"pending,omitempty"`
 	AnsweredToday int   `json:"answered_today"`
 	NoAnswer      int   `json:"no_answer"` // consecutive unanswered offers
+	// WrapUpUntil is when wrap-up ends by itself (zero in other states), so
+	// an agent bar can count it down.
+	WrapUpUntil time.Time `json:"wrap_up_until,omitzero"`
 }
 
 // agent is the actor-owned runtime state of one agent.
@@ -80,6 +83,9 @@ func (a *agent) status() AgentStatus {
 		Since: a.since, Call: a.callID, Pending: a.pending, AnsweredToday: a.answered, NoAnswer: a.noAnswer}
 	if a.queue != nil {
 		st.Queue = a.queue.cfg.ID
+		if a.state == WrapUp && a.queue.cfg.WrapUp > 0 {
+			st.WrapUpUntil = a.since.Add(a.queue.cfg.WrapUp)
+		}
 	}
 	return st
 }

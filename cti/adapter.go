@@ -176,7 +176,7 @@ func AgentStateData(ev acd.AgentStateEvent) protocol.AgentState {
 	st := ev.Agent
 	return protocol.AgentState{Agent: st.ID, Name: st.Name, Endpoint: st.Endpoint, State: string(st.State), Prev: string(ev.Prev),
 		Reason: st.Reason, Since: ts(st.Since), Call: st.Call, Queue: st.Queue, Pending: string(st.Pending), Queues: ev.Queues,
-		AnsweredToday: st.AnsweredToday, NoAnswer: st.NoAnswer}
+		AnsweredToday: st.AnsweredToday, NoAnswer: st.NoAnswer, WrapUpUntil: ts(st.WrapUpUntil)}
 }
 
 // QueueStatsData is the queue.stats data for ACD statistics.

@@ -74,6 +74,30 @@ func TestSnapshotThenResume(t *testing.T) {
 			break
 		}
 	}
+	// The call ends: wrap-up (30 s in this queue) says when it ends by itself.
+	e.clk.Advance(10 * time.Second)
+	if err := e.acd.CallEnded(ctx, "demo", "c1"); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		var st protocol.AgentState
+		if err := nextOf(t, wb, protocol.EventAgentState).Decode(&st); err != nil {
+			t.Fatal(err)
+		}
+		if st.Agent == "a1" && st.State == "wrap_up" {
+			if want := protocol.Timestamp(e.clk.Now().Add(30 * time.Second)); st.WrapUpUntil != want {
+				t.Fatalf("wrap_up_until %q, want %q", st.WrapUpUntil, want)
+			}
+			break
+		}
+	}
+	if err := e.acd.WrapUpDone(ctx, "demo", "a1"); err != nil {
+		t.Fatal(err)
+	}
+	var st protocol.AgentState
+	if err := nextOf(t, wb, protocol.EventAgentState).Decode(&st); err != nil || st.State != "ready" || st.WrapUpUntil != "" {
+		t.Fatalf("after wrap-up: %+v %v", st, err)
+	}
 }
 
 // TestSnapshotShowsAnAgentOnlyItsOwn: an agent's snapshot holds itself and

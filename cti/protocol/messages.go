@@ -109,6 +109,8 @@ type AgentState struct {
 	Queues        []string `json:"queues,omitempty"`
 	AnsweredToday int      `json:"answered_today"`
 	NoAnswer      int      `json:"no_answer"`
+	// WrapUpUntil: in wrap_up, when it ends by itself (a countdown for the bar).
+	WrapUpUntil string `json:"wrap_up_until,omitempty"`
 }
 
 // CallRinging is the data of call.ringing: a queue call offered to an agent.

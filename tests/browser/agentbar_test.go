@@ -95,6 +95,15 @@ func waitACD(t *testing.T, p *testpbx.PBX, id string, want acd.State) acd.AgentS
 
 func base(p *testpbx.PBX) string { return "http://" + p.HTTPAddr() }
 
+// signIn opens the agent bar, logs in and waits for the agent to show ready.
+func signIn(b *browser, p *testpbx.PBX, name, pass string) {
+	b.t.Helper()
+	b.open("bar", base(p)+"/agent/")
+	b.wait("bar", "#l-name", 10*time.Second)
+	b.login("bar", name, pass)
+	b.wait("bar", "[data-test=state][data-state=ready]", 10*time.Second)
+}
+
 // An agent logs in with their account and goes not ready (with a reason)
 // and ready again from the bar; the ACD's state follows each click.
 func TestAgentBarLoginReadyNotReady(t *testing.T) {
@@ -188,10 +197,7 @@ func TestDeskPhoneCallInTheBar(t *testing.T) {
 	ip := testpbx.Loopback()
 	p.Callee(t, "1002", ip, "uas_answer.xml", false, map[string]string{"hangup_ms": "60000"})
 	b := startBrowser(t)
-	b.open("bar", base(p)+"/agent/")
-	b.wait("bar", "#l-name", 10*time.Second)
-	b.login("bar", "liqiang", pass)
-	b.wait("bar", "[data-test=state][data-state=ready]", 10*time.Second)
+	signIn(b, p, "liqiang", pass)
 
 	ctx, cancel := context.WithTimeout(t.Context(), 40*time.Second)
 	defer cancel()
@@ -224,10 +230,11 @@ func TestDeskPhoneCallInTheBar(t *testing.T) {
 	b.shot("bar", "09-agent-after-hangup")
 }
 
-// waitEvent reads the CTI client's events until one of typ matches.
+// waitEvent reads the CTI client's events until one of typ matches and
+// returns it.
 func waitEvent(t *testing.T, cl interface {
 	Events() <-chan protocol.Envelope
-}, typ string, match func(map[string]any) bool) {
+}, typ string, match func(map[string]any) bool) protocol.Envelope {
 	t.Helper()
 	timeout := time.After(15 * time.Second)
 	for {
@@ -243,8 +250,8 @@ func waitEvent(t *testing.T, cl interface {
 			if err := ev.Decode(&d); err != nil {
 				t.Fatal(err)
 			}
-			if match(d) {
-				return
+			if match == nil || match(d) {
+				return ev
 			}
 		case <-timeout:
 			t.Fatal(fmt.Sprintf("no %s event", typ))
@@ -268,10 +275,7 @@ func TestQueueCallRingsTheBarThroughReconnectAndWrapUp(t *testing.T) {
 	ip := testpbx.Loopback()
 	p.Callee(t, "1001", ip, "uas_answer.xml", false, map[string]string{"ring_ms": "2500"})
 	b := startBrowser(t)
-	b.open("bar", base(p)+"/agent/")
-	b.wait("bar", "#l-name", 10*time.Second)
-	b.login("bar", "wangfang", pass)
-	b.wait("bar", "[data-test=state][data-state=ready]", 10*time.Second)
+	signIn(b, p, "wangfang", pass)
 
 	cl := p.DialCTI(t, p.CTIToken(t, "system"))
 	if _, err := cl.Subscribe(ctx, "agent:a1001"); err != nil {
@@ -284,7 +288,10 @@ func TestQueueCallRingsTheBarThroughReconnectAndWrapUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { caller.Stop() })
-	ringTS := waitEventTS(t, cl, protocol.EventCallRinging)
+	ringTS, err := time.Parse(time.RFC3339Nano, waitEvent(t, cl, protocol.EventCallRinging, nil).TS)
+	if err != nil {
+		t.Fatal(err)
+	}
 	b.wait("bar", "[data-test=call][data-phase=ringing]", time.Second)
 	var ringAt float64
 	if err := json.Unmarshal(b.do(map[string]any{"op": "eval", "page": "bar",
@@ -315,36 +322,15 @@ func TestQueueCallRingsTheBarThroughReconnectAndWrapUp(t *testing.T) {
 	b.click("bar", "[data-test=hangup]")
 	b.wait("bar", "[data-test=state][data-state=wrap_up]", 5*time.Second)
 	waitACD(t, p, "a1001", acd.WrapUp)
+	// The queue's 30 s of wrap-up count down.
+	if left := b.text("bar", "[data-test=wrapup-left]"); !strings.Contains(left, "话后剩余 3") && !strings.Contains(left, "话后剩余 2") {
+		t.Fatalf("wrap-up countdown %q, want about 30 s left", left)
+	}
 	b.shot("bar", "12-agent-wrap-up")
 	b.click("bar", "[data-test=wrapup-done]")
 	b.wait("bar", "[data-test=state][data-state=ready]", 3*time.Second)
 	waitACD(t, p, "a1001", acd.Ready)
 	if n := b.text("bar", "[data-test=answered]"); n != "1" {
 		t.Fatalf("answered today %q, want 1", n)
-	}
-}
-
-// waitEventTS waits for an event of typ and returns the hub's time stamp.
-func waitEventTS(t *testing.T, cl interface {
-	Events() <-chan protocol.Envelope
-}, typ string) time.Time {
-	t.Helper()
-	timeout := time.After(15 * time.Second)
-	for {
-		select {
-		case ev, ok := <-cl.Events():
-			if !ok {
-				t.Fatal("CTI connection ended")
-			}
-			if ev.Type == typ {
-				ts, err := time.Parse(time.RFC3339Nano, ev.TS)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return ts
-			}
-		case <-timeout:
-			t.Fatalf("no %s event", typ)
-		}
 	}
 }

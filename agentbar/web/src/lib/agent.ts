@@ -17,6 +17,7 @@ export interface AgentState {
   pending?: string
   queues?: string[]
   answered_today: number
+  wrap_up_until?: string
 }
 
 export interface QueueStats {
