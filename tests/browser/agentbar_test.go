@@ -93,6 +93,22 @@ func waitACD(t *testing.T, p *testpbx.PBX, id string, want acd.State) acd.AgentS
 	}
 }
 
+// waitReason polls the ACD until the agent's reason is want.
+func waitReason(t *testing.T, p *testpbx.PBX, id, want string) acd.AgentStatus {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		st := agentState(t, p, id)
+		if st.Reason == want {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("agent %s: %s (%s), want reason %s", id, st.State, st.Reason, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 func base(p *testpbx.PBX) string { return "http://" + p.HTTPAddr() }
 
 // signIn opens the agent bar, logs in and waits for the agent to show ready.
@@ -186,6 +202,17 @@ func TestWallboardShowsWaitingCallAndStateChange(t *testing.T) {
 	waitEvent(t, cl, protocol.EventAgentState, func(d map[string]any) bool { return d["agent"] == "a1002" && d["state"] == "logged_out" })
 	b.wait("wall", "[data-test=wb-agent][data-agent=a1002][data-state=logged_out]", time.Second)
 	b.shot("wall", "07-wallboard-agent-logged-out")
+
+	// From the agent's tile the supervisor forces a break: the ACD applies it.
+	b.click("wall", "[data-test=wb-agent][data-agent=a1001]")
+	b.wait("wall", "[data-test=wb-force]", 2*time.Second)
+	time.Sleep(400 * time.Millisecond) // the dialog's fade-in, for the screenshot
+	b.shot("wall", "08-wallboard-supervisor-actions")
+	b.click("wall", "[data-test=wb-force]")
+	if st := waitReason(t, p, "a1001", "小休"); st.State != acd.NotReady {
+		t.Fatalf("forced: %+v", st)
+	}
+	b.wait("wall", "[data-test=wb-agent][data-agent=a1001]:has-text('小休')", time.Second)
 }
 
 // A call to a desk-phone agent shows in the bar with a running timer and
