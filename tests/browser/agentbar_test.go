@@ -166,6 +166,15 @@ func TestWallboardShowsWaitingCallAndStateChange(t *testing.T) {
 	p := floor(t)
 	pass := account(t, p, "banzhang", "supervisor", []string{"hotline"}, "")
 	ctx := t.Context()
+	// The supervisors' layout, saved on the PBX, leaves ASA out.
+	c := testpbx.NewClient(t, p, "")
+	sys := c.Login("demo", "sysadmin", p.Admins["demo/sysadmin"])
+	if r := c.Do("PUT", "/api/v1/wallboard/layouts/supervisor", sys, map[string]any{
+		"tiles": []string{"waiting", "longest", "sl", "offered", "answered", "abandoned"}, "paging": false, "page_seconds": 15,
+		"thresholds": map[string]any{"waiting_warn": 1, "waiting_crit": 5, "longest_warn_s": 30, "longest_crit_s": 60,
+			"sl_warn": 0.8, "sl_crit": 0.6, "not_ready_warn_s": 900}}, nil); r.Code != http.StatusNoContent {
+		t.Fatalf("save layout: %d %s", r.Code, r.Body)
+	}
 	for _, a := range []string{"a1001", "a1002"} {
 		if err := p.Contact.ACD.NotReady(ctx, "demo", a, "培训"); err != nil {
 			t.Fatal(err)
@@ -193,6 +202,13 @@ func TestWallboardShowsWaitingCallAndStateChange(t *testing.T) {
 	waitEvent(t, cl, protocol.EventQueueStats, func(d map[string]any) bool { return d["waiting"] == float64(1) })
 	b.wait("wall", "[data-queue=hotline] [data-tile=waiting] .value:text-is('1')", time.Second)
 	b.wait("wall", "[data-queue=hotline] [data-tile=offered] .value:text-is('1')", time.Second)
+	// One waiting is amber by the saved layout's threshold; ASA is not shown.
+	b.wait("wall", "[data-queue=hotline] [data-tile=waiting].warn", time.Second)
+	var asa int
+	json.Unmarshal(b.do(map[string]any{"op": "eval", "page": "wall", "js": "document.querySelectorAll('[data-tile=asa]').length"}), &asa)
+	if asa != 0 {
+		t.Fatalf("%d ASA tiles, the role's layout has none", asa)
+	}
 	b.shot("wall", "06-wallboard-waiting-call")
 
 	// An agent signs off: the tile changes state.

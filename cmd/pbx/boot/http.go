@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/yimen/yimen/agentbar"
 	"github.com/yimen/yimen/internal/adminapi"
 	"github.com/yimen/yimen/internal/httpx"
 	"github.com/yimen/yimen/internal/httpx/route"
@@ -32,8 +31,6 @@ func (p *PBX) serveHTTP(breakGlass string, acdRoutes []route.Route) error {
 		p.Routes = append(p.Routes, acdRoutes...)
 		// The CTI websocket authenticates its clients itself (token or session).
 		p.Routes = append(p.Routes, route.Route{Method: "GET", Pattern: "/cti", Public: true, Handler: p.Contact.Hub})
-		// The agent bar and the wallboard: static pages over the CTI.
-		p.Routes = append(p.Routes, agentbar.New(p.Log).Routes()...)
 	}
 	mux := http.NewServeMux()
 	if err := route.Mount(mux, admin, p.Routes); err != nil {

@@ -136,6 +136,13 @@ func BuildPBX(ctx context.Context, cfg config.Config, env []string, logOut io.Wr
 	} else {
 		p.wireTrunks(nil)
 	}
+	if p.Contact != nil { // the agent bar and the wallboard, with the CTI they need
+		ui, err := buildAgentBar(ctx, db, log)
+		if err != nil {
+			return fail(err)
+		}
+		acdRoutes = append(acdRoutes, ui...)
+	}
 	if cfg.Demo.Enabled {
 		if p.Credentials, err = srv.ProvisionDemo(ctx, cfg.Demo.CredentialsFile); err != nil {
 			return fail(err)

@@ -57,6 +57,8 @@ func reviewedAccess() map[string]string {
 	add("public", "GET /healthz", "GET /metrics", "POST /api/v1/login", "POST /api/v1/login/challenge", "POST /api/v1/login/sm2",
 		"GET /cti",                                   // the websocket authenticates its clients itself
 		"GET /agent/", "GET /wallboard/", "GET /ui/") // static pages: their data comes through login and the CTI
+	add(route.AnyUser, "GET /api/v1/wallboard/layouts/{role}") // what a wallboard shows: no personal data
+	add(rbac.PermConfigWrite, "PUT /api/v1/wallboard/layouts/{role}")
 	add(route.AnyUser, "POST /api/v1/logout", "GET /api/v1/session", "POST /api/v1/password", "POST /api/v1/totp",
 		"POST /api/v1/totp/confirm", "PUT /api/v1/sm2-key")
 	add(rbac.PermUserWrite, "POST /api/v1/tenants/{tenant}/users", "POST /api/v1/tenants/{tenant}/users/{name}/password",

@@ -60,3 +60,16 @@ export function fragmentSession(loc: Location = window.location): Session | null
   history.replaceState(null, '', loc.pathname + loc.search)
   return { token: decodeURIComponent(m[1]), tenant: '', name: '' }
 }
+
+// getJSON and putJSON call the admin API with the session's bearer token.
+export async function getJSON<T>(s: Session, path: string): Promise<T | null> {
+  const r = await fetch(path, { headers: { Authorization: `Bearer ${s.token}` } })
+  if (r.status === 404) return null
+  if (!r.ok) throw new LoginError(r.status, (await r.json().catch(() => ({}))).error ?? '')
+  return r.json()
+}
+
+export async function putJSON(s: Session, path: string, body: unknown): Promise<void> {
+  const r = await fetch(path, { method: 'PUT', headers: { Authorization: `Bearer ${s.token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
+  if (!r.ok) throw new LoginError(r.status, (await r.json().catch(() => ({}))).error ?? '')
+}

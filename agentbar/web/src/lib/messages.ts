@@ -121,6 +121,9 @@ const zh = {
   'wb.forceNotReady': '强制未就绪',
   'wb.tiles': '显示的指标',
   'wb.updated': '数据更新于 {t}',
+  'wb.saveRole': '保存为「{role}」角色的默认布局',
+  'wb.saved': '已保存',
+  'wb.saveDenied': '只有系统管理员可以保存角色布局',
   'err.command': '操作失败：{e}',
 }
 
@@ -248,6 +251,9 @@ const en: Partial<Record<MessageKey, string>> = {
   'wb.forceNotReady': 'Force not ready',
   'wb.tiles': 'Figures shown',
   'wb.updated': 'Updated {t}',
+  'wb.saveRole': 'Save as the default of role “{role}”',
+  'wb.saved': 'Saved',
+  'wb.saveDenied': 'Only the system administrator saves role layouts',
   'err.command': 'Failed: {e}',
 }
 

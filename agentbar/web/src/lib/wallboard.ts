@@ -85,3 +85,54 @@ export function agentPages(agents: AgentState[], queue: string | null, n: number
   for (let i = 0; i < list.length; i += Math.max(1, n)) pages.push(list.slice(i, i + Math.max(1, n)))
   return pages.length ? pages : [[]]
 }
+
+// ServerLayout is a layout as the PBX keeps it per role
+// (GET/PUT /api/v1/wallboard/layouts/{role}).
+export interface ServerLayout {
+  tiles: Tile[]
+  paging: boolean
+  page_seconds: number
+  thresholds: {
+    waiting_warn: number
+    waiting_crit: number
+    longest_warn_s: number
+    longest_crit_s: number
+    sl_warn: number
+    sl_crit: number
+    not_ready_warn_s: number
+  }
+}
+
+export interface BoardConfig {
+  tiles: Tile[]
+  paging: boolean
+  pageSeconds: number
+  th: Thresholds
+}
+
+export function fromServer(l: ServerLayout): BoardConfig {
+  const t = l.thresholds
+  return {
+    tiles: l.tiles.filter((x) => allTiles.includes(x)),
+    paging: l.paging,
+    pageSeconds: l.page_seconds,
+    th: { waitingWarn: t.waiting_warn, waitingCrit: t.waiting_crit, longestWarnS: t.longest_warn_s, longestCritS: t.longest_crit_s,
+      slWarn: t.sl_warn, slCrit: t.sl_crit, notReadyWarnS: t.not_ready_warn_s },
+  }
+}
+
+export function toServer(c: BoardConfig): ServerLayout {
+  const t = c.th
+  return {
+    tiles: c.tiles,
+    paging: c.paging,
+    page_seconds: c.pageSeconds,
+    thresholds: { waiting_warn: t.waitingWarn, waiting_crit: t.waitingCrit, longest_warn_s: t.longestWarnS, longest_crit_s: t.longestCritS,
+      sl_warn: t.slWarn, sl_crit: t.slCrit, not_ready_warn_s: t.notReadyWarnS },
+  }
+}
+
+// layoutRole is the role whose layout a wallboard connection uses.
+export function layoutRole(roles: string[]): string | null {
+  return ['wallboard', 'supervisor', 'system'].find((r) => roles.includes(r)) ?? null
+}

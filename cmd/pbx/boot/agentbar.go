@@ -1,0 +1,22 @@
+package boot
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/yimen/yimen/agentbar"
+	"github.com/yimen/yimen/internal/httpx/route"
+	"github.com/yimen/yimen/internal/store"
+)
+
+// buildAgentBar returns the browser UI's routes (the agent bar, the
+// wallboard and their assets) and the wallboard layouts' API. They are
+// mounted with the contact centre: the pages need its CTI.
+func buildAgentBar(ctx context.Context, db *store.DB, log *slog.Logger) ([]route.Route, error) {
+	layouts, err := agentbar.NewSQLLayouts(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	routes := agentbar.New(log).Routes()
+	return append(routes, agentbar.LayoutAPI{Store: layouts, Log: log}.Routes()...), nil
+}
