@@ -63,7 +63,7 @@ lint: ui-lint
 
 ## release: every command for linux/amd64, linux/arm64 and linux/loong64 in dist/, version-stamped
 ## and reproducible (VERSION=v1.2.3 make release)
-release: deps
+release: deps ui
 	./scripts/release.sh
 
 ## cross-test: the platform packages' tests and a SIPp smoke run of the release PBX for linux/arm64
