@@ -92,10 +92,11 @@ func (u *UI) asset(w http.ResponseWriter, r *http.Request) {
 	http.ServeFileFS(w, r, u.files, name)
 }
 
-// securityHeaders keep the pages out of other sites' frames and scripts
-// to this origin (the CTI websocket is on the same host).
+// securityHeaders keep the pages out of other sites' frames and their
+// scripts and connections to this origin ('self' covers the CTI websocket
+// on the same host).
 func securityHeaders(h http.Header) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Content-Security-Policy", "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self' 'unsafe-inline'; media-src 'self' blob:; frame-ancestors 'self'")
+	h.Set("Content-Security-Policy", "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; media-src 'self' blob:; frame-ancestors 'self'")
 }

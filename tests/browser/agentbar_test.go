@@ -377,3 +377,56 @@ func TestQueueCallRingsTheBarThroughReconnectAndWrapUp(t *testing.T) {
 		t.Fatalf("answered today %q, want 1", n)
 	}
 }
+
+// The big screen: 64 agents in one queue fit on one page of a 1920×1080
+// wallboard, each tile with its state; paging adds a page per queue.
+func TestWallboardHoldsSixtyFourAgents(t *testing.T) {
+	var agents []config.Agent
+	var ids []string
+	for i := range 64 {
+		id := fmt.Sprintf("a%d", 2001+i)
+		agents = append(agents, config.Agent{ID: id, Name: fmt.Sprintf("坐席%02d", i+1), Extension: fmt.Sprint(2001 + i)})
+		ids = append(ids, id)
+	}
+	p := testpbx.Start(t, func(c *config.Config) {
+		c.Tenants[0].Extensions = []string{"1001-1010", "2001-2064"}
+		c.Tenants[0].Agents = agents
+		c.Tenants[0].Queues = map[string]config.Queue{"hotline": {Name: "12345 热线", Strategy: "longest-idle", Agents: ids, SLThreshold: 20 * time.Second}}
+		c.Tenants[0].AutoLogin = true
+	})
+	ctx := t.Context()
+	for i, id := range ids {
+		switch i % 4 {
+		case 1:
+			if err := p.Contact.ACD.NotReady(ctx, "demo", id, "小休"); err != nil {
+				t.Fatal(err)
+			}
+		case 2:
+			if err := p.Contact.ACD.Logout(ctx, "demo", id); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	pass := account(t, p, "banzhang", "supervisor", []string{"hotline"}, "")
+	b := startBrowserSized(t, 1920, 1080)
+	b.open("wall", base(p)+"/wallboard/")
+	b.wait("wall", "#l-name", 10*time.Second)
+	b.login("wall", "banzhang", pass)
+	b.wait("wall", "[data-test=wb-agent][data-agent=a2064]", 10*time.Second)
+	var shown struct{ Tiles, Ready, NotReady, Out int }
+	json.Unmarshal(b.do(map[string]any{"op": "eval", "page": "wall", "js": `({
+		tiles: document.querySelectorAll('[data-test=wb-agent]').length,
+		ready: document.querySelectorAll('[data-test=wb-agent][data-state=ready]').length,
+		notReady: document.querySelectorAll('[data-test=wb-agent][data-state=not_ready]').length,
+		out: document.querySelectorAll('[data-test=wb-agent][data-state=logged_out]').length})`}), &shown)
+	if shown.Tiles != 64 || shown.Ready != 32 || shown.NotReady != 16 || shown.Out != 16 {
+		t.Fatalf("tiles on the first page: %+v, want all 64 (32 ready, 16 not ready, 16 logged out)", shown)
+	}
+	var fits bool
+	json.Unmarshal(b.do(map[string]any{"op": "eval", "page": "wall",
+		"js": "document.documentElement.scrollHeight <= window.innerHeight"}), &fits)
+	if !fits {
+		t.Fatal("64 tiles overflow a 1920×1080 screen")
+	}
+	b.shot("wall", "09-wallboard-64-agents")
+}

@@ -46,10 +46,32 @@ func needBrowser(t *testing.T) {
 // temporary directory, or under $YIMEN_SCREENSHOTS to keep them.
 func startBrowser(t *testing.T) *browser {
 	t.Helper()
+	return startBrowserSized(t, 1366, 768)
+}
+
+// startBrowserSized starts Chromium with a window of w×h.
+func startBrowserSized(t *testing.T, w, h int) *browser {
+	t.Helper()
 	needBrowser(t)
-	dir := t.TempDir()
+	// Chromium's helper processes may still write to the profile for a moment
+	// after the browser closed: the directory is removed with retries, not by
+	// t.TempDir (whose removal would fail the test).
+	dir, err := os.MkdirTemp("", "yimen-browser-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for range 20 {
+			if os.RemoveAll(dir) == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Logf("left %s behind", dir)
+	})
 	cmd := exec.CommandContext(t.Context(), "node", "driver.mjs")
-	cmd.Env = append(os.Environ(), "UI_DIR="+testpbx.RepoPath("agentbar/web"), "PROFILE_DIR="+dir, "CHROMIUM="+chromium)
+	cmd.Env = append(os.Environ(), "UI_DIR="+testpbx.RepoPath("agentbar/web"), "PROFILE_DIR="+dir, "CHROMIUM="+chromium,
+		fmt.Sprintf("WIDTH=%d", w), fmt.Sprintf("HEIGHT=%d", h))
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
