@@ -2,6 +2,7 @@ package agentbar
 
 import (
 	"embed"
+	"html"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -26,18 +27,26 @@ type UI struct {
 	files fs.FS
 	index []byte
 	built bool
+	// frameAncestors: who may show the pages in a frame ('self' and the
+	// embedding origins).
+	frameAncestors string
 }
 
 // New reads the embedded build; log says once when there is none.
-func New(log *slog.Logger) *UI {
+// embedOrigins may show the agent bar in an iframe and drive it with
+// postMessage (validated by internal/config as bare origins).
+func New(log *slog.Logger, embedOrigins ...string) *UI {
 	sub, _ := fs.Sub(dist, "dist") // "dist" is embedded: cannot fail
-	return newUI(sub, log)
+	return newUI(sub, log, embedOrigins...)
 }
 
-func newUI(files fs.FS, log *slog.Logger) *UI {
-	u := &UI{files: files}
+func newUI(files fs.FS, log *slog.Logger, embedOrigins ...string) *UI {
+	u := &UI{files: files, frameAncestors: strings.Join(append([]string{"'self'"}, embedOrigins...), " ")}
 	if b, err := fs.ReadFile(files, "index.html"); err == nil {
-		u.index, u.built = b, true
+		// The page learns whom it may talk to over postMessage from a meta
+		// tag: the same list the CSP lets frame it.
+		meta := `<meta name="yimen-embed-origins" content="` + html.EscapeString(strings.Join(embedOrigins, " ")) + `">`
+		u.index, u.built = []byte(strings.Replace(string(b), "</head>", meta+"</head>", 1)), true
 		return u
 	}
 	u.index, _ = fs.ReadFile(files, Placeholder)
@@ -67,7 +76,7 @@ func (u *UI) page(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-cache")
-	securityHeaders(h)
+	u.securityHeaders(h)
 	if !u.built {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}
@@ -87,16 +96,16 @@ func (u *UI) asset(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	securityHeaders(w.Header())
+	u.securityHeaders(w.Header())
 	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 	http.ServeFileFS(w, r, u.files, name)
 }
 
-// securityHeaders keep the pages out of other sites' frames and their
-// scripts and connections to this origin ('self' covers the CTI websocket
-// on the same host).
-func securityHeaders(h http.Header) {
+// securityHeaders keep the pages out of other sites' frames (but the
+// embedding origins') and their scripts and connections to this origin
+// ('self' covers the CTI websocket on the same host).
+func (u *UI) securityHeaders(h http.Header) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Content-Security-Policy", "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; media-src 'self' blob:; frame-ancestors 'self'")
+	h.Set("Content-Security-Policy", "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; media-src 'self' blob:; frame-ancestors "+u.frameAncestors)
 }

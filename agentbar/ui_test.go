@@ -75,6 +75,17 @@ func TestBuiltUIServesIndexForEveryPageAndHashedAssets(t *testing.T) {
 	}
 }
 
+func TestEmbeddingOriginsMayFrameThePages(t *testing.T) {
+	u := newUI(fstest.MapFS{"index.html": {Data: []byte("<head><title>x</title></head><div id=app>")}}, nil, "https://crm.example.org", "http://127.0.0.1:8081")
+	rec := get(serve(t, u), "/agent/")
+	if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'self' https://crm.example.org http://127.0.0.1:8081") {
+		t.Fatalf("CSP %q", csp)
+	}
+	if !strings.Contains(rec.Body.String(), `<meta name="yimen-embed-origins" content="https://crm.example.org http://127.0.0.1:8081"></head>`) {
+		t.Fatalf("page %q", rec.Body.String())
+	}
+}
+
 // TestEmbeddedBuild: the binary holds either a build or the placeholder.
 func TestEmbeddedBuild(t *testing.T) {
 	u := New(nil)

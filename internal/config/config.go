@@ -116,6 +116,10 @@ type HTTP struct {
 	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
 	ReadTimeout       time.Duration `yaml:"read_timeout"`
 	IdleTimeout       time.Duration `yaml:"idle_timeout"`
+	// UIEmbedOrigins are the origins ("https://crm.example.org") whose
+	// pages may embed the agent bar in an iframe and drive it with
+	// postMessage (docs/agentbar.md); empty: none but the PBX's own.
+	UIEmbedOrigins []string `yaml:"ui_embed_origins"`
 }
 
 // Guard configures the anti-flood front door.

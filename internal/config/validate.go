@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net"
 	"net/netip"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,6 +40,11 @@ func (c *Config) Validate() error {
 	}
 	if c.SIP.UDP == "" && c.SIP.TCP == "" && c.SIP.TLS == "" && c.SIP.WS == "" && c.SIP.WSS == "" {
 		bad("sip", "at least one listener (udp, tcp, tls, ws, wss) is required")
+	}
+	for i, o := range c.HTTP.UIEmbedOrigins {
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil {
+			bad(fmt.Sprintf("http.ui_embed_origins[%d]", i), "must be an origin like https://crm.example.org, not %q", o)
+		}
 	}
 	if c.HTTP.Addr == "" {
 		bad("http.addr", "must be set")

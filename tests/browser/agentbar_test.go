@@ -30,7 +30,7 @@ bye:
 
 // floor starts a PBX with two agents (a1001 on 1001, a1002 on 1002) in the
 // queue hotline, reached by dialling 8000, and not-ready reasons.
-func floor(t *testing.T) *testpbx.PBX {
+func floor(t *testing.T, more ...testpbx.Option) *testpbx.PBX {
 	t.Helper()
 	flows := t.TempDir()
 	if err := os.WriteFile(filepath.Join(flows, "q.ivr"), []byte(queueFlow), 0o644); err != nil {
@@ -43,6 +43,9 @@ func floor(t *testing.T) *testpbx.PBX {
 		c.Tenants[0].Queues = map[string]config.Queue{"hotline": {Name: "12345 热线", Strategy: "longest-idle", Agents: []string{"a1001", "a1002"},
 			RingTimeout: 15 * time.Second, WrapUp: 30 * time.Second, SLThreshold: 20 * time.Second}}
 		c.Tenants[0].AutoLogin = true
+		for _, o := range more {
+			o(c)
+		}
 	})
 }
 

@@ -7,6 +7,7 @@
 //   {"op":"text","page","selector"}                → {"ok":true,"value":"…"}
 //   {"op":"eval","page","js"}                      → {"ok":true,"value":…}
 //   {"op":"shot","page","path"}                    full-page PNG
+// fill, click, wait and text take "frame": a selector of an iframe to act in.
 // Errors come back as {"ok":false,"error":"…"}; the driver keeps going.
 import { createRequire } from 'node:module'
 import { mkdtempSync } from 'node:fs'
@@ -31,20 +32,32 @@ const logs = []
 async function page(name) {
   if (!pages.has(name)) {
     const p = await ctx.newPage()
-    p.on('console', (m) => logs.push(`[${name}] ${m.type()}: ${m.text()}`))
-    p.on('pageerror', (e) => logs.push(`[${name}] pageerror: ${e.message}`))
+    const note = (line) => {
+      logs.push(line)
+      if (process.env.DRIVER_DEBUG) process.stderr.write(line + '\n')
+    }
+    p.on('console', (m) => note(`[${name}] ${m.type()}: ${m.text()}`))
+    p.on('pageerror', (e) => note(`[${name}] pageerror: ${e.message}`))
+    p.on('requestfailed', (r) => note(`[${name}] request failed: ${r.url()} ${r.failure()?.errorText}`))
     pages.set(name, p)
   }
   return pages.get(name)
 }
 
+// loc is the element a command acts on, inside an iframe when c.frame
+// names one.
+async function loc(c) {
+  const p = await page(c.page)
+  return c.frame ? p.frameLocator(c.frame).locator(c.selector).first() : p.locator(c.selector).first()
+}
+
 const ops = {
   async open(c) { await (await page(c.page)).goto(c.url) },
-  async fill(c) { await (await page(c.page)).fill(c.selector, c.value) },
-  async click(c) { await (await page(c.page)).click(c.selector, { timeout: c.timeout ?? 5000 }) },
+  async fill(c) { await (await loc(c)).fill(c.value, { timeout: c.timeout ?? 5000 }) },
+  async click(c) { await (await loc(c)).click({ timeout: c.timeout ?? 5000 }) },
   async press(c) { await (await page(c.page)).keyboard.press(c.value) },
-  async wait(c) { await (await page(c.page)).waitForSelector(c.selector, { timeout: c.timeout ?? 5000 }) },
-  async text(c) { return (await page(c.page)).textContent(c.selector, { timeout: c.timeout ?? 5000 }) },
+  async wait(c) { await (await loc(c)).waitFor({ state: 'visible', timeout: c.timeout ?? 5000 }) },
+  async text(c) { return (await loc(c)).textContent({ timeout: c.timeout ?? 5000 }) },
   async eval(c) { return (await page(c.page)).evaluate(c.js) },
   async shot(c) { await (await page(c.page)).screenshot({ path: c.path, fullPage: true }) },
   async logs() { return logs.splice(0) },

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/yimen/yimen/agentbar"
+	"github.com/yimen/yimen/internal/config"
 	"github.com/yimen/yimen/internal/httpx/route"
 	"github.com/yimen/yimen/internal/store"
 )
@@ -12,11 +13,11 @@ import (
 // buildAgentBar returns the browser UI's routes (the agent bar, the
 // wallboard and their assets) and the wallboard layouts' API. They are
 // mounted with the contact centre: the pages need its CTI.
-func buildAgentBar(ctx context.Context, db *store.DB, log *slog.Logger) ([]route.Route, error) {
+func buildAgentBar(ctx context.Context, cfg config.Config, db *store.DB, log *slog.Logger) ([]route.Route, error) {
 	layouts, err := agentbar.NewSQLLayouts(ctx, db)
 	if err != nil {
 		return nil, err
 	}
-	routes := agentbar.New(log).Routes()
+	routes := agentbar.New(log, cfg.HTTP.UIEmbedOrigins...).Routes()
 	return append(routes, agentbar.LayoutAPI{Store: layouts, Log: log}.Routes()...), nil
 }

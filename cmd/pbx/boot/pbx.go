@@ -137,7 +137,7 @@ func BuildPBX(ctx context.Context, cfg config.Config, env []string, logOut io.Wr
 		p.wireTrunks(nil)
 	}
 	if p.Contact != nil { // the agent bar and the wallboard, with the CTI they need
-		ui, err := buildAgentBar(ctx, db, log)
+		ui, err := buildAgentBar(ctx, cfg, db, log)
 		if err != nil {
 			return fail(err)
 		}

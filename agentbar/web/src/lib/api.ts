@@ -1,3 +1,4 @@
+import { session } from './storage'
 // Login through the admin API (docs/security.md): a bearer session token,
 // kept in sessionStorage so a reload of the tab re-attaches without asking
 // again, and gone when the tab is closed.
@@ -39,15 +40,15 @@ export async function logout(s: Session) {
 
 export function savedSession(app: string): Session | null {
   try {
-    return JSON.parse(sessionStorage.getItem(key(app)) ?? 'null')
+    return JSON.parse(session.getItem(key(app)) ?? 'null')
   } catch {
     return null
   }
 }
 
 export function saveSession(app: string, s: Session | null) {
-  if (s) sessionStorage.setItem(key(app), JSON.stringify(s))
-  else sessionStorage.removeItem(key(app))
+  if (s) session.setItem(key(app), JSON.stringify(s))
+  else session.removeItem(key(app))
 }
 
 // fragmentSession takes a CTI token from the URL's fragment (#token=…): the

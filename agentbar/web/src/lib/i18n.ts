@@ -1,14 +1,15 @@
+import { local } from './storage'
 import { ref } from 'vue'
 import { messages, type Locale, type MessageKey } from './messages'
 
-const saved = typeof localStorage !== 'undefined' ? localStorage.getItem('yimen.locale') : null
+const saved = local.getItem('yimen.locale')
 
 // The UI's language: zh-CN unless the user chose English.
 export const locale = ref<Locale>(saved === 'en' ? 'en' : 'zh-CN')
 
 export function setLocale(l: Locale) {
   locale.value = l
-  localStorage.setItem('yimen.locale', l)
+  local.setItem('yimen.locale', l)
   document.documentElement.lang = l
 }
 
