@@ -43,6 +43,9 @@ func floor(t *testing.T, more ...testpbx.Option) *testpbx.PBX {
 		c.Tenants[0].Queues = map[string]config.Queue{"hotline": {Name: "12345 热线", Strategy: "longest-idle", Agents: []string{"a1001", "a1002"},
 			RingTimeout: 15 * time.Second, WrapUp: 30 * time.Second, SLThreshold: 20 * time.Second}}
 		c.Tenants[0].AutoLogin = true
+		// SIPp peers are killed, not hung up, when a test ends: do not wait
+		// long for their calls.
+		c.Calls.DrainTimeout = 500 * time.Millisecond
 		for _, o := range more {
 			o(c)
 		}
