@@ -436,3 +436,64 @@ func TestWallboardHoldsSixtyFourAgents(t *testing.T) {
 	}
 	b.shot("wall", "09-wallboard-64-agents")
 }
+
+// The agent's desk phone calls a customer: from the bar the agent holds and
+// resumes them (the PBX re-INVITEs the customer's phone), opens the keypad,
+// then transfers the customer blind to another extension; the bar lets the
+// call go when the PBX reports the transfer.
+func TestHoldResumeAndBlindTransferFromTheBar(t *testing.T) {
+	sipp.Require(t)
+	p := floor(t)
+	pass := account(t, p, "wangfang", "agent", nil, "a1001")
+	p.Callee(t, "1003", testpbx.Loopback(), "uas_answer.xml", false, nil)
+	p.Callee(t, "1004", testpbx.Loopback(), "uas_answer.xml", false, nil)
+	b := startBrowser(t)
+	signIn(b, p, "wangfang", pass)
+	cl := p.DialCTI(t, p.CTIToken(t, "system"))
+	if _, err := cl.Subscribe(t.Context(), "agent:a1001"); err != nil {
+		t.Fatal(err)
+	}
+
+	phone, err := sipp.Start(t.Context(), sipp.Options{Scenario: sipp.Scenario("uac_call.xml"), Remote: p.SIPAddr(), LocalIP: testpbx.Loopback(),
+		User: "1001", Password: p.Secrets["1001"], Service: "1003", Dir: t.TempDir(), Timeout: 60 * time.Second,
+		Vars: map[string]string{"talk_ms": "40000"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { phone.Stop() })
+	b.wait("bar", "[data-test=call][data-phase=talking]", 10*time.Second)
+	if party := b.text("bar", "[data-test=party]"); party != "1003" {
+		t.Fatalf("the bar shows %q, want the customer 1003", party)
+	}
+	time.Sleep(500 * time.Millisecond) // the ACK is in: the call can be re-INVITEd
+
+	b.click("bar", "[data-test=hold]")
+	waitEvent(t, cl, protocol.EventCallHeld, nil)
+	b.wait("bar", "[data-test=call][data-phase=held]", time.Second)
+	if s := b.text("bar", "[data-test=call] h2"); s != "保持中" {
+		t.Fatalf("held call titled %q", s)
+	}
+	b.shot("bar", "15-agent-call-held")
+	b.click("bar", "[data-test=hold]")
+	waitEvent(t, cl, protocol.EventCallResumed, nil)
+	b.wait("bar", "[data-test=call][data-phase=talking]", time.Second)
+
+	b.do(map[string]any{"op": "press", "page": "bar", "value": "Alt+K"})
+	b.wait("bar", ".keypad", 2*time.Second)
+	time.Sleep(400 * time.Millisecond)
+	b.shot("bar", "16-agent-keypad")
+	b.do(map[string]any{"op": "press", "page": "bar", "value": "Escape"})
+
+	b.click("bar", "[data-test=transfer]")
+	b.wait("bar", "#xfer-to", 2*time.Second)
+	b.fill("bar", "#xfer-to", "1004")
+	time.Sleep(400 * time.Millisecond)
+	b.shot("bar", "17-agent-transfer")
+	b.click("bar", "[data-test=xfer-blind]")
+	ev := waitEvent(t, cl, protocol.EventCallTransferred, nil)
+	var tr protocol.CallTransferred
+	if err := ev.Decode(&tr); err != nil || tr.To != "1004" || tr.Mode != "blind" {
+		t.Fatalf("call.transferred %+v %v", tr, err)
+	}
+	b.wait("bar", "[data-test=call][data-phase=idle]", 2*time.Second)
+}

@@ -27,6 +27,13 @@ describe('agent model', () => {
     expect(m.pops.length).toBe(0)
   })
 
+  it('shows a call the desk phone placed with the callee as the other party', () => {
+    const m = newAgentModel('a1')
+    apply(m, ev('agent.state', { agent: 'a1', endpoint: '1001', state: 'ready', since: '', answered_today: 0 }))
+    apply(m, ev('call.answered', { call: 'o1', agent: 'a1', caller: '1001', callee: '13800138000' }), 5000)
+    expect(current(m)).toMatchObject({ call: 'o1', phase: 'talking', dialled: true, callee: '13800138000' })
+  })
+
   it('shows a direct call (no ringing event) from call.answered', () => {
     const m = newAgentModel('a1')
     apply(m, ev('call.answered', { call: 'd1', agent: 'a1', caller: '1002', callee: '1001' }), 5000)

@@ -105,7 +105,9 @@ export function apply(m: AgentModel, e: Envelope, now: number = Date.now()) {
       break
     case 'call.answered': {
       if (d.agent && d.agent !== m.me) break
-      const c = m.calls[d.call] ?? { call: d.call, ringingAt: now, phase: 'talking' }
+      // A call the agent's own phone placed (dialled from the desk phone):
+      // the other party is the callee.
+      const c = m.calls[d.call] ?? { call: d.call, ringingAt: now, phase: 'talking', dialled: !!d.caller && d.caller === m.self?.endpoint }
       c.phase = 'talking'
       c.caller = c.caller ?? d.caller
       c.callee = d.callee
