@@ -1,7 +1,6 @@
 package browser
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -117,6 +116,18 @@ func waitReason(t *testing.T, p *testpbx.PBX, id, want string) acd.AgentStatus {
 
 func base(p *testpbx.PBX) string { return "http://" + p.HTTPAddr() }
 
+// call places a SIPp call from ext to to that stays on the line for talk (it is killed when the test ends).
+func call(t *testing.T, p *testpbx.PBX, ext, to string, talk time.Duration) {
+	t.Helper()
+	proc, err := sipp.Start(t.Context(), sipp.Options{Scenario: sipp.Scenario("uac_call.xml"), Remote: p.SIPAddr(), LocalIP: testpbx.Loopback(),
+		User: ext, Password: p.Secrets[ext], Service: to, Dir: t.TempDir(), Timeout: talk + 20*time.Second,
+		Vars: map[string]string{"talk_ms": fmt.Sprint(talk.Milliseconds())}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { proc.Stop() })
+}
+
 // signIn opens the agent bar, logs in and waits for the agent to show ready.
 func signIn(b *browser, p *testpbx.PBX, name, pass string) {
 	b.t.Helper()
@@ -198,13 +209,7 @@ func TestWallboardShowsWaitingCallAndStateChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The IVR answers and queues the caller, who stays on for 30 s.
-	caller, err := sipp.Start(ctx, sipp.Options{Scenario: sipp.Scenario("uac_call.xml"), Remote: p.SIPAddr(), LocalIP: testpbx.Loopback(),
-		User: "1005", Password: p.Secrets["1005"], Service: "8000", Dir: t.TempDir(), Timeout: 60 * time.Second,
-		Vars: map[string]string{"talk_ms": "30000"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { caller.Stop() })
+	call(t, p, "1005", "8000", 30*time.Second)
 	waitEvent(t, cl, protocol.EventQueueStats, func(d map[string]any) bool { return d["waiting"] == float64(1) })
 	b.wait("wall", "[data-queue=hotline] [data-tile=waiting] .value:text-is('1')", time.Second)
 	b.wait("wall", "[data-queue=hotline] [data-tile=offered] .value:text-is('1')", time.Second)
@@ -248,15 +253,7 @@ func TestDeskPhoneCallInTheBar(t *testing.T) {
 	b := startBrowser(t)
 	signIn(b, p, "liqiang", pass)
 
-	ctx, cancel := context.WithTimeout(t.Context(), 40*time.Second)
-	defer cancel()
-	caller, err := sipp.Start(ctx, sipp.Options{Scenario: sipp.Scenario("uac_call.xml"), Remote: p.SIPAddr(), LocalIP: ip,
-		User: "1003", Password: p.Secrets["1003"], Service: "1002", Dir: t.TempDir(), Timeout: 40 * time.Second,
-		Vars: map[string]string{"talk_ms": "60000"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { caller.Stop() })
+	call(t, p, "1003", "1002", 60*time.Second)
 	b.wait("bar", "[data-test=call][data-phase=talking]", 10*time.Second)
 	if party := b.text("bar", "[data-test=party]"); party != "1003" {
 		t.Fatalf("bar shows the other party as %q, want 1003", party)
@@ -330,13 +327,7 @@ func TestQueueCallRingsTheBarThroughReconnectAndWrapUp(t *testing.T) {
 	if _, err := cl.Subscribe(ctx, "agent:a1001"); err != nil {
 		t.Fatal(err)
 	}
-	caller, err := sipp.Start(ctx, sipp.Options{Scenario: sipp.Scenario("uac_call.xml"), Remote: p.SIPAddr(), LocalIP: ip,
-		User: "1005", Password: p.Secrets["1005"], Service: "8000", Dir: t.TempDir(), Timeout: 60 * time.Second,
-		Vars: map[string]string{"talk_ms": "40000"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { caller.Stop() })
+	call(t, p, "1005", "8000", 40*time.Second)
 	ringTS, err := time.Parse(time.RFC3339Nano, waitEvent(t, cl, protocol.EventCallRinging, nil).TS)
 	if err != nil {
 		t.Fatal(err)
@@ -454,13 +445,7 @@ func TestHoldResumeAndBlindTransferFromTheBar(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	phone, err := sipp.Start(t.Context(), sipp.Options{Scenario: sipp.Scenario("uac_call.xml"), Remote: p.SIPAddr(), LocalIP: testpbx.Loopback(),
-		User: "1001", Password: p.Secrets["1001"], Service: "1003", Dir: t.TempDir(), Timeout: 60 * time.Second,
-		Vars: map[string]string{"talk_ms": "40000"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { phone.Stop() })
+	call(t, p, "1001", "1003", 40*time.Second)
 	b.wait("bar", "[data-test=call][data-phase=talking]", 10*time.Second)
 	if party := b.text("bar", "[data-test=party]"); party != "1003" {
 		t.Fatalf("the bar shows %q, want the customer 1003", party)

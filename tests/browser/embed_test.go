@@ -66,13 +66,7 @@ func TestEmbeddedBarClickToDialAndRingingEvent(t *testing.T) {
 	in("wait", "[data-test=state][data-state=ready]", map[string]any{"timeout": 5000})
 
 	// A queue call: the CRM hears call.ringing with the caller.
-	caller, err := sipp.Start(t.Context(), sipp.Options{Scenario: sipp.Scenario("uac_call.xml"), Remote: p.SIPAddr(), LocalIP: testpbx.Loopback(),
-		User: "1005", Password: p.Secrets["1005"], Service: "8000", Dir: t.TempDir(), Timeout: 60 * time.Second,
-		Vars: map[string]string{"talk_ms": "30000"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { caller.Stop() })
+	call(t, p, "1005", "8000", 30*time.Second)
 	b.wait("crm", "#log li[data-type='call.ringing']", 10*time.Second)
 	if s := b.text("crm", "#status"); !strings.Contains(s, "来电：1005") {
 		t.Fatalf("CRM status %q, want the ringing caller", s)
