@@ -239,6 +239,8 @@ func printWelcome(w io.Writer, p *PBX) {
 	printSecurityWelcome(w, p)
 	if p.Contact != nil {
 		fmt.Fprintf(w, "  CTI:     ws://%s/cti (tokens in %s)\n", p.HTTPAddr(), ctiTokensPath(p.Config))
+		base := p.HTTP.Scheme() + "://" + p.HTTPAddr()
+		fmt.Fprintf(w, "  Agent bar: %s/agent/   Wallboard: %s/wallboard/ (docs/agentbar.md)\n", base, base)
 	}
 	if p.IVR != nil {
 		for _, t := range p.Config.Tenants {
