@@ -72,7 +72,7 @@ cross-test: deps
 	./scripts/cross-test.sh
 
 ## package: .deb and .rpm per architecture in dist/packages/ (systemd unit, config, logrotate)
-package: deps
+package: deps ui
 	./scripts/package/build.sh
 
 ## package-test: install the amd64 .deb in a clean Debian chroot, start the PBX as the unit would,
