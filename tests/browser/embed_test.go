@@ -19,6 +19,7 @@ import (
 // phone, then the customer) and hangs it up, then receives the ringing
 // event of a queue call.
 func TestEmbeddedBarClickToDialAndRingingEvent(t *testing.T) {
+	needBrowser(t) // before the PBX: skip or fail at once
 	sipp.Require(t)
 	ln, err := net.Listen("tcp", net.JoinHostPort(testpbx.Loopback(), "0"))
 	if err != nil {
