@@ -368,6 +368,19 @@ func TestQueueCallRingsTheBarThroughReconnectAndWrapUp(t *testing.T) {
 	if s := b.text("bar", "[data-test=call]"); !strings.Contains(s, "1005") || !strings.Contains(s, "12345 热线") || !strings.Contains(s, "来电振铃") || strings.Contains(s, "call_id") {
 		t.Fatalf("ringing panel %q", s)
 	}
+	// The OA pops the customer's card on the bar; nothing showed before.
+	var pops int
+	json.Unmarshal(b.do(map[string]any{"op": "eval", "page": "bar", "js": "document.querySelectorAll('[data-test=screenpop]').length"}), &pops)
+	if pops != 0 {
+		t.Fatal("a screen-pop panel with nothing to show")
+	}
+	var ringing []string
+	json.Unmarshal(b.do(map[string]any{"op": "eval", "page": "bar", "js": "Object.keys(window.yimenBar.model.calls)"}), &ringing)
+	if err := cl.Do(ctx, protocol.CmdScreenPop, protocol.ScreenPop{Agent: "a1001", Call: ringing[0], Title: "张三 · 2 张未办结工单",
+		URL: "https://oa.example/customers/42", Fields: map[string]string{"客户": "张三", "工单": "2"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	b.wait("bar", "[data-test=screenpop]:has-text('张三 · 2 张未办结工单')", 2*time.Second)
 	b.shot("bar", "10-agent-ringing")
 	b.wait("bar", "[data-test=call][data-phase=talking]", 5*time.Second)
 	b.wait("bar", "[data-test=state][data-state=on_call]", 2*time.Second)
