@@ -523,3 +523,40 @@ func TestHoldResumeAndBlindTransferFromTheBar(t *testing.T) {
 	}
 	b.wait("bar", "[data-test=call][data-phase=idle]", 2*time.Second)
 }
+
+// An attended transfer from the bar: the agent consults 1004 while the
+// customer (1003) is held, and completes once 1004 has answered.
+func TestAttendedTransferFromTheBar(t *testing.T) {
+	needBrowser(t) // before the PBX: skip or fail at once
+	sipp.Require(t)
+	p := floor(t)
+	pass := account(t, p, "wangfang", "agent", nil, "a1001")
+	p.Callee(t, "1003", testpbx.Loopback(), "uas_answer.xml", false, nil)
+	p.Callee(t, "1004", testpbx.Loopback(), "uas_answer.xml", false, map[string]string{"ring_ms": "1000"})
+	b := startBrowser(t)
+	signIn(b, p, "wangfang", pass)
+	cl := p.DialCTI(t, p.CTIToken(t, "system"))
+	if _, err := cl.Subscribe(t.Context(), "agent:a1001"); err != nil {
+		t.Fatal(err)
+	}
+	call(t, p, "1001", "1003", 40*time.Second)
+	b.wait("bar", "[data-test=call][data-phase=talking]", 10*time.Second)
+	time.Sleep(500 * time.Millisecond) // the ACK is in: the call can be re-INVITEd
+
+	b.click("bar", "[data-test=transfer]")
+	b.fill("bar", "#xfer-to", "1004")
+	b.click("bar", "[data-test=xfer-consult]")
+	waitEvent(t, cl, protocol.EventCallConsult, func(d map[string]any) bool { return d["state"] == "answered" })
+	b.wait("bar", "[data-test=xfer-complete]:not([disabled])", 2*time.Second)
+	if s := b.text("bar", "[data-test=call]"); !strings.Contains(s, "咨询中：1004") {
+		t.Fatalf("call panel during the consultation: %q", s)
+	}
+	b.shot("bar", "18-agent-consulting")
+	b.click("bar", "[data-test=xfer-complete]")
+	ev := waitEvent(t, cl, protocol.EventCallTransferred, nil)
+	var tr protocol.CallTransferred
+	if err := ev.Decode(&tr); err != nil || tr.Mode != "attended" {
+		t.Fatalf("call.transferred %+v %v", tr, err)
+	}
+	b.wait("bar", "[data-test=call][data-phase=idle]", 3*time.Second)
+}

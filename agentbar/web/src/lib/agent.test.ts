@@ -15,6 +15,8 @@ describe('agent model', () => {
     expect(Object.keys(m.calls)).toEqual(['c1'])
     apply(m, ev('call.answered', { call: 'c1', agent: 'a1', answered: '2026-03-02T09:00:15.000Z' }), 2000)
     expect(current(m)).toMatchObject({ phase: 'talking', caller: '13800138000', answeredAt: Date.parse('2026-03-02T09:00:15.000Z') })
+    apply(m, ev('call.answered', { call: 'c1', agent: 'a1', answered: '2026-03-02T09:01:00.000Z' }), 3000)
+    expect(current(m)?.answeredAt).toBe(Date.parse('2026-03-02T09:00:15.000Z'))
     apply(m, ev('call.held', { call: 'c1' }))
     expect(current(m)?.phase).toBe('held')
     apply(m, ev('call.resumed', { call: 'c1' }))

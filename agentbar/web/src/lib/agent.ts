@@ -112,7 +112,9 @@ export function apply(m: AgentModel, e: Envelope, now: number = Date.now()) {
       c.caller = c.caller ?? d.caller
       c.callee = d.callee
       c.queue = c.queue ?? d.queue
-      c.answeredAt = d.answered ? Date.parse(d.answered) : now
+      // The first answer starts the timer; a consultation answered later
+      // reports the same call again.
+      c.answeredAt = c.answeredAt ?? (d.answered ? Date.parse(d.answered) : now)
       m.calls[d.call] = c
       break
     }
