@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/yimen/yimen/acd"
+	cticlient "github.com/yimen/yimen/cti/client"
 	"github.com/yimen/yimen/cti/protocol"
 	"github.com/yimen/yimen/internal/config"
 	"github.com/yimen/yimen/internal/sipp"
@@ -474,20 +475,7 @@ func TestWallboardHoldsSixtyFourAgents(t *testing.T) {
 // call go when the PBX reports the transfer.
 func TestHoldResumeAndBlindTransferFromTheBar(t *testing.T) {
 	needBrowser(t) // before the PBX: skip or fail at once
-	sipp.Require(t)
-	p := floor(t)
-	pass := account(t, p, "wangfang", "agent", nil, "a1001")
-	p.Callee(t, "1003", testpbx.Loopback(), "uas_answer.xml", false, nil)
-	p.Callee(t, "1004", testpbx.Loopback(), "uas_answer.xml", false, nil)
-	b := startBrowser(t)
-	signIn(b, p, "wangfang", pass)
-	cl := p.DialCTI(t, p.CTIToken(t, "system"))
-	if _, err := cl.Subscribe(t.Context(), "agent:a1001"); err != nil {
-		t.Fatal(err)
-	}
-
-	call(t, p, "1001", "1003", 40*time.Second)
-	b.wait("bar", "[data-test=call][data-phase=talking]", 10*time.Second)
+	b, cl := deskPhoneCall(t, nil)
 	if party := b.text("bar", "[data-test=party]"); party != "1003" {
 		t.Fatalf("the bar shows %q, want the customer 1003", party)
 	}
@@ -528,19 +516,7 @@ func TestHoldResumeAndBlindTransferFromTheBar(t *testing.T) {
 // customer (1003) is held, and completes once 1004 has answered.
 func TestAttendedTransferFromTheBar(t *testing.T) {
 	needBrowser(t) // before the PBX: skip or fail at once
-	sipp.Require(t)
-	p := floor(t)
-	pass := account(t, p, "wangfang", "agent", nil, "a1001")
-	p.Callee(t, "1003", testpbx.Loopback(), "uas_answer.xml", false, nil)
-	p.Callee(t, "1004", testpbx.Loopback(), "uas_answer.xml", false, map[string]string{"ring_ms": "1000"})
-	b := startBrowser(t)
-	signIn(b, p, "wangfang", pass)
-	cl := p.DialCTI(t, p.CTIToken(t, "system"))
-	if _, err := cl.Subscribe(t.Context(), "agent:a1001"); err != nil {
-		t.Fatal(err)
-	}
-	call(t, p, "1001", "1003", 40*time.Second)
-	b.wait("bar", "[data-test=call][data-phase=talking]", 10*time.Second)
+	b, cl := deskPhoneCall(t, map[string]string{"ring_ms": "1000"})
 	time.Sleep(500 * time.Millisecond) // the ACK is in: the call can be re-INVITEd
 
 	b.click("bar", "[data-test=transfer]")
@@ -559,4 +535,26 @@ func TestAttendedTransferFromTheBar(t *testing.T) {
 		t.Fatalf("call.transferred %+v %v", tr, err)
 	}
 	b.wait("bar", "[data-test=call][data-phase=idle]", 3*time.Second)
+}
+
+// deskPhoneCall signs agent a1001 in on the bar, registers SIPp phones as
+// 1003 and 1004 (1004 with vars), and has a1001's desk phone (SIPp) call
+// 1003; it returns once the bar shows the call, with a CTI client
+// following the agent.
+func deskPhoneCall(t *testing.T, vars1004 map[string]string) (*browser, *cticlient.Client) {
+	t.Helper()
+	sipp.Require(t)
+	p := floor(t)
+	pass := account(t, p, "wangfang", "agent", nil, "a1001")
+	p.Callee(t, "1003", testpbx.Loopback(), "uas_answer.xml", false, nil)
+	p.Callee(t, "1004", testpbx.Loopback(), "uas_answer.xml", false, vars1004)
+	b := startBrowser(t)
+	signIn(b, p, "wangfang", pass)
+	cl := p.DialCTI(t, p.CTIToken(t, "system"))
+	if _, err := cl.Subscribe(t.Context(), "agent:a1001"); err != nil {
+		t.Fatal(err)
+	}
+	call(t, p, "1001", "1003", 40*time.Second)
+	b.wait("bar", "[data-test=call][data-phase=talking]", 10*time.Second)
+	return b, cl
 }
