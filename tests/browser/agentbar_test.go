@@ -46,6 +46,9 @@ func floor(t *testing.T, more ...testpbx.Option) *testpbx.PBX {
 		// SIPp peers are killed, not hung up, when a test ends: do not wait
 		// long for their calls.
 		c.Calls.DrainTimeout = 500 * time.Millisecond
+		// These agents work on desk phones (SIPp); the softphone test turns
+		// WebRTC back on.
+		c.WebRTC.Disabled = true
 		for _, o := range more {
 			o(c)
 		}
@@ -177,7 +180,7 @@ func TestAgentBarLoginReadyNotReady(t *testing.T) {
 	b.shot("bar", "04-shortcuts-help")
 	b.do(map[string]any{"op": "press", "page": "bar", "value": "Escape"})
 
-	// Without WebRTC on this PBX (webrtc.open is unknown) the bar drives the desk phone.
+	// With WebRTC off on this PBX (webrtc.open is unavailable) the bar drives the desk phone.
 	if d := b.text("bar", "[data-test=device]"); d != "桌面话机" {
 		t.Fatalf("device %q, want the desk phone", d)
 	}
