@@ -25,7 +25,7 @@ for arch in "${archs[@]}"; do
 	echo "== linux/$arch: platform packages under ${run%% *}"
 	GOOS=linux GOARCH=$arch CGO_ENABLED=$cgo CC=$cc go test -count=1 -tags "$tags" -exec "$run" "${pkgs[@]}"
 	echo "== linux/$arch: release build and smoke run"
-	scripts/release.sh "$arch"
+	CMDS=pbx scripts/release.sh "$arch"
 	YIMEN_CROSS_PBX="$PWD/dist/linux-$arch/pbx" YIMEN_CROSS_EXEC="$run" YIMEN_CROSS_PLATFORM="linux/$arch" \
 		go test -count=1 -tags crossarch -v -run . ./tests/crossarch 2>&1 | grep -E '^(=== RUN|--- |PASS|FAIL|ok|\s+smoke_test)' 
 done

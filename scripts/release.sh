@@ -16,11 +16,13 @@ version=${VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo de
 commit=${COMMIT:-$(git rev-parse HEAD 2>/dev/null || echo unknown)}
 pkg=github.com/yimen/yimen/internal/version
 ldflags="-s -w -buildid= -X $pkg.version=$version -X $pkg.commit=$commit"
-cmds=(pbx yimen-audit yimen-keys cti-tail)
-for d in cmd/*/; do
-	c=$(basename "$d")
-	[[ " ${cmds[*]} " == *" $c "* ]] || cmds+=("$c")
-done
+# CMDS="pbx" builds only those (the emulated smoke run needs only the PBX).
+read -r -a cmds <<< "${CMDS:-}"
+if [ ${#cmds[@]} -eq 0 ]; then
+	for d in cmd/*/; do
+		[ -f "$d/main.go" ] && cmds+=("$(basename "$d")")
+	done
+fi
 for arch in "${archs[@]}"; do
 	case $arch in
 	amd64) cgo=1 cc=${CC_AMD64:-gcc} tags= ;;

@@ -19,6 +19,7 @@ rpm=$(ls -t dist/packages/yimen-*.x86_64.rpm 2>/dev/null | head -1 || true)
 root=${YIMEN_CHROOT:-}
 if [ -z "$root" ]; then
 	root=$(mktemp -d /tmp/yimen-chroot.XXXXXX)
+	chmod 0755 "$root" # the chroot's /: every user must be able to walk it
 	trap 'rm -rf "$root"' EXIT
 fi
 if [ ! -x "$root/usr/bin/dpkg" ]; then
