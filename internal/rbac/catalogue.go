@@ -11,6 +11,9 @@ const (
 	// RoleCTISystem is an integration on the CTI (the OA): every event of
 	// the tenant and screen pops to any agent.
 	RoleCTISystem = "cti_system"
+	// RoleOAHandler is a department's member in the OA (工单办理人员):
+	// signs, handles and returns the tickets dispatched to it.
+	RoleOAHandler = "oa_handler"
 )
 
 // Permissions.
@@ -37,6 +40,19 @@ const (
 	PermQAScoreWrite    = "qa.score.write"
 	PermCDRExport       = "cdr.export"
 	PermScreenPop       = "cti.screenpop"
+
+	// The OA's business data (oa/): customers, contact records, tickets.
+	PermOACustomerRead  = "oa.customer.read"
+	PermOACustomerWrite = "oa.customer.write"
+	// PermOACustomerPII shows customers' phone and ID numbers unmasked.
+	PermOACustomerPII  = "oa.customer.pii"
+	PermOAContactRead  = "oa.contact.read"
+	PermOAContactWrite = "oa.contact.write"
+	PermOATicketRead   = "oa.ticket.read"
+	PermOATicketWrite  = "oa.ticket.write"
+	// PermOATicketSupervise: 督办, approving 延期, archiving, merging.
+	PermOATicketSupervise = "oa.ticket.supervise"
+	PermOAExport          = "oa.export"
 )
 
 // Scope kinds of a role-permission row.
@@ -73,16 +89,23 @@ func DefaultGrants(role string) []Grant {
 		return []Grant{
 			{PermCDRRead, ScopeOwn}, {PermRecordingRead, ScopeOwn},
 			{PermAgentState, ScopeOwn}, {PermCallControl, ScopeOwn},
+			{PermOACustomerRead, ScopeTenant}, {PermOACustomerWrite, ScopeTenant}, {PermOAContactRead, ScopeTenant},
+			{PermOAContactWrite, ScopeTenant}, {PermOATicketRead, ScopeTenant}, {PermOATicketWrite, ScopeTenant},
 		}
 	case RoleSupervisor:
 		return []Grant{
 			{PermCDRRead, ScopeQueue}, {PermRecordingRead, ScopeQueue}, {PermCDRExport, ScopeQueue},
 			{PermQueueRead, ScopeQueue}, {PermAgentState, ScopeQueue}, {PermCallMonitor, ScopeQueue},
+			{PermOACustomerRead, ScopeTenant}, {PermOACustomerWrite, ScopeTenant}, {PermOACustomerPII, ScopeTenant},
+			{PermOAContactRead, ScopeTenant}, {PermOAContactWrite, ScopeTenant}, {PermOATicketRead, ScopeTenant},
+			{PermOATicketWrite, ScopeTenant}, {PermOATicketSupervise, ScopeTenant}, {PermOAExport, ScopeTenant},
 		}
 	case RoleQA:
 		return []Grant{{PermCDRRead, ScopeQueue}, {PermRecordingRead, ScopeQueue}, {PermQAScoreWrite, ScopeQueue}}
 	case RoleCTISystem:
 		return []Grant{{PermQueueRead, ScopeTenant}, {PermScreenPop, ScopeTenant}}
+	case RoleOAHandler:
+		return []Grant{{PermOACustomerRead, ScopeTenant}, {PermOAContactRead, ScopeTenant}, {PermOATicketRead, ScopeTenant}, {PermOATicketWrite, ScopeTenant}}
 	}
 	return nil
 }
@@ -110,12 +133,14 @@ func AdminRoles() []string { return []string{RoleSysAdmin, RoleSecAdmin, RoleAud
 
 // BuiltinRoles lists every role SeedTenant creates.
 func BuiltinRoles() []string {
-	return []string{RoleSysAdmin, RoleSecAdmin, RoleAuditor, RoleAgent, RoleSupervisor, RoleQA, RoleCTISystem}
+	return []string{RoleSysAdmin, RoleSecAdmin, RoleAuditor, RoleAgent, RoleSupervisor, RoleQA, RoleCTISystem, RoleOAHandler}
 }
 
 // Permissions lists every permission yimen knows.
 func Permissions() []string {
 	return []string{PermConfigRead, PermConfigWrite, PermUserRead, PermUserWrite, PermBanWrite,
 		PermRoleRead, PermRoleWrite, PermAuditRead, PermAuditExport, PermCDRRead, PermCDRExport,
-		PermRecordingRead, PermRecordingDelete, PermQueueRead, PermAgentState, PermCallControl, PermCallMonitor, PermQAScoreWrite, PermScreenPop}
+		PermRecordingRead, PermRecordingDelete, PermQueueRead, PermAgentState, PermCallControl, PermCallMonitor, PermQAScoreWrite, PermScreenPop,
+		PermOACustomerRead, PermOACustomerWrite, PermOACustomerPII, PermOAContactRead, PermOAContactWrite,
+		PermOATicketRead, PermOATicketWrite, PermOATicketSupervise, PermOAExport}
 }
