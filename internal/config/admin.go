@@ -36,6 +36,11 @@ type Admin struct {
 	// audit chain head. Default <data_dir>/audit-signing.key, generated with
 	// its .pub on first run when missing.
 	AuditSigningKey   string        `yaml:"audit_signing_key"`
+	// SSOSigningKey is the SM2 private key (PEM, mode 0600) signing the
+	// one-login tokens the OA accepts (POST /api/v1/sso/token). Default
+	// <data_dir>/sso-signing.key, generated with its .pub (the OA's
+	// sso.pbx_public_key) on first run when missing.
+	SSOSigningKey     string        `yaml:"sso_signing_key"`
 	AuditSignEvery    int           `yaml:"audit_sign_every"`    // rows between head signatures; 0: 100
 	AuditSignInterval time.Duration `yaml:"audit_sign_interval"` // longest unsigned stretch; 0: 5 min
 }

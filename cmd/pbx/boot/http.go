@@ -24,6 +24,11 @@ func (p *PBX) serveHTTP(breakGlass string, acdRoutes []route.Route) error {
 		flows = flowReloader{p.IVR}
 	}
 	p.Routes = admin.Routes()
+	sso, err := loadOrCreateSigningKey(ssoKeyPath(p.Config))
+	if err != nil {
+		return fmt.Errorf("admin.sso_signing_key: %w", err)
+	}
+	p.Routes = append(p.Routes, admin.SSORoute("yimen-pbx", sso))
 	p.Routes = append(p.Routes, pbxapi.New(pbxapi.Deps{PBX: p.Server, CDRs: p.Server.Store(), Metrics: p.Server.Registry(),
 		Tenancy: admin, Flows: flows, Log: p.Log}).Routes()...)
 	p.Routes = append(p.Routes, p.Recorder.Routes(callTenant(p.Server), admin)...)
@@ -36,7 +41,6 @@ func (p *PBX) serveHTTP(breakGlass string, acdRoutes []route.Route) error {
 	if err := route.Mount(mux, admin, p.Routes); err != nil {
 		return fmt.Errorf("http routes: %w", err)
 	}
-	var err error
 	p.HTTP, err = httpx.Listen(httpx.ListenConfig{Addr: p.Config.HTTP.Addr, TLSCert: p.Config.HTTP.TLSCert, TLSKey: p.Config.HTTP.TLSKey,
 		ReadHeaderTimeout: p.Config.HTTP.ReadHeaderTimeout, ReadTimeout: p.Config.HTTP.ReadTimeout, IdleTimeout: p.Config.HTTP.IdleTimeout}, mux, p.Log)
 	return err

@@ -147,6 +147,9 @@ func BuildPBX(ctx context.Context, cfg config.Config, env []string, logOut io.Wr
 		if p.Credentials, err = srv.ProvisionDemo(ctx, cfg.Demo.CredentialsFile); err != nil {
 			return fail(err)
 		}
+		if err := provisionOALink(ctx, cfg, sec.Platform); err != nil {
+			return fail(err)
+		}
 	}
 	if err := p.serveHTTP(token, acdRoutes); err != nil {
 		return fail(err)

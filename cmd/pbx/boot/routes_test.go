@@ -60,7 +60,8 @@ func reviewedAccess() map[string]string {
 	add(route.AnyUser, "GET /api/v1/wallboard/layouts/{role}") // what a wallboard shows: no personal data
 	add(rbac.PermConfigWrite, "PUT /api/v1/wallboard/layouts/{role}")
 	add(route.AnyUser, "POST /api/v1/logout", "GET /api/v1/session", "POST /api/v1/password", "POST /api/v1/totp",
-		"POST /api/v1/totp/confirm", "PUT /api/v1/sm2-key")
+		"POST /api/v1/totp/confirm", "PUT /api/v1/sm2-key",
+		"POST /api/v1/sso/token") // a person's session only; the handler refuses API tokens and administrators
 	add(rbac.PermUserWrite, "POST /api/v1/tenants/{tenant}/users", "POST /api/v1/tenants/{tenant}/users/{name}/password",
 		"POST /api/v1/tenants/{tenant}/users/{name}/disable", "POST /api/v1/tenants/{tenant}/users/{name}/enable",
 		"POST /api/v1/tenants/{tenant}/users/{name}/unlock", "POST /api/v1/tenants/{tenant}/tokens", "DELETE /api/v1/tokens/{id}")
