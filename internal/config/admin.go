@@ -35,7 +35,7 @@ type Admin struct {
 	// AuditSigningKey is the SM2 private key (PEM, mode 0600) that signs the
 	// audit chain head. Default <data_dir>/audit-signing.key, generated with
 	// its .pub on first run when missing.
-	AuditSigningKey   string        `yaml:"audit_signing_key"`
+	AuditSigningKey string `yaml:"audit_signing_key"`
 	// SSOSigningKey is the SM2 private key (PEM, mode 0600) signing the
 	// one-login tokens the OA accepts (POST /api/v1/sso/token). Default
 	// <data_dir>/sso-signing.key, generated with its .pub (the OA's

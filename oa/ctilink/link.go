@@ -57,8 +57,8 @@ type Link struct {
 	log *slog.Logger
 
 	connected, connects, events, pops, popErrors, gaps atomic.Uint64
-	seq                                               atomic.Uint64
-	epoch, lastErr                                    atomic.Value // string
+	seq                                                atomic.Uint64
+	epoch, lastErr                                     atomic.Value // string
 	// popped is told how long each screen pop took from the ring (tests, metrics).
 	popped func(time.Duration)
 }
