@@ -47,23 +47,34 @@ func Load(path string, env []string) (Config, error) {
 // Parse is Load on bytes already read; name is used in error messages.
 func Parse(name string, data []byte, env []string) (Config, error) {
 	cfg := Defaults()
+	err := parseInto(name, data, env, "YIMEN", &cfg, cfg.Validate)
+	if err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// parseInto decodes data over the defaults already in cfg (unknown keys
+// refused), applies env overrides under prefix and validates, naming the
+// file and line of each bad key.
+func parseInto(name string, data []byte, env []string, prefix string, cfg any, validate func() error) error {
 	lines := map[string]int{}
 	if len(bytes.TrimSpace(data)) > 0 {
 		var root yaml.Node
 		if err := yaml.Unmarshal(data, &root); err != nil {
-			return Config{}, fmt.Errorf("%s: %w: %v", name, errs.ErrInvalid, err)
+			return fmt.Errorf("%s: %w: %v", name, errs.ErrInvalid, err)
 		}
 		collectLines(&root, "", lines)
 		dec := yaml.NewDecoder(bytes.NewReader(data))
 		dec.KnownFields(true)
-		if err := dec.Decode(&cfg); err != nil {
-			return Config{}, fmt.Errorf("%s: %w: %v", name, errs.ErrInvalid, err)
+		if err := dec.Decode(cfg); err != nil {
+			return fmt.Errorf("%s: %w: %v", name, errs.ErrInvalid, err)
 		}
 	}
-	if err := applyEnv(&cfg, env); err != nil {
-		return Config{}, err
+	if err := applyEnv(cfg, prefix, env); err != nil {
+		return err
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := validate(); err != nil {
 		var fe *FieldError
 		var all []error
 		for _, e := range unwrapJoin(err) {
@@ -76,9 +87,9 @@ func Parse(name string, data []byte, env []string) (Config, error) {
 			}
 			all = append(all, e)
 		}
-		return Config{}, errors.Join(all...)
+		return errors.Join(all...)
 	}
-	return cfg, nil
+	return nil
 }
 
 func unwrapJoin(err error) []error {
@@ -122,7 +133,7 @@ func collectLines(n *yaml.Node, prefix string, out map[string]int) {
 
 // applyEnv sets scalar fields from YIMEN_<SECTION>_<KEY> variables, e.g.
 // YIMEN_SIP_UDP=0.0.0.0:5060 or YIMEN_RTP_PORT_MIN=30000. Lists are comma separated.
-func applyEnv(cfg *Config, env []string) error {
+func applyEnv(cfg any, prefix string, env []string) error {
 	vars := map[string]string{}
 	for _, kv := range env {
 		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "YIMEN_") {
@@ -133,7 +144,7 @@ func applyEnv(cfg *Config, env []string) error {
 		return nil
 	}
 	var errList []error
-	walkFields(reflect.ValueOf(cfg).Elem(), "YIMEN", "", func(envName, key string, f reflect.Value) {
+	walkFields(reflect.ValueOf(cfg).Elem(), prefix, "", func(envName, key string, f reflect.Value) {
 		v, ok := vars[envName]
 		if !ok {
 			return
