@@ -523,3 +523,20 @@ func (s *Service) DispositionCodes(ctx context.Context, tenant string) ([]Dispos
 	}
 	return out, rows.Err()
 }
+
+// UseOnce records a single-use token id until it expires; a second use is
+// refused with errs.ErrConflict.
+func (s *Service) UseOnce(ctx context.Context, id string, expires time.Time) error {
+	q := s.db.Q(ctx)
+	if _, err := q.ExecContext(ctx, `DELETE FROM oa_sso_seen WHERE expires_at<?`, ms(s.now())); err != nil {
+		return err
+	}
+	res, err := q.ExecContext(ctx, `INSERT OR IGNORE INTO oa_sso_seen(jti, expires_at) VALUES (?,?)`, id, ms(expires))
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("token %s was used before: %w", id, errs.ErrConflict)
+	}
+	return nil
+}

@@ -41,7 +41,7 @@ func rel(importPath string) string { return strings.TrimPrefix(importPath, modul
 
 func TestModuleKeepsTheImportRule(t *testing.T) {
 	g := moduleGraph(t)
-	for _, must := range []string{"pbx", "acd", "cti", "internal/store", "cmd/pbx"} {
+	for _, must := range []string{"pbx", "acd", "cti", "internal/store", "cmd/pbx", "oa", "cmd/oa/oaboot"} {
 		if _, ok := g[must]; !ok {
 			t.Fatalf("go list did not report %s: the graph is not the module's (%d packages)", must, len(g))
 		}
@@ -59,9 +59,15 @@ func TestRulesCatchWrongImports(t *testing.T) {
 		graph Graph
 		rule  string // "" when the graph is allowed
 	}{
-		{"oa imports pbx directly", Graph{"oa": {"pbx"}, "pbx": nil}, "oa never imports pbx"},
-		{"oa reaches pbx/b2bua through a helper", Graph{"oa": {"oa/screenpop"}, "oa/screenpop": {"oa/sipclient"}, "oa/sipclient": {"pbx/b2bua"}}, "oa never imports pbx"},
+		{"oa imports pbx directly", Graph{"oa": {"pbx"}, "pbx": nil}, "oa and cmd/oa never import"},
+		{"oa reaches pbx/b2bua through a helper", Graph{"oa": {"oa/screenpop"}, "oa/screenpop": {"oa/sipclient"}, "oa/sipclient": {"pbx/b2bua"}}, "oa and cmd/oa never import"},
 		{"oa uses the CTI client", Graph{"oa": {"cti/client"}, "cti/client": {"cti/protocol"}}, ""},
+		{"oa imports the ACD", Graph{"oa/oaapi": {"acd"}}, "oa and cmd/oa never import"},
+		{"cmd/oa imports the recorder", Graph{"cmd/oa/oaboot": {"oa", "recorder"}}, "oa and cmd/oa never import"},
+		{"cmd/oa reaches the contact centre through a helper", Graph{"cmd/oa": {"cmd/oa/oaboot"}, "cmd/oa/oaboot": {"oa/ctilink"}, "oa/ctilink": {"contactcenter"}}, "oa and cmd/oa never import"},
+		{"oa imports the IVR", Graph{"oa": {"ivr"}}, "oa and cmd/oa never import"},
+		{"oa imports the CTI hub", Graph{"oa/ctilink": {"cti"}}, "oa and cmd/oa never import"},
+		{"cmd/oa wires the OA on the platform", Graph{"cmd/oa/oaboot": {"oa", "oa/ctilink", "oa/oaapi", "internal/adminapi"}, "oa/ctilink": {"cti/client", "cti/protocol", "oa"}}, ""},
 		{"acd imports pbx", Graph{"acd": {"pbx/b2bua"}}, "acd imports only"},
 		{"acd imports cti", Graph{"acd": {"cti"}}, "acd imports only"},
 		{"acd imports its platform packages", Graph{"acd": {"internal/store", "internal/errs"}, "acd/acdapi": {"acd", "internal/rbac"}}, ""},

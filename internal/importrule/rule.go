@@ -75,10 +75,18 @@ func Rules() []Rule {
 			},
 		},
 		{
-			Name:     "oa never imports pbx: it talks to the PBX over the CTI websocket",
+			Name:     "oa and cmd/oa never import the PBX's packages (pbx, acd, contactcenter, recorder, ivr, the cti hub): the OA talks to the PBX over the CTI websocket",
 			Indirect: true,
-			From:     func(p string) bool { return under(p, "oa") },
-			Forbid:   func(_, to string) bool { return under(to, "pbx") },
+			From:     func(p string) bool { return under(p, "oa") || under(p, "cmd/oa") },
+			Forbid: func(_, to string) bool {
+				for _, root := range []string{"pbx", "acd", "contactcenter", "recorder", "ivr"} {
+					if under(to, root) {
+						return true
+					}
+				}
+				// Of the CTI, only the Go client and the message types.
+				return under(to, "cti") && to != "cti/client" && to != "cti/protocol"
+			},
 		},
 		{
 			Name: "acd imports only acd and platform packages",

@@ -1,0 +1,25 @@
+// Command oa runs the yimen OA server: customers, contact records and
+// tickets, beside the PBX and linked to it by the CTI websocket only.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/yimen/yimen/cmd/oa/oaboot"
+)
+
+func main() {
+	cfgPath := flag.String("config", "configs/oa-demo.yaml", "configuration file")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := oaboot.RunOA(ctx, *cfgPath, os.Environ(), os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "oa:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,71 @@
+package oaapi
+
+import (
+	"net/http"
+
+	"github.com/yimen/yimen/internal/httpx"
+	"github.com/yimen/yimen/internal/httpx/route"
+	"github.com/yimen/yimen/internal/rbac"
+)
+
+// Routes is the OA's own route table (the platform's admin API, mounted
+// beside it, adds login, users, roles and the audit log). Writes are
+// audited by the guard; reads of a customer, which show personal data, too.
+func (a *API) Routes() []route.Route {
+	f := func(h http.HandlerFunc) http.Handler { return h }
+	any := route.AnyUser
+	login := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpx.WriteError(w, http.StatusServiceUnavailable, "one login is not configured")
+	}))
+	if a.d.Security != nil {
+		login = a.d.Security.Auth.VouchedLoginHandler(a.vouch)
+	}
+	return []route.Route{
+		{Method: "GET", Pattern: "/{$}", Public: true, Handler: f(index)},
+		{Method: "GET", Pattern: "/healthz", Public: true, Handler: f(func(w http.ResponseWriter, r *http.Request) {
+			httpx.WriteJSON(w, 200, map[string]string{"status": "ok"})
+		})},
+		{Method: "GET", Pattern: "/api/openapi.json", Public: true, Handler: f(a.openAPI)},
+		{Method: "POST", Pattern: "/api/v1/sso/login", Public: true, Handler: login},
+		{Method: "GET", Pattern: "/api/v1/me", Perm: any, Action: "oa.me", Handler: f(a.me)},
+		{Method: "GET", Pattern: "/api/v1/my/counts", Perm: any, Action: "oa.ticket.counts", Handler: f(a.myCounts)},
+		{Method: "GET", Pattern: "/api/v1/notifications", Perm: any, Action: "oa.notification.list", Handler: f(a.notificationList)},
+		{Method: "POST", Pattern: "/api/v1/notifications/{id}/read", Perm: any, Action: "oa.notification.read", Handler: f(a.notificationRead)},
+
+		{Method: "GET", Pattern: "/api/v1/customers", Perm: rbac.PermOACustomerRead, Action: "oa.customer.search", Reads: true, Handler: f(a.customerList)},
+		{Method: "POST", Pattern: "/api/v1/customers", Perm: rbac.PermOACustomerWrite, Action: "oa.customer.create", Handler: f(a.customerCreate)},
+		{Method: "GET", Pattern: "/api/v1/customers/{id}", Perm: rbac.PermOACustomerRead, Action: "oa.customer.read", Reads: true, Handler: f(a.customerGet)},
+		{Method: "PUT", Pattern: "/api/v1/customers/{id}", Perm: rbac.PermOACustomerWrite, Action: "oa.customer.update", Handler: f(a.customerUpdate)},
+		{Method: "POST", Pattern: "/api/v1/customers/{id}/merge", Perm: rbac.PermOACustomerWrite, Action: "oa.customer.merge", Handler: f(a.customerMerge)},
+		{Method: "GET", Pattern: "/api/v1/customers/{id}/followups", Perm: rbac.PermOACustomerRead, Action: "oa.followup.list", Handler: f(a.followupList)},
+		{Method: "POST", Pattern: "/api/v1/customers/{id}/followups", Perm: rbac.PermOACustomerWrite, Action: "oa.followup.create", Handler: f(a.followupCreate)},
+		{Method: "GET", Pattern: "/api/v1/customer-types", Perm: any, Action: "oa.customer_type.list", Handler: f(a.customerTypeList)},
+		{Method: "PUT", Pattern: "/api/v1/customer-types/{code}", Perm: rbac.PermConfigWrite, Action: "oa.customer_type.put", Handler: f(a.customerTypePut)},
+		{Method: "GET", Pattern: "/api/v1/card", Perm: rbac.PermOACustomerRead, Action: "oa.card", Reads: true, Handler: f(a.cardGet)},
+
+		{Method: "GET", Pattern: "/api/v1/contacts", Perm: rbac.PermOAContactRead, Action: "oa.contact.search", Handler: f(a.contactList)},
+		{Method: "GET", Pattern: "/api/v1/contacts/{id}", Perm: rbac.PermOAContactRead, Action: "oa.contact.read", Handler: f(a.contactGet)},
+		{Method: "PATCH", Pattern: "/api/v1/contacts/{id}", Perm: rbac.PermOAContactWrite, Action: "oa.contact.update", Handler: f(a.contactUpdate)},
+		{Method: "GET", Pattern: "/api/v1/disposition-codes", Perm: any, Action: "oa.disposition.list", Handler: f(a.dispositionList)},
+		{Method: "PUT", Pattern: "/api/v1/disposition-codes/{code}", Perm: rbac.PermConfigWrite, Action: "oa.disposition.put", Handler: f(a.dispositionPut)},
+
+		{Method: "GET", Pattern: "/api/v1/tickets", Perm: rbac.PermOATicketRead, Action: "oa.ticket.search", Handler: f(a.ticketList)},
+		{Method: "POST", Pattern: "/api/v1/tickets", Perm: rbac.PermOATicketWrite, Action: "oa.ticket.create", Handler: f(a.ticketCreate)},
+		{Method: "GET", Pattern: "/api/v1/tickets/{id}", Perm: rbac.PermOATicketRead, Action: "oa.ticket.read", Handler: f(a.ticketGet)},
+		{Method: "POST", Pattern: "/api/v1/tickets/{id}/transitions", Perm: rbac.PermOATicketWrite, Action: "oa.ticket.transition", Handler: f(a.ticketTransition)},
+		{Method: "POST", Pattern: "/api/v1/tickets/{id}/watch", Perm: rbac.PermOATicketRead, Action: "oa.ticket.watch", Handler: a.ticketWatch(true)},
+		{Method: "DELETE", Pattern: "/api/v1/tickets/{id}/watch", Perm: rbac.PermOATicketRead, Action: "oa.ticket.unwatch", Handler: a.ticketWatch(false)},
+		{Method: "POST", Pattern: "/api/v1/tickets/{id}/links", Perm: rbac.PermOATicketWrite, Action: "oa.ticket.link", Handler: f(a.ticketLink)},
+		{Method: "POST", Pattern: "/api/v1/tickets/{id}/attachments", Perm: rbac.PermOATicketWrite, Action: "oa.attachment.add", Limit: attachmentLimit, Handler: f(a.attachmentAdd)},
+		{Method: "GET", Pattern: "/api/v1/tickets/{id}/attachments/{aid}", Perm: rbac.PermOATicketRead, Action: "oa.attachment.read", Reads: true, Handler: f(a.attachmentGet)},
+
+		{Method: "GET", Pattern: "/api/v1/departments", Perm: any, Action: "oa.department.list", Handler: f(a.departmentList)},
+		{Method: "POST", Pattern: "/api/v1/departments", Perm: rbac.PermConfigWrite, Action: "oa.department.create", Handler: f(a.departmentCreate)},
+		{Method: "GET", Pattern: "/api/v1/staff", Perm: any, Action: "oa.staff.list", Handler: f(a.staffList)},
+		{Method: "PUT", Pattern: "/api/v1/staff/{user}", Perm: rbac.PermUserWrite, Action: "oa.staff.put", Handler: f(a.staffPut)},
+		{Method: "GET", Pattern: "/api/v1/categories", Perm: any, Action: "oa.category.list", Handler: f(a.categoryList)},
+		{Method: "POST", Pattern: "/api/v1/categories", Perm: rbac.PermConfigWrite, Action: "oa.category.create", Handler: a.categoryPut(true)},
+		{Method: "PUT", Pattern: "/api/v1/categories/{id}", Perm: rbac.PermConfigWrite, Action: "oa.category.update", Handler: a.categoryPut(false)},
+		{Method: "GET", Pattern: "/api/v1/cti/status", Perm: rbac.PermConfigRead, Action: "oa.cti.status", Handler: f(a.ctiStatus)},
+	}
+}
