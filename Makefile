@@ -8,12 +8,15 @@ BIN     := bin
 
 .PHONY: run test deps build bench lint fuzz clean release cross-test package package-test ui ui-lint
 
-## run: build and start the demo PBX (SQLite, tenant "demo", extensions 1001-1010)
+## run: build and start the demo PBX (SQLite, tenant "demo", extensions 1001-1010) and beside it
+## the OA (127.0.0.1:8090, its own database; it follows the PBX's CTI and stops with it)
 run: deps build
+	@$(BIN)/oa -config configs/oa-demo.yaml & oa=$$!; trap 'kill $$oa 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/pbx -config configs/demo.yaml
 
 build: ui
 	$(GO) build -o $(BIN)/pbx ./cmd/pbx
+	$(GO) build -o $(BIN)/oa ./cmd/oa
 
 ## ui: build the agent bar and wallboard (agentbar/web → agentbar/dist, embedded by the Go
 ## build). Without npm the PBX serves a placeholder page saying to run this.

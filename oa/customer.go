@@ -74,7 +74,8 @@ func (s *Service) checkCustomer(in *CustomerInput) error {
 	}
 	for i := range in.Phones {
 		n, kind := NormaliseCaller(in.Phones[i].Number, s.cfg.LocalAreaCode)
-		if kind == NumberAnonymous || kind == NumberExtension {
+		// An extension is kept: colleagues call the hotline too.
+		if kind == NumberAnonymous {
 			bad[fmt.Sprintf("phones[%d].number", i)] = "not a telephone number"
 			continue
 		}

@@ -33,6 +33,9 @@ type OACTI struct {
 	TokensFile string `yaml:"tokens_file"`
 	// MaxBackoff is the longest pause between reconnects (30 s).
 	MaxBackoff time.Duration `yaml:"max_backoff"`
+	// PingInterval: a quiet link is pinged this often and dropped when the
+	// hub does not answer within it (15 s).
+	PingInterval time.Duration `yaml:"ping_interval"`
 }
 
 // OASSO is the one login with the PBX.
@@ -62,7 +65,7 @@ func OADefaults() OA {
 		DataDir: "data",
 		Log:     Log{Level: "info", Format: "json"},
 		HTTP:    HTTP{Addr: "127.0.0.1:8090", ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute},
-		CTI:     OACTI{URL: "ws://127.0.0.1:8080/cti", MaxBackoff: 30 * time.Second},
+		CTI:     OACTI{URL: "ws://127.0.0.1:8080/cti", MaxBackoff: 30 * time.Second, PingInterval: 15 * time.Second},
 		SSO:     OASSO{Roles: []string{"agent", "supervisor", "qa", "oa_handler"}},
 		Business: OABusiness{Hours: "mon-fri 09:00-17:30", Calendars: "configs/calendars", Calendar: "cn", RepeatDays: 7,
 			SLAInterval: 30 * time.Second},
@@ -137,7 +140,7 @@ func (c *OA) Validate() error {
 	if c.CTI.URL != "" && c.CTI.TokensFile == "" {
 		bad("cti.tokens_file", "required with cti.url: the cti_system API tokens, one per tenant")
 	}
-	if c.CTI.MaxBackoff < 0 || c.Business.SLAInterval < 0 {
+	if c.CTI.MaxBackoff < 0 || c.CTI.PingInterval < 0 || c.Business.SLAInterval < 0 {
 		bad("cti.max_backoff", "durations must not be negative")
 	}
 	if c.Business.RepeatDays < 0 || c.Business.RepeatDays > 365 {

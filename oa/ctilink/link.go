@@ -35,6 +35,10 @@ type Config struct {
 	// PopMaxAge: a call.ringing older than this (replayed after a
 	// reconnect) pops nothing: the call has been answered or lost (10 s).
 	PopMaxAge time.Duration
+	// PingEvery: a quiet connection is pinged this often and dropped when
+	// the hub does not answer within it (15 s): a PBX that went away
+	// without closing the socket is noticed.
+	PingEvery time.Duration
 }
 
 // Stats count what the link did since start.
@@ -73,6 +77,9 @@ func New(cfg Config, o OA, log *slog.Logger) *Link {
 	}
 	if cfg.PopMaxAge <= 0 {
 		cfg.PopMaxAge = 10 * time.Second
+	}
+	if cfg.PingEvery <= 0 {
+		cfg.PingEvery = 15 * time.Second
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -140,10 +147,19 @@ func (l *Link) session(ctx context.Context) error {
 	}
 	l.connected.Store(1)
 	l.log.Info("cti link up", "epoch", hello.Epoch, "seq", l.seq.Load())
+	ping := time.NewTicker(l.cfg.PingEvery)
+	defer ping.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-ping.C:
+			pctx, cancel := context.WithTimeout(ctx, l.cfg.PingEvery)
+			err := c.Do(pctx, protocol.CmdPing, nil, nil)
+			cancel()
+			if err != nil {
+				return fmt.Errorf("the hub did not answer a ping: %w", err)
+			}
 		case env, ok := <-c.Events():
 			if !ok {
 				if err := c.Err(); err != nil {

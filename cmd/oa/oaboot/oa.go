@@ -95,7 +95,7 @@ func Build(ctx context.Context, cfg config.OA, env []string, logOut io.Writer) (
 	}
 	var cal *calendar.Calendar
 	if cfg.Business.Calendars != "" {
-		all, err := calendar.LoadAll(os.DirFS("."), filepath.Clean(cfg.Business.Calendars))
+		all, err := calendar.LoadAll(os.DirFS(cfg.Business.Calendars), ".")
 		if err != nil {
 			return fail(fmt.Errorf("business.calendars: %w", err))
 		}
@@ -257,7 +257,8 @@ func (o *OA) runLink(ctx context.Context, tenant string) {
 	for {
 		tok, err := ctiToken(o.Config.CTI.TokensFile, tenant)
 		if err == nil {
-			l := ctilink.New(ctilink.Config{URL: o.Config.CTI.URL, Tenant: tenant, Token: tok, MaxBackoff: o.Config.CTI.MaxBackoff}, o.Service, o.Log)
+			l := ctilink.New(ctilink.Config{URL: o.Config.CTI.URL, Tenant: tenant, Token: tok, MaxBackoff: o.Config.CTI.MaxBackoff,
+				PingEvery: o.Config.CTI.PingInterval}, o.Service, o.Log)
 			o.mu.Lock()
 			o.links[tenant] = l
 			o.mu.Unlock()

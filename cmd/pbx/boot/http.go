@@ -66,6 +66,11 @@ func (p *PBX) Run(ctx context.Context) error {
 	p.Log.Info("http api listening", "addr", p.HTTPAddr(), "scheme", p.HTTP.Scheme())
 	err := p.Server.Run(ctx)
 	p.HTTP.Shutdown()
+	if p.Contact != nil {
+		// Websockets are hijacked: Shutdown does not end them. Clients (the
+		// OA, agent bars) hear "going away" and reconnect to the next PBX.
+		p.Contact.Hub.Close()
+	}
 	if herr := <-httpErr; err == nil {
 		err = herr
 	}
