@@ -2,6 +2,7 @@ package oa_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"context"
 	"encoding/json"
 	"io"
@@ -13,7 +14,10 @@ import (
 	"time"
 
 	"github.com/yimen/yimen/cmd/oa/oaboot"
+	"github.com/yimen/yimen/internal/auth"
 	"github.com/yimen/yimen/internal/config"
+	"github.com/yimen/yimen/internal/gm"
+	"github.com/yimen/yimen/internal/rbac"
 	"github.com/yimen/yimen/internal/keys"
 	"github.com/yimen/yimen/tests/testpbx"
 )
@@ -29,6 +33,8 @@ type oaProc struct {
 	log    *os.File
 	// Passwords of the accounts created on the first start, by name.
 	Passwords map[string]string
+	// Keys are the administrators' SM2 login keys, by name.
+	Keys map[string]*gm.PrivateKey
 }
 
 // startOA runs an OA for the PBX's demo tenant, its CTI link on the PBX's
@@ -45,18 +51,34 @@ func startOA(t *testing.T, p *testpbx.PBX) *oaProc {
 	cfg.Tenants = []string{"demo"}
 	cfg.Demo.Enabled = true
 	cfg.Admin.PasswordIterations = 1000
-	cfg.CTI = config.OACTI{URL: "ws://" + p.HTTPAddr() + "/cti", TokensFile: filepath.Join(p.Dir, "oa-cti-tokens.txt"), MaxBackoff: 2 * time.Second, PingInterval: time.Second}
-	cfg.SSO.PBXPublicKey = filepath.Join(p.Dir, "sso-signing.key.pub")
+	cfg.CTI = config.OACTI{}
+	if p != nil {
+		cfg.CTI = config.OACTI{URL: "ws://" + p.HTTPAddr() + "/cti", TokensFile: filepath.Join(p.Dir, "oa-cti-tokens.txt"), MaxBackoff: 2 * time.Second, PingInterval: time.Second}
+		cfg.SSO.PBXPublicKey = filepath.Join(p.Dir, "sso-signing.key.pub")
+	}
 	cfg.Business.Calendars = testpbx.RepoPath("configs/calendars")
 	cfg.Business.SLAInterval = time.Second
 	cfg.Business.BaseURL = "http://oa.test"
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	o := &oaProc{cfg: cfg, env: []string{"YIMEN_MASTER_KEY=" + keys.GenerateMasterKey()}, Passwords: map[string]string{}}
+	o := &oaProc{cfg: cfg, env: []string{"YIMEN_MASTER_KEY=" + keys.GenerateMasterKey()}, Passwords: map[string]string{}, Keys: map[string]*gm.PrivateKey{}}
 	o.start(t)
 	for _, c := range o.Created {
 		o.Passwords[c.Name] = c.Password
+		if !rbac.IsAdminRole(c.Role) {
+			continue
+		}
+		// The administrators' second factor, as PUT /api/v1/sm2-key enrols it.
+		u, err := o.Security.Auth.FindUser(t.Context(), c.Tenant, c.Name)
+		k, _ := gm.GenerateKey()
+		if err == nil {
+			err = o.Security.Auth.RegisterSM2Key(t.Context(), u.ID, &k.PublicKey, auth.Proof{Password: c.Password})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Keys[c.Name] = k
 	}
 	t.Cleanup(func() { o.stop(t) })
 	return o
@@ -136,11 +158,22 @@ func (o *oaProc) do(t *testing.T, method, path, token string, body, out any) int
 	return res.StatusCode
 }
 
-// login opens a bearer session for a demo account.
+// login opens a bearer session for a demo account; an administrator signs
+// an SM2 challenge as its second factor.
 func (o *oaProc) login(t *testing.T, name string) string {
 	t.Helper()
+	path, body := "/api/v1/login", map[string]any{"tenant": "demo", "name": name, "password": o.Passwords[name], "bearer": true}
+	if k := o.Keys[name]; k != nil {
+		var ch struct{ Nonce string }
+		o.do(t, "POST", "/api/v1/login/challenge", "", map[string]string{"tenant": "demo", "name": name}, &ch)
+		sig, err := gm.Sign(k, nil, auth.SM2LoginMessage("demo", name, ch.Nonce))
+		if err != nil {
+			t.Fatal(err)
+		}
+		path, body["nonce"], body["signature"] = "/api/v1/login/sm2", ch.Nonce, base64.StdEncoding.EncodeToString(sig)
+	}
 	var s struct{ Token string }
-	if code := o.do(t, "POST", "/api/v1/login", "", map[string]any{"tenant": "demo", "name": name, "password": o.Passwords[name], "bearer": true}, &s); code != 200 {
+	if code := o.do(t, "POST", path, "", body, &s); code != 200 {
 		t.Fatalf("login %s: %d", name, code)
 	}
 	return s.Token
