@@ -2,8 +2,8 @@ package oa_test
 
 import (
 	"bytes"
-	"encoding/base64"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net"
@@ -17,8 +17,8 @@ import (
 	"github.com/yimen/yimen/internal/auth"
 	"github.com/yimen/yimen/internal/config"
 	"github.com/yimen/yimen/internal/gm"
-	"github.com/yimen/yimen/internal/rbac"
 	"github.com/yimen/yimen/internal/keys"
+	"github.com/yimen/yimen/internal/rbac"
 	"github.com/yimen/yimen/tests/testpbx"
 )
 
