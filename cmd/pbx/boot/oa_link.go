@@ -15,7 +15,7 @@ import (
 )
 
 // OASubject is the API-token subject the OA connects to the CTI as.
-const OASubject = "svc:oa"
+const OASubject = "svc:oa-demo"
 
 // ssoKeyPath is the SM2 key signing one-login tokens for the OA.
 func ssoKeyPath(cfg config.Config) string {
@@ -31,7 +31,7 @@ func OATokensPath(cfg config.Config) string { return filepath.Join(cfg.DataDir, 
 
 // provisionOALink gives the demo's OA what a deployment's system
 // administrator and security administrator would: in each tenant the
-// subject svc:oa with the cti_system role and an API token for it, written
+// subject svc:oa-demo (a deployment names its own, e.g. svc:oa) with the cti_system role and an API token for it, written
 // to OATokensPath once (a later start keeps the file and its tokens).
 func provisionOALink(ctx context.Context, cfg config.Config, sec *adminapi.Security) error {
 	path := OATokensPath(cfg)
@@ -39,7 +39,7 @@ func provisionOALink(ctx context.Context, cfg config.Config, sec *adminapi.Secur
 		return err
 	}
 	var b strings.Builder
-	b.WriteString("# the OA's CTI credentials: TENANT API-TOKEN (role cti_system, subject svc:oa)\n")
+	b.WriteString("# the OA's CTI credentials: TENANT API-TOKEN (role cti_system, subject " + OASubject + ")\n")
 	for _, t := range cfg.Tenants {
 		err := sec.RBAC.AssignRole(ctx, nil, OASubject, t.Name, rbac.RoleCTISystem, rbac.Binding{})
 		if err != nil && !errors.Is(err, errs.ErrConflict) {
