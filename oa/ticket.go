@@ -474,3 +474,46 @@ func (s *Service) MarkRead(ctx context.Context, tenant, user string, id int64) e
 }
 
 func (s *Service) nowTime() time.Time { return s.now() }
+
+// EachTicket calls fn for every ticket the query matches, in its order,
+// without paging: for exports of any size (the rows are read as they go).
+func (s *Service) EachTicket(ctx context.Context, tenant string, me Actor, q TicketQuery, fn func(Ticket) error) error {
+	cond, args, err := s.ticketWhere(ctx, tenant, me, q)
+	if err != nil {
+		return err
+	}
+	p := q.Paging
+	if p.Sort == "" {
+		p.Sort, p.Desc = "created_at", true
+	}
+	order, err := orderBy(p, map[string]string{"created_at": "created_at", "id": "id", "updated_at": "updated_at", "sla_due_at": "sla_due_at", "priority": "priority"})
+	if err != nil {
+		return err
+	}
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT `+ticketCols+` FROM oa_tickets WHERE `+cond+order, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		t, err := scanTicket(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(t); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// CountTickets counts what a query matches.
+func (s *Service) CountTickets(ctx context.Context, tenant string, me Actor, q TicketQuery) (int, error) {
+	cond, args, err := s.ticketWhere(ctx, tenant, me, q)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	err = s.db.Q(ctx).QueryRowContext(ctx, `SELECT COUNT(*) FROM oa_tickets WHERE `+cond, args...).Scan(&n)
+	return n, err
+}

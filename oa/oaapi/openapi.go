@@ -119,7 +119,12 @@ var operations = map[string]op{
 	"GET /api/v1/categories":      {Summary: "The ticket category tree with workflows and SLA limits", Tag: "organisation", Reply: page[*oa.Category]{}},
 	"POST /api/v1/categories":     {Summary: "Add a category (config.write)", Tag: "organisation", Body: oa.Category{}, Reply: oa.Category{}, Status: 201},
 	"PUT /api/v1/categories/{id}": {Summary: "Change a category (config.write)", Tag: "organisation", Body: oa.Category{}, Reply: oa.Category{}},
-	"GET /api/v1/cti/status":      {Summary: "The CTI links to the PBX, by tenant", Tag: "meta", Reply: map[string]ctilink.Stats{}},
+	"GET /api/v1/export/tickets.xlsx": {Summary: "Excel export of a ticket search (the GET /tickets filters; streamed; X-Total-Count gives the rows for a progress bar; at most 1,048,575)", Tag: "tickets",
+		Query: []string{"view", "state", "open", "category_id", "customer_id", "priority", "outlet_no", "sla_state", "q", "from", "to", "sort", "desc"}},
+	"GET /api/v1/saved-queries":         {Summary: "The caller's saved queries (综合查询)", Tag: "tickets", Reply: page[oa.SavedQuery]{}},
+	"POST /api/v1/saved-queries":        {Summary: "Save (or replace by name) a query: target tickets, contacts or customers and its query string", Tag: "tickets", Body: oa.SavedQuery{}, Reply: oa.SavedQuery{}, Status: 201},
+	"DELETE /api/v1/saved-queries/{id}": {Summary: "Delete a saved query", Tag: "tickets", Status: 204},
+	"GET /api/v1/cti/status":            {Summary: "The CTI links to the PBX, by tenant", Tag: "meta", Reply: map[string]ctilink.Stats{}},
 
 	// The platform admin API (internal/adminapi), as every yimen server mounts it.
 	"POST /api/v1/login":           {Summary: "Log in with a password (and TOTP)", Tag: "session", Body: credentials{}, Reply: sessionReply{}},

@@ -66,6 +66,10 @@ func (a *API) Routes() []route.Route {
 		{Method: "GET", Pattern: "/api/v1/categories", Perm: any, Action: "oa.category.list", Handler: f(a.categoryList)},
 		{Method: "POST", Pattern: "/api/v1/categories", Perm: rbac.PermConfigWrite, Action: "oa.category.create", Handler: a.categoryPut(true)},
 		{Method: "PUT", Pattern: "/api/v1/categories/{id}", Perm: rbac.PermConfigWrite, Action: "oa.category.update", Handler: a.categoryPut(false)},
+		{Method: "GET", Pattern: "/api/v1/export/tickets.xlsx", Perm: rbac.PermOAExport, Action: "oa.ticket.export", Reads: true, Handler: f(a.ticketExport)},
+		{Method: "GET", Pattern: "/api/v1/saved-queries", Perm: any, Action: "oa.query.list", Handler: f(a.savedQueryList)},
+		{Method: "POST", Pattern: "/api/v1/saved-queries", Perm: any, Action: "oa.query.save", Handler: f(a.savedQuerySave)},
+		{Method: "DELETE", Pattern: "/api/v1/saved-queries/{id}", Perm: any, Action: "oa.query.delete", Handler: f(a.savedQueryDelete)},
 		{Method: "GET", Pattern: "/api/v1/cti/status", Perm: rbac.PermConfigRead, Action: "oa.cti.status", Handler: f(a.ctiStatus)},
 	}
 }

@@ -11,12 +11,8 @@ import (
 	"github.com/yimen/yimen/oa"
 )
 
-func (a *API) ticketList(w http.ResponseWriter, r *http.Request) {
-	tenant, me, err := a.who(r)
-	if err != nil {
-		a.fail(w, r, "list tickets", err)
-		return
-	}
+// ticketQuery reads a ticket search from the query string.
+func ticketQuery(r *http.Request) (oa.TicketQuery, error) {
 	bad := oa.FieldErrors{}
 	q := r.URL.Query()
 	tq := oa.TicketQuery{View: q.Get("view"), State: q.Get("state"), CategoryID: queryInt(r, "category_id", bad), CustomerID: queryInt(r, "customer_id", bad),
@@ -30,7 +26,19 @@ func (a *API) ticketList(w http.ResponseWriter, r *http.Request) {
 		tq.Open = &b
 	}
 	if len(bad) > 0 {
-		a.fail(w, r, "list tickets", bad)
+		return tq, bad
+	}
+	return tq, nil
+}
+
+func (a *API) ticketList(w http.ResponseWriter, r *http.Request) {
+	tenant, me, err := a.who(r)
+	var tq oa.TicketQuery
+	if err == nil {
+		tq, err = ticketQuery(r)
+	}
+	if err != nil {
+		a.fail(w, r, "list tickets", err)
 		return
 	}
 	items, total, err := a.d.OA.FindTickets(r.Context(), tenant, me, tq)

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/yimen/yimen/oa"
 )
 
@@ -173,6 +175,44 @@ func TestTicketsThroughTheAPI(t *testing.T) {
 	if c.Phones[0].Number != "13800138000" {
 		t.Errorf("supervisor sees %+v", c.Phones)
 	}
+	// Excel export, the supervisor's: the workbook holds the matching tickets.
+	req, _ := http.NewRequest("GET", o.url("/api/v1/export/tickets.xlsx?state=archived"), nil)
+	req.Header.Set("Authorization", "Bearer "+sup)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || res.Header.Get("X-Total-Count") != "1" {
+		t.Fatalf("export: %d %s", res.StatusCode, res.Header)
+	}
+	book, err := excelize.OpenReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sheet, _ := book.GetRows("Sheet1")
+	if len(sheet) != 2 || sheet[1][1] != "投注机黑屏" || sheet[1][4] != "归档" || sheet[1][7] != "11010002" {
+		t.Errorf("workbook %v", sheet)
+	}
+	if code := o.do(t, "GET", "/api/v1/export/tickets.xlsx", agent, nil, nil); code != 403 {
+		t.Errorf("an agent exports: %d", code)
+	}
+	// Saved queries are the caller's own.
+	var sq oa.SavedQuery
+	if code := o.do(t, "POST", "/api/v1/saved-queries", agent, map[string]string{"name": "我的在办", "target": "tickets", "query": "view=mine&open=true"}, &sq); code != 201 {
+		t.Fatalf("save query: %d", code)
+	}
+	var mine, theirs struct{ Items []oa.SavedQuery }
+	o.do(t, "GET", "/api/v1/saved-queries", agent, nil, &mine)
+	o.do(t, "GET", "/api/v1/saved-queries", handler, nil, &theirs)
+	if len(mine.Items) != 1 || len(theirs.Items) != 0 {
+		t.Errorf("saved queries: mine %v, the handler's %v", mine, theirs)
+	}
+	if code := o.do(t, "DELETE", "/api/v1/saved-queries/"+strconv.FormatInt(sq.ID, 10), handler, nil, nil); code != 404 {
+		t.Errorf("the handler deletes the agent's query: %d", code)
+	}
+
 	// 密码修改 under the password rules.
 	var e errorReply
 	if code := o.do(t, "POST", "/api/v1/password", agent, map[string]string{"old_password": o.Passwords["agent1001"], "new_password": "short"}, &e); code != 400 {
