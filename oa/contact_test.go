@@ -216,6 +216,15 @@ func TestCustomersSealedSearchedAndMerged(t *testing.T) {
 	if _, n, _ := f.svc.FindCustomers(ctx, "demo", CustomerQuery{Phone: "8613800138000"}); n != 2 {
 		t.Errorf("by phone before merge: %d", n)
 	}
+	if _, n, _ := f.svc.FindCustomers(ctx, "demo", CustomerQuery{Name: "王五"}); n != 2 {
+		t.Errorf("by name prefix: %d", n)
+	}
+	if _, n, _ := f.svc.FindCustomers(ctx, "demo", CustomerQuery{Name: "王五("}); n != 1 {
+		t.Errorf("by a longer prefix: %d", n)
+	}
+	if _, n, _ := f.svc.FindCustomers(ctx, "demo", CustomerQuery{Name: "王六"}); n != 0 {
+		t.Errorf("by another prefix: %d", n)
+	}
 	if _, n, _ := f.svc.FindCustomers(ctx, "demo", CustomerQuery{IDNo: "11010519491231002x"}); n != 1 {
 		t.Errorf("by ID number (lower-case x): %d", n)
 	}

@@ -318,7 +318,8 @@ func (s *Service) FindCustomers(ctx context.Context, tenant string, q CustomerQu
 	where := []string{"c.tenant=?", "c.merged_into IS NULL"}
 	args := []any{tenant}
 	if q.Name != "" {
-		where, args = append(where, "c.name LIKE ? ESCAPE '\\'"), append(args, likePrefix(q.Name))
+		// A range, not LIKE: it uses the name index whatever the script.
+		where, args = append(where, "c.name >= ? AND c.name < ?"), append(args, q.Name, q.Name+"\U0010FFFF")
 	}
 	if q.Phone != "" {
 		n, kind := NormaliseCaller(q.Phone, s.cfg.LocalAreaCode)

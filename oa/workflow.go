@@ -367,13 +367,18 @@ func (s *Service) CheckSLA(ctx context.Context, now time.Time) (int, error) {
 	}
 	rows.Close()
 	changed := 0
+	cats := map[int64]Category{}
 	for _, h := range hits {
 		next := SLAWarning
 		switch {
 		case h.state == SLABreached:
-			cat, err := s.Category(ctx, h.tenant, h.cat)
-			if err != nil {
-				return changed, err
+			cat, ok := cats[h.cat]
+			if !ok {
+				var err error
+				if cat, err = s.Category(ctx, h.tenant, h.cat); err != nil {
+					return changed, err
+				}
+				cats[h.cat] = cat
 			}
 			after, _ := ParseLimit(cat.SLA.EscalateAfter, s.cfg.Hours)
 			if after <= 0 || now.Before(calendarAdd(s, fromMS(h.due), after)) {

@@ -167,8 +167,10 @@ CREATE TABLE oa_tickets (
 CREATE INDEX oa_tickets_customer_open ON oa_tickets(customer_id, created_at DESC) WHERE open = 1;
 CREATE INDEX oa_tickets_assignee ON oa_tickets(tenant, assignee, open, created_at);
 CREATE INDEX oa_tickets_department ON oa_tickets(tenant, department_id, open, created_at);
-CREATE INDEX oa_tickets_creator ON oa_tickets(tenant, creator, created_at);
+CREATE INDEX oa_tickets_creator ON oa_tickets(tenant, creator, open, created_at);
 CREATE INDEX oa_tickets_created ON oa_tickets(tenant, created_at);
+CREATE INDEX oa_tickets_outlet ON oa_tickets(tenant, outlet_no, created_at);
+CREATE INDEX oa_tickets_sla_state ON oa_tickets(tenant, sla_state, created_at);
 CREATE INDEX oa_tickets_sla ON oa_tickets(sla_due_at) WHERE open = 1 AND sla_due_at IS NOT NULL;
 CREATE UNIQUE INDEX oa_tickets_voicemail ON oa_tickets(contact_id) WHERE contact_id IS NOT NULL;
 
