@@ -63,6 +63,8 @@ type Link struct {
 	connected, connects, events, pops, popErrors, gaps atomic.Uint64
 	seq                                                atomic.Uint64
 	epoch, lastErr                                     atomic.Value // string
+	// current is the connection in use, for commands the OA sends (dial).
+	current atomic.Pointer[client.Client]
 	// popped is told how long each screen pop took from the ring (tests, metrics).
 	popped func(time.Duration)
 }
@@ -146,6 +148,8 @@ func (l *Link) session(ctx context.Context) error {
 		return err
 	}
 	l.connected.Store(1)
+	l.current.Store(c)
+	defer l.current.Store(nil)
 	l.log.Info("cti link up", "epoch", hello.Epoch, "seq", l.seq.Load())
 	ping := time.NewTicker(l.cfg.PingEvery)
 	defer ping.Stop()
@@ -236,4 +240,17 @@ func (l *Link) pop(ctx context.Context, c *client.Client, r *oa.Ringing) {
 	d := time.Since(r.At)
 	l.popped(d)
 	l.log.Info("screen pop", "call", r.Data.Call, "agent", r.Data.Agent, "known", card.Known, "after_ring_ms", d.Milliseconds())
+}
+
+// ErrDown is returned by commands while the link has no connection.
+var ErrDown = errors.New("ctilink: not connected to the PBX")
+
+// Dial has the PBX ring agent's phone, then to (click-to-dial, e.g. a
+// 回访 call); it returns the new call's id.
+func (l *Link) Dial(ctx context.Context, agent, to string) (string, error) {
+	c := l.current.Load()
+	if c == nil {
+		return "", ErrDown
+	}
+	return c.Dial(ctx, agent, to, "")
 }

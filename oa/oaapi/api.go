@@ -31,6 +31,8 @@ type Deps struct {
 	// PlatformRoutes are the admin API's routes mounted beside the OA's,
 	// for the OpenAPI document.
 	PlatformRoutes []route.Route
+	// Dialer places calls through the PBX (回访); nil: none.
+	Dialer Dialer
 	// Links reports the CTI links' state by tenant.
 	Links func() map[string]ctilink.Stats
 	Log   *slog.Logger

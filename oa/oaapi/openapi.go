@@ -101,6 +101,8 @@ var operations = map[string]op{
 	"GET /api/v1/tickets/{id}": {Summary: "A ticket with its timeline and attachments", Tag: "tickets", Reply: ticketDetail{}},
 	"POST /api/v1/tickets/{id}/transitions": {Summary: "工单办理: one action (dispatch, sign, handle, resolve, visit, archive, transfer, return, extend, extend_approve, extend_reject, supervise, reopen, comment); an action the state does not allow is 409", Tag: "tickets",
 		Body: oa.TransitionInput{}, Reply: oa.Ticket{}},
+	"POST /api/v1/tickets/{id}/visit-call": {Summary: "回访 as click-to-dial: the PBX rings the caller's phone (their OA profile's agent), then the customer (ticket resolved); 502 when the PBX refuses", Tag: "tickets",
+		Reply: map[string]string{}},
 	"POST /api/v1/tickets/{id}/watch":   {Summary: "Watch a ticket", Tag: "tickets", Status: 204},
 	"DELETE /api/v1/tickets/{id}/watch": {Summary: "Stop watching a ticket", Tag: "tickets", Status: 204},
 	"POST /api/v1/tickets/{id}/links": {Summary: "Link a related ticket", Tag: "tickets", Body: struct {

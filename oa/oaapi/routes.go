@@ -53,6 +53,7 @@ func (a *API) Routes() []route.Route {
 		{Method: "POST", Pattern: "/api/v1/tickets", Perm: rbac.PermOATicketWrite, Action: "oa.ticket.create", Handler: f(a.ticketCreate)},
 		{Method: "GET", Pattern: "/api/v1/tickets/{id}", Perm: rbac.PermOATicketRead, Action: "oa.ticket.read", Handler: f(a.ticketGet)},
 		{Method: "POST", Pattern: "/api/v1/tickets/{id}/transitions", Perm: rbac.PermOATicketWrite, Action: "oa.ticket.transition", Handler: f(a.ticketTransition)},
+		{Method: "POST", Pattern: "/api/v1/tickets/{id}/visit-call", Perm: rbac.PermOATicketWrite, Action: "oa.ticket.visit_call", Handler: f(a.visitCall)},
 		{Method: "POST", Pattern: "/api/v1/tickets/{id}/watch", Perm: rbac.PermOATicketRead, Action: "oa.ticket.watch", Handler: a.ticketWatch(true)},
 		{Method: "DELETE", Pattern: "/api/v1/tickets/{id}/watch", Perm: rbac.PermOATicketRead, Action: "oa.ticket.unwatch", Handler: a.ticketWatch(false)},
 		{Method: "POST", Pattern: "/api/v1/tickets/{id}/links", Perm: rbac.PermOATicketWrite, Action: "oa.ticket.link", Handler: f(a.ticketLink)},

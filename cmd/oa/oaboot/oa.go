@@ -129,7 +129,7 @@ func Build(ctx context.Context, cfg config.OA, env []string, logOut io.Writer) (
 	}
 	admin := adminapi.New(adminapi.Deps{Security: o.Security, KnownTenant: func(t string) bool { return containsTenant(cfg.Tenants, t) }, Log: log})
 	api := oaapi.New(oaapi.Deps{OA: o.Service, Admin: admin, Security: o.Security, PBXKey: &keyFile{path: cfg.SSO.PBXPublicKey}, SSORoles: cfg.SSO.Roles,
-		Tenants: cfg.Tenants, PlatformRoutes: admin.Routes(), Links: o.LinkStats, Log: log.With("component", "api")})
+		Tenants: cfg.Tenants, PlatformRoutes: admin.Routes(), Links: o.LinkStats, Dialer: linkDialer{o}, Log: log.With("component", "api")})
 	o.Routes = append(admin.Routes(), api.Routes()...)
 	mux := http.NewServeMux()
 	if err := route.Mount(mux, admin, o.Routes); err != nil {
@@ -194,6 +194,17 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// linkDialer places calls through the tenant's CTI link.
+type linkDialer struct{ o *OA }
+
+func (d linkDialer) Dial(ctx context.Context, tenant, agent, to string) (string, error) {
+	l := d.o.Link(tenant)
+	if l == nil {
+		return "", ctilink.ErrDown
+	}
+	return l.Dial(ctx, agent, to)
 }
 
 // LinkStats reports each tenant's CTI link.

@@ -30,7 +30,8 @@ func ssoKeyPath(cfg config.Config) string {
 func OATokensPath(cfg config.Config) string { return filepath.Join(cfg.DataDir, "oa-cti-tokens.txt") }
 
 // provisionOALink gives the demo's OA what a deployment's system
-// administrator and security administrator would: in each tenant the
+// administrator and security administrator would: in each tenant call.control
+// for the cti_system role (the OA's 回访 click-to-dial), the
 // subject svc:oa-demo (a deployment names its own, e.g. svc:oa) with the cti_system role and an API token for it, written
 // to OATokensPath once (a later start keeps the file and its tokens).
 func provisionOALink(ctx context.Context, cfg config.Config, sec *adminapi.Security) error {
@@ -41,7 +42,14 @@ func provisionOALink(ctx context.Context, cfg config.Config, sec *adminapi.Secur
 	var b strings.Builder
 	b.WriteString("# the OA's CTI credentials: TENANT API-TOKEN (role cti_system, subject " + OASubject + ")\n")
 	for _, t := range cfg.Tenants {
-		err := sec.RBAC.AssignRole(ctx, nil, OASubject, t.Name, rbac.RoleCTISystem, rbac.Binding{})
+		// 回访 calls: the OA dials for agents (click-to-dial). Granted once,
+		// with the token; a security administrator who revokes it is not
+		// overruled at the next start.
+		err := sec.RBAC.GrantPermission(ctx, nil, t.Name, rbac.RoleCTISystem, rbac.PermCallControl, rbac.ScopeTenant)
+		if err != nil && !errors.Is(err, errs.ErrConflict) {
+			return fmt.Errorf("oa link of %s: %w", t.Name, err)
+		}
+		err = sec.RBAC.AssignRole(ctx, nil, OASubject, t.Name, rbac.RoleCTISystem, rbac.Binding{})
 		if err != nil && !errors.Is(err, errs.ErrConflict) {
 			return fmt.Errorf("oa link of %s: %w", t.Name, err)
 		}
