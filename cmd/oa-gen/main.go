@@ -22,10 +22,15 @@ import (
 	"github.com/yimen/yimen/cmd/oa/oaboot"
 	"github.com/yimen/yimen/cti/protocol"
 	"github.com/yimen/yimen/internal/config"
+	"github.com/yimen/yimen/internal/version"
 	"github.com/yimen/yimen/oa"
 )
 
 func main() {
+	if version.Asked(os.Args[1:]) {
+		fmt.Println("oa-gen", version.Get())
+		return
+	}
 	dir := flag.String("dir", "data/oa-bench", "data directory (database, master key)")
 	customers := flag.Int("customers", 1_000_000, "customers to add")
 	tickets := flag.Int("tickets", 10_000_000, "tickets to add")

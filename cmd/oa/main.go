@@ -11,9 +11,14 @@ import (
 	"syscall"
 
 	"github.com/yimen/yimen/cmd/oa/oaboot"
+	"github.com/yimen/yimen/internal/version"
 )
 
 func main() {
+	if version.Asked(os.Args[1:]) {
+		fmt.Println("oa", version.Get())
+		return
+	}
 	cfgPath := flag.String("config", "configs/oa-demo.yaml", "configuration file")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

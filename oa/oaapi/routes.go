@@ -6,6 +6,7 @@ import (
 	"github.com/yimen/yimen/internal/httpx"
 	"github.com/yimen/yimen/internal/httpx/route"
 	"github.com/yimen/yimen/internal/rbac"
+	"github.com/yimen/yimen/internal/version"
 )
 
 // Routes is the OA's own route table (the platform's admin API, mounted
@@ -23,7 +24,10 @@ func (a *API) Routes() []route.Route {
 	return []route.Route{
 		{Method: "GET", Pattern: "/{$}", Public: true, Handler: f(index)},
 		{Method: "GET", Pattern: "/healthz", Public: true, Handler: f(func(w http.ResponseWriter, r *http.Request) {
-			httpx.WriteJSON(w, 200, map[string]string{"status": "ok"})
+			httpx.WriteJSON(w, 200, struct {
+				Status  string       `json:"status"`
+				Version version.Info `json:"version"`
+			}{"ok", version.Get()})
 		})},
 		{Method: "GET", Pattern: "/api/openapi.json", Public: true, Handler: f(a.openAPI)},
 		{Method: "POST", Pattern: "/api/v1/sso/login", Public: true, Handler: login},
