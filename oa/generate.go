@@ -3,6 +3,7 @@ package oa
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -106,6 +107,12 @@ func (s *Service) Generate(ctx context.Context, tenant string, o GenerateOptions
 		return 1 + rng.Int64N(total)
 	}
 	openStates := []string{StateAccepted, StateDispatched, StateSigned, StateHandling, StateResolved, StateVisited, StateReturned}
+	// Millions of rows load faster into a bare table and are indexed after
+	// (CREATE INDEX sorts); the indexes come back from their own DDL.
+	restore, err := s.withoutIndexes(ctx, "oa_tickets", o.Tickets > 200000)
+	if err != nil {
+		return err
+	}
 	err = s.batches(ctx, o.Tickets, func(tx *sql.Tx, from, to int) error {
 		st, err := tx.PrepareContext(ctx, `INSERT INTO oa_tickets(tenant, title, category_id, priority, state, open, customer_id, caller_masked, outlet_no,
 			department_id, assignee, creator, sla_step, sla_due_at, sla_state, created_at, updated_at, closed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
@@ -135,9 +142,10 @@ func (s *Service) Generate(ctx context.Context, tenant string, o GenerateOptions
 		o.Progress("tickets", to, o.Tickets)
 		return nil
 	})
-	if err != nil {
+	if err := errors.Join(err, restore()); err != nil {
 		return err
 	}
+	o.Progress("ticket indexes", 1, 1)
 	cbase, err := s.maxID(ctx, "oa_contacts")
 	if err != nil {
 		return err
@@ -192,6 +200,44 @@ func (s *Service) generateRefs(ctx context.Context, tenant string) (cats, deps [
 		return nil, nil, fmt.Errorf("tenant %s has no categories or departments: seed them first", tenant)
 	}
 	return cats, deps, nil
+}
+
+// withoutIndexes drops table's indexes when on and returns what recreates
+// them from the DDL SQLite kept.
+func (s *Service) withoutIndexes(ctx context.Context, table string, on bool) (func() error, error) {
+	if !on {
+		return func() error { return nil }, nil
+	}
+	rows, err := s.db.SQL().QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type='index' AND tbl_name=? AND sql IS NOT NULL`, table)
+	if err != nil {
+		return nil, err
+	}
+	var names, ddl []string
+	for rows.Next() {
+		var n, q string
+		if err := rows.Scan(&n, &q); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		names, ddl = append(names, n), append(ddl, q)
+	}
+	rows.Close()
+	for _, n := range names {
+		if _, err := s.db.SQL().ExecContext(ctx, `DROP INDEX `+n); err != nil {
+			return nil, err
+		}
+	}
+	return func() error {
+		if _, err := s.db.SQL().ExecContext(ctx, `PRAGMA cache_size=-1048576`); err != nil {
+			return err
+		}
+		for _, q := range ddl {
+			if _, err := s.db.SQL().ExecContext(context.WithoutCancel(ctx), q); err != nil {
+				return fmt.Errorf("recreate %q: %w", q, err)
+			}
+		}
+		return nil
+	}, nil
 }
 
 func (s *Service) maxID(ctx context.Context, table string) (int64, error) {
