@@ -278,11 +278,11 @@ func (s *Service) startClock(set map[string]any, step string, now time.Time, p S
 		return
 	}
 	set["sla_step"], set["sla_started_at"], set["sla_due_at"], set["sla_warn_at"] = step, ms(c.Started), ms(c.Due), ms(c.WarnAt)
-	set["sla_paused_at"], set["sla_remaining_ms"], set["sla_state"] = nil, nil, SLAOK
+	set["sla_paused_at"], set["sla_remaining_ms"], set["sla_state"], set["sla_escalate_at"] = nil, nil, SLAOK, nil
 }
 
 func (s *Service) stopClock(set map[string]any) {
-	for _, k := range []string{"sla_started_at", "sla_due_at", "sla_warn_at", "sla_paused_at", "sla_remaining_ms"} {
+	for _, k := range []string{"sla_started_at", "sla_due_at", "sla_warn_at", "sla_paused_at", "sla_remaining_ms", "sla_escalate_at"} {
 		set[k] = nil
 	}
 	set["sla_step"], set["sla_state"] = "", SLAOK
@@ -320,7 +320,7 @@ func (s *Service) resumeClock(set map[string]any, t Ticket, now time.Time, extra
 		}
 	}
 	if extra > 0 && t.SLA.State != SLAOK {
-		set["sla_state"] = SLAOK // the new deadline is ahead again
+		set["sla_state"], set["sla_escalate_at"] = SLAOK, nil // the new deadline is ahead again
 	}
 }
 
@@ -342,36 +342,49 @@ func (s *Service) updateTicket(ctx context.Context, id int64, set map[string]any
 
 // CheckSLA moves the running clocks on at now: warning, breach (with a
 // notice to the handler and department), and escalation (督办) once the
-// policy's escalate_after has passed since the breach. It returns how many
-// tickets changed.
+// policy's escalate_after has passed since the breach. Each kind is found
+// through an index of its own, so a backlog of breached tickets costs
+// nothing until they are due to escalate. It returns how many changed.
 func (s *Service) CheckSLA(ctx context.Context, now time.Time) (int, error) {
 	type hit struct {
-		id, dep, cat                   int64
-		tenant, assignee, state, title string
-		due                            int64
-	}
-	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT id, IFNULL(department_id,0), category_id, tenant, assignee, sla_state, title, sla_due_at FROM oa_tickets
-		WHERE open=1 AND sla_due_at IS NOT NULL AND sla_paused_at IS NULL AND sla_state<>'escalated'
-		AND ((sla_state='' AND sla_warn_at<=?) OR (sla_state IN ('','warning') AND sla_due_at<=?) OR sla_state='breached')`, ms(now), ms(now))
-	if err != nil {
-		return 0, err
+		id, dep, cat, due             int64
+		tenant, assignee, title, next string
 	}
 	var hits []hit
-	for rows.Next() {
-		var h hit
-		if err := rows.Scan(&h.id, &h.dep, &h.cat, &h.tenant, &h.assignee, &h.state, &h.title, &h.due); err != nil {
-			rows.Close()
+	for _, q := range []struct{ next, where string }{
+		{SLAEscalated, `open=1 AND sla_state='breached' AND sla_escalate_at<=?`},
+		{SLABreached, `open=1 AND sla_due_at IS NOT NULL AND sla_state IN ('','warning') AND sla_due_at<=?`},
+		{SLAWarning, `open=1 AND sla_state='' AND sla_warn_at<=?`},
+	} {
+		rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT id, IFNULL(department_id,0), category_id, IFNULL(sla_due_at,0), tenant, assignee, title
+			FROM oa_tickets WHERE `+q.where+` AND sla_paused_at IS NULL`, ms(now))
+		if err != nil {
 			return 0, err
 		}
-		hits = append(hits, h)
+		seen := map[int64]bool{}
+		for _, h := range hits {
+			seen[h.id] = true
+		}
+		for rows.Next() {
+			h := hit{next: q.next}
+			if err := rows.Scan(&h.id, &h.dep, &h.cat, &h.due, &h.tenant, &h.assignee, &h.title); err != nil {
+				rows.Close()
+				return 0, err
+			}
+			if !seen[h.id] { // a clock both past warning and due breaches once
+				hits = append(hits, h)
+			}
+		}
+		rows.Close()
 	}
-	rows.Close()
 	changed := 0
 	cats := map[int64]Category{}
 	for _, h := range hits {
-		next := SLAWarning
-		switch {
-		case h.state == SLABreached:
+		set := map[string]any{"sla_state": h.next, "updated_at": ms(now)}
+		switch h.next {
+		case SLAEscalated:
+			set["supervised"], set["sla_escalate_at"] = 1, nil
+		case SLABreached:
 			cat, ok := cats[h.cat]
 			if !ok {
 				var err error
@@ -380,19 +393,11 @@ func (s *Service) CheckSLA(ctx context.Context, now time.Time) (int, error) {
 				}
 				cats[h.cat] = cat
 			}
-			after, _ := ParseLimit(cat.SLA.EscalateAfter, s.cfg.Hours)
-			if after <= 0 || now.Before(calendarAdd(s, fromMS(h.due), after)) {
-				continue
+			if after, _ := ParseLimit(cat.SLA.EscalateAfter, s.cfg.Hours); after > 0 {
+				set["sla_escalate_at"] = ms(calendarAdd(s, fromMS(h.due), after))
 			}
-			next = SLAEscalated
-		case h.due <= ms(now):
-			next = SLABreached
 		}
 		err := s.db.InTx(ctx, func(ctx context.Context) error {
-			set := map[string]any{"sla_state": next, "updated_at": ms(now)}
-			if next == SLAEscalated {
-				set["supervised"] = 1
-			}
 			if err := s.updateTicket(ctx, h.id, set); err != nil {
 				return err
 			}
@@ -400,15 +405,15 @@ func (s *Service) CheckSLA(ctx context.Context, now time.Time) (int, error) {
 			if err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT state FROM oa_tickets WHERE id=?`, h.id).Scan(&st); err != nil {
 				return err
 			}
-			if err := s.appendEvent(ctx, h.tenant, h.id, "sla."+next, st, st, "system", "", map[string]any{"due_at": h.due}); err != nil {
+			if err := s.appendEvent(ctx, h.tenant, h.id, "sla."+h.next, st, st, "system", "", map[string]any{"due_at": h.due}); err != nil {
 				return err
 			}
-			text := map[string]string{SLAWarning: "即将超时", SLABreached: "已超时", SLAEscalated: "超时未办，已督办"}[next]
+			text := map[string]string{SLAWarning: "即将超时", SLABreached: "已超时", SLAEscalated: "超时未办，已督办"}[h.next]
 			text = fmt.Sprintf("工单 #%d %s %s", h.id, h.title, text)
-			if err := s.notify(ctx, h.tenant, h.assignee, h.id, "sla."+next, text); err != nil {
+			if err := s.notify(ctx, h.tenant, h.assignee, h.id, "sla."+h.next, text); err != nil {
 				return err
 			}
-			return s.notifyDepartment(ctx, h.tenant, h.dep, h.id, "sla."+next, text)
+			return s.notifyDepartment(ctx, h.tenant, h.dep, h.id, "sla."+h.next, text)
 		})
 		if err != nil {
 			return changed, err

@@ -152,7 +152,7 @@ func run(ctx context.Context, dir, calendars string, customers, tickets, contact
 			_, _, err := o.Service.FindCustomers(ctx, "demo", oa.CustomerQuery{Name: fmt.Sprintf("客户%d", 1+rng.IntN(9)), Paging: oa.Paging{Limit: 20}})
 			return err
 		}},
-		{"SLA check (open tickets past warning)", func() error { _, err := o.Service.CheckSLA(ctx, time.Now().AddDate(-5, 0, 0)); return err }},
+		{"SLA check (a steady state: 1 M open tickets)", func() error { _, err := o.Service.CheckSLA(ctx, time.Now()); return err }},
 	} {
 		var ds []time.Duration
 		for i := 0; i < 20; i++ {
