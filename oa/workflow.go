@@ -352,9 +352,9 @@ func (s *Service) CheckSLA(ctx context.Context, now time.Time) (int, error) {
 	}
 	var hits []hit
 	for _, q := range []struct{ next, where string }{
-		{SLAEscalated, `open=1 AND sla_state='breached' AND sla_escalate_at<=?`},
-		{SLABreached, `open=1 AND sla_due_at IS NOT NULL AND sla_state IN ('','warning') AND sla_due_at<=?`},
-		{SLAWarning, `open=1 AND sla_state='' AND sla_warn_at<=?`},
+		{SLAEscalated, `open = 1 AND sla_state = 'breached' AND sla_escalate_at<=?`},
+		{SLABreached, `open = 1 AND sla_state IN ('', 'warning') AND sla_due_at<=?`},
+		{SLAWarning, `open = 1 AND sla_state = '' AND sla_warn_at<=?`},
 	} {
 		rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT id, IFNULL(department_id,0), category_id, IFNULL(sla_due_at,0), tenant, assignee, title
 			FROM oa_tickets WHERE `+q.where+` AND sla_paused_at IS NULL`, ms(now))
