@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Packages a release build (scripts/release.sh) as a .deb and an .rpm:
-# binaries in /usr/bin (yimen-pbx, yimen-keys, yimen-audit, yimen-backup,
-# yimen-cti-tail), the configuration in /etc/yimen (a conffile that refuses to
-# start until the master key exists), the systemd unit, logrotate, docs.
+# binaries in /usr/bin (yimen-pbx, yimen-oa, yimen-keys, yimen-audit,
+# yimen-backup, yimen-cti-tail), the configurations in /etc/yimen (conffiles;
+# neither process starts until its master key exists), the systemd units for
+# the PBX and the OA, the holiday calendars, logrotate, docs.
 #   usage: scripts/package/build.sh [ARCH...]   (default: amd64 arm64 loong64)
 # Needs dpkg-deb, and rpmbuild (Debian package rpm) for the .rpm.
 set -euo pipefail
@@ -30,14 +31,18 @@ for arch in "${archs[@]}"; do
 	install -d "$root/usr/bin" "$root/etc/yimen" "$root/lib/systemd/system" "$root/etc/logrotate.d" "$root/usr/share/doc/yimen"
 	for c in dist/linux-"$arch"/*; do
 		n=$(basename "$c")
-		[ "$n" = SHA256SUMS ] && continue
+		# oa-gen seeds benchmark data: not for a production host.
+		[ "$n" = SHA256SUMS ] || [ "$n" = oa-gen ] && continue
 		case $n in yimen-*) dst=$n ;; *) dst=yimen-$n ;; esac
 		install -m 0755 "$c" "$root/usr/bin/$dst"
 	done
-	install -m 0640 configs/production.example.yaml "$root/etc/yimen/pbx.yaml"
-	install -m 0644 "$here/yimen-pbx.service" "$root/lib/systemd/system/yimen-pbx.service"
+	install -m 0640 "$here/pbx.yaml" "$root/etc/yimen/pbx.yaml"
+	install -m 0640 configs/oa-production.example.yaml "$root/etc/yimen/oa.yaml"
+	install -m 0644 "$here/yimen-pbx.service" "$here/yimen-oa.service" "$root/lib/systemd/system/"
+	install -d "$root/usr/share/yimen"
+	cp -r configs/calendars "$root/usr/share/yimen/calendars"
 	install -m 0644 "$here/logrotate" "$root/etc/logrotate.d/yimen"
-	install -m 0644 docs/install.md README.md "$root/usr/share/doc/yimen/"
+	install -m 0644 docs/install.md docs/trunks.md README.md configs/production.example.yaml "$root/usr/share/doc/yimen/"
 	mkdir -p dist/packages
 
 	# .deb
@@ -58,7 +63,7 @@ Priority: optional
 Description: softswitch and contact centre for public-service hotlines
  SIP registrar, B2BUA and RTP relay, ACD, IVR, CTI, recording, with SM2/SM3/SM4.
 CONTROL
-	echo /etc/yimen/pbx.yaml > "$deb/DEBIAN/conffiles"
+	printf '%s\n' /etc/yimen/pbx.yaml /etc/yimen/oa.yaml > "$deb/DEBIAN/conffiles"
 	echo /etc/logrotate.d/yimen >> "$deb/DEBIAN/conffiles"
 	install -m 0755 "$here/postinst.sh" "$deb/DEBIAN/postinst"
 	install -m 0755 "$here/prerm.sh" "$deb/DEBIAN/prerm"
@@ -93,6 +98,9 @@ CONTROL
 			echo "%files"
 			echo "%attr(0755,root,root) /usr/bin/*"
 			echo "%config(noreplace) %attr(0640,root,root) /etc/yimen/pbx.yaml"
+			echo "%config(noreplace) %attr(0640,root,root) /etc/yimen/oa.yaml"
+			echo "/lib/systemd/system/yimen-oa.service"
+			echo "/usr/share/yimen"
 			echo "%config(noreplace) /etc/logrotate.d/yimen"
 			echo "/lib/systemd/system/yimen-pbx.service"
 			echo "%doc /usr/share/doc/yimen"

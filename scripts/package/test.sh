@@ -43,6 +43,17 @@ for want in 'User=yimen' 'ProtectSystem=strict' 'ReadWritePaths=/var/lib/yimen /
 	grep -qx "$want" "$unit" || fail "unit lacks $want"
 done
 exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
+oa_unit=$root/lib/systemd/system/yimen-oa.service
+for want in 'User=yimen' 'ProtectSystem=strict' 'ExecStart=/usr/bin/yimen-oa -config /etc/yimen/oa.yaml'; do
+	grep -qx "$want" "$oa_unit" || fail "OA unit lacks $want"
+done
+ls "$root/usr/share/yimen/calendars" | grep -q "^cn-2026.yaml$" || fail "no calendars installed"
+[ ! -e "$root/usr/bin/yimen-oa-gen" ] || fail "the benchmark generator is in the package"
+echo "== the OA refuses to start without its own master key"
+if out=$(inroot setpriv --reuid=yimen --regid=yimen --init-groups timeout 30 /usr/bin/yimen-oa -config /etc/yimen/oa.yaml 2>&1); then
+	fail "the OA started without a master key: $out"
+fi
+echo "$out" | grep -qi 'master key' || fail "OA refusal does not name the master key: $out"
 
 # The unit's ExecStart as the unit's user with the unit's one capability;
 # the listeners moved to loopback addresses of the test's own.
