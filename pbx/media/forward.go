@@ -17,6 +17,13 @@ func (b *Bridge) forwardRTP(in *Leg, pkt []byte, src netip.AddrPort, now int64) 
 	case !validRTP(pkt):
 		b.dropRTP(s, dropMalformed)
 		return
+	}
+	// An SRTP leg authenticates before the source may latch (srtp.go).
+	pkt, ok := in.decryptRTP(pkt)
+	switch {
+	case !ok:
+		b.dropRTP(s, dropCrypto)
+		return
 	case !s.accept(src, binary.BigEndian.Uint32(pkt[8:12]), now):
 		b.dropRTP(s, dropForeign)
 		return
@@ -31,7 +38,7 @@ func (b *Bridge) forwardRTP(in *Leg, pkt []byte, src netip.AddrPort, now int64) 
 		b.dropRTP(s, dropHeld)
 		return
 	}
-	if r, ok := send(&in.other.rtp, pkt); !ok {
+	if r, ok := in.other.sendRTP(pkt); !ok {
 		b.dropRTP(s, r)
 		return
 	}
@@ -52,13 +59,19 @@ func (b *Bridge) forwardRTCP(in *Leg, pkt []byte, src netip.AddrPort) {
 	case !validRTCP(pkt):
 		b.dropRTCP(s, dropMalformed)
 		return
+	}
+	pkt, ok := in.decryptRTCP(pkt)
+	switch {
+	case !ok:
+		b.dropRTCP(s, dropCrypto)
+		return
 	case !s.accept(src, binary.BigEndian.Uint32(pkt[4:8]), 0): // the sender's SSRC; RTCP keeps its latch
 		b.dropRTCP(s, dropForeign)
 		return
 	}
 	s.in.Add(1)
 	s.inBytes.Add(uint64(len(pkt)))
-	if r, ok := send(&in.other.rtcp, pkt); !ok {
+	if r, ok := in.other.sendRTCP(pkt); !ok {
 		b.dropRTCP(s, r)
 		return
 	}

@@ -20,6 +20,7 @@ type Leg struct {
 	rtp   socket
 	rtcp  socket
 	held  atomic.Bool
+	srtp  atomic.Pointer[legSRTP] // nil: plain RTP (srtp.go)
 }
 
 // LegStats is a snapshot of a leg's counters. "In" is what this leg's peer
@@ -39,6 +40,9 @@ type LegStats struct {
 	DroppedInvalid uint64
 	// DroppedSendFailed counts RTP the kernel refused to send on to the other leg.
 	DroppedSendFailed uint64
+	// DroppedSRTP counts SRTP from this peer that failed authentication or
+	// the replay check (forged, altered or replayed packets).
+	DroppedSRTP uint64
 	// RTCPDropped counts RTCP not relayed, for any reason.
 	RTCPDropped uint64
 	// Latched is true once RTP from the peer has fixed its source address.
@@ -86,17 +90,14 @@ func (l *Leg) SetRemoteRTCP(addr netip.AddrPort) { l.rtcp.setRemote(unmapped(add
 // WriteRTP sends pkt from this leg's RTP socket to its peer, e.g. a prompt
 // played while the bridge holds the other side. It is safe to call from any
 // goroutine; ErrUnavailable means the peer's address is not known yet.
+// pkt is plain RTP; an SRTP leg encrypts it (srtp.go).
 func (l *Leg) WriteRTP(pkt []byte) error {
-	dst := l.rtp.peer.Load().dest()
-	if !dst.IsValid() {
+	switch r, ok := l.sendRTP(pkt); {
+	case ok:
+	case r == dropNoDestination:
 		return fmt.Errorf("media: leg %d has no remote address: %w", l.index, errs.ErrUnavailable)
-	}
-	if lp := l.rtp.local.Load(); lp != nil {
-		if err := lp.WriteRTP(pkt); err != nil {
-			return fmt.Errorf("media: write to leg %d: %w", l.index, err)
-		}
-	} else if _, err := l.rtp.w.WriteToUDPAddrPort(pkt, dst); err != nil {
-		return fmt.Errorf("media: write to leg %d: %w", l.index, err)
+	default:
+		return fmt.Errorf("media: write to leg %d: %s", l.index, r)
 	}
 	l.rtp.injected.Add(1)
 	l.rtp.injectedBytes.Add(uint64(len(pkt)))
@@ -119,6 +120,7 @@ func (l *Leg) Stats() LegStats {
 		DroppedHeld:          in.dropped[dropHeld].Load(),
 		DroppedInvalid:       in.dropped[dropMalformed].Load() + in.dropped[dropTooBig].Load(),
 		DroppedSendFailed:    in.dropped[dropWriteError].Load(),
+		DroppedSRTP:          in.dropped[dropCrypto].Load(),
 		Latched:              p.latched.IsValid(),
 		Source:               p.latched,
 		Remote:               p.dest(),

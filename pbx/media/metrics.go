@@ -16,6 +16,7 @@ const (
 	dropNoDestination                   // the other leg has neither an SDP address nor a latched peer
 	dropHeld                            // the sending leg is on hold
 	dropWriteError                      // the kernel refused the send
+	dropCrypto                          // SRTP/SRTCP that failed authentication or replay, or could not be encrypted
 	numDropReasons
 )
 
@@ -34,6 +35,8 @@ func (r dropReason) String() string {
 		return "held"
 	case dropWriteError:
 		return "write_error"
+	case dropCrypto:
+		return "srtp"
 	}
 	return "unknown"
 }
