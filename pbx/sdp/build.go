@@ -14,9 +14,10 @@ type Rewrite struct {
 	Direction Direction
 	SessionID uint64
 	Version   uint64
-	Username  string // o= username; "" or anything with spaces becomes "-"
-	Proto     string // m= protocol; "" means RTP/AVP
-	PTime     int    // a=ptime; 0 leaves it out
+	Username  string  // o= username; "" or anything with spaces becomes "-"
+	Proto     string  // m= protocol; "" means RTP/AVP
+	PTime     int     // a=ptime; 0 leaves it out
+	Crypto    *Crypto // the SDES key we send with (Proto RTP/SAVP); nil for none
 }
 
 // Build writes r as an SDP body with CRLF line endings. When answerTo is
@@ -114,6 +115,9 @@ func appendAudio(dst []byte, r *Rewrite) []byte {
 			dtmf.Fmtp = TelephoneEventCodec(dtmf.PT).Fmtp
 		}
 		dst = appendCodec(dst, &dtmf)
+	}
+	if r.Crypto != nil {
+		dst = appendCrypto(dst, r.Crypto)
 	}
 	if r.PTime > 0 {
 		dst = append(dst, "a=ptime:"...)

@@ -14,8 +14,18 @@ func rewriteOf(s *Session) Rewrite {
 	return Rewrite{
 		Addr: s.Addr, Port: s.Port, Codecs: s.Codecs, DTMF: s.DTMF,
 		Direction: s.Direction, SessionID: s.Origin.SessionID, Version: s.Origin.Version,
-		Username: s.Origin.Username, Proto: s.Proto, PTime: s.PTime,
+		Username: s.Origin.Username, Proto: s.Proto, PTime: s.PTime, Crypto: firstCrypto(s),
 	}
+}
+
+// firstCrypto is the first a=crypto line, as an answer would carry it.
+func firstCrypto(s *Session) *Crypto {
+	if len(s.Crypto) == 0 {
+		return nil
+	}
+	c := s.Crypto[0]
+	c.Plain = true // Build writes the key alone, without MKI or parameters
+	return &c
 }
 
 // sameAudio reports how b differs from a in the values a relay uses, or "".
@@ -37,6 +47,10 @@ func sameAudio(a, b *Session) string {
 		if *b.DTMF != want {
 			diff = append(diff, "dtmf")
 		}
+	}
+	if c := firstCrypto(a); (c == nil) != (len(b.Crypto) == 0) ||
+		c != nil && (len(b.Crypto) != 1 || b.Crypto[0].Tag != c.Tag || b.Crypto[0].Suite != c.Suite || !bytes.Equal(b.Crypto[0].Key, c.Key) || !b.Crypto[0].Plain) {
+		diff = append(diff, "crypto")
 	}
 	if a.Direction != b.Direction || a.PTime != b.PTime {
 		diff = append(diff, "direction/ptime")

@@ -401,6 +401,15 @@ func (s *Session) readAudio(sec *section, sess *sessionLevel) error {
 				if err := s.applyFmtp(val, lineNo, &listed, &withFmtp); err != nil {
 					return err
 				}
+			case "crypto":
+				if len(s.Crypto) == maxCrypto {
+					return invalidf("line %d: more than %d a=crypto lines", lineNo, maxCrypto)
+				}
+				c, err := parseCrypto(val, lineNo)
+				if err != nil {
+					return err
+				}
+				s.Crypto = append(s.Crypto, c)
 			}
 		}
 	}

@@ -1,6 +1,8 @@
 package sdp
 
 import (
+	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -319,5 +321,70 @@ func TestParseLimitIsInclusive(t *testing.T) {
 	}
 	if _, err := Parse([]byte(body + "\n")); err == nil {
 		t.Error("body one byte over MaxBodySize accepted")
+	}
+}
+
+func TestParseCryptoLines(t *testing.T) {
+	s, err := Parse([]byte(deskPhoneSRTP))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Secure() || s.Proto != ProtoSAVP || len(s.Crypto) != 3 {
+		t.Fatalf("secure=%v proto=%q crypto lines=%d", s.Secure(), s.Proto, len(s.Crypto))
+	}
+	want := []struct {
+		tag    int
+		suite  string
+		keyLen int
+		plain  bool
+	}{
+		{1, "AES_CM_128_HMAC_SHA1_80", 30, false}, // an MKI
+		{2, "AEAD_AES_128_GCM", 28, false},        // a session parameter
+		{3, "AES_CM_128_HMAC_SHA1_32", 30, true},  // a lifetime is fine
+	}
+	for i, w := range want {
+		c := s.Crypto[i]
+		if c.Tag != w.tag || c.Suite != w.suite || len(c.Key) != w.keyLen || c.Plain != w.plain {
+			t.Errorf("crypto %d: tag %d suite %s key %d bytes plain %v, want %+v", i, c.Tag, c.Suite, len(c.Key), c.Plain, w)
+		}
+	}
+	plainOffer, err := Parse([]byte(sippUAC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plainOffer.Secure() {
+		t.Fatal("an RTP/AVP offer without keys is called secure")
+	}
+}
+
+func TestParseRefusesMalformedCrypto(t *testing.T) {
+	for name, line := range map[string]string{
+		"tag not a number": "a=crypto:x AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz",
+		"no suite":         "a=crypto:1",
+		"no inline":        "a=crypto:1 AES_CM_128_HMAC_SHA1_80 uri:https://keys.example/1",
+		"key not base64":   "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:!!!!",
+		"key too long":     "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + strings.Repeat("QUFB", 30),
+	} {
+		t.Run(name, func(t *testing.T) {
+			body := strings.Replace(baresipSRTP, "a=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:GM4lG+ho5WzZy2NSuZnzOP6ifrW4HxoiXo/r6pBM", line, 1)
+			_, err := Parse([]byte(body))
+			if !errors.Is(err, errs.ErrInvalid) || !strings.Contains(err.Error(), "line 16") {
+				t.Fatalf("err = %v, want ErrInvalid naming line 16", err)
+			}
+		})
+	}
+	many := strings.Replace(baresipSRTP, "a=sendrecv\n", "a=sendrecv\n"+strings.Repeat("a=crypto:9 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\n", maxCrypto), 1)
+	if _, err := Parse([]byte(many)); !errors.Is(err, errs.ErrInvalid) {
+		t.Fatalf("%d a=crypto lines accepted: %v", maxCrypto+2, err)
+	}
+}
+
+func TestBuildWritesTheCryptoLine(t *testing.T) {
+	key := bytes.Repeat([]byte{0xa5}, 30)
+	out := Build(Rewrite{Addr: netip.MustParseAddr("127.0.0.1"), Port: 20000, Proto: ProtoSAVP,
+		Codecs: []Codec{{PT: 8, Name: "PCMA", Rate: 8000}}, Crypto: &Crypto{Tag: 2, Suite: "AES_CM_128_HMAC_SHA1_80", Key: key}}, nil)
+	if !bytes.Contains(out, []byte("m=audio 20000 RTP/SAVP 8\r\n")) ||
+		!bytes.Contains(out, []byte("a=crypto:2 AES_CM_128_HMAC_SHA1_80 inline:"+base64.StdEncoding.EncodeToString(key)+"\r\n")) {
+		t.Fatalf("built:\n%s", out)
 	}
 }

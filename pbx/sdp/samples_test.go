@@ -165,5 +165,47 @@ a=ptime:30
 // sampleOffers are all the good samples, for the fuzz seed corpus and
 // round-trip tests.
 func sampleOffers() []string {
-	return []string{sippUAC, sippUACPcap, yealink, linphone, zoiper, webrtc, multiMedia, sessionVsMediaConn, oldHold, ipv6}
+	return []string{sippUAC, sippUACPcap, yealink, linphone, zoiper, webrtc, multiMedia, sessionVsMediaConn, oldHold, ipv6, baresipSRTP, deskPhoneSRTP}
 }
+
+// SRTP offers with SDES keys: baresip with mediaenc=srtp-mand, and a desk
+// phone offering three suites, one with a lifetime and an MKI and one with
+// a session parameter.
+const (
+	baresipSRTP = `v=0
+o=- 1622453146 4035123211 IN IP4 127.0.0.1
+s=-
+c=IN IP4 127.0.0.1
+t=0 0
+m=audio 10000 RTP/SAVP 8 0 101
+b=AS:96
+a=rtpmap:8 PCMA/8000
+a=rtpmap:0 PCMU/8000
+a=rtpmap:101 telephone-event/8000
+a=fmtp:101 0-15
+a=sendrecv
+a=label:1
+a=rtcp-rsize
+a=ssrc:1431512591 cname:1a3ec2c1-6b4d-4a67-a2b5-d0ba9fd8d0f3
+a=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:GM4lG+ho5WzZy2NSuZnzOP6ifrW4HxoiXo/r6pBM
+a=crypto:2 AES_CM_128_HMAC_SHA1_80 inline:dyh4WHt2TGX8TqgWRgrG8rOcFEu3LVxeJNZPxc+V
+`
+	deskPhoneSRTP = `v=0
+o=- 20518 0 IN IP4 192.168.1.20
+s=SDP data
+c=IN IP4 192.168.1.20
+t=0 0
+m=audio 11780 RTP/SAVP 8 0 18 101
+a=rtpmap:8 PCMA/8000
+a=rtpmap:0 PCMU/8000
+a=rtpmap:18 G729/8000
+a=fmtp:18 annexb=no
+a=rtpmap:101 telephone-event/8000
+a=fmtp:101 0-15
+a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|2^20|1:4
+a=crypto:2 AEAD_AES_128_GCM inline:bQJXGzEPXJPClrd78xwALdaZDs/dLttBLfLE5Q== UNENCRYPTED_SRTCP
+a=crypto:3 AES_CM_128_HMAC_SHA1_32 inline:NzB4d1BINUAvLEw6UzF3WSJ+PSdFcGdUJShpX1Zj|2^20
+a=ptime:20
+a=sendrecv
+`
+)

@@ -55,6 +55,8 @@ type Session struct {
 	Direction Direction
 	// PTime is a=ptime in milliseconds, 0 if absent.
 	PTime int
+	// Crypto are the audio stream's a=crypto lines in offer order (SDES).
+	Crypto []Crypto
 	// HasVideo is true when any m=video line is present.
 	HasVideo bool
 	// Media is every m= line in order; Media[AudioIndex] is the audio stream

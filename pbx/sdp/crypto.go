@@ -1,0 +1,85 @@
+package sdp
+
+import (
+	"encoding/base64"
+	"strconv"
+	"strings"
+)
+
+// ProtoSAVP is the m= protocol of SRTP with SDES keys (RFC 3711, RFC 4568).
+const ProtoSAVP = "RTP/SAVP"
+
+// maxCrypto bounds the a=crypto lines of one stream: phones offer two or
+// three suites, and each line is decoded.
+const maxCrypto = 16
+
+// maxInlineKey is the longest inline key accepted, in bytes after base64:
+// AES-256 key and salt are 46.
+const maxInlineKey = 64
+
+// Crypto is one a=crypto line (RFC 4568 §9.1) of the audio stream: an SDES
+// key the peer will send with. Key is secret: never log it.
+type Crypto struct {
+	Tag   int
+	Suite string
+	Key   []byte // master key and salt, decoded from inline:
+	// Plain is false for a line using what the relay does not do (an MKI,
+	// several keys, session parameters such as UNENCRYPTED_SRTP): it is
+	// passed over when choosing.
+	Plain bool
+}
+
+// Secure reports whether the audio stream is SRTP (RTP/SAVP or RTP/SAVPF),
+// or carries SDES keys whatever its protocol says.
+func (s *Session) Secure() bool {
+	return strings.Contains(s.Proto, "SAVP") || len(s.Crypto) > 0
+}
+
+// parseCrypto reads "a=crypto:<tag> <suite> inline:<key>[|<lifetime>][|<mki>:<len>] [<session-params>]".
+func parseCrypto(v string, lineNo int) (Crypto, error) {
+	tagText, rest := nextField(v)
+	suite, rest := nextField(rest)
+	keyParams, params := nextField(rest)
+	tag, err := strconv.Atoi(tagText)
+	if err != nil || tag < 0 || tag > 999999999 || len(tagText) > 10 {
+		return Crypto{}, invalidf("line %d: a=crypto tag %q is not a number of up to 9 digits", lineNo, clip(tagText))
+	}
+	if suite == "" || !isToken(suite) {
+		return Crypto{}, invalidf("line %d: a=crypto without a suite", lineNo)
+	}
+	inline, ok := strings.CutPrefix(keyParams, "inline:")
+	if !ok {
+		return Crypto{}, invalidf("line %d: a=crypto key parameters must start with inline:", lineNo)
+	}
+	c := Crypto{Tag: tag, Suite: suite, Plain: params == "" && !strings.Contains(inline, ";")}
+	b64, extra, _ := strings.Cut(inline, "|")
+	for f := range strings.SplitSeq(extra, "|") {
+		if strings.Contains(f, ":") {
+			c.Plain = false // an MKI
+		}
+	}
+	if !c.Plain {
+		b64, _, _ = strings.Cut(b64, ";")
+	}
+	// Keys are padded base64 in RFC 4568; some phones leave the padding out.
+	key, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		key, err = base64.RawStdEncoding.DecodeString(b64)
+	}
+	if err != nil || len(key) == 0 || len(key) > maxInlineKey {
+		return Crypto{}, invalidf("line %d: a=crypto inline key is not base64 of 1 to %d bytes", lineNo, maxInlineKey)
+	}
+	c.Key = key
+	return c, nil
+}
+
+// appendCrypto writes c as an a=crypto line.
+func appendCrypto(dst []byte, c *Crypto) []byte {
+	dst = append(dst, "a=crypto:"...)
+	dst = strconv.AppendInt(dst, int64(c.Tag), 10)
+	dst = append(dst, ' ')
+	dst = appendToken(dst, c.Suite)
+	dst = append(dst, " inline:"...)
+	dst = base64.StdEncoding.AppendEncode(dst, c.Key)
+	return append(dst, "\r\n"...)
+}
