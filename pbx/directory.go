@@ -28,6 +28,9 @@ type directory struct {
 	single     []string
 	sha256     []string
 	sha256Exts map[string]map[string]bool // tenant → extensions challenged with SHA-256
+	// SRTP policies: the tenant's, and the extensions held to required.
+	srtp         map[string]b2bua.SRTPPolicy
+	srtpRequired map[string]map[string]bool
 }
 
 func newDirectory(cfg config.Config) (*directory, error) {
@@ -37,7 +40,11 @@ func newDirectory(cfg config.Config) (*directory, error) {
 	if slices.Contains(cfg.SIP.DigestAlgs, registrar.AlgMD5) {
 		d.single = []string{registrar.AlgMD5}
 	}
+	d.srtp, d.srtpRequired = map[string]b2bua.SRTPPolicy{}, map[string]map[string]bool{}
 	for _, t := range cfg.Tenants {
+		if err := d.addSRTP(t); err != nil {
+			return nil, err
+		}
 		shaList, err := t.SHA256ExtensionList()
 		if err != nil {
 			return nil, err
@@ -150,4 +157,33 @@ func (l locator) Locate(tenant, ext string) ([]b2bua.Target, bool) {
 		out = append(out, b2bua.Target{URI: u, Dest: dest, Transport: b.Transport})
 	}
 	return out, true
+}
+
+// addSRTP records tenant t's SRTP policies.
+func (d *directory) addSRTP(t config.Tenant) error {
+	switch t.SRTP {
+	case "required":
+		d.srtp[t.Name] = b2bua.SRTPRequired
+	case "off":
+		d.srtp[t.Name] = b2bua.SRTPOff
+	default:
+		d.srtp[t.Name] = b2bua.SRTPOptional
+	}
+	list, err := t.SRTPRequiredList()
+	if err != nil {
+		return err
+	}
+	d.srtpRequired[t.Name] = map[string]bool{}
+	for _, e := range list {
+		d.srtpRequired[t.Name][e] = true
+	}
+	return nil
+}
+
+// SRTPPolicy implements b2bua.MediaSecurity.
+func (d *directory) SRTPPolicy(tenant, ext string) b2bua.SRTPPolicy {
+	if d.srtpRequired[tenant][ext] {
+		return b2bua.SRTPRequired
+	}
+	return d.srtp[tenant]
 }

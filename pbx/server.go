@@ -188,6 +188,7 @@ func New(ctx context.Context, cfg config.Config, deps Deps) (*Server, error) {
 		mgr.SetTrunks(s.trunks, s.trunkLocal())
 	}
 	ender.m = mgr
+	mgr.SetMediaSecurity(s.dir)
 	mgr.Register(s.sip)
 	s.sip.OnRegister(s.regr.HandleRegister)
 	s.sip.OnNoRoute(func(req *sip.Request, tx sip.ServerTransaction) {

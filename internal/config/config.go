@@ -193,6 +193,14 @@ type Tenant struct {
 	// phones answer SHA-256 digest challenges: they are challenged, and
 	// accepted, with SHA-256 only. The others get MD5.
 	SHA256Extensions []string `yaml:"sha256_extensions"`
+	// SRTP is the tenant's media security for its extensions' phones:
+	// "optional" (the default: SRTP taken from a phone that offers it over
+	// SIP-TLS, plain RTP offered to it), "required" (plain offers refused,
+	// calls to it only over TLS with SRTP) or "off" (SRTP offers refused).
+	SRTP string `yaml:"srtp"`
+	// SRTPRequired are extensions (ranges as in extensions) held to
+	// "required" whatever SRTP says.
+	SRTPRequired []string `yaml:"srtp_required"`
 	// IVR maps numbers to IVR flows, e.g. {"8000": "start"}: calls to them are answered by the flow.
 	IVR map[string]string `yaml:"ivr"`
 	// Agents are the tenant's contact-centre agents, each bound to an extension.

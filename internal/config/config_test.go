@@ -202,3 +202,22 @@ func TestContactNetworksValidatedAndLoopbackSeen(t *testing.T) {
 		t.Error("listeners off loopback seen as loopback")
 	}
 }
+
+func TestSRTPPolicyValidated(t *testing.T) {
+	withTLS := strings.Replace(good, "  tcp: 127.0.0.1:5060\n", "  tcp: 127.0.0.1:5060\n  tls: 127.0.0.1:5061\n  tls_cert: testdata/none.crt\n  tls_key: testdata/none.key\n", 1)
+	for _, c := range []struct{ base, tenant, key string }{
+		{good, "    srtp: always\n", "tenants[0].srtp:"},
+		{good, "    srtp: required\n", "needs sip.tls"},
+		{good, "    srtp_required: [\"1001\"]\n", "needs sip.tls"},
+		{withTLS, "    srtp_required: [\"1003-1001\"]\n", "tenants[0].srtp_required:"},
+	} {
+		_, err := Parse("demo.yaml", []byte(c.base+c.tenant), nil)
+		if err == nil || !strings.Contains(err.Error(), c.key) {
+			t.Errorf("%q: err = %v, want it to name %q", c.tenant, err, c.key)
+		}
+	}
+	cfg, err := Parse("demo.yaml", []byte(good+"    srtp: off\n"), nil)
+	if err != nil || cfg.Tenants[0].SRTP != "off" {
+		t.Fatalf("srtp: off over UDP alone: %v", err)
+	}
+}

@@ -166,6 +166,19 @@ func (c *Config) Validate() error {
 			bad(k+".name", "duplicate tenant %q", t.Name)
 		}
 		names[t.Name] = true
+		switch t.SRTP {
+		case "", "optional", "required", "off":
+		default:
+			bad(k+".srtp", "must be optional, required or off, not %q", t.SRTP)
+		}
+		if _, err := t.SRTPRequiredList(); err != nil {
+			bad(k+".srtp_required", "%v", err)
+		}
+		if (t.SRTP == "required" || len(t.SRTPRequired) > 0) && c.SIP.TLS == "" && c.SIP.WSS == "" {
+			// SDES keys go only over TLS, so without a TLS listener no
+			// such phone could ever place or take a call.
+			bad(k+".srtp", "SRTP required needs sip.tls (keys are exchanged only over SIP-TLS)")
+		}
 		if len(t.SHA256Extensions) > 0 {
 			if _, err := t.SHA256ExtensionList(); err != nil {
 				bad(k+".sha256_extensions", "%v", err)
@@ -244,6 +257,9 @@ func splitHostPort(addr string) (string, int, error) {
 
 // ExtensionList expands "1001-1010" ranges and single numbers, in order, without duplicates.
 func (t Tenant) ExtensionList() ([]string, error) { return expandExtensions(t.Extensions) }
+
+// SRTPRequiredList expands srtp_required as ExtensionList does.
+func (t Tenant) SRTPRequiredList() ([]string, error) { return expandExtensions(t.SRTPRequired) }
 
 // SHA256ExtensionList expands sha256_extensions as ExtensionList does.
 func (t Tenant) SHA256ExtensionList() ([]string, error) { return expandExtensions(t.SHA256Extensions) }

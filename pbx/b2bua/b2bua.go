@@ -105,6 +105,7 @@ type Manager struct {
 	supervision Supervision
 	trunks      Trunks
 	trunkLocal  TrunkLocal
+	security    MediaSecurity // SRTP policies (srtp.go); nil: every extension optional
 }
 
 type metrics struct {

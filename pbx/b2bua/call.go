@@ -108,6 +108,8 @@ type call struct {
 	// Consultation (consult.go), splicing (splice.go) and joins (join.go).
 	consult    *consult                     // an attended transfer in progress
 	splice     *splice                      // media carried through another bridge
+	// SRTP (srtp.go): the key offered to a side whose answer has not come.
+	srtpOffer [2]*media.SRTPKey
 	joinedLeg  [2]atomic.Pointer[media.Leg] // a side's leg when it is not this bridge's (a joined party); read without mu
 	keepBridge bool                         // the bridge went to another call with its party
 
@@ -154,10 +156,12 @@ func (c *call) leg(side int) *media.Leg {
 // legSDP builds the SDP we send to side, pointing at that side's relay port.
 func (c *call) legSDP(side int, codecs []sdp.Codec, dtmf *sdp.Codec, dir sdp.Direction, answerTo *sdp.Session) []byte {
 	la := c.leg(side).LocalAddr()
-	return c.sdpOut[side].Build(sdp.Rewrite{
+	r := sdp.Rewrite{
 		Addr: la.Addr(), Port: int(la.Port()), Codecs: codecs, DTMF: dtmf, Direction: dir,
 		Username: "yimen", PTime: c.ptime,
-	}, answerTo)
+	}
+	c.sdesFor(side, &r, answerTo)
+	return c.sdpOut[side].Build(r, answerTo)
 }
 
 // setRemote points a relay leg at the address in that side's SDP.
@@ -169,6 +173,7 @@ func (c *call) setRemote(side int, s *sdp.Session) {
 			c.leg(side).SetSignalHost(ap.Addr())
 		}
 	}
+	c.keyLeg(side, s)
 	if s.Port == 0 || !s.Addr.IsValid() || s.Addr.IsUnspecified() {
 		return
 	}

@@ -82,6 +82,9 @@ func (c *call) startFork(t Target, ext string) {
 	if m.cfg.UserAgent != "" {
 		req.AppendHeader(sip.NewHeader("User-Agent", m.cfg.UserAgent))
 	}
+	if !c.offerSRTPTo(ext, t) {
+		return
+	}
 	req.SetBody(c.legSDP(sideB, c.codecs, c.dtmf, dir, nil))
 	f := &fork{target: t, dlg: d, invite: req, ext: ext}
 	tx, err := m.send(c.ctx, req)
@@ -151,7 +154,7 @@ func (c *call) onForkResponse(f *fork, res *sip.Response) {
 			return
 		}
 		if len(res.Body()) > 0 && c.early == nil && (f.carrier == nil || f.carrier.EarlyMedia) {
-			if ans, err := sdp.Parse(res.Body()); err == nil && ans.Port != 0 {
+			if ans, err := sdp.Parse(res.Body()); err == nil && ans.Port != 0 && c.answerRefusal(f, ans) == "" {
 				c.early = f
 				c.setRemote(sideB, ans)
 				body := c.answerForA(ans)
@@ -199,6 +202,13 @@ func (c *call) onFork2xx(f *fork, res *sip.Response) {
 	ans, err := sdp.Parse(res.Body())
 	if err != nil || ans.Port == 0 {
 		m.log.Warn("callee answered with unusable SDP", "call", c.id, "err", err)
+		m.sendBye(f.dlg)
+		f.final = 488
+		c.forkFailedLocked()
+		return
+	}
+	if why := c.answerRefusal(f, ans); why != "" {
+		m.log.Warn("callee's answer refused", "call", c.id, "ext", f.ext, "reason", why)
 		m.sendBye(f.dlg)
 		f.final = 488
 		c.forkFailedLocked()

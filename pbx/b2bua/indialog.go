@@ -152,6 +152,14 @@ func (m *Manager) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 			m.reply(tx, req, 488, "Not Acceptable Here")
 			return
 		}
+		c.mu.Lock()
+		ext := c.extOf(side)
+		c.mu.Unlock()
+		if why := m.offerRefusal(c.tenant, ext, req.Transport(), o); why != "" {
+			m.log.Warn("SRTP re-offer refused", "call", c.id, "ext", ext, "transport", req.Transport(), "reason", why)
+			m.reply(tx, req, 488, "Not Acceptable Here")
+			return
+		}
 		offer = o
 	}
 	m.reply(tx, req, 100, "Trying")

@@ -83,6 +83,11 @@ func (m *Manager) route(ctx context.Context, req *sip.Request, tx sip.ServerTran
 		m.rejectCall(ctx, req, tx, tenant, user, callee, start, 488, "Not Acceptable Here", DispositionRejectedCodec, "no common codec: the PBX relays "+strings.Join(m.cfg.Codecs, ", "))
 		return
 	}
+	if why := m.offerRefusal(tenant, user, req.Transport(), offer); why != "" {
+		m.log.Warn("SRTP offer refused", "tenant", tenant, "ext", user, "ip", sourceAddr(req), "transport", req.Transport(), "reason", why)
+		m.rejectCall(ctx, req, tx, tenant, user, callee, start, 488, "Not Acceptable Here", DispositionRejected, why)
+		return
+	}
 	if req.GetHeader("Replaces") != nil && from.carrier == nil {
 		m.onInviteReplaces(req, tx, tenant, user, offer)
 		return
