@@ -106,10 +106,10 @@ type call struct {
 	bridgeEnded chan struct{} // closed when a transferred-to leg hangs up
 
 	// Consultation (consult.go), splicing (splice.go) and joins (join.go).
-	consult    *consult                     // an attended transfer in progress
-	splice     *splice                      // media carried through another bridge
+	consult *consult // an attended transfer in progress
+	splice  *splice  // media carried through another bridge
 	// SRTP (srtp.go): the key offered to a side whose answer has not come.
-	srtpOffer [2]*media.SRTPKey
+	srtpOffer  [2]*media.SRTPKey
 	joinedLeg  [2]atomic.Pointer[media.Leg] // a side's leg when it is not this bridge's (a joined party); read without mu
 	keepBridge bool                         // the bridge went to another call with its party
 
