@@ -175,7 +175,7 @@ func New(ctx context.Context, cfg config.Config, deps Deps) (*Server, error) {
 		udpLocal = s.udp.LocalAddr().String()
 	}
 	mgr = b2bua.New(b2bua.Config{
-		Host: s.sipHost, Port: s.sipPort, UDPLocal: udpLocal, Codecs: cfg.RTP.Codecs,
+		Host: s.sipHost, Port: s.sipPort, UDPLocal: udpLocal, Codecs: cfg.RTP.Codecs, TransportPorts: s.transportPorts(),
 		RingTimeout: cfg.Calls.RingTimeout, MaxDuration: cfg.Calls.MaxDuration, MediaTimeout: cfg.Calls.MediaTimeout,
 		UserAgent: cfg.SIP.UserAgent,
 		Limits: b2bua.Limits{
@@ -425,6 +425,17 @@ func (s *Server) ListenAddrs() map[string]string {
 	}
 	for _, l := range s.streams {
 		out[l.network] = l.ln.Addr().String()
+	}
+	return out
+}
+
+// transportPorts are the listeners' ports by transport, for Contacts.
+func (s *Server) transportPorts() map[string]int {
+	out := map[string]int{}
+	for network, addr := range s.ListenAddrs() {
+		if _, port, err := net.SplitHostPort(addr); err == nil {
+			out[network], _ = strconv.Atoi(port)
+		}
 	}
 	return out
 }

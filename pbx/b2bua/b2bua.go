@@ -67,15 +67,19 @@ var _ sipClient = (*sipgo.Client)(nil)
 
 // Config bounds calls and names our SIP identity.
 type Config struct {
-	Host         string // our address for Contact (the SIP listener's host)
-	Port         int    // our SIP port
-	UDPLocal     string // the UDP listener's address, so requests leave from it
-	Codecs       []string
-	RingTimeout  time.Duration
-	MaxDuration  time.Duration
-	MediaTimeout time.Duration
-	UserAgent    string
-	Limits       Limits // caps on the calls an extension, tenant or address holds
+	Host string // our address for Contact (the SIP listener's host)
+	Port int    // our SIP port
+	// TransportPorts are the listeners' ports by lower-case transport
+	// ("tls", "wss") where they differ from Port: a Contact for a TLS
+	// dialog must name the TLS port, or the ACK and BYE go elsewhere.
+	TransportPorts map[string]int
+	UDPLocal       string // the UDP listener's address, so requests leave from it
+	Codecs         []string
+	RingTimeout    time.Duration
+	MaxDuration    time.Duration
+	MediaTimeout   time.Duration
+	UserAgent      string
+	Limits         Limits // caps on the calls an extension, tenant or address holds
 }
 
 // Manager is the B2BUA: it owns every call in progress.
@@ -263,6 +267,9 @@ func (m *Manager) decorate(res *sip.Response) {
 
 func (m *Manager) contactURI(transport string) sip.Uri {
 	u := sip.Uri{Scheme: "sip", User: "b2bua", Host: m.cfg.Host, Port: m.cfg.Port}
+	if p, ok := m.cfg.TransportPorts[strings.ToLower(transport)]; ok {
+		u.Port = p
+	}
 	if t := strings.ToLower(transport); t != "" && t != "udp" {
 		u.UriParams = sip.NewParams()
 		u.UriParams.Add("transport", t)

@@ -100,8 +100,9 @@ func baresipVersion(t testing.TB) string {
 
 // startBaresip starts a softphone on 127.0.90.host sending a sine tone of
 // toneHz. It has no account yet: register adds it, so that the registration
-// events reach the control connection.
-func startBaresip(t testing.TB, host int, toneHz int) *baresip {
+// events reach the control connection. extra lines go at the end of its
+// config (more modules, TLS settings).
+func startBaresip(t testing.TB, host int, toneHz int, extra ...string) *baresip {
 	t.Helper()
 	requireBaresip(t)
 	modules, err := baresipModuleDir()
@@ -147,7 +148,7 @@ module_tmp		account.so
 module_app		menu.so
 module_app		ctrl_tcp.so
 ctrl_tcp_listen		%[8]s
-`, ip, freePort(t, "udp", ip), rtp, rtp+99, toneHz, host, filepath.Join(b.dir, "snd"), ctrl, modules)
+`, ip, freePort(t, "udp", ip), rtp, rtp+99, toneHz, host, filepath.Join(b.dir, "snd"), ctrl, modules) + strings.Join(extra, "\n")
 	if err := os.Mkdir(filepath.Join(b.dir, "snd"), 0o700); err != nil {
 		t.Fatal(err)
 	}
