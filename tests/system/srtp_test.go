@@ -120,4 +120,3 @@ func TestBaresipSRTPOverTLSTalksToAPlainPhone(t *testing.T) {
 		t.Error("the plain phone was offered SRTP or saw a key")
 	}
 }
-
