@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/yimen/yimen/internal/config"
+	"github.com/yimen/yimen/internal/sipp"
 	"github.com/yimen/yimen/pbx/mix"
 	"github.com/yimen/yimen/tests/testpbx"
 )
@@ -90,6 +91,23 @@ func TestBaresipSRTPOverTLSTalksToAPlainPhone(t *testing.T) {
 	if ev := b.register(p, "1002"); ev.Type != "REGISTER_OK" {
 		t.Fatalf("baresip 1002: %s %s", ev.Type, ev.Param)
 	}
+	// On the wire: a 20 ms G.711 packet is 172 bytes of RTP, a UDP length
+	// of 180; AES_CM_128_HMAC_SHA1_80 adds its 10-byte tag, 190. The
+	// relay's host is this PBX's own, so these count this call only.
+	relayHost, _, _ := net.SplitHostPort(p.SIPAddr())
+	captures := map[string]*sipp.Capture{}
+	for name, filter := range map[string]string{
+		"srtp to relay":   "udp and dst host " + relayHost + " and udp[4:2] = 190",
+		"srtp from relay": "udp and src host " + relayHost + " and udp[4:2] = 190",
+		"rtp to relay":    "udp and dst host " + relayHost + " and udp[4:2] = 180",
+		"rtp from relay":  "udp and src host " + relayHost + " and udp[4:2] = 180",
+	} {
+		c, err := sipp.CaptureUDP(t.Context(), filter)
+		if err != nil {
+			sipp.SkipUnlessCI(t, err)
+		}
+		captures[name] = c
+	}
 	a.command("dial", fmt.Sprintf("sip:1002@%s;transport=tls", tlsAddr))
 	a.awaitAll(20*time.Second, "CALL_ESTABLISHED", "CALL_RTPESTAB")
 	b.awaitAll(20*time.Second, "CALL_ESTABLISHED", "CALL_RTPESTAB")
@@ -99,6 +117,16 @@ func TestBaresipSRTPOverTLSTalksToAPlainPhone(t *testing.T) {
 	a.await(10*time.Second, "CALL_CLOSED")
 	b.await(10*time.Second, "CALL_CLOSED")
 
+	for name, c := range captures {
+		n, err := c.Stop()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 3 s of talk is 150 packets each way; 100 leaves room for load.
+		if t.Logf("%s: %d packets", name, n); n < 100 {
+			t.Errorf("%s: %d packets of its size, want >= 100: the SRTP leg must carry the tag, the plain one not", name, n)
+		}
+	}
 	assertHears(t, "1002 (plain) hears 1001 (SRTP)", b, toneA, toneB)
 	assertHears(t, "1001 (SRTP) hears 1002 (plain)", a, toneB, toneA)
 
