@@ -18,11 +18,9 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
-	"github.com/zaf/g711"
-	"github.com/yimen/yimen/internal/config"
 	"github.com/yimen/yimen/pbx/mix"
 	"github.com/yimen/yimen/pbx/sdp"
-	"github.com/yimen/yimen/tests/testpbx"
+	"github.com/zaf/g711"
 )
 
 // SDES keys sent where anyone on the path can read them protect nothing:
@@ -32,12 +30,7 @@ import (
 // is a CDR with code 488.
 func TestAttackSDESKeysOverUDPAreRefused(t *testing.T) {
 	t.Parallel()
-	certFile, keyFile, _ := testpbx.SelfSigned(t)
-	p := testpbx.Start(t, func(c *config.Config) {
-		c.SIP.TLS = net.JoinHostPort(testpbx.Host(c), "0")
-		c.SIP.TLSCert, c.SIP.TLSKey = certFile, keyFile
-		c.Tenants[0].SRTPRequired = []string{"1001"}
-	})
+	p, _, _, _ := srtpPBX(t)
 	const key = "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"
 	for i, tc := range []struct {
 		name, ext, media string
@@ -158,13 +151,8 @@ func (ph *sdesPhone) listen(key []byte) (stop func() (failed int)) {
 // keep flowing around them.
 func TestAttackForgedAndReplayedSRTPAreDropped(t *testing.T) {
 	requireBaresip(t)
-	certFile, keyFile, pool := testpbx.SelfSigned(t)
-	p := testpbx.Start(t, func(c *config.Config) {
-		c.SIP.TLS = net.JoinHostPort(testpbx.Host(c), "0")
-		c.SIP.TLSCert, c.SIP.TLSKey = certFile, keyFile
-		c.Tenants[0].SRTPRequired = []string{"1001"}
-	})
-	tlsHost, tlsPortS, _ := net.SplitHostPort(p.Server.ListenAddrs()["tls"])
+	p, tlsAddr, _, pool := srtpPBX(t)
+	tlsHost, tlsPortS, _ := net.SplitHostPort(tlsAddr)
 	tlsPort, _ := strconv.Atoi(tlsPortS)
 	const toneA, toneB, toneForged = 440, 1000, 2000
 	callee := startBaresip(t, 35, toneB)

@@ -1,6 +1,7 @@
 package system_test
 
 import (
+	"crypto/x509"
 	"fmt"
 	"net"
 	"os"
@@ -16,10 +17,11 @@ import (
 )
 
 // srtpPBX is a PBX with a SIP-TLS listener whose tenant holds 1001 to
-// SRTP (required) and leaves the others optional.
-func srtpPBX(t *testing.T) (*testpbx.PBX, string, string) {
+// SRTP (required) and leaves the others optional. It returns the TLS
+// listener's address and the certificate, as a file and as a pool.
+func srtpPBX(t *testing.T) (*testpbx.PBX, string, string, *x509.CertPool) {
 	t.Helper()
-	certFile, keyFile, _ := testpbx.SelfSigned(t)
+	certFile, keyFile, pool := testpbx.SelfSigned(t)
 	p := testpbx.Start(t, func(c *config.Config) {
 		c.SIP.TLS = net.JoinHostPort(testpbx.Host(c), "0")
 		c.SIP.TLSCert, c.SIP.TLSKey = certFile, keyFile
@@ -29,7 +31,7 @@ func srtpPBX(t *testing.T) (*testpbx.PBX, string, string) {
 	if addr == "" {
 		t.Fatalf("no tls listener among %v", p.Server.ListenAddrs())
 	}
-	return p, addr, certFile
+	return p, addr, certFile, pool
 }
 
 // startSRTPBaresip is a baresip with the srtp module, trusting cafile for
@@ -81,7 +83,7 @@ func assertHears(t *testing.T, who string, ph *baresip, want, own float64, other
 // while the plain phone heard it.
 func TestBaresipSRTPOverTLSTalksToAPlainPhone(t *testing.T) {
 	requireBaresip(t)
-	p, tlsAddr, ca := srtpPBX(t)
+	p, tlsAddr, ca, _ := srtpPBX(t)
 	const toneA, toneB = 440, 1000
 	a := startSRTPBaresip(t, 31, toneA, ca)
 	b := startBaresip(t, 32, toneB)
