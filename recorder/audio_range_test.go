@@ -1,10 +1,14 @@
 package recorder
 
 import (
+	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/yimen/yimen/internal/audit"
 )
 
 func TestCoalesceRanges(t *testing.T) {
@@ -46,16 +50,83 @@ func TestRangeSummaryStaysShort(t *testing.T) {
 func TestPlaybackCountsFollowUps(t *testing.T) {
 	var p playbacks
 	t0 := time.Now()
-	if again, _ := p.follow("u1|stream|r1", t0); again {
+	if again, _ := p.follow("u1|stream|r1", t0, audit.Entry{}); again {
 		t.Fatal("first request counted as a follow-up")
 	}
-	if again, n := p.follow("u1|stream|r1", t0.Add(time.Minute)); !again || n != 2 {
+	if again, n := p.follow("u1|stream|r1", t0.Add(time.Minute), audit.Entry{}); !again || n != 2 {
 		t.Fatalf("second request: %v %d", again, n)
 	}
-	if again, _ := p.follow("u2|stream|r1", t0.Add(time.Minute)); again {
+	if again, _ := p.follow("u2|stream|r1", t0.Add(time.Minute), audit.Entry{}); again {
 		t.Fatal("another actor's request joined the first one's playback")
 	}
-	if again, _ := p.follow("u1|stream|r1", t0.Add(time.Minute+playbackWindow)); again {
+	if again, _ := p.follow("u1|stream|r1", t0.Add(time.Minute+playbackWindow), audit.Entry{}); again {
 		t.Fatal("a request after the window is still the same playback")
+	}
+}
+
+// recordingAudit keeps the entries a recorder appends.
+type recordingAudit struct {
+	mu      sync.Mutex
+	entries []audit.Entry
+}
+
+func (a *recordingAudit) Append(_ context.Context, e audit.Entry) (int64, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.entries = append(a.entries, e)
+	return int64(len(a.entries)), nil
+}
+
+func (a *recordingAudit) actions() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []string
+	for _, e := range a.entries {
+		out = append(out, e.Action+" "+e.Target+" "+e.Actor)
+	}
+	return out
+}
+
+// A playback whose follow-up requests were only counted ends with one
+// summary entry in the audit log, once its window has closed: who, what,
+// how many requests over how long. A playback of one request needs none
+// (its entry says it all), and one still open is summarised when the
+// recorder closes.
+func TestPlaybackSummaryIsAudited(t *testing.T) {
+	f := newFixture(t, nil)
+	sink := &recordingAudit{}
+	f.r.auditor = sink
+	t0 := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+	now := t0
+	f.r.now = func() time.Time { return now }
+	e := func(actor, id string) audit.Entry {
+		return audit.Entry{Tenant: "demo", Actor: actor, Action: "recording.stream", Target: "recording/" + id, Source: "127.0.0.1:5", Detail: "by user o***r of demo (password)"}
+	}
+	for i := range 4 { // u1 seeks three times within a minute
+		now = t0.Add(time.Duration(i) * 20 * time.Second)
+		f.r.played.follow("u1\x00recording.stream\x00r1", now, e("u1", "r1"))
+	}
+	f.r.played.follow("u2\x00recording.stream\x00r1", now, e("u2", "r1")) // one request only
+	f.r.auditPlaybacks(context.Background(), false)
+	if got := sink.actions(); len(got) != 0 {
+		t.Fatalf("summaries written while the window is open: %v", got)
+	}
+	now = t0.Add(time.Minute + playbackWindow)
+	f.r.played.follow("u3\x00recording.download\x00r2", now, e("u3", "r2"))
+	f.r.played.follow("u3\x00recording.download\x00r2", now.Add(time.Second), e("u3", "r2"))
+	f.r.auditPlaybacks(context.Background(), false)
+	if got := sink.actions(); len(got) != 1 || got[0] != "recording.stream.summary recording/r1 u1" {
+		t.Fatalf("after the window: %v, want u1's summary alone", got)
+	}
+	if d := sink.entries[0].Detail; !strings.HasPrefix(d, "4 requests over 1m0s, first 2026-12-06T09:00:00Z, last 2026-12-06T09:01:00Z") ||
+		!strings.Contains(d, "o***r") || sink.entries[0].Tenant != "demo" || sink.entries[0].Source != "127.0.0.1:5" {
+		t.Errorf("summary = %+v", sink.entries[0])
+	}
+	f.r.Close()
+	if got := sink.actions(); len(got) != 2 || got[1] != "recording.download.summary recording/r2 u3" {
+		t.Fatalf("at close: %v, want u3's open download summarised", got)
+	}
+	if !strings.Contains(f.logs.String(), "recording playback ended") {
+		t.Error("no log line for the summaries")
 	}
 }

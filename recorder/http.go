@@ -61,12 +61,15 @@ func (r *Recorder) access(ctx context.Context, req *http.Request, action, id, te
 
 // accessAudio audits a stream or download once per playback: the first
 // request of an actor for a recording is audited as access does, the
-// Range requests that follow it within playbackWindow are only counted in
-// the log. Failures are always audited.
+// Range requests that follow it within playbackWindow are counted in the
+// log, and once the playback is over a summary entry (action ".summary")
+// says how many requests it had (playback_audit.go). Failures are always
+// audited.
 func (r *Recorder) accessAudio(ctx context.Context, req *http.Request, action, id, tenant string, err error) {
 	if err == nil {
-		actor, _ := actorOf(ctx)
-		if again, n := r.played.follow(actor+"\x00"+action+"\x00"+id, r.now()); again {
+		actor, who := actorOf(ctx)
+		start := audit.Entry{Tenant: tenant, Actor: actor, Action: action, Target: "recording/" + id, Source: req.RemoteAddr, Detail: who}
+		if again, n := r.played.follow(actor+"\x00"+action+"\x00"+id, r.now(), start); again {
 			r.log.Info("recording playback continues", "action", action, "recording", id, "tenant", tenant, "actor", actor,
 				"requests", n, "detail", rangeSummary(req.Header.Get("Range")))
 			return

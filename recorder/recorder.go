@@ -63,7 +63,8 @@ type Recorder struct {
 	storage  Storage
 	log      *slog.Logger
 	auditor  AuditSink
-	played   playbacks // streams and downloads already audited
+	played   playbacks      // streams and downloads already audited
+	sweeper  sync.WaitGroup // the loop that writes playback summaries
 	notify   ReadySink
 	now      func() time.Time
 	loc      *time.Location
@@ -164,6 +165,7 @@ func New(ctx context.Context, cfg config.Recording, d Deps) (*Recorder, error) {
 	if err := r.recover(ctx); err != nil {
 		return nil, err
 	}
+	r.sweeper.Go(func() { r.sweepPlaybacks(r.ctx) })
 	return r, nil
 }
 
@@ -390,6 +392,9 @@ func (r *Recorder) Close() {
 	r.mu.Unlock()
 	r.wg.Wait()
 	r.cancel()
+	r.sweeper.Wait()
+	// Playbacks still open end with the process: their summaries now.
+	r.auditPlaybacks(context.Background(), true)
 }
 
 func (r *Recorder) ready(rec Recording) {

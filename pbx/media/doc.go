@@ -10,6 +10,10 @@
 // from the host its SDP names or the host its peer signals from (strict
 // source, leg.go), latches to the first such source (symmetric RTP, for NAT)
 // and drops every other source; ports are handed out at random among the
-// rested ones (port_pool.go). Taps (recorder,
-// monitor, DTMF, IVR) attach to a Bridge without locking the hot path.
+// rested ones (port_pool.go). A leg keyed with SDES keys speaks SRTP with
+// its peer (srtp.go): what it receives is authenticated, replay-checked and
+// decrypted before it may latch, what it sends is encrypted, each leg with
+// its own keys, so an SRTP phone and a plain one hear each other. Taps
+// (recorder, monitor, DTMF, IVR) attach to a Bridge without locking the hot
+// path and always see plain RTP.
 package media

@@ -283,33 +283,46 @@ func (s *srtpTraffic) next(t testing.TB) []byte {
 	return p
 }
 
-// BenchmarkRelaySRTP is BenchmarkRelay with leg A speaking SRTP and B
-// plain: each packet is authenticated, checked against replay and
-// decrypted. BenchmarkRelaySRTPBoth adds B as SRTP: decrypt on one leg,
-// encrypt on the other, the case of two SRTP phones.
-func BenchmarkRelaySRTP(b *testing.B)     { benchSRTP(b, false) }
-func BenchmarkRelaySRTPBoth(b *testing.B) { benchSRTP(b, true) }
+// BenchmarkRelaySRTP is BenchmarkRelay with SRTP legs, for each suite:
+// "decrypt" has leg A speak SRTP and B plain (each packet authenticated,
+// replay-checked and decrypted), "encrypt" the other way round (the plain
+// phone's packet encrypted for the SRTP one), "both" two SRTP phones
+// (decrypt on one leg, encrypt on the other). docs/BENCHMARKS.md turns
+// these into a cost per call.
+func BenchmarkRelaySRTP(b *testing.B) {
+	for _, suite := range SRTPSuites() {
+		for _, mode := range []string{"decrypt", "encrypt", "both"} {
+			b.Run(mode+"/"+suite, func(b *testing.B) { benchSRTP(b, suite, mode) })
+		}
+	}
+}
 
-func benchSRTP(b *testing.B, both bool) {
+func benchSRTP(b *testing.B, suite, mode string) {
 	br, _, wb := socketlessBridge(NewMetrics(nil))
 	src := netip.MustParseAddrPort("192.0.2.1:4000")
 	br.A.SetRemote(src)
 	br.B.SetRemote(netip.MustParseAddrPort("192.0.2.2:4000"))
-	crypto := newSRTPPhone(b, SuiteAES128SHA1_80)
-	crypto.legFor(b, br.A)
-	if both {
-		newSRTPPhone(b, SuiteAES128SHA1_80).legFor(b, br.B)
+	crypto := newSRTPPhone(b, suite)
+	if mode != "encrypt" {
+		crypto.legFor(b, br.A)
+	}
+	if mode != "decrypt" {
+		newSRTPPhone(b, suite).legFor(b, br.B)
 	}
 	tr := &srtpTraffic{phone: crypto, plain: rtpPacket(b, 0)}
 	b.SetBytes(int64(len(tr.plain)))
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		if len(tr.batch) == 0 {
-			b.StopTimer()
-			tr.fill(b)
-			b.StartTimer()
+		pkt := tr.plain
+		if mode != "encrypt" {
+			if len(tr.batch) == 0 {
+				b.StopTimer()
+				tr.fill(b)
+				b.StartTimer()
+			}
+			pkt = tr.next(b)
 		}
-		br.forwardRTP(br.A, tr.next(b), src, int64(i+1))
+		br.forwardRTP(br.A, pkt, src, int64(i+1))
 	}
 	if wb.packets != b.N {
 		b.Fatalf("forwarded %d of %d", wb.packets, b.N)

@@ -5,6 +5,8 @@
 // remembers every other m= line so it can be refused. Negotiate picks the
 // codecs both sides share, Build writes the SDP a leg should see, and
 // VersionCounter keeps o= versions right across re-offers (RFC 3264 §8).
+// SDES keys (a=crypto, RFC 4568) of the audio stream are read and written
+// (crypto.go); which to use is the B2BUA's choice.
 // Hand-written rather than a general SDP library so the hot path allocates
 // little and every malformed input comes back as errs.ErrInvalid.
 package sdp

@@ -81,6 +81,17 @@ func TestAttackRecordingReaderIsNamedInTheAudit(t *testing.T) {
 	if streams != 1 {
 		t.Errorf("one playback of three Range requests made %d stream entries, want 1", streams)
 	}
+	// The two follow-ups are not lost to the audit log: the playback ends
+	// with a summary, at the latest when the PBX stops.
+	if rows := c.Audit(aud, "action=recording.stream.summary"); len(rows) != 0 {
+		t.Errorf("a summary before the playback ended: %+v", rows)
+	}
+	p.Restart(t)
+	aud = c.Login("demo", "auditor", p.Admins["demo/auditor"])
+	rows := c.Audit(aud, "action=recording.stream.summary")
+	if len(rows) != 1 || rows[0].Actor != me.UserID || !strings.Contains(rows[0].Detail, "3 requests") || !strings.Contains(rows[0].Detail, "by user") {
+		t.Errorf("playback summary = %+v, want one naming the operator and its 3 requests", rows)
+	}
 }
 
 // 4400 ranges in one header made a sealed recording decrypt its segments
