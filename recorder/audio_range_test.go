@@ -99,21 +99,21 @@ func TestPlaybackSummaryIsAudited(t *testing.T) {
 	t0 := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
 	now := t0
 	f.r.now = func() time.Time { return now }
-	e := func(actor, id string) audit.Entry {
-		return audit.Entry{Tenant: "demo", Actor: actor, Action: "recording.stream", Target: "recording/" + id, Source: "127.0.0.1:5", Detail: "by user o***r of demo (password)"}
+	e := func(actor, action, id string) audit.Entry {
+		return audit.Entry{Tenant: "demo", Actor: actor, Action: action, Target: "recording/" + id, Source: "127.0.0.1:5", Detail: "by user o***r of demo (password)"}
 	}
 	for i := range 4 { // u1 seeks three times within a minute
 		now = t0.Add(time.Duration(i) * 20 * time.Second)
-		f.r.played.follow("u1\x00recording.stream\x00r1", now, e("u1", "r1"))
+		f.r.played.follow("u1\x00recording.stream\x00r1", now, e("u1", "recording.stream", "r1"))
 	}
-	f.r.played.follow("u2\x00recording.stream\x00r1", now, e("u2", "r1")) // one request only
+	f.r.played.follow("u2\x00recording.stream\x00r1", now, e("u2", "recording.stream", "r1")) // one request only
 	f.r.auditPlaybacks(context.Background(), false)
 	if got := sink.actions(); len(got) != 0 {
 		t.Fatalf("summaries written while the window is open: %v", got)
 	}
 	now = t0.Add(time.Minute + playbackWindow)
-	f.r.played.follow("u3\x00recording.download\x00r2", now, e("u3", "r2"))
-	f.r.played.follow("u3\x00recording.download\x00r2", now.Add(time.Second), e("u3", "r2"))
+	f.r.played.follow("u3\x00recording.download\x00r2", now, e("u3", "recording.download", "r2"))
+	f.r.played.follow("u3\x00recording.download\x00r2", now.Add(time.Second), e("u3", "recording.download", "r2"))
 	f.r.auditPlaybacks(context.Background(), false)
 	if got := sink.actions(); len(got) != 1 || got[0] != "recording.stream.summary recording/r1 u1" {
 		t.Fatalf("after the window: %v, want u1's summary alone", got)

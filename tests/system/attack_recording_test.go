@@ -87,6 +87,7 @@ func TestAttackRecordingReaderIsNamedInTheAudit(t *testing.T) {
 		t.Errorf("a summary before the playback ended: %+v", rows)
 	}
 	p.Restart(t)
+	c = testpbx.NewClient(t, p, "127.0.237.10") // the restarted PBX listens on a new port
 	aud = c.Login("demo", "auditor", p.Admins["demo/auditor"])
 	rows := c.Audit(aud, "action=recording.stream.summary")
 	if len(rows) != 1 || rows[0].Actor != me.UserID || !strings.Contains(rows[0].Detail, "3 requests") || !strings.Contains(rows[0].Detail, "by user") {

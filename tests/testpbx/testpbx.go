@@ -131,6 +131,10 @@ func (p *PBX) start(t testing.TB) {
 	}
 	go func() {
 		err := b.Run(ctx)
+		// As cmd/pbx closes them: the recorder (its files, its playback
+		// summaries), then security (the audit head), then the database.
+		b.Recorder.Close()
+		b.Security.Close()
 		b.DB.Close()
 		logf.Close()
 		p.done <- err
