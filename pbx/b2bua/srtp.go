@@ -51,14 +51,17 @@ func secureTransport(transport string) bool {
 // and the log; it never holds a key.
 func (m *Manager) offerRefusal(tenant, ext, transport string, s *sdp.Session) string {
 	policy := m.srtpPolicy(tenant, ext)
+	// DTLS-SRTP (a browser's leg) is keyed on the media path, not here; it
+	// counts as encrypted for a required extension.
+	sdes, dtls := s.SDES(), s.DTLS()
 	switch {
-	case s.Secure() && !secureTransport(transport):
+	case sdes && !secureTransport(transport):
 		return "SRTP keys refused over " + strings.ToUpper(transport) + ": use SIP over TLS"
-	case s.Secure() && policy == SRTPOff:
+	case sdes && policy == SRTPOff:
 		return "SRTP is off for this extension"
-	case s.Secure() && chooseCrypto(s) == nil:
+	case sdes && chooseCrypto(s) == nil:
 		return "no usable a=crypto: the PBX does " + strings.Join(media.SRTPSuites(), ", ") + " without MKI or session parameters"
-	case !s.Secure() && policy == SRTPRequired:
+	case !sdes && !dtls && policy == SRTPRequired:
 		return "SRTP required for this extension: offer RTP/SAVP with a=crypto over SIP-TLS"
 	}
 	return ""
@@ -86,6 +89,9 @@ func chooseCrypto(s *sdp.Session) *sdp.Crypto {
 // a new suite gets a fresh key. Called with c.mu held or before the call
 // is shared.
 func (c *call) keyLeg(side int, s *sdp.Session) {
+	if s.DTLS() {
+		return // keyed by its own handshake, not by SDP
+	}
 	l := c.leg(side)
 	cr := chooseCrypto(s)
 	if cr == nil {
@@ -157,7 +163,7 @@ func (c *call) offerSRTPTo(ext string, t Target) bool {
 // keep to the media security the fork offered, over the contact's
 // transport, under the extension's policy. Called with c.mu held.
 func (c *call) answerRefusal(f *fork, ans *sdp.Session) string {
-	if offered := c.srtpOffer[sideB] != nil; ans.Secure() != offered {
+	if offered := c.srtpOffer[sideB] != nil; ans.SDES() != offered {
 		return "the answer's media security does not match the offer's"
 	}
 	return c.m.offerRefusal(c.tenant, f.ext, f.target.Transport, ans)

@@ -29,10 +29,17 @@ type Crypto struct {
 	Plain bool
 }
 
-// Secure reports whether the audio stream is SRTP (RTP/SAVP or RTP/SAVPF),
-// or carries SDES keys whatever its protocol says.
-func (s *Session) Secure() bool {
-	return strings.Contains(s.Proto, "SAVP") || len(s.Crypto) > 0
+// SDES reports whether the audio stream is SRTP keyed in the SDP: RTP/SAVP
+// or RTP/SAVPF, or SDES keys whatever the protocol says. DTLS-SRTP
+// (UDP/TLS/RTP/SAVPF, keyed by a handshake on the media path) is not.
+func (s *Session) SDES() bool {
+	return !s.DTLS() && (strings.HasPrefix(s.Proto, "RTP/SAVP") || len(s.Crypto) > 0)
+}
+
+// DTLS reports whether the audio stream is DTLS-SRTP (RFC 5764), as
+// browsers offer it.
+func (s *Session) DTLS() bool {
+	return strings.Contains(s.Proto, "TLS/RTP/")
 }
 
 // parseCrypto reads "a=crypto:<tag> <suite> inline:<key>[|<lifetime>][|<mki>:<len>] [<session-params>]".

@@ -329,8 +329,8 @@ func TestParseCryptoLines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !s.Secure() || s.Proto != ProtoSAVP || len(s.Crypto) != 3 {
-		t.Fatalf("secure=%v proto=%q crypto lines=%d", s.Secure(), s.Proto, len(s.Crypto))
+	if !s.SDES() || s.DTLS() || s.Proto != ProtoSAVP || len(s.Crypto) != 3 {
+		t.Fatalf("sdes=%v proto=%q crypto lines=%d", s.SDES(), s.Proto, len(s.Crypto))
 	}
 	want := []struct {
 		tag    int
@@ -352,8 +352,15 @@ func TestParseCryptoLines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if plainOffer.Secure() {
-		t.Fatal("an RTP/AVP offer without keys is called secure")
+	if plainOffer.SDES() || plainOffer.DTLS() {
+		t.Fatal("an RTP/AVP offer without keys is called SRTP")
+	}
+	browser, err := Parse([]byte(webrtc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if browser.SDES() || !browser.DTLS() {
+		t.Fatalf("a browser's %s offer: sdes=%v dtls=%v, want DTLS only", browser.Proto, browser.SDES(), browser.DTLS())
 	}
 }
 
