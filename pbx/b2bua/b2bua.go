@@ -280,21 +280,36 @@ func (m *Manager) contactURI(transport string) sip.Uri {
 // send sends a request in a new client transaction, from our listener.
 func (m *Manager) send(ctx context.Context, req *sip.Request) (sip.ClientTransaction, error) {
 	m.bindLocal(req)
-	return m.client.TransactionRequest(ctx, req, viaOption(req))
+	return m.client.TransactionRequest(ctx, req, m.viaOption(req))
 }
 
 func (m *Manager) write(req *sip.Request) error {
 	m.bindLocal(req)
-	return m.client.WriteRequest(req, viaOption(req))
+	return m.client.WriteRequest(req, m.viaOption(req))
 }
 
 // viaOption adds our Via unless the request has its own (a carrier
 // dialog's, naming the carrier-facing listener).
-func viaOption(req *sip.Request) sipgo.ClientRequestOption {
+func (m *Manager) viaOption(req *sip.Request) sipgo.ClientRequestOption {
 	if req.Via() != nil {
 		return func(*sipgo.Client, *sip.Request) error { return nil }
 	}
-	return sipgo.ClientRequestAddVia
+	return m.addVia
+}
+
+// addVia is sipgo's Via with the sent-by port of the listener of the
+// request's transport: a phone on TLS answers to the Via's port (libre
+// opens a connection there), and the UDP/TCP port does not speak TLS.
+func (m *Manager) addVia(c *sipgo.Client, req *sip.Request) error {
+	if err := sipgo.ClientRequestAddVia(c, req); err != nil {
+		return err
+	}
+	if p, ok := m.cfg.TransportPorts[strings.ToLower(req.Transport())]; ok {
+		if v := req.Via(); v != nil {
+			v.Port = p
+		}
+	}
+	return nil
 }
 
 func (m *Manager) bindLocal(req *sip.Request) {
