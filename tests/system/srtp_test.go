@@ -38,6 +38,12 @@ func srtpPBX(t *testing.T) (*testpbx.PBX, string, string, *x509.CertPool) {
 // the PBX's TLS certificate.
 func startSRTPBaresip(t *testing.T, host, toneHz int, cafile string) *baresip {
 	t.Helper()
+	requireBaresip(t)
+	if dir, err := baresipModuleDir(); err == nil {
+		if _, err := os.Stat(filepath.Join(dir, "srtp.so")); err != nil {
+			sipp.SkipUnlessCI(t, fmt.Errorf("baresip: no srtp module in %s (Debian's baresip-core has it): %w", dir, err))
+		}
+	}
 	return startBaresip(t, host, toneHz, "module\t\t\tsrtp.so", "sip_cafile\t\t"+cafile, "")
 }
 
