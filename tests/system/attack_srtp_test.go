@@ -9,7 +9,10 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -264,5 +267,15 @@ func TestAttackForgedAndReplayedSRTPAreDropped(t *testing.T) {
 	}
 	if got := mix.Power(heard, toneB); got < 0.5 {
 		t.Errorf("the SRTP phone hears 1002's tone at power %.3f, want >= 0.5", got)
+	}
+	// Keys are never logged: neither the phone's nor the one the PBX made.
+	log, err := os.ReadFile(filepath.Join(p.Dir, "pbx.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range [][]byte{phone.key, ans.Crypto[0].Key} {
+		if b64 := base64.StdEncoding.EncodeToString(k); strings.Contains(string(log), b64[:16]) {
+			t.Errorf("an SRTP key is in the PBX's log")
+		}
 	}
 }
