@@ -140,7 +140,8 @@ func (l locator) Locate(tenant, ext string) ([]b2bua.Target, bool) {
 		if contact, dest, ok := l.browsers.Device(tenant, ext); ok {
 			var u sip.Uri
 			if err := sip.ParseUri(contact, &u); err == nil {
-				return []b2bua.Target{{URI: u, Dest: dest, Transport: "udp"}}, true
+				// The browser's media is DTLS-SRTP past its session.
+				return []b2bua.Target{{URI: u, Dest: dest, Transport: "udp", Encrypted: true}}, true
 			}
 		}
 	}

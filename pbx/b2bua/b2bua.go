@@ -23,6 +23,10 @@ type Target struct {
 	URI       sip.Uri        // the registered Contact
 	Dest      netip.AddrPort // where its REGISTER came from (NAT-aware)
 	Transport string
+	// Encrypted says the contact's media is encrypted beyond the relay by
+	// other means (a browser's DTLS-SRTP session behind an in-process SIP
+	// endpoint): an extension that requires SRTP is met without SDES.
+	Encrypted bool
 }
 
 // Locator finds extensions. known is false for extensions that do not exist.

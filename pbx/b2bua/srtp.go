@@ -140,7 +140,7 @@ func (c *call) sdesFor(side int, r *sdp.Rewrite, answerTo *sdp.Session) {
 // not be called at all (required, but registered over UDP or TCP). Called
 // with c.mu held.
 func (c *call) offerSRTPTo(ext string, t Target) bool {
-	if c.m.srtpPolicy(c.tenant, ext) != SRTPRequired {
+	if t.Encrypted || c.m.srtpPolicy(c.tenant, ext) != SRTPRequired {
 		c.srtpOffer[sideB] = nil
 		return true
 	}
@@ -165,6 +165,9 @@ func (c *call) offerSRTPTo(ext string, t Target) bool {
 func (c *call) answerRefusal(f *fork, ans *sdp.Session) string {
 	if offered := c.srtpOffer[sideB] != nil; ans.SDES() != offered {
 		return "the answer's media security does not match the offer's"
+	}
+	if f.target.Encrypted {
+		return "" // encrypted past the relay: no SDES to check
 	}
 	return c.m.offerRefusal(c.tenant, f.ext, f.target.Transport, ans)
 }

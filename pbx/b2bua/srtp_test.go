@@ -1,6 +1,7 @@
 package b2bua
 
 import (
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -57,5 +58,39 @@ func TestOfferRefusalByPolicyAndTransport(t *testing.T) {
 	}
 	if got := (&Manager{}).srtpPolicy("t", "x"); got != SRTPOptional {
 		t.Errorf("without policies: %v, want optional", got)
+	}
+}
+
+// Calls to a required extension go to its TLS contacts with an SDES
+// offer, never to its UDP ones; a browser's contact (media encrypted by
+// its DTLS-SRTP session) is called plain, and its plain answer taken.
+func TestForkSRTPOfferByContact(t *testing.T) {
+	m := &Manager{security: policyByExt{"req": SRTPRequired, "opt": SRTPOptional}, log: slog.New(slog.DiscardHandler)}
+	plainAns, _ := sdp.Parse([]byte("v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 8\r\n"))
+	for _, tc := range []struct {
+		ext    string
+		target Target
+		called bool
+		sdes   bool
+		answer string // refusal of a plain answer
+	}{
+		{"req", Target{Transport: "TLS"}, true, true, "does not match"},
+		{"req", Target{Transport: "UDP"}, false, false, ""},
+		{"req", Target{Transport: "udp", Encrypted: true}, true, false, ""},
+		{"opt", Target{Transport: "TLS"}, true, false, ""},
+		{"opt", Target{Transport: "UDP"}, true, false, ""},
+	} {
+		c := &call{m: m, tenant: "t"}
+		if got := c.offerSRTPTo(tc.ext, tc.target); got != tc.called || (c.srtpOffer[sideB] != nil) != tc.sdes {
+			t.Errorf("%s at %+v: called %v, SDES offered %v; want %v, %v", tc.ext, tc.target, got, c.srtpOffer[sideB] != nil, tc.called, tc.sdes)
+			continue
+		}
+		if !tc.called {
+			continue
+		}
+		got := c.answerRefusal(&fork{ext: tc.ext, target: tc.target}, plainAns)
+		if tc.answer == "" && got != "" || tc.answer != "" && !strings.Contains(got, tc.answer) {
+			t.Errorf("%s at %+v: plain answer refusal %q, want %q", tc.ext, tc.target, got, tc.answer)
+		}
 	}
 }
