@@ -178,7 +178,7 @@ func masterKey(cfg config.OA, getenv func(string) string) (*keys.MasterKey, erro
 	path := cfg.Security.MasterKeyFile
 	if path != "" && cfg.Security.GenerateMasterKey && getenv("YIMEN_MASTER_KEY") == "" {
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-			if err := writePrivate(path, []byte(keys.GenerateMasterKey()+"\n")); err != nil {
+			if err := keys.WritePrivateFile(path, []byte(keys.GenerateMasterKey()+"\n")); err != nil {
 				return nil, fmt.Errorf("security.master_key_file: %w", err)
 			}
 		}

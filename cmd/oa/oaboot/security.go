@@ -14,7 +14,6 @@ import (
 	"github.com/yimen/yimen/internal/auth"
 	"github.com/yimen/yimen/internal/config"
 	"github.com/yimen/yimen/internal/errs"
-	"github.com/yimen/yimen/internal/gm"
 	"github.com/yimen/yimen/internal/keys"
 	"github.com/yimen/yimen/internal/rbac"
 	"github.com/yimen/yimen/internal/store"
@@ -33,7 +32,7 @@ func buildSecurity(ctx context.Context, cfg config.OA, db *store.DB, km *keys.Ma
 	if signPath == "" {
 		signPath = filepath.Join(cfg.DataDir, "oa-audit-signing.key")
 	}
-	signer, err := signingKey(signPath)
+	signer, err := keys.LoadOrCreateSigningKey(signPath)
 	if err != nil {
 		return nil, fmt.Errorf("admin.audit_signing_key: %w", err)
 	}
@@ -88,50 +87,6 @@ func buildSecurity(ctx context.Context, cfg config.OA, db *store.DB, km *keys.Ma
 
 // signingKey reads the SM2 key signing the audit chain, creating it (0600)
 // with its public key beside it (.pub) on first run.
-func signingKey(path string) (*gm.PrivateKey, error) {
-	b, err := os.ReadFile(path)
-	if err == nil {
-		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
-			return nil, fmt.Errorf("%s has mode %04o: chmod 600: %w", path, fi.Mode().Perm(), errs.ErrInvalid)
-		}
-		return gm.DecodePrivateKeyPEM(b)
-	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return nil, err
-	}
-	k, err := gm.GenerateKey()
-	if err != nil {
-		return nil, err
-	}
-	priv, err := gm.EncodePrivateKeyPEM(k)
-	if err != nil {
-		return nil, err
-	}
-	pub, err := gm.EncodePublicKeyPEM(&k.PublicKey)
-	if err != nil {
-		return nil, err
-	}
-	if err := writePrivate(path, priv); err != nil {
-		return nil, err
-	}
-	return k, os.WriteFile(path+".pub", pub, 0o644)
-}
-
-func writePrivate(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
 // bootstrap creates the three separated administrators in the platform
 // tenant on first run (they must change the generated password outside
 // the demo), and in the demo a business user of each OA role.
@@ -183,5 +138,5 @@ func writeCredentials(path string, list []Credential) error {
 		fmt.Fprintf(&b, "%s %s %s %s\n", c.Tenant, c.Name, c.Role, c.Password)
 	}
 	_ = os.Remove(path)
-	return writePrivate(path, b.Bytes())
+	return keys.WritePrivateFile(path, b.Bytes())
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/yimen/yimen/internal/adminapi"
 	"github.com/yimen/yimen/internal/httpx"
 	"github.com/yimen/yimen/internal/httpx/route"
+	"github.com/yimen/yimen/internal/keys"
 	"github.com/yimen/yimen/pbx"
 	"github.com/yimen/yimen/pbx/pbxapi"
 )
@@ -24,7 +25,7 @@ func (p *PBX) serveHTTP(breakGlass string, acdRoutes []route.Route) error {
 		flows = flowReloader{p.IVR}
 	}
 	p.Routes = admin.Routes()
-	sso, err := loadOrCreateSigningKey(ssoKeyPath(p.Config))
+	sso, err := keys.LoadOrCreateSigningKey(ssoKeyPath(p.Config))
 	if err != nil {
 		return fmt.Errorf("admin.sso_signing_key: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/yimen/yimen/internal/adminapi"
 	"github.com/yimen/yimen/internal/config"
 	"github.com/yimen/yimen/internal/errs"
+	"github.com/yimen/yimen/internal/keys"
 	"github.com/yimen/yimen/internal/rbac"
 )
 
@@ -62,5 +63,5 @@ func provisionOALink(ctx context.Context, cfg config.Config, sec *adminapi.Secur
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	return writeNew(path, []byte(b.String()), 0o600)
+	return keys.WritePrivateFile(path, []byte(b.String()))
 }

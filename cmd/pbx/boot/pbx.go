@@ -284,7 +284,7 @@ func breakGlassToken(cfg config.Config, getenv func(string) string) (string, err
 			return "", fmt.Errorf("http.admin_token_file: %w", err)
 		}
 		if err == nil {
-			if err := privateFile(cfg.HTTP.AdminTokenFile); err != nil {
+			if err := keys.CheckPrivateFile(cfg.HTTP.AdminTokenFile); err != nil {
 				return "", fmt.Errorf("http.admin_token_file: %w", err)
 			}
 		}
@@ -311,18 +311,6 @@ func strongToken(tok string) error {
 	}
 	if strings.Count(tok, tok[:1]) == len(tok) {
 		return errors.New("one character repeated")
-	}
-	return nil
-}
-
-// privateFile refuses a secret file that group or others may read or write.
-func privateFile(path string) error {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return err
-	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return fmt.Errorf("%s has mode %04o: group and others must have no access (chmod 600)", path, perm)
 	}
 	return nil
 }

@@ -60,7 +60,7 @@ func buildSecurity(ctx context.Context, cfg config.Config, db *store.DB, km *key
 	if sec.SigningKeyFile == "" {
 		sec.SigningKeyFile = filepath.Join(cfg.DataDir, "audit-signing.key")
 	}
-	signer, err := loadOrCreateSigningKey(sec.SigningKeyFile)
+	signer, err := keys.LoadOrCreateSigningKey(sec.SigningKeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("admin.audit_signing_key: %w", err)
 	}
@@ -319,55 +319,6 @@ func (sec *Security) Close() {
 	}
 }
 
-// loadOrCreateSigningKey reads the SM2 audit signing key, creating it (0600)
-// and its public key (path.pub) when the file does not exist.
-func loadOrCreateSigningKey(path string) (*gm.PrivateKey, error) {
-	b, err := os.ReadFile(path)
-	if err == nil {
-		if err := privateFile(path); err != nil {
-			return nil, fmt.Errorf("%w: %w", err, errs.ErrInvalid)
-		}
-		return gm.DecodePrivateKeyPEM(b)
-	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return nil, err
-	}
-	k, err := gm.GenerateKey()
-	if err != nil {
-		return nil, err
-	}
-	priv, err := gm.EncodePrivateKeyPEM(k)
-	if err != nil {
-		return nil, err
-	}
-	pub, err := gm.EncodePublicKeyPEM(&k.PublicKey)
-	if err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, err
-	}
-	if err := writeNew(path, priv, 0o600); err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(path+".pub", pub, 0o644); err != nil {
-		return nil, err
-	}
-	return k, nil
-}
-
-func writeNew(path string, data []byte, mode os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
 // writeAdminsFile writes "TENANT NAME PASSWORD" lines (mode 0600), replacing
 // an older file: the accounts it named are gone when these were created.
 func writeAdminsFile(path string, admins []AdminCredential) error {
@@ -380,7 +331,7 @@ func writeAdminsFile(path string, admins []AdminCredential) error {
 		return err
 	}
 	_ = os.Remove(path)
-	return writeNew(path, b.Bytes(), 0o600)
+	return keys.WritePrivateFile(path, b.Bytes())
 }
 
 // printSecurityWelcome tells the operator how to log in.
