@@ -51,6 +51,7 @@ type Adapter struct {
 
 type callMeta struct {
 	agent    string
+	rung     string // the agent call.ringing went to last
 	queue    string
 	enqueued time.Time
 	seen     time.Time
@@ -149,7 +150,7 @@ func (a *Adapter) ACDEvent(e acd.Event) {
 		}
 		a.publish(ev.Tenant, Event{Type: protocol.EventAgentState, Agents: []string{st.ID}, Queues: ev.Queues, Data: AgentStateData(ev)})
 	case acd.OfferEvent:
-		a.track(ev.Tenant, ev.Call.ID, func(m *callMeta) { m.queue, m.enqueued = ev.Call.Queue, ev.Call.Enqueued })
+		a.track(ev.Tenant, ev.Call.ID, func(m *callMeta) { m.queue, m.enqueued, m.rung = ev.Call.Queue, ev.Call.Enqueued, ev.Agent })
 		data := protocol.CallRinging{Call: ev.Call.ID, Agent: ev.Agent, Queue: ev.Call.Queue, Caller: ev.Call.Caller, DID: ev.Call.DID,
 			Priority: ev.Call.Priority, VIP: ev.Call.VIP, WaitS: seconds(ev.Wait), Vars: ev.Call.Vars, Callback: ev.Call.Callback}
 		if a.devices != nil && a.devices.Attached(ev.Tenant, ev.Agent) {

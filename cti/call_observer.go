@@ -1,11 +1,14 @@
 package cti
 
 import (
+	"slices"
+
 	"github.com/yimen/yimen/cti/protocol"
 	"github.com/yimen/yimen/pbx/callevent"
 )
 
 var (
+	_ callevent.RingObserver     = (*Adapter)(nil)
 	_ callevent.AnswerObserver   = (*Adapter)(nil)
 	_ callevent.HoldObserver     = (*Adapter)(nil)
 	_ callevent.EndObserver      = (*Adapter)(nil)
@@ -30,12 +33,56 @@ func (a *Adapter) agentOf(ci callevent.Call, m callMeta) string {
 	return ""
 }
 
+// partiesOf is who hears of a call: its agent (agentOf) and, on a call
+// between two agents' extensions, the other one too, so both bars follow it.
+func (a *Adapter) partiesOf(ci callevent.Call, agent string) []string {
+	out := nonEmpty(agent)
+	if a.dir == nil {
+		return out
+	}
+	for _, ext := range [...]string{ci.Callee, ci.Connected, ci.Caller} {
+		if id, ok := a.dir.AgentByEndpoint(ci.Tenant, ext); ok && ext != "" && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// CallRinging publishes call.ringing to the agent whose extension rings,
+// for a call the ACD did not offer (a call to the extension, a transfer):
+// a browser agent answers it from the bar as it would a queue call. A
+// queue's offer was published by ACDEvent already.
+func (a *Adapter) CallRinging(ev callevent.Ringing) {
+	ci := ev.Call
+	if a.dir == nil {
+		return
+	}
+	agent, ok := a.dir.AgentByEndpoint(ci.Tenant, ev.Ext)
+	if !ok {
+		return
+	}
+	again := false
+	a.track(ci.Tenant, ci.ID, func(m *callMeta) {
+		again = m.rung == agent
+		m.rung = agent
+	})
+	if again {
+		return
+	}
+	m := a.lookup(ci.Tenant, ci.ID, false)
+	data := protocol.CallRinging{Call: ci.ID, Agent: agent, Queue: m.queue, Caller: ci.Caller}
+	if a.devices != nil && a.devices.Attached(ci.Tenant, agent) {
+		data.Device = protocol.DeviceBrowser
+	}
+	a.publish(ci.Tenant, Event{Type: protocol.EventCallRinging, Agents: []string{agent}, Queues: nonEmpty(m.queue), Data: data})
+}
+
 // CallAnswered publishes call.answered.
 func (a *Adapter) CallAnswered(ev callevent.Answered) {
 	ci := ev.Call
 	m := a.lookup(ci.Tenant, ci.ID, false)
 	agent := a.agentOf(ci, m)
-	a.publish(ci.Tenant, Event{Type: protocol.EventCallAnswered, Agents: nonEmpty(agent), Queues: nonEmpty(m.queue),
+	a.publish(ci.Tenant, Event{Type: protocol.EventCallAnswered, Agents: a.partiesOf(ci, agent), Queues: nonEmpty(m.queue),
 		Data: protocol.CallAnswered{Call: ci.ID, Agent: agent, Queue: m.queue, Caller: ci.Caller, Callee: ci.Callee, Answered: ts(ci.Answered)}})
 }
 
@@ -48,7 +95,7 @@ func (a *Adapter) CallHold(ev callevent.Hold) {
 	if ev.Held {
 		typ = protocol.EventCallHeld
 	}
-	a.publish(ci.Tenant, Event{Type: typ, Agents: nonEmpty(agent), Queues: nonEmpty(m.queue),
+	a.publish(ci.Tenant, Event{Type: typ, Agents: a.partiesOf(ci, agent), Queues: nonEmpty(m.queue),
 		Data: protocol.CallHold{Call: ci.ID, Agent: agent}})
 }
 
@@ -67,7 +114,7 @@ func (a *Adapter) CallEnded(ev callevent.Ended) {
 		}
 		d.WaitS = seconds(until.Sub(m.enqueued))
 	}
-	a.publish(ci.Tenant, Event{Type: protocol.EventCallEnded, Agents: nonEmpty(agent), Queues: nonEmpty(m.queue), Data: d})
+	a.publish(ci.Tenant, Event{Type: protocol.EventCallEnded, Agents: a.partiesOf(ci, agent), Queues: nonEmpty(m.queue), Data: d})
 }
 
 // CallTransfer publishes call.consult as an attended transfer goes, and

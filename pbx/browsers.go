@@ -62,6 +62,11 @@ func (p relayPeers) SetLocalPeer(addr netip.AddrPort, peer webrtc.Peer) {
 	p.r.SetLocalPeer(addr, peer)
 }
 
+// BridgedPeer lets two browser sessions on one call find each other (video).
+func (p relayPeers) BridgedPeer(local netip.AddrPort) (netip.AddrPort, bool) {
+	return p.r.BridgedPeer(local)
+}
+
 // legHangup ends a browser's call through the B2BUA, with its cause.
 type legHangup struct{ m *b2bua.Manager }
 

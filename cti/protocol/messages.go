@@ -113,7 +113,9 @@ type AgentState struct {
 	WrapUpUntil string `json:"wrap_up_until,omitempty"`
 }
 
-// CallRinging is the data of call.ringing: a queue call offered to an agent.
+// CallRinging is the data of call.ringing: a call offered to an agent, by a
+// queue, or ringing the agent's extension directly or by a transfer (Queue
+// empty unless the call came through one).
 type CallRinging struct {
 	Call     string            `json:"call"`
 	Agent    string            `json:"agent"`

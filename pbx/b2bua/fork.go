@@ -133,9 +133,13 @@ func (c *call) onForkResponse(f *fork, res *sip.Response) {
 	code := res.StatusCode
 	c.mu.Lock()
 	wasRinging := c.state == stateRinging
+	rang := ""
 	defer func() {
 		answered := wasRinging && c.state == stateAnswered
 		c.mu.Unlock()
+		if rang != "" {
+			c.m.notifyRinging(c, rang)
+		}
 		if answered {
 			c.m.notifyAnswered(c, c.bridge)
 		}
@@ -144,6 +148,9 @@ func (c *call) onForkResponse(f *fork, res *sip.Response) {
 	case code < 200:
 		if code == 100 {
 			return
+		}
+		if !f.provisional && f.final == 0 && !f.cancelPending && f.carrier == nil {
+			rang = f.ext // an extension of the tenant, not a number on a trunk
 		}
 		f.provisional = true
 		if f.cancelPending {

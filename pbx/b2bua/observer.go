@@ -11,6 +11,7 @@ import (
 // observer is a registered listener, split by the callevent interfaces it
 // implements (nil where it does not).
 type observer struct {
+	ring     callevent.RingObserver
 	answer   callevent.AnswerObserver
 	media    callevent.MediaObserver
 	hold     callevent.HoldObserver
@@ -25,6 +26,7 @@ type observer struct {
 // a wiring mistake, and panics.
 func (m *Manager) AddObserver(o any) {
 	var ob observer
+	ob.ring, _ = o.(callevent.RingObserver)
 	ob.answer, _ = o.(callevent.AnswerObserver)
 	ob.media, _ = o.(callevent.MediaObserver)
 	ob.hold, _ = o.(callevent.HoldObserver)
@@ -40,6 +42,17 @@ func (m *Manager) AddObserver(o any) {
 type bridgeMedia struct{ b *media.Bridge }
 
 func (bm bridgeMedia) SetTap(t callevent.Tap) { bm.b.SetTap(t) }
+
+// notifyRinging tells the observers ext started ringing for c. Call it
+// without c's lock.
+func (m *Manager) notifyRinging(c *call, ext string) {
+	ev := callevent.Ringing{Call: c.event(), Ext: ext}
+	for _, o := range m.observers {
+		if o.ring != nil {
+			o.ring.CallRinging(ev)
+		}
+	}
+}
 
 // notifyAnswered tells the observers c was answered on bridge b. Call it
 // without c's lock.

@@ -16,6 +16,14 @@ type Call struct {
 	Connected string
 }
 
+// Ringing reports an extension starting to ring for a call: the first
+// provisional answer of the INVITE sent to it, for a new call, a queue's
+// offer or a transfer. Ext is the extension that rings.
+type Ringing struct {
+	Call
+	Ext string
+}
+
 // Answered reports a call bridged to an answering party: first answered, or
 // bridged again to another party after a transfer.
 type Answered struct {

@@ -4,6 +4,11 @@ package callevent
 // those. Methods are called outside the call's lock, in order per call, and
 // must return quickly.
 
+// RingObserver hears extensions start ringing.
+type RingObserver interface {
+	CallRinging(Ringing)
+}
+
 // AnswerObserver hears calls answered.
 type AnswerObserver interface {
 	CallAnswered(Answered)

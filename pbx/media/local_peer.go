@@ -56,3 +56,26 @@ func (r *Relay) localPeer(addr netip.AddrPort) *localRef {
 	}
 	return nil
 }
+
+// BridgedPeer answers, for the address a leg gives its peer in SDP (one
+// leg's LocalAddr), where the other leg of the same bridge sends its media:
+// its latched source, else its SDP address. It lets two local peers on one
+// call find each other (two browser agents on a video call). It walks the
+// bridges under the relay's lock: for signalling events, never per packet.
+func (r *Relay) BridgedPeer(local netip.AddrPort) (netip.AddrPort, bool) {
+	local = unmapped(local)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for b := range r.bridges {
+		for _, l := range [...]*Leg{b.A, b.B} {
+			if l.local != local {
+				continue
+			}
+			if to := l.other.rtp.peer.Load().dest(); to.IsValid() && to.Port() != 0 {
+				return to, true
+			}
+			return netip.AddrPort{}, false
+		}
+	}
+	return netip.AddrPort{}, false
+}

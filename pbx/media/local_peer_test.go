@@ -66,3 +66,33 @@ func TestLocalPeerGetsTheLegsRTP(t *testing.T) {
 		t.Errorf("the removed peer still got packets (%d)", sink.count())
 	}
 }
+
+// BridgedPeer leads from the address one leg gives its peer to where the
+// other leg sends: the other phone's SDP address, its latched source once
+// it has sent, nothing for an address no leg has, nothing when the other
+// leg has no destination yet, and nothing once the bridge is closed.
+func TestBridgedPeerFindsTheOtherLegsPeer(t *testing.T) {
+	r := newTestRelay(t, nil)
+	c := newCall(t, r)
+	if got, ok := r.BridgedPeer(c.b.A.LocalAddr()); !ok || got != c.pb.rtpA {
+		t.Fatalf("from leg A: %v %v, want phone B's %v", got, ok, c.pb.rtpA)
+	}
+	if got, ok := r.BridgedPeer(c.b.B.LocalAddr()); !ok || got != c.pa.rtpA {
+		t.Fatalf("from leg B: %v %v, want phone A's %v", got, ok, c.pa.rtpA)
+	}
+	if got, ok := r.BridgedPeer(c.pa.rtpA); ok {
+		t.Fatalf("a phone's own address is no leg's, got %v", got)
+	}
+
+	d, err := r.NewBridge()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := r.BridgedPeer(d.A.LocalAddr()); ok {
+		t.Fatalf("leg B has no peer yet, got %v", got)
+	}
+	_ = d.Close()
+	if _, ok := r.BridgedPeer(d.A.LocalAddr()); ok {
+		t.Fatal("a closed bridge still answers")
+	}
+}

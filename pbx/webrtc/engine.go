@@ -106,9 +106,10 @@ func (e *engine) certificate() (pion.Certificate, error) {
 	return e.cert, nil
 }
 
-// newPeer is a peer connection that can carry codec c and nothing else:
-// the browser's answer then offers it no other codec to send.
-func (e *engine) newPeer(c g711) (*pion.PeerConnection, error) {
+// newPeer is a peer connection that can carry codec c and nothing else
+// (and VP8 video when the browser offered video): the browser's answer
+// then offers it no other codec to send.
+func (e *engine) newPeer(c g711, video bool) (*pion.PeerConnection, error) {
 	cert, err := e.certificate()
 	if err != nil {
 		return nil, err
@@ -116,6 +117,11 @@ func (e *engine) newPeer(c g711) (*pion.PeerConnection, error) {
 	var me pion.MediaEngine
 	if err := me.RegisterCodec(c.parameters(), pion.RTPCodecTypeAudio); err != nil {
 		return nil, fmt.Errorf("webrtc: codec %s: %w", c.name, err)
+	}
+	if video {
+		if err := me.RegisterCodec(vp8, pion.RTPCodecTypeVideo); err != nil {
+			return nil, fmt.Errorf("webrtc: codec VP8: %w", err)
+		}
 	}
 	api := pion.NewAPI(pion.WithMediaEngine(&me), pion.WithSettingEngine(e.settings))
 	pc, err := api.NewPeerConnection(pion.Configuration{

@@ -66,6 +66,7 @@ type Manager struct {
 	byAgent map[string]*session // tenant/agent
 	byExt   map[string]*session // tenant/ext
 	byToken map[string]*session
+	byLocal map[netip.AddrPort]*session // by the address of its relay-facing socket
 	closed  bool
 }
 
@@ -78,7 +79,8 @@ func New(cfg Config, ender CallEnder, obs Observer, log *slog.Logger) (*Manager,
 		log = slog.New(slog.DiscardHandler)
 	}
 	m := &Manager{cfg: cfg, log: log, ender: ender, obs: obs,
-		byAgent: map[string]*session{}, byExt: map[string]*session{}, byToken: map[string]*session{}}
+		byAgent: map[string]*session{}, byExt: map[string]*session{}, byToken: map[string]*session{},
+		byLocal: map[netip.AddrPort]*session{}}
 	var err error
 	if m.eng, err = newEngine(cfg); err != nil {
 		return nil, err
@@ -167,11 +169,12 @@ func (m *Manager) Open(ctx context.Context, tenant, agent, ext string, owner uin
 		}
 		s.mu.Unlock()
 	}
-	codec, err := checkOffer(r.Offer, prefer)
+	o, err := checkOffer(r.Offer, prefer)
 	if err != nil {
 		return "", err
 	}
-	pc, track, answer, err := m.answer(ctx, codec, r.Offer)
+	codec := o.codec
+	pc, tracks, answer, err := m.answer(ctx, o, r.Offer)
 	if err != nil {
 		return "", err
 	}
@@ -194,7 +197,7 @@ func (m *Manager) Open(ctx context.Context, tenant, agent, ext string, owner uin
 		return "", fmt.Errorf("webrtc: the session closed while opening: %w", errs.ErrConflict)
 	}
 	old, was := s.pc, s.state
-	s.pc, s.track, s.codec, s.owner, s.state = pc, track, codec, r.Owner, StateConnected
+	s.pc, s.track, s.vtrack, s.codec, s.owner, s.state = pc, tracks.audio, tracks.video, codec, r.Owner, StateConnected
 	if s.timer != nil {
 		s.timer.Stop()
 		s.timer = nil
@@ -204,31 +207,47 @@ func (m *Manager) Open(ctx context.Context, tenant, agent, ext string, owner uin
 	inCall := s.call != nil && s.call.answered
 	s.mu.Unlock()
 	m.watch(s, pc)
+	if tracks.videoSender != nil {
+		go s.readFeedback(tracks.videoSender)
+	}
 	if old != nil {
 		go func() { _ = old.Close() }()
 	}
-	m.log.Info("webrtc session open", "tenant", r.Tenant, "agent", r.Agent, "ext", r.Ext, "codec", codec.name,
+	m.log.Info("webrtc session open", "tenant", r.Tenant, "agent", r.Agent, "ext", r.Ext, "codec", codec.name, "video", o.video,
 		"replaced", old != nil, "was", was, "reattached_call", inCall && was == StateReattaching)
 	m.notify(s, StateConnected)
 	return answer, nil
 }
 
+// peerTracks are the tracks a new peer connection sends the browser.
+type peerTracks struct {
+	audio, video *outTrack // video nil without video
+	videoSender  *pion.RTPSender
+}
+
 // answer builds a peer connection for offer and its complete answer.
-func (m *Manager) answer(ctx context.Context, codec g711, offer string) (*pion.PeerConnection, *outTrack, string, error) {
-	pc, err := m.eng.newPeer(codec)
+func (m *Manager) answer(ctx context.Context, o offered, offer string) (*pion.PeerConnection, peerTracks, string, error) {
+	var tr peerTracks
+	pc, err := m.eng.newPeer(o.codec, o.video)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, tr, "", err
 	}
-	fail := func(err error) (*pion.PeerConnection, *outTrack, string, error) {
+	fail := func(err error) (*pion.PeerConnection, peerTracks, string, error) {
 		_ = pc.Close()
-		return nil, nil, "", err
+		return nil, peerTracks{}, "", err
 	}
 	if err := pc.SetRemoteDescription(pion.SessionDescription{Type: pion.SDPTypeOffer, SDP: offer}); err != nil {
 		return fail(errOffer("%v", err))
 	}
-	track := &outTrack{codec: codec}
-	if _, err := pc.AddTrack(track); err != nil {
+	tr.audio = audioTrack(o.codec)
+	if _, err := pc.AddTrack(tr.audio); err != nil {
 		return fail(fmt.Errorf("webrtc: add track: %w", err))
+	}
+	if o.video {
+		tr.video = videoTrack()
+		if tr.videoSender, err = pc.AddTrack(tr.video); err != nil {
+			return fail(fmt.Errorf("webrtc: add video track: %w", err))
+		}
 	}
 	ans, err := pc.CreateAnswer(nil)
 	if err != nil {
@@ -245,7 +264,7 @@ func (m *Manager) answer(ctx context.Context, codec g711, offer string) (*pion.P
 	case <-ctx.Done():
 		return fail(fmt.Errorf("webrtc: ICE gathering: %w: %w", ctx.Err(), errs.ErrUnavailable))
 	}
-	return pc, track, pc.LocalDescription().SDP, nil
+	return pc, tr, pc.LocalDescription().SDP, nil
 }
 
 // newSessionLocked creates the agent's session with its relay-facing
@@ -259,10 +278,12 @@ func (m *Manager) newSessionLocked(r openRequest) (*session, error) {
 	_, _ = rand.Read(tok[:])
 	s := &session{m: m, tenant: r.Tenant, agent: r.Agent, ext: r.Ext, token: "b" + hex.EncodeToString(tok[:]),
 		rtp: conn, local: unmapped(conn.LocalAddr().(*net.UDPAddr).AddrPort()), state: StateClosed}
+	s.vout.rs.step = videoStep
 	s.refreshLocked()
 	m.byAgent[key(r.Tenant, r.Agent)] = s
 	m.byExt[key(r.Tenant, r.Ext)] = s
 	m.byToken[s.token] = s
+	m.byLocal[s.local] = s
 	if m.peers != nil {
 		m.peers.SetLocalPeer(s.local, s)
 	}
@@ -382,6 +403,9 @@ func (m *Manager) end(s *session, agentGone bool, why string) {
 		delete(m.byExt, key(s.tenant, s.ext))
 	}
 	delete(m.byToken, s.token)
+	if m.byLocal[s.local] == s {
+		delete(m.byLocal, s.local)
+	}
 	m.mu.Unlock()
 	if m.peers != nil {
 		m.peers.SetLocalPeer(s.local, nil)
@@ -454,6 +478,9 @@ func (m *Manager) AutoAnswer(tenant, ext string) bool {
 type Stats struct {
 	State                  string
 	ToBrowser, FromBrowser uint64
+	// Video: packets of the other end's video written to this browser, and
+	// of this browser's video passed to the other end.
+	VideoToBrowser, VideoFromBrowser uint64
 }
 
 // SessionStats returns agent's session's counts; false without a session.
@@ -467,7 +494,8 @@ func (m *Manager) SessionStats(tenant, agent string) (Stats, bool) {
 	s.mu.Lock()
 	st := s.state
 	s.mu.Unlock()
-	return Stats{State: st, ToBrowser: s.toBrowser.Load(), FromBrowser: s.fromBrowser.Load()}, true
+	return Stats{State: st, ToBrowser: s.toBrowser.Load(), FromBrowser: s.fromBrowser.Load(),
+		VideoToBrowser: s.videoToBrowser.Load(), VideoFromBrowser: s.videoFromBrowser.Load()}, true
 }
 
 func (m *Manager) sessionByToken(tok string) *session {

@@ -50,8 +50,11 @@ func TestCheckOffer(t *testing.T) {
 				}
 				return
 			}
-			if c.name != tc.want {
-				t.Errorf("codec %s, want %s", c.name, tc.want)
+			if c.codec.name != tc.want {
+				t.Errorf("codec %s, want %s", c.codec.name, tc.want)
+			}
+			if c.video {
+				t.Errorf("an audio-only offer taken for video")
 			}
 		})
 	}
@@ -71,8 +74,46 @@ func FuzzCheckOffer(f *testing.F) {
 			}
 			return
 		}
-		if c != pcma {
-			t.Fatalf("codec %+v not asked for", c)
+		if c.codec != pcma {
+			t.Fatalf("codec %+v not asked for", c.codec)
 		}
 	})
+}
+
+// chromeVideoOffer is Chrome's offer with the camera on: audio, then video
+// with VP8, VP9 and H.264.
+const chromeVideoOffer = chromeOffer + "m=video 9 UDP/TLS/RTP/SAVPF 96 98 102\r\nc=IN IP4 0.0.0.0\r\n" +
+	"a=rtcp:9 IN IP4 0.0.0.0\r\na=ice-ufrag:Fk3x\r\na=ice-pwd:bT3JkqZ4QZ8sP2m1vY6uWcEa\r\n" +
+	"a=fingerprint:sha-256 9B:0E:6F:1D:3A:42:57:8C:AA:01:F2:33:64:15:D6:07:88:E9:1A:2B:3C:4D:5E:6F:70:81:92:A3:B4:C5:D6:E7\r\n" +
+	"a=setup:actpass\r\na=mid:1\r\na=sendrecv\r\na=rtcp-mux\r\na=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack pli\r\n" +
+	"a=rtpmap:98 VP9/90000\r\na=rtpmap:102 H264/90000\r\n"
+
+// Video counts only as a live DTLS-SRTP section that offers VP8, the one
+// codec two browsers are always made to agree on; the audio rules hold
+// whatever the video section says.
+func TestCheckOfferVideo(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		offer string
+		video bool
+	}{
+		{"camera on", chromeVideoOffer, true},
+		{"video refused", strings.Replace(chromeVideoOffer, "m=video 9", "m=video 0", 1), false},
+		{"no VP8", strings.Replace(chromeVideoOffer, "a=rtpmap:96 VP8/90000", "a=rtpmap:96 AV1/90000", 1), false},
+		{"VP8 mapped but not listed", strings.Replace(chromeVideoOffer, "SAVPF 96 98 102", "SAVPF 98 102", 1), false},
+		{"plain RTP video", strings.Replace(chromeVideoOffer, "m=video 9 UDP/TLS/RTP/SAVPF", "m=video 9 RTP/AVP", 1), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o, err := checkOffer(tc.offer, []string{"PCMA"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.video != tc.video || o.codec != pcma {
+				t.Errorf("video %v codec %s, want video %v and PCMA", o.video, o.codec.name, tc.video)
+			}
+		})
+	}
+	if _, err := checkOffer(strings.Replace(chromeVideoOffer, "m=audio 54400", "m=audio 0", 1), []string{"PCMA"}); err == nil {
+		t.Error("video without audio accepted")
+	}
 }

@@ -53,7 +53,7 @@ func connectedPair(tb testing.TB) (*outTrack, *pion.PeerConnection) {
 	m := &Manager{cfg: Config{Codecs: []string{"PCMA"}}, eng: eng}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	pc, track, answer, err := m.answer(ctx, pcma, browser.LocalDescription().SDP)
+	pc, tracks, answer, err := m.answer(ctx, offered{codec: pcma}, browser.LocalDescription().SDP)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -61,6 +61,7 @@ func connectedPair(tb testing.TB) (*outTrack, *pion.PeerConnection) {
 	if err := browser.SetRemoteDescription(pion.SessionDescription{Type: pion.SDPTypeAnswer, SDP: answer}); err != nil {
 		tb.Fatal(err)
 	}
+	track := tracks.audio
 	for track.bound.Load() == nil || pc.ConnectionState() != pion.PeerConnectionStateConnected {
 		if ctx.Err() != nil {
 			tb.Fatalf("not connected: %s", pc.ConnectionState())

@@ -44,11 +44,19 @@ type session struct {
 	toBrowser   atomic.Uint64 // RTP packets written to the browser
 	fromBrowser atomic.Uint64 // RTP packets sent on to the relay
 
-	// The way to the browser: the relay's poller (WriteRTP), a prompt or
-	// mix writing to the leg, or readRelay, one at a time.
-	outMu  sync.Mutex
-	outBuf [1500]byte
-	rs     resequencer
+	// Video (video.go): the session at the other end of the call when both
+	// send video, the browser's video SSRC on the current peer (for PLI),
+	// and the way to the browser's video track, written by the other end's
+	// reader.
+	partner          atomic.Pointer[session]
+	vSSRC            atomic.Uint32
+	vout             trackWriter
+	videoToBrowser   atomic.Uint64 // video packets written to the browser
+	videoFromBrowser atomic.Uint64 // video packets passed to the other end
+
+	// The way to the browser's audio: the relay's poller (WriteRTP), a
+	// prompt or mix writing to the leg, or readRelay, one at a time.
+	out trackWriter
 
 	mu         sync.Mutex
 	codec      g711
@@ -56,6 +64,7 @@ type session struct {
 	state      string
 	pc         *pion.PeerConnection
 	track      *outTrack
+	vtrack     *outTrack // nil: the browser sends and receives no video
 	call       *sipCall
 	hold       chan struct{} // closed to stop the hold tone
 	timer      *time.Timer
@@ -65,11 +74,12 @@ type session struct {
 
 // forwarding is what the packet paths need to know, swapped atomically.
 type forwarding struct {
-	relay netip.AddrPort // the relay leg's address (the call's SDP)
-	pc    *pion.PeerConnection
-	track *outTrack
-	pt    uint8
-	on    bool // the call is answered and the browser attached
+	relay  netip.AddrPort // the relay leg's address (the call's SDP)
+	pc     *pion.PeerConnection
+	track  *outTrack
+	vtrack *outTrack
+	pt     uint8
+	on     bool // the call is answered and the browser attached
 }
 
 // sipCall is the SIP call the session's browser is on.
@@ -90,12 +100,13 @@ type sipCall struct {
 
 // refresh rebuilds fwd from the session's state. Called with mu held.
 func (s *session) refreshLocked() {
-	f := &forwarding{pc: s.pc, track: s.track, pt: s.codec.pt}
+	f := &forwarding{pc: s.pc, track: s.track, vtrack: s.vtrack, pt: s.codec.pt}
 	if c := s.call; c != nil {
 		f.relay = c.relay
 		f.on = c.answered && s.state == StateConnected
 	}
-	s.fwd.Store(f)
+	old := s.fwd.Swap(f)
+	s.videoChangedLocked(old, f)
 }
 
 // WriteRTP sends one packet of the session's call to the browser: the
@@ -107,23 +118,14 @@ func (s *session) refreshLocked() {
 // write; nothing allocated here.
 func (s *session) WriteRTP(pkt []byte) error {
 	f := s.fwd.Load()
-	if f == nil || !f.on || len(pkt) < 12 || len(pkt) > len(s.outBuf) || pkt[0]>>6 != 2 || pkt[1]&0x7f != f.pt {
+	if f == nil || !f.on || len(pkt) < 12 || pkt[1]&0x7f != f.pt {
 		return nil
 	}
-	b := f.track.bound.Load()
-	if b == nil {
-		return nil
+	sent, err := s.out.write(pkt, f.track)
+	if sent {
+		s.toBrowser.Add(1)
 	}
-	s.outMu.Lock()
-	n := copy(s.outBuf[:], pkt)
-	s.rs.rewrite(s.outBuf[:n], b)
-	_, err := b.w.Write(s.outBuf[:n])
-	s.outMu.Unlock()
-	if err != nil {
-		return err
-	}
-	s.toBrowser.Add(1)
-	return nil
+	return err
 }
 
 // readRelay takes what reaches the session's socket from the relay leg by
@@ -150,6 +152,10 @@ func (s *session) readRelay() {
 // pc is the session's current peer and the call is answered. pion reads
 // the track on a goroutine of its own per track.
 func (s *session) readBrowser(pc *pion.PeerConnection, tr *pion.TrackRemote) {
+	if tr.Kind() == pion.RTPCodecTypeVideo {
+		s.readVideo(pc, tr)
+		return
+	}
 	buf := make([]byte, 1500)
 	for {
 		n, _, err := tr.Read(buf)

@@ -104,7 +104,9 @@ export function apply(m: AgentModel, e: Envelope, now: number = Date.now()) {
       m.calls[d.call] = { call: d.call, phase: 'ringing', caller: d.caller, queue: d.queue, waitS: d.wait_s, vars: d.vars, ringingAt: now }
       break
     case 'call.answered': {
-      if (d.agent && d.agent !== m.me) break
+      // Another agent's answer is this agent's too on a call between the
+      // two (one dialled the other): the call is on this bar already.
+      if (d.agent && d.agent !== m.me && !m.calls[d.call]) break
       // A call the agent's own phone placed (dialled from the desk phone):
       // the other party is the callee.
       const c = m.calls[d.call] ?? { call: d.call, ringingAt: now, phase: 'talking', dialled: !!d.caller && d.caller === m.self?.endpoint }

@@ -1,5 +1,7 @@
 // The browser as the agent's phone (WEBRTC contract, docs/cti.md): one
-// RTCPeerConnection per shift, audio only (PCMA/PCMU), a non-trickle offer
+// RTCPeerConnection per shift, audio (PCMA/PCMU) and, when the agent turns
+// video on, VP8 video (shown when the other end of a call is a browser
+// agent with video too), a non-trickle offer
 // sent with webrtc.open once ICE gathering completes (or after 2 s), kept
 // across calls. After a reconnect the bar sends webrtc.open again, which
 // replaces the session and re-bridges a call in progress.
@@ -15,16 +17,25 @@ export interface Quality {
   rttMs: number
   packetsIn: number
   packetsOut: number
+  // Video, 0 without: frames the browser decoded from the other end, and sent.
+  framesIn: number
+  framesOut: number
 }
 
 export class Softphone {
   pc: RTCPeerConnection | null = null
   private mic: MediaStream | null = null
   private audio: HTMLAudioElement
+  private videoEl: HTMLVideoElement | null
   muted = false
+  // video: the next open sends the camera and asks for the other end's video.
+  video = false
+  // onVideo is told whether the other end's video is playing.
+  onVideo: (playing: boolean) => void = () => {}
 
-  constructor(audio: HTMLAudioElement) {
+  constructor(audio: HTMLAudioElement, video?: HTMLVideoElement | null) {
     this.audio = audio
+    this.videoEl = video ?? null
   }
 
   // open starts (or replaces) the media session. It resolves to 'desk' when
@@ -32,20 +43,34 @@ export class Softphone {
   async open(c: CtiClient): Promise<DeviceMode> {
     if (typeof RTCPeerConnection === 'undefined' || !navigator.mediaDevices) return 'desk'
     this.closePeer()
-    if (!this.mic) this.mic = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: true, noiseSuppression: true } })
+    const withVideo = this.video && !!this.videoEl
+    if (this.mic && withVideo !== this.mic.getVideoTracks().length > 0) {
+      for (const tr of this.mic.getTracks()) tr.stop()
+      this.mic = null
+    }
+    if (!this.mic)
+      this.mic = await navigator.mediaDevices.getUserMedia({
+        audio: { echoCancellation: true, noiseSuppression: true },
+        video: withVideo ? { width: 640, height: 360, frameRate: 15 } : false,
+      })
     const pc = new RTCPeerConnection({ iceServers: [] })
     this.pc = pc
     for (const tr of this.mic.getAudioTracks()) {
       tr.enabled = !this.muted
       pc.addTrack(tr, this.mic)
     }
-    const tx = pc.getTransceivers()[0]
-    const caps = typeof RTCRtpSender !== 'undefined' ? RTCRtpSender.getCapabilities?.('audio') : null
-    if (tx && caps && tx.setCodecPreferences) {
-      const g711 = caps.codecs.filter((c) => /PCM[AU]|telephone-event/i.test(c.mimeType))
-      if (g711.length) tx.setCodecPreferences(g711)
-    }
+    prefer(pc.getTransceivers()[0], 'audio', /PCM[AU]|telephone-event/i)
+    for (const tr of this.mic.getVideoTracks()) prefer(pc.addTransceiver(tr, { direction: 'sendrecv' }), 'video', /VP8/i)
+    this.onVideo(false)
     pc.ontrack = (ev) => {
+      if (ev.track.kind === 'video') {
+        if (!this.videoEl) return
+        this.videoEl.srcObject = new MediaStream([ev.track])
+        ev.track.onunmute = () => this.onVideo(true)
+        ev.track.onmute = () => this.onVideo(false)
+        void this.videoEl.play().catch(() => {})
+        return
+      }
       this.audio.srcObject = ev.streams[0] ?? new MediaStream([ev.track])
       void this.audio.play().catch(() => {})
     }
@@ -70,7 +95,7 @@ export class Softphone {
   // quality reads getStats(): inbound loss and jitter, the candidate pair's RTT.
   async quality(): Promise<Quality | null> {
     if (!this.pc) return null
-    const q: Quality = { lossPct: 0, jitterMs: 0, rttMs: 0, packetsIn: 0, packetsOut: 0 }
+    const q: Quality = { lossPct: 0, jitterMs: 0, rttMs: 0, packetsIn: 0, packetsOut: 0, framesIn: 0, framesOut: 0 }
     const stats = await this.pc.getStats()
     stats.forEach((s: any) => {
       if (s.type === 'inbound-rtp' && s.kind === 'audio') {
@@ -80,6 +105,8 @@ export class Softphone {
         q.jitterMs = (s.jitter ?? 0) * 1000
       }
       if (s.type === 'outbound-rtp' && s.kind === 'audio') q.packetsOut = s.packetsSent ?? 0
+      if (s.type === 'inbound-rtp' && s.kind === 'video') q.framesIn = s.framesDecoded ?? 0
+      if (s.type === 'outbound-rtp' && s.kind === 'video') q.framesOut = s.framesEncoded ?? 0
       if (s.type === 'candidate-pair' && s.nominated && s.currentRoundTripTime !== undefined) q.rttMs = s.currentRoundTripTime * 1000
     })
     return q
@@ -95,7 +122,16 @@ export class Softphone {
     this.closePeer()
     for (const tr of this.mic?.getTracks() ?? []) tr.stop()
     this.mic = null
+    this.onVideo(false)
   }
+}
+
+// prefer limits a transceiver to the codecs the PBX forwards untouched.
+function prefer(tx: RTCRtpTransceiver | undefined, kind: 'audio' | 'video', want: RegExp) {
+  const caps = typeof RTCRtpSender !== 'undefined' ? RTCRtpSender.getCapabilities?.(kind) : null
+  if (!tx || !caps || !tx.setCodecPreferences) return
+  const codecs = caps.codecs.filter((c) => want.test(c.mimeType))
+  if (codecs.length) tx.setCodecPreferences(codecs)
 }
 
 // gathered resolves when ICE gathering completes or after ms.
