@@ -6,6 +6,7 @@ import (
 
 	"github.com/yimen/yimen/acd"
 	"github.com/yimen/yimen/cti"
+	"github.com/yimen/yimen/cti/client"
 	"github.com/yimen/yimen/cti/protocol"
 	"github.com/yimen/yimen/pbx/callevent"
 )
@@ -46,6 +47,8 @@ func TestQueueCallLifecycleReachesAgentAndQueue(t *testing.T) {
 	}
 	answeredAt := t0.Add(13 * time.Second)
 	ci := callevent.Call{ID: "c1", Tenant: "demo", Caller: "13800138000", Callee: "1001", Start: t0, Answered: answeredAt}
+	// The agent's phone ringing for the queue's offer is not a second call.ringing.
+	e.adapter.CallRinging(callevent.Ringing{Call: ci, Ext: "1001"})
 	e.adapter.CallAnswered(callevent.Answered{Call: ci})
 	e.adapter.CallHold(callevent.Hold{Call: ci, Held: true})
 	e.adapter.CallHold(callevent.Hold{Call: ci, Held: false})
@@ -85,6 +88,48 @@ func TestQueueCallLifecycleReachesAgentAndQueue(t *testing.T) {
 	var ans protocol.CallAnswered
 	if err := nextOf(t, a2, protocol.EventCallAnswered).Decode(&ans); err != nil || ans.Agent != "a2" || ans.Queue != "" {
 		t.Fatalf("direct call.answered = %+v, %v", ans, err)
+	}
+}
+
+// A call between two agents' extensions, no queue: the callee's bar gets
+// call.ringing once (its phone ringing again, or a second contact, is the
+// same ring), and both bars follow the answer and the end.
+func TestAgentToAgentCallReachesBothBars(t *testing.T) {
+	e := newEnv(t, cti.Config{})
+	ctx := e.cctx()
+	a1, a2 := e.dial(tokAgent1), e.dial(tokAgent2)
+	if _, err := a1.Subscribe(ctx, "agent:a1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a2.Subscribe(ctx, "agent:a2"); err != nil {
+		t.Fatal(err)
+	}
+	ci := callevent.Call{ID: "d2", Tenant: "demo", Caller: "1001", Callee: "1002", Start: t0}
+	e.adapter.CallRinging(callevent.Ringing{Call: ci, Ext: "1002"})
+	e.adapter.CallRinging(callevent.Ringing{Call: ci, Ext: "1002"})
+	e.adapter.CallRinging(callevent.Ringing{Call: callevent.Call{ID: "d3", Tenant: "demo", Caller: "1001", Callee: "1009"}, Ext: "1009"}) // no agent's
+	ci.Answered = t0.Add(3 * time.Second)
+	e.adapter.CallAnswered(callevent.Answered{Call: ci})
+	e.adapter.CallEnded(callevent.Ended{Call: ci, CDR: callevent.CDR{Caller: "1001", Callee: "1002", Start: t0, Answer: ci.Answered,
+		End: ci.Answered.Add(time.Minute), Talk: time.Minute, Disposition: "answered"}})
+
+	ev := next(t, a2)
+	var ring protocol.CallRinging
+	if err := ev.Decode(&ring); err != nil || ev.Type != protocol.EventCallRinging || ring.Call != "d2" || ring.Agent != "a2" ||
+		ring.Queue != "" || ring.Caller != "1001" {
+		t.Fatalf("a2 first got %s %+v (%v), want call.ringing for d2", ev.Type, ring, err)
+	}
+	for _, c := range []struct {
+		name string
+		cl   *client.Client
+	}{{"a2", a2}, {"a1", a1}} {
+		for _, typ := range []string{protocol.EventCallAnswered, protocol.EventCallEnded} {
+			ev := next(t, c.cl)
+			var d struct{ Call, Agent string }
+			if err := ev.Decode(&d); err != nil || ev.Type != typ || d.Call != "d2" || d.Agent != "a2" {
+				t.Fatalf("%s got %s %+v (%v), want %s of d2 (agent a2)", c.name, ev.Type, d, err, typ)
+			}
+		}
 	}
 }
 
