@@ -127,7 +127,10 @@ func (s *Service) apply(ctx context.Context, tenant string, env protocol.Envelop
 		}
 		_, err = s.db.Q(ctx).ExecContext(ctx, `UPDATE oa_contacts SET agent=?, queue=?, vars=?, wait_s=MAX(wait_s, ?) WHERE id=?`,
 			d.Agent, d.Queue, string(vars), d.WaitS, id)
-		return &Ringing{Tenant: tenant, Data: d, At: at}, err
+		if err != nil || (d.Queue == "" && isExtension(d.Caller)) {
+			return nil, err // a colleague calling: no customer card to pop
+		}
+		return &Ringing{Tenant: tenant, Data: d, At: at}, nil
 	case protocol.EventCallAnswered:
 		var d protocol.CallAnswered
 		if err := env.Decode(&d); err != nil || d.Call == "" {

@@ -78,6 +78,22 @@ func TestEventsMakeOneContactRecordPerCallHoweverOftenDelivered(t *testing.T) {
 	}
 }
 
+// A colleague's call to the agent's extension pops no customer card; a
+// citizen's call transferred to it (no queue either) does.
+func TestInternalCallsPopNoCard(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	t0 := f.clk.t
+	if ring, err := f.svc.ApplyEvent(ctx, "demo", "ep0", envelope(t, protocol.EventCallRinging, 0, t0,
+		protocol.CallRinging{Call: "i1", Agent: "a1001", Caller: "1002"})); err != nil || ring != nil {
+		t.Fatalf("internal call: pop %+v, %v", ring, err)
+	}
+	if ring, err := f.svc.ApplyEvent(ctx, "demo", "ep0", envelope(t, protocol.EventCallRinging, 0, t0,
+		protocol.CallRinging{Call: "x1", Agent: "a1001", Caller: "13900139000"})); err != nil || ring == nil {
+		t.Fatalf("transferred citizen: pop %+v, %v", ring, err)
+	}
+}
+
 func TestMissedAbandonedAndVoicemailCalls(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
