@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/yimen/yimen/internal/audit"
@@ -66,6 +67,7 @@ type Deps struct {
 // Service is the OA's business core over its database.
 type Service struct {
 	cfg    Config
+	cal    atomic.Pointer[calendar.Calendar] // cfg.Calendar until SetCalendar (sla_calendar.go)
 	db     *store.DB
 	fields FieldCipher
 	seal   Sealer
@@ -101,7 +103,9 @@ func New(ctx context.Context, cfg Config, d Deps) (*Service, error) {
 	if err := d.DB.Migrate(ctx, "oa", migrationFiles); err != nil {
 		return nil, err
 	}
-	return &Service{cfg: cfg, db: d.DB, fields: d.Fields, seal: d.Attachments, audit: d.Audit, log: d.Log, now: d.Now}, nil
+	s := &Service{cfg: cfg, db: d.DB, fields: d.Fields, seal: d.Attachments, audit: d.Audit, log: d.Log, now: d.Now}
+	s.cal.Store(cfg.Calendar)
+	return s, nil
 }
 
 // record appends an audit entry; a failure is logged, never fatal to the

@@ -272,7 +272,7 @@ func (s *Service) extensionOf(ctx context.Context, id int64) time.Duration {
 }
 
 func (s *Service) startClock(set map[string]any, step string, now time.Time, p SLAPolicy) {
-	c, ok := StartClock(step, now, p, s.cfg.Hours, s.cfg.Calendar)
+	c, ok := StartClock(step, now, p, s.cfg.Hours, s.businessCalendar())
 	if !ok {
 		s.stopClock(set)
 		return
@@ -295,13 +295,13 @@ func (s *Service) pauseClock(set map[string]any, t Ticket, now time.Time) {
 		return
 	}
 	due := fromMS(t.SLA.DueAt)
-	rem := Remaining(now, due, s.cfg.Hours, s.cfg.Calendar)
+	rem := Remaining(now, due, s.cfg.Hours, s.businessCalendar())
 	set["sla_paused_at"], set["sla_remaining_ms"], set["sla_due_at"] = ms(now), rem.Milliseconds(), nil
 	if t.SLA.WarnAt > t.SLA.DueAt || t.SLA.WarnAt == 0 {
 		return
 	}
 	// Keep the warning's distance before the deadline.
-	set["sla_warn_at"] = -Remaining(fromMS(t.SLA.WarnAt), due, s.cfg.Hours, s.cfg.Calendar).Milliseconds()
+	set["sla_warn_at"] = -Remaining(fromMS(t.SLA.WarnAt), due, s.cfg.Hours, s.businessCalendar()).Milliseconds()
 }
 
 func (s *Service) resumeClock(set map[string]any, t Ticket, now time.Time, extra time.Duration) {
@@ -309,12 +309,12 @@ func (s *Service) resumeClock(set map[string]any, t Ticket, now time.Time, extra
 		return
 	}
 	rem := time.Duration(t.SLA.RemainingMS)*time.Millisecond + extra
-	due := Resume(now, rem, s.cfg.Hours, s.cfg.Calendar)
+	due := Resume(now, rem, s.cfg.Hours, s.businessCalendar())
 	set["sla_due_at"], set["sla_paused_at"], set["sla_remaining_ms"] = ms(due), nil, nil
 	if t.SLA.WarnAt < 0 { // the warning's distance before the deadline
 		before := time.Duration(-t.SLA.WarnAt) * time.Millisecond
 		if w := rem - before; w > 0 {
-			set["sla_warn_at"] = ms(Resume(now, w, s.cfg.Hours, s.cfg.Calendar))
+			set["sla_warn_at"] = ms(Resume(now, w, s.cfg.Hours, s.businessCalendar()))
 		} else {
 			set["sla_warn_at"] = ms(now)
 		}
@@ -424,7 +424,7 @@ func (s *Service) CheckSLA(ctx context.Context, now time.Time) (int, error) {
 }
 
 func calendarAdd(s *Service, from time.Time, d time.Duration) time.Time {
-	return Resume(from, d, s.cfg.Hours, s.cfg.Calendar)
+	return Resume(from, d, s.cfg.Hours, s.businessCalendar())
 }
 
 // RunSLA checks the clocks every interval until ctx ends.

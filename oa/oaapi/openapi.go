@@ -108,6 +108,8 @@ var operations = map[string]op{
 	"POST /api/v1/tickets/{id}/links": {Summary: "Link a related ticket", Tag: "tickets", Body: struct {
 		OtherID int64 `json:"other_id"`
 	}{}, Status: 204},
+	"POST /api/v1/tickets/{id}/merge": {Summary: "Close this ticket as a duplicate of another (oa.ticket.supervise): archived, linked, its followers follow the other; both timelines record it", Tag: "tickets",
+		Body: mergeInput{}, Reply: oa.Ticket{}},
 	"POST /api/v1/tickets/{id}/attachments":      {Summary: "Attach a file (multipart field file; images, PDF, text, zip, WAV, MP3; at most 10 MiB; stored SM4-sealed)", Tag: "tickets", Reply: oa.Attachment{}, Status: 201},
 	"GET /api/v1/tickets/{id}/attachments/{aid}": {Summary: "Download an attachment (audited)", Tag: "tickets"},
 

@@ -61,6 +61,7 @@ func (a *API) Routes() []route.Route {
 		{Method: "POST", Pattern: "/api/v1/tickets/{id}/watch", Perm: rbac.PermOATicketRead, Action: "oa.ticket.watch", Handler: a.ticketWatch(true)},
 		{Method: "DELETE", Pattern: "/api/v1/tickets/{id}/watch", Perm: rbac.PermOATicketRead, Action: "oa.ticket.unwatch", Handler: a.ticketWatch(false)},
 		{Method: "POST", Pattern: "/api/v1/tickets/{id}/links", Perm: rbac.PermOATicketWrite, Action: "oa.ticket.link", Handler: f(a.ticketLink)},
+		{Method: "POST", Pattern: "/api/v1/tickets/{id}/merge", Perm: rbac.PermOATicketWrite, Action: "oa.ticket.merge", Handler: f(a.ticketMerge)},
 		{Method: "POST", Pattern: "/api/v1/tickets/{id}/attachments", Perm: rbac.PermOATicketWrite, Action: "oa.attachment.add", Limit: attachmentLimit, Handler: f(a.attachmentAdd)},
 		{Method: "GET", Pattern: "/api/v1/tickets/{id}/attachments/{aid}", Perm: rbac.PermOATicketRead, Action: "oa.attachment.read", Reads: true, Handler: f(a.attachmentGet)},
 

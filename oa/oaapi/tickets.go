@@ -70,6 +70,7 @@ type ticketDetail struct {
 	oa.Ticket
 	Events      []oa.TicketEvent `json:"events"`
 	Attachments []oa.Attachment  `json:"attachments"`
+	Related     []int64          `json:"related"` // linked tickets (and merged ones), by number
 }
 
 func (a *API) ticketGet(w http.ResponseWriter, r *http.Request) {
@@ -87,6 +88,9 @@ func (a *API) ticketGet(w http.ResponseWriter, r *http.Request) {
 	}
 	if err == nil {
 		d.Attachments, err = a.d.OA.Attachments(r.Context(), tenant, id)
+	}
+	if err == nil {
+		d.Related, err = a.d.OA.Related(r.Context(), tenant, id)
 	}
 	if err != nil {
 		a.fail(w, r, "read the ticket", err)
@@ -155,6 +159,33 @@ func (a *API) ticketLink(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// ticketMerge closes the ticket in the path as a duplicate of another.
+func (a *API) ticketMerge(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		a.fail(w, r, "merge tickets", err)
+		return
+	}
+	var in mergeInput
+	if !read(w, r, &in) {
+		return
+	}
+	tenant, me, err := a.who(r)
+	if err == nil {
+		var t oa.Ticket
+		if t, err = a.d.OA.MergeTicket(r.Context(), tenant, me, id, in.Into, in.Comment); err == nil {
+			httpx.WriteJSON(w, http.StatusOK, t)
+			return
+		}
+	}
+	a.fail(w, r, "merge tickets", err)
+}
+
+type mergeInput struct {
+	Into    int64  `json:"into"`    // the ticket to keep
+	Comment string `json:"comment"` // why (optional)
 }
 
 // attachmentLimit bounds an upload's request (the file and its form).

@@ -222,3 +222,52 @@ func TestTicketsThroughTheAPI(t *testing.T) {
 		t.Errorf("password change: %d", code)
 	}
 }
+
+// A supervisor merges a duplicate ticket over the API; an agent may not.
+// The duplicate is archived and points at the ticket kept, which lists it
+// as related; the audit chain has the merge.
+func TestMergeDuplicateTicketThroughTheAPI(t *testing.T) {
+	o := startOA(t, nil)
+	agent, sup, auditor := o.login(t, "agent1001"), o.login(t, "supervisor1"), o.login(t, "auditor")
+	var cats struct{ Items []oa.Category }
+	o.do(t, "GET", "/api/v1/categories", agent, nil, &cats)
+	var keep, dup oa.Ticket
+	for _, tk := range []*oa.Ticket{&keep, &dup} {
+		if code := o.do(t, "POST", "/api/v1/tickets", agent, map[string]any{"title": "投注机黑屏", "category_id": cats.Items[0].ID, "outlet_no": "11010002"}, tk); code != 201 {
+			t.Fatalf("create ticket: %d", code)
+		}
+	}
+	merge := "/api/v1/tickets/" + strconv.FormatInt(dup.ID, 10) + "/merge"
+	if code := o.do(t, "POST", merge, agent, map[string]any{"into": keep.ID}, nil); code != 403 {
+		t.Errorf("an agent merges: %d", code)
+	}
+	var bad errorReply
+	if code := o.do(t, "POST", merge, sup, map[string]any{"into": dup.ID}, &bad); code != 400 || bad.Fields["into"] == "" {
+		t.Errorf("merged into itself: %d %+v", code, bad)
+	}
+	if code := o.do(t, "POST", merge, sup, map[string]any{"into": keep.ID, "comment": "重复来电"}, nil); code != 200 {
+		t.Fatalf("supervisor merges: %d", code)
+	}
+	if code := o.do(t, "POST", merge, sup, map[string]any{"into": keep.ID}, nil); code != 409 {
+		t.Errorf("merged twice: %d", code)
+	}
+	var d oa.Ticket
+	o.do(t, "GET", "/api/v1/tickets/"+strconv.FormatInt(dup.ID, 10), agent, nil, &d)
+	if d.MergedInto != keep.ID || d.Open || d.State != oa.StateArchived {
+		t.Errorf("duplicate: %+v", d)
+	}
+	var k struct{ Related []int64 }
+	o.do(t, "GET", "/api/v1/tickets/"+strconv.FormatInt(keep.ID, 10), agent, nil, &k)
+	if len(k.Related) != 1 || k.Related[0] != dup.ID {
+		t.Errorf("kept ticket related %v", k.Related)
+	}
+	var rows []struct{ Action, Outcome string }
+	o.do(t, "GET", "/api/v1/audit?limit=500", auditor, nil, &rows)
+	seen := map[string]bool{}
+	for _, r := range rows {
+		seen[r.Action+"/"+r.Outcome] = true
+	}
+	if !seen["oa.ticket.merge/ok"] || !seen["oa.ticket.merge/denied"] {
+		t.Errorf("audit: merge ok %v, denied %v", seen["oa.ticket.merge/ok"], seen["oa.ticket.merge/denied"])
+	}
+}

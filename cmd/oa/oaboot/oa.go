@@ -95,12 +95,8 @@ func Build(ctx context.Context, cfg config.OA, env []string, logOut io.Writer) (
 	}
 	var cal *calendar.Calendar
 	if cfg.Business.Calendars != "" {
-		all, err := calendar.LoadAll(os.DirFS(cfg.Business.Calendars), ".")
-		if err != nil {
-			return fail(fmt.Errorf("business.calendars: %w", err))
-		}
-		if cal = all[cfg.Business.Calendar]; cal == nil {
-			return fail(fmt.Errorf("business.calendar: no calendar %q in %s", cfg.Business.Calendar, cfg.Business.Calendars))
+		if cal, _, err = calendarLoader(cfg.Business.Calendars, cfg.Business.Calendar)(); err != nil {
+			return fail(err)
 		}
 	}
 	o.Service, err = oa.New(ctx, oa.Config{LocalAreaCode: cfg.Business.LocalAreaCode, RepeatDays: cfg.Business.RepeatDays, Hours: hours,
@@ -245,6 +241,13 @@ func (o *OA) Run(ctx context.Context) error {
 		defer wg.Done()
 		o.Service.RunSLA(ctx, o.Config.Business.SLAInterval)
 	}()
+	if b := o.Config.Business; b.Calendars != "" {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			o.Service.WatchCalendar(ctx, b.SLAInterval, calendarLoader(b.Calendars, b.Calendar))
+		}()
+	}
 	httpErr := make(chan error, 1)
 	go func() { httpErr <- o.HTTP.Serve() }()
 	var err error
