@@ -68,6 +68,7 @@ type Deps struct {
 type Service struct {
 	cfg    Config
 	cal    atomic.Pointer[calendar.Calendar] // cfg.Calendar until SetCalendar (sla_calendar.go)
+	bells  bells                             // notification streams to wake (notification_stream.go)
 	db     *store.DB
 	fields FieldCipher
 	seal   Sealer

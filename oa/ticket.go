@@ -425,6 +425,9 @@ func (s *Service) notify(ctx context.Context, tenant, user string, ticket int64,
 	}
 	_, err := s.db.Q(ctx).ExecContext(ctx, `INSERT INTO oa_notifications(tenant, user_id, ticket_id, kind, text, created_at) VALUES (?,?,?,?,?,?)`,
 		tenant, user, nullID(ticket), kind, text, ms(s.now()))
+	if err == nil {
+		s.db.AfterCommit(ctx, func() { s.ring(tenant, user) }) // notification_stream.go
+	}
 	return err
 }
 
@@ -450,8 +453,13 @@ func (s *Service) Notifications(ctx context.Context, tenant, user string, limit 
 	if limit <= 0 || limit > 200 {
 		limit = 50
 	}
-	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT id, IFNULL(ticket_id,0), kind, text, read, created_at FROM oa_notifications
-		WHERE tenant=? AND user_id=? ORDER BY read, id DESC LIMIT ?`, tenant, user, limit)
+	return s.queryNotifications(ctx, `WHERE tenant=? AND user_id=? ORDER BY read, id DESC LIMIT ?`, tenant, user, limit)
+}
+
+// queryNotifications reads the notifications a WHERE … ORDER … LIMIT
+// clause picks.
+func (s *Service) queryNotifications(ctx context.Context, where string, args ...any) ([]Notification, error) {
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT id, IFNULL(ticket_id,0), kind, text, read, created_at FROM oa_notifications `+where, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -73,6 +73,19 @@ type txKey struct{}
 type txState struct {
 	tx    *sql.Tx
 	depth int
+	after []func() // AfterCommit's, run once the outermost transaction commits
+}
+
+// AfterCommit runs fn once the transaction ctx carries has committed (not
+// at all if it rolls back, nor if the savepoint fn was registered in rolls
+// back), or at once outside a transaction: for telling others of a change
+// they will read (a wake-up), never before they can read it.
+func (db *DB) AfterCommit(ctx context.Context, fn func()) {
+	if st, ok := ctx.Value(txKey{}).(*txState); ok {
+		st.after = append(st.after, fn)
+		return
+	}
+	fn()
 }
 
 // Q returns the transaction carried by ctx, or the database itself.
@@ -89,11 +102,13 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) (err
 	if st, ok := ctx.Value(txKey{}).(*txState); ok {
 		st.depth++
 		name := fmt.Sprintf("sp%d", st.depth)
+		hooks := len(st.after)
 		defer func() { st.depth-- }()
 		if _, err := st.tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
 			return fmt.Errorf("store: savepoint: %w", err)
 		}
 		if err := callSafe(ctx, fn); err != nil {
+			st.after = st.after[:hooks]
 			if _, rbErr := st.tx.ExecContext(ctx, "ROLLBACK TO "+name); rbErr != nil {
 				return errors.Join(err, rbErr)
 			}
@@ -118,6 +133,9 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) (err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
+	}
+	for _, fn := range st.after {
+		fn()
 	}
 	return nil
 }

@@ -198,3 +198,53 @@ func TestOpenOwnedRefusesASecondOwner(t *testing.T) {
 	}
 	db2.Close()
 }
+
+// AfterCommit's functions run after the commit, when what they announce can
+// be read; not at all when the transaction, or the savepoint they were
+// registered in, rolls back; at once outside a transaction.
+func TestAfterCommitRunsOnlyOnceCommitted(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	if _, err := db.Q(ctx).ExecContext(ctx, `CREATE TABLE t (v TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	var ran []string
+	seen := func(name string) func() {
+		return func() {
+			var n int
+			db.Q(ctx).QueryRowContext(ctx, `SELECT COUNT(*) FROM t`).Scan(&n) // outside the transaction
+			ran = append(ran, name+":"+string(rune('0'+n)))
+		}
+	}
+	err := db.InTx(ctx, func(ctx context.Context) error {
+		db.Q(ctx).ExecContext(ctx, `INSERT INTO t VALUES ('a')`)
+		db.AfterCommit(ctx, seen("outer"))
+		_ = db.InTx(ctx, func(ctx context.Context) error {
+			db.AfterCommit(ctx, seen("rolled-back savepoint"))
+			return errors.New("no")
+		})
+		_ = db.InTx(ctx, func(ctx context.Context) error {
+			db.AfterCommit(ctx, seen("kept savepoint"))
+			return nil
+		})
+		if len(ran) != 0 {
+			t.Errorf("ran before the commit: %v", ran)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ran) != 2 || ran[0] != "outer:1" || ran[1] != "kept savepoint:1" {
+		t.Errorf("after commit ran %v, want outer:1 and kept savepoint:1", ran)
+	}
+	ran = nil
+	_ = db.InTx(ctx, func(ctx context.Context) error {
+		db.AfterCommit(ctx, seen("rolled back"))
+		return errors.New("no")
+	})
+	db.AfterCommit(ctx, seen("no transaction"))
+	if len(ran) != 1 || ran[0] != "no transaction:1" {
+		t.Errorf("ran %v, want only the one outside a transaction", ran)
+	}
+}

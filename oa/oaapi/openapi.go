@@ -65,6 +65,8 @@ var operations = map[string]op{
 	"GET /api/v1/my/counts":                {Summary: "我的工单: open tickets per view", Tag: "tickets", Reply: oa.MyCounts{}},
 	"GET /api/v1/notifications":            {Summary: "The caller's notifications, unread first", Tag: "tickets", Reply: page[oa.Notification]{}},
 	"POST /api/v1/notifications/{id}/read": {Summary: "Mark a notification read", Tag: "tickets", Status: 204},
+	"GET /api/v1/notifications/stream": {Summary: "New notifications pushed as server-sent events (text/event-stream: id, event: notification, data: a Notification), from Last-Event-ID or since, else from now", Tag: "tickets",
+		Query: []string{"since: a notification id; those after it are sent first"}},
 
 	"GET /api/v1/customers": {Summary: "客户查询: search customers (numbers masked unless the caller holds oa.customer.pii)", Tag: "customers",
 		Query: append([]string{"name: name prefix", "phone: any form of a number (+86…, 0…, 400…)", "id_no: resident ID number", "type: customer type code", "tag: a tag", "vip: true or false"}, pagingParams...),

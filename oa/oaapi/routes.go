@@ -34,6 +34,7 @@ func (a *API) Routes() []route.Route {
 		{Method: "GET", Pattern: "/api/v1/me", Perm: any, Action: "oa.me", Handler: f(a.me)},
 		{Method: "GET", Pattern: "/api/v1/my/counts", Perm: any, Action: "oa.ticket.counts", Handler: f(a.myCounts)},
 		{Method: "GET", Pattern: "/api/v1/notifications", Perm: any, Action: "oa.notification.list", Handler: f(a.notificationList)},
+		{Method: "GET", Pattern: "/api/v1/notifications/stream", Perm: any, Action: "oa.notification.stream", Handler: f(a.notificationStream)},
 		{Method: "POST", Pattern: "/api/v1/notifications/{id}/read", Perm: any, Action: "oa.notification.read", Handler: f(a.notificationRead)},
 
 		{Method: "GET", Pattern: "/api/v1/customers", Perm: rbac.PermOACustomerRead, Action: "oa.customer.search", Reads: true, Handler: f(a.customerList)},

@@ -66,14 +66,7 @@ func TestTicketsThroughTheAPI(t *testing.T) {
 	var cust oa.Customer
 	o.do(t, "POST", "/api/v1/customers", agent, map[string]any{"name": "孙八", "phones": []map[string]string{{"number": "13800138000"}}}, &cust)
 
-	var deps struct{ Items []oa.Department }
-	o.do(t, "GET", "/api/v1/departments", agent, nil, &deps)
-	repair := int64(0)
-	for _, d := range deps.Items {
-		if d.Name == "维修部" {
-			repair = d.ID
-		}
-	}
+	repair := o.department(t, agent, "维修部")
 	var cats struct{ Items []oa.Category }
 	o.do(t, "GET", "/api/v1/categories", agent, nil, &cats)
 	bad = errorReply{}

@@ -19,6 +19,7 @@ import (
 	"github.com/yimen/yimen/internal/gm"
 	"github.com/yimen/yimen/internal/keys"
 	"github.com/yimen/yimen/internal/rbac"
+	"github.com/yimen/yimen/oa"
 	"github.com/yimen/yimen/tests/testpbx"
 )
 
@@ -189,4 +190,17 @@ func eventually(t *testing.T, within time.Duration, what string, ok func() bool)
 			t.Fatalf("%s: not within %v", what, within)
 		}
 	}
+}
+
+// department is the id of the demo department called name (0: none).
+func (o *oaProc) department(t *testing.T, token, name string) int64 {
+	t.Helper()
+	var deps struct{ Items []oa.Department }
+	o.do(t, "GET", "/api/v1/departments", token, nil, &deps)
+	for _, d := range deps.Items {
+		if d.Name == name {
+			return d.ID
+		}
+	}
+	return 0
 }
