@@ -18,25 +18,31 @@ build: ui
 	$(GO) build -o $(BIN)/pbx ./cmd/pbx
 	$(GO) build -o $(BIN)/oa ./cmd/oa
 
-## ui: build the agent bar and wallboard (agentbar/web → agentbar/dist, embedded by the Go
-## build). Without npm the PBX serves a placeholder page saying to run this.
-UI      := agentbar/web
+## ui: build the agent bar and wallboard (agentbar/web → agentbar/dist) and the OA's web UI
+## (oa/web → oa/oaui/dist), each embedded by the Go build. Without npm the PBX and the OA serve a
+## placeholder page saying to run this.
+UIS     := agentbar/web:agentbar/dist oa/web:oa/oaui/dist
 NPM     := $(shell command -v npm 2>/dev/null)
+# npm ci only when the lockfile changed since the last install
+npm-ci = test $(1)/node_modules/.package-lock.json -nt $(1)/package-lock.json || (cd $(1) && npm ci --no-audit --no-fund)
 ui:
 ifeq ($(NPM),)
-	@echo "npm not found: the agent bar is not built (install Node.js 20+ and npm, then make ui)"
+	@echo "npm not found: the agent bar and the OA UI are not built (install Node.js 20+ and npm, then make ui)"
 else
-	@# npm ci only when the lockfile changed since the last install
-	@test $(UI)/node_modules/.package-lock.json -nt $(UI)/package-lock.json || (cd $(UI) && npm ci --no-audit --no-fund)
-	find agentbar/dist -mindepth 1 ! -name placeholder.html -delete
-	cd $(UI) && npm run --silent build
+	@set -e; for u in $(UIS); do web=$${u%%:*}; dist=$${u#*:}; \
+		$(call npm-ci,$$web); \
+		find $$dist -mindepth 1 ! -name placeholder.html -delete; \
+		(cd $$web && npm run --silent build); \
+	done
 endif
 
-## ui-lint: type-check the UI (vue-tsc) and run its component tests (Vitest)
+## ui-lint: type-check each UI (vue-tsc) and run its component tests (Vitest)
 ui-lint:
 ifneq ($(NPM),)
-	@test $(UI)/node_modules/.package-lock.json -nt $(UI)/package-lock.json || (cd $(UI) && npm ci --no-audit --no-fund)
-	cd $(UI) && npm run --silent typecheck && npm run --silent test
+	@set -e; for u in $(UIS); do web=$${u%%:*}; \
+		$(call npm-ci,$$web); \
+		(cd $$web && npm run --silent typecheck && npm run --silent test); \
+	done
 endif
 
 ## deps: install the system packages the PBX and its tests use (Debian; needs root or sudo)

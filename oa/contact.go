@@ -316,7 +316,8 @@ type ContactQuery struct {
 	Queue    string
 	Kind     string
 	Phone    string
-	From, To int64 // started_at range, ms
+	CallID   string // the PBX's call id (the screen pop links by it)
+	From, To int64  // started_at range, ms
 	Paging   Paging
 }
 
@@ -336,6 +337,9 @@ func (s *Service) FindContacts(ctx context.Context, tenant string, q ContactQuer
 	}
 	if q.Kind != "" {
 		add("kind=?", q.Kind)
+	}
+	if q.CallID != "" {
+		add("call_id=?", q.CallID)
 	}
 	if q.Phone != "" {
 		n, kind := NormaliseCaller(q.Phone, s.cfg.LocalAreaCode)

@@ -49,6 +49,13 @@ type CustomerInput struct {
 	Fields map[string]string `json:"fields"`
 	Phones []PhoneInput      `json:"phones"`
 	IDNo   string            `json:"id_no"`
+	// ContactID creates the customer from a call (the screen pop's new
+	// customer): the caller's number, which the agent need not see, is
+	// added to the numbers and the call's record is linked to the customer.
+	ContactID int64 `json:"contact_id,omitempty"`
+	// KeepNumbers leaves the stored numbers and ID number as they are on an
+	// update: a reader who sees them masked edits the rest.
+	KeepNumbers bool `json:"keep_numbers,omitempty"`
 }
 
 // PhoneInput is one number of a CustomerInput.
@@ -130,11 +137,16 @@ func (s *Service) checkType(ctx context.Context, tenant, typ string) error {
 
 // CreateCustomer stores a new customer with its numbers, sealed.
 func (s *Service) CreateCustomer(ctx context.Context, tenant, actor string, in CustomerInput) (Customer, error) {
-	if err := s.checkCustomer(&in); err != nil {
-		return Customer{}, err
-	}
 	var id int64
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		if in.ContactID != 0 {
+			if err := s.addCaller(ctx, tenant, &in); err != nil {
+				return err
+			}
+		}
+		if err := s.checkCustomer(&in); err != nil {
+			return err
+		}
 		if err := s.checkType(ctx, tenant, in.Type); err != nil {
 			return err
 		}
@@ -149,12 +161,44 @@ func (s *Service) CreateCustomer(ctx context.Context, tenant, actor string, in C
 		if id, err = res.LastInsertId(); err != nil {
 			return err
 		}
+		if in.ContactID != 0 {
+			if _, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE oa_contacts SET customer_id=? WHERE id=? AND tenant=?`, id, in.ContactID, tenant); err != nil {
+				return err
+			}
+		}
 		return s.writeSealed(ctx, tenant, id, in)
 	})
 	if err != nil {
 		return Customer{}, err
 	}
 	return s.Customer(ctx, tenant, id, true)
+}
+
+// addCaller adds the caller of the contact record in.ContactID to in's
+// numbers (once), unsealed here and never shown.
+func (s *Service) addCaller(ctx context.Context, tenant string, in *CustomerInput) error {
+	var enc []byte
+	err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT caller_enc FROM oa_contacts WHERE id=? AND tenant=?`, in.ContactID, tenant).Scan(&enc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return FieldErrors{"contact_id": "no such contact record"}
+	}
+	if err != nil {
+		return err
+	}
+	if len(enc) == 0 {
+		return FieldErrors{"contact_id": "the call has no caller number"}
+	}
+	n, err := s.fields.Decrypt(ctx, "oa_contacts", strconv.FormatInt(in.ContactID, 10), "caller", enc)
+	if err != nil {
+		return err
+	}
+	for _, p := range in.Phones {
+		if q, _ := NormaliseCaller(p.Number, s.cfg.LocalAreaCode); q == string(n) {
+			return nil
+		}
+	}
+	in.Phones = append([]PhoneInput{{Number: string(n)}}, in.Phones...)
+	return nil
 }
 
 // writeSealed (re)writes a customer's numbers and ID number.
@@ -206,7 +250,7 @@ func (s *Service) UpdateCustomer(ctx context.Context, tenant string, id int64, i
 		fields, _ := json.Marshal(nonNilMap(in.Fields))
 		res, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE oa_customers SET name=?, type=?, vip=?, tags=?, fields=?, updated_at=?
 			WHERE id=? AND tenant=? AND merged_into IS NULL`, in.Name, in.Type, in.VIP, string(tags), string(fields), ms(s.now()), id, tenant)
-		if err := affected(res, err, "customer"); err != nil {
+		if err := affected(res, err, "customer"); err != nil || in.KeepNumbers {
 			return err
 		}
 		return s.writeSealed(ctx, tenant, id, in)

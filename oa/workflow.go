@@ -101,6 +101,33 @@ func Actions() []string {
 	return out
 }
 
+// Allowed lists the actions me may take on t as it is, sorted: those its
+// state, its category's workflow, a pending 延期 and me's rights admit, as
+// Transition checks them (a required comment or field aside). A form shows
+// these; Transition still decides.
+func Allowed(t Ticket, wf Workflow, me Actor) []string {
+	handler := me.Supervisor || t.Assignee == me.UserID || (t.DepartmentID != 0 && t.DepartmentID == me.Department)
+	out := []string{}
+	for a, r := range rules {
+		ok := slices.Contains(r.from, t.State) && (!r.supervisor || me.Supervisor) && (!r.handler || handler)
+		switch a {
+		case ActArchive:
+			ok = ok && (t.State == StateVisited || wf.SkipVisit)
+		case ActVisit:
+			ok = ok && !wf.SkipVisit
+		case ActExtend:
+			ok = ok && !t.ExtensionPending
+		case ActExtendApprove, ActExtendReject:
+			ok = ok && t.ExtensionPending
+		}
+		if ok {
+			out = append(out, a)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // Transition applies one action to a ticket: the state changes as the
 // category's workflow allows, the SLA clock starts, stops, pauses or
 // resumes, and the event is appended, all in one transaction. An action

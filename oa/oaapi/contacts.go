@@ -13,7 +13,7 @@ func (a *API) contactList(w http.ResponseWriter, r *http.Request) {
 	bad := oa.FieldErrors{}
 	q := r.URL.Query()
 	cq := oa.ContactQuery{Customer: queryInt(r, "customer_id", bad), Agent: q.Get("agent"), Queue: q.Get("queue"), Kind: q.Get("kind"),
-		Phone: q.Get("phone"), From: queryInt(r, "from", bad), To: queryInt(r, "to", bad), Paging: paging(r, bad)}
+		Phone: q.Get("phone"), CallID: q.Get("call_id"), From: queryInt(r, "from", bad), To: queryInt(r, "to", bad), Paging: paging(r, bad)}
 	if len(bad) > 0 {
 		a.fail(w, r, "list contact records", bad)
 		return

@@ -53,7 +53,6 @@ var pagingParams = []string{"limit: page size, 1-500 (50)", "offset: rows skippe
 // admin API's, by route key. TestOpenAPIMatchesTheRoutes holds the two to
 // each other.
 var operations = map[string]op{
-	"GET /{$}":              {Summary: "Placeholder page: the web UI is built separately", Tag: "meta"},
 	"GET /healthz":          {Summary: "Liveness", Tag: "meta", Reply: map[string]string{}},
 	"GET /api/openapi.json": {Summary: "This document", Tag: "meta"},
 	"POST /api/v1/sso/login": {Summary: "One login: open an OA session with a token the PBX issued (POST /api/v1/sso/token there)", Tag: "session",
@@ -88,7 +87,7 @@ var operations = map[string]op{
 		Reply: oa.Card{}},
 
 	"GET /api/v1/contacts": {Summary: "联系记录查询: contact records, newest first", Tag: "contacts",
-		Query: append([]string{"customer_id: a customer", "agent: an agent id", "queue: a queue", "kind: answered, missed, abandoned, voicemail", "phone: the caller, any form", "from: started at or after (Unix ms)", "to: started before (Unix ms)"}, pagingParams...),
+		Query: append([]string{"customer_id: a customer", "agent: an agent id", "queue: a queue", "kind: answered, missed, abandoned, voicemail", "phone: the caller, any form", "call_id: one call's record (the screen pop's call)", "from: started at or after (Unix ms)", "to: started before (Unix ms)"}, pagingParams...),
 		Reply: page[oa.Contact]{}},
 	"GET /api/v1/contacts/{id}":            {Summary: "Read a contact record", Tag: "contacts", Reply: oa.Contact{}},
 	"PATCH /api/v1/contacts/{id}":          {Summary: "Write an agent's notes, disposition code or customer on a contact record", Tag: "contacts", Body: oa.ContactUpdate{}, Reply: oa.Contact{}},
@@ -100,7 +99,7 @@ var operations = map[string]op{
 			"outlet_no: a lottery outlet's number", "sla_state: warning, breached, escalated", "q: text in the title", "from: created at or after (Unix ms)", "to: created before (Unix ms)"}, pagingParams...),
 		Reply: page[oa.Ticket]{}},
 	"POST /api/v1/tickets":     {Summary: "工单录入: open a ticket in 受理 (from a call: contact_id prefills caller, customer and outlet)", Tag: "tickets", Body: oa.TicketInput{}, Reply: oa.Ticket{}, Status: 201},
-	"GET /api/v1/tickets/{id}": {Summary: "A ticket with its timeline and attachments", Tag: "tickets", Reply: ticketDetail{}},
+	"GET /api/v1/tickets/{id}": {Summary: "A ticket with its timeline, its attachments and the actions the caller may take on it now", Tag: "tickets", Reply: ticketDetail{}},
 	"POST /api/v1/tickets/{id}/transitions": {Summary: "工单办理: one action (dispatch, sign, handle, resolve, visit, archive, transfer, return, extend, extend_approve, extend_reject, supervise, reopen, comment); an action the state does not allow is 409", Tag: "tickets",
 		Body: oa.TransitionInput{}, Reply: oa.Ticket{}},
 	"POST /api/v1/tickets/{id}/visit-call": {Summary: "回访 as click-to-dial: the PBX rings the caller's phone (their OA profile's agent), then the customer (ticket resolved); 502 when the PBX refuses", Tag: "tickets",

@@ -22,7 +22,6 @@ func (a *API) Routes() []route.Route {
 		login = a.d.Security.Auth.VouchedLoginHandler(a.vouch)
 	}
 	return []route.Route{
-		{Method: "GET", Pattern: "/{$}", Public: true, Handler: f(index)},
 		{Method: "GET", Pattern: "/healthz", Public: true, Handler: f(func(w http.ResponseWriter, r *http.Request) {
 			httpx.WriteJSON(w, 200, struct {
 				Status  string       `json:"status"`

@@ -65,16 +65,19 @@ func (a *API) ticketCreate(w http.ResponseWriter, r *http.Request) {
 	a.fail(w, r, "create the ticket", err)
 }
 
-// ticketDetail is a ticket with its timeline and attachments.
+// ticketDetail is a ticket with its timeline, its attachments and the
+// actions the caller may take on it now (its category's state machine and
+// the caller's rights).
 type ticketDetail struct {
 	oa.Ticket
 	Events      []oa.TicketEvent `json:"events"`
 	Attachments []oa.Attachment  `json:"attachments"`
 	Related     []int64          `json:"related"` // linked tickets (and merged ones), by number
+	Actions     []string         `json:"actions"`
 }
 
 func (a *API) ticketGet(w http.ResponseWriter, r *http.Request) {
-	tenant, _, err := a.who(r)
+	tenant, me, err := a.who(r)
 	id, err2 := pathID(r, "id")
 	if err == nil {
 		err = err2
@@ -92,6 +95,11 @@ func (a *API) ticketGet(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		d.Related, err = a.d.OA.Related(r.Context(), tenant, id)
 	}
+	var cat oa.Category
+	if err == nil {
+		cat, err = a.d.OA.Category(r.Context(), tenant, d.CategoryID)
+	}
+	d.Actions = oa.Allowed(d.Ticket, cat.Workflow, me)
 	if err != nil {
 		a.fail(w, r, "read the ticket", err)
 		return

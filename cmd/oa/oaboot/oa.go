@@ -26,6 +26,7 @@ import (
 	"github.com/yimen/yimen/oa"
 	"github.com/yimen/yimen/oa/ctilink"
 	"github.com/yimen/yimen/oa/oaapi"
+	"github.com/yimen/yimen/oa/oaui"
 )
 
 // OA is an assembled OA process.
@@ -127,6 +128,8 @@ func Build(ctx context.Context, cfg config.OA, env []string, logOut io.Writer) (
 	api := oaapi.New(oaapi.Deps{OA: o.Service, Admin: admin, Security: o.Security, PBXKey: &keyFile{path: cfg.SSO.PBXPublicKey}, SSORoles: cfg.SSO.Roles,
 		Tenants: cfg.Tenants, PlatformRoutes: admin.Routes(), Links: o.LinkStats, Dialer: linkDialer{o}, Log: log.With("component", "api")})
 	o.Routes = append(admin.Routes(), api.Routes()...)
+	// The web UI's pages and assets: public, outside the API's document.
+	o.Routes = append(o.Routes, oaui.New(log.With("component", "ui")).Routes()...)
 	mux := http.NewServeMux()
 	if err := route.Mount(mux, admin, o.Routes); err != nil {
 		return fail(fmt.Errorf("http routes: %w", err))
@@ -316,7 +319,7 @@ func ctiToken(path, tenant string) (string, error) {
 
 // PrintWelcome tells the operator where the OA is and how to log in.
 func (o *OA) PrintWelcome(w io.Writer) {
-	fmt.Fprintf(w, "\nyimen OA on %s://%s/  (API: /api/openapi.json; docs/oa.md)\n", o.HTTP.Scheme(), o.HTTP.Addr())
+	fmt.Fprintf(w, "\nyimen OA on %s://%s/  (web UI; API: /api/openapi.json; docs/oa.md)\n", o.HTTP.Scheme(), o.HTTP.Addr())
 	if len(o.Created) > 0 {
 		fmt.Fprintf(w, "  OA accounts created (also in %s; shown once):\n", o.CredentialsFile)
 		for _, c := range o.Created {

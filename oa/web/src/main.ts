@@ -1,0 +1,33 @@
+import { createApp } from 'vue'
+import { createRouter, createWebHashHistory } from 'vue-router'
+import 'element-plus/theme-chalk/base.css'
+import './style.css'
+import App from './App.vue'
+import MyTickets from './views/MyTickets.vue'
+import { locale } from './lib/i18n'
+import { guard } from './lib/guard'
+
+// Hash routes: the screen pop's links are /#/customers/{id}?call=… and
+// /#/customers/new?call=…, and only / is a page on the server. 我的工单 is
+// the first load; every other screen is a chunk of its own.
+const router = createRouter({
+  history: createWebHashHistory('/'),
+  routes: [
+    { path: '/login', component: () => import('./views/Login.vue'), meta: { bare: true } },
+    { path: '/', redirect: '/my' },
+    { path: '/my', component: MyTickets },
+    { path: '/tickets', component: () => import('./views/TicketQuery.vue') },
+    { path: '/tickets/new', component: () => import('./views/TicketNew.vue') },
+    { path: '/tickets/:id(\\d+)', component: () => import('./views/TicketDetail.vue'), props: true },
+    { path: '/contacts', component: () => import('./views/ContactQuery.vue') },
+    { path: '/customers', component: () => import('./views/CustomerQuery.vue') },
+    { path: '/customers/new', component: () => import('./views/CustomerCard.vue') },
+    { path: '/customers/:id(\\d+)', component: () => import('./views/CustomerCard.vue'), props: true },
+    { path: '/password', component: () => import('./views/Password.vue') },
+    { path: '/:rest(.*)*', redirect: '/my' },
+  ],
+})
+router.beforeEach(guard)
+
+document.documentElement.lang = locale.value
+createApp(App).use(router).mount('#app')
