@@ -59,7 +59,7 @@ describe('ActionDialog', () => {
     await submit()
     const alert = document.body.querySelector('[data-test=action-error]')!
     expect(alert.getAttribute('role')).toBe('alert')
-    expect(alert.textContent).toContain('操作被拒绝：cannot sign a ticket that is signed')
+    expect(alert.textContent).toContain('操作被拒绝：工单已是「已签收」，不能签收')
     expect(w.emitted('refused')).toHaveLength(1)
     expect(w.emitted('done')).toBeUndefined()
   })

@@ -1,0 +1,219 @@
+package oa_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/yimen/yimen/cti/protocol"
+	"github.com/yimen/yimen/internal/sipp"
+	"github.com/yimen/yimen/oa"
+	"github.com/yimen/yimen/oa/oaui"
+	"github.com/yimen/yimen/tests/browserdriver"
+	"github.com/yimen/yimen/tests/testpbx"
+)
+
+// startUIBrowser starts Chromium at 1366×768 for the OA's embedded UI; a
+// test binary built without `make ui` skips (or under CI fails).
+func startUIBrowser(t *testing.T) *browserdriver.Browser {
+	t.Helper()
+	if !oaui.New(nil).Built() {
+		sipp.SkipUnlessCI(t, fmt.Errorf("the OA web UI is not built into this test binary: run make ui"))
+	}
+	return browserdriver.Start(t, browserdriver.Options{Driver: testpbx.RepoPath("tests/browser/driver.mjs"),
+		Modules: testpbx.RepoPath("oa/web"), Width: 1366, Height: 768})
+}
+
+// ring tells the OA a queue call rings agent a1001, as the CTI link would,
+// and returns the screen pop the agent bar receives for it.
+func ring(t *testing.T, o *oaProc, call, caller string, vars map[string]string) protocol.ScreenPop {
+	t.Helper()
+	d := protocol.CallRinging{Call: call, Agent: "a1001", Queue: "hotline", Caller: caller, WaitS: 3, Vars: vars}
+	b, _ := json.Marshal(d)
+	env := protocol.Envelope{V: 1, Type: protocol.EventCallRinging, Seq: 1, TS: protocol.Timestamp(time.Now()), Tenant: "demo", Data: b}
+	r, err := o.Service.ApplyEvent(context.Background(), "demo", "ui-test", env)
+	if err != nil || r == nil {
+		t.Fatalf("ringing: %v %v", r, err)
+	}
+	card, err := o.Service.BuildCard(context.Background(), "demo", d, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o.Service.ScreenPop(card)
+}
+
+type myCounts struct{ Mine, Department, Created, Watched int }
+
+// The issue's flow in the browser: the screen pop's link → a new customer
+// with the caller's number → a ticket for the call → 派单 → 签收 → 办理 →
+// 办结 → 回访 with a result; a field's 400 beside the field, an action the
+// state no longer allows refused in plain words, 我的工单's counts moving.
+func TestOAUIScreenPopToReturnVisit(t *testing.T) {
+	o := startOA(t, nil)
+	b := startUIBrowser(t)
+	base := "http://" + o.HTTP.Addr()
+	const p = "oa"
+	loginAs := func(name string) {
+		t.Helper()
+		b.Wait(p, "#l-name", 10*time.Second)
+		b.Fill(p, "#l-name", name)
+		b.Fill(p, "#l-pass", o.Passwords[name])
+		b.Click(p, "button[type=submit]")
+	}
+	logout := func() {
+		t.Helper()
+		b.Click(p, "header button:has-text('退出')")
+		b.Wait(p, "#l-name", 5*time.Second)
+	}
+	count := func(tab string) string {
+		t.Helper()
+		b.Wait(p, "[data-test=count-"+tab+"]:not(:has-text('–'))", 5*time.Second)
+		return strings.TrimSpace(b.Text(p, "[data-test=count-"+tab+"]"))
+	}
+	state := func(want string) {
+		t.Helper()
+		b.Wait(p, "[data-test=state]:has-text('"+want+"')", 5*time.Second)
+	}
+	act := func(action string) {
+		t.Helper()
+		b.Click(p, "[data-test=act-"+action+"]")
+		b.Wait(p, "[data-test=action-form]", 5*time.Second)
+	}
+	pick := func(sel, option string) {
+		t.Helper()
+		b.Click(p, ".el-select__wrapper:has("+sel+")")
+		b.Click(p, ".el-select-dropdown__item:visible:has-text('"+option+"')")
+	}
+
+	// The agent logs in; nothing is theirs yet.
+	b.Open(p, base+"/")
+	loginAs("agent1001")
+	b.Wait(p, "[data-test=tab-mine]", 5*time.Second)
+	if c := count("created"); c != "0" {
+		t.Fatalf("created count before: %s", c)
+	}
+	b.Shot(p, "01-my-tickets")
+
+	// An unknown caller rings: the pop's link opens the new-customer form
+	// with the call (number masked), in the OA this server serves.
+	pop := ring(t, o, "c-ui-1", "+86 139 1234 5678", map[string]string{"outlet": "11010001"})
+	if !strings.HasPrefix(pop.URL, o.cfg.Business.BaseURL+"/#/customers/new?call=c-ui-1") {
+		t.Fatalf("screen pop link %q", pop.URL)
+	}
+	b.Open(p, base+strings.TrimPrefix(pop.URL, o.cfg.Business.BaseURL))
+	b.Wait(p, "[data-test=call]:has-text('139****5678')", 5*time.Second)
+	if body := b.Text(p, "main"); strings.Contains(body, "13912345678") {
+		t.Error("the page shows the caller's full number to an agent")
+	}
+	b.Fill(p, "#cu-name", "王五")
+	b.Click(p, "[data-test=save-customer]")
+	b.Wait(p, "[data-test=card] [data-test=phones]:has-text('139****5678')", 5*time.Second)
+	b.Shot(p, "02-customer-from-pop")
+
+	// A ticket for this call: the call and the customer come with it.
+	b.Click(p, "[data-test=new-ticket]")
+	b.Wait(p, "[data-test=from-call] [data-test=caller]:has-text('139****5678')", 5*time.Second)
+	b.Wait(p, "[data-test=from-call] [data-test=customer]:has-text('王五')", 5*time.Second)
+	if v := b.Text(p, "[data-test=from-call]"); !strings.Contains(v, "c-ui-1") {
+		t.Errorf("call not shown: %q", v)
+	}
+	var outlet string
+	b.Eval(p, `document.querySelector('#tk-outlet').value`, &outlet)
+	if outlet != "11010001" {
+		t.Errorf("outlet from the IVR: %q", outlet)
+	}
+	// Without a title the server's field message stands beside the title.
+	pick("#tk-cat", "网点报修")
+	b.Click(p, "[data-test=create]")
+	b.Wait(p, ".el-form-item:has(#tk-title) .el-form-item__error:has-text('required')", 5*time.Second)
+	b.Shot(p, "03-field-error")
+	b.Fill(p, "#tk-title", "终端无法出票")
+	b.Fill(p, "#tk-fault", "打印机卡纸")
+	b.Click(p, "[data-test=create]")
+	state("受理")
+	var id int64
+	b.Eval(p, `Number(location.hash.split('/').pop())`, &id)
+	var tk oa.Ticket
+	agentTok := o.login(t, "agent1001")
+	if o.do(t, "GET", fmt.Sprintf("/api/v1/tickets/%d", id), agentTok, nil, &tk) != 200 || tk.CallID != "c-ui-1" || tk.Caller != "139****5678" || tk.OutletNo != "11010001" || tk.CustomerID == 0 {
+		t.Fatalf("ticket as stored: %+v", tk)
+	}
+
+	// 派单 to 维修部.
+	act("dispatch")
+	pick("#act-dep", "维修部")
+	b.Click(p, "[data-test=action-submit]")
+	state("已派单")
+	b.Wait(p, "[data-test=timeline]:has-text('派单')", 5*time.Second)
+	b.Shot(p, "04-dispatched")
+	b.Click(p, "nav a:has-text('我的工单')")
+	b.Click(p, "[data-test=tab-created]")
+	b.Wait(p, fmt.Sprintf("[data-test=ticket-%d]", id), 5*time.Second)
+	if c := count("created"); c != "1" {
+		t.Errorf("created count after: %s", c)
+	}
+	logout()
+
+	// The repair department signs, handles and resolves it.
+	loginAs("handler1")
+	b.Wait(p, "[data-test=tab-department]", 5*time.Second)
+	if c := count("department"); c != "1" {
+		t.Errorf("department count: %s", c)
+	}
+	b.Click(p, "[data-test=tab-department]")
+	b.Click(p, fmt.Sprintf("[data-test=ticket-%d]", id))
+	state("已派单")
+	act("sign")
+	b.Click(p, "[data-test=action-submit]")
+	state("已签收")
+	act("handle")
+	b.Fill(p, "#act-comment", "已联系网点，上门检修")
+	b.Click(p, "[data-test=action-submit]")
+	state("办理中")
+	// An attachment, uploaded and listed.
+	b.Eval(p, `(() => { const i = document.querySelector('[data-test=upload]'); const d = new DataTransfer();
+		d.items.add(new File(['维修单 #1'], 'repair.txt', { type: 'text/plain' })); i.files = d.files; i.dispatchEvent(new Event('change')); return true })()`, nil)
+	b.Wait(p, "[data-test=attachments] :has-text('repair.txt')", 5*time.Second)
+	// Meanwhile a colleague resolves it elsewhere: the 办理 button on this
+	// page is stale, and pressing it is refused in plain words.
+	handlerTok := o.login(t, "handler1")
+	if code := o.do(t, "POST", fmt.Sprintf("/api/v1/tickets/%d/transitions", id), handlerTok, map[string]any{"action": "resolve", "comment": "更换打印机"}, nil); code != 200 {
+		t.Fatalf("resolve behind the page: %d", code)
+	}
+	act("handle")
+	b.Click(p, "[data-test=action-submit]")
+	b.Wait(p, "[data-test=action-error]:has-text('操作被拒绝')", 5*time.Second)
+	if msg := b.Text(p, "[data-test=action-error]"); !strings.Contains(msg, "工单已是「已办结」，不能办理") {
+		t.Errorf("refusal says %q", msg)
+	}
+	b.Shot(p, "05-illegal-action-refused")
+	b.Press(p, "Escape")
+	state("已办结")
+	logout()
+
+	// 回访 by the agent: the result recorded, the ticket visited.
+	loginAs("agent1001")
+	b.Wait(p, "[data-test=tab-mine]", 5*time.Second)
+	b.Open(p, fmt.Sprintf("%s/#/tickets/%d", base, id))
+	state("已办结")
+	act("visit")
+	b.Wait(p, "[data-test=visit-call]", 5*time.Second)
+	b.Click(p, "[data-test=sat-5]")
+	b.Fill(p, "#act-comment", "客户表示满意")
+	b.Click(p, "[data-test=action-submit]")
+	state("已回访")
+	b.Wait(p, "[data-test=satisfaction]:has-text('非常满意')", 5*time.Second)
+	b.Shot(p, "06-visited")
+	if o.do(t, "GET", fmt.Sprintf("/api/v1/tickets/%d", id), agentTok, nil, &tk); tk.State != oa.StateVisited || tk.Satisfaction == nil || *tk.Satisfaction != 5 {
+		t.Fatalf("visited: %+v", tk)
+	}
+	var counts myCounts
+	o.do(t, "GET", "/api/v1/my/counts", agentTok, nil, &counts)
+	b.Click(p, "nav a:has-text('我的工单')")
+	if c := count("created"); c != fmt.Sprint(counts.Created) {
+		t.Errorf("created count %s, API %d", c, counts.Created)
+	}
+}
