@@ -217,3 +217,138 @@ func TestOAUIScreenPopToReturnVisit(t *testing.T) {
 		t.Errorf("created count %s, API %d", c, counts.Created)
 	}
 }
+
+// The query screens as a supervisor: numbers in full for this role (an
+// agent sees them masked), 工单查询's filters, a saved query brought back,
+// the Excel export with its progress to the end, 联系记录查询's field error
+// beside the field, and the same screens in English.
+func TestOAUIQueriesExportAndMaskingPerRole(t *testing.T) {
+	o := startOA(t, nil)
+	b := startUIBrowser(t)
+	base := "http://" + o.HTTP.Addr()
+	const p = "oa"
+	agent := o.login(t, "agent1001")
+	var cust oa.Customer
+	if code := o.do(t, "POST", "/api/v1/customers", agent, map[string]any{"name": "赵六", "vip": true, "phones": []map[string]string{{"number": "13700137000"}}}, &cust); code != 201 {
+		t.Fatalf("customer: %d", code)
+	}
+	var cats struct{ Items []oa.Category }
+	o.do(t, "GET", "/api/v1/categories", agent, nil, &cats)
+	for i, title := range []string{"彩票兑奖咨询", "终端黑屏", "终端卡纸"} {
+		var tk oa.Ticket
+		if code := o.do(t, "POST", "/api/v1/tickets", agent, map[string]any{"title": title, "category_id": cats.Items[i%2].ID, "customer_id": cust.ID, "priority": "high"}, &tk); code != 201 {
+			t.Fatalf("ticket: %d", code)
+		}
+	}
+
+	// An agent sees the number masked on the card.
+	b.Open(p, fmt.Sprintf("%s/#/customers/%d", base, cust.ID))
+	b.Wait(p, "#l-name", 10*time.Second)
+	b.Fill(p, "#l-name", "agent1001")
+	b.Fill(p, "#l-pass", o.Passwords["agent1001"])
+	b.Click(p, "button[type=submit]")
+	b.Wait(p, "[data-test=card] [data-test=phones]:has-text('137****7000')", 5*time.Second)
+	b.Wait(p, "[data-test=customer-tickets] li >> nth=2", 5*time.Second)
+	b.Click(p, "header button:has-text('退出')")
+
+	// The supervisor finds the customer by any form of the number (the list
+	// is masked for everyone) and sees it in full on the card.
+	b.Wait(p, "#l-name", 5*time.Second)
+	b.Fill(p, "#l-name", "supervisor1")
+	b.Fill(p, "#l-pass", o.Passwords["supervisor1"])
+	b.Click(p, "button[type=submit]")
+	b.Wait(p, "[data-test=tab-mine]", 5*time.Second)
+	b.Click(p, "nav a:has-text('客户查询')")
+	b.Fill(p, "#cq-phone", "+86 137 0013 7000")
+	b.Click(p, "form button[type=submit]")
+	b.Wait(p, "[data-test=customers] td:has-text('137****7000')", 5*time.Second)
+	b.Click(p, "[data-test=customers] a:has-text('赵六')")
+	b.Wait(p, "[data-test=card] [data-test=phones]:has-text('13700137000')", 5*time.Second)
+	b.Shot(p, "01-customer-supervisor")
+
+	// 工单查询: words in the title narrow it; saved, reset, brought back.
+	b.Click(p, "nav a:has-text('工单查询')")
+	b.Wait(p, "[data-test=tickets] tbody tr >> nth=2", 5*time.Second)
+	b.Fill(p, "#f-q", "终端")
+	b.Click(p, "[data-test=search]")
+	b.Wait(p, ".el-pagination__total:has-text('2')", 5*time.Second)
+	b.Fill(p, "#sq-name", "终端故障")
+	b.Click(p, "[data-test=saved-save]")
+	b.Click(p, "form button:has-text('重置')")
+	b.Wait(p, ".el-pagination__total:has-text('3')", 5*time.Second)
+	b.Click(p, ".el-select__wrapper:has(#sq-pick)")
+	b.Click(p, ".el-select-dropdown__item:visible:has-text('终端故障')")
+	b.Wait(p, ".el-pagination__total:has-text('2')", 5*time.Second)
+	var q string
+	b.Eval(p, `document.querySelector('#f-q').value`, &q)
+	if q != "终端" {
+		t.Errorf("saved query brought back %q", q)
+	}
+	// Sorting is the server's: by number, descending, the newest first.
+	b.Click(p, "[data-test=tickets] th:has-text('编号') .sort-caret.descending")
+	b.Wait(p, "[data-test=tickets] tbody tr:first-child:has-text('终端卡纸')", 5*time.Second)
+	// The export runs to the end with its progress shown.
+	b.Click(p, "[data-test=export]")
+	b.Wait(p, "[data-test=export-progress]:has-text('已导出 2 行')", 10*time.Second)
+	b.Shot(p, "02-ticket-query-export")
+
+	// 联系记录查询: a number that is none is refused beside the field.
+	b.Click(p, "nav a:has-text('联系记录查询')")
+	b.Fill(p, "#c-phone", "anonymous")
+	b.Click(p, "[data-test=search]")
+	b.Wait(p, "[data-test=phone-error]:has-text('not a telephone number')", 5*time.Second)
+	b.Shot(p, "03-contacts-field-error")
+
+	// In English.
+	b.Click(p, "header button:has-text('English')")
+	b.Wait(p, "nav a:has-text('Contact records')", 5*time.Second)
+	b.Click(p, "nav a:has-text('My tickets')")
+	b.Wait(p, "[data-test=tab-created]:has-text('Created by me')", 5*time.Second)
+	b.Shot(p, "04-english")
+}
+
+// One login in the browser: a link carrying a token the PBX issued to a
+// logged-in agent (as the agent bar opens the OA) opens the OA signed in
+// as that agent, straight on the linked screen, the token gone from the
+// address; the same link again is refused and asks for a password.
+func TestOAUIOneLoginLink(t *testing.T) {
+	p := testpbx.Start(t)
+	o := startOA(t, p)
+	b := startUIBrowser(t)
+	base := "http://" + o.HTTP.Addr()
+	const pg = "oa"
+
+	pc := testpbx.NewClient(t, p, "")
+	sys := pc.Login("demo", "sysadmin", p.Admins["demo/sysadmin"])
+	sec := pc.Login("demo", "secadmin", p.Admins["demo/secadmin"])
+	id, session := pc.NewUser(sys, "demo", "wangfang")
+	pc.Assign(sec, id, "agent", nil, "a1001")
+	r := pc.Do("POST", "/api/v1/sso/token", session, map[string]string{"audience": "oa"}, nil)
+	if r.Code != 200 {
+		t.Fatalf("sso token: %d %s", r.Code, r.Body)
+	}
+	var issued struct{ Token string }
+	r.JSON(t, &issued)
+
+	link := base + "/#/tickets/new?sso=" + issued.Token
+	b.Open(pg, link)
+	b.Wait(pg, "[data-test=who]:has-text('wangfang')", 10*time.Second)
+	b.Wait(pg, "#tk-title", 5*time.Second)
+	var hash string
+	b.Eval(pg, `location.hash`, &hash)
+	if hash != "#/tickets/new" {
+		t.Errorf("address after one login: %q", hash)
+	}
+	b.Shot(pg, "01-one-login")
+	// Another tab of the same browser shares the session (the screen pop
+	// opens one per call).
+	b.Open("second", base+"/#/my")
+	b.Wait("second", "[data-test=tab-mine]", 5*time.Second)
+
+	// Used once: the same link now lands on the password form, saying why.
+	b.Eval(pg, `localStorage.clear(), true`, nil)
+	b.Open(pg, link)
+	b.Wait(pg, "#l-name", 5*time.Second)
+	b.Wait(pg, "[role=alert]:has-text('单点登录失败')", 5*time.Second)
+	b.Shot(pg, "02-one-login-refused")
+}
