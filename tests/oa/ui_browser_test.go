@@ -157,9 +157,14 @@ func TestOAUIScreenPopToReturnVisit(t *testing.T) {
 	}
 	logout()
 
-	// The repair department signs, handles and resolves it.
+	// The repair department signs, handles and resolves it; the dispatch
+	// is among its notifications.
 	loginAs("handler1")
 	b.Wait(p, "[data-test=tab-department]", 5*time.Second)
+	b.Wait(p, "[data-test=bell][aria-label^='1 ']", 5*time.Second)
+	b.Click(p, "[data-test=bell]")
+	b.Wait(p, fmt.Sprintf("[data-test=notes] li.unread:has-text('工单 #%d')", id), 5*time.Second)
+	b.Press(p, "Escape")
 	if c := count("department"); c != "1" {
 		t.Errorf("department count: %s", c)
 	}
@@ -241,9 +246,26 @@ func TestOAUIQueriesExportAndMaskingPerRole(t *testing.T) {
 		}
 	}
 
-	// An agent sees the number masked on the card.
+	// An agent sees the number masked on the card. The login form is in
+	// reading order for the keyboard, every field named by its label.
 	b.Open(p, fmt.Sprintf("%s/#/customers/%d", base, cust.ID))
 	b.Wait(p, "#l-name", 10*time.Second)
+	b.Eval(p, `document.querySelector('#l-tenant').focus(), true`, nil)
+	var order []string
+	for range 4 {
+		b.Press(p, "Tab")
+		var id string
+		b.Eval(p, `document.activeElement.id || document.activeElement.getAttribute('type') || document.activeElement.tagName`, &id)
+		order = append(order, id)
+	}
+	if strings.Join(order, " ") != "l-name l-pass l-totp submit" {
+		t.Errorf("tab order on the login form: %v", order)
+	}
+	var unlabelled int
+	b.Eval(p, `[...document.querySelectorAll('input')].filter(i => !document.querySelector('label[for="' + i.id + '"]')).length`, &unlabelled)
+	if unlabelled != 0 {
+		t.Errorf("%d login fields without a label", unlabelled)
+	}
 	b.Fill(p, "#l-name", "agent1001")
 	b.Fill(p, "#l-pass", o.Passwords["agent1001"])
 	b.Click(p, "button[type=submit]")
@@ -299,12 +321,35 @@ func TestOAUIQueriesExportAndMaskingPerRole(t *testing.T) {
 	b.Wait(p, "[data-test=phone-error]:has-text('not a telephone number')", 5*time.Second)
 	b.Shot(p, "03-contacts-field-error")
 
+	// 密码修改: each refusal beside its field, then the change, and the new
+	// password logs in.
+	b.Click(p, "nav a:has-text('密码修改')")
+	b.Fill(p, "#pw-old", "not-it")
+	b.Fill(p, "#pw-new", "Hotline-2026!")
+	b.Fill(p, "#pw-again", "Hotline-2026!")
+	b.Click(p, "form button[type=submit]")
+	b.Wait(p, ".el-form-item:has(#pw-old) .el-form-item__error:has-text('原密码不正确')", 5*time.Second)
+	b.Fill(p, "#pw-old", o.Passwords["supervisor1"])
+	b.Fill(p, "#pw-new", "short")
+	b.Fill(p, "#pw-again", "short")
+	b.Click(p, "form button[type=submit]")
+	b.Wait(p, ".el-form-item:has(#pw-new) .el-form-item__error:has-text('新密码太短')", 5*time.Second)
+	b.Shot(p, "04-password-rule")
+	b.Fill(p, "#pw-new", "Hotline-2026!")
+	b.Fill(p, "#pw-again", "Hotline-2026!")
+	b.Click(p, "form button[type=submit]")
+	b.Wait(p, ".el-message:has-text('密码已修改')", 5*time.Second)
+	var s struct{ Token string }
+	if code := o.do(t, "POST", "/api/v1/login", "", map[string]any{"tenant": "demo", "name": "supervisor1", "password": "Hotline-2026!", "bearer": true}, &s); code != 200 {
+		t.Errorf("login with the new password: %d", code)
+	}
+
 	// In English.
 	b.Click(p, "header button:has-text('English')")
 	b.Wait(p, "nav a:has-text('Contact records')", 5*time.Second)
 	b.Click(p, "nav a:has-text('My tickets')")
 	b.Wait(p, "[data-test=tab-created]:has-text('Created by me')", 5*time.Second)
-	b.Shot(p, "04-english")
+	b.Shot(p, "05-english")
 }
 
 // One login in the browser: a link carrying a token the PBX issued to a

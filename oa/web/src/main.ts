@@ -3,19 +3,19 @@ import { createRouter, createWebHashHistory } from 'vue-router'
 import 'element-plus/theme-chalk/base.css'
 import './style.css'
 import App from './App.vue'
-import MyTickets from './views/MyTickets.vue'
 import { locale } from './lib/i18n'
 import { guard } from './lib/guard'
 
 // Hash routes: the screen pop's links are /#/customers/{id}?call=… and
-// /#/customers/new?call=…, and only / is a page on the server. 我的工单 is
-// the first load; every other screen is a chunk of its own.
+// /#/customers/new?call=…, and only / is a page on the server. The first
+// load is the frame (menu, notifications); every screen is a chunk of its
+// own, fetched when it is opened.
 const router = createRouter({
   history: createWebHashHistory('/'),
   routes: [
     { path: '/login', component: () => import('./views/Login.vue'), meta: { bare: true } },
     { path: '/', redirect: '/my' },
-    { path: '/my', component: MyTickets },
+    { path: '/my', component: () => import('./views/MyTickets.vue') },
     { path: '/tickets', component: () => import('./views/TicketQuery.vue') },
     { path: '/tickets/new', component: () => import('./views/TicketNew.vue') },
     { path: '/tickets/:id(\\d+)', component: () => import('./views/TicketDetail.vue'), props: true },
