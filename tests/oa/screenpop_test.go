@@ -20,7 +20,7 @@ import (
 // hotlinePBX is the demo tenant with 8000 running testdata/oa.ivr into
 // queue support, answered by agent a1002 on extension 1002, recording every
 // call, its HTTP API on a fixed port so a restart keeps the OA's URL.
-func hotlinePBX(t *testing.T) *testpbx.PBX {
+func hotlinePBX(t *testing.T, more ...testpbx.Option) *testpbx.PBX {
 	t.Helper()
 	sipp.Require(t)
 	flows := t.TempDir()
@@ -45,6 +45,9 @@ func hotlinePBX(t *testing.T) *testpbx.PBX {
 		c.Tenants[0].Queues = map[string]config.Queue{"support": {Strategy: "longest-idle", Agents: []string{"a1002"}, RingTimeout: 15 * time.Second}}
 		c.Tenants[0].AutoLogin = true
 		c.Recording.Policy = "always"
+		for _, o := range more {
+			o(c)
+		}
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/yimen/yimen/cti/protocol"
+	"github.com/yimen/yimen/internal/config"
 	"github.com/yimen/yimen/internal/sipp"
 	"github.com/yimen/yimen/oa"
 	"github.com/yimen/yimen/oa/oaui"
@@ -396,4 +397,73 @@ func TestOAUIOneLoginLink(t *testing.T) {
 	b.Wait(pg, "#l-name", 5*time.Second)
 	b.Wait(pg, "[role=alert]:has-text('单点登录失败')", 5*time.Second)
 	b.Shot(pg, "02-one-login-refused")
+}
+
+// The whole path in the browser: a SIPp caller rings agent a1002's desk
+// phone through the IVR and the queue; the OA pops the unknown caller on
+// the agent bar; the agent follows the pop's link (the bar mints a
+// one-login token for it) and lands in the OA signed in, on the new
+// customer form for that call; the customer and a ticket for the call are
+// made there, the ticket linked to the call's contact record.
+func TestOAUIFromTheAgentBarsScreenPop(t *testing.T) {
+	sipp.Require(t)
+	p := hotlinePBX(t, func(c *config.Config) { c.WebRTC.Disabled = true }) // a desk phone (SIPp) answers
+	o := startOA(t, p)
+	// The pop's links name this OA (the harness starts it on a port of its own).
+	o.stop(t)
+	o.cfg.Business.BaseURL = "http://" + o.cfg.HTTP.Addr
+	o.start(t)
+	eventually(t, 15*time.Second, "the OA's CTI link", func() bool { return o.LinkStats()["demo"].Connected })
+	b := startUIBrowser(t)
+
+	pc := testpbx.NewClient(t, p, "")
+	sys := pc.Login("demo", "sysadmin", p.Admins["demo/sysadmin"])
+	sec := pc.Login("demo", "secadmin", p.Admins["demo/secadmin"])
+	id, session := pc.NewUser(sys, "demo", "lifang")
+	pc.Assign(sec, id, "agent", nil, "a1002")
+	b.Open("bar", "http://"+p.HTTPAddr()+"/agent/#token="+session)
+	b.Wait("bar", "[data-test=state][data-state=ready]", 10*time.Second)
+
+	p.Callee(t, "1002", "127.0.41.2", "uas_answer.xml", false, map[string]string{"ring_ms": "1000", "hangup_ms": "15000"})
+	done := make(chan *sipp.Result, 1)
+	go func() { done <- p.Call(t, "1001", "127.0.41.1", caller(t, 500), "8000", nil) }()
+	b.Wait("bar", "[data-test=screenpop] a", 20*time.Second)
+	b.Shot("bar", "01-agent-bar-pop")
+	// The tab the link opens is the OA's: the bar's window.open is watched
+	// to learn where it sends it, and the test opens that page.
+	b.Eval("bar", `(() => { window.open = () => (window.oaTab = { opener: {}, location: { href: '' } }); return true })()`, nil)
+	b.Click("bar", "[data-test=screenpop] a")
+	var link string
+	for deadline := time.Now().Add(5 * time.Second); link == "" && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		b.Eval("bar", `window.oaTab ? window.oaTab.location.href : ''`, &link)
+	}
+	if !strings.HasPrefix(link, o.cfg.Business.BaseURL+"/#/customers/new?call=") || !strings.Contains(link, "&sso=") {
+		t.Fatalf("the pop's link as followed: %q", link)
+	}
+	callID := strings.TrimPrefix(strings.Split(link, "&")[0], o.cfg.Business.BaseURL+"/#/customers/new?call=")
+
+	b.Open("oa", link)
+	b.Wait("oa", "[data-test=who]:has-text('lifang')", 10*time.Second)
+	b.Wait("oa", "[data-test=call]:has-text('热线'), [data-test=call]:has-text('support')", 5*time.Second)
+	b.Fill("oa", "#cu-name", "钱八")
+	b.Click("oa", "[data-test=save-customer]")
+	b.Wait("oa", "[data-test=card]", 5*time.Second)
+	b.Click("oa", "[data-test=new-ticket]")
+	b.Wait("oa", "[data-test=from-call]:has-text('"+callID+"')", 5*time.Second)
+	b.Fill("oa", "#tk-title", "网点终端无法开机")
+	b.Click("oa", ".el-select__wrapper:has(#tk-cat)")
+	b.Click("oa", ".el-select-dropdown__item:visible:has-text('网点报修')")
+	b.Click("oa", "[data-test=create]")
+	b.Wait("oa", "[data-test=state]:has-text('受理')", 5*time.Second)
+	b.Shot("oa", "02-ticket-from-the-bar")
+	var tid int64
+	b.Eval("oa", `Number(location.hash.split('/').pop())`, &tid)
+	sup := o.login(t, "supervisor1")
+	var tk oa.Ticket
+	if o.do(t, "GET", fmt.Sprintf("/api/v1/tickets/%d", tid), sup, nil, &tk); tk.CallID != callID || tk.ContactID == 0 || tk.CustomerID == 0 || tk.OutletNo != "11010001" {
+		t.Errorf("ticket %+v, call %s", tk, callID)
+	}
+	if res := <-done; res.Check(1) != nil {
+		t.Fatalf("caller: %v", res.Check(1))
+	}
 }

@@ -74,3 +74,11 @@ export async function putJSON(s: Session, path: string, body: unknown): Promise<
   const r = await fetch(path, { method: 'PUT', headers: { Authorization: `Bearer ${s.token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
   if (!r.ok) throw new LoginError(r.status, (await r.json().catch(() => ({}))).error ?? '')
 }
+
+// ssoToken asks the PBX for a one-login token for another server (the OA):
+// null when the session may not have one (an API token, an administrator).
+export async function ssoToken(s: Session, audience = 'oa'): Promise<string | null> {
+  const r = await fetch('/api/v1/sso/token', { method: 'POST', headers: { Authorization: `Bearer ${s.token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ audience }) })
+  if (!r.ok) return null
+  return (await r.json().catch(() => ({}))).token ?? null
+}

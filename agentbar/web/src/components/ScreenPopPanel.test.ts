@@ -1,0 +1,45 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { flushPromises, mount } from '@vue/test-utils'
+import ScreenPopPanel from './ScreenPopPanel.vue'
+import { withToken } from '../lib/oalink'
+import { locale } from '../lib/i18n'
+
+describe('ScreenPopPanel', () => {
+  afterEach(() => vi.unstubAllGlobals())
+
+  it('opens the OA link signed in: a fresh one-login token in its hash route', async () => {
+    locale.value = 'zh-CN'
+    const tab = { opener: {} as unknown, location: { href: '' } }
+    const open = vi.fn(() => tab)
+    vi.stubGlobal('open', open)
+    const sso = vi.fn(async () => 'tok/+=')
+    const w = mount(ScreenPopPanel, { props: { sso, pops: [{ call: 'c1', title: '张三', url: 'http://oa.test/#/customers/7?call=c1', fields: {} }] } })
+    await w.get('a').trigger('click')
+    await flushPromises()
+    expect(sso).toHaveBeenCalledOnce()
+    expect(open).toHaveBeenCalledWith('about:blank', '_blank')
+    expect(tab.opener).toBeNull()
+    expect(tab.location.href).toBe('http://oa.test/#/customers/7?call=c1&sso=tok%2F%2B%3D')
+  })
+
+  it('without a token (an API token session) the plain link is followed', async () => {
+    const tab = { opener: {} as unknown, location: { href: '' } }
+    vi.stubGlobal('open', vi.fn(() => tab))
+    const w = mount(ScreenPopPanel, { props: { sso: async () => null, pops: [{ call: 'c2', url: 'http://oa.test/#/customers/new?call=c2' }] } })
+    await w.get('a').trigger('click')
+    await flushPromises()
+    expect(tab.location.href).toBe('http://oa.test/#/customers/new?call=c2')
+  })
+
+  it('a link that is not http(s) is not shown', () => {
+    const w = mount(ScreenPopPanel, { props: { pops: [{ call: 'c3', url: 'javascript:alert(1)' }] } })
+    expect(w.find('a').exists()).toBe(false)
+  })
+
+  it('the token joins the hash route, whatever the link holds', () => {
+    expect(withToken('http://oa/#/my', 't')).toBe('http://oa/#/my?sso=t')
+    expect(withToken('http://oa/', 't')).toBe('http://oa/#/my?sso=t')
+    expect(withToken('http://oa/?x=1#/customers/new?call=c', 't')).toBe('http://oa/?x=1#/customers/new?call=c&sso=t')
+    expect(withToken('http://oa/#/my', null)).toBe('http://oa/#/my')
+  })
+})
