@@ -29,7 +29,7 @@ import (
 //
 // The load clients (SIPp, the pion peers) run in the test process, apart
 // from the PBX's figures. YIMEN_BENCH_PPROF=dir saves a 20 s CPU profile of
-// the PBX during the window.
+// the PBX during the window and its heap at the end of it.
 func BenchmarkBrowserCalls(b *testing.B) {
 	sipp.Require(b)
 	n := 50
@@ -141,13 +141,16 @@ tenants: [{name: demo, extensions: ["1001-1010", "1900-1999", "3000-%d"], auto_l
 
 	m0, cpu0, rx0, tx0 := scrape(b, p.HTTP), procCPU(b, p.Pid()), peersCount(peers, (*testpbx.BrowserPeer).Received), peersCount(peers, (*testpbx.BrowserPeer).Sent)
 	if dir := os.Getenv("YIMEN_BENCH_PPROF"); dir != "" {
-		go saveProfile(b, p, filepath.Join(dir, fmt.Sprintf("%s-%d.pprof", mode, n)))
+		go saveProfile(b, p, "profile?seconds=20", filepath.Join(dir, fmt.Sprintf("%s-%d.pprof", mode, n)))
 	}
 	start := time.Now()
 	time.Sleep(benchWindow)
 	elapsed := time.Since(start).Seconds()
 	m1, cpu1, rx1, tx1 := scrape(b, p.HTTP), procCPU(b, p.Pid()), peersCount(peers, (*testpbx.BrowserPeer).Received), peersCount(peers, (*testpbx.BrowserPeer).Sent)
 	rss := procRSS(b, p.Pid())
+	if dir := os.Getenv("YIMEN_BENCH_PPROF"); dir != "" {
+		saveProfile(b, p, "heap", filepath.Join(dir, fmt.Sprintf("%s-%d.heap", mode, n)))
+	}
 
 	cpuPct := 100 * (cpu1 - cpu0) / elapsed
 	relayed := (m1["yimen_rtp_packets_relayed_total"] - m0["yimen_rtp_packets_relayed_total"]) / elapsed
@@ -259,10 +262,10 @@ func procRSS(b *testing.B, pid int) int64 {
 	return 0
 }
 
-// saveProfile takes a 20 s CPU profile of the PBX (its break-glass token
-// reads /debug/pprof).
-func saveProfile(b *testing.B, p *testpbx.Process, path string) {
-	req, _ := http.NewRequest("GET", "http://"+p.HTTP+"/debug/pprof/profile?seconds=20", nil)
+// saveProfile saves one of the PBX's profiles (what, under /debug/pprof/:
+// a 20 s CPU profile, the heap) to path; its break-glass token reads them.
+func saveProfile(b *testing.B, p *testpbx.Process, what, path string) {
+	req, _ := http.NewRequest("GET", "http://"+p.HTTP+"/debug/pprof/"+what, nil)
 	req.Header.Set("Authorization", "Bearer "+p.AdminToken())
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
