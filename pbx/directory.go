@@ -1,6 +1,7 @@
 package pbx
 
 import (
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -130,6 +131,7 @@ type locator struct {
 	reg      *registrar.Registrar
 	alive    func(network, addr string) bool // is a stream connection to addr still open
 	browsers *webrtc.Manager                 // an agent's browser session replaces their phones; nil: none
+	log      *slog.Logger
 }
 
 func (l locator) Locate(tenant, ext string) ([]b2bua.Target, bool) {
@@ -153,6 +155,11 @@ func (l locator) Locate(tenant, ext string) ([]b2bua.Target, bool) {
 		}
 		dest, ok := l.reg.Destination(b, u, l.alive)
 		if !ok {
+			// A stream registration whose connection closed: RFC 5626 has
+			// no other way to the phone until it registers again.
+			if !strings.EqualFold(b.Transport, "udp") {
+				l.log.Info("contact not reachable: its registration's connection is closed", "tenant", tenant, "ext", ext, "transport", b.Transport, "flow", b.Received.String())
+			}
 			continue
 		}
 		out = append(out, b2bua.Target{URI: u, Dest: dest, Transport: b.Transport})

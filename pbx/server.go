@@ -182,13 +182,14 @@ func New(ctx context.Context, cfg config.Config, deps Deps) (*Server, error) {
 			PerExtension: cfg.Calls.MaxPerExtension, PerTenant: cfg.Calls.MaxPerTenant, PerSource: cfg.Calls.MaxPerSource,
 			Bridges: cfg.RTP.Bridges(), Reserve: cfg.Calls.Reserve(cfg.RTP.Bridges()),
 		},
-	}, client, auth, locator{dir: s.dir, reg: s.regr, alive: s.connAlive, browsers: s.browsers}, s.dir, s.relay, deps.Store, s.log.With("component", "b2bua"), s.reg)
+	}, client, auth, locator{dir: s.dir, reg: s.regr, alive: s.connAlive, browsers: s.browsers, log: s.log.With("component", "registrar")}, s.dir, s.relay, deps.Store, s.log.With("component", "b2bua"), s.reg)
 	s.calls = mgr
 	if !s.trunks.Empty() {
 		mgr.SetTrunks(s.trunks, s.trunkLocal())
 	}
 	ender.m = mgr
 	mgr.SetMediaSecurity(s.dir)
+	mgr.SetFlows(flowCheck(s.connAlive))
 	mgr.Register(s.sip)
 	s.sip.OnRegister(s.regr.HandleRegister)
 	s.sip.OnNoRoute(func(req *sip.Request, tx sip.ServerTransaction) {
@@ -399,10 +400,22 @@ func (s *Server) AddCallObserver(o any) { s.calls.AddObserver(o) }
 // Relay exposes the media relay (taps for recording and monitoring).
 func (s *Server) Relay() *media.Relay { return s.relay }
 
+// connAlive says a stream connection to addr (one a phone opened to us:
+// its flow) is still open. The pool counts references: the one GetConnection
+// takes is given back at once.
 func (s *Server) connAlive(network, addr string) bool {
 	c, err := s.ua.TransportLayer().GetConnection(network, addr)
-	return err == nil && c != nil
+	if err != nil || c == nil {
+		return false
+	}
+	_, _ = c.TryClose()
+	return true
 }
+
+// flowCheck adapts connAlive to the B2BUA's Flows.
+type flowCheck func(network, addr string) bool
+
+func (f flowCheck) Open(network, addr string) bool { return f(network, addr) }
 
 // SetApps routes dialled numbers to applications (IVR flows).
 func (s *Server) SetApps(r b2bua.AppRouter) { s.calls.SetApps(r) }

@@ -114,6 +114,7 @@ type Manager struct {
 	trunks      Trunks
 	trunkLocal  TrunkLocal
 	security    MediaSecurity // SRTP policies (srtp.go); nil: every extension optional
+	flows       Flows         // open stream connections (flow.go); nil: all open
 }
 
 type metrics struct {
@@ -283,11 +284,19 @@ func (m *Manager) contactURI(transport string) sip.Uri {
 
 // send sends a request in a new client transaction, from our listener.
 func (m *Manager) send(ctx context.Context, req *sip.Request) (sip.ClientTransaction, error) {
+	if err := m.flowCheck(req); err != nil {
+		return nil, err
+	}
+	frame(req)
 	m.bindLocal(req)
 	return m.client.TransactionRequest(ctx, req, m.viaOption(req))
 }
 
 func (m *Manager) write(req *sip.Request) error {
+	if err := m.flowCheck(req); err != nil {
+		return err
+	}
+	frame(req)
 	m.bindLocal(req)
 	return m.client.WriteRequest(req, m.viaOption(req))
 }
@@ -314,6 +323,17 @@ func (m *Manager) addVia(c *sipgo.Client, req *sip.Request) error {
 		}
 	}
 	return nil
+}
+
+// frame gives a request without a body its Content-Length: 0. Over a
+// stream the header is what ends one message and starts the next (RFC 3261
+// §20.14), and a phone that cannot frame our ACK or BYE drops the
+// connection: libre (baresip) closed its TLS registration connection on
+// the first ACK that lacked it.
+func frame(req *sip.Request) {
+	if req.ContentLength() == nil {
+		req.SetBody(req.Body())
+	}
 }
 
 func (m *Manager) bindLocal(req *sip.Request) {

@@ -169,7 +169,7 @@ func (c *call) setRemote(side int, s *sdp.Session) {
 	// The relay accepts media only from the SDP's host or the host the
 	// party signals from (a phone behind NAT): tell it the latter too.
 	if d := c.signalDialog(side); d != nil {
-		if ap, err := netip.ParseAddrPort(d.dest); err == nil {
+		if ap, err := netip.ParseAddrPort(d.destination()); err == nil {
 			c.leg(side).SetSignalHost(ap.Addr())
 		}
 	}

@@ -22,7 +22,7 @@ type dialog struct {
 	remote    sip.Uri // the peer's URI
 	remoteTag string
 	target    sip.Uri // the peer's Contact
-	dest      string  // host:port actually sent to (NAT-aware)
+	dest      string  // host:port actually sent to (NAT-aware; a stream's flow, flow.go), under mu
 	transport string
 	seq       uint32
 	// via and laddr, when set, are the address a carrier-facing dialog's
@@ -46,7 +46,7 @@ func (d *dialog) sentBy(req *sip.Request) bool {
 	if fromTag != d.remoteTag || toTag != d.localTag {
 		return false
 	}
-	want, err1 := netip.ParseAddrPort(d.dest)
+	want, err1 := netip.ParseAddrPort(d.destination())
 	got, err2 := netip.ParseAddrPort(req.Source())
 	return err1 != nil || err2 != nil || want.Addr().Unmap() == got.Addr().Unmap()
 }
@@ -89,7 +89,7 @@ func (d *dialog) build(method sip.RequestMethod, seq uint32, contact sip.Uri) *s
 		req.AppendHeader(&sip.ContactHeader{Address: contact})
 	}
 	req.SetTransport(d.transport)
-	req.SetDestination(d.dest)
+	req.SetDestination(d.destination())
 	if d.via != nil {
 		via := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: strings.ToUpper(d.transport),
 			Host: d.via.IP.String(), Port: d.via.Port, Params: sip.NewParams()}

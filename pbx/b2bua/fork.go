@@ -195,6 +195,7 @@ func (c *call) onFork2xx(f *fork, res *sip.Response) {
 	if ct := res.Contact(); ct != nil {
 		f.dlg.target = ct.Address
 	}
+	f.dlg.follow(res.Source())
 	if c.winner == f {
 		c.ackFork(f) // retransmitted 200: re-ACK
 		return
@@ -259,6 +260,7 @@ func (c *call) reack(res *sip.Response) {
 	defer c.mu.Unlock()
 	for _, f := range c.forks {
 		if f.dlg.callID == res.CallID().Value() {
+			f.dlg.follow(res.Source())
 			c.ackFork(f)
 			if f != c.winner {
 				c.m.sendBye(f.dlg)

@@ -47,6 +47,9 @@ func (m *Manager) callOf(req *sip.Request, tx sip.ServerTransaction) (*call, int
 		m.reply(tx, req, 481, "Call/Transaction Does Not Exist")
 		return nil, 0
 	}
+	if d != nil {
+		d.follow(req.Source())
+	}
 	return c, side
 }
 
@@ -192,7 +195,8 @@ func (m *Manager) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 			m.reply(tx, req, 487, "Request Terminated")
 			return
 		}
-		m.reply(tx, req, 408, "Request Timeout")
+		code, reason := relayFailure(err)
+		m.reply(tx, req, code, reason)
 		return
 	}
 	if !final.IsSuccess() {
@@ -256,7 +260,8 @@ func (m *Manager) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 	defer cancel()
 	res, err := m.forward(ctx, out)
 	if err != nil {
-		m.reply(tx, req, 408, "Request Timeout")
+		code, reason := relayFailure(err)
+		m.reply(tx, req, code, reason)
 		return
 	}
 	m.reply(tx, req, res.StatusCode, res.Reason)

@@ -60,6 +60,24 @@ func (b *baresip) registerTLS(p *testpbx.PBX, ext, tlsAddr, mediaenc string) bar
 	return b.await(20*time.Second, "REGISTER_OK", "REGISTER_FAIL")
 }
 
+// srtpAndPlainPhones starts srtpPBX with two baresips registered: 1001
+// over SIP-TLS with SRTP mandatory (on 127.0.90.host, sending toneA) and
+// 1002 plain on UDP (on host+1, sending toneB).
+func srtpAndPlainPhones(t *testing.T, host, toneA, toneB int) (p *testpbx.PBX, tlsAddr string, a, b *baresip) {
+	t.Helper()
+	requireBaresip(t)
+	p, tlsAddr, ca, _ := srtpPBX(t)
+	a = startSRTPBaresip(t, host, toneA, ca)
+	b = startBaresip(t, host+1, toneB)
+	if ev := a.registerTLS(p, "1001", tlsAddr, "srtp-mand"); ev.Type != "REGISTER_OK" {
+		t.Fatalf("baresip 1001 over TLS: %s %s", ev.Type, ev.Param)
+	}
+	if ev := b.register(p, "1002"); ev.Type != "REGISTER_OK" {
+		t.Fatalf("baresip 1002: %s %s", ev.Type, ev.Param)
+	}
+	return p, tlsAddr, a, b
+}
+
 // assertHears checks that the phone heard the tone want, and not own
 // (its own tone) nor other.
 func assertHears(t *testing.T, who string, ph *baresip, want, own float64, others ...float64) {
@@ -88,34 +106,9 @@ func assertHears(t *testing.T, who string, ph *baresip, want, own float64, other
 // SDES key and drops whatever fails authentication, and none was dropped
 // while the plain phone heard it.
 func TestBaresipSRTPOverTLSTalksToAPlainPhone(t *testing.T) {
-	requireBaresip(t)
-	p, tlsAddr, ca, _ := srtpPBX(t)
 	const toneA, toneB = 440, 1000
-	a := startSRTPBaresip(t, 31, toneA, ca)
-	b := startBaresip(t, 32, toneB)
-	if ev := a.registerTLS(p, "1001", tlsAddr, "srtp-mand"); ev.Type != "REGISTER_OK" {
-		t.Fatalf("baresip 1001 over TLS: %s %s", ev.Type, ev.Param)
-	}
-	if ev := b.register(p, "1002"); ev.Type != "REGISTER_OK" {
-		t.Fatalf("baresip 1002: %s %s", ev.Type, ev.Param)
-	}
-	// On the wire: a 20 ms G.711 packet is 172 bytes of RTP, a UDP length
-	// of 180; AES_CM_128_HMAC_SHA1_80 adds its 10-byte tag, 190. The
-	// relay's host is this PBX's own, so these count this call only.
-	relayHost, _, _ := net.SplitHostPort(p.SIPAddr())
-	captures := map[string]*sipp.Capture{}
-	for name, filter := range map[string]string{
-		"srtp to relay":   "udp and dst host " + relayHost + " and udp[4:2] = 190",
-		"srtp from relay": "udp and src host " + relayHost + " and udp[4:2] = 190",
-		"rtp to relay":    "udp and dst host " + relayHost + " and udp[4:2] = 180",
-		"rtp from relay":  "udp and src host " + relayHost + " and udp[4:2] = 180",
-	} {
-		c, err := sipp.CaptureUDP(t.Context(), filter)
-		if err != nil {
-			sipp.SkipUnlessCI(t, err)
-		}
-		captures[name] = c
-	}
+	p, tlsAddr, a, b := srtpAndPlainPhones(t, 31, toneA, toneB)
+	captures := captureSRTPAndRTP(t, p)
 	a.command("dial", fmt.Sprintf("sip:1002@%s;transport=tls", tlsAddr))
 	a.awaitAll(20*time.Second, "CALL_ESTABLISHED", "CALL_RTPESTAB")
 	b.awaitAll(20*time.Second, "CALL_ESTABLISHED", "CALL_RTPESTAB")
@@ -125,16 +118,7 @@ func TestBaresipSRTPOverTLSTalksToAPlainPhone(t *testing.T) {
 	a.await(10*time.Second, "CALL_CLOSED")
 	b.await(10*time.Second, "CALL_CLOSED")
 
-	for name, c := range captures {
-		n, err := c.Stop()
-		if err != nil {
-			t.Fatal(err)
-		}
-		// 3 s of talk is 150 packets each way; 100 leaves room for load.
-		if t.Logf("%s: %d packets", name, n); n < 100 {
-			t.Errorf("%s: %d packets of its size, want >= 100: the SRTP leg must carry the tag, the plain one not", name, n)
-		}
-	}
+	captures.check(t, 100)
 	assertHears(t, "1002 (plain) hears 1001 (SRTP)", b, toneA, toneB)
 	assertHears(t, "1001 (SRTP) hears 1002 (plain)", a, toneB, toneA)
 
@@ -154,5 +138,46 @@ func TestBaresipSRTPOverTLSTalksToAPlainPhone(t *testing.T) {
 	}
 	if strings.Contains(string(logB), "RTP/SAVP") || strings.Contains(string(logB), "a=crypto") {
 		t.Error("the plain phone was offered SRTP or saw a key")
+	}
+}
+
+// srtpCaptures count, by direction, the G.711 packets to and from the
+// PBX's relay that are SRTP-sized and RTP-sized.
+type srtpCaptures map[string]*sipp.Capture
+
+// captureSRTPAndRTP starts the captures. On the wire: a 20 ms G.711
+// packet is 172 bytes of RTP, a UDP length of 180;
+// AES_CM_128_HMAC_SHA1_80 adds its 10-byte tag, 190. The relay's host is
+// the PBX's own, so these count its calls only.
+func captureSRTPAndRTP(t *testing.T, p *testpbx.PBX) srtpCaptures {
+	t.Helper()
+	relayHost, _, _ := net.SplitHostPort(p.SIPAddr())
+	captures := srtpCaptures{}
+	for name, filter := range map[string]string{
+		"srtp to relay":   "udp and dst host " + relayHost + " and udp[4:2] = 190",
+		"srtp from relay": "udp and src host " + relayHost + " and udp[4:2] = 190",
+		"rtp to relay":    "udp and dst host " + relayHost + " and udp[4:2] = 180",
+		"rtp from relay":  "udp and src host " + relayHost + " and udp[4:2] = 180",
+	} {
+		c, err := sipp.CaptureUDP(t.Context(), filter)
+		if err != nil {
+			sipp.SkipUnlessCI(t, err)
+		}
+		captures[name] = c
+	}
+	return captures
+}
+
+// check stops the captures and wants at least min packets of each.
+func (cs srtpCaptures) check(t *testing.T, min int) {
+	t.Helper()
+	for name, c := range cs {
+		n, err := c.Stop()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if t.Logf("%s: %d packets", name, n); n < min {
+			t.Errorf("%s: %d packets of its size, want >= %d: the SRTP leg must carry the tag, the plain one not", name, n, min)
+		}
 	}
 }
