@@ -162,7 +162,8 @@ func (l locator) Locate(tenant, ext string) ([]b2bua.Target, bool) {
 			}
 			continue
 		}
-		out = append(out, b2bua.Target{URI: u, Dest: dest, Transport: b.Transport})
+		flow := !strings.EqualFold(b.Transport, "udp") && dest == b.Received && l.alive(strings.ToLower(b.Transport), dest.String())
+		out = append(out, b2bua.Target{URI: u, Dest: dest, Transport: b.Transport, Flow: flow})
 	}
 	return out, true
 }

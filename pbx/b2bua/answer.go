@@ -52,7 +52,7 @@ func (m *Manager) RemoteAnswer(ctx context.Context, tenant, callID, ext string) 
 	}
 	nctx, cancel := context.WithTimeout(ctx, 4*time.Second)
 	defer cancel()
-	res, err := m.forward(nctx, notify)
+	res, err := m.forward(nctx, f.dlg, notify)
 	if err != nil {
 		return fmt.Errorf("remote answer: NOTIFY to %s not answered: %w", ext, errs.ErrUnavailable)
 	}

@@ -23,6 +23,10 @@ type Target struct {
 	URI       sip.Uri        // the registered Contact
 	Dest      netip.AddrPort // where its REGISTER came from (NAT-aware)
 	Transport string
+	// Flow says Dest is the connection the phone registered over (TCP,
+	// TLS, WS), which requests must use while it is open and which is
+	// never dialled: the phone may listen nowhere we could reach.
+	Flow bool
 	// Encrypted says the contact's media is encrypted beyond the relay by
 	// other means (a browser's DTLS-SRTP session behind an in-process SIP
 	// endpoint): an extension that requires SRTP is met without SDES.
@@ -282,9 +286,10 @@ func (m *Manager) contactURI(transport string) sip.Uri {
 	return u
 }
 
-// send sends a request in a new client transaction, from our listener.
-func (m *Manager) send(ctx context.Context, req *sip.Request) (sip.ClientTransaction, error) {
-	if err := m.flowCheck(req); err != nil {
+// send sends a request of dialog d (nil: none of ours) in a new client
+// transaction, from our listener.
+func (m *Manager) send(ctx context.Context, d *dialog, req *sip.Request) (sip.ClientTransaction, error) {
+	if err := m.flowCheck(d, req); err != nil {
 		return nil, err
 	}
 	frame(req)
@@ -292,8 +297,9 @@ func (m *Manager) send(ctx context.Context, req *sip.Request) (sip.ClientTransac
 	return m.client.TransactionRequest(ctx, req, m.viaOption(req))
 }
 
-func (m *Manager) write(req *sip.Request) error {
-	if err := m.flowCheck(req); err != nil {
+// write sends a request of dialog d outside any transaction (an ACK).
+func (m *Manager) write(d *dialog, req *sip.Request) error {
+	if err := m.flowCheck(d, req); err != nil {
 		return err
 	}
 	frame(req)

@@ -297,7 +297,7 @@ func (m *Manager) sendBye(d *dialog) {
 		// Not the call's context: the BYE is sent as the call ends.
 		ctx, cancel := context.WithTimeout(context.Background(), 32*time.Second)
 		defer cancel()
-		if _, err := m.forward(ctx, req); err != nil {
+		if _, err := m.forward(ctx, d, req); err != nil {
 			m.log.Warn("BYE not answered", "call_id", d.callID, "err", err)
 		}
 	}()

@@ -25,6 +25,9 @@ type dialog struct {
 	dest      string  // host:port actually sent to (NAT-aware; a stream's flow, flow.go), under mu
 	transport string
 	seq       uint32
+	// flow says dest is a connection the party opened (flow.go): never
+	// dialled, so a request fails once it is closed. Under mu.
+	flow bool
 	// via and laddr, when set, are the address a carrier-facing dialog's
 	// requests name in their Via and the socket they leave from, so that
 	// the carrier's answers come back through its own listener.

@@ -22,11 +22,14 @@ import (
 // its later requests over a new one.
 //
 // What holds:
-//   - A stream dialog's dest is the remote address of a connection that
-//     party opened to us; follow moves it only to another connection from
-//     the same host (sentBy has already refused other hosts).
-//   - A request on a stream dialog whose connection is gone is not sent:
-//     we never dial a phone's ephemeral port. It fails with ErrFlowFailed
+//   - A stream dialog's dest is either a flow (d.flow: the remote address
+//     of a connection that party opened to us) or, for a phone whose
+//     registration connection had closed but whose Contact the policy lets
+//     us dial, that Contact. follow moves it only to another connection
+//     from the same host (sentBy has already refused other hosts), and
+//     that is a flow.
+//   - A request on a flow whose connection is gone is not sent: we never
+//     dial a phone's ephemeral port. It fails with ErrFlowFailed
 //     and one log line; a request relayed from the other party is then
 //     answered 480, as RFC 5626 has the authoritative proxy do when no
 //     flow to the UA is left.
@@ -67,10 +70,15 @@ func (d *dialog) follow(src string) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if want, err := netip.ParseAddrPort(d.dest); err == nil && want.Addr().Unmap() != got.Addr().Unmap() {
+	want, err := netip.ParseAddrPort(d.dest)
+	if err == nil && want.Addr().Unmap() != got.Addr().Unmap() {
 		return
 	}
-	d.dest = got.String()
+	if got != want {
+		// A connection we dialled answers from the address we dialled;
+		// any other is one the party opened.
+		d.dest, d.flow = got.String(), true
+	}
 }
 
 // destination is where the dialog's requests go now.
@@ -80,23 +88,21 @@ func (d *dialog) destination() string {
 	return d.dest
 }
 
-// flowCheck refuses a request whose stream connection is gone, logging it
-// once; UDP, carrier requests (their own Via) and a Manager without Flows
-// pass.
-func (m *Manager) flowCheck(req *sip.Request) error {
-	network := strings.ToLower(req.Transport())
-	if m.flows == nil || !streamTransport(network) || req.Via() != nil {
+// flowCheck refuses a request of dialog d when d is on a flow whose
+// connection is gone, logging it once. Requests of no dialog, on UDP, to an
+// address we may dial (a Contact) and a Manager without Flows pass.
+func (m *Manager) flowCheck(d *dialog, req *sip.Request) error {
+	if m.flows == nil || d == nil || !streamTransport(d.transport) {
 		return nil
 	}
-	dest := req.Destination()
-	if m.flows.Open(network, dest) {
+	d.mu.Lock()
+	flow, dest := d.flow, d.dest
+	d.mu.Unlock()
+	network := strings.ToLower(d.transport)
+	if !flow || m.flows.Open(network, dest) {
 		return nil
 	}
-	callID := ""
-	if h := req.CallID(); h != nil {
-		callID = h.Value()
-	}
-	m.log.Warn("request not sent: the party's connection is closed", "method", string(req.Method), "transport", network, "dest", dest, "call_id", callID)
+	m.log.Warn("request not sent: the party's connection is closed", "method", string(req.Method), "transport", network, "dest", dest, "call_id", d.callID)
 	return ErrFlowFailed
 }
 

@@ -14,6 +14,7 @@ func TestDialogFollowsItsPartysConnection(t *testing.T) {
 		name, transport, src, want string
 		carrier                    bool
 	}{
+		{"TLS: the connection we dialled", "TLS", "10.0.0.7:40001", "10.0.0.7:40001", false},
 		{"TLS: a new connection from the same host", "TLS", "10.0.0.7:40002", "10.0.0.7:40002", false},
 		{"WS too", "ws", "10.0.0.7:40002", "10.0.0.7:40002", false},
 		{"another host is not the party", "TLS", "10.0.0.8:40002", "10.0.0.7:40001", false},
@@ -29,6 +30,9 @@ func TestDialogFollowsItsPartysConnection(t *testing.T) {
 			d.follow(c.src)
 			if got := d.destination(); got != c.want {
 				t.Errorf("dest after a message from %q = %s, want %s", c.src, got, c.want)
+			}
+			if moved := c.want != "10.0.0.7:40001"; d.flow != moved {
+				t.Errorf("flow = %v after a message from %q, want %v: only a connection the party opened is a flow", d.flow, c.src, moved)
 			}
 		})
 	}
@@ -60,7 +64,7 @@ func (f *openFlows) set(network, addr string, open bool) {
 // caller's BYE still ends the call.
 func TestTLSCalleeIsReachedOverItsFlow(t *testing.T) {
 	reg := netip.MustParseAddrPort("127.0.0.1:41001")
-	loc := contacts{"1002": {{URI: sip.Uri{Scheme: "sip", User: "1002", Host: "127.0.90.1", Port: 5061}, Dest: reg, Transport: "TLS"}}}
+	loc := contacts{"1002": {{URI: sip.Uri{Scheme: "sip", User: "1002", Host: "127.0.90.1", Port: 5061}, Dest: reg, Transport: "TLS", Flow: true}}}
 	h := newHarness(t, loc, nil)
 	flows := &openFlows{open: map[string]bool{}}
 	flows.set("tls", reg.String(), true)
@@ -109,4 +113,27 @@ func TestTLSCalleeIsReachedOverItsFlow(t *testing.T) {
 	}
 	h.none(sip.BYE, f.callID())
 	wantCDR(t, h.cdr(c.callID), DispositionAnswered, "caller", CauseBye, 200)
+}
+
+// A TCP phone whose registration connection closed but whose Contact the
+// policy lets us dial (Flow false) is dialled, not refused: that is a
+// listening address, not a flow.
+func TestTCPContactThatMayBeDialledIsNotAFlow(t *testing.T) {
+	loc := contacts{"1002": {{URI: sip.Uri{Scheme: "sip", User: "1002", Host: "127.0.0.1", Port: 5072},
+		Dest: netip.MustParseAddrPort("127.0.0.1:5072"), Transport: "TCP"}}}
+	h := newHarness(t, loc, nil)
+	h.m.SetFlows(&openFlows{open: map[string]bool{}}) // no connection open at all
+	c := h.dial("1001", "1002")
+	f := h.fork("1002")
+	f.answer()
+	if ack := h.take(sip.ACK, f.callID()); ack.req.Destination() != "127.0.0.1:5072" {
+		t.Errorf("ACK sent to %s, want the Contact 127.0.0.1:5072", ack.req.Destination())
+	}
+	c.expect(200)
+	c.finished()
+	c.ack()
+	if r := c.bye(); r.StatusCode != 200 {
+		t.Fatalf("caller's BYE answered %d", r.StatusCode)
+	}
+	h.take(sip.BYE, f.callID())
 }

@@ -68,7 +68,7 @@ func (c *call) startFork(t Target, ext string) {
 	}
 	d := &dialog{
 		callID: randomHex(16) + "@" + m.cfg.Host, local: callerURI, localTag: newTag(),
-		remote: calleeURI, target: t.URI, dest: t.Dest.String(), transport: t.Transport,
+		remote: calleeURI, target: t.URI, dest: t.Dest.String(), transport: t.Transport, flow: t.Flow,
 	}
 	req := d.newRequest(sip.INVITE, m.contactURI(t.Transport))
 	if c.display != "" {
@@ -87,7 +87,7 @@ func (c *call) startFork(t Target, ext string) {
 	}
 	req.SetBody(c.legSDP(sideB, c.codecs, c.dtmf, dir, nil))
 	f := &fork{target: t, dlg: d, invite: req, ext: ext}
-	tx, err := m.send(c.ctx, req)
+	tx, err := m.send(c.ctx, d, req)
 	if err != nil {
 		m.log.Warn("fork INVITE failed", "call", c.id, "dest", t.Dest.String(), "err", err)
 		return
@@ -249,7 +249,7 @@ func (c *call) onFork2xx(f *fork, res *sip.Response) {
 func (c *call) ackFork(f *fork) {
 	seq := f.invite.CSeq().SeqNo
 	ack := f.dlg.build(sip.ACK, seq, c.m.contactURI(f.dlg.transport))
-	if err := c.m.write(ack); err != nil {
+	if err := c.m.write(f.dlg, ack); err != nil {
 		c.m.log.Warn("ACK failed", "call", c.id, "err", err)
 	}
 }
@@ -345,6 +345,7 @@ func (c *call) cancelFork(f *fork) {
 	req.AppendHeader(&mf)
 	req.SetTransport(inv.Transport())
 	req.SetDestination(inv.Destination())
+	frame(req)
 	c.m.bindLocal(req)
 	// Not the call's context: a call that ends while ringing cancels its forks.
 	ctx, cancel := context.WithTimeout(context.Background(), 32*time.Second)

@@ -124,14 +124,14 @@ func (m *Manager) reinviteDir(ctx context.Context, c *call, side int, dir sdp.Di
 	out := d.newRequest(sip.INVITE, m.dialogContact(d))
 	out.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	out.SetBody(c.legSDP(side, c.codecs, c.dtmf, dir, nil))
-	res, err := m.forward(ctx, out)
+	res, err := m.forward(ctx, d, out)
 	if err != nil {
 		return fmt.Errorf("re-INVITE: %w: %w", err, errs.ErrUnavailable)
 	}
 	if !res.IsSuccess() {
 		return fmt.Errorf("re-INVITE answered %d: %w", res.StatusCode, errs.ErrUnavailable)
 	}
-	_ = m.write(d.build(sip.ACK, out.CSeq().SeqNo, m.dialogContact(d)))
+	_ = m.write(d, d.build(sip.ACK, out.CSeq().SeqNo, m.dialogContact(d)))
 	if ans, err := sdp.Parse(res.Body()); err == nil {
 		c.mu.Lock()
 		c.setRemote(side, ans)

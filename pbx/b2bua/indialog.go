@@ -53,9 +53,9 @@ func (m *Manager) callOf(req *sip.Request, tx sip.ServerTransaction) (*call, int
 	return c, side
 }
 
-// forward sends req in the other leg's dialog and waits for its final response.
-func (m *Manager) forward(ctx context.Context, req *sip.Request) (*sip.Response, error) {
-	tx, err := m.send(ctx, req)
+// forward sends req in dialog d and waits for its final response.
+func (m *Manager) forward(ctx context.Context, d *dialog, req *sip.Request) (*sip.Response, error) {
+	tx, err := m.send(ctx, d, req)
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +188,7 @@ func (m *Manager) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	out.SetBody(c.legSDP(other, c.codecs, c.dtmf, dir, nil))
 	ctx, cancel := context.WithTimeout(c.ctx, 32*time.Second)
 	defer cancel()
-	final, err := m.forward(ctx, out)
+	final, err := m.forward(ctx, od, out)
 	if err != nil {
 		if c.ctx.Err() != nil {
 			// The call ended meanwhile (RFC 3261 §15.1.2).
@@ -206,7 +206,7 @@ func (m *Manager) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	ack := od.build(sip.ACK, out.CSeq().SeqNo, m.contactURI(od.transport))
-	_ = m.write(ack)
+	_ = m.write(od, ack)
 
 	ansDir := sdp.AnswerDirection(dir)
 	codecs := c.codecs
@@ -258,7 +258,7 @@ func (m *Manager) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 	out.SetBody(req.Body())
 	ctx, cancel := context.WithTimeout(c.ctx, 8*time.Second)
 	defer cancel()
-	res, err := m.forward(ctx, out)
+	res, err := m.forward(ctx, od, out)
 	if err != nil {
 		code, reason := relayFailure(err)
 		m.reply(tx, req, code, reason)

@@ -111,7 +111,8 @@ func (m *Manager) answerReplacing(req *sip.Request, tx sip.ServerTransaction, te
 	x.sdpOut[sideB] = sdp.NewVersionCounter("yimen", uint64(now.UnixNano())+1, 1)
 	from := req.From()
 	x.a = &dialog{callID: req.CallID().Value(), local: req.To().Address, localTag: newTag(),
-		remote: from.Address, transport: req.Transport(), dest: req.Source(), target: from.Address}
+		remote: from.Address, transport: req.Transport(), dest: req.Source(), target: from.Address,
+		flow: streamTransport(req.Transport())}
 	x.a.remoteTag, _ = from.Params.Get("tag")
 	if ct := req.Contact(); ct != nil {
 		x.a.target = ct.Address

@@ -110,7 +110,7 @@ func (m *Manager) originateCall(tenant, agentExt, to, callerID string, like *cal
 	c.a = &dialog{
 		callID: randomHex(16) + "@" + m.cfg.Host, local: sip.Uri{Scheme: "sip", User: from, Host: m.cfg.Host, Port: m.cfg.Port},
 		localTag: newTag(), remote: sip.Uri{Scheme: "sip", User: agentExt, Host: m.cfg.Host, Port: m.cfg.Port},
-		target: t.URI, dest: t.Dest.String(), transport: t.Transport,
+		target: t.URI, dest: t.Dest.String(), transport: t.Transport, flow: t.Flow,
 	}
 	inv := c.a.newRequest(sip.INVITE, m.contactURI(t.Transport))
 	inv.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
@@ -120,7 +120,7 @@ func (m *Manager) originateCall(tenant, agentExt, to, callerID string, like *cal
 	inv.SetBody(c.legSDP(sideA, c.codecs, c.dtmf, sdp.SendRecv, nil))
 	bridge.Start()
 	m.track(c, c.a.callID)
-	tx, err := m.send(c.ctx, inv)
+	tx, err := m.send(c.ctx, c.a, inv)
 	if err != nil {
 		c.end("system", CauseError)
 		return nil, fmt.Errorf("originate: %w", err)
@@ -190,7 +190,7 @@ func (c *call) runOriginate(inv *sip.Request, tx sip.ClientTransaction, notify f
 	if ct := ok.Contact(); ct != nil {
 		c.a.target = ct.Address
 	}
-	_ = m.write(c.a.build(sip.ACK, inv.CSeq().SeqNo, m.dialogContact(c.a)))
+	_ = m.write(c.a, c.a.build(sip.ACK, inv.CSeq().SeqNo, m.dialogContact(c.a)))
 	if ans, err := sdp.Parse(ok.Body()); err == nil {
 		c.setRemote(sideA, ans)
 		if len(ans.Codecs) > 0 {

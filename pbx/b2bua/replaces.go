@@ -184,5 +184,5 @@ func (m *Manager) notifyRefer(ctx context.Context, d *dialog, frag string) {
 	notify.SetBody([]byte(frag))
 	ctx, cancel := context.WithTimeout(ctx, 4*time.Second)
 	defer cancel()
-	_, _ = m.forward(ctx, notify)
+	_, _ = m.forward(ctx, d, notify)
 }

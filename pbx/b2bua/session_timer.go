@@ -115,7 +115,7 @@ func (c *call) refreshSession(d *dialog, interval time.Duration, update bool) (i
 	req := d.newRequest(sip.UPDATE, m.dialogContact(d))
 	req.AppendHeader(sip.NewHeader("Supported", "timer"))
 	req.AppendHeader(sip.NewHeader("Session-Expires", se))
-	res, err := m.forward(ctx, req)
+	res, err := m.forward(ctx, d, req)
 	if err != nil {
 		return 0, err
 	}

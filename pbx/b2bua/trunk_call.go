@@ -183,7 +183,7 @@ func (c *call) startCarrierFork(leg trunk.Leg) bool {
 	}
 	req.SetBody(c.legSDP(sideB, codecs, c.dtmf, dir, nil))
 	f := &fork{target: Target{URI: callee, Transport: leg.Transport}, dlg: d, invite: req, ext: leg.User, carrier: &leg}
-	tx, err := m.send(c.ctx, req)
+	tx, err := m.send(c.ctx, d, req)
 	if err != nil {
 		m.log.Warn("trunk INVITE failed", "call", c.id, "trunk", leg.Trunk, "err", err)
 		return false
