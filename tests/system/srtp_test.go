@@ -16,16 +16,17 @@ import (
 	"github.com/yimen/yimen/tests/testpbx"
 )
 
-// srtpPBX is a PBX with a SIP-TLS listener whose tenant holds 1001 to
-// SRTP (required) and leaves the others optional. It returns the TLS
-// listener's address and the certificate, as a file and as a pool.
-func srtpPBX(t *testing.T) (*testpbx.PBX, string, string, *x509.CertPool) {
+// srtpPBX is a PBX with a SIP-TLS listener whose tenant holds 1001 (and
+// the extensions in more) to SRTP (required) and leaves the others
+// optional. It returns the TLS listener's address and the certificate, as
+// a file and as a pool.
+func srtpPBX(t *testing.T, more ...string) (*testpbx.PBX, string, string, *x509.CertPool) {
 	t.Helper()
 	certFile, keyFile, pool := testpbx.SelfSigned(t)
 	p := testpbx.Start(t, func(c *config.Config) {
 		c.SIP.TLS = net.JoinHostPort(testpbx.Host(c), "0")
 		c.SIP.TLSCert, c.SIP.TLSKey = certFile, keyFile
-		c.Tenants[0].SRTPRequired = []string{"1001"}
+		c.Tenants[0].SRTPRequired = append([]string{"1001"}, more...)
 	})
 	addr := p.Server.ListenAddrs()["tls"]
 	if addr == "" {
