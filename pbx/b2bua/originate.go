@@ -80,6 +80,11 @@ func (m *Manager) originateCall(tenant, agentExt, to, callerID string, like *cal
 	if len(targets) == 0 {
 		return nil, fmt.Errorf("originate: extension %s is not registered: %w", agentExt, errs.ErrUnavailable)
 	}
+	t := targets[0] // the newest registration of the agent's phone
+	if !t.Encrypted && m.srtpPolicy(tenant, agentExt) == SRTPRequired && !secureTransport(t.Transport) {
+		m.log.Warn("contact not called: SRTP required but it registered without TLS", "ext", agentExt, "transport", t.Transport)
+		return nil, fmt.Errorf("originate: extension %s requires SRTP but registered over %s: %w", agentExt, t.Transport, errs.ErrUnavailable)
+	}
 	bridge, err := m.relay.NewBridge()
 	if err != nil {
 		return nil, fmt.Errorf("originate: %w", err)
@@ -102,7 +107,6 @@ func (m *Manager) originateCall(tenant, agentExt, to, callerID string, like *cal
 	close(c.aFinal)
 	c.sdpOut[sideA] = sdp.NewVersionCounter("yimen", uint64(start.UnixNano()), 1)
 	c.sdpOut[sideB] = sdp.NewVersionCounter("yimen", uint64(start.UnixNano())+1, 1)
-	t := targets[0] // the newest registration of the agent's phone
 	from := callerID
 	if from == "" {
 		from = to
@@ -117,15 +121,20 @@ func (m *Manager) originateCall(tenant, agentExt, to, callerID string, like *cal
 	if m.cfg.UserAgent != "" {
 		inv.AppendHeader(sip.NewHeader("User-Agent", m.cfg.UserAgent))
 	}
+	srtpOK := c.offerSRTPOn(sideA, agentExt, t) // SDES when the phone requires it
 	inv.SetBody(c.legSDP(sideA, c.codecs, c.dtmf, sdp.SendRecv, nil))
 	bridge.Start()
 	m.track(c, c.a.callID)
-	tx, err := m.send(c.ctx, c.a, inv)
+	var tx sip.ClientTransaction
+	err = fmt.Errorf("no SRTP key for %s: %w", agentExt, errs.ErrUnavailable)
+	if srtpOK {
+		tx, err = m.send(c.ctx, c.a, inv)
+	}
 	if err != nil {
 		c.end("system", CauseError)
 		return nil, fmt.Errorf("originate: %w", err)
 	}
-	go c.runOriginate(inv, tx, notify, then)
+	go c.runOriginate(inv, tx, t, notify, then)
 	return c, nil
 }
 
@@ -142,7 +151,7 @@ func codecsOf(names []string) []sdp.Codec {
 }
 
 // runOriginate waits for the agent to answer, then runs the rest of the call.
-func (c *call) runOriginate(inv *sip.Request, tx sip.ClientTransaction, notify func(bool), then func(*call)) {
+func (c *call) runOriginate(inv *sip.Request, tx sip.ClientTransaction, t Target, notify func(bool), then func(*call)) {
 	m := c.m
 	timer := time.NewTimer(m.cfg.RingTimeout)
 	defer timer.Stop()
@@ -191,7 +200,19 @@ func (c *call) runOriginate(inv *sip.Request, tx sip.ClientTransaction, notify f
 		c.a.target = ct.Address
 	}
 	_ = m.write(c.a, c.a.build(sip.ACK, inv.CSeq().SeqNo, m.dialogContact(c.a)))
-	if ans, err := sdp.Parse(ok.Body()); err == nil {
+	ans, err := sdp.Parse(ok.Body())
+	if err == nil {
+		if why := c.answerRefusalOn(sideA, c.caller, t, ans); why != "" {
+			// Answered, but not with the media security it was offered:
+			// hung up, as a fork's refused answer is.
+			m.log.Warn("agent's answer refused", "call", c.id, "ext", c.caller, "reason", why)
+			c.disposition, c.code = DispositionAgentUnavailable, 488
+			c.mu.Unlock()
+			m.sendBye(c.a)
+			c.end("system", CauseAgentRejected)
+			notify(false)
+			return
+		}
 		c.setRemote(sideA, ans)
 		if len(ans.Codecs) > 0 {
 			c.codecs = ans.Codecs[:1]

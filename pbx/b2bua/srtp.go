@@ -139,22 +139,28 @@ func (c *call) sdesFor(side int, r *sdp.Rewrite, answerTo *sdp.Session) {
 // required extension, and only over TLS. ok is false when the contact must
 // not be called at all (required, but registered over UDP or TCP). Called
 // with c.mu held.
-func (c *call) offerSRTPTo(ext string, t Target) bool {
+func (c *call) offerSRTPTo(ext string, t Target) bool { return c.offerSRTPOn(sideB, ext, t) }
+
+// offerSRTPOn is offerSRTPTo for the phone the PBX rings on side: side B
+// for a fork, side A for a call the PBX places from an agent's phone
+// (click-to-dial, a consultation, a conference's third party, a
+// supervisor's tap).
+func (c *call) offerSRTPOn(side int, ext string, t Target) bool {
 	if t.Encrypted || c.m.srtpPolicy(c.tenant, ext) != SRTPRequired {
-		c.srtpOffer[sideB] = nil
+		c.srtpOffer[side] = nil
 		return true
 	}
 	if !secureTransport(t.Transport) {
 		c.m.log.Warn("contact not called: SRTP required but it registered without TLS", "call", c.id, "ext", ext, "transport", t.Transport)
 		return false
 	}
-	if c.srtpOffer[sideB] == nil {
+	if c.srtpOffer[side] == nil {
 		k, err := media.NewSRTPKey(media.SRTPSuites()[0])
 		if err != nil {
 			c.m.log.Error("SRTP key", "call", c.id, "err", err)
 			return false
 		}
-		c.srtpOffer[sideB] = &k
+		c.srtpOffer[side] = &k
 	}
 	return true
 }
@@ -163,11 +169,17 @@ func (c *call) offerSRTPTo(ext string, t Target) bool {
 // keep to the media security the fork offered, over the contact's
 // transport, under the extension's policy. Called with c.mu held.
 func (c *call) answerRefusal(f *fork, ans *sdp.Session) string {
-	if offered := c.srtpOffer[sideB] != nil; ans.SDES() != offered {
+	return c.answerRefusalOn(sideB, f.ext, f.target, ans)
+}
+
+// answerRefusalOn is answerRefusal for the phone ext at t the PBX rang on
+// side.
+func (c *call) answerRefusalOn(side int, ext string, t Target, ans *sdp.Session) string {
+	if offered := c.srtpOffer[side] != nil; ans.SDES() != offered {
 		return "the answer's media security does not match the offer's"
 	}
-	if f.target.Encrypted {
+	if t.Encrypted {
 		return "" // encrypted past the relay: no SDES to check
 	}
-	return c.m.offerRefusal(c.tenant, f.ext, f.target.Transport, ans)
+	return c.m.offerRefusal(c.tenant, ext, t.Transport, ans)
 }
