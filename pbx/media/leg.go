@@ -21,6 +21,7 @@ type Leg struct {
 	rtcp  socket
 	held  atomic.Bool
 	srtp  atomic.Pointer[legSRTP] // nil: plain RTP (srtp.go)
+	out   outStream               // what goes to the peer, as one stream
 }
 
 // LegStats is a snapshot of a leg's counters. "In" is what this leg's peer

@@ -199,9 +199,15 @@ func (l *Leg) decryptRTCP(pkt []byte) ([]byte, bool) {
 	return out, err == nil && validRTCP(out)
 }
 
-// sendRTP writes a plain RTP packet to l's peer, encrypted when the leg
-// speaks SRTP. The lock covers the send as the buffer is shared.
+// sendRTP writes a plain RTP packet to l's peer, as the next packet of the
+// one stream the peer sees, encrypted when the leg speaks SRTP. The locks
+// cover the send as the buffers are shared.
 func (l *Leg) sendRTP(pkt []byte) (dropReason, bool) {
+	if len(pkt) >= 12 {
+		l.out.mu.Lock()
+		defer l.out.mu.Unlock()
+		pkt = l.out.stamp(pkt) // one stream for the phone (out_stream.go)
+	}
 	s := l.srtp.Load()
 	if s == nil {
 		return send(&l.rtp, pkt)

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yimen/yimen/internal/sipp"
+	"github.com/yimen/yimen/pbx/b2bua"
 	"github.com/yimen/yimen/pbx/mix"
 	"github.com/yimen/yimen/tests/testpbx"
 )
@@ -122,5 +124,135 @@ func TestSRTPCallerIsBlindTransferredToAnSRTPPhone(t *testing.T) {
 	wantTone(t, "1001 (SRTP, stayed) hears 1003 (SRTP, transferred to)", samples, rate, toneC, toneA, toneB)
 	samples, rate = heardLast(t, c, 2*time.Second)
 	wantTone(t, "1003 hears 1001", samples, rate, toneA, toneC, toneB)
+	noSRTPFailures(t, p)
+}
+
+// wantTones checks that samples hold each tone of want (a mix: each at
+// least min of the energy) and own well below them.
+func wantTones(t *testing.T, who string, samples []int16, rate int, min float64, own float64, want ...float64) {
+	t.Helper()
+	if len(samples) < rate {
+		t.Errorf("%s: %.1f s of audio, want >= 1 s", who, float64(len(samples))/float64(rate))
+	}
+	echo := mix.Power(samples, own)
+	for _, f := range want {
+		got := mix.Power(samples, f)
+		t.Logf("%s: power at %v Hz %.3f (own %v Hz %.4f)", who, f, got, own, echo)
+		if got < min || echo*10 > got {
+			t.Errorf("%s: power at %v Hz = %.3f, want >= %.2f and well above its own tone's %.4f", who, f, got, min, echo)
+		}
+	}
+}
+
+// A customer (SIPp with its audio at a Go endpoint, 1004) talks to an
+// agent (1002), who consults an SRTP phone (1003, baresip over TLS with
+// srtp-mand: the consultation INVITE the PBX places carries SDES keys)
+// while the customer waits on hold, then completes the transfer: the
+// customer and the SRTP phone hear each other through the splice, the
+// SRTP phone's leg decrypted and re-encrypted by the relay on the way.
+func TestAttendedTransferToAnSRTPPhone(t *testing.T) {
+	requireBaresip(t)
+	p, tlsAddr, ca, _ := srtpPBX(t, "1003")
+	const toneCust, toneAgent, toneC = 500, 800, 700
+	cust, agent := newEndpoint(t, "127.0.101.4"), newEndpoint(t, "127.0.101.2")
+	phone(t, p, "1002", "127.0.101.2", agent)
+	c := srtpPhone(t, p, tlsAddr, ca, 44, toneC, "1003")
+	done := make(chan *sipp.Result, 1)
+	go func() {
+		done <- holdCaller(t, p, "1004", "127.0.101.4", mediaScenario(t, "uac_media_hold.tmpl", "127.0.101.4", cust.port()), "1002", map[string]string{"talk_ms": "9000"})
+	}()
+	call := waitCall(t, p, func(x b2bua.CallInfo) bool { return x.State == "answered" && x.Callee == "1002" })
+	defer cust.send(call.CallerRTP, toneCust)()
+	defer agent.send(call.CalleeRTP, toneAgent)()
+	mgr := p.Server.CallManager()
+	if err := mgr.Consult(t.Context(), "demo", call.ID, "1002", "1003"); err != nil {
+		t.Fatalf("consult: %v", err)
+	}
+	c.awaitAll(20*time.Second, "CALL_ESTABLISHED", "CALL_RTPESTAB")
+	time.Sleep(time.Second) // the agent and the SRTP phone talk
+	if a := agent.heard(toneC, toneCust); a[0] < 0.05 || a[1] > 0.05 {
+		t.Errorf("consulting: the agent hears the SRTP phone at %.3f and the held customer at %.3f", a[0], a[1])
+	}
+	if err := mgr.CompleteConsult(t.Context(), "demo", call.ID, "1002", "1003"); err != nil {
+		t.Fatalf("complete: %v", err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	cust.reset()
+	time.Sleep(2 * time.Second)
+	if h := cust.heard(toneC, toneAgent); h[0] < 0.05 || h[1] > 0.05 {
+		t.Errorf("transferred: the customer hears the SRTP phone at %.3f and the agent at %.3f", h[0], h[1])
+	}
+	if err := (<-done).Check(1); err != nil {
+		t.Fatal(err)
+	}
+	c.await(10*time.Second, "CALL_CLOSED")
+	samples, rate := heardLast(t, c, 2*time.Second)
+	wantTone(t, "1003 (SRTP) hears the customer", samples, rate, toneCust, toneC, toneAgent)
+	noSRTPFailures(t, p)
+}
+
+// A plain phone (1002) on a call with an SRTP caller (1001) adds another
+// SRTP phone (1004) as a third party: the mix each hears is encrypted for
+// its own leg, and each SRTP phone hears both others' tones.
+func TestSRTPPhonesInAConference(t *testing.T) {
+	requireBaresip(t)
+	p, tlsAddr, ca, _ := srtpPBX(t, "1004")
+	const toneA, toneB, toneD = 440, 1000, 700
+	a := srtpPhone(t, p, tlsAddr, ca, 47, toneA, "1001")
+	b := plainPhone(t, p, 48, toneB, "1002")
+	d := srtpPhone(t, p, tlsAddr, ca, 49, toneD, "1004")
+
+	a.command("dial", "sip:1002@"+tlsAddr+";transport=tls")
+	a.awaitAll(20*time.Second, "CALL_ESTABLISHED", "CALL_RTPESTAB")
+	b.awaitAll(20*time.Second, "CALL_ESTABLISHED", "CALL_RTPESTAB")
+	if _, err := p.Server.CallManager().Conference(t.Context(), "demo", callOf(t, p), "1002", "1004"); err != nil {
+		t.Fatalf("conference: %v", err)
+	}
+	d.awaitAll(20*time.Second, "CALL_ESTABLISHED", "CALL_RTPESTAB")
+	time.Sleep(3 * time.Second) // all three talk
+	a.command("hangup", "")
+	a.await(10*time.Second, "CALL_CLOSED")
+	b.await(10*time.Second, "CALL_CLOSED")
+	d.await(10*time.Second, "CALL_CLOSED")
+
+	samples, rate := heardLast(t, a, 2*time.Second)
+	wantTones(t, "1001 (SRTP) in the conference", samples, rate, 0.2, toneA, toneB, toneD)
+	samples, rate = heardLast(t, d, 2*time.Second)
+	wantTones(t, "1004 (SRTP, joined) in the conference", samples, rate, 0.2, toneD, toneA, toneB)
+	noSRTPFailures(t, p)
+}
+
+// An SRTP supervisor (1004) listens in on a call between an SRTP caller
+// (1001) and a plain agent (1002): the tap's mix reaches the supervisor
+// encrypted for its leg, with both parties' tones, and neither party hears
+// the supervisor.
+func TestSRTPSupervisorListensToAnSRTPCall(t *testing.T) {
+	requireBaresip(t)
+	p, tlsAddr, ca, _ := srtpPBX(t, "1004")
+	const toneA, toneB, toneD = 440, 1000, 700
+	a := srtpPhone(t, p, tlsAddr, ca, 50, toneA, "1001")
+	b := plainPhone(t, p, 51, toneB, "1002")
+	d := srtpPhone(t, p, tlsAddr, ca, 52, toneD, "1004")
+
+	a.command("dial", "sip:1002@"+tlsAddr+";transport=tls")
+	a.awaitAll(20*time.Second, "CALL_ESTABLISHED", "CALL_RTPESTAB")
+	b.awaitAll(20*time.Second, "CALL_ESTABLISHED", "CALL_RTPESTAB")
+	if _, err := p.Server.CallManager().Monitor(t.Context(), "demo", "1004", "1002", b2bua.Listen); err != nil {
+		t.Fatalf("monitor: %v", err)
+	}
+	d.awaitAll(20*time.Second, "CALL_ESTABLISHED", "CALL_RTPESTAB")
+	time.Sleep(3 * time.Second)
+	d.command("hangup", "")
+	d.await(10*time.Second, "CALL_CLOSED")
+	a.command("hangup", "")
+	a.await(10*time.Second, "CALL_CLOSED")
+	b.await(10*time.Second, "CALL_CLOSED")
+
+	samples, rate := heardLast(t, d, 2*time.Second)
+	wantTones(t, "1004 (SRTP supervisor) listening", samples, rate, 0.2, toneD, toneA, toneB)
+	samples, rate = heardLast(t, a, 2*time.Second)
+	wantTone(t, "1001 (SRTP) with a supervisor listening", samples, rate, toneB, toneA, toneD)
+	samples, rate = heardLast(t, b, 2*time.Second)
+	wantTone(t, "1002 with a supervisor listening", samples, rate, toneA, toneB, toneD)
 	noSRTPFailures(t, p)
 }
