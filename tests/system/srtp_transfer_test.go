@@ -195,20 +195,11 @@ func TestAttendedTransferToAnSRTPPhone(t *testing.T) {
 // SRTP phone (1004) as a third party: the mix each hears is encrypted for
 // its own leg, and each SRTP phone hears both others' tones.
 func TestSRTPPhonesInAConference(t *testing.T) {
-	requireBaresip(t)
-	p, tlsAddr, ca, _ := srtpPBX(t, "1004")
 	const toneA, toneB, toneD = 440, 1000, 700
-	a := srtpPhone(t, p, tlsAddr, ca, 47, toneA, "1001")
-	b := plainPhone(t, p, 48, toneB, "1002")
-	d := srtpPhone(t, p, tlsAddr, ca, 49, toneD, "1004")
-
-	a.command("dial", "sip:1002@"+tlsAddr+";transport=tls")
-	a.awaitAll(20*time.Second, "CALL_ESTABLISHED", "CALL_RTPESTAB")
-	b.awaitAll(20*time.Second, "CALL_ESTABLISHED", "CALL_RTPESTAB")
-	if _, err := p.Server.CallManager().Conference(t.Context(), "demo", callOf(t, p), "1002", "1004"); err != nil {
-		t.Fatalf("conference: %v", err)
-	}
-	d.awaitAll(20*time.Second, "CALL_ESTABLISHED", "CALL_RTPESTAB")
+	p, a, b, d := thirdSRTPParty(t, 47, toneA, toneB, toneD, func(p *testpbx.PBX) error {
+		_, err := p.Server.CallManager().Conference(t.Context(), "demo", callOf(t, p), "1002", "1004")
+		return err
+	})
 	time.Sleep(3 * time.Second) // all three talk
 	a.command("hangup", "")
 	a.await(10*time.Second, "CALL_CLOSED")
@@ -227,20 +218,11 @@ func TestSRTPPhonesInAConference(t *testing.T) {
 // encrypted for its leg, with both parties' tones, and neither party hears
 // the supervisor.
 func TestSRTPSupervisorListensToAnSRTPCall(t *testing.T) {
-	requireBaresip(t)
-	p, tlsAddr, ca, _ := srtpPBX(t, "1004")
 	const toneA, toneB, toneD = 440, 1000, 700
-	a := srtpPhone(t, p, tlsAddr, ca, 50, toneA, "1001")
-	b := plainPhone(t, p, 51, toneB, "1002")
-	d := srtpPhone(t, p, tlsAddr, ca, 52, toneD, "1004")
-
-	a.command("dial", "sip:1002@"+tlsAddr+";transport=tls")
-	a.awaitAll(20*time.Second, "CALL_ESTABLISHED", "CALL_RTPESTAB")
-	b.awaitAll(20*time.Second, "CALL_ESTABLISHED", "CALL_RTPESTAB")
-	if _, err := p.Server.CallManager().Monitor(t.Context(), "demo", "1004", "1002", b2bua.Listen); err != nil {
-		t.Fatalf("monitor: %v", err)
-	}
-	d.awaitAll(20*time.Second, "CALL_ESTABLISHED", "CALL_RTPESTAB")
+	p, a, b, d := thirdSRTPParty(t, 50, toneA, toneB, toneD, func(p *testpbx.PBX) error {
+		_, err := p.Server.CallManager().Monitor(t.Context(), "demo", "1004", "1002", b2bua.Listen)
+		return err
+	})
 	time.Sleep(3 * time.Second)
 	d.command("hangup", "")
 	d.await(10*time.Second, "CALL_CLOSED")
@@ -255,4 +237,25 @@ func TestSRTPSupervisorListensToAnSRTPCall(t *testing.T) {
 	samples, rate = heardLast(t, b, 2*time.Second)
 	wantTone(t, "1002 with a supervisor listening", samples, rate, toneA, toneB, toneD)
 	noSRTPFailures(t, p)
+}
+
+// thirdSRTPParty sets up a call from an SRTP phone (1001, baresip over
+// TLS) to a plain one (1002), then brings in a third SRTP phone (1004)
+// with join, and waits until it talks. The phones are on 127.0.90.host and
+// the two above it.
+func thirdSRTPParty(t *testing.T, host, toneA, toneB, toneD int, join func(*testpbx.PBX) error) (p *testpbx.PBX, a, b, d *baresip) {
+	t.Helper()
+	requireBaresip(t)
+	p, tlsAddr, ca, _ := srtpPBX(t, "1004")
+	a = srtpPhone(t, p, tlsAddr, ca, host, toneA, "1001")
+	b = plainPhone(t, p, host+1, toneB, "1002")
+	d = srtpPhone(t, p, tlsAddr, ca, host+2, toneD, "1004")
+	a.command("dial", "sip:1002@"+tlsAddr+";transport=tls")
+	a.awaitAll(20*time.Second, "CALL_ESTABLISHED", "CALL_RTPESTAB")
+	b.awaitAll(20*time.Second, "CALL_ESTABLISHED", "CALL_RTPESTAB")
+	if err := join(p); err != nil {
+		t.Fatalf("bringing in 1004: %v", err)
+	}
+	d.awaitAll(20*time.Second, "CALL_ESTABLISHED", "CALL_RTPESTAB")
+	return p, a, b, d
 }
