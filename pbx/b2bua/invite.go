@@ -196,6 +196,17 @@ func (m *Manager) route(ctx context.Context, req *sip.Request, tx sip.ServerTran
 	if plan != nil {
 		c.nextTrunkLocked()
 	}
+	if len(c.forks) == 0 && plan == nil {
+		// Every contact failed before it could ring: its connection is
+		// gone and its Contact did not take one (a TLS phone whose flow
+		// closed), or it may not be called (SRTP required, registered
+		// without TLS). As with no contact at all (RFC 5626 §5.3).
+		c.disposition, c.code = DispositionUnavailable, 480
+		c.respondALocked(480, "Temporarily Unavailable", nil)
+		c.mu.Unlock()
+		c.end("system", CauseError)
+		return
+	}
 	if len(c.forks) == 0 {
 		c.disposition, c.code = DispositionFailed, 503
 		c.respondALocked(503, "Service Unavailable", nil)

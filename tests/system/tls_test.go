@@ -3,6 +3,7 @@ package system_test
 import (
 	"bufio"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"net/http"
@@ -53,15 +54,7 @@ func readSIP(t *testing.T, r *bufio.Reader) string {
 // transport TLS.
 func TestSIPOverTLS(t *testing.T) {
 	t.Parallel()
-	certFile, keyFile, pool := testpbx.SelfSigned(t)
-	p := testpbx.Start(t, func(c *config.Config) {
-		c.SIP.TLS = net.JoinHostPort(testpbx.Host(c), "0")
-		c.SIP.TLSCert, c.SIP.TLSKey = certFile, keyFile
-	})
-	addr := p.Server.ListenAddrs()["tls"]
-	if addr == "" {
-		t.Fatalf("no tls listener among %v", p.Server.ListenAddrs())
-	}
+	p, addr, pool := tlsPBX(t)
 	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 167, 1)}},
 		"tcp", addr, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12})
 	if err != nil {
@@ -122,19 +115,36 @@ func TestSIPOverTLS(t *testing.T) {
 	}
 }
 
+// tlsPBX is a PBX with a SIP-TLS listener (a self-signed certificate):
+// it returns the listener's address and the pool that trusts it.
+func tlsPBX(t *testing.T) (*testpbx.PBX, string, *x509.CertPool) { return securePBX(t, "tls") }
+
+// securePBX is a PBX with a SIP listener on network ("tls" or "wss") under
+// a self-signed certificate.
+func securePBX(t *testing.T, network string) (*testpbx.PBX, string, *x509.CertPool) {
+	t.Helper()
+	certFile, keyFile, pool := testpbx.SelfSigned(t)
+	p := testpbx.Start(t, func(c *config.Config) {
+		addr := net.JoinHostPort(testpbx.Host(c), "0")
+		if network == "wss" {
+			c.SIP.WSS = addr
+		} else {
+			c.SIP.TLS = addr
+		}
+		c.SIP.TLSCert, c.SIP.TLSKey = certFile, keyFile
+	})
+	addr := p.Server.ListenAddrs()[network]
+	if addr == "" {
+		t.Fatalf("no %s listener among %v", network, p.Server.ListenAddrs())
+	}
+	return p, addr, pool
+}
+
 // SIP over secure WebSocket (sip.wss), as a browser agent bar on https
 // speaks it: the REGISTER is challenged like any other.
 func TestSIPOverSecureWebSocket(t *testing.T) {
 	t.Parallel()
-	certFile, keyFile, pool := testpbx.SelfSigned(t)
-	p := testpbx.Start(t, func(c *config.Config) {
-		c.SIP.WSS = net.JoinHostPort(testpbx.Host(c), "0")
-		c.SIP.TLSCert, c.SIP.TLSKey = certFile, keyFile
-	})
-	addr := p.Server.ListenAddrs()["wss"]
-	if addr == "" {
-		t.Fatalf("no wss listener among %v", p.Server.ListenAddrs())
-	}
+	_, addr, pool := securePBX(t, "wss")
 	d := websocket.Dialer{Subprotocols: []string{"sip"}, HandshakeTimeout: 5 * time.Second,
 		TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}}
 	conn, res, err := d.Dial("wss://"+addr, http.Header{})
