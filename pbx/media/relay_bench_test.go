@@ -28,6 +28,29 @@ func BenchmarkRelay(b *testing.B) {
 	}
 }
 
+// BenchmarkRelayAfterSourceChange is BenchmarkRelay once the leg's source
+// has changed (a transfer, a conference): every packet is copied and
+// renumbered into the phone's one stream (out_stream.go).
+func BenchmarkRelayAfterSourceChange(b *testing.B) {
+	br, _, wb := socketlessBridge(NewMetrics(nil))
+	src := netip.MustParseAddrPort("192.0.2.1:4000")
+	br.A.SetRemote(src)
+	br.B.SetRemote(netip.MustParseAddrPort("192.0.2.2:4000"))
+	if err := br.B.WriteRTP(rtpPacketOf(b, 0x5eed, 7)); err != nil { // an earlier source: a prompt
+		b.Fatal(err)
+	}
+	pkt := rtpPacket(b, 1)
+	br.forwardRTP(br.A, pkt, src, 1)
+	b.SetBytes(int64(len(pkt)))
+	b.ReportAllocs()
+	for b.Loop() {
+		br.forwardRTP(br.A, pkt, src, time.Now().UnixNano())
+	}
+	if wb.packets == 0 {
+		b.Fatal("nothing forwarded")
+	}
+}
+
 // BenchmarkRelayWithTap adds a tap that only looks at the packet.
 func BenchmarkRelayWithTap(b *testing.B) {
 	br, _, _ := socketlessBridge(NewMetrics(nil))
