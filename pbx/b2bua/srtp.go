@@ -110,7 +110,7 @@ func (c *call) keyLeg(side int, s *sdp.Session) {
 			}
 		}
 	}
-	if err := l.SetSRTP(send, media.SRTPKey{Suite: cr.Suite, Master: cr.Key}); err != nil {
+	if err := l.SetSRTP(send, media.SRTPKey{Suite: cr.Suite, Master: cr.Key, Lifetime: cr.Lifetime}); err != nil {
 		c.m.log.Warn("SRTP leg not keyed", "call", c.id, "side", sideNames[side], "suite", cr.Suite, "err", err)
 	}
 }

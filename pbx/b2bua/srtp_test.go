@@ -94,3 +94,24 @@ func TestForkSRTPOfferByContact(t *testing.T) {
 		}
 	}
 }
+
+// A phone's key lifetime (RFC 4568 §6.1) reaches the relay leg that
+// decrypts its packets, which enforces it (pbx/media).
+func TestKeyLegKeepsTheKeysLifetime(t *testing.T) {
+	h := newHarness(t, contacts{}, nil)
+	br, err := h.m.relay.NewBridge()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = br.Close() })
+	c := &call{m: h.m, id: "lifetime", bridge: br}
+	s, err := sdp.Parse([]byte("v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 4000 RTP/SAVP 8\r\n" +
+		"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|2^20\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.keyLeg(sideA, s)
+	if k, ok := c.leg(sideA).SRTPRecv(); !ok || k.Lifetime != 1<<20 {
+		t.Errorf("leg keyed %v with lifetime %d, want 2^20", ok, k.Lifetime)
+	}
+}

@@ -19,10 +19,10 @@ func (b *Bridge) forwardRTP(in *Leg, pkt []byte, src netip.AddrPort, now int64) 
 		return
 	}
 	// An SRTP leg authenticates before the source may latch (srtp.go).
-	pkt, ok := in.decryptRTP(pkt)
+	pkt, why := in.decryptRTP(pkt)
 	switch {
-	case !ok:
-		b.dropRTP(s, dropCrypto)
+	case why != dropNone:
+		b.dropRTP(s, why)
 		return
 	case !s.accept(src, binary.BigEndian.Uint32(pkt[8:12]), now):
 		b.dropRTP(s, dropForeign)
@@ -60,10 +60,10 @@ func (b *Bridge) forwardRTCP(in *Leg, pkt []byte, src netip.AddrPort) {
 		b.dropRTCP(s, dropMalformed)
 		return
 	}
-	pkt, ok := in.decryptRTCP(pkt)
+	pkt, why := in.decryptRTCP(pkt)
 	switch {
-	case !ok:
-		b.dropRTCP(s, dropCrypto)
+	case why != dropNone:
+		b.dropRTCP(s, why)
 		return
 	case !s.accept(src, binary.BigEndian.Uint32(pkt[4:8]), 0): // the sender's SSRC; RTCP keeps its latch
 		b.dropRTCP(s, dropForeign)

@@ -17,8 +17,12 @@ const (
 	dropHeld                            // the sending leg is on hold
 	dropWriteError                      // the kernel refused the send
 	dropCrypto                          // SRTP/SRTCP that failed authentication or replay, or could not be encrypted
+	dropKeyExpired                      // SRTP/SRTCP under a key whose lifetime (RFC 4568 §6.1) is spent
 	numDropReasons
 )
+
+// dropNone is no drop: a packet that goes on. It is no label.
+const dropNone = numDropReasons
 
 // String is the metric label value.
 func (r dropReason) String() string {
@@ -37,6 +41,8 @@ func (r dropReason) String() string {
 		return "write_error"
 	case dropCrypto:
 		return "srtp"
+	case dropKeyExpired:
+		return "srtp_key_expired"
 	}
 	return "unknown"
 }

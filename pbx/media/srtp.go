@@ -66,6 +66,11 @@ func SRTPKeyLen(suite string) int {
 type SRTPKey struct {
 	Suite  string
 	Master []byte // master key followed by master salt, as SDES carries it
+	// Lifetime is how many packets (SRTP and SRTCP together) the key may
+	// protect, from the a=crypto line (RFC 4568 §6.1); 0: SRTP's own
+	// limit. Enforced on what the peer sends: past it every packet is
+	// dropped until the peer keys the leg afresh (a re-INVITE).
+	Lifetime uint64
 }
 
 // NewSRTPKey makes a fresh random key for suite; every leg of every call
@@ -121,6 +126,8 @@ type legSRTP struct {
 type cipherDir struct {
 	mu      sync.Mutex
 	ctx     *srtp.Context
+	limit   uint64 // the key's lifetime in packets; 0: none of its own
+	used    uint64 // packets authenticated under it
 	rtpHdr  rtp.Header
 	rtcpHdr rtcp.Header
 	rtpBuf  [maxPacket + srtpOverhead]byte
@@ -132,7 +139,7 @@ func newCipherDir(k SRTPKey) (*cipherDir, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &cipherDir{ctx: c}, nil
+	return &cipherDir{ctx: c, limit: k.Lifetime}, nil
 }
 
 // SetSRTP makes the leg speak SRTP with its peer: what the peer sends is
@@ -171,32 +178,64 @@ func (l *Leg) SRTPSend() (SRTPKey, bool) {
 	return SRTPKey{}, false
 }
 
+// SRTPRecv is the key the leg decrypts its peer's packets with, lifetime
+// included; ok is false on a plain leg.
+func (l *Leg) SRTPRecv() (SRTPKey, bool) {
+	if s := l.srtp.Load(); s != nil {
+		return s.recv, true
+	}
+	return SRTPKey{}, false
+}
+
 // decryptRTP returns the plain packet for pkt, which arrived on l's RTP
 // socket; ok is false for a packet that fails authentication or replay.
 // A plain leg returns pkt as it is.
-func (l *Leg) decryptRTP(pkt []byte) ([]byte, bool) {
+func (l *Leg) decryptRTP(pkt []byte) ([]byte, dropReason) {
 	s := l.srtp.Load()
 	if s == nil {
-		return pkt, true
+		return pkt, dropNone
 	}
 	d := s.in
 	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.limit > 0 && d.used >= d.limit {
+		return nil, dropKeyExpired
+	}
 	out, err := d.ctx.DecryptRTP(d.rtpBuf[:0], pkt, &d.rtpHdr)
-	d.mu.Unlock()
-	return out, err == nil
+	if err != nil {
+		return nil, dropCrypto
+	}
+	l.spent(d)
+	return out, dropNone
+}
+
+// spent counts a packet authenticated under d's key and says so, once,
+// when that was the key's last. Called with d.mu held.
+func (l *Leg) spent(d *cipherDir) {
+	d.used++
+	if d.limit > 0 && d.used == d.limit && l.relay != nil && l.relay.log != nil {
+		l.relay.log.Warn("SRTP key lifetime spent: the phone's packets are dropped until it sends a new key", "leg", l.local.String(), "packets", d.limit)
+	}
 }
 
 // decryptRTCP is decryptRTP for SRTCP.
-func (l *Leg) decryptRTCP(pkt []byte) ([]byte, bool) {
+func (l *Leg) decryptRTCP(pkt []byte) ([]byte, dropReason) {
 	s := l.srtp.Load()
 	if s == nil {
-		return pkt, true
+		return pkt, dropNone
 	}
 	d := s.in
 	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.limit > 0 && d.used >= d.limit {
+		return nil, dropKeyExpired
+	}
 	out, err := d.ctx.DecryptRTCP(d.rtcpBuf[:0], pkt, &d.rtcpHdr)
-	d.mu.Unlock()
-	return out, err == nil && validRTCP(out)
+	if err != nil || !validRTCP(out) {
+		return nil, dropCrypto
+	}
+	l.spent(d)
+	return out, dropNone
 }
 
 // sendRTP writes a plain RTP packet to l's peer, as the next packet of the

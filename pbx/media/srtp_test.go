@@ -8,6 +8,7 @@ import (
 
 	"github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // srtpPhone is the crypto of an SRTP phone: the key it sends with (which
@@ -352,5 +353,43 @@ func TestSRTPForwardPathDoesNotAllocate(t *testing.T) {
 	}
 	if wb.packets < 1000 {
 		t.Fatalf("only %d packets forwarded: the loop measured a path that drops", wb.packets)
+	}
+}
+
+// A key with a lifetime (RFC 4568 §6.1) protects that many packets of the
+// peer's and no more: past it each packet is dropped as srtp_key_expired,
+// genuine or not, until the peer keys the leg afresh; then its packets go
+// through again.
+func TestSRTPKeyLifetimeIsEnforced(t *testing.T) {
+	m := NewMetrics(nil)
+	br, _, wb := socketlessBridge(m)
+	phoneAddr := netip.MustParseAddrPort("192.0.2.1:4000")
+	br.A.SetRemote(phoneAddr)
+	br.B.SetRemote(netip.MustParseAddrPort("192.0.2.2:4000"))
+	phone := newSRTPPhone(t, SuiteAES128SHA1_80)
+	limited := phone.sendKey
+	limited.Lifetime = 3
+	if err := br.A.SetSRTP(phone.recvKey, limited); err != nil {
+		t.Fatal(err)
+	}
+	for seq := uint16(1); seq <= 5; seq++ {
+		br.forwardRTP(br.A, phone.encrypt(t, rtpPacket(t, seq)), phoneAddr, int64(seq))
+	}
+	if wb.packets != 3 {
+		t.Errorf("relayed %d packets under a key good for 3", wb.packets)
+	}
+	if got := testutil.ToFloat64(m.rtpDropped[dropKeyExpired]); got != 2 {
+		t.Errorf("srtp_key_expired drops = %v, want 2", got)
+	}
+	// A re-INVITE with a new key from the phone: a fresh lifetime.
+	fresh := newSRTPPhone(t, SuiteAES128SHA1_80)
+	renewed := fresh.sendKey
+	renewed.Lifetime = 3
+	if err := br.A.SetSRTP(phone.recvKey, renewed); err != nil {
+		t.Fatal(err)
+	}
+	br.forwardRTP(br.A, fresh.encrypt(t, rtpPacket(t, 6)), phoneAddr, 6)
+	if wb.packets != 4 {
+		t.Errorf("after a new key: relayed %d, want 4", wb.packets)
 	}
 }

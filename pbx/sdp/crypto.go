@@ -24,9 +24,36 @@ type Crypto struct {
 	Suite string
 	Key   []byte // master key and salt, decoded from inline:
 	// Plain is false for a line using what the relay does not do (an MKI,
-	// several keys, session parameters such as UNENCRYPTED_SRTP): it is
-	// passed over when choosing.
+	// several keys, session parameters such as UNENCRYPTED_SRTP, a
+	// lifetime it cannot read): it is passed over when choosing.
 	Plain bool
+	// Lifetime is how many packets the key may protect (RFC 4568 §6.1,
+	// "|2^20" or "|1048576"); 0 when the line gives none (SRTP's own
+	// limit, 2^48, then holds).
+	Lifetime uint64
+}
+
+// maxLifetime is the most an SRTP master key may protect (RFC 3711 §9.2).
+const maxLifetime = 1 << 48
+
+// parseLifetime reads a key's lifetime: a decimal count or 2^n, at most
+// 2^48. ok is false for anything else.
+func parseLifetime(f string) (uint64, bool) {
+	if exp, ok := strings.CutPrefix(f, "2^"); ok {
+		n, err := strconv.Atoi(exp)
+		if err != nil || n < 1 || n > 48 || len(exp) > 2 {
+			return 0, false
+		}
+		return 1 << n, true
+	}
+	if f == "" || len(f) > 15 || strings.TrimLeft(f, "0123456789") != "" {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(f, 10, 64)
+	if err != nil || n == 0 || n > maxLifetime {
+		return 0, false
+	}
+	return n, true
 }
 
 // SDES reports whether the audio stream is SRTP keyed in the SDP: RTP/SAVP
@@ -60,9 +87,18 @@ func parseCrypto(v string, lineNo int) (Crypto, error) {
 	}
 	c := Crypto{Tag: tag, Suite: suite, Plain: params == "" && !strings.Contains(inline, ";")}
 	b64, extra, _ := strings.Cut(inline, "|")
-	for f := range strings.SplitSeq(extra, "|") {
-		if strings.Contains(f, ":") {
-			c.Plain = false // an MKI
+	if extra != "" {
+		for i, f := range strings.Split(extra, "|") {
+			switch {
+			case strings.Contains(f, ":"):
+				c.Plain = false // an MKI
+			case i == 0:
+				lifetime, ok := parseLifetime(f)
+				c.Lifetime = lifetime
+				c.Plain = c.Plain && ok
+			default:
+				c.Plain = false
+			}
 		}
 	}
 	if !c.Plain {
@@ -88,5 +124,9 @@ func appendCrypto(dst []byte, c *Crypto) []byte {
 	dst = appendToken(dst, c.Suite)
 	dst = append(dst, " inline:"...)
 	dst = base64.StdEncoding.AppendEncode(dst, c.Key)
+	if c.Lifetime > 0 {
+		dst = append(dst, '|')
+		dst = strconv.AppendUint(dst, c.Lifetime, 10)
+	}
 	return append(dst, "\r\n"...)
 }

@@ -340,7 +340,10 @@ func TestParseCryptoLines(t *testing.T) {
 	}{
 		{1, "AES_CM_128_HMAC_SHA1_80", 30, false}, // an MKI
 		{2, "AEAD_AES_128_GCM", 28, false},        // a session parameter
-		{3, "AES_CM_128_HMAC_SHA1_32", 30, true},  // a lifetime is fine
+		{3, "AES_CM_128_HMAC_SHA1_32", 30, true},  // a lifetime is read (below)
+	}
+	if got := s.Crypto[2].Lifetime; got != 1<<20 {
+		t.Errorf("crypto 3: lifetime %d, want 2^20", got)
 	}
 	for i, w := range want {
 		c := s.Crypto[i]
@@ -361,6 +364,47 @@ func TestParseCryptoLines(t *testing.T) {
 	}
 	if browser.SDES() || !browser.DTLS() {
 		t.Fatalf("a browser's %s offer: sdes=%v dtls=%v, want DTLS only", browser.Proto, browser.SDES(), browser.DTLS())
+	}
+}
+
+// A key's lifetime (RFC 4568 §6.1) is 2^n or a decimal count up to 2^48;
+// a line with one the relay cannot read is passed over, not taken with
+// no limit.
+func TestParseCryptoLifetime(t *testing.T) {
+	const key = "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"
+	for _, c := range []struct {
+		params   string
+		lifetime uint64
+		plain    bool
+	}{
+		{"", 0, true},
+		{"|2^31", 1 << 31, true},
+		{"|2^48", 1 << 48, true},
+		{"|1000", 1000, true},
+		{"|2^31|1:4", 1 << 31, false}, // an MKI
+		{"|2^49", 0, false},
+		{"|2^0", 0, false},
+		{"|0", 0, false},
+		{"|281474976710657", 0, false}, // 2^48 + 1
+		{"|-5", 0, false},
+		{"|2^x", 0, false},
+		{"|10|20", 10, false},
+	} {
+		body := strings.Replace(baresipSRTP, "a=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:GM4lG+ho5WzZy2NSuZnzOP6ifrW4HxoiXo/r6pBM",
+			"a=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:"+key+c.params, 1)
+		s, err := Parse([]byte(body))
+		if err != nil {
+			t.Fatalf("%q: %v", c.params, err)
+		}
+		var got *Crypto
+		for i := range s.Crypto {
+			if s.Crypto[i].Tag == 1 {
+				got = &s.Crypto[i]
+			}
+		}
+		if got == nil || got.Lifetime != c.lifetime || got.Plain != c.plain {
+			t.Errorf("inline key%s: %+v, want lifetime %d plain %v", c.params, got, c.lifetime, c.plain)
+		}
 	}
 }
 
