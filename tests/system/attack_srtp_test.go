@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -23,6 +24,7 @@ import (
 	"github.com/pion/srtp/v3"
 	"github.com/yimen/yimen/pbx/mix"
 	"github.com/yimen/yimen/pbx/sdp"
+	"github.com/yimen/yimen/tests/testpbx"
 	"github.com/zaf/g711"
 )
 
@@ -155,8 +157,6 @@ func (ph *sdesPhone) listen(key []byte) (stop func() (failed int)) {
 func TestAttackForgedAndReplayedSRTPAreDropped(t *testing.T) {
 	requireBaresip(t)
 	p, tlsAddr, _, pool := srtpPBX(t)
-	tlsHost, tlsPortS, _ := net.SplitHostPort(tlsAddr)
-	tlsPort, _ := strconv.Atoi(tlsPortS)
 	const toneA, toneB, toneForged = 440, 1000, 2000
 	callee := startBaresip(t, 35, toneB)
 	if ev := callee.register(p, "1002"); ev.Type != "REGISTER_OK" {
@@ -165,43 +165,8 @@ func TestAttackForgedAndReplayedSRTPAreDropped(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent("srtp-attack-test"), sipgo.WithUserAgentHostname("127.0.0.1"),
-		sipgo.WithUserAgenTLSConfig(&tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ua.Close()
-	cli, err := sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tlsParam := sip.NewParams()
-	tlsParam.Add("transport", "tls")
 	phone := newSDESPhone(t)
-	dc := sipgo.NewDialogClientCache(cli, sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "1001", Host: "127.0.0.1", Port: 5061, UriParams: tlsParam}})
-	sess, err := dc.Invite(ctx, sip.Uri{Scheme: "sip", User: "1002", Host: tlsHost, Port: tlsPort, UriParams: tlsParam},
-		phone.offer(), sip.NewHeader("Content-Type", "application/sdp"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sess.WaitAnswer(ctx, sipgo.AnswerOptions{Username: "1001", Password: p.Secrets["1001"]}); err != nil {
-		var dr *sipgo.ErrDialogResponse
-		if errors.As(err, &dr) {
-			t.Fatalf("SRTP call over TLS answered %d %s", dr.Res.StatusCode, dr.Res.Reason)
-		}
-		t.Fatal(err)
-	}
-	if err := sess.Ack(ctx); err != nil {
-		t.Fatal(err)
-	}
-	ans, err := sdp.Parse(sess.InviteResponse.Body())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ans.Proto != sdp.ProtoSAVP || len(ans.Crypto) != 1 || ans.Crypto[0].Tag != 1 || len(ans.Crypto[0].Key) != 30 {
-		t.Fatalf("answer: proto %s, crypto %d lines; want RTP/SAVP with one 30-byte key under tag 1", ans.Proto, len(ans.Crypto))
-	}
-	relay := &net.UDPAddr{IP: ans.Addr.AsSlice(), Port: ans.Port}
+	sess, ans, relay := dialSDES(ctx, t, p, tlsAddr, pool, phone.offer())
 	stopListening := phone.listen(ans.Crypto[0].Key)
 	callee.awaitAll(20*time.Second, "CALL_ESTABLISHED")
 
@@ -277,5 +242,102 @@ func TestAttackForgedAndReplayedSRTPAreDropped(t *testing.T) {
 		if b64 := base64.StdEncoding.EncodeToString(k); strings.Contains(string(log), b64[:16]) {
 			t.Errorf("an SRTP key is in the PBX's log")
 		}
+	}
+}
+
+// dialSDES calls 1002 from 1001 over SIP-TLS at tlsAddr with offer (an
+// SDES offer of an sdesPhone), as a phone written with sipgo: it
+// authenticates, acknowledges the answer and returns the session, the
+// PBX's answer (RTP/SAVP with the relay's key, checked) and the relay's
+// media address.
+func dialSDES(ctx context.Context, t *testing.T, p *testpbx.PBX, tlsAddr string, pool *x509.CertPool, offer []byte) (*sipgo.DialogClientSession, *sdp.Session, *net.UDPAddr) {
+	t.Helper()
+	tlsHost, tlsPortS, _ := net.SplitHostPort(tlsAddr)
+	tlsPort, _ := strconv.Atoi(tlsPortS)
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("srtp-attack-test"), sipgo.WithUserAgentHostname("127.0.0.1"),
+		sipgo.WithUserAgenTLSConfig(&tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ua.Close() })
+	cli, err := sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsParam := sip.NewParams()
+	tlsParam.Add("transport", "tls")
+	dc := sipgo.NewDialogClientCache(cli, sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "1001", Host: "127.0.0.1", Port: 5061, UriParams: tlsParam}})
+	sess, err := dc.Invite(ctx, sip.Uri{Scheme: "sip", User: "1002", Host: tlsHost, Port: tlsPort, UriParams: tlsParam},
+		offer, sip.NewHeader("Content-Type", "application/sdp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.WaitAnswer(ctx, sipgo.AnswerOptions{Username: "1001", Password: p.Secrets["1001"]}); err != nil {
+		var dr *sipgo.ErrDialogResponse
+		if errors.As(err, &dr) {
+			t.Fatalf("SRTP call over TLS answered %d %s", dr.Res.StatusCode, dr.Res.Reason)
+		}
+		t.Fatal(err)
+	}
+	if err := sess.Ack(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ans, err := sdp.Parse(sess.InviteResponse.Body())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ans.Proto != sdp.ProtoSAVP || len(ans.Crypto) != 1 || ans.Crypto[0].Tag != 1 || len(ans.Crypto[0].Key) != 30 {
+		t.Fatalf("answer: proto %s, crypto %d lines; want RTP/SAVP with one 30-byte key under tag 1", ans.Proto, len(ans.Crypto))
+	}
+	return sess, ans, &net.UDPAddr{IP: ans.Addr.AsSlice(), Port: ans.Port}
+}
+
+// A phone's SDES key may say how many packets it protects (RFC 4568 §6.1):
+// this one offers a key good for 2^7 and sends 200 packets with it, as a
+// phone that never rekeys, or someone holding an old key, would. The relay
+// takes the first 128 and drops every later one as srtp_key_expired, with a
+// log line; the call goes on, and a new key in a re-INVITE would take it up
+// again (pbx/media).
+func TestAttackSRTPKeyPastItsLifetimeIsDropped(t *testing.T) {
+	requireBaresip(t)
+	p, tlsAddr, _, pool := srtpPBX(t)
+	callee := startBaresip(t, 36, 1000)
+	if ev := callee.register(p, "1002"); ev.Type != "REGISTER_OK" {
+		t.Fatalf("baresip 1002: %s %s", ev.Type, ev.Param)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	phone := newSDESPhone(t)
+	key := base64.StdEncoding.EncodeToString(phone.key)
+	offer := strings.Replace(string(phone.offer()), "inline:"+key, "inline:"+key+"|2^7", 1)
+	sess, _, relay := dialSDES(ctx, t, p, tlsAddr, pool, []byte(offer))
+	callee.awaitAll(20*time.Second, "CALL_ESTABLISHED")
+	const sent, lifetime = 200, 1 << 7
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for range sent {
+		<-tick.C
+		enc, err := phone.enc.EncryptRTP(nil, phone.tonePacket(440), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := phone.rtp.WriteToUDP(enc, relay); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(200 * time.Millisecond) // the last packets reach the relay
+	if got := p.Metric(t, "yimen_rtp_packets_dropped_total", map[string]string{"reason": "srtp_key_expired"}); got != sent-lifetime {
+		t.Errorf("dropped %v packets as past the key's lifetime, want %d", got, sent-lifetime)
+	}
+	if err := sess.Bye(ctx); err != nil {
+		t.Fatal(err)
+	}
+	callee.await(10*time.Second, "CALL_CLOSED")
+	if c := lastCDR(t, p, 1); c.A.PacketsIn != lifetime {
+		t.Errorf("the caller's leg took %d packets, want the key's %d", c.A.PacketsIn, lifetime)
+	}
+	log, _ := os.ReadFile(filepath.Join(p.Dir, "pbx.log"))
+	if n := strings.Count(string(log), "SRTP key lifetime spent"); n != 1 {
+		t.Errorf("%d log lines for the spent key, want 1", n)
 	}
 }
