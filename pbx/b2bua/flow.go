@@ -90,9 +90,10 @@ func (d *dialog) destination() string {
 
 // flowCheck refuses a request of dialog d when d is on a flow whose
 // connection is gone, logging it once. Requests of no dialog, on UDP, to an
-// address we may dial (a Contact) and a Manager without Flows pass.
+// address we may dial (a Contact), of a carrier's dialog and of a Manager
+// without Flows pass.
 func (m *Manager) flowCheck(d *dialog, req *sip.Request) error {
-	if m.flows == nil || d == nil || !streamTransport(d.transport) {
+	if m.flows == nil || d == nil || !streamTransport(d.transport) || d.via != nil {
 		return nil
 	}
 	d.mu.Lock()

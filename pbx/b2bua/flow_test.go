@@ -1,6 +1,7 @@
 package b2bua
 
 import (
+	"errors"
 	"net/netip"
 	"sync"
 	"testing"
@@ -136,4 +137,33 @@ func TestTCPContactThatMayBeDialledIsNotAFlow(t *testing.T) {
 		t.Fatalf("caller's BYE answered %d", r.StatusCode)
 	}
 	h.take(sip.BYE, f.callID())
+}
+
+// Which requests the flow check stops: only those of a dialog on a flow
+// (a connection the party opened) that is closed.
+func TestFlowCheck(t *testing.T) {
+	h := newHarness(t, contacts{}, nil)
+	flows := &openFlows{open: map[string]bool{"tls 10.0.0.7:40002": true}}
+	h.m.SetFlows(flows)
+	req := sip.NewRequest(sip.BYE, sip.Uri{Scheme: "sip", Host: "10.0.0.7"})
+	for _, c := range []struct {
+		name    string
+		d       *dialog
+		refused bool
+	}{
+		{"a closed flow", &dialog{transport: "TLS", dest: "10.0.0.7:40001", flow: true}, true},
+		{"an open flow", &dialog{transport: "TLS", dest: "10.0.0.7:40002", flow: true}, false},
+		{"a Contact we may dial", &dialog{transport: "TCP", dest: "10.0.0.7:5060"}, false},
+		{"UDP", &dialog{transport: "UDP", dest: "10.0.0.7:40001", flow: true}, false},
+		{"a carrier's dialog", &dialog{transport: "TCP", dest: "10.0.0.7:40001", flow: true, via: &sip.Addr{Port: 5080}}, false},
+		{"no dialog", nil, false},
+	} {
+		err := h.m.flowCheck(c.d, req)
+		if refused := errors.Is(err, ErrFlowFailed); refused != c.refused {
+			t.Errorf("%s: refused %v (%v), want %v", c.name, refused, err, c.refused)
+		}
+	}
+	if code, _ := relayFailure(ErrFlowFailed); code != 480 {
+		t.Errorf("a relayed request towards a closed flow answered %d, want 480", code)
+	}
 }

@@ -171,7 +171,7 @@ func (m *Manager) route(ctx context.Context, req *sip.Request, tx sip.ServerTran
 		c.a.target = fh.Address
 	}
 	c.a.dest = req.Source()
-	c.a.flow = streamTransport(req.Transport()) // the caller's connection
+	c.a.flow = streamTransport(req.Transport()) && from.carrier == nil // the caller's connection; a carrier's is the trunk's
 	if from.carrier != nil {
 		m.carrierSide(c.a)
 	}
