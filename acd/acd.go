@@ -153,6 +153,13 @@ func (a *ACD) CallEnded(ctx context.Context, tenant, callID string) error {
 	return a.do(ctx, tenant, func(s *state) error { return s.callEnded(callID) })
 }
 
+// CallFailed: an agent's direct call (AgentBusy: one they placed) ended
+// without being answered; the agent goes to wrap-up for the tenant's
+// OutboundWrapUp. For any other call it is CallEnded.
+func (a *ACD) CallFailed(ctx context.Context, tenant, callID string) error {
+	return a.do(ctx, tenant, func(s *state) error { return s.callEndedHow(callID, true) })
+}
+
 // CallerAbandoned: the caller hung up while waiting or ringing.
 func (a *ACD) CallerAbandoned(ctx context.Context, tenant, callID string) error {
 	return a.do(ctx, tenant, func(s *state) error { return s.callerAbandoned(callID) })

@@ -193,7 +193,7 @@ func (s *state) rollDay(now time.Time) {
 	}
 	for _, a := range s.agentsL {
 		if a.day != day {
-			a.day, a.answered = day, 0
+			a.day, a.answered, a.today = day, 0, AgentDay{}
 		}
 	}
 }
@@ -211,9 +211,18 @@ func (s *state) setAgent(a *agent, st State, reason string) {
 		}
 	}()
 	now := s.now()
+	s.rollDay(now)
 	prev := a.state
 	if prev == Ready {
 		s.ready--
+	}
+	// Leaving a call or its wrap-up closes that stretch of today's work.
+	switch {
+	case prev == OnCall && st != OnCall:
+		a.today.Handled++
+		a.today.Talk += now.Sub(a.since)
+	case prev == WrapUp:
+		a.today.WrapUp += now.Sub(a.since)
 	}
 	if st == Ready {
 		s.ready++
@@ -227,6 +236,7 @@ func (s *state) setAgent(a *agent, st State, reason string) {
 	if st == Ready || st == NotReady || st == LoggedOut {
 		a.call, a.callID, a.queue = nil, "", nil
 	}
+	s.watchBreak(a)
 	for _, q := range a.queues {
 		q.dirty = true
 	}
@@ -283,6 +293,7 @@ func (s *state) restore(r Restored) {
 			s.ready++
 		case NotReady:
 			a.state, a.reason, a.since = NotReady, ra.Reason, ra.At
+			s.watchBreak(a)
 		case Reserved, OnCall, WrapUp:
 			a.state, a.since, a.idleSince = Ready, now, now
 			s.ready++
@@ -297,6 +308,11 @@ func (s *state) restore(r Restored) {
 	for id, n := range r.AgentAnswered {
 		if a := s.agents[id]; a != nil {
 			a.answered = n
+		}
+	}
+	for id, d := range r.AgentDay {
+		if a := s.agents[id]; a != nil {
+			a.today = d
 		}
 	}
 }
@@ -315,6 +331,7 @@ func (s *state) shutdown() {
 		if a.wrapStop != nil {
 			a.wrapStop()
 		}
+		s.stopBreakWatch(a)
 	}
 	for _, q := range s.queuesL {
 		if q.pubStop != nil {

@@ -32,6 +32,9 @@ const (
 	// ReasonAgentGone: the agent's browser went away mid-shift and was not
 	// re-opened within webrtc.reattach_timeout.
 	ReasonAgentGone = "agent_gone"
+	// ReasonPhoneGone: the last registration of the agent's desk phone
+	// ended (expired or removed) while they were logged in.
+	ReasonPhoneGone = "phone_gone"
 )
 
 // AgentStatus is a snapshot of one agent.
@@ -49,6 +52,13 @@ type AgentStatus struct {
 	Pending       State `json:"pending,omitempty"`
 	AnsweredToday int   `json:"answered_today"`
 	NoAnswer      int   `json:"no_answer"` // consecutive unanswered offers
+	// Today is the agent's work since the tenant's local midnight; AHT is
+	// (Talk + WrapUp) ÷ Handled.
+	Today AgentDay `json:"today"`
+	// ReasonMax is the break's limit for the reason (not ready only;
+	// zero: none); Overrun is set once the break outlasted it.
+	ReasonMax time.Duration `json:"reason_max,omitempty"`
+	Overrun   bool          `json:"overrun,omitempty"`
 	// WrapUpUntil is when wrap-up ends by itself (zero in other states), so
 	// an agent bar can count it down.
 	WrapUpUntil time.Time `json:"wrap_up_until,omitzero"`
@@ -67,25 +77,32 @@ type agent struct {
 	ring      *reservation
 	noAnswer  int
 	answered  int
-	day       int // yyyymmdd that answered counts
+	today     AgentDay
+	day       int // yyyymmdd that answered and today count
 	pending   State
 	pendReas  string
 	prevState State // for direct calls: where to return afterwards
 	prevReas  string
 	wrapStop  func() bool
+	wrapFor   time.Duration // the running wrap-up's length
 	wrapToken *int // identity of the running wrap-up timer
 	queues    []*queue
 	removed   bool // taken out of the configuration; goes when free
+	// The break's limit and its alert (reason_codes.go).
+	reasonMax time.Duration
+	overrun   bool
+	overStop  func() bool
 }
 
 func (a *agent) status() AgentStatus {
 	st := AgentStatus{ID: a.cfg.ID, Name: a.cfg.Name, Endpoint: a.cfg.Endpoint, State: a.state, Reason: a.reason,
-		Since: a.since, Call: a.callID, Pending: a.pending, AnsweredToday: a.answered, NoAnswer: a.noAnswer}
+		Since: a.since, Call: a.callID, Pending: a.pending, AnsweredToday: a.answered, NoAnswer: a.noAnswer,
+		Today: a.today, ReasonMax: a.reasonMax, Overrun: a.overrun}
 	if a.queue != nil {
 		st.Queue = a.queue.cfg.ID
-		if a.state == WrapUp && a.queue.cfg.WrapUp > 0 {
-			st.WrapUpUntil = a.since.Add(a.queue.cfg.WrapUp)
-		}
+	}
+	if a.state == WrapUp && a.wrapFor > 0 {
+		st.WrapUpUntil = a.since.Add(a.wrapFor)
 	}
 	return st
 }

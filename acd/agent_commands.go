@@ -28,24 +28,6 @@ func (s *state) login(id string) error {
 	return nil
 }
 
-func (s *state) validReason(reason string) error {
-	if reason == ReasonNoAnswer || reason == ReasonAgentGone {
-		return nil // the ACD's own reasons, whatever the tenant's list
-	}
-	if len(s.cfg.ReasonCodes) == 0 {
-		if len(reason) > 64 {
-			return fmt.Errorf("acd: reason too long: %w", errs.ErrInvalid)
-		}
-		return nil
-	}
-	for _, r := range s.cfg.ReasonCodes {
-		if r == reason {
-			return nil
-		}
-	}
-	return fmt.Errorf("acd: reason %q is not one of %v: %w", reason, s.cfg.ReasonCodes, errs.ErrInvalid)
-}
-
 // requestState moves an agent to ready, not ready or logged out: at once,
 // or when their current call ends.
 func (s *state) requestState(id string, st State, reason string) error {

@@ -26,9 +26,10 @@ type TenantConfig struct {
 	Tenant string
 	Agents []AgentConfig
 	Queues []QueueConfig
-	// ReasonCodes are the not-ready reasons an agent may choose; empty
-	// accepts any reason. ReasonNoAnswer is always accepted.
-	ReasonCodes []string
+	// ReasonCodes are the not-ready reasons an agent may choose, in the
+	// order a bar lists them; empty accepts any reason. The ACD's own
+	// reasons (ReasonNoAnswer, ReasonAgentGone) are always accepted.
+	ReasonCodes []ReasonCode
 	// MaxNoAnswer consecutive unanswered offers set an agent not ready.
 	MaxNoAnswer int
 	// ReservationGrace is added to the ring timeout before the ACD takes a
@@ -36,6 +37,9 @@ type TenantConfig struct {
 	ReservationGrace time.Duration
 	// Location decides where "today" starts for the daily counters.
 	Location *time.Location
+	// OutboundWrapUp is the wrap-up after a direct call the agent placed
+	// that was never answered (CallFailed); zero: none.
+	OutboundWrapUp time.Duration
 }
 
 // AgentConfig describes one agent.
@@ -72,6 +76,39 @@ type QueueConfig struct {
 	SLThreshold time.Duration
 	// HandleTime seeds the average handle time used for expected wait.
 	HandleTime time.Duration
+	// SLAbandons says how callers who hung up while waiting count in the
+	// service level (kpi.md); the zero value is AbandonsShort.
+	SLAbandons AbandonMethod
+	// ShortAbandon is the wait under which an abandon is "short" (not
+	// held against the service level with AbandonsShort); zero: the
+	// SL threshold.
+	ShortAbandon time.Duration
+}
+
+// AbandonMethod is how abandoned calls count in the service level.
+type AbandonMethod string
+
+// Abandon methods (kpi.md's "ignored, failures, or short abandons excluded").
+const (
+	// AbandonsShort: an abandon after ShortAbandon is a failure, a
+	// shorter one is left out of the service level altogether.
+	AbandonsShort AbandonMethod = "short"
+	// AbandonsFailures: every abandon is a call not answered in time.
+	AbandonsFailures AbandonMethod = "failures"
+	// AbandonsIgnored: abandons are left out of the service level.
+	AbandonsIgnored AbandonMethod = "ignored"
+)
+
+// ParseAbandonMethod reads an abandon method as written in configuration
+// (empty: short).
+func ParseAbandonMethod(s string) (AbandonMethod, error) {
+	switch m := AbandonMethod(strings.ToLower(strings.TrimSpace(s))); m {
+	case "":
+		return AbandonsShort, nil
+	case AbandonsShort, AbandonsFailures, AbandonsIgnored:
+		return m, nil
+	}
+	return "", fmt.Errorf("acd: abandon method %q: want short, failures or ignored: %w", s, errs.ErrInvalid)
 }
 
 // Strategy picks which ready agent(s) a waiting call is offered to.
@@ -193,6 +230,9 @@ func (c TenantConfig) normalize() (TenantConfig, error) {
 	if c.Location == nil {
 		c.Location = time.Local
 	}
+	if c.OutboundWrapUp < 0 {
+		return bad("outbound_wrap_up", "negative")
+	}
 	agents := make(map[string]bool, len(c.Agents))
 	out := c
 	out.Agents = make([]AgentConfig, len(c.Agents))
@@ -262,6 +302,17 @@ func (c TenantConfig) normalize() (TenantConfig, error) {
 		if q.HandleTime <= 0 {
 			q.HandleTime = DefaultHandleTime
 		}
+		m, err := ParseAbandonMethod(string(q.SLAbandons))
+		if err != nil {
+			return bad(f+".sl_abandons", err.Error())
+		}
+		q.SLAbandons = m
+		if q.ShortAbandon < 0 {
+			return bad(f+".short_abandon", "negative")
+		}
+		if q.ShortAbandon == 0 {
+			q.ShortAbandon = q.SLThreshold
+		}
 		if q.WrapUp < 0 || q.MaxWait < 0 || q.AnnounceEvery < 0 || q.CallbackAfter < 0 {
 			return bad(f, "durations must not be negative")
 		}
@@ -279,5 +330,20 @@ func (c TenantConfig) normalize() (TenantConfig, error) {
 		out.Queues[i] = q
 	}
 	out.ReasonCodes = slices.Clone(c.ReasonCodes)
+	codes := make(map[string]bool, len(c.ReasonCodes))
+	for i, r := range c.ReasonCodes {
+		f := fmt.Sprintf("reason_codes[%d]", i)
+		switch {
+		case r.Code == "" || len(r.Code) > MaxReasonLen:
+			return bad(f+".code", fmt.Sprintf("must be 1..%d bytes", MaxReasonLen))
+		case codes[r.Code]:
+			return bad(f+".code", "duplicate "+r.Code)
+		case ownReason(r.Code):
+			return bad(f+".code", r.Code+" is the ACD's own reason")
+		case r.Max < 0:
+			return bad(f+".max", "negative")
+		}
+		codes[r.Code] = true
+	}
 	return out, nil
 }

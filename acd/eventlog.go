@@ -21,6 +21,10 @@ type RecordKind string
 const (
 	RecordAgent RecordKind = "agent"
 	RecordCall  RecordKind = "call"
+	// RecordAlert: something supervisors were alerted to (Outcome says
+	// what: OutcomeOverrun, a break over its reason's maximum; Wait is how
+	// long the break had lasted).
+	RecordAlert RecordKind = "alert"
 )
 
 // Call outcomes in the log.
@@ -52,6 +56,14 @@ type Restored struct {
 	Agents        []RestoredAgent
 	Queues        map[string]DayCounts
 	AgentAnswered map[string]int // calls answered today per agent
+	AgentDay      map[string]AgentDay
+}
+
+// AgentDay is an agent's work today, read back from their state changes.
+type AgentDay struct {
+	Handled int           // calls finished (queue and direct)
+	Talk    time.Duration // on those calls, hold included
+	WrapUp  time.Duration // after-call work
 }
 
 // RestoredAgent is an agent's last logged state.

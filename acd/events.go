@@ -8,8 +8,8 @@ type EventSink interface {
 	ACDEvent(e Event)
 }
 
-// Event is one of AgentStateEvent, OfferEvent, OverflowEvent,
-// CallbackEvent or StatsEvent.
+// Event is one of AgentStateEvent, AgentOverrunEvent, OfferEvent,
+// OverflowEvent, CallbackEvent or StatsEvent.
 type Event interface {
 	EventTenant() string
 }
@@ -20,6 +20,15 @@ type AgentStateEvent struct {
 	At     time.Time
 	Agent  AgentStatus
 	Prev   State
+	Queues []string // the queues the agent serves
+}
+
+// AgentOverrunEvent: an agent's break outlasted its reason's maximum
+// (Agent.ReasonMax); Agent.Since is when the break began.
+type AgentOverrunEvent struct {
+	Tenant string
+	At     time.Time
+	Agent  AgentStatus
 	Queues []string // the queues the agent serves
 }
 
@@ -57,6 +66,9 @@ type StatsEvent struct {
 
 // EventTenant names the tenant the event belongs to.
 func (e AgentStateEvent) EventTenant() string { return e.Tenant }
+
+// EventTenant names the tenant the event belongs to.
+func (e AgentOverrunEvent) EventTenant() string { return e.Tenant }
 
 // EventTenant names the tenant the event belongs to.
 func (e OfferEvent) EventTenant() string { return e.Tenant }

@@ -119,26 +119,28 @@ func (s *state) agentNoAnswer(callID, agentID string) error {
 	return nil
 }
 
-func (s *state) callEnded(callID string) error {
+func (s *state) callEnded(callID string) error { return s.callEndedHow(callID, false) }
+
+// callEndedHow ends a call; failed says a direct call was never answered,
+// which sends the agent to wrap-up (OutboundWrapUp) to note why before the
+// next call, instead of straight back to where the call found them.
+func (s *state) callEndedHow(callID string, failed bool) error {
 	if a := s.talking[callID]; a != nil {
 		delete(s.talking, callID)
 		now := s.now()
 		q := a.queue
 		if q == nil || a.call == nil { // a direct call
+			if failed && s.cfg.OutboundWrapUp > 0 && a.pending == "" {
+				s.startWrapUp(a, s.cfg.OutboundWrapUp)
+				return nil
+			}
 			s.endWork(a)
 			return nil
 		}
 		q.observeHandle(now.Sub(a.since))
 		q.dirty = true
 		if q.cfg.WrapUp > 0 && a.pending == "" {
-			s.setAgent(a, WrapUp, "")
-			token := new(int)
-			a.wrapToken = token
-			a.wrapStop = s.after(q.cfg.WrapUp, func(s *state) {
-				if a.state == WrapUp && a.wrapToken == token {
-					s.endWork(a)
-				}
-			})
+			s.startWrapUp(a, q.cfg.WrapUp)
 			return nil
 		}
 		s.endWork(a)
@@ -149,6 +151,20 @@ func (s *state) callEnded(callID string) error {
 		return nil
 	}
 	return fmt.Errorf("acd: call %s: %w", callID, errs.ErrNotFound)
+}
+
+// startWrapUp puts a in wrap-up for d; it ends by itself, or earlier with
+// wrapUpDone or a state the agent asks for.
+func (s *state) startWrapUp(a *agent, d time.Duration) {
+	a.wrapFor = d
+	s.setAgent(a, WrapUp, "")
+	token := new(int)
+	a.wrapToken = token
+	a.wrapStop = s.after(d, func(s *state) {
+		if a.state == WrapUp && a.wrapToken == token {
+			s.endWork(a)
+		}
+	})
 }
 
 func (s *state) callerAbandoned(callID string) error {

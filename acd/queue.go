@@ -26,11 +26,13 @@ type DayCounts struct {
 	AnsweredInSL int
 	// AnsweredWait sums the queue waits of the answered calls: ASA is
 	// AnsweredWait ÷ Answered.
-	AnsweredWait  time.Duration
-	Abandoned     int
-	AbandonedInSL int // gave up before the SL threshold (not held against the SL)
-	Overflowed    int
-	Callbacks     int
+	AnsweredWait time.Duration
+	Abandoned    int
+	// AbandonedShort gave up before the queue's ShortAbandon wait (left
+	// out of the service level with AbandonsShort).
+	AbandonedShort int
+	Overflowed     int
+	Callbacks      int
 }
 
 func (q *queue) insert(c *qcall) {
@@ -63,23 +65,40 @@ type QueueStats struct {
 	Callbacks int // callback requests waiting for an agent
 	// Oldest is when the longest-waiting caller on the line arrived (zero
 	// when nobody waits), so a wallboard can tick the longest wait itself.
-	Oldest       time.Time
-	LongestWait  time.Duration
-	Agents       map[State]int // members by state
-	ServiceLevel float64       // 0..1 today; 1 when no call counted yet
+	Oldest      time.Time
+	LongestWait time.Duration
+	Agents      map[State]int // members by state
+	// ServiceLevel is 0..1 today over SLCalls calls; with SLCalls zero
+	// there is no service level yet (not 100 %: nothing was measured).
+	ServiceLevel float64
+	SLCalls      int
 	SLThreshold  time.Duration
+	SLAbandons   AbandonMethod
+	ShortAbandon time.Duration
 	ExpectedWait time.Duration // for a caller arriving now
 	Today        DayCounts
 }
 
-// serviceLevel is answered within the threshold over every call that was
-// answered or abandoned after the threshold (short abandons do not count).
-func (d DayCounts) serviceLevel() float64 {
-	den := d.Answered + d.Abandoned - d.AbandonedInSL
-	if den <= 0 {
-		return 1
+// serviceLevel is kpi.md's "answered within Y s ÷ offered" over the calls
+// whose outcome against the threshold is known: answered calls, overflowed
+// calls (not answered here), callers still waiting past the threshold
+// (they can no longer be answered in time) and abandons as the queue's
+// method says. Callers waiting less than the threshold are not decided
+// yet, and a caller who booked a callback left the line by choice: neither
+// counts. calls is the denominator; zero means no service level yet.
+func (q *queue) serviceLevel(d DayCounts, lateWaiting int) (sl float64, calls int) {
+	calls = d.Answered + d.Overflowed + lateWaiting
+	switch q.cfg.SLAbandons {
+	case AbandonsFailures:
+		calls += d.Abandoned
+	case AbandonsIgnored:
+	default:
+		calls += d.Abandoned - d.AbandonedShort
 	}
-	return float64(d.AnsweredInSL) / float64(den)
+	if calls <= 0 {
+		return 0, 0
+	}
+	return float64(d.AnsweredInSL) / float64(calls), calls
 }
 
 // staffed counts members who will take calls soon.
@@ -111,13 +130,18 @@ func (q *queue) observeHandle(talk time.Duration) {
 }
 
 func (q *queue) stats(now time.Time) QueueStats {
-	st := QueueStats{Queue: q.cfg.ID, Name: q.cfg.Name, Agents: make(map[State]int, 6), SLThreshold: q.cfg.SLThreshold, Today: q.today}
+	st := QueueStats{Queue: q.cfg.ID, Name: q.cfg.Name, Agents: make(map[State]int, 6), SLThreshold: q.cfg.SLThreshold,
+		SLAbandons: q.cfg.SLAbandons, ShortAbandon: q.cfg.ShortAbandon, Today: q.today}
+	late := 0
 	for _, c := range q.waiting {
 		if c.callback != "" {
 			st.Callbacks++
 			continue
 		}
 		st.Waiting++
+		if now.Sub(c.enqueued) > q.cfg.SLThreshold {
+			late++
+		}
 		if st.Oldest.IsZero() || c.enqueued.Before(st.Oldest) {
 			st.Oldest = c.enqueued
 		}
@@ -128,7 +152,7 @@ func (q *queue) stats(now time.Time) QueueStats {
 	for _, a := range q.members {
 		st.Agents[a.state]++
 	}
-	st.ServiceLevel = q.today.serviceLevel()
+	st.ServiceLevel, st.SLCalls = q.serviceLevel(q.today, late)
 	st.ExpectedWait = q.expectedWait(len(q.waiting) + 1)
 	return st
 }

@@ -251,7 +251,7 @@ func TestAbandonWhileRinging(t *testing.T) {
 }
 
 func TestPendingStateAppliesAfterCall(t *testing.T) {
-	h := newHarness(t, acd.TenantConfig{Agents: agents(1), ReasonCodes: []string{"lunch", "training"},
+	h := newHarness(t, acd.TenantConfig{Agents: agents(1), ReasonCodes: []acd.ReasonCode{{Code: "lunch"}, {Code: "training"}},
 		Queues: []acd.QueueConfig{{ID: "q", Agents: ids(1), WrapUp: time.Minute}}}, nil)
 	h.login("a1")
 	h.enqueue("q", "c1")

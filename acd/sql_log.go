@@ -137,7 +137,7 @@ func (l *SQLLog) Close(ctx context.Context) error {
 
 // Restore reads each agent's last state and today's counters.
 func (l *SQLLog) Restore(ctx context.Context, tenant string, dayStart time.Time) (Restored, error) {
-	r := Restored{Queues: map[string]DayCounts{}, AgentAnswered: map[string]int{}}
+	r := Restored{Queues: map[string]DayCounts{}, AgentAnswered: map[string]int{}, AgentDay: map[string]AgentDay{}}
 	q := l.db.Q(ctx)
 	rows, err := q.QueryContext(ctx, `SELECT agent, state, reason, at_ms FROM acd_log WHERE id IN
 		(SELECT MAX(id) FROM acd_log WHERE tenant=? AND kind='agent' GROUP BY agent) ORDER BY id`, tenant)
@@ -160,6 +160,9 @@ func (l *SQLLog) Restore(ctx context.Context, tenant string, dayStart time.Time)
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return r, fmt.Errorf("acd: restore agents: %w", err)
+	}
+	if err := l.restoreAgentDays(ctx, tenant, dayStart, r.AgentDay); err != nil {
+		return r, err
 	}
 	rows, err = q.QueryContext(ctx, `SELECT queue, agent, outcome, in_sl, wait_ms FROM acd_log WHERE tenant=? AND kind='call' AND at_ms>=?`,
 		tenant, dayStart.UnixMilli())
@@ -188,7 +191,7 @@ func (l *SQLLog) Restore(ctx context.Context, tenant string, dayStart time.Time)
 		case OutcomeAbandoned:
 			d.Abandoned++
 			if inSL {
-				d.AbandonedInSL++
+				d.AbandonedShort++
 			}
 		case OutcomeOverflow:
 			d.Overflowed++
@@ -198,6 +201,44 @@ func (l *SQLLog) Restore(ctx context.Context, tenant string, dayStart time.Time)
 		r.Queues[queue] = d
 	}
 	return r, rows.Err()
+}
+
+// restoreAgentDays adds up each agent's calls and wrap-ups since dayStart
+// from their state changes: a stretch on a call or in wrap-up ends at the
+// agent's next change. One still open at the restart is left out: its
+// call ended with the process at an unknown moment.
+func (l *SQLLog) restoreAgentDays(ctx context.Context, tenant string, dayStart time.Time, out map[string]AgentDay) error {
+	rows, err := l.db.Q(ctx).QueryContext(ctx, `SELECT agent, state, at_ms FROM acd_log WHERE tenant=? AND kind='agent' AND at_ms>=? ORDER BY id`,
+		tenant, dayStart.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("acd: restore agents' day: %w", err)
+	}
+	defer rows.Close()
+	type open struct {
+		state State
+		at    int64
+	}
+	last := map[string]open{}
+	for rows.Next() {
+		var agent, st string
+		var at int64
+		if err := rows.Scan(&agent, &st, &at); err != nil {
+			return fmt.Errorf("acd: restore agents' day: %w", err)
+		}
+		if p, ok := last[agent]; ok {
+			d := out[agent]
+			switch {
+			case p.state == OnCall && State(st) != OnCall:
+				d.Handled++
+				d.Talk += time.Duration(at-p.at) * time.Millisecond
+			case p.state == WrapUp:
+				d.WrapUp += time.Duration(at-p.at) * time.Millisecond
+			}
+			out[agent] = d
+		}
+		last[agent] = open{State(st), at}
+	}
+	return rows.Err()
 }
 
 // Records returns a tenant's log between from and to (reports, tests).

@@ -2,6 +2,7 @@ package acd
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/yimen/yimen/internal/errs"
 )
@@ -42,6 +43,13 @@ func (s *state) join(c *qcall, q *queue) {
 	if c.callback != "" {
 		return
 	}
+	// Past the threshold a waiting caller counts against the service
+	// level: the queue's figures change then, with nothing else happening.
+	c.timers = append(c.timers, s.after(q.cfg.SLThreshold+time.Millisecond, func(s *state) {
+		if s.calls[c.ID] == c && c.queue == q {
+			q.dirty = true
+		}
+	}))
 	if q.cfg.MaxWait > 0 {
 		c.timers = append(c.timers, s.after(q.cfg.MaxWait, func(s *state) {
 			if s.calls[c.ID] == c && c.queue == q && c.callback == "" {
@@ -102,12 +110,13 @@ func (s *state) abandon(c *qcall) {
 	q := c.queue
 	wait := now.Sub(c.enqueued)
 	if c.callback == "" {
-		inSL := wait <= q.cfg.SLThreshold
+		// An abandon's in_sl in the log marks a short one.
+		short := wait < q.cfg.ShortAbandon
 		q.today.Abandoned++
-		if inSL {
-			q.today.AbandonedInSL++
+		if short {
+			q.today.AbandonedShort++
 		}
-		s.record(Record{At: now, Kind: RecordCall, Queue: q.cfg.ID, Call: c.ID, Outcome: OutcomeAbandoned, Wait: wait, InSL: inSL})
+		s.record(Record{At: now, Kind: RecordCall, Queue: q.cfg.ID, Call: c.ID, Outcome: OutcomeAbandoned, Wait: wait, InSL: short})
 	}
 	s.dispatch()
 }

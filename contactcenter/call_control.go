@@ -72,7 +72,12 @@ func (cc *ContactCenter) Dial(ctx context.Context, tenant, agent, to, callerID s
 		return "", err
 	}
 	cc.autoAnswer(tenant, ext) // a browser is connected at once, then to rings
-	return cc.calls.Originate(ctx, tenant, ext, to, callerID)
+	id, err := cc.calls.Originate(ctx, tenant, ext, to, callerID)
+	if err != nil {
+		return "", err
+	}
+	cc.direct.place(context.WithoutCancel(ctx), tenant, agent, id)
+	return id, nil
 }
 
 // Monitor rings the supervisor, then joins the agent's call.

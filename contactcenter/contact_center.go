@@ -10,6 +10,7 @@ import (
 
 	"github.com/yimen/yimen/acd"
 	"github.com/yimen/yimen/cti"
+	"github.com/yimen/yimen/internal/calendar"
 	"github.com/yimen/yimen/internal/config"
 	"github.com/yimen/yimen/internal/errs"
 	"github.com/yimen/yimen/pbx/callevent"
@@ -68,6 +69,7 @@ type ContactCenter struct {
 	prompts  config.QueuePrompts
 	log      *slog.Logger
 	adapter  *cti.Adapter
+	direct   *directCalls
 
 	mu              sync.Mutex
 	waiting         map[string]*waiter // call id → caller waiting in a queue
@@ -92,6 +94,7 @@ func New(cfg Config, d Deps) (*ContactCenter, error) {
 	if err != nil {
 		return nil, err
 	}
+	cc.direct = newDirectCalls(cc.ACD, cc.log)
 	hubDeps := cti.Deps{Auth: d.Auth(cc.ACD), Agents: cc.ACD, Calls: cc, Monitoring: cc, Logger: d.Logger.With("component", "cti")}
 	if d.Browsers != nil {
 		hubDeps.Browser = browserAgents{cc: cc, b: d.Browsers}
@@ -119,9 +122,9 @@ func (e acdEvents) ACDEvent(ev acd.Event) {
 }
 
 // CallObservers are what the PBX must tell of its calls: the CTI's call
-// events and the ACD's view of transfers.
+// events, the ACD's view of transfers and the end of calls agents placed.
 func (cc *ContactCenter) CallObservers() []any {
-	return []any{cc.adapter, Transfers{ACD: cc.ACD, Log: cc.log}}
+	return []any{cc.adapter, Transfers{ACD: cc.ACD, Log: cc.log}, cc.direct}
 }
 
 // AddTenant starts a tenant's ACD; autoLogin logs every agent in and ready,
@@ -147,19 +150,25 @@ func (cc *ContactCenter) AddTenant(ctx context.Context, tc acd.TenantConfig, aut
 
 // RegistrationChanged logs an agent in (and ready) when their extension
 // gains its first registration and out when it loses its last, for tenants
-// that asked for it (login_on_register).
+// that asked for it (login_on_register). Elsewhere an agent whose phone lost
+// its last registration (unplugged, expired) goes not ready (phone_gone),
+// unless their browser is their phone: the ACD must not offer calls to a
+// phone that is not there.
 func (cc *ContactCenter) RegistrationChanged(tenant, ext string, registered bool) {
 	cc.mu.Lock()
 	on := cc.loginOnRegister[tenant]
 	cc.mu.Unlock()
-	if !on {
-		return
-	}
 	agent, ok := cc.ACD.AgentByEndpoint(tenant, ext)
 	if !ok {
 		return
 	}
 	ctx := context.Background()
+	if !on {
+		if !registered {
+			cc.phoneGone(ctx, tenant, agent)
+		}
+		return
+	}
 	if registered {
 		if err := cc.ACD.Login(ctx, tenant, agent); err == nil || errors.Is(err, errs.ErrConflict) {
 			_ = cc.ACD.Ready(ctx, tenant, agent)
@@ -169,6 +178,21 @@ func (cc *ContactCenter) RegistrationChanged(tenant, ext string, registered bool
 	}
 	_ = cc.ACD.Logout(ctx, tenant, agent)
 	cc.log.Info("agent logged out: phone unregistered", "agent", agent, "ext", ext)
+}
+
+func (cc *ContactCenter) phoneGone(ctx context.Context, tenant, agent string) {
+	if cc.browsers != nil && cc.browsers.Attached(tenant, agent) {
+		return
+	}
+	st, err := cc.ACD.Agent(ctx, tenant, agent)
+	if err != nil || st.State == acd.LoggedOut || st.State == acd.NotReady {
+		return
+	}
+	if err := cc.ACD.ForceState(ctx, tenant, agent, acd.NotReady, acd.ReasonPhoneGone); err != nil {
+		cc.log.Warn("agent whose phone went away not set not ready", "agent", agent, "err", err)
+		return
+	}
+	cc.log.Info("agent set not ready: phone unregistered", "tenant", tenant, "agent", agent)
 }
 
 // Publish sends a tenant-wide event to the CTI's clients.
@@ -183,14 +207,31 @@ func (cc *ContactCenter) Close() { cc.ACD.Close() }
 
 // TenantConfig translates a tenant's configuration into the ACD's.
 func TenantConfig(t config.Tenant) (acd.TenantConfig, error) {
-	tc := acd.TenantConfig{Tenant: t.Name, MaxNoAnswer: t.MaxNoAnswer}
+	tc := acd.TenantConfig{Tenant: t.Name, MaxNoAnswer: t.MaxNoAnswer, OutboundWrapUp: t.OutboundWrapUp}
+	zone := t.TimeZone
+	if zone == "" {
+		zone = calendar.DefaultZone
+	}
+	loc, err := calendar.LoadZone(zone)
+	if err != nil {
+		return tc, fmt.Errorf("time_zone: %w", err)
+	}
+	tc.Location = loc
+	for _, r := range t.NotReadyReasons {
+		tc.ReasonCodes = append(tc.ReasonCodes, acd.ReasonCode{Code: r.Code, Max: r.Max})
+	}
 	for _, a := range t.Agents {
 		tc.Agents = append(tc.Agents, acd.AgentConfig{ID: a.ID, Name: a.Name, Endpoint: a.Extension, Skills: a.Skills})
 	}
 	for id, q := range t.Queues {
 		qc := acd.QueueConfig{ID: id, Name: q.Name, Agents: q.Agents, Skill: q.Skill, MinLevel: q.MinLevel,
 			RingTimeout: q.RingTimeout, WrapUp: q.WrapUp, MaxWait: q.MaxWait, AnnounceEvery: q.AnnounceEvery,
-			CallbackAfter: q.CallbackAfter, SLThreshold: q.SLThreshold}
+			CallbackAfter: q.CallbackAfter, SLThreshold: q.SLThreshold, ShortAbandon: q.ShortAbandon}
+		m, err := acd.ParseAbandonMethod(q.SLAbandons)
+		if err != nil {
+			return tc, fmt.Errorf("queues.%s.sl_abandons: %w", id, err)
+		}
+		qc.SLAbandons = m
 		if q.Strategy != "" {
 			st, err := acd.ParseStrategy(q.Strategy)
 			if err != nil {

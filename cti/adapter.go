@@ -149,6 +149,10 @@ func (a *Adapter) ACDEvent(e acd.Event) {
 			a.track(ev.Tenant, st.Call, func(m *callMeta) { m.agent = st.ID })
 		}
 		a.publish(ev.Tenant, Event{Type: protocol.EventAgentState, Agents: []string{st.ID}, Queues: ev.Queues, Data: AgentStateData(ev)})
+	case acd.AgentOverrunEvent:
+		st := ev.Agent
+		a.publish(ev.Tenant, Event{Type: protocol.EventAgentOverrun, Agents: []string{st.ID}, Queues: ev.Queues,
+			Data: protocol.AgentOverrun{Agent: st.ID, Name: st.Name, Reason: st.Reason, Since: ts(st.Since), MaxS: seconds(st.ReasonMax), Queues: ev.Queues}})
 	case acd.OfferEvent:
 		a.track(ev.Tenant, ev.Call.ID, func(m *callMeta) { m.queue, m.enqueued, m.rung = ev.Call.Queue, ev.Call.Enqueued, ev.Agent })
 		data := protocol.CallRinging{Call: ev.Call.ID, Agent: ev.Agent, Queue: ev.Call.Queue, Caller: ev.Call.Caller, DID: ev.Call.DID,
@@ -177,7 +181,9 @@ func AgentStateData(ev acd.AgentStateEvent) protocol.AgentState {
 	st := ev.Agent
 	return protocol.AgentState{Agent: st.ID, Name: st.Name, Endpoint: st.Endpoint, State: string(st.State), Prev: string(ev.Prev),
 		Reason: st.Reason, Since: ts(st.Since), Call: st.Call, Queue: st.Queue, Pending: string(st.Pending), Queues: ev.Queues,
-		AnsweredToday: st.AnsweredToday, NoAnswer: st.NoAnswer, WrapUpUntil: ts(st.WrapUpUntil)}
+		AnsweredToday: st.AnsweredToday, NoAnswer: st.NoAnswer, WrapUpUntil: ts(st.WrapUpUntil),
+		HandledToday: st.Today.Handled, TalkTodayS: seconds(st.Today.Talk), WrapUpTodayS: seconds(st.Today.WrapUp), AHTS: aht(st.Today),
+		ReasonMaxS: seconds(st.ReasonMax), Overrun: st.Overrun}
 }
 
 // QueueStatsData is the queue.stats data for ACD statistics.
@@ -188,11 +194,16 @@ func QueueStatsData(s acd.QueueStats) protocol.QueueStats {
 			agents[string(st)] = n
 		}
 	}
-	return protocol.QueueStats{Queue: s.Queue, Name: s.Name, Waiting: s.Waiting, Callbacks: s.Callbacks, Oldest: ts(s.Oldest),
+	out := protocol.QueueStats{Queue: s.Queue, Name: s.Name, Waiting: s.Waiting, Callbacks: s.Callbacks, Oldest: ts(s.Oldest),
 		LongestWaitS: seconds(s.LongestWait), ExpectedWaitS: seconds(s.ExpectedWait), Agents: agents,
-		ServiceLevel: math.Round(s.ServiceLevel*1000) / 1000, SLThresholdS: seconds(s.SLThreshold),
+		SLCalls: s.SLCalls, SLThresholdS: seconds(s.SLThreshold), SLAbandons: string(s.SLAbandons), ShortAbandonS: seconds(s.ShortAbandon),
 		AnsweredToday: s.Today.Answered, AbandonedToday: s.Today.Abandoned, OverflowedToday: s.Today.Overflowed,
 		CallbacksToday: s.Today.Callbacks, OfferedToday: offered(s), ASAS: asa(s.Today)}
+	if s.SLCalls > 0 {
+		sl := math.Round(s.ServiceLevel*1000) / 1000
+		out.ServiceLevel = &sl
+	}
+	return out
 }
 
 // CallTransferred is for the PBX to report a transfer (REFER or CTI).

@@ -191,7 +191,7 @@ func newEnvListener(t *testing.T, cfg cti.Config, wrap func(net.Listener) net.Li
 	for i := range ag {
 		ag[i] = acd.AgentConfig{ID: fmt.Sprintf("a%d", i+1), Name: fmt.Sprintf("Agent %d", i+1), Endpoint: fmt.Sprintf("100%d", i+1)}
 	}
-	if err := a.AddTenant(e.ctx, acd.TenantConfig{Tenant: "demo", Agents: ag, Location: time.UTC, ReasonCodes: []string{"lunch", "meeting"},
+	if err := a.AddTenant(e.ctx, acd.TenantConfig{Tenant: "demo", Agents: ag, Location: time.UTC, ReasonCodes: []acd.ReasonCode{{Code: "lunch"}, {Code: "meeting", Max: time.Hour}},
 		Queues: []acd.QueueConfig{{ID: "hotline", Name: "12345 热线", Agents: []string{"a1", "a2", "a3"}, WrapUp: 30 * time.Second}}}); err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,7 @@ func (c *conn) snapshot(ctx context.Context, p Principal, req *protocol.Snapshot
 		return nil, unavailable("the ACD's snapshot")
 	}
 	snap := protocol.Snapshot{Epoch: c.hub.Epoch(), Seq: c.hub.Seq(p.Tenant), Agents: []protocol.AgentState{},
-		Queues: []protocol.QueueStats{}, Reasons: []string{}}
+		Queues: []protocol.QueueStats{}, Reasons: []string{}, ReasonCodes: []protocol.ReasonCode{}}
 	stats, err := src.QueueStats(ctx, p.Tenant)
 	if err != nil {
 		return nil, err
@@ -71,7 +71,10 @@ func (c *conn) snapshot(ctx context.Context, p Principal, req *protocol.Snapshot
 	if err != nil {
 		return nil, err
 	}
-	snap.Reasons = append(snap.Reasons, cfg.ReasonCodes...)
+	for _, r := range cfg.ReasonCodes {
+		snap.Reasons = append(snap.Reasons, r.Code)
+		snap.ReasonCodes = append(snap.ReasonCodes, protocol.ReasonCode{Code: r.Code, MaxS: seconds(r.Max)})
+	}
 	return snap, nil
 }
 
@@ -80,6 +83,15 @@ func (c *conn) snapshot(ctx context.Context, p Principal, req *protocol.Snapshot
 func offered(s acd.QueueStats) int {
 	d := s.Today
 	return d.Answered + d.Abandoned + d.Overflowed + d.Callbacks + s.Waiting
+}
+
+// aht is the average handle time in whole seconds: (talk + wrap-up) ÷
+// handled (kpi.md's AHT; hold is inside the talk time the ACD sees).
+func aht(d acd.AgentDay) int {
+	if d.Handled == 0 {
+		return 0
+	}
+	return int(math.Round(((d.Talk + d.WrapUp) / time.Duration(d.Handled)).Seconds()))
 }
 
 // asa is the average speed of answer in whole seconds.

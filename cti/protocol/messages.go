@@ -12,6 +12,7 @@ const (
 	TypeError = "error" // a command failed, or the message could not be read
 
 	EventAgentState      = "agent.state"
+	EventAgentOverrun    = "agent.overrun"
 	EventCallRinging     = "call.ringing"
 	EventCallAnswered    = "call.answered"
 	EventCallHeld        = "call.held"
@@ -111,6 +112,30 @@ type AgentState struct {
 	NoAnswer      int      `json:"no_answer"`
 	// WrapUpUntil: in wrap_up, when it ends by itself (a countdown for the bar).
 	WrapUpUntil string `json:"wrap_up_until,omitempty"`
+	// Today's work since the tenant's local midnight, kept by the PBX so a
+	// reloaded bar shows the same figures: calls finished (queue and
+	// placed), their time on the call (hold included), after-call work, and
+	// the average handle time (talk + wrap-up) ÷ handled, 0 before the first.
+	HandledToday int `json:"handled_today"`
+	TalkTodayS   int `json:"talk_today_s"`
+	WrapUpTodayS int `json:"wrap_up_today_s"`
+	AHTS         int `json:"aht_s"`
+	// ReasonMaxS: not ready, the reason's maximum (0: none); Overrun is
+	// true once the break outlasted it (agent.overrun was sent).
+	ReasonMaxS int  `json:"reason_max_s,omitempty"`
+	Overrun    bool `json:"overrun,omitempty"`
+}
+
+// AgentOverrun is the data of agent.overrun: an agent's break outlasted its
+// reason's maximum. It goes to the agent's and their queues' followers
+// (supervisors, wallboards) once per break.
+type AgentOverrun struct {
+	Agent  string   `json:"agent"`
+	Name   string   `json:"name,omitempty"`
+	Reason string   `json:"reason"`
+	Since  string   `json:"since"` // when the break began
+	MaxS   int      `json:"max_s"`
+	Queues []string `json:"queues,omitempty"`
 }
 
 // CallRinging is the data of call.ringing: a call offered to an agent, by a
@@ -203,20 +228,28 @@ type CallbackCreated struct {
 
 // QueueStats is the data of queue.stats.
 type QueueStats struct {
-	Queue           string         `json:"queue"`
-	Name            string         `json:"name,omitempty"`
-	Waiting         int            `json:"waiting"`
-	Callbacks       int            `json:"callbacks"`
-	Oldest          string         `json:"oldest,omitempty"` // arrival of the longest-waiting caller
-	LongestWaitS    int            `json:"longest_wait_s"`
-	ExpectedWaitS   int            `json:"expected_wait_s"`
-	Agents          map[string]int `json:"agents"` // members by state
-	ServiceLevel    float64        `json:"service_level"`
-	SLThresholdS    int            `json:"sl_threshold_s"`
-	AnsweredToday   int            `json:"answered_today"`
-	AbandonedToday  int            `json:"abandoned_today"`
-	OverflowedToday int            `json:"overflowed_today"`
-	CallbacksToday  int            `json:"callbacks_today"`
+	Queue         string         `json:"queue"`
+	Name          string         `json:"name,omitempty"`
+	Waiting       int            `json:"waiting"`
+	Callbacks     int            `json:"callbacks"`
+	Oldest        string         `json:"oldest,omitempty"` // arrival of the longest-waiting caller
+	LongestWaitS  int            `json:"longest_wait_s"`
+	ExpectedWaitS int            `json:"expected_wait_s"`
+	Agents        map[string]int `json:"agents"` // members by state
+	// ServiceLevel is answered within sl_threshold_s over sl_calls, the
+	// calls decided against the threshold today (docs/cti.md gives the
+	// rule); null while sl_calls is 0: nothing measured is not 100 %.
+	ServiceLevel *float64 `json:"service_level"`
+	SLCalls      int      `json:"sl_calls"`
+	SLThresholdS int      `json:"sl_threshold_s"`
+	// SLAbandons is how abandons count: short (those under
+	// short_abandon_s are left out, the rest fail), failures or ignored.
+	SLAbandons      string `json:"sl_abandons"`
+	ShortAbandonS   int    `json:"short_abandon_s"`
+	AnsweredToday   int    `json:"answered_today"`
+	AbandonedToday  int    `json:"abandoned_today"`
+	OverflowedToday int    `json:"overflowed_today"`
+	CallbacksToday  int    `json:"callbacks_today"`
 	// OfferedToday counts the callers who entered the queue today:
 	// answered, abandoned, overflowed, booked a callback, or waiting now.
 	OfferedToday int `json:"offered_today"`
@@ -287,6 +320,7 @@ type CallSurvey struct {
 func EventData() map[string]any {
 	return map[string]any{
 		EventAgentState:        AgentState{},
+		EventAgentOverrun:      AgentOverrun{},
 		EventCallRinging:       CallRinging{},
 		EventCallAnswered:      CallAnswered{},
 		EventCallHeld:          CallHold{},

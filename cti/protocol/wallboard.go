@@ -35,4 +35,15 @@ type Snapshot struct {
 	Agents  []AgentState `json:"agents"`
 	Queues  []QueueStats `json:"queues"`
 	Reasons []string     `json:"reasons"` // the not-ready reason codes; empty: any reason
+	// ReasonCodes are the same codes with each one's maximum duration, in
+	// the order a bar lists them.
+	ReasonCodes []ReasonCode `json:"reason_codes"`
+}
+
+// ReasonCode is a not-ready reason the tenant configured.
+type ReasonCode struct {
+	Code string `json:"code"`
+	// MaxS is how long a break for it may last before the supervisors get
+	// agent.overrun; 0: no limit.
+	MaxS int `json:"max_s,omitempty"`
 }

@@ -217,6 +217,16 @@ type Tenant struct {
 	MaxNoAnswer int `yaml:"max_no_answer"`
 	// Supervisors may monitor agents' calls with *1 (listen), *2 (whisper), *3 (barge) + extension.
 	Supervisors []string `yaml:"supervisors"`
+	// NotReadyReasons are the reasons (小休, 会议, 培训, 用餐…) an agent
+	// picks from when going not ready, in the order the agent bar lists
+	// them, each with an optional maximum; empty: any reason.
+	NotReadyReasons []NotReadyReason `yaml:"not_ready_reasons"`
+	// TimeZone is where the tenant's day starts for today's figures
+	// (agents' counts, the wallboard's service level); default Asia/Shanghai.
+	TimeZone string `yaml:"time_zone"`
+	// OutboundWrapUp is the wrap-up after a call an agent placed that was
+	// never answered; 0: back to where the call found them at once.
+	OutboundWrapUp time.Duration `yaml:"outbound_wrap_up"`
 	// The tenant's SIP trunks, DIDs and outbound routes (trunks.go, docs/trunks.md).
 	TenantTrunks `yaml:",inline"`
 }
@@ -343,6 +353,20 @@ type Queue struct {
 	AnnounceEvery time.Duration `yaml:"announce_every"`
 	CallbackAfter time.Duration `yaml:"callback_after"`
 	SLThreshold   time.Duration `yaml:"sl_threshold"`
+	// SLAbandons is how callers who hang up while waiting count in the
+	// service level: short (the default: those under short_abandon are
+	// left out, the rest fail), failures (every one fails) or ignored.
+	SLAbandons string `yaml:"sl_abandons"`
+	// ShortAbandon is the wait under which an abandon is short (default:
+	// sl_threshold).
+	ShortAbandon time.Duration `yaml:"short_abandon"`
+}
+
+// NotReadyReason is a not-ready reason an agent may choose; Max is how long
+// the break may last before the supervisors are alerted (0: no limit).
+type NotReadyReason struct {
+	Code string        `yaml:"code"`
+	Max  time.Duration `yaml:"max"`
 }
 
 // Queues configures the waiting side of every tenant's ACD queues.

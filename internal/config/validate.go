@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/yimen/yimen/internal/calendar"
 )
 
 // Validate checks every key and returns all problems joined; each is a *FieldError.
@@ -133,6 +135,7 @@ func (c *Config) Validate() error {
 		if t.MaxNoAnswer < 0 {
 			bad(fmt.Sprintf("tenants[%d].max_no_answer", i), "must not be negative")
 		}
+		validateAgentState(t, fmt.Sprintf("tenants[%d]", i), bad)
 	}
 	if c.CTI.Recheck < 0 {
 		bad("cti.recheck", "must not be negative")
@@ -372,5 +375,41 @@ func (c *Config) validateQueuePrompts(bad func(key, format string, a ...any)) {
 	}
 	if len(p.CallbackKey) != 1 || !strings.Contains("0123456789*#", p.CallbackKey) {
 		bad("queues.prompts.callback_key", "must be one key of 0-9, * or #, not %q", p.CallbackKey)
+	}
+}
+
+// validateAgentState checks a tenant's not-ready reasons, time zone and
+// wrap-up and its queues' service-level settings.
+func validateAgentState(t Tenant, k string, bad func(key, format string, a ...any)) {
+	seen := map[string]bool{}
+	for j, r := range t.NotReadyReasons {
+		f := fmt.Sprintf("%s.not_ready_reasons[%d]", k, j)
+		switch {
+		case r.Code == "" || len(r.Code) > 64:
+			bad(f+".code", "must be 1 to 64 bytes")
+		case seen[r.Code]:
+			bad(f+".code", "duplicate %q", r.Code)
+		case r.Max < 0:
+			bad(f+".max", "must not be negative")
+		}
+		seen[r.Code] = true
+	}
+	if t.TimeZone != "" {
+		if _, err := calendar.LoadZone(t.TimeZone); err != nil {
+			bad(k+".time_zone", "%v", err)
+		}
+	}
+	if t.OutboundWrapUp < 0 {
+		bad(k+".outbound_wrap_up", "must not be negative")
+	}
+	for id, q := range t.Queues {
+		switch q.SLAbandons {
+		case "", "short", "failures", "ignored":
+		default:
+			bad(k+".queues."+id+".sl_abandons", "must be short, failures or ignored, not %q", q.SLAbandons)
+		}
+		if q.ShortAbandon < 0 {
+			bad(k+".queues."+id+".short_abandon", "must not be negative")
+		}
 	}
 }
