@@ -85,7 +85,7 @@ type agent struct {
 	prevReas  string
 	wrapStop  func() bool
 	wrapFor   time.Duration // the running wrap-up's length
-	wrapToken *int // identity of the running wrap-up timer
+	wrapToken *int          // identity of the running wrap-up timer
 	queues    []*queue
 	removed   bool // taken out of the configuration; goes when free
 	// The break's limit and its alert (reason_codes.go).

@@ -259,6 +259,9 @@ func docExamples(t *testing.T) map[string]string {
 		}
 		sup.recv(ev.Type, ev.Type)
 	}
+	// a2's meeting (forced above) outlasts its hour: the supervisors hear.
+	e.clk.Advance(time.Hour)
+	sup.recv("agent.overrun", protocol.EventAgentOverrun)
 	// The agent bar opens its media session for the shift, and closes it.
 	ag.do("webrtc.open", protocol.CmdWebRTCOpen, protocol.WebRTCOpen{SDP: "v=0\r\no=- 4215775240449105457 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n" +
 		"a=group:BUNDLE 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111 0 8\r\nc=IN IP4 0.0.0.0\r\na=ice-ufrag:Fk3x\r\na=ice-pwd:…\r\n" +
