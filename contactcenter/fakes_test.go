@@ -34,6 +34,12 @@ type harness struct {
 
 func newHarness(t *testing.T, agents int, queues ...acd.QueueConfig) *harness {
 	t.Helper()
+	return newHarnessWith(t, func(*acd.TenantConfig) {}, agents, queues...)
+}
+
+// newHarnessWith is newHarness with the tenant's configuration changed by edit.
+func newHarnessWith(t *testing.T, edit func(*acd.TenantConfig), agents int, queues ...acd.QueueConfig) *harness {
+	t.Helper()
 	h := &harness{t: t, ctx: context.Background(), clk: acdtest.NewClock(t0), calls: &fakeCalls{}}
 	cc, err := contactcenter.New(contactcenter.Config{Prompts: prompts}, contactcenter.Deps{
 		Calls: h.calls, Clock: h.clk,
@@ -48,6 +54,7 @@ func newHarness(t *testing.T, agents int, queues ...acd.QueueConfig) *harness {
 	for i := 1; i <= agents; i++ {
 		tc.Agents = append(tc.Agents, acd.AgentConfig{ID: fmt.Sprintf("a%d", i), Name: fmt.Sprintf("Agent %d", i), Endpoint: fmt.Sprintf("100%d", i)})
 	}
+	edit(&tc)
 	if err := cc.AddTenant(h.ctx, tc, true, false); err != nil {
 		t.Fatal(err)
 	}
