@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest'
-import { apply, current, newAgentModel } from './agent'
+import { apply, breakLeft, current, loadSnapshot, newAgentModel, today } from './agent'
 import { maskNumber, mmss } from './format'
 import { actionFor } from './shortcuts'
-import { agentPages, level, defaultThresholds } from './wallboard'
+import { agentPages, applyBoard, level, defaultThresholds, newBoard } from './wallboard'
+import { percent } from './format'
 
 const ev = (type: string, data: any, seq = 1) => ({ v: 1 as const, type, seq, data })
 
 describe('agent model', () => {
-  it('follows a call from ringing to its end and counts talk time', () => {
+  it('follows a call from ringing to its end', () => {
     const m = newAgentModel('a1')
     apply(m, ev('call.ringing', { call: 'c1', agent: 'a1', queue: 'hotline', caller: '13800138000', wait_s: 12, vars: { menu: '2' } }), 1000)
     expect(current(m)?.phase).toBe('ringing')
@@ -24,9 +25,32 @@ describe('agent model', () => {
     expect(m.pops.length).toBe(1)
     apply(m, ev('call.ended', { call: 'c1', talk_s: 95, hold_s: 20 }))
     expect(current(m)).toBeNull()
-    expect(m.talkS).toBe(115)
-    expect(m.handled).toBe(1)
     expect(m.pops.length).toBe(0)
+  })
+
+  it("shows today's figures as the server counts them, after a reload too", () => {
+    const a1 = { agent: 'a1', state: 'ready', since: '', answered_today: 3, handled_today: 4, talk_today_s: 600, wrap_up_today_s: 120, aht_s: 180 }
+    const m = newAgentModel('a1')
+    loadSnapshot(m, { epoch: 'e', seq: 1, agents: [a1], queues: [], reasons: ['小休'], reason_codes: [{ code: '小休', max_s: 900 }] })
+    expect(today(m.self)).toEqual({ answered: 3, handled: 4, talkS: 600, ahtS: 180 })
+    expect(m.reasons).toEqual([{ code: '小休', max_s: 900 }])
+    // A call ending changes nothing by itself; the server's agent.state does.
+    apply(m, ev('call.ended', { call: 'c1', talk_s: 95, hold_s: 20 }))
+    expect(today(m.self).talkS).toBe(600)
+    apply(m, ev('agent.state', { ...a1, handled_today: 5, talk_today_s: 715, aht_s: 171 }))
+    expect(today(m.self)).toEqual({ answered: 3, handled: 5, talkS: 715, ahtS: 171 })
+    // An older server's snapshot names the codes only.
+    loadSnapshot(m, { epoch: 'e', seq: 1, agents: [], queues: [], reasons: ['会议'] })
+    expect(m.reasons).toEqual([{ code: '会议' }])
+  })
+
+  it("counts a break down to its reason's maximum", () => {
+    const since = Date.parse('2026-03-02T09:00:00.000Z')
+    const a = { agent: 'a1', state: 'not_ready', reason: '小休', since: '2026-03-02T09:00:00.000Z', answered_today: 0, reason_max_s: 900 }
+    expect(breakLeft(a, since + 60_000)).toBe(840)
+    expect(breakLeft(a, since + 960_000)).toBe(-60)
+    expect(breakLeft({ ...a, reason_max_s: 0 }, since)).toBeNull()
+    expect(breakLeft({ ...a, state: 'ready' }, since)).toBeNull()
   })
 
   it('shows a call the desk phone placed with the callee as the other party', () => {
@@ -70,6 +94,24 @@ describe('wallboard rules', () => {
     expect(level('longest', q, 61, defaultThresholds)).toBe('crit')
     expect(level('sl', q, 0, defaultThresholds)).toBe('warn')
     expect(level('sl', { ...q, service_level: 0.95 }, 0, defaultThresholds)).toBe('ok')
+  })
+  it('shows no service level, not 100 %, before a call is decided', () => {
+    const none = { ...q, service_level: null, sl_calls: 0, offered_today: 1 }
+    expect(percent(none.service_level)).toBe('—')
+    expect(level('sl', none, 0, defaultThresholds)).toBe('ok')
+    expect(percent(0)).toBe('0%')
+  })
+  it('keeps an overrun alert until the agent leaves the break', () => {
+    const b = newBoard()
+    const st = { agent: 'a1', name: '王芳', state: 'not_ready', reason: '小休', since: '2026-03-02T09:00:00.000Z', answered_today: 0, reason_max_s: 900 }
+    applyBoard(b, ev('agent.state', st), 1)
+    applyBoard(b, ev('agent.overrun', { agent: 'a1', name: '王芳', reason: '小休', since: st.since, max_s: 900 }), 2)
+    applyBoard(b, ev('agent.state', { ...st, overrun: true }), 3)
+    expect(b.alerts.map((a) => a.agent)).toEqual(['a1'])
+    applyBoard(b, ev('agent.overrun', { agent: 'a1', name: '王芳', reason: '小休', since: st.since, max_s: 900 }), 4)
+    expect(b.alerts.length).toBe(1)
+    applyBoard(b, ev('agent.state', { ...st, state: 'ready', reason: '' }), 5)
+    expect(b.alerts).toEqual([])
   })
   it('pages 65 agents by 60, ringing and talking first', () => {
     const agents = Array.from({ length: 65 }, (_, i) => ({ agent: `a${i}`, state: i === 64 ? 'reserved' : 'ready', since: '', answered_today: 0, queues: ['q'] }))

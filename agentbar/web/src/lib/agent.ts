@@ -18,6 +18,19 @@ export interface AgentState {
   queues?: string[]
   answered_today: number
   wrap_up_until?: string
+  // Today's work as the server counts it (a reload shows the same).
+  handled_today?: number
+  talk_today_s?: number
+  wrap_up_today_s?: number
+  aht_s?: number
+  // A break's limit for its reason, and whether it ran over.
+  reason_max_s?: number
+  overrun?: boolean
+}
+
+export interface ReasonCode {
+  code: string
+  max_s?: number
 }
 
 export interface QueueStats {
@@ -26,8 +39,11 @@ export interface QueueStats {
   waiting: number
   oldest?: string
   longest_wait_s: number
-  service_level: number
+  // null until a call is decided against the threshold (sl_calls 0).
+  service_level: number | null
+  sl_calls?: number
   sl_threshold_s: number
+  sl_abandons?: string
   answered_today: number
   abandoned_today: number
   offered_today: number
@@ -63,6 +79,13 @@ export interface Snapshot {
   agents: AgentState[]
   queues: QueueStats[]
   reasons: string[]
+  reason_codes?: ReasonCode[]
+}
+
+// reasonCodes are the snapshot's not-ready reasons with their maxima (older
+// servers sent the codes alone).
+export function reasonCodes(s: Snapshot): ReasonCode[] {
+  return s.reason_codes ?? s.reasons.map((code) => ({ code }))
 }
 
 export function newAgentModel(me: string) {
@@ -72,10 +95,8 @@ export function newAgentModel(me: string) {
     queues: {} as Record<string, QueueStats>,
     calls: {} as Record<string, Call>,
     pops: [] as ScreenPop[],
-    reasons: [] as string[],
-    // Today, from the calls this bar saw end (the server counts answers).
-    talkS: 0,
-    handled: 0,
+    // The tenant's not-ready reasons; empty: the server takes any.
+    reasons: [] as ReasonCode[],
     lastEnded: 0,
   })
 }
@@ -86,7 +107,7 @@ export function loadSnapshot(m: AgentModel, s: Snapshot) {
   m.self = s.agents.find((a) => a.agent === m.me) ?? null
   m.queues = {}
   for (const q of s.queues) m.queues[q.queue] = q
-  m.reasons = s.reasons
+  m.reasons = reasonCodes(s)
 }
 
 // apply folds one event into the model. now is the browser's clock (ms).
@@ -139,10 +160,6 @@ export function apply(m: AgentModel, e: Envelope, now: number = Date.now()) {
     case 'call.ended': {
       if (!m.calls[d.call]) break
       delete m.calls[d.call]
-      if (d.talk_s > 0) {
-        m.talkS += d.talk_s + (d.hold_s ?? 0)
-        m.handled++
-      }
       m.lastEnded = now
       m.pops = m.pops.filter((p) => p.call !== d.call)
       break
@@ -152,6 +169,26 @@ export function apply(m: AgentModel, e: Envelope, now: number = Date.now()) {
       m.pops = [d, ...m.pops.filter((p) => p.call !== d.call)].slice(0, 5)
       break
   }
+}
+
+// today is what the bar shows of the agent's day: the server's figures, so
+// a reload or a second tab shows the same numbers.
+export function today(a: AgentState | null) {
+  return {
+    answered: a?.answered_today ?? 0,
+    handled: a?.handled_today ?? 0,
+    talkS: a?.talk_today_s ?? 0,
+    ahtS: a?.aht_s ?? 0,
+  }
+}
+
+// breakLeft is the seconds a break has left before its reason's maximum
+// (negative once over); null when the state or the reason has no limit.
+export function breakLeft(a: AgentState | null, now: number): number | null {
+  if (!a || a.state !== 'not_ready' || !a.reason_max_s) return null
+  const since = Date.parse(a.since)
+  if (Number.isNaN(since)) return null
+  return a.reason_max_s - Math.floor((now - since) / 1000)
 }
 
 // current is the call on screen: a ringing one first, else the newest.

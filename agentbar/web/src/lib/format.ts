@@ -25,7 +25,8 @@ export function secondsSince(iso: string | undefined, now: number): number {
   return Number.isNaN(t) ? 0 : Math.max(0, Math.floor((now - t) / 1000))
 }
 
-// percent renders a 0..1 ratio.
-export function percent(r: number): string {
-  return `${Math.round(r * 100)}%`
+// percent renders a 0..1 ratio; null (nothing measured yet) is a dash,
+// never 100 %.
+export function percent(r: number | null | undefined): string {
+  return r === null || r === undefined ? '—' : `${Math.round(r * 100)}%`
 }

@@ -3,7 +3,17 @@
 
 import { reactive } from 'vue'
 import type { Envelope } from './cti'
-import type { AgentState, QueueStats, Snapshot } from './agent'
+import { reasonCodes, type AgentState, type QueueStats, type ReasonCode, type Snapshot } from './agent'
+
+// OverrunAlert is an agent.overrun a supervisor has not seen resolved: the
+// agent is still on the break that went over its maximum.
+export interface OverrunAlert {
+  agent: string
+  name?: string
+  reason: string
+  since: string
+  max_s: number
+}
 
 export interface Thresholds {
   waitingWarn: number
@@ -32,7 +42,8 @@ export function newBoard() {
   return reactive({
     agents: {} as Record<string, AgentState>,
     queues: {} as Record<string, QueueStats>,
-    reasons: [] as string[],
+    reasons: [] as ReasonCode[],
+    alerts: [] as OverrunAlert[],
     updated: 0,
   })
 }
@@ -43,7 +54,9 @@ export function loadBoard(b: Board, s: Snapshot, now = Date.now()) {
   for (const a of s.agents) b.agents[a.agent] = a
   b.queues = {}
   for (const q of s.queues) b.queues[q.queue] = q
-  b.reasons = s.reasons
+  b.reasons = reasonCodes(s)
+  // Breaks already over their maximum when the wallboard opened.
+  b.alerts = s.agents.filter((a) => a.overrun).map((a) => ({ agent: a.agent, name: a.name, reason: a.reason ?? '', since: a.since, max_s: a.reason_max_s ?? 0 }))
   b.updated = now
 }
 
@@ -52,6 +65,11 @@ export function applyBoard(b: Board, e: Envelope, now = Date.now()) {
     const prev = b.agents[e.data.agent]
     // An event names the agent's queues only when it has some; keep them.
     b.agents[e.data.agent] = { ...e.data, queues: e.data.queues ?? prev?.queues }
+    if (!e.data.overrun) b.alerts = b.alerts.filter((a) => a.agent !== e.data.agent)
+    b.updated = now
+  } else if (e.type === 'agent.overrun') {
+    const a: OverrunAlert = { agent: e.data.agent, name: e.data.name, reason: e.data.reason, since: e.data.since, max_s: e.data.max_s }
+    b.alerts = [a, ...b.alerts.filter((x) => x.agent !== a.agent)]
     b.updated = now
   } else if (e.type === 'queue.stats') {
     b.queues[e.data.queue] = e.data
@@ -69,6 +87,7 @@ export function level(tile: Tile, q: QueueStats, longestS: number, th: Threshold
     case 'longest':
       return longestS >= th.longestCritS ? 'crit' : longestS >= th.longestWarnS ? 'warn' : 'ok'
     case 'sl':
+      if (q.service_level === null || q.service_level === undefined) return 'ok' // nothing measured yet
       return q.service_level < th.slCrit ? 'crit' : q.service_level < th.slWarn ? 'warn' : 'ok'
     default:
       return 'ok'
