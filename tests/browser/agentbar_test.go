@@ -29,7 +29,8 @@ bye:
 `
 
 // floor starts a PBX with two agents (a1001 on 1001, a1002 on 1002) in the
-// queue hotline, reached by dialling 8000, and not-ready reasons.
+// queue hotline, reached by dialling 8000, and the tenant's not-ready
+// reasons (小休 up to 15 minutes, 会议, 培训, 用餐 up to 45).
 func floor(t *testing.T, more ...testpbx.Option) *testpbx.PBX {
 	t.Helper()
 	flows := t.TempDir()
@@ -43,6 +44,7 @@ func floor(t *testing.T, more ...testpbx.Option) *testpbx.PBX {
 		c.Tenants[0].Queues = map[string]config.Queue{"hotline": {Name: "12345 热线", Strategy: "longest-idle", Agents: []string{"a1001", "a1002"},
 			RingTimeout: 15 * time.Second, WrapUp: 30 * time.Second, SLThreshold: 20 * time.Second}}
 		c.Tenants[0].AutoLogin = true
+		c.Tenants[0].NotReadyReasons = []config.NotReadyReason{{Code: "小休", Max: 15 * time.Minute}, {Code: "会议"}, {Code: "培训"}, {Code: "用餐", Max: 45 * time.Minute}}
 		// SIPp peers are killed, not hung up, when a test ends: do not wait
 		// long for their calls.
 		c.Calls.DrainTimeout = 500 * time.Millisecond

@@ -44,6 +44,21 @@ describe('agent model', () => {
     expect(m.reasons).toEqual([{ code: '会议' }])
   })
 
+  it('finds the call it is on again after a reload', () => {
+    const m = newAgentModel('a1')
+    const since = '2026-03-02T09:00:15.000Z'
+    loadSnapshot(m, { epoch: 'e', seq: 9, queues: [], reasons: [],
+      agents: [{ agent: 'a1', state: 'on_call', since, call: 'c1', queue: 'hotline', answered_today: 1 }] })
+    expect(current(m)).toMatchObject({ call: 'c1', phase: 'talking', queue: 'hotline', answeredAt: Date.parse(since) })
+    // The events that follow act on it as on any call.
+    apply(m, ev('call.held', { call: 'c1' }))
+    expect(current(m)?.phase).toBe('held')
+    apply(m, ev('call.ended', { call: 'c1', talk_s: 30 }))
+    expect(current(m)).toBeNull()
+    loadSnapshot(m, { epoch: 'e', seq: 9, queues: [], reasons: [], agents: [{ agent: 'a1', state: 'ready', since, answered_today: 1 }] })
+    expect(current(m)).toBeNull()
+  })
+
   it("counts a break down to its reason's maximum", () => {
     const since = Date.parse('2026-03-02T09:00:00.000Z')
     const a = { agent: 'a1', state: 'not_ready', reason: '小休', since: '2026-03-02T09:00:00.000Z', answered_today: 0, reason_max_s: 900 }
@@ -58,6 +73,20 @@ describe('agent model', () => {
     apply(m, ev('agent.state', { agent: 'a1', endpoint: '1001', state: 'ready', since: '', answered_today: 0 }))
     apply(m, ev('call.answered', { call: 'o1', agent: 'a1', caller: '1001', callee: '13800138000' }), 5000)
     expect(current(m)).toMatchObject({ call: 'o1', phase: 'talking', dialled: true, callee: '13800138000' })
+  })
+
+  it("lets a transferred call go, whoever answers it next on the agent's queue", () => {
+    const m = newAgentModel('a1')
+    apply(m, ev('agent.state', { agent: 'a1', endpoint: '1001', state: 'on_call', since: '', answered_today: 1 }))
+    apply(m, ev('call.answered', { call: 'c1', agent: 'a1', caller: '1005', callee: '8000', queue: 'q' }), 1000)
+    apply(m, ev('call.transferred', { call: 'c1', agent: 'a1', to: '1004', mode: 'blind' }))
+    expect(current(m)).toBeNull()
+    // 1004 answers: the queue's followers hear it, without an agent.
+    apply(m, ev('call.answered', { call: 'c1', caller: '1005', callee: '8000', queue: 'q' }), 2000)
+    expect(current(m)).toBeNull()
+    // A call the agent's own phone is in still shows.
+    apply(m, ev('call.answered', { call: 'o2', caller: '1001', callee: '13800138000' }), 3000)
+    expect(current(m)).toMatchObject({ call: 'o2', dialled: true })
   })
 
   it('shows a direct call (no ringing event) from call.answered', () => {

@@ -108,6 +108,15 @@ export function loadSnapshot(m: AgentModel, s: Snapshot) {
   m.queues = {}
   for (const q of s.queues) m.queues[q.queue] = q
   m.reasons = reasonCodes(s)
+  // A bar reopened mid-call (a reload, a new tab) learns of the call from
+  // the agent's state: the events that announced it came before the
+  // snapshot. The timer runs from when the agent went on the call.
+  const a = m.self
+  if (a?.call && (a.state === 'on_call' || a.state === 'reserved') && !m.calls[a.call]) {
+    const since = Date.parse(a.since) || Date.now()
+    m.calls[a.call] = { call: a.call, phase: a.state === 'on_call' ? 'talking' : 'ringing', queue: a.queue, ringingAt: since,
+      answeredAt: a.state === 'on_call' ? since : undefined, dialled: a.reason === 'direct' }
+  }
 }
 
 // apply folds one event into the model. now is the browser's clock (ms).
@@ -128,6 +137,11 @@ export function apply(m: AgentModel, e: Envelope, now: number = Date.now()) {
       // Another agent's answer is this agent's too on a call between the
       // two (one dialled the other): the call is on this bar already.
       if (d.agent && d.agent !== m.me && !m.calls[d.call]) break
+      // Without an agent it is a call of the queue the bar follows that
+      // someone else took (the party a transfer went to): not this
+      // agent's, unless it is already on screen or their phone is in it.
+      const ep = m.self?.endpoint
+      if (!d.agent && !m.calls[d.call] && (!ep || (d.caller !== ep && d.callee !== ep))) break
       // A call the agent's own phone placed (dialled from the desk phone):
       // the other party is the callee.
       const c = m.calls[d.call] ?? { call: d.call, ringingAt: now, phase: 'talking', dialled: !!d.caller && d.caller === m.self?.endpoint }
