@@ -205,12 +205,14 @@ func TestAgentBarLoginReadyNotReady(t *testing.T) {
 }
 
 // A caller waits in the queue: the supervisor's wallboard shows the
-// waiting call, and an agent's state change, each within a second of the
-// hub publishing it.
+// waiting call (and no service level yet: one offered, none answered is
+// not 100 %), and an agent's state change, each within a second of the
+// hub publishing it. A break the supervisor forces outlasts its reason's
+// maximum (小休, 2 s here): the alert shows on the agent's tile.
 func TestWallboardShowsWaitingCallAndStateChange(t *testing.T) {
 	needBrowser(t) // before the PBX: skip or fail at once
 	sipp.Require(t)
-	p := floor(t)
+	p := floor(t, func(c *config.Config) { c.Tenants[0].NotReadyReasons[0].Max = 2 * time.Second })
 	pass := account(t, p, "banzhang", "supervisor", []string{"hotline"}, "")
 	ctx := t.Context()
 	// The supervisors' layout, saved on the PBX, leaves ASA out.
@@ -243,6 +245,7 @@ func TestWallboardShowsWaitingCallAndStateChange(t *testing.T) {
 	waitEvent(t, cl, protocol.EventQueueStats, func(d map[string]any) bool { return d["waiting"] == float64(1) })
 	b.wait("wall", "[data-queue=hotline] [data-tile=waiting] .value:text-is('1')", time.Second)
 	b.wait("wall", "[data-queue=hotline] [data-tile=offered] .value:text-is('1')", time.Second)
+	b.wait("wall", "[data-queue=hotline] [data-tile=sl] .value:text-is('—')", time.Second)
 	// One waiting is amber by the saved layout's threshold; ASA is not shown.
 	b.wait("wall", "[data-queue=hotline] [data-tile=waiting].warn", time.Second)
 	var asa int
@@ -270,6 +273,25 @@ func TestWallboardShowsWaitingCallAndStateChange(t *testing.T) {
 		t.Fatalf("forced: %+v", st)
 	}
 	b.wait("wall", "[data-test=wb-agent][data-agent=a1001]:has-text('小休')", time.Second)
+
+	// Two seconds on: the break is over its maximum.
+	waitEvent(t, cl, protocol.EventAgentOverrun, func(d map[string]any) bool { return d["agent"] == "a1001" && d["reason"] == "小休" })
+	b.wait("wall", "[data-test=wb-agent][data-agent=a1001][data-overrun=true] [data-test=wb-overrun]", time.Second)
+	b.wait("wall", "[data-test=wb-alerts] [data-agent=a1001]:has-text('王芳')", time.Second)
+	if st := agentState(t, p, "a1001"); !st.Overrun {
+		t.Fatalf("the ACD does not flag the break: %+v", st)
+	}
+	b.shot("wall", "08b-wallboard-break-overrun")
+	// The agent comes back (and is offered the waiting call): the alert goes.
+	if err := cl.Ready(ctx, "a1001"); err != nil {
+		t.Fatal(err)
+	}
+	b.wait("wall", "[data-test=wb-agent][data-agent=a1001][data-overrun=false]:not([data-state=not_ready])", time.Second)
+	var alerts int
+	json.Unmarshal(b.do(map[string]any{"op": "eval", "page": "wall", "js": "document.querySelectorAll('[data-test=wb-alerts] [data-agent]').length"}), &alerts)
+	if alerts != 0 {
+		t.Fatalf("%d overrun alerts after the agent is back", alerts)
+	}
 }
 
 // A call to a desk-phone agent shows in the bar with a running timer and
