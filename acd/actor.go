@@ -112,17 +112,20 @@ type state struct {
 	queuesL []*queue          // in configured order
 	calls   map[string]*qcall // waiting callers and callback requests
 	talking map[string]*agent // calls in progress (queue or direct) → agent
-	order   uint64
-	ready   int
-	scratch []*agent
-	heads   []int
+	// answeredToday: the queue calls answered today, for their surveys.
+	answeredToday map[string]answeredCall
+	order         uint64
+	ready         int
+	scratch       []*agent
+	heads         []int
 	// endpointsTo publishes the endpoint → agent map when agents change.
 	endpointsTo func(*map[string]string)
 }
 
 func newState(cfg TenantConfig, d Deps, post func(func(*state))) *state {
 	s := &state{cfg: cfg, dialer: d.Dialer, sink: d.Events, log: d.Log, clock: d.Clock, logger: d.Logger.With("tenant", cfg.Tenant),
-		post: post, agents: map[string]*agent{}, queues: map[string]*queue{}, calls: map[string]*qcall{}, talking: map[string]*agent{}}
+		post: post, agents: map[string]*agent{}, queues: map[string]*queue{}, calls: map[string]*qcall{}, talking: map[string]*agent{},
+		answeredToday: map[string]answeredCall{}}
 	now := s.clock.Now()
 	for _, ac := range cfg.Agents {
 		a := &agent{cfg: ac, state: LoggedOut, since: now, day: dayKey(now, cfg.Location)}
@@ -186,6 +189,9 @@ func (s *state) record(r Record) {
 // rollDay resets daily counters at local midnight.
 func (s *state) rollDay(now time.Time) {
 	day := dayKey(now, s.cfg.Location)
+	if len(s.queuesL) > 0 && s.queuesL[0].day != day {
+		clear(s.answeredToday)
+	}
 	for _, q := range s.queuesL {
 		if q.day != day {
 			q.day, q.today, q.dirty = day, DayCounts{}, true

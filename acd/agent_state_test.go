@@ -290,3 +290,55 @@ func TestAgentDayAndBreakRestored(t *testing.T) {
 		t.Fatalf("alerts after the restart: %+v, want a2's", o)
 	}
 }
+
+// Surveys after queue calls count for the agent who took the call and for
+// its queue; the day's figures come back after a restart.
+func TestSurveysCountForAgentAndQueue(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "acd.db")
+	cfg := acd.TenantConfig{Agents: agents(2), Queues: []acd.QueueConfig{{ID: "q", Agents: ids(2)}, {ID: "r", Agents: ids(2)}}}
+	db, log := openLog(t, path)
+	h := newHarness(t, cfg, log)
+	h.login("a1")
+	h.enqueue("q", "c1")
+	h.talk("c1", "a1", time.Minute)
+	h.enqueue("q", "c2")
+	h.talk("c2", "a1", time.Minute)
+	h.must(h.acd.Survey(h.ctx, h.tenant, "c1", true, 5))
+	h.must(h.acd.Survey(h.ctx, h.tenant, "c2", false, 0))
+	if err := h.acd.Survey(h.ctx, h.tenant, "c1", true, 1); !errors.Is(err, errs.ErrConflict) {
+		t.Fatalf("a second survey of c1: %v, want ErrConflict", err)
+	}
+	if err := h.acd.Survey(h.ctx, h.tenant, "nope", true, 3); !errors.Is(err, errs.ErrNotFound) {
+		t.Fatalf("a survey of an unknown call: %v, want ErrNotFound", err)
+	}
+	want := acd.Surveys{Asked: 2, Answered: 1, ScoreSum: 5}
+	if got := h.agent("a1").Today.Surveys; got != want {
+		t.Fatalf("a1's surveys %+v, want %+v", got, want)
+	}
+	if got := h.stats("q").Today.Surveys; got != want {
+		t.Fatalf("q's surveys %+v, want %+v", got, want)
+	}
+	if got := h.stats("r").Today.Surveys; got != (acd.Surveys{}) {
+		t.Fatalf("r's surveys %+v, want none", got)
+	}
+	if m, ok := want.Mean(); !ok || m != 5 {
+		t.Fatalf("mean %v %v", m, ok)
+	}
+	h.acd.Close()
+	if err := log.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	db2, log2 := openLog(t, path)
+	defer db2.Close()
+	defer log2.Close(ctx)
+	h2 := newHarnessAt(t, cfg, log2, acdtest.NewClock(t0.Add(time.Hour)))
+	if got := h2.agent("a1").Today.Surveys; got != want {
+		t.Fatalf("restored a1's surveys %+v, want %+v", got, want)
+	}
+	if got := h2.stats("q").Today.Surveys; got != want {
+		t.Fatalf("restored q's surveys %+v, want %+v", got, want)
+	}
+}

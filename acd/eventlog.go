@@ -48,7 +48,8 @@ type Record struct {
 	Reason  string // agent records
 	Outcome string // call records
 	Wait    time.Duration
-	InSL    bool // answered (or abandoned) within the queue's SL threshold
+	InSL    bool // answered within the queue's SL threshold; a short abandon; a survey answered
+	Score   int  // survey records: the score given
 }
 
 // Restored is a tenant's state read back from the log.
@@ -64,6 +65,7 @@ type AgentDay struct {
 	Handled int           // calls finished (queue and direct)
 	Talk    time.Duration // on those calls, hold included
 	WrapUp  time.Duration // after-call work
+	Surveys Surveys       // after the queue calls they answered
 }
 
 // RestoredAgent is an agent's last logged state.

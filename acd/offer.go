@@ -100,6 +100,7 @@ func (s *state) agentAnswered(callID, agentID string) error {
 	a.answered++
 	a.call, a.callID, a.queue = c, c.ID, q
 	s.talking[c.ID] = a
+	s.answeredToday[c.ID] = answeredCall{agent: a, queue: q}
 	s.record(rec)
 	s.setAgent(a, OnCall, "")
 	s.dispatch()

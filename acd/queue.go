@@ -33,6 +33,7 @@ type DayCounts struct {
 	AbandonedShort int
 	Overflowed     int
 	Callbacks      int
+	Surveys        Surveys // after the queue's answered calls
 }
 
 func (q *queue) insert(c *qcall) {

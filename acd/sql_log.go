@@ -103,15 +103,15 @@ func (l *SQLLog) Flush(ctx context.Context) error {
 			chunk := rest[:min(len(rest), rowsPerInsert)]
 			rest = rest[len(chunk):]
 			var sb strings.Builder
-			sb.WriteString(`INSERT INTO acd_log(tenant, at_ms, kind, agent, queue, call_id, state, reason, outcome, wait_ms, in_sl) VALUES `)
-			args := make([]any, 0, len(chunk)*11)
+			sb.WriteString(`INSERT INTO acd_log(tenant, at_ms, kind, agent, queue, call_id, state, reason, outcome, wait_ms, in_sl, score) VALUES `)
+			args := make([]any, 0, len(chunk)*12)
 			for i, r := range chunk {
 				if i > 0 {
 					sb.WriteByte(',')
 				}
-				sb.WriteString("(?,?,?,?,?,?,?,?,?,?,?)")
+				sb.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?)")
 				args = append(args, r.Tenant, r.At.UnixMilli(), string(r.Kind), r.Agent, r.Queue, r.Call,
-					string(r.State), r.Reason, r.Outcome, r.Wait.Milliseconds(), r.InSL)
+					string(r.State), r.Reason, r.Outcome, r.Wait.Milliseconds(), r.InSL, r.Score)
 			}
 			if _, err := q.ExecContext(ctx, sb.String(), args...); err != nil {
 				return err
@@ -164,7 +164,7 @@ func (l *SQLLog) Restore(ctx context.Context, tenant string, dayStart time.Time)
 	if err := l.restoreAgentDays(ctx, tenant, dayStart, r.AgentDay); err != nil {
 		return r, err
 	}
-	rows, err = q.QueryContext(ctx, `SELECT queue, agent, outcome, in_sl, wait_ms FROM acd_log WHERE tenant=? AND kind='call' AND at_ms>=?`,
+	rows, err = q.QueryContext(ctx, `SELECT queue, agent, outcome, in_sl, wait_ms, score FROM acd_log WHERE tenant=? AND kind='call' AND at_ms>=?`,
 		tenant, dayStart.UnixMilli())
 	if err != nil {
 		return r, fmt.Errorf("acd: restore counters: %w", err)
@@ -174,7 +174,8 @@ func (l *SQLLog) Restore(ctx context.Context, tenant string, dayStart time.Time)
 		var queue, agent, outcome string
 		var inSL bool
 		var waitMS int64
-		if err := rows.Scan(&queue, &agent, &outcome, &inSL, &waitMS); err != nil {
+		var score int
+		if err := rows.Scan(&queue, &agent, &outcome, &inSL, &waitMS, &score); err != nil {
 			return r, fmt.Errorf("acd: restore counters: %w", err)
 		}
 		d := r.Queues[queue]
@@ -197,6 +198,11 @@ func (l *SQLLog) Restore(ctx context.Context, tenant string, dayStart time.Time)
 			d.Overflowed++
 		case OutcomeCallback:
 			d.Callbacks++
+		case OutcomeSurvey:
+			d.Surveys.add(inSL, score)
+			ad := r.AgentDay[agent]
+			ad.Surveys.add(inSL, score)
+			r.AgentDay[agent] = ad
 		}
 		r.Queues[queue] = d
 	}
@@ -243,7 +249,7 @@ func (l *SQLLog) restoreAgentDays(ctx context.Context, tenant string, dayStart t
 
 // Records returns a tenant's log between from and to (reports, tests).
 func (l *SQLLog) Records(ctx context.Context, tenant string, from, to time.Time) ([]Record, error) {
-	rows, err := l.db.Q(ctx).QueryContext(ctx, `SELECT at_ms, kind, agent, queue, call_id, state, reason, outcome, wait_ms, in_sl
+	rows, err := l.db.Q(ctx).QueryContext(ctx, `SELECT at_ms, kind, agent, queue, call_id, state, reason, outcome, wait_ms, in_sl, score
 		FROM acd_log WHERE tenant=? AND at_ms>=? AND at_ms<? ORDER BY id`, tenant, from.UnixMilli(), to.UnixMilli())
 	if err != nil {
 		return nil, fmt.Errorf("acd: records: %w", err)
@@ -254,7 +260,7 @@ func (l *SQLLog) Records(ctx context.Context, tenant string, from, to time.Time)
 		r := Record{Tenant: tenant}
 		var at, wait int64
 		var kind, st string
-		if err := rows.Scan(&at, &kind, &r.Agent, &r.Queue, &r.Call, &st, &r.Reason, &r.Outcome, &wait, &r.InSL); err != nil {
+		if err := rows.Scan(&at, &kind, &r.Agent, &r.Queue, &r.Call, &st, &r.Reason, &r.Outcome, &wait, &r.InSL, &r.Score); err != nil {
 			return nil, fmt.Errorf("acd: records: %w", err)
 		}
 		r.At, r.Kind, r.State, r.Wait = time.UnixMilli(at), RecordKind(kind), State(st), time.Duration(wait)*time.Millisecond

@@ -183,7 +183,18 @@ func AgentStateData(ev acd.AgentStateEvent) protocol.AgentState {
 		Reason: st.Reason, Since: ts(st.Since), Call: st.Call, Queue: st.Queue, Pending: string(st.Pending), Queues: ev.Queues,
 		AnsweredToday: st.AnsweredToday, NoAnswer: st.NoAnswer, WrapUpUntil: ts(st.WrapUpUntil),
 		HandledToday: st.Today.Handled, TalkTodayS: seconds(st.Today.Talk), WrapUpTodayS: seconds(st.Today.WrapUp), AHTS: aht(st.Today),
-		ReasonMaxS: seconds(st.ReasonMax), Overrun: st.Overrun}
+		ReasonMaxS: seconds(st.ReasonMax), Overrun: st.Overrun,
+		SurveysToday: st.Today.Surveys.Asked, SurveyAnswersToday: st.Today.Surveys.Answered, Satisfaction: meanScore(st.Today.Surveys)}
+}
+
+// meanScore is the mean survey score to two decimals, nil before the first.
+func meanScore(v acd.Surveys) *float64 {
+	m, ok := v.Mean()
+	if !ok {
+		return nil
+	}
+	m = math.Round(m*100) / 100
+	return &m
 }
 
 // QueueStatsData is the queue.stats data for ACD statistics.
@@ -198,7 +209,8 @@ func QueueStatsData(s acd.QueueStats) protocol.QueueStats {
 		LongestWaitS: seconds(s.LongestWait), ExpectedWaitS: seconds(s.ExpectedWait), Agents: agents,
 		SLCalls: s.SLCalls, SLThresholdS: seconds(s.SLThreshold), SLAbandons: string(s.SLAbandons), ShortAbandonS: seconds(s.ShortAbandon),
 		AnsweredToday: s.Today.Answered, AbandonedToday: s.Today.Abandoned, OverflowedToday: s.Today.Overflowed,
-		CallbacksToday: s.Today.Callbacks, OfferedToday: offered(s), ASAS: asa(s.Today)}
+		CallbacksToday: s.Today.Callbacks, OfferedToday: offered(s), ASAS: asa(s.Today),
+		SurveysToday: s.Today.Surveys.Asked, SurveyAnswersToday: s.Today.Surveys.Answered, Satisfaction: meanScore(s.Today.Surveys)}
 	if s.SLCalls > 0 {
 		sl := math.Round(s.ServiceLevel*1000) / 1000
 		out.ServiceLevel = &sl

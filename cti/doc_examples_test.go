@@ -185,6 +185,10 @@ func docExamples(t *testing.T) map[string]string {
 		Answer: ci.Answered, End: e.clk.Now(), Ring: 15 * time.Second, Talk: 95 * time.Second, Hold: 20 * time.Second,
 		Disposition: "answered", HangupSide: "caller", HangupCause: "bye", SIPCode: 200}})
 	ag.recv("call.ended", protocol.EventCallEnded)
+	// The caller answers the satisfaction question: it counts for a1 and the queue.
+	if err := e.acd.Survey(ctx, "demo", "c1001", true, 5); err != nil {
+		t.Fatal(err)
+	}
 
 	// Agent commands.
 	ag.do("agent.wrapup.done", protocol.CmdAgentWrapUpDone, protocol.AgentRef{}, "")

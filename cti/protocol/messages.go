@@ -124,6 +124,11 @@ type AgentState struct {
 	// true once the break outlasted it (agent.overrun was sent).
 	ReasonMaxS int  `json:"reason_max_s,omitempty"`
 	Overrun    bool `json:"overrun,omitempty"`
+	// Satisfaction today after the agent's queue calls: surveys asked,
+	// answered, and the mean score (null before the first answer).
+	SurveysToday       int      `json:"surveys_today"`
+	SurveyAnswersToday int      `json:"survey_answers_today"`
+	Satisfaction       *float64 `json:"satisfaction"`
 }
 
 // AgentOverrun is the data of agent.overrun: an agent's break outlasted its
@@ -256,6 +261,11 @@ type QueueStats struct {
 	// ASAS is the average speed of answer today: the answered calls'
 	// queue waits over their number (0 before the first answer).
 	ASAS int `json:"asa_s"`
+	// Satisfaction today after the queue's answered calls: surveys asked,
+	// answered, and the mean score (null before the first answer).
+	SurveysToday       int      `json:"surveys_today"`
+	SurveyAnswersToday int      `json:"survey_answers_today"`
+	Satisfaction       *float64 `json:"satisfaction"`
 }
 
 // ScreenPop is the data of the screenpop command and event.

@@ -88,6 +88,7 @@ func buildContactCenter(ctx context.Context, cfg config.Config, srv *pbx.Server,
 	if v != nil {
 		v.deps.Queue = cc.Queue
 		v.events.publish = cc.Publish
+		v.events.surveys = cc.ACD
 	}
 	ccLog.Info("contact centre ready", "tenants", len(tenants), "cti", "/cti")
 	return cc, admin.Routes(), nil

@@ -13,6 +13,7 @@ import (
 	"github.com/yimen/yimen/cti/protocol"
 	"github.com/yimen/yimen/internal/calendar"
 	"github.com/yimen/yimen/internal/config"
+	"github.com/yimen/yimen/internal/errs"
 	"github.com/yimen/yimen/ivr"
 	"github.com/yimen/yimen/ivr/callsession"
 	"github.com/yimen/yimen/pbx"
@@ -175,6 +176,11 @@ type ivrEvents struct {
 	store   *pbxstore.Store
 	log     *slog.Logger
 	publish func(tenant, typ string, data any) // nil without a CTI hub
+	// surveys counts an answer toward the agent's and the queue's
+	// satisfaction today (*acd.ACD); nil without a contact centre.
+	surveys interface {
+		Survey(ctx context.Context, tenant, callID string, answered bool, score int) error
+	}
 }
 
 func (e *ivrEvents) announce(tenant, typ string, data any) {
@@ -208,6 +214,12 @@ func (e *ivrEvents) Survey(ctx context.Context, tenant, callID string, r ivr.Sur
 	}
 	if err := e.store.PutSurvey(ctx, v); err != nil {
 		e.log.Error("store survey", "call", callID, "err", err)
+	}
+	if e.surveys != nil {
+		// Not found: the call reached the survey without an agent of a queue.
+		if err := e.surveys.Survey(ctx, tenant, callID, r.Answered, r.Score); err != nil && !errors.Is(err, errs.ErrNotFound) {
+			e.log.Warn("survey not counted for the agent", "call", callID, "err", err)
+		}
 	}
 	e.log.Info("survey", "call", callID, "answered", r.Answered, "score", r.Score)
 }
