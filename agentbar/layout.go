@@ -7,7 +7,7 @@ import (
 )
 
 // Tiles are the queue figures a wallboard can show, in display order.
-var Tiles = []string{"waiting", "longest", "sl", "offered", "answered", "abandoned", "asa"}
+var Tiles = []string{"waiting", "longest", "sl", "offered", "answered", "abandoned", "asa", "csat"}
 
 // LayoutRoles are the roles a layout is kept for: the CTI roles that open
 // the wallboard.

@@ -3,7 +3,7 @@ import { apply, breakLeft, current, loadSnapshot, newAgentModel, today } from '.
 import { maskNumber, mmss } from './format'
 import { actionFor } from './shortcuts'
 import { agentPages, applyBoard, level, defaultThresholds, newBoard } from './wallboard'
-import { percent } from './format'
+import { percent, score } from './format'
 
 const ev = (type: string, data: any, seq = 1) => ({ v: 1 as const, type, seq, data })
 
@@ -32,13 +32,15 @@ describe('agent model', () => {
     const a1 = { agent: 'a1', state: 'ready', since: '', answered_today: 3, handled_today: 4, talk_today_s: 600, wrap_up_today_s: 120, aht_s: 180 }
     const m = newAgentModel('a1')
     loadSnapshot(m, { epoch: 'e', seq: 1, agents: [a1], queues: [], reasons: ['小休'], reason_codes: [{ code: '小休', max_s: 900 }] })
-    expect(today(m.self)).toEqual({ answered: 3, handled: 4, talkS: 600, ahtS: 180 })
+    expect(today(m.self)).toEqual({ answered: 3, handled: 4, talkS: 600, ahtS: 180, satisfaction: null })
     expect(m.reasons).toEqual([{ code: '小休', max_s: 900 }])
     // A call ending changes nothing by itself; the server's agent.state does.
     apply(m, ev('call.ended', { call: 'c1', talk_s: 95, hold_s: 20 }))
     expect(today(m.self).talkS).toBe(600)
     apply(m, ev('agent.state', { ...a1, handled_today: 5, talk_today_s: 715, aht_s: 171 }))
-    expect(today(m.self)).toEqual({ answered: 3, handled: 5, talkS: 715, ahtS: 171 })
+    apply(m, ev('agent.state', { ...a1, handled_today: 5, talk_today_s: 715, aht_s: 171, satisfaction: 4.5 }))
+    expect(today(m.self)).toEqual({ answered: 3, handled: 5, talkS: 715, ahtS: 171, satisfaction: 4.5 })
+    expect(score(today(m.self).satisfaction)).toBe('4.5')
     // An older server's snapshot names the codes only.
     loadSnapshot(m, { epoch: 'e', seq: 1, agents: [], queues: [], reasons: ['会议'] })
     expect(m.reasons).toEqual([{ code: '会议' }])

@@ -26,6 +26,9 @@ export interface AgentState {
   // A break's limit for its reason, and whether it ran over.
   reason_max_s?: number
   overrun?: boolean
+  // Satisfaction after the agent's queue calls today: mean score, null before the first answer.
+  surveys_today?: number
+  satisfaction?: number | null
 }
 
 export interface ReasonCode {
@@ -44,6 +47,9 @@ export interface QueueStats {
   sl_calls?: number
   sl_threshold_s: number
   sl_abandons?: string
+  // Satisfaction today: mean survey score, null before the first answer.
+  surveys_today?: number
+  satisfaction?: number | null
   answered_today: number
   abandoned_today: number
   offered_today: number
@@ -193,6 +199,7 @@ export function today(a: AgentState | null) {
     handled: a?.handled_today ?? 0,
     talkS: a?.talk_today_s ?? 0,
     ahtS: a?.aht_s ?? 0,
+    satisfaction: a?.satisfaction ?? null,
   }
 }
 

@@ -25,6 +25,11 @@ export function secondsSince(iso: string | undefined, now: number): number {
   return Number.isNaN(t) ? 0 : Math.max(0, Math.floor((now - t) / 1000))
 }
 
+// score renders a mean survey score with one decimal; null is a dash.
+export function score(s: number | null | undefined): string {
+  return s === null || s === undefined ? '—' : s.toFixed(1)
+}
+
 // percent renders a 0..1 ratio; null (nothing measured yet) is a dash,
 // never 100 %.
 export function percent(r: number | null | undefined): string {

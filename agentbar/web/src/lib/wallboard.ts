@@ -35,8 +35,8 @@ export const defaultThresholds: Thresholds = {
   notReadyWarnS: 900,
 }
 
-export type Tile = 'waiting' | 'longest' | 'sl' | 'offered' | 'answered' | 'abandoned' | 'asa'
-export const allTiles: Tile[] = ['waiting', 'longest', 'sl', 'offered', 'answered', 'abandoned', 'asa']
+export type Tile = 'waiting' | 'longest' | 'sl' | 'offered' | 'answered' | 'abandoned' | 'asa' | 'csat'
+export const allTiles: Tile[] = ['waiting', 'longest', 'sl', 'offered', 'answered', 'abandoned', 'asa', 'csat']
 
 export function newBoard() {
   return reactive({
