@@ -153,6 +153,13 @@ func (a *ACD) CallEnded(ctx context.Context, tenant, callID string) error {
 	return a.do(ctx, tenant, func(s *state) error { return s.callEnded(callID) })
 }
 
+// RekeyCall renames a direct call (AgentBusy) once the PBX has given it
+// its id: the agent is made busy under a provisional id before the call is
+// placed, so no queue call is offered to them in between.
+func (a *ACD) RekeyCall(ctx context.Context, tenant, oldID, newID string) error {
+	return a.do(ctx, tenant, func(s *state) error { return s.rekeyCall(oldID, newID) })
+}
+
 // CallFailed: an agent's direct call (AgentBusy: one they placed) ended
 // without being answered; the agent goes to wrap-up for the tenant's
 // OutboundWrapUp. For any other call it is CallEnded.

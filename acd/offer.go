@@ -209,6 +209,24 @@ func (s *state) applyPending(a *agent) {
 	s.setAgent(a, st, reason)
 }
 
+func (s *state) rekeyCall(oldID, newID string) error {
+	a := s.talking[oldID]
+	if a == nil || a.call != nil {
+		return fmt.Errorf("acd: no direct call %s: %w", oldID, errs.ErrNotFound)
+	}
+	if !validName(newID) {
+		return fmt.Errorf("acd: call id %q: %w", newID, errs.ErrInvalid)
+	}
+	if s.talking[newID] != nil || s.calls[newID] != nil {
+		return fmt.Errorf("acd: call %s already known: %w", newID, errs.ErrConflict)
+	}
+	delete(s.talking, oldID)
+	s.talking[newID] = a
+	a.callID = newID
+	s.emit(AgentStateEvent{Tenant: s.cfg.Tenant, At: s.now(), Agent: a.status(), Prev: a.state, Queues: queueIDs(a)})
+	return nil
+}
+
 func (s *state) agentBusy(agentID, callID string) error {
 	a, err := s.agent(agentID)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/yimen/yimen/acd"
+	"github.com/yimen/yimen/ivr"
 	"github.com/yimen/yimen/pbx/callevent"
 )
 
@@ -77,4 +78,38 @@ func TestUnregisteredPhoneSetsTheAgentNotReady(t *testing.T) {
 	// Registering again does not make them ready behind their back.
 	h.cc.RegistrationChanged(tenant, "1001", true)
 	h.agentState("a1", acd.NotReady)
+}
+
+// While the PBX places the agent's call, a caller joining the queue is not
+// offered to the agent: they are busy from before the call is placed, so
+// the auto-answer meant for the placed call cannot pick up a queue call.
+func TestNoQueueCallWhilePlacingACall(t *testing.T) {
+	h := newHarness(t, 1, queue("support", acd.LongestIdle, "a1"))
+	caller := newCall("c1")
+	var res <-chan result
+	h.calls.during = func() {
+		res = h.wait(caller, newSession(caller), ivr.QueueRequest{Queue: "support"})
+		h.eventually("c1 waiting", func() bool {
+			st, _ := h.cc.ACD.QueueStats(h.ctx, tenant)
+			return len(st) == 1 && st[0].Waiting == 1
+		})
+		if st := h.agent("a1"); st.State != acd.OnCall {
+			t.Errorf("while the call is placed the agent is %s, want on_call (busy)", st.State)
+		}
+	}
+	id, err := h.cc.Dial(h.ctx, tenant, "a1", "13800138000", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if caller.isRinging("1001") {
+		t.Fatal("the queue call rang the agent while their own call was being placed")
+	}
+	if st := h.agent("a1"); st.State != acd.OnCall || st.Call != id {
+		t.Fatalf("after placing: %+v, want on_call for %s", st, id)
+	}
+	// Their call over, the waiting caller is offered to them.
+	h.ended(id, "answered")
+	h.eventually("1001 rings for c1", func() bool { return caller.isRinging("1001") })
+	caller.hangUp()
+	h.result(res)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/yimen/yimen/acd"
 	"github.com/yimen/yimen/cti"
 	"github.com/yimen/yimen/cti/protocol"
 	"github.com/yimen/yimen/internal/errs"
@@ -71,13 +72,31 @@ func (cc *ContactCenter) Dial(ctx context.Context, tenant, agent, to, callerID s
 	if err != nil {
 		return "", err
 	}
-	cc.autoAnswer(tenant, ext) // a browser is connected at once, then to rings
+	bg := context.WithoutCancel(ctx)
+	// Busy in the ACD first: a queue call offered between the auto-answer
+	// below and the PBX's INVITE would otherwise be answered in its place.
+	provisional, busy := cc.direct.reserve(bg, tenant, agent)
+	if busy || !cc.ringing(bg, tenant, agent) {
+		cc.autoAnswer(tenant, ext) // a browser is connected at once, then to rings
+	}
 	id, err := cc.calls.Originate(ctx, tenant, ext, to, callerID)
 	if err != nil {
+		if busy {
+			cc.direct.release(bg, tenant, provisional)
+		}
 		return "", err
 	}
-	cc.direct.place(context.WithoutCancel(ctx), tenant, agent, id)
+	if busy {
+		cc.direct.place(bg, tenant, provisional, id)
+	}
 	return id, nil
+}
+
+// ringing reports whether a queue call is ringing agent now: its INVITE,
+// not the placed call's, would take an auto-answer.
+func (cc *ContactCenter) ringing(ctx context.Context, tenant, agent string) bool {
+	st, err := cc.ACD.Agent(ctx, tenant, agent)
+	return err == nil && st.State == acd.Reserved
 }
 
 // Monitor rings the supervisor, then joins the agent's call.

@@ -2,6 +2,8 @@ package contactcenter
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"sync"
@@ -33,13 +35,37 @@ func newDirectCalls(a *acd.ACD, log *slog.Logger) *directCalls {
 	return &directCalls{acd: a, log: log, placed: map[string]string{}, early: map[string]callevent.Ended{}}
 }
 
-// place marks callID as agent's own call in the ACD.
-func (d *directCalls) place(ctx context.Context, tenant, agent, callID string) {
-	if err := d.acd.AgentBusy(ctx, tenant, agent, callID); err != nil {
-		// Logged out, or ringing for a queue call: the ACD does not track it.
+// reserve makes agent busy in the ACD under a provisional id before their
+// call is placed, so that no queue call is offered (and, on a browser,
+// answered by the auto-answer meant for this call) in between. ok is false
+// when the ACD does not take it: the agent is logged out, ringing for a
+// queue call or already on one.
+func (d *directCalls) reserve(ctx context.Context, tenant, agent string) (provisional string, ok bool) {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	provisional = "dial-" + hex.EncodeToString(b[:])
+	if err := d.acd.AgentBusy(ctx, tenant, agent, provisional); err != nil {
 		if !errors.Is(err, errs.ErrConflict) {
-			d.log.Warn("ACD not told of an agent's call", "agent", agent, "call", callID, "err", err)
+			d.log.Warn("ACD not told of an agent's call", "agent", agent, "err", err)
 		}
+		return "", false
+	}
+	return provisional, true
+}
+
+// release gives the agent back when the call could not be placed.
+func (d *directCalls) release(ctx context.Context, tenant, provisional string) {
+	if err := d.acd.CallEnded(ctx, tenant, provisional); err != nil && !errors.Is(err, errs.ErrNotFound) {
+		d.log.Warn("ACD not told of a call not placed", "err", err)
+	}
+}
+
+// placed names the provisional call by the PBX's id, from which its end
+// will be reported.
+func (d *directCalls) place(ctx context.Context, tenant, provisional, callID string) {
+	if err := d.acd.RekeyCall(ctx, tenant, provisional, callID); err != nil {
+		d.log.Warn("ACD not told of an agent's call id", "call", callID, "err", err)
+		d.release(ctx, tenant, provisional)
 		return
 	}
 	d.mu.Lock()

@@ -294,6 +294,8 @@ type fakeCalls struct {
 	commands []string
 	notify   func(bool)
 	err      error // returned by every command when set
+	// during runs inside Originate: what happens while the PBX places the call.
+	during func()
 }
 
 var _ contactcenter.Calls = (*fakeCalls)(nil)
@@ -312,6 +314,9 @@ func (f *fakeCalls) log() []string {
 }
 
 func (f *fakeCalls) Originate(_ context.Context, tenant, agentExt, to, callerID string) (string, error) {
+	if f.during != nil {
+		f.during()
+	}
 	return "dialled", f.add("originate %s %s→%s as %q", tenant, agentExt, to, callerID)
 }
 
