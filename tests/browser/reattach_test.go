@@ -3,6 +3,7 @@ package browser
 import (
 	"encoding/binary"
 	"net"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -236,4 +237,90 @@ func TestBrowserSoftphoneHoldReloadAndBlindTransfer(t *testing.T) {
 		}
 		break
 	}
+}
+
+// A supervisor listens to a browser agent's call from the wallboard: their
+// desk phone (SIPp on 1002, the endpoint their role binding names) is rung
+// and joined to the call, and hears the browser's microphone (A-law above
+// the noise arriving at its address) while the customer still hears the
+// agent.
+func TestSupervisorListensToABrowserAgentFromTheWallboard(t *testing.T) {
+	needBrowser(t) // before the PBX: skip or fail at once
+	sipp.Require(t)
+	sipp.RequireTool(t, "dumpcap", "apt-get install tshark")
+	p := floor(t, func(c *config.Config) { c.WebRTC.Disabled = false })
+	pass := account(t, p, "wangfang", "agent", nil, "a1001")
+	supPass := account(t, p, "banzhang", "supervisor", []string{"hotline"}, "a1002")
+	if err := p.Contact.ACD.NotReady(t.Context(), "demo", "a1002", "培训"); err != nil {
+		t.Fatal(err)
+	}
+	supIP := testpbx.Loopback()
+	p.Callee(t, "1002", supIP, "uas_answer.xml", false, nil)
+	b := startBrowser(t)
+	signIn(b, p, "wangfang", pass)
+	b.wait("bar", "[data-test=device]:has-text('浏览器话机')", 10*time.Second)
+
+	custIP := testpbx.Loopback()
+	media := newCustomerMedia(t, custIP)
+	scenario, err := sipp.Render(t.TempDir(), "uac_media_hold.tmpl", struct {
+		RTPIP   string
+		RTPPort int
+	}{custIP, media.port()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cust, err := sipp.Start(t.Context(), sipp.Options{Scenario: scenario, Remote: p.SIPAddr(), LocalIP: custIP, User: "1005",
+		Password: p.Secrets["1005"], Service: "8000", Dir: t.TempDir(), Timeout: 60 * time.Second, Lenient: true,
+		Vars: map[string]string{"talk_ms": "30000"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cust.Stop() })
+	b.wait("bar", "[data-test=call][data-phase=ringing]", 10*time.Second)
+	b.click("bar", "[data-test=answer]")
+	b.wait("bar", "[data-test=call][data-phase=talking]", 5*time.Second)
+	c := customerCall(t, p, "1005")
+	defer media.send(t, c.CallerRTP)()
+	media.hears(t, "answered", 10, 5*time.Second)
+
+	b.open("wall", base(p)+"/wallboard/")
+	b.wait("wall", "#l-name", 10*time.Second)
+	b.login("wall", "banzhang", supPass)
+	b.wait("wall", "[data-test=wb-agent][data-agent=a1001][data-state=on_call]", 10*time.Second)
+	b.click("wall", "[data-test=wb-agent][data-agent=a1001]")
+	b.click("wall", ".el-dialog button:has-text('监听')")
+	deadline := time.Now().Add(10 * time.Second)
+	for !monitoring(p, "1002") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no monitor leg to 1002 among %+v", p.Server.Calls())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond) // the mix has started
+	heard, err := sipp.CaptureUDP(t.Context(), soundFilter(supIP))
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second)
+	n, err := heard.Stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("the supervisor got %d packets of sound in 3 s", n)
+	if n < 10 {
+		t.Errorf("the supervisor heard %d packets of the browser agent's microphone in 3 s", n)
+	}
+	media.hears(t, "while listened to", 10, 3*time.Second)
+	stillUp(t, p, c.ID, "while listened to")
+}
+
+// monitoring reports whether ext's monitor leg (the PBX rings the
+// supervisor, then joins them: "listen:<agent's extension>") is answered.
+func monitoring(p *testpbx.PBX, ext string) bool {
+	for _, c := range p.Server.Calls() {
+		if c.State == "answered" && c.Caller == ext && strings.HasPrefix(c.Callee, "listen:") {
+			return true
+		}
+	}
+	return false
 }
