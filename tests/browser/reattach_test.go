@@ -2,6 +2,7 @@ package browser
 
 import (
 	"encoding/binary"
+	"fmt"
 	"net"
 	"strings"
 	"sync/atomic"
@@ -134,6 +135,41 @@ func customerCall(t *testing.T, p *testpbx.PBX, ext string) b2bua.CallInfo {
 	return b2bua.CallInfo{}
 }
 
+// answeredInTheBrowser has a SIPp customer (1005, taking re-INVITEs, its
+// audio at a Go socket) call the queue for talk; the agent answers in the
+// bar; it returns the customer's media end and the PBX's call.
+func answeredInTheBrowser(t *testing.T, p *testpbx.PBX, b *browser, talk time.Duration) (*customerMedia, b2bua.CallInfo) {
+	t.Helper()
+	custIP := testpbx.Loopback()
+	media := newCustomerMedia(t, custIP)
+	scenario, err := sipp.Render(t.TempDir(), "uac_media_hold.tmpl", struct {
+		RTPIP   string
+		RTPPort int
+	}{custIP, media.port()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cust, err := sipp.Start(t.Context(), sipp.Options{Scenario: scenario, Remote: p.SIPAddr(), LocalIP: custIP, User: "1005",
+		Password: p.Secrets["1005"], Service: "8000", Dir: t.TempDir(), Timeout: talk + 30*time.Second, Lenient: true,
+		Vars: map[string]string{"talk_ms": fmt.Sprint(talk.Milliseconds())}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cust.Stop() })
+	answerInBar(t, p, b)
+	return media, customerCall(t, p, "1005")
+}
+
+// answerInBar answers the call ringing a1001's bar and waits for the ACD
+// to have the agent on the call.
+func answerInBar(t *testing.T, p *testpbx.PBX, b *browser) {
+	t.Helper()
+	b.wait("bar", "[data-test=call][data-phase=ringing]", 10*time.Second)
+	b.click("bar", "[data-test=answer]")
+	b.wait("bar", "[data-test=call][data-phase=talking]", 5*time.Second)
+	waitACD(t, p, "a1001", acd.OnCall)
+}
+
 // stillUp fails unless the PBX still has the call, answered.
 func stillUp(t *testing.T, p *testpbx.PBX, id, when string) {
 	t.Helper()
@@ -169,27 +205,7 @@ func TestBrowserSoftphoneHoldReloadAndBlindTransfer(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	custIP := testpbx.Loopback()
-	media := newCustomerMedia(t, custIP)
-	scenario, err := sipp.Render(t.TempDir(), "uac_media_hold.tmpl", struct {
-		RTPIP   string
-		RTPPort int
-	}{custIP, media.port()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cust, err := sipp.Start(t.Context(), sipp.Options{Scenario: scenario, Remote: p.SIPAddr(), LocalIP: custIP, User: "1005",
-		Password: p.Secrets["1005"], Service: "8000", Dir: t.TempDir(), Timeout: 90 * time.Second, Lenient: true,
-		Vars: map[string]string{"talk_ms": "60000"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cust.Stop() })
-	b.wait("bar", "[data-test=call][data-phase=ringing]", 10*time.Second)
-	b.click("bar", "[data-test=answer]")
-	b.wait("bar", "[data-test=call][data-phase=talking]", 5*time.Second)
-	waitACD(t, p, "a1001", acd.OnCall)
-	c := customerCall(t, p, "1005")
+	media, c := answeredInTheBrowser(t, p, b, 60*time.Second)
 	defer media.send(t, c.CallerRTP)()
 	media.hears(t, "answered", 10, 5*time.Second)
 
@@ -260,26 +276,7 @@ func TestSupervisorListensToABrowserAgentFromTheWallboard(t *testing.T) {
 	signIn(b, p, "wangfang", pass)
 	b.wait("bar", "[data-test=device]:has-text('浏览器话机')", 10*time.Second)
 
-	custIP := testpbx.Loopback()
-	media := newCustomerMedia(t, custIP)
-	scenario, err := sipp.Render(t.TempDir(), "uac_media_hold.tmpl", struct {
-		RTPIP   string
-		RTPPort int
-	}{custIP, media.port()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cust, err := sipp.Start(t.Context(), sipp.Options{Scenario: scenario, Remote: p.SIPAddr(), LocalIP: custIP, User: "1005",
-		Password: p.Secrets["1005"], Service: "8000", Dir: t.TempDir(), Timeout: 60 * time.Second, Lenient: true,
-		Vars: map[string]string{"talk_ms": "30000"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cust.Stop() })
-	b.wait("bar", "[data-test=call][data-phase=ringing]", 10*time.Second)
-	b.click("bar", "[data-test=answer]")
-	b.wait("bar", "[data-test=call][data-phase=talking]", 5*time.Second)
-	c := customerCall(t, p, "1005")
+	media, c := answeredInTheBrowser(t, p, b, 30*time.Second)
 	defer media.send(t, c.CallerRTP)()
 	media.hears(t, "answered", 10, 5*time.Second)
 

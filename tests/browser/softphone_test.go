@@ -57,10 +57,7 @@ func TestBrowserSoftphoneAnswersAndTalks(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cust.Stop() })
-	b.wait("bar", "[data-test=call][data-phase=ringing]", 10*time.Second)
-	b.click("bar", "[data-test=answer]")
-	b.wait("bar", "[data-test=call][data-phase=talking]", 5*time.Second)
-	waitACD(t, p, "a1001", "on_call")
+	answerInBar(t, p, b)
 
 	sound, err := sipp.CaptureUDP(t.Context(), soundFilter(custIP))
 	if err != nil {
