@@ -96,6 +96,9 @@ type sipCall struct {
 	finalOnce sync.Once
 	sessionID uint64 // o= of the session's SDP, fixed for the call
 	version   uint64
+	// unacked: the 2xx answers (by the INVITE's CSeq) still waiting for
+	// their ACK; each channel is closed when it arrives.
+	unacked map[uint32]chan struct{}
 }
 
 // refresh rebuilds fwd from the session's state. Called with mu held.

@@ -51,7 +51,7 @@ func newSIPEndpoint(m *Manager, ip netip.Addr) (*sipEndpoint, error) {
 		return nil, fmt.Errorf("webrtc: sip: %w", err)
 	}
 	e.srv.OnInvite(e.fromPBX(e.onInvite))
-	e.srv.OnAck(func(*sip.Request, sip.ServerTransaction) {})
+	e.srv.OnAck(e.fromPBX(e.onAck))
 	e.srv.OnBye(e.fromPBX(e.onBye))
 	e.srv.OnNotify(e.fromPBX(e.onNotify))
 	e.srv.OnInfo(e.fromPBX(e.ok))
@@ -171,9 +171,11 @@ func (e *sipEndpoint) answer(s *session, c *sipCall) bool {
 	}
 	c.answered = true
 	body := e.sdpFor(s, c, c.offer)
+	acked := c.awaitAck(c.invite)
 	s.refreshLocked()
 	s.mu.Unlock()
-	e.respond(c, 200, "OK", body)
+	res := e.respond(c, 200, "OK", body)
+	go e.resend(c.tx, res, acked)
 	e.m.log.Info("webrtc: browser answered", "agent", s.agent, "call", c.id)
 	return true
 }
@@ -206,11 +208,69 @@ func (e *sipEndpoint) reinvite(s *session, req *sip.Request, tx sip.ServerTransa
 		c.relay = netip.AddrPortFrom(offer.Addr.Unmap(), uint16(offer.Port))
 	}
 	body := e.sdpFor(s, c, offer)
+	acked := c.awaitAck(req)
 	s.refreshLocked()
 	s.mu.Unlock()
 	res := sip.NewResponseFromRequest(req, 200, "OK", body)
 	e.finish(res, c.localTag, s.token)
 	_ = tx.Respond(res)
+	go e.resend(tx, res, acked)
+}
+
+// awaitAck notes that the 2xx to req waits for its ACK. Called with s.mu held.
+func (c *sipCall) awaitAck(req *sip.Request) <-chan struct{} {
+	if c.unacked == nil {
+		c.unacked = map[uint32]chan struct{}{}
+	}
+	ch := make(chan struct{})
+	c.unacked[req.CSeq().SeqNo] = ch
+	return ch
+}
+
+// onAck ends the retransmission of the 2xx it acknowledges.
+func (e *sipEndpoint) onAck(req *sip.Request, _ sip.ServerTransaction) {
+	s := e.m.sessionByToken(req.Recipient.User)
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	if c := s.call; c != nil && c.id == req.CallID().Value() {
+		if ch := c.unacked[req.CSeq().SeqNo]; ch != nil {
+			close(ch)
+			delete(c.unacked, req.CSeq().SeqNo)
+		}
+	}
+	s.mu.Unlock()
+}
+
+// resend retransmits a 2xx to an INVITE at T1, 2·T1 … T2 apart until its
+// ACK arrives, for 64·T1 at most (RFC 3261 §13.3.1.4): the server
+// transaction does not (RFC 6026), and over UDP a lost 200 would leave the
+// B2BUA's leg to the browser unanswered while the browser talks.
+func (e *sipEndpoint) resend(tx sip.ServerTransaction, res *sip.Response, acked <-chan struct{}) {
+	wait := sip.T1
+	giveUp := time.NewTimer(64 * sip.T1)
+	defer giveUp.Stop()
+	for {
+		next := time.NewTimer(wait)
+		select {
+		case <-acked:
+			next.Stop()
+			return
+		case <-tx.Acks():
+			next.Stop()
+			return
+		case <-giveUp.C:
+			next.Stop()
+			e.m.log.Warn("webrtc: 200 OK never acknowledged", "call", res.CallID().Value(), "cseq", res.CSeq().SeqNo)
+			return
+		case <-next.C:
+		}
+		if err := tx.Respond(res); err != nil {
+			return // the transaction is over
+		}
+		wait = min(2*wait, sip.T2)
+	}
 }
 
 func (e *sipEndpoint) onBye(req *sip.Request, tx sip.ServerTransaction) {
@@ -256,7 +316,7 @@ func (e *sipEndpoint) onNotify(req *sip.Request, tx sip.ServerTransaction) {
 }
 
 // respond answers c's INVITE with the dialog's tag and the session's contact.
-func (e *sipEndpoint) respond(c *sipCall, code int, reason string, body []byte) {
+func (e *sipEndpoint) respond(c *sipCall, code int, reason string, body []byte) *sip.Response {
 	res := sip.NewResponseFromRequest(c.invite, code, reason, body)
 	e.finish(res, c.localTag, c.invite.Recipient.User)
 	if err := c.tx.Respond(res); err != nil {
@@ -265,6 +325,7 @@ func (e *sipEndpoint) respond(c *sipCall, code int, reason string, body []byte) 
 	if code >= 200 {
 		c.finalOnce.Do(func() { close(c.final) })
 	}
+	return res
 }
 
 // finish gives a response to an INVITE its To tag, Contact and, with a

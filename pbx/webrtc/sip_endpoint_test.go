@@ -1,0 +1,92 @@
+package webrtc
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+)
+
+// pbxSide is the B2BUA's end of the endpoint's SIP, a bare UDP socket.
+type pbxSide struct {
+	t    *testing.T
+	conn *net.UDPConn
+	to   *net.UDPAddr
+}
+
+func (p *pbxSide) send(msg string) {
+	p.t.Helper()
+	if _, err := p.conn.WriteToUDP([]byte(strings.ReplaceAll(msg, "\n", "\r\n")), p.to); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// next returns the next message's first line and To header, or "" after within.
+func (p *pbxSide) next(within time.Duration) (status, to string) {
+	buf := make([]byte, 4096)
+	_ = p.conn.SetReadDeadline(time.Now().Add(within))
+	n, _, err := p.conn.ReadFromUDP(buf)
+	if err != nil {
+		return "", ""
+	}
+	lines := strings.Split(string(buf[:n]), "\r\n")
+	for _, l := range lines {
+		if strings.HasPrefix(strings.ToLower(l), "to:") {
+			to = strings.TrimSpace(l[3:])
+		}
+	}
+	return lines[0], to
+}
+
+// The browser's SIP endpoint retransmits its 200 OK to an INVITE until the
+// B2BUA's ACK arrives (RFC 3261 §13.3.1.4), and stops once it has.
+func TestEndpointRetransmitsTheAnswerUntilACK(t *testing.T) {
+	lo := netip.MustParseAddr("127.0.0.1")
+	m := &Manager{cfg: Config{SignalFrom: lo}, log: slog.New(slog.DiscardHandler),
+		byAgent: map[string]*session{}, byExt: map[string]*session{}, byToken: map[string]*session{}}
+	s := &session{m: m, tenant: "demo", agent: "a1", ext: "1001", token: "tok1", local: netip.MustParseAddrPort("127.0.0.1:40000"),
+		codec: pcma, state: StateConnected, autoAnswer: time.Now().Add(time.Minute)}
+	m.byToken[s.token] = s
+	e, err := newSIPEndpoint(m, lo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.close()
+	go e.serve()
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	p := &pbxSide{t: t, conn: conn, to: net.UDPAddrFromAddrPort(e.addr)}
+	local := conn.LocalAddr().String()
+	sdp := "v=0\no=- 1 1 IN IP4 127.0.0.1\ns=-\nc=IN IP4 127.0.0.1\nt=0 0\nm=audio 30000 RTP/AVP 8\na=rtpmap:8 PCMA/8000\na=sendrecv\n"
+	p.send(fmt.Sprintf("INVITE sip:tok1@%s SIP/2.0\nVia: SIP/2.0/UDP %s;branch=z9hG4bK-inv1\nFrom: <sip:pbx@127.0.0.1>;tag=pbx1\n"+
+		"To: <sip:tok1@%s>\nCall-ID: call-1@test\nCSeq: 7 INVITE\nContact: <sip:pbx@%s>\nMax-Forwards: 70\n"+
+		"Content-Type: application/sdp\nContent-Length: %d\n\n%s", e.addr, local, e.addr, local, len(strings.ReplaceAll(sdp, "\n", "\r\n")), sdp))
+
+	var oks int
+	var to string
+	for deadline := time.Now().Add(2 * time.Second); oks < 2 && time.Now().Before(deadline); {
+		st, hdr := p.next(time.Until(deadline))
+		if strings.HasPrefix(st, "SIP/2.0 200") {
+			oks++
+			to = hdr
+		}
+	}
+	// Sent at once, then again T1 (0.5 s) later.
+	if oks < 2 {
+		t.Fatalf("%d 200 OK in 2 s without an ACK, want it retransmitted", oks)
+	}
+	p.send(fmt.Sprintf("ACK sip:tok1@%s SIP/2.0\nVia: SIP/2.0/UDP %s;branch=z9hG4bK-ack1\nFrom: <sip:pbx@127.0.0.1>;tag=pbx1\n"+
+		"To: %s\nCall-ID: call-1@test\nCSeq: 7 ACK\nMax-Forwards: 70\nContent-Length: 0\n\n", e.addr, local, to))
+	// Without the ACK the next copy would come 1 s after the second.
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); {
+		if st, _ := p.next(time.Until(deadline)); strings.HasPrefix(st, "SIP/2.0 200") {
+			t.Fatal("200 OK retransmitted after the ACK")
+		}
+	}
+}
