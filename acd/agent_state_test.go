@@ -3,13 +3,18 @@ package acd_test
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"os"
 	"path/filepath"
+	"slices"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/yimen/yimen/acd"
 	"github.com/yimen/yimen/acd/acdtest"
 	"github.com/yimen/yimen/internal/errs"
+	"github.com/yimen/yimen/internal/store"
 )
 
 var breakReasons = []acd.ReasonCode{{Code: "小休", Max: 15 * time.Minute}, {Code: "会议"}}
@@ -340,5 +345,90 @@ func TestSurveysCountForAgentAndQueue(t *testing.T) {
 	}
 	if got := h2.stats("q").Today.Surveys; got != want {
 		t.Fatalf("restored q's surveys %+v, want %+v", got, want)
+	}
+}
+
+// The overrun alert is a row of the ACD's log beside the state changes,
+// and a log written before the alert kinds existed is carried over.
+func TestOverrunAlertIsLogged(t *testing.T) {
+	ctx := context.Background()
+	db, log := openLog(t, filepath.Join(t.TempDir(), "acd.db"))
+	defer db.Close()
+	h := newHarness(t, acd.TenantConfig{Agents: agents(1), ReasonCodes: breakReasons, Queues: []acd.QueueConfig{{ID: "q", Agents: ids(1)}}}, log)
+	h.login("a1")
+	h.must(h.acd.NotReady(h.ctx, h.tenant, "a1", "小休"))
+	h.advance(16 * time.Minute)
+	h.must(h.acd.Ready(h.ctx, h.tenant, "a1"))
+	if err := log.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := log.Records(ctx, h.tenant, t0, t0.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, r := range recs {
+		kinds = append(kinds, string(r.Kind)+":"+string(r.State)+r.Outcome)
+	}
+	want := []string{"agent:ready", "agent:not_ready", "alert:not_readyoverrun", "agent:ready"}
+	if !slices.Equal(kinds, want) {
+		t.Fatalf("log %v, want %v", kinds, want)
+	}
+	if a := recs[2]; a.Reason != "小休" || a.Wait != 15*time.Minute || !a.At.Equal(t0.Add(15*time.Minute)) {
+		t.Fatalf("alert row %+v", a)
+	}
+	h.acd.Close()
+	if err := log.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A log written before alerts and surveys existed is carried over by the
+// migration that lets them in: its rows read back, and the new kinds write.
+func TestLogMigratesToAlertsAndSurveys(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "acd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	old := fstest.MapFS{}
+	for _, f := range []string{"0001_acd_log.sql", "0003_acd_log_call_index.sql"} {
+		b, err := os.ReadFile(filepath.Join("migrations", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		old[f] = &fstest.MapFile{Data: b}
+	}
+	if err := db.Migrate(ctx, "acd", old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SQL().ExecContext(ctx, `INSERT INTO acd_log(tenant, at_ms, kind, agent, state, reason) VALUES ('demo', ?, 'agent', 'a1', 'not_ready', '会议')`,
+		t0.UnixMilli()); err != nil {
+		t.Fatal(err)
+	}
+	log, err := acd.OpenSQLLog(ctx, db, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.Append(acd.Record{Tenant: "demo", At: t0.Add(time.Minute), Kind: acd.RecordAlert, Agent: "a1", State: acd.NotReady, Reason: "会议", Outcome: acd.OutcomeOverrun})
+	log.Append(acd.Record{Tenant: "demo", At: t0.Add(2 * time.Minute), Kind: acd.RecordSurvey, Agent: "a1", Queue: "q", Call: "c1",
+		Outcome: acd.OutcomeSurvey, InSL: true, Score: 4})
+	if err := log.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := log.Records(ctx, "demo", t0, t0.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 3 || recs[0].Reason != "会议" || recs[1].Kind != acd.RecordAlert || recs[2].Score != 4 {
+		t.Fatalf("records after the migration: %+v", recs)
+	}
+	r, err := log.Restore(ctx, "demo", t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.AgentDay["a1"].Surveys; got != (acd.Surveys{Asked: 1, Answered: 1, ScoreSum: 4}) {
+		t.Fatalf("restored surveys %+v", got)
 	}
 }

@@ -25,6 +25,10 @@ const (
 	// what: OutcomeOverrun, a break over its reason's maximum; Wait is how
 	// long the break had lasted).
 	RecordAlert RecordKind = "alert"
+	// RecordSurvey: a post-call survey after a queue call (Outcome
+	// OutcomeSurvey; InSL: answered; Score), kept apart from the call's
+	// own records so a call's outcome stays the queue's.
+	RecordSurvey RecordKind = "survey"
 )
 
 // Call outcomes in the log.

@@ -164,7 +164,7 @@ func (l *SQLLog) Restore(ctx context.Context, tenant string, dayStart time.Time)
 	if err := l.restoreAgentDays(ctx, tenant, dayStart, r.AgentDay); err != nil {
 		return r, err
 	}
-	rows, err = q.QueryContext(ctx, `SELECT queue, agent, outcome, in_sl, wait_ms, score FROM acd_log WHERE tenant=? AND kind='call' AND at_ms>=?`,
+	rows, err = q.QueryContext(ctx, `SELECT queue, agent, outcome, in_sl, wait_ms, score FROM acd_log WHERE tenant=? AND kind IN ('call', 'survey') AND at_ms>=?`,
 		tenant, dayStart.UnixMilli())
 	if err != nil {
 		return r, fmt.Errorf("acd: restore counters: %w", err)

@@ -67,7 +67,7 @@ func (s *state) survey(callID string, answered bool, score int) error {
 	if !answered {
 		score = 0
 	}
-	s.record(Record{At: now, Kind: RecordCall, Agent: c.agent.cfg.ID, Queue: c.queue.cfg.ID, Call: callID, Outcome: OutcomeSurvey,
+	s.record(Record{At: now, Kind: RecordSurvey, Agent: c.agent.cfg.ID, Queue: c.queue.cfg.ID, Call: callID, Outcome: OutcomeSurvey,
 		InSL: answered, Score: score})
 	s.answeredToday[callID] = answeredCall{} // one survey per call
 	s.emit(AgentStateEvent{Tenant: s.cfg.Tenant, At: now, Agent: c.agent.status(), Prev: c.agent.state, Queues: queueIDs(c.agent)})
