@@ -475,3 +475,29 @@ func TestLongestIdleQueueOrder(t *testing.T) {
 		}
 	}
 }
+
+// The agent's click-to-dial reaches nobody (1007 has no phone): the ACD had
+// them busy while it lasted, and they go to wrap-up for the tenant's
+// outbound_wrap_up, then back to ready.
+func TestCTIDialUnansweredGoesToWrapUp(t *testing.T) {
+	t.Parallel()
+	p, _ := ivrPBX(t, func(c *cfgT) { c.Tenants[0].OutboundWrapUp = 3 * time.Second })
+	p.Callee(t, "1001", "127.0.28.1", "uas_answer.xml", false, nil)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	cl := p.DialCTI(t, p.AgentCTIToken(t, "agent", "a1001"))
+	callID, err := cl.Dial(ctx, "a1001", "1007", "")
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	var st acd.AgentStatus
+	waitAgent(t, p, "a1001", func(s acd.AgentStatus, err error) bool { st = s; return err == nil && s.State == acd.WrapUp })
+	if until := time.Until(st.WrapUpUntil); until <= 0 || until > 3*time.Second {
+		t.Errorf("wrap-up until %v (in %v), want within the 3 s outbound wrap-up", st.WrapUpUntil, until)
+	}
+	c := lastCDR(t, p, 1)
+	if c.ID != callID || c.Disposition == "answered" {
+		t.Errorf("CDR %+v, want the dialled call unanswered", c)
+	}
+	waitAgent(t, p, "a1001", func(s acd.AgentStatus, err error) bool { return err == nil && s.State == acd.Ready })
+}

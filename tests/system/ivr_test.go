@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yimen/yimen/acd"
 	"github.com/yimen/yimen/internal/config"
 	"github.com/yimen/yimen/internal/prompt"
 	"github.com/yimen/yimen/internal/sipp"
@@ -96,6 +97,26 @@ func TestIVRMenuToAgentThenSurvey(t *testing.T) {
 	sv, err := storeOf(t, p).SurveyOf(context.Background(), c.ID)
 	if err != nil || sv == nil || sv.Score == nil || *sv.Score != 4 {
 		t.Fatalf("survey = %+v, %v; want score 4", sv, err)
+	}
+	// It counts for the agent who took the call and for the queue, today.
+	want := acd.Surveys{Asked: 1, Answered: 1, ScoreSum: 4}
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		st, err := p.Contact.ACD.Agent(t.Context(), "demo", "a1002")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Today.Surveys == want {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a1002's surveys today %+v, want %+v", st.Today.Surveys, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	qs, err := p.Contact.ACD.QueueStats(t.Context(), "demo")
+	if err != nil || len(qs) != 1 || qs[0].Today.Surveys != want {
+		t.Fatalf("queue stats %+v %v, want support's surveys %+v", qs, err, want)
 	}
 	// The score is on the CDR the admin API serves.
 	code, body := p.Admin(t, "GET", "/api/v1/cdrs?tenant=demo", nil)
