@@ -114,6 +114,7 @@ type state struct {
 	talking map[string]*agent // calls in progress (queue or direct) → agent
 	// answeredToday: the queue calls answered today, for their surveys.
 	answeredToday map[string]answeredCall
+	day           int // yyyymmdd rollDay last saw
 	order         uint64
 	ready         int
 	scratch       []*agent
@@ -127,6 +128,7 @@ func newState(cfg TenantConfig, d Deps, post func(func(*state))) *state {
 		post: post, agents: map[string]*agent{}, queues: map[string]*queue{}, calls: map[string]*qcall{}, talking: map[string]*agent{},
 		answeredToday: map[string]answeredCall{}}
 	now := s.clock.Now()
+	s.day = dayKey(now, cfg.Location)
 	for _, ac := range cfg.Agents {
 		a := &agent{cfg: ac, state: LoggedOut, since: now, day: dayKey(now, cfg.Location)}
 		s.agents[ac.ID] = a
@@ -189,9 +191,11 @@ func (s *state) record(r Record) {
 // rollDay resets daily counters at local midnight.
 func (s *state) rollDay(now time.Time) {
 	day := dayKey(now, s.cfg.Location)
-	if len(s.queuesL) > 0 && s.queuesL[0].day != day {
-		clear(s.answeredToday)
+	if day == s.day {
+		return // every state change asks: the same day costs one date
 	}
+	s.day = day
+	clear(s.answeredToday)
 	for _, q := range s.queuesL {
 		if q.day != day {
 			q.day, q.today, q.dirty = day, DayCounts{}, true
