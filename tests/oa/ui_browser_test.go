@@ -467,3 +467,116 @@ func TestOAUIFromTheAgentBarsScreenPop(t *testing.T) {
 		t.Fatalf("caller: %v", res.Check(1))
 	}
 }
+
+// The detours of the state machine from the ticket's page, each by the
+// user whose turn it is: 延期 asked (the clock pauses) and granted, 督办,
+// 退单 with its reason (the creator is told), 派单 again, 转办 to another
+// department, 办结 and 重办. Each user's session is opened through the API
+// and handed to the page; the login form is tested above.
+func TestOAUITicketDetours(t *testing.T) {
+	o := startOA(t, nil)
+	b := startUIBrowser(t)
+	base := "http://" + o.HTTP.Addr()
+	const p = "oa"
+	agent := o.login(t, "agent1001")
+	var cats struct{ Items []oa.Category }
+	o.do(t, "GET", "/api/v1/categories", agent, nil, &cats)
+	var deps struct{ Items []oa.Department }
+	o.do(t, "GET", "/api/v1/departments", agent, nil, &deps)
+	repair := int64(0)
+	for _, d := range deps.Items {
+		if d.Name == "维修部" {
+			repair = d.ID
+		}
+	}
+	var tk oa.Ticket
+	if code := o.do(t, "POST", "/api/v1/tickets", agent, map[string]any{"title": "投注机屏幕闪烁", "category_id": cats.Items[0].ID}, &tk); code != 201 {
+		t.Fatalf("ticket: %d", code)
+	}
+	if code := o.do(t, "POST", fmt.Sprintf("/api/v1/tickets/%d/transitions", tk.ID), agent, map[string]any{"action": "dispatch", "department_id": repair}, nil); code != 200 {
+		t.Fatalf("dispatch: %d", code)
+	}
+	page := fmt.Sprintf("%s/#/tickets/%d", base, tk.ID)
+	as := func(name string) {
+		t.Helper()
+		tok := o.login(t, name)
+		b.Open(p, base+"/healthz") // this origin, another document: the page starts afresh
+		b.Eval(p, fmt.Sprintf(`localStorage.setItem('yimen.oa.session', JSON.stringify({token: %q, tenant: 'demo', name: %q})), true`, tok, name), nil)
+		b.Open(p, page)
+		b.Wait(p, "[data-test=who]:has-text('"+name+"')", 5*time.Second)
+	}
+	do := func(action string, fill map[string]string, pick string) {
+		t.Helper()
+		b.Click(p, "[data-test=act-"+action+"]")
+		b.Wait(p, "[data-test=action-form]", 5*time.Second)
+		for sel, v := range fill {
+			b.Fill(p, sel, v)
+		}
+		if pick != "" {
+			b.Click(p, ".el-select__wrapper:has(#act-dep)")
+			b.Click(p, ".el-select-dropdown__item:visible:has-text('"+pick+"')")
+		}
+		b.Click(p, "[data-test=action-submit]")
+		b.Wait(p, ".el-message:has-text('成功')", 5*time.Second)
+	}
+	state := func(want string) {
+		t.Helper()
+		b.Wait(p, "[data-test=state]:has-text('"+want+"')", 5*time.Second)
+	}
+
+	as("handler1")
+	do("sign", nil, "")
+	state("已签收")
+	do("extend", map[string]string{"#act-extra": "4h", "#act-comment": "等厂家配件"}, "")
+	b.Wait(p, "[data-test=sla]:has-text('已暂停')", 5*time.Second)
+	b.Wait(p, ".el-tag:has-text('延期申请待审批')", 5*time.Second)
+	var offered []string
+	b.Eval(p, `[...document.querySelectorAll('[data-test=actions] button')].map(b => b.dataset.test)`, &offered)
+	if strings.Contains(strings.Join(offered, " "), "act-extend_approve") {
+		t.Errorf("the handler is offered approving their own extension: %v", offered)
+	}
+
+	as("supervisor1")
+	do("extend_approve", nil, "")
+	b.Wait(p, "[data-test=sla]:not(:has-text('已暂停'))", 5*time.Second)
+	do("supervise", map[string]string{"#act-comment": "客户第三次来电，今日办结"}, "")
+	b.Wait(p, ".el-tag:has-text('已督办')", 5*time.Second)
+	b.Shot(p, "01-extended-and-supervised")
+
+	as("handler1")
+	do("return", map[string]string{"#act-comment": "非本部门设备，应由市场部处理"}, "")
+	state("已退单")
+	b.Wait(p, "[data-test=timeline]:has-text('非本部门设备')", 5*time.Second)
+
+	as("agent1001")
+	b.Click(p, "[data-test=bell]")
+	b.Wait(p, fmt.Sprintf("[data-test=notes] li:has-text('工单 #%d 被退单')", tk.ID), 5*time.Second)
+	b.Press(p, "Escape")
+	do("dispatch", nil, "维修部")
+	state("已派单")
+
+	as("handler1")
+	do("transfer", map[string]string{"#act-comment": "转市场部"}, "市场部")
+	b.Wait(p, "[data-test=department]:has-text('市场部')", 5*time.Second)
+	state("已派单")
+
+	as("supervisor1")
+	do("sign", nil, "")
+	do("resolve", map[string]string{"#act-comment": "已更换屏幕"}, "")
+	state("已办结")
+	do("reopen", map[string]string{"#act-comment": "客户反映仍闪烁"}, "")
+	state("办理中")
+	b.Shot(p, "02-reopened")
+
+	var ev struct {
+		Events []oa.TicketEvent
+	}
+	o.do(t, "GET", fmt.Sprintf("/api/v1/tickets/%d", tk.ID), agent, nil, &ev)
+	var acts []string
+	for _, e := range ev.Events {
+		acts = append(acts, e.Action)
+	}
+	if got := strings.Join(acts, " "); got != "create dispatch sign extend extend_approve supervise return dispatch transfer sign resolve reopen" {
+		t.Errorf("timeline %s", got)
+	}
+}

@@ -101,3 +101,15 @@ export function forget() {
 }
 
 auth.unauthorised = forget
+
+// Another tab logged in or out: this one follows, from a fresh start.
+window.addEventListener('storage', (e) => {
+  if (e.key !== key) return
+  let token = ''
+  try {
+    token = (JSON.parse(e.newValue ?? 'null') as Session | null)?.token ?? ''
+  } catch {
+    /* not ours to read: treated as logged out */
+  }
+  if (token !== (session.current?.token ?? '')) location.reload()
+})
