@@ -505,6 +505,8 @@ func TestOAUITicketDetours(t *testing.T) {
 		b.Open(p, page)
 		b.Wait(p, "[data-test=who]:has-text('"+name+"')", 5*time.Second)
 	}
+	labels := map[string]string{"sign": "签收", "extend": "申请延期", "extend_approve": "批准延期", "supervise": "督办", "return": "退单",
+		"dispatch": "派单", "transfer": "转办", "resolve": "办结", "reopen": "重办"}
 	do := func(action string, fill map[string]string, pick string) {
 		t.Helper()
 		b.Click(p, "[data-test=act-"+action+"]")
@@ -517,7 +519,7 @@ func TestOAUITicketDetours(t *testing.T) {
 			b.Click(p, ".el-select-dropdown__item:visible:has-text('"+pick+"')")
 		}
 		b.Click(p, "[data-test=action-submit]")
-		b.Wait(p, ".el-message:has-text('成功')", 5*time.Second)
+		b.Wait(p, ".el-message:has-text('"+labels[action]+"成功')", 5*time.Second)
 	}
 	state := func(want string) {
 		t.Helper()
