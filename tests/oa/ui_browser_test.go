@@ -272,6 +272,10 @@ func TestOAUIQueriesExportAndMaskingPerRole(t *testing.T) {
 	b.Click(p, "button[type=submit]")
 	b.Wait(p, "[data-test=card] [data-test=phones]:has-text('137****7000')", 5*time.Second)
 	b.Wait(p, "[data-test=customer-tickets] li >> nth=2", 5*time.Second)
+	// A follow-up noted on the card.
+	b.Fill(p, "#cu-note", "约定周五上门回访")
+	b.Click(p, "form:has(#cu-note) button[type=submit]")
+	b.Wait(p, "[data-test=followups] li:has-text('约定周五上门回访'):has-text('agent1001')", 5*time.Second)
 	b.Click(p, "header button:has-text('退出')")
 
 	// The supervisor finds the customer by any form of the number (the list

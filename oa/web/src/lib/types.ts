@@ -85,6 +85,15 @@ export interface Customer {
   updated_at: number
 }
 
+export interface Followup {
+  id: number
+  customer_id: number
+  author: string
+  note: string
+  due_at?: number
+  created_at: number
+}
+
 export interface Contact {
   id: number
   call_id: string
