@@ -175,6 +175,23 @@ func TestOAUIScreenPopToReturnVisit(t *testing.T) {
 	act("sign")
 	b.Click(p, "[data-test=action-submit]")
 	state("已签收")
+	// A supervisor's 督办 reaches the open page at once (the stream).
+	sup := o.login(t, "supervisor1")
+	if code := o.do(t, "POST", fmt.Sprintf("/api/v1/tickets/%d/transitions", id), sup, map[string]any{"action": "supervise", "comment": "客户催办"}, nil); code != 200 {
+		t.Fatalf("supervise: %d", code)
+	}
+	var note string
+	for deadline := time.Now().Add(3 * time.Second); !strings.Contains(note, "被督办") && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		b.Eval(p, `document.querySelector('[data-test=latest-note]').textContent`, &note)
+	}
+	if !strings.Contains(note, "被督办") {
+		t.Errorf("the 督办 did not reach the open page: latest notification %q", note)
+	}
+	var unread string
+	b.Eval(p, `document.querySelector('[data-test=bell]').getAttribute('aria-label')`, &unread)
+	if strings.HasPrefix(unread, "1 ") || strings.HasPrefix(unread, "0 ") {
+		t.Errorf("bell after the 督办: %q", unread)
+	}
 	act("handle")
 	b.Fill(p, "#act-comment", "已联系网点，上门检修")
 	b.Click(p, "[data-test=action-submit]")

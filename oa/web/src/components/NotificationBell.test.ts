@@ -26,7 +26,7 @@ describe('NotificationBell', () => {
       return new Response(JSON.stringify({ items: notes.map((n) => ({ ...n })), total: 2 }), { status: 200 })
     }))
     const router = createRouter({ history: createMemoryHistory(), routes: [{ path: '/:p(.*)*', component: { template: '<div/>' } }] })
-    const w = mount(NotificationBell, { props: { every: 1000 }, global: { plugins: [router] }, attachTo: document.body })
+    const w = mount(NotificationBell, { props: { every: 1000, follow: false }, global: { plugins: [router] }, attachTo: document.body })
     await flushPromises()
     const bell = w.get('[data-test=bell]')
     expect(bell.attributes('aria-label')).toBe('1 条未读通知')
