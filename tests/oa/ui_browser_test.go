@@ -591,6 +591,21 @@ func TestOAUITicketDetours(t *testing.T) {
 	state("办理中")
 	b.Shot(p, "02-reopened")
 
+	// Another report of the same fault: linked, then closed as its duplicate.
+	var dup oa.Ticket
+	if code := o.do(t, "POST", "/api/v1/tickets", agent, map[string]any{"title": "屏幕又闪了", "category_id": cats.Items[0].ID}, &dup); code != 201 {
+		t.Fatalf("duplicate: %d", code)
+	}
+	b.Fill(p, "#tk-other", fmt.Sprint(dup.ID))
+	b.Click(p, "form:has(#tk-other) button[type=submit]")
+	b.Wait(p, fmt.Sprintf("[data-test=related] a:has-text('#%d')", dup.ID), 5*time.Second)
+	b.Open(p, fmt.Sprintf("%s/#/tickets/%d", base, dup.ID))
+	b.Fill(p, "#tk-merge", fmt.Sprint(tk.ID))
+	b.Click(p, "[data-test=merge]")
+	b.Wait(p, fmt.Sprintf("[data-test=merged]:has-text('#%d')", tk.ID), 5*time.Second)
+	state("已归档")
+	b.Shot(p, "03-merged")
+
 	var ev struct {
 		Events []oa.TicketEvent
 	}
@@ -599,7 +614,7 @@ func TestOAUITicketDetours(t *testing.T) {
 	for _, e := range ev.Events {
 		acts = append(acts, e.Action)
 	}
-	if got := strings.Join(acts, " "); got != "create dispatch sign extend extend_approve supervise return dispatch transfer sign resolve reopen" {
+	if got := strings.Join(acts, " "); got != "create dispatch sign extend extend_approve supervise return dispatch transfer sign resolve reopen merged" {
 		t.Errorf("timeline %s", got)
 	}
 }

@@ -35,6 +35,7 @@ export interface Ticket {
   created_at: number
   updated_at: number
   closed_at?: number
+  merged_into?: number
 }
 
 export interface TicketEvent {
@@ -61,6 +62,7 @@ export interface Attachment {
 export interface TicketDetail extends Ticket {
   events: TicketEvent[]
   attachments: Attachment[]
+  related?: number[]
   actions: string[]
 }
 
