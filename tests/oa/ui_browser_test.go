@@ -336,8 +336,19 @@ func TestOAUIQueriesExportAndMaskingPerRole(t *testing.T) {
 	b.Wait(p, "[data-test=export-progress]:has-text('已导出 2 行')", 10*time.Second)
 	b.Shot(p, "02-ticket-query-export")
 
-	// 联系记录查询: a number that is none is refused beside the field.
+	// 联系记录查询: a call's record takes the agent's notes and disposition;
+	// a number that is none is refused beside the field.
+	ring(t, o, "c-q-1", "13800138000", nil)
 	b.Click(p, "nav a:has-text('联系记录查询')")
+	b.Wait(p, "[data-test=contacts] td:has-text('138****8000')", 5*time.Second)
+	b.Click(p, "[data-test=contacts] tbody tr:first-child button:has-text('编辑')")
+	b.Wait(p, "[data-test=contact-form]", 5*time.Second)
+	b.Click(p, ".el-select__wrapper:has(#cn-code)")
+	b.Click(p, ".el-select-dropdown__item:visible:has-text('需回电')")
+	b.Fill(p, "#cn-notes", "客户要求明天上午回电")
+	b.Click(p, "[data-test=contact-save]")
+	b.Wait(p, "[data-test=contacts] td:has-text('客户要求明天上午回电')", 5*time.Second)
+	b.Wait(p, "[data-test=contacts] td:has-text('callback')", 5*time.Second)
 	b.Fill(p, "#c-phone", "anonymous")
 	b.Click(p, "[data-test=search]")
 	b.Wait(p, "[data-test=phone-error]:has-text('not a telephone number')", 5*time.Second)
