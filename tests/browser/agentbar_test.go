@@ -137,10 +137,10 @@ func call(t *testing.T, p *testpbx.PBX, ext, to string, talk time.Duration) {
 // signIn opens the agent bar, logs in and waits for the agent to show ready.
 func signIn(b *browser, p *testpbx.PBX, name, pass string) {
 	b.t.Helper()
-	b.open("bar", base(p)+"/agent/")
-	b.wait("bar", "#l-name", 10*time.Second)
+	b.Open("bar", base(p)+"/agent/")
+	b.Wait("bar", "#l-name", 10*time.Second)
 	b.login("bar", name, pass)
-	b.wait("bar", "[data-test=state][data-state=ready]", 10*time.Second)
+	b.Wait("bar", "[data-test=state][data-state=ready]", 10*time.Second)
 }
 
 // An agent logs in with their account and goes not ready (with a reason)
@@ -150,49 +150,49 @@ func TestAgentBarLoginReadyNotReady(t *testing.T) {
 	p := floor(t)
 	pass := account(t, p, "wangfang", "agent", nil, "a1001")
 	b := startBrowser(t)
-	b.open("bar", base(p)+"/agent/")
-	b.wait("bar", "#l-name", 5*time.Second)
-	b.shot("bar", "01-login")
+	b.Open("bar", base(p)+"/agent/")
+	b.Wait("bar", "#l-name", 5*time.Second)
+	b.Shot("bar", "01-login")
 	b.login("bar", "wangfang", pass)
-	b.wait("bar", "[data-test=state][data-state=ready]", 10*time.Second)
-	if who := b.text("bar", "[data-test=who]"); !strings.Contains(who, "王芳") || !strings.Contains(who, "1001") {
+	b.Wait("bar", "[data-test=state][data-state=ready]", 10*time.Second)
+	if who := b.Text("bar", "[data-test=who]"); !strings.Contains(who, "王芳") || !strings.Contains(who, "1001") {
 		t.Fatalf("bar shows %q, want the agent's name and extension", who)
 	}
-	b.wait("bar", "[data-test=device]", time.Second)
-	b.shot("bar", "02-agent-ready")
+	b.Wait("bar", "[data-test=device]", time.Second)
+	b.Shot("bar", "02-agent-ready")
 
-	b.click("bar", "[data-test=reason]")
-	b.click("bar", ".el-select-dropdown__item:has-text('会议')")
-	b.click("bar", "[data-test=notready]")
-	b.wait("bar", "[data-test=state][data-state=not_ready]", 3*time.Second)
+	b.Click("bar", "[data-test=reason]")
+	b.Click("bar", ".el-select-dropdown__item:has-text('会议')")
+	b.Click("bar", "[data-test=notready]")
+	b.Wait("bar", "[data-test=state][data-state=not_ready]", 3*time.Second)
 	if st := waitACD(t, p, "a1001", acd.NotReady); st.Reason != "会议" {
 		t.Fatalf("not ready for %q, want 会议", st.Reason)
 	}
-	if s := b.text("bar", "[data-test=state]"); !strings.Contains(s, "未就绪") || !strings.Contains(s, "会议") {
+	if s := b.Text("bar", "[data-test=state]"); !strings.Contains(s, "未就绪") || !strings.Contains(s, "会议") {
 		t.Fatalf("state badge %q", s)
 	}
-	b.shot("bar", "03-agent-not-ready")
-	b.click("bar", "[data-test=ready]")
-	b.wait("bar", "[data-test=state][data-state=ready]", 3*time.Second)
+	b.Shot("bar", "03-agent-not-ready")
+	b.Click("bar", "[data-test=ready]")
+	b.Wait("bar", "[data-test=state][data-state=ready]", 3*time.Second)
 	waitACD(t, p, "a1001", acd.Ready)
 
-	b.do(map[string]any{"op": "press", "page": "bar", "value": "F1"})
-	b.wait("bar", "[data-test=help]", 2*time.Second)
+	b.Do(map[string]any{"op": "press", "page": "bar", "value": "F1"})
+	b.Wait("bar", "[data-test=help]", 2*time.Second)
 	time.Sleep(400 * time.Millisecond) // the dialog's fade-in, for the screenshot
-	b.shot("bar", "04-shortcuts-help")
-	b.do(map[string]any{"op": "press", "page": "bar", "value": "Escape"})
+	b.Shot("bar", "04-shortcuts-help")
+	b.Do(map[string]any{"op": "press", "page": "bar", "value": "Escape"})
 
 	// With WebRTC off on this PBX (webrtc.open is unavailable) the bar drives the desk phone.
-	if d := b.text("bar", "[data-test=device]"); d != "桌面话机" {
+	if d := b.Text("bar", "[data-test=device]"); d != "桌面话机" {
 		t.Fatalf("device %q, want the desk phone", d)
 	}
 	// The self-test hears Chromium's fake microphone.
-	b.click("bar", "[data-test=diag]")
-	b.click("bar", "[data-test=mic-test]")
+	b.Click("bar", "[data-test=diag]")
+	b.Click("bar", "[data-test=mic-test]")
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		var level float64
-		json.Unmarshal(b.do(map[string]any{"op": "eval", "page": "bar", "js": "document.querySelector('[data-test=mic-level]').value"}), &level)
+		json.Unmarshal(b.Do(map[string]any{"op": "eval", "page": "bar", "js": "document.querySelector('[data-test=mic-level]').value"}), &level)
 		if level > 0 {
 			break
 		}
@@ -201,7 +201,7 @@ func TestAgentBarLoginReadyNotReady(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	b.shot("bar", "04b-self-test")
+	b.Shot("bar", "04b-self-test")
 }
 
 // A caller waits in the queue: the supervisor's wallboard shows the
@@ -230,11 +230,11 @@ func TestWallboardShowsWaitingCallAndStateChange(t *testing.T) {
 		}
 	}
 	b := startBrowser(t)
-	b.open("wall", base(p)+"/wallboard/")
-	b.wait("wall", "#l-name", 10*time.Second)
+	b.Open("wall", base(p)+"/wallboard/")
+	b.Wait("wall", "#l-name", 10*time.Second)
 	b.login("wall", "banzhang", pass)
-	b.wait("wall", "[data-test=wb-agent][data-agent=a1001][data-state=not_ready]", 10*time.Second)
-	b.shot("wall", "05-wallboard-quiet")
+	b.Wait("wall", "[data-test=wb-agent][data-agent=a1001][data-state=not_ready]", 10*time.Second)
+	b.Shot("wall", "05-wallboard-quiet")
 
 	cl := p.DialCTI(t, p.CTIToken(t, "system"))
 	if _, err := cl.Subscribe(ctx, "tenant"); err != nil {
@@ -243,53 +243,53 @@ func TestWallboardShowsWaitingCallAndStateChange(t *testing.T) {
 	// The IVR answers and queues the caller, who stays on for 30 s.
 	call(t, p, "1005", "8000", 30*time.Second)
 	waitEvent(t, cl, protocol.EventQueueStats, func(d map[string]any) bool { return d["waiting"] == float64(1) })
-	b.wait("wall", "[data-queue=hotline] [data-tile=waiting] .value:text-is('1')", time.Second)
-	b.wait("wall", "[data-queue=hotline] [data-tile=offered] .value:text-is('1')", time.Second)
-	b.wait("wall", "[data-queue=hotline] [data-tile=sl] .value:text-is('—')", time.Second)
+	b.Wait("wall", "[data-queue=hotline] [data-tile=waiting] .value:text-is('1')", time.Second)
+	b.Wait("wall", "[data-queue=hotline] [data-tile=offered] .value:text-is('1')", time.Second)
+	b.Wait("wall", "[data-queue=hotline] [data-tile=sl] .value:text-is('—')", time.Second)
 	// One waiting is amber by the saved layout's threshold; ASA is not shown.
-	b.wait("wall", "[data-queue=hotline] [data-tile=waiting].warn", time.Second)
+	b.Wait("wall", "[data-queue=hotline] [data-tile=waiting].warn", time.Second)
 	var asa int
-	json.Unmarshal(b.do(map[string]any{"op": "eval", "page": "wall", "js": "document.querySelectorAll('[data-tile=asa]').length"}), &asa)
+	json.Unmarshal(b.Do(map[string]any{"op": "eval", "page": "wall", "js": "document.querySelectorAll('[data-tile=asa]').length"}), &asa)
 	if asa != 0 {
 		t.Fatalf("%d ASA tiles, the role's layout has none", asa)
 	}
-	b.shot("wall", "06-wallboard-waiting-call")
+	b.Shot("wall", "06-wallboard-waiting-call")
 
 	// An agent signs off: the tile changes state.
 	if err := cl.Logout(ctx, "a1002"); err != nil {
 		t.Fatal(err)
 	}
 	waitEvent(t, cl, protocol.EventAgentState, func(d map[string]any) bool { return d["agent"] == "a1002" && d["state"] == "logged_out" })
-	b.wait("wall", "[data-test=wb-agent][data-agent=a1002][data-state=logged_out]", time.Second)
-	b.shot("wall", "07-wallboard-agent-logged-out")
+	b.Wait("wall", "[data-test=wb-agent][data-agent=a1002][data-state=logged_out]", time.Second)
+	b.Shot("wall", "07-wallboard-agent-logged-out")
 
 	// From the agent's tile the supervisor forces a break: the ACD applies it.
-	b.click("wall", "[data-test=wb-agent][data-agent=a1001]")
-	b.wait("wall", "[data-test=wb-force]", 2*time.Second)
+	b.Click("wall", "[data-test=wb-agent][data-agent=a1001]")
+	b.Wait("wall", "[data-test=wb-force]", 2*time.Second)
 	time.Sleep(400 * time.Millisecond) // the dialog's fade-in, for the screenshot
-	b.shot("wall", "08-wallboard-supervisor-actions")
-	b.click("wall", "[data-test=wb-force]")
+	b.Shot("wall", "08-wallboard-supervisor-actions")
+	b.Click("wall", "[data-test=wb-force]")
 	if st := waitReason(t, p, "a1001", "小休"); st.State != acd.NotReady {
 		t.Fatalf("forced: %+v", st)
 	}
-	b.wait("wall", "[data-test=wb-agent][data-agent=a1001]:has-text('小休')", time.Second)
+	b.Wait("wall", "[data-test=wb-agent][data-agent=a1001]:has-text('小休')", time.Second)
 
 	// Two seconds on: the break is over its maximum.
 	waitEvent(t, cl, protocol.EventAgentOverrun, func(d map[string]any) bool { return d["agent"] == "a1001" && d["reason"] == "小休" })
-	b.wait("wall", "[data-test=wb-agent][data-agent=a1001][data-overrun=true] [data-test=wb-overrun]", time.Second)
-	b.wait("wall", "[data-test=wb-alerts] [data-agent=a1001]:has-text('王芳')", time.Second)
+	b.Wait("wall", "[data-test=wb-agent][data-agent=a1001][data-overrun=true] [data-test=wb-overrun]", time.Second)
+	b.Wait("wall", "[data-test=wb-alerts] [data-agent=a1001]:has-text('王芳')", time.Second)
 	if st := agentState(t, p, "a1001"); !st.Overrun {
 		t.Fatalf("the ACD does not flag the break: %+v", st)
 	}
-	b.shot("wall", "08b-wallboard-break-overrun")
+	b.Shot("wall", "08b-wallboard-break-overrun")
 	// The agent leaves the break (signs off: ready, they would be offered
 	// the waiting call on a phone this test does not have): the alert goes.
 	if err := cl.Logout(ctx, "a1001"); err != nil {
 		t.Fatal(err)
 	}
-	b.wait("wall", "[data-test=wb-agent][data-agent=a1001][data-overrun=false][data-state=logged_out]", time.Second)
+	b.Wait("wall", "[data-test=wb-agent][data-agent=a1001][data-overrun=false][data-state=logged_out]", time.Second)
 	var alerts int
-	json.Unmarshal(b.do(map[string]any{"op": "eval", "page": "wall", "js": "document.querySelectorAll('[data-test=wb-alerts] [data-agent]').length"}), &alerts)
+	json.Unmarshal(b.Do(map[string]any{"op": "eval", "page": "wall", "js": "document.querySelectorAll('[data-test=wb-alerts] [data-agent]').length"}), &alerts)
 	if alerts != 0 {
 		t.Fatalf("%d overrun alerts after the agent is back", alerts)
 	}
@@ -308,18 +308,18 @@ func TestDeskPhoneCallInTheBar(t *testing.T) {
 	signIn(b, p, "liqiang", pass)
 
 	call(t, p, "1003", "1002", 60*time.Second)
-	b.wait("bar", "[data-test=call][data-phase=talking]", 10*time.Second)
-	if party := b.text("bar", "[data-test=party]"); party != "1003" {
+	b.Wait("bar", "[data-test=call][data-phase=talking]", 10*time.Second)
+	if party := b.Text("bar", "[data-test=party]"); party != "1003" {
 		t.Fatalf("bar shows the other party as %q, want 1003", party)
 	}
 	// The timer ticks each second: three seconds in it shows at least 0:02.
 	time.Sleep(3 * time.Second)
-	if tm := b.text("bar", "[data-test=timer]"); tm == "0:00" || tm == "0:01" {
+	if tm := b.Text("bar", "[data-test=timer]"); tm == "0:00" || tm == "0:01" {
 		t.Fatalf("call timer %q after three seconds", tm)
 	}
-	b.shot("bar", "08-agent-on-call")
-	b.click("bar", "[data-test=hangup]")
-	b.wait("bar", "[data-test=call][data-phase=idle]", 5*time.Second)
+	b.Shot("bar", "08-agent-on-call")
+	b.Click("bar", "[data-test=hangup]")
+	b.Wait("bar", "[data-test=call][data-phase=idle]", 5*time.Second)
 	deadline := time.Now().Add(5 * time.Second)
 	for len(p.Server.Calls()) > 0 {
 		if time.Now().After(deadline) {
@@ -327,7 +327,7 @@ func TestDeskPhoneCallInTheBar(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	b.shot("bar", "09-agent-after-hangup")
+	b.Shot("bar", "09-agent-after-hangup")
 }
 
 // waitEvent reads the CTI client's events until one of typ matches and
@@ -387,58 +387,58 @@ func TestQueueCallRingsTheBarThroughReconnectAndWrapUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.wait("bar", "[data-test=call][data-phase=ringing]", time.Second)
+	b.Wait("bar", "[data-test=call][data-phase=ringing]", time.Second)
 	var ringAt float64
-	if err := json.Unmarshal(b.do(map[string]any{"op": "eval", "page": "bar",
+	if err := json.Unmarshal(b.Do(map[string]any{"op": "eval", "page": "bar",
 		"js": "Object.values(window.yimenBar.model.calls)[0].ringingAt"}), &ringAt); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("call.ringing published %s, on the bar %.0f ms later", ringTS.Format(time.StampMilli), ringAt-float64(ringTS.UnixMilli()))
-	if s := b.text("bar", "[data-test=call]"); !strings.Contains(s, "1005") || !strings.Contains(s, "12345 热线") || !strings.Contains(s, "来电振铃") || strings.Contains(s, "call_id") {
+	if s := b.Text("bar", "[data-test=call]"); !strings.Contains(s, "1005") || !strings.Contains(s, "12345 热线") || !strings.Contains(s, "来电振铃") || strings.Contains(s, "call_id") {
 		t.Fatalf("ringing panel %q", s)
 	}
 	// The OA pops the customer's card on the bar; nothing showed before.
 	var pops int
-	json.Unmarshal(b.do(map[string]any{"op": "eval", "page": "bar", "js": "document.querySelectorAll('[data-test=screenpop]').length"}), &pops)
+	json.Unmarshal(b.Do(map[string]any{"op": "eval", "page": "bar", "js": "document.querySelectorAll('[data-test=screenpop]').length"}), &pops)
 	if pops != 0 {
 		t.Fatal("a screen-pop panel with nothing to show")
 	}
 	var ringing []string
-	json.Unmarshal(b.do(map[string]any{"op": "eval", "page": "bar", "js": "Object.keys(window.yimenBar.model.calls)"}), &ringing)
+	json.Unmarshal(b.Do(map[string]any{"op": "eval", "page": "bar", "js": "Object.keys(window.yimenBar.model.calls)"}), &ringing)
 	if err := cl.Do(ctx, protocol.CmdScreenPop, protocol.ScreenPop{Agent: "a1001", Call: ringing[0], Title: "张三 · 2 张未办结工单",
 		URL: "https://oa.example/customers/42", Fields: map[string]string{"客户": "张三", "工单": "2"}}, nil); err != nil {
 		t.Fatal(err)
 	}
-	b.wait("bar", "[data-test=screenpop]:has-text('张三 · 2 张未办结工单')", 2*time.Second)
-	b.shot("bar", "10-agent-ringing")
-	b.wait("bar", "[data-test=call][data-phase=talking]", 5*time.Second)
-	b.wait("bar", "[data-test=state][data-state=on_call]", 2*time.Second)
+	b.Wait("bar", "[data-test=screenpop]:has-text('张三 · 2 张未办结工单')", 2*time.Second)
+	b.Shot("bar", "10-agent-ringing")
+	b.Wait("bar", "[data-test=call][data-phase=talking]", 5*time.Second)
+	b.Wait("bar", "[data-test=state][data-state=on_call]", 2*time.Second)
 
 	// The network drops: the bar reconnects, resumes, and the call is still there.
-	b.do(map[string]any{"op": "eval", "page": "bar", "js": "window.yimenBar.cti.drop()"})
-	b.wait("bar", "[data-test=conn]:has-text('连接中断')", 2*time.Second)
-	b.wait("bar", "[data-test=conn]:has-text('已连接')", 5*time.Second)
+	b.Do(map[string]any{"op": "eval", "page": "bar", "js": "window.yimenBar.cti.drop()"})
+	b.Wait("bar", "[data-test=conn]:has-text('连接中断')", 2*time.Second)
+	b.Wait("bar", "[data-test=conn]:has-text('已连接')", 5*time.Second)
 	var rec struct{ Reconnects, LastSeq int }
-	json.Unmarshal(b.do(map[string]any{"op": "eval", "page": "bar",
+	json.Unmarshal(b.Do(map[string]any{"op": "eval", "page": "bar",
 		"js": "({reconnects: window.yimenBar.cti.reconnects, lastSeq: window.yimenBar.cti.lastSeq})"}), &rec)
 	if rec.Reconnects != 1 {
 		t.Fatalf("reconnects %d, want 1", rec.Reconnects)
 	}
-	b.wait("bar", "[data-test=call][data-phase=talking]", time.Second)
-	b.shot("bar", "11-agent-on-queue-call-after-reconnect")
+	b.Wait("bar", "[data-test=call][data-phase=talking]", time.Second)
+	b.Shot("bar", "11-agent-on-queue-call-after-reconnect")
 
-	b.click("bar", "[data-test=hangup]")
-	b.wait("bar", "[data-test=state][data-state=wrap_up]", 5*time.Second)
+	b.Click("bar", "[data-test=hangup]")
+	b.Wait("bar", "[data-test=state][data-state=wrap_up]", 5*time.Second)
 	waitACD(t, p, "a1001", acd.WrapUp)
 	// The queue's 30 s of wrap-up count down.
-	if left := b.text("bar", "[data-test=wrapup-left]"); !strings.Contains(left, "话后剩余 3") && !strings.Contains(left, "话后剩余 2") {
+	if left := b.Text("bar", "[data-test=wrapup-left]"); !strings.Contains(left, "话后剩余 3") && !strings.Contains(left, "话后剩余 2") {
 		t.Fatalf("wrap-up countdown %q, want about 30 s left", left)
 	}
-	b.shot("bar", "12-agent-wrap-up")
-	b.click("bar", "[data-test=wrapup-done]")
-	b.wait("bar", "[data-test=state][data-state=ready]", 3*time.Second)
+	b.Shot("bar", "12-agent-wrap-up")
+	b.Click("bar", "[data-test=wrapup-done]")
+	b.Wait("bar", "[data-test=state][data-state=ready]", 3*time.Second)
 	waitACD(t, p, "a1001", acd.Ready)
-	if n := b.text("bar", "[data-test=answered]"); n != "1" {
+	if n := b.Text("bar", "[data-test=answered]"); n != "1" {
 		t.Fatalf("answered today %q, want 1", n)
 	}
 }
@@ -475,12 +475,12 @@ func TestWallboardHoldsSixtyFourAgents(t *testing.T) {
 	}
 	pass := account(t, p, "banzhang", "supervisor", []string{"hotline"}, "")
 	b := startBrowserSized(t, 1920, 1080)
-	b.open("wall", base(p)+"/wallboard/")
-	b.wait("wall", "#l-name", 10*time.Second)
+	b.Open("wall", base(p)+"/wallboard/")
+	b.Wait("wall", "#l-name", 10*time.Second)
 	b.login("wall", "banzhang", pass)
-	b.wait("wall", "[data-test=wb-agent][data-agent=a2064]", 10*time.Second)
+	b.Wait("wall", "[data-test=wb-agent][data-agent=a2064]", 10*time.Second)
 	var shown struct{ Tiles, Ready, NotReady, Out int }
-	json.Unmarshal(b.do(map[string]any{"op": "eval", "page": "wall", "js": `({
+	json.Unmarshal(b.Do(map[string]any{"op": "eval", "page": "wall", "js": `({
 		tiles: document.querySelectorAll('[data-test=wb-agent]').length,
 		ready: document.querySelectorAll('[data-test=wb-agent][data-state=ready]').length,
 		notReady: document.querySelectorAll('[data-test=wb-agent][data-state=not_ready]').length,
@@ -489,12 +489,12 @@ func TestWallboardHoldsSixtyFourAgents(t *testing.T) {
 		t.Fatalf("tiles on the first page: %+v, want all 64 (32 ready, 16 not ready, 16 logged out)", shown)
 	}
 	var fits bool
-	json.Unmarshal(b.do(map[string]any{"op": "eval", "page": "wall",
+	json.Unmarshal(b.Do(map[string]any{"op": "eval", "page": "wall",
 		"js": "document.documentElement.scrollHeight <= window.innerHeight"}), &fits)
 	if !fits {
 		t.Fatal("64 tiles overflow a 1920×1080 screen")
 	}
-	b.shot("wall", "09-wallboard-64-agents")
+	b.Shot("wall", "09-wallboard-64-agents")
 }
 
 // The agent's desk phone calls a customer: from the bar the agent holds and
@@ -504,40 +504,40 @@ func TestWallboardHoldsSixtyFourAgents(t *testing.T) {
 func TestHoldResumeAndBlindTransferFromTheBar(t *testing.T) {
 	needBrowser(t) // before the PBX: skip or fail at once
 	b, cl := deskPhoneCall(t, nil)
-	if party := b.text("bar", "[data-test=party]"); party != "1003" {
+	if party := b.Text("bar", "[data-test=party]"); party != "1003" {
 		t.Fatalf("the bar shows %q, want the customer 1003", party)
 	}
 	time.Sleep(500 * time.Millisecond) // the ACK is in: the call can be re-INVITEd
 
-	b.click("bar", "[data-test=hold]")
+	b.Click("bar", "[data-test=hold]")
 	waitEvent(t, cl, protocol.EventCallHeld, nil)
-	b.wait("bar", "[data-test=call][data-phase=held]", time.Second)
-	if s := b.text("bar", "[data-test=call] h2"); s != "保持中" {
+	b.Wait("bar", "[data-test=call][data-phase=held]", time.Second)
+	if s := b.Text("bar", "[data-test=call] h2"); s != "保持中" {
 		t.Fatalf("held call titled %q", s)
 	}
-	b.shot("bar", "15-agent-call-held")
-	b.click("bar", "[data-test=hold]")
+	b.Shot("bar", "15-agent-call-held")
+	b.Click("bar", "[data-test=hold]")
 	waitEvent(t, cl, protocol.EventCallResumed, nil)
-	b.wait("bar", "[data-test=call][data-phase=talking]", time.Second)
+	b.Wait("bar", "[data-test=call][data-phase=talking]", time.Second)
 
-	b.do(map[string]any{"op": "press", "page": "bar", "value": "Alt+K"})
-	b.wait("bar", ".keypad", 2*time.Second)
+	b.Do(map[string]any{"op": "press", "page": "bar", "value": "Alt+K"})
+	b.Wait("bar", ".keypad", 2*time.Second)
 	time.Sleep(400 * time.Millisecond)
-	b.shot("bar", "16-agent-keypad")
-	b.do(map[string]any{"op": "press", "page": "bar", "value": "Escape"})
+	b.Shot("bar", "16-agent-keypad")
+	b.Do(map[string]any{"op": "press", "page": "bar", "value": "Escape"})
 
-	b.click("bar", "[data-test=transfer]")
-	b.wait("bar", "#xfer-to", 2*time.Second)
-	b.fill("bar", "#xfer-to", "1004")
+	b.Click("bar", "[data-test=transfer]")
+	b.Wait("bar", "#xfer-to", 2*time.Second)
+	b.Fill("bar", "#xfer-to", "1004")
 	time.Sleep(400 * time.Millisecond)
-	b.shot("bar", "17-agent-transfer")
-	b.click("bar", "[data-test=xfer-blind]")
+	b.Shot("bar", "17-agent-transfer")
+	b.Click("bar", "[data-test=xfer-blind]")
 	ev := waitEvent(t, cl, protocol.EventCallTransferred, nil)
 	var tr protocol.CallTransferred
 	if err := ev.Decode(&tr); err != nil || tr.To != "1004" || tr.Mode != "blind" {
 		t.Fatalf("call.transferred %+v %v", tr, err)
 	}
-	b.wait("bar", "[data-test=call][data-phase=idle]", 2*time.Second)
+	b.Wait("bar", "[data-test=call][data-phase=idle]", 2*time.Second)
 }
 
 // An attended transfer from the bar: the agent consults 1004 while the
@@ -547,22 +547,22 @@ func TestAttendedTransferFromTheBar(t *testing.T) {
 	b, cl := deskPhoneCall(t, map[string]string{"ring_ms": "1000"})
 	time.Sleep(500 * time.Millisecond) // the ACK is in: the call can be re-INVITEd
 
-	b.click("bar", "[data-test=transfer]")
-	b.fill("bar", "#xfer-to", "1004")
-	b.click("bar", "[data-test=xfer-consult]")
+	b.Click("bar", "[data-test=transfer]")
+	b.Fill("bar", "#xfer-to", "1004")
+	b.Click("bar", "[data-test=xfer-consult]")
 	waitEvent(t, cl, protocol.EventCallConsult, func(d map[string]any) bool { return d["state"] == "answered" })
-	b.wait("bar", "[data-test=xfer-complete]:not([disabled])", 2*time.Second)
-	if s := b.text("bar", "[data-test=call]"); !strings.Contains(s, "咨询中：1004") {
+	b.Wait("bar", "[data-test=xfer-complete]:not([disabled])", 2*time.Second)
+	if s := b.Text("bar", "[data-test=call]"); !strings.Contains(s, "咨询中：1004") {
 		t.Fatalf("call panel during the consultation: %q", s)
 	}
-	b.shot("bar", "18-agent-consulting")
-	b.click("bar", "[data-test=xfer-complete]")
+	b.Shot("bar", "18-agent-consulting")
+	b.Click("bar", "[data-test=xfer-complete]")
 	ev := waitEvent(t, cl, protocol.EventCallTransferred, nil)
 	var tr protocol.CallTransferred
 	if err := ev.Decode(&tr); err != nil || tr.Mode != "attended" {
 		t.Fatalf("call.transferred %+v %v", tr, err)
 	}
-	b.wait("bar", "[data-test=call][data-phase=idle]", 3*time.Second)
+	b.Wait("bar", "[data-test=call][data-phase=idle]", 3*time.Second)
 }
 
 // deskPhoneCall signs agent a1001 in on the bar, registers SIPp phones as
@@ -583,6 +583,6 @@ func deskPhoneCall(t *testing.T, vars1004 map[string]string) (*browser, *cticlie
 		t.Fatal(err)
 	}
 	call(t, p, "1001", "1003", 40*time.Second)
-	b.wait("bar", "[data-test=call][data-phase=talking]", 10*time.Second)
+	b.Wait("bar", "[data-test=call][data-phase=talking]", 10*time.Second)
 	return b, cl
 }

@@ -39,40 +39,40 @@ func TestEmbeddedBarClickToDialAndRingingEvent(t *testing.T) {
 	p.Callee(t, "1003", testpbx.Loopback(), "uas_answer.xml", false, nil)
 
 	b := startBrowser(t)
-	b.open("crm", origin+"/embed.html?pbx="+base(p))
+	b.Open("crm", origin+"/embed.html?pbx="+base(p))
 	in := func(op, sel string, more map[string]any) json.RawMessage {
 		c := map[string]any{"op": op, "page": "crm", "frame": "#bar", "selector": sel}
 		for k, v := range more {
 			c[k] = v
 		}
-		return b.do(c)
+		return b.Do(c)
 	}
 	in("wait", "#l-name", map[string]any{"timeout": 10000})
 	in("fill", "#l-name", map[string]any{"value": "wangfang"})
 	in("fill", "#l-pass", map[string]any{"value": pass})
 	in("click", "button[type=submit]", nil)
 	in("wait", "[data-test=state][data-state=ready]", map[string]any{"timeout": 10000})
-	b.wait("crm", "#log li[data-type=connection]:has-text('open')", 5*time.Second)
+	b.Wait("crm", "#log li[data-type=connection]:has-text('open')", 5*time.Second)
 
 	// Click-to-dial from the CRM: the agent's phone answers, then 1003 does;
 	// the CRM hangs up.
-	b.fill("crm", "#to", "1003")
-	b.click("crm", "#dial")
-	b.wait("crm", "#status:has-text('ok')", 10*time.Second)
+	b.Fill("crm", "#to", "1003")
+	b.Click("crm", "#dial")
+	b.Wait("crm", "#status:has-text('ok')", 10*time.Second)
 	waitCall(t, p, "1003", true)
-	b.shot("crm", "13-embedded-click-to-dial")
-	b.click("crm", "#hangup")
-	b.wait("crm", "#status:has-text('ok')", 5*time.Second)
+	b.Shot("crm", "13-embedded-click-to-dial")
+	b.Click("crm", "#hangup")
+	b.Wait("crm", "#status:has-text('ok')", 5*time.Second)
 	waitCall(t, p, "1003", false)
 	in("wait", "[data-test=state][data-state=ready]", map[string]any{"timeout": 5000})
 
 	// A queue call: the CRM hears call.ringing with the caller.
 	call(t, p, "1005", "8000", 30*time.Second)
-	b.wait("crm", "#log li[data-type='call.ringing']", 10*time.Second)
-	if s := b.text("crm", "#status"); !strings.Contains(s, "来电：1005") {
+	b.Wait("crm", "#log li[data-type='call.ringing']", 10*time.Second)
+	if s := b.Text("crm", "#status"); !strings.Contains(s, "来电：1005") {
 		t.Fatalf("CRM status %q, want the ringing caller", s)
 	}
-	b.shot("crm", "14-embedded-ringing")
+	b.Shot("crm", "14-embedded-ringing")
 }
 
 // waitCall waits until a call to callee is answered (or, with up false, gone).

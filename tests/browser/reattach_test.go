@@ -164,9 +164,9 @@ func answeredInTheBrowser(t *testing.T, p *testpbx.PBX, b *browser, talk time.Du
 // to have the agent on the call.
 func answerInBar(t *testing.T, p *testpbx.PBX, b *browser) {
 	t.Helper()
-	b.wait("bar", "[data-test=call][data-phase=ringing]", 10*time.Second)
-	b.click("bar", "[data-test=answer]")
-	b.wait("bar", "[data-test=call][data-phase=talking]", 5*time.Second)
+	b.Wait("bar", "[data-test=call][data-phase=ringing]", 10*time.Second)
+	b.Click("bar", "[data-test=answer]")
+	b.Wait("bar", "[data-test=call][data-phase=talking]", 5*time.Second)
 	waitACD(t, p, "a1001", acd.OnCall)
 }
 
@@ -199,7 +199,7 @@ func TestBrowserSoftphoneHoldReloadAndBlindTransfer(t *testing.T) {
 	p.Callee(t, "1004", testpbx.Loopback(), "uas_answer.xml", false, nil)
 	b := startBrowser(t)
 	signIn(b, p, "wangfang", pass)
-	b.wait("bar", "[data-test=device]:has-text('浏览器话机')", 10*time.Second)
+	b.Wait("bar", "[data-test=device]:has-text('浏览器话机')", 10*time.Second)
 	cl := p.DialCTI(t, p.CTIToken(t, "system"))
 	if _, err := cl.Subscribe(t.Context(), "agent:a1001", "queue:hotline"); err != nil {
 		t.Fatal(err)
@@ -210,35 +210,35 @@ func TestBrowserSoftphoneHoldReloadAndBlindTransfer(t *testing.T) {
 	media.hears(t, "answered", 10, 5*time.Second)
 
 	time.Sleep(300 * time.Millisecond) // the ACK is in: the customer can be re-INVITEd
-	b.click("bar", "[data-test=hold]")
+	b.Click("bar", "[data-test=hold]")
 	waitEvent(t, cl, "call.held", nil)
-	b.wait("bar", "[data-test=call][data-phase=held]", time.Second)
-	b.shot("bar", "20-browser-call-held")
-	b.click("bar", "[data-test=hold]")
+	b.Wait("bar", "[data-test=call][data-phase=held]", time.Second)
+	b.Shot("bar", "20-browser-call-held")
+	b.Click("bar", "[data-test=hold]")
 	waitEvent(t, cl, "call.resumed", nil)
-	b.wait("bar", "[data-test=call][data-phase=talking]", time.Second)
+	b.Wait("bar", "[data-test=call][data-phase=talking]", time.Second)
 	media.hears(t, "resumed", 10, 3*time.Second)
 
 	// The page is reloaded mid-call.
 	reloaded := time.Now()
-	b.open("bar", base(p)+"/agent/")
-	b.wait("bar", "[data-test=call][data-phase=talking]", 10*time.Second)
-	b.wait("bar", "[data-test=device]:has-text('浏览器话机')", 10*time.Second)
+	b.Open("bar", base(p)+"/agent/")
+	b.Wait("bar", "[data-test=call][data-phase=talking]", 10*time.Second)
+	b.Wait("bar", "[data-test=device]:has-text('浏览器话机')", 10*time.Second)
 	back := media.hears(t, "after the reload", 10, 10*time.Second)
 	t.Logf("reload: the customer heard the agent again %v after the page began to reload", back.Sub(reloaded).Round(time.Millisecond))
 	stillUp(t, p, c.ID, "after the reload")
 	if st := agentState(t, p, "a1001"); st.State != acd.OnCall || st.Call != c.ID {
 		t.Fatalf("after the reload the agent is %+v, want on call %s", st, c.ID)
 	}
-	b.shot("bar", "21-browser-call-after-reload")
+	b.Shot("bar", "21-browser-call-after-reload")
 
 	// Blind transfer from the reloaded bar: the customer goes on with 1004.
-	b.click("bar", "[data-test=transfer]")
-	b.wait("bar", "#xfer-to", 2*time.Second)
-	b.fill("bar", "#xfer-to", "1004")
-	b.click("bar", "[data-test=xfer-blind]")
+	b.Click("bar", "[data-test=transfer]")
+	b.Wait("bar", "#xfer-to", 2*time.Second)
+	b.Fill("bar", "#xfer-to", "1004")
+	b.Click("bar", "[data-test=xfer-blind]")
 	waitEvent(t, cl, "call.transferred", func(d map[string]any) bool { return d["to"] == "1004" && d["mode"] == "blind" })
-	b.wait("bar", "[data-test=call][data-phase=idle]", 3*time.Second)
+	b.Wait("bar", "[data-test=call][data-phase=idle]", 3*time.Second)
 	waitACD(t, p, "a1001", acd.WrapUp)
 	time.Sleep(time.Second)
 	stillUp(t, p, c.ID, "after the transfer")
@@ -274,18 +274,18 @@ func TestSupervisorListensToABrowserAgentFromTheWallboard(t *testing.T) {
 	p.Callee(t, "1002", supIP, "uas_answer.xml", false, nil)
 	b := startBrowser(t)
 	signIn(b, p, "wangfang", pass)
-	b.wait("bar", "[data-test=device]:has-text('浏览器话机')", 10*time.Second)
+	b.Wait("bar", "[data-test=device]:has-text('浏览器话机')", 10*time.Second)
 
 	media, c := answeredInTheBrowser(t, p, b, 30*time.Second)
 	defer media.send(t, c.CallerRTP)()
 	media.hears(t, "answered", 10, 5*time.Second)
 
-	b.open("wall", base(p)+"/wallboard/")
-	b.wait("wall", "#l-name", 10*time.Second)
+	b.Open("wall", base(p)+"/wallboard/")
+	b.Wait("wall", "#l-name", 10*time.Second)
 	b.login("wall", "banzhang", supPass)
-	b.wait("wall", "[data-test=wb-agent][data-agent=a1001][data-state=on_call]", 10*time.Second)
-	b.click("wall", "[data-test=wb-agent][data-agent=a1001]")
-	b.click("wall", ".el-dialog button:has-text('监听')")
+	b.Wait("wall", "[data-test=wb-agent][data-agent=a1001][data-state=on_call]", 10*time.Second)
+	b.Click("wall", "[data-test=wb-agent][data-agent=a1001]")
+	b.Click("wall", ".el-dialog button:has-text('监听')")
 	deadline := time.Now().Add(10 * time.Second)
 	for !monitoring(p, "1002") {
 		if time.Now().After(deadline) {

@@ -47,7 +47,7 @@ func TestBrowserSoftphoneAnswersAndTalks(t *testing.T) {
 	}
 	b := startBrowser(t)
 	signIn(b, p, "wangfang", pass)
-	b.wait("bar", "[data-test=device]:has-text('浏览器话机')", 10*time.Second)
+	b.Wait("bar", "[data-test=device]:has-text('浏览器话机')", 10*time.Second)
 
 	custIP := testpbx.Loopback()
 	cust, err := sipp.Start(t.Context(), sipp.Options{Scenario: sipp.Scenario("uac_call.xml"), Remote: p.SIPAddr(), LocalIP: custIP,
@@ -69,7 +69,7 @@ func TestBrowserSoftphoneAnswersAndTalks(t *testing.T) {
 		t.Fatal(err)
 	}
 	var q struct{ PacketsIn, PacketsOut int }
-	json.Unmarshal(b.do(map[string]any{"op": "eval", "page": "bar", "js": "window.yimenBar.phone.quality()"}), &q)
+	json.Unmarshal(b.Do(map[string]any{"op": "eval", "page": "bar", "js": "window.yimenBar.phone.quality()"}), &q)
 	t.Logf("browser: %d packets in, %d out; customer got %d packets of sound in 4 s", q.PacketsIn, q.PacketsOut, beeps)
 	if q.PacketsIn < 100 || q.PacketsOut < 100 {
 		t.Errorf("getStats: %d packets in, %d out; want the call's audio both ways", q.PacketsIn, q.PacketsOut)
@@ -77,10 +77,10 @@ func TestBrowserSoftphoneAnswersAndTalks(t *testing.T) {
 	if beeps < 10 {
 		t.Errorf("the customer heard %d packets of the browser's microphone in 4 s", beeps)
 	}
-	b.shot("bar", "19-browser-softphone-call")
+	b.Shot("bar", "19-browser-softphone-call")
 
 	// Muted: the customer gets only silence.
-	b.do(map[string]any{"op": "press", "page": "bar", "value": "Alt+M"})
+	b.Do(map[string]any{"op": "press", "page": "bar", "value": "Alt+M"})
 	time.Sleep(time.Second) // what was on its way has arrived
 	quiet, err := sipp.CaptureUDP(t.Context(), soundFilter(custIP))
 	if err != nil {
@@ -91,6 +91,6 @@ func TestBrowserSoftphoneAnswersAndTalks(t *testing.T) {
 		t.Errorf("muted, the customer still got %d packets of sound (%v)", n, err)
 	}
 
-	b.click("bar", "[data-test=hangup]")
-	b.wait("bar", "[data-test=state][data-state=wrap_up]", 5*time.Second)
+	b.Click("bar", "[data-test=hangup]")
+	b.Wait("bar", "[data-test=state][data-state=wrap_up]", 5*time.Second)
 }

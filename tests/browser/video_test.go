@@ -25,10 +25,10 @@ func TestTwoBrowsersHoldAVideoCall(t *testing.T) {
 		name, pass string
 	}{{a, "wangfang", passA}, {b, "liqiang", passB}} {
 		signIn(s.br, p, s.name, s.pass)
-		s.br.wait("bar", "[data-test=device]:has-text('浏览器话机')", 10*time.Second)
-		s.br.click("bar", "[data-test=video-toggle]")
-		s.br.wait("bar", "[data-test=video-toggle][aria-pressed=true]", 5*time.Second)
-		s.br.wait("bar", "[data-test=device]:has-text('浏览器话机')", 10*time.Second)
+		s.br.Wait("bar", "[data-test=device]:has-text('浏览器话机')", 10*time.Second)
+		s.br.Click("bar", "[data-test=video-toggle]")
+		s.br.Wait("bar", "[data-test=video-toggle][aria-pressed=true]", 5*time.Second)
+		s.br.Wait("bar", "[data-test=device]:has-text('浏览器话机')", 10*time.Second)
 	}
 	stats := func(agent string) (to, from uint64) {
 		st, _ := p.Server.Browsers().SessionStats("demo", agent)
@@ -39,17 +39,17 @@ func TestTwoBrowsersHoldAVideoCall(t *testing.T) {
 		t.Fatalf("before any call, a1001's session passed video: %d to the browser, %d on", to, from)
 	}
 
-	a.fill("bar", "#dial-to", "1002")
-	a.click("bar", "[data-test=dial]")
-	b.wait("bar", "[data-test=call][data-phase=ringing]", 10*time.Second)
-	b.click("bar", "[data-test=answer]")
-	a.wait("bar", "[data-test=call][data-phase=talking]", 10*time.Second)
-	b.wait("bar", "[data-test=call][data-phase=talking]", 5*time.Second)
+	a.Fill("bar", "#dial-to", "1002")
+	a.Click("bar", "[data-test=dial]")
+	b.Wait("bar", "[data-test=call][data-phase=ringing]", 10*time.Second)
+	b.Click("bar", "[data-test=answer]")
+	a.Wait("bar", "[data-test=call][data-phase=talking]", 10*time.Second)
+	b.Wait("bar", "[data-test=call][data-phase=talking]", 5*time.Second)
 
 	type quality struct{ PacketsIn, PacketsOut, FramesIn, FramesOut int }
 	read := func(br *browser) quality {
 		var q quality
-		json.Unmarshal(br.do(map[string]any{"op": "eval", "page": "bar", "js": "window.yimenBar.phone.quality()"}), &q)
+		json.Unmarshal(br.Do(map[string]any{"op": "eval", "page": "bar", "js": "window.yimenBar.phone.quality()"}), &q)
 		return q
 	}
 	deadline := time.Now().Add(15 * time.Second)
@@ -74,14 +74,14 @@ func TestTwoBrowsersHoldAVideoCall(t *testing.T) {
 	if toA == 0 || toB == 0 || fromA == 0 || fromB == 0 {
 		t.Errorf("a session passed no video: to/from a1001 %d/%d, a1002 %d/%d", toA, fromA, toB, fromB)
 	}
-	a.wait("bar", "[data-test=remote-video]:visible", 5*time.Second)
-	b.wait("bar", "[data-test=remote-video]:visible", 5*time.Second)
-	a.shot("bar", "30-video-call-caller")
-	b.shot("bar", "31-video-call-callee")
+	a.Wait("bar", "[data-test=remote-video]:visible", 5*time.Second)
+	b.Wait("bar", "[data-test=remote-video]:visible", 5*time.Second)
+	a.Shot("bar", "30-video-call-caller")
+	b.Shot("bar", "31-video-call-callee")
 
-	a.click("bar", "[data-test=hangup]")
-	a.wait("bar", "[data-test=call][data-phase=idle]", 5*time.Second)
-	b.wait("bar", "[data-test=call][data-phase=idle]", 5*time.Second)
+	a.Click("bar", "[data-test=hangup]")
+	a.Wait("bar", "[data-test=call][data-phase=idle]", 5*time.Second)
+	b.Wait("bar", "[data-test=call][data-phase=idle]", 5*time.Second)
 	time.Sleep(500 * time.Millisecond)
 	_, before := stats("a1001")
 	time.Sleep(time.Second)
