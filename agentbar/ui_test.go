@@ -2,32 +2,16 @@ package agentbar
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"testing/fstest"
 
-	"github.com/yimen/yimen/internal/httpx/route"
+	"github.com/yimen/yimen/internal/httpx/route/routetest"
 )
 
-type noGuard struct{}
+func serve(t *testing.T, u *UI) *http.ServeMux { return routetest.Mux(t, u.Routes()) }
 
-func (noGuard) Protect(rt route.Route) http.Handler { return rt.Handler }
-
-func serve(t *testing.T, u *UI) *http.ServeMux {
-	t.Helper()
-	mux := http.NewServeMux()
-	if err := route.Mount(mux, noGuard{}, u.Routes()); err != nil {
-		t.Fatal(err)
-	}
-	return mux
-}
-
-func get(mux *http.ServeMux, path string) *httptest.ResponseRecorder {
-	rec := httptest.NewRecorder()
-	mux.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
-	return rec
-}
+var get = routetest.Get
 
 func TestUnbuiltUISaysHowToBuildIt(t *testing.T) {
 	u := newUI(fstest.MapFS{Placeholder: {Data: []byte("run make ui")}}, nil)

@@ -2,32 +2,16 @@ package oaui
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"testing/fstest"
 
-	"github.com/yimen/yimen/internal/httpx/route"
+	"github.com/yimen/yimen/internal/httpx/route/routetest"
 )
 
-type open struct{}
+func mux(t *testing.T, u *UI) *http.ServeMux { return routetest.Mux(t, u.Routes()) }
 
-func (open) Protect(rt route.Route) http.Handler { return rt.Handler }
-
-func mux(t *testing.T, u *UI) *http.ServeMux {
-	t.Helper()
-	m := http.NewServeMux()
-	if err := route.Mount(m, open{}, u.Routes()); err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
-func get(m *http.ServeMux, path string) *httptest.ResponseRecorder {
-	rec := httptest.NewRecorder()
-	m.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
-	return rec
-}
+var get = routetest.Get
 
 func TestUnbuiltOAUISaysHowToBuildIt(t *testing.T) {
 	u := newUI(fstest.MapFS{Placeholder: {Data: []byte("run make ui")}}, nil)
