@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 
 	"github.com/yimen/yimen/internal/adminapi"
-	"github.com/yimen/yimen/internal/audit"
 	"github.com/yimen/yimen/internal/auth"
 	"github.com/yimen/yimen/internal/config"
 	"github.com/yimen/yimen/internal/errs"
@@ -27,66 +26,14 @@ type Credential struct {
 // buildSecurity opens auth, rbac and the audit log on the OA's database,
 // the same services the PBX runs on its own.
 func buildSecurity(ctx context.Context, cfg config.OA, db *store.DB, km *keys.Manager, log *slog.Logger) (*adminapi.Security, error) {
-	a := cfg.Admin
-	signPath := a.AuditSigningKey
+	signPath := cfg.Admin.AuditSigningKey
 	if signPath == "" {
 		signPath = filepath.Join(cfg.DataDir, "oa-audit-signing.key")
 	}
-	signer, err := keys.LoadOrCreateSigningKey(signPath)
-	if err != nil {
-		return nil, fmt.Errorf("admin.audit_signing_key: %w", err)
-	}
-	auditRing, err := km.Keyring(ctx, "audit")
-	if err != nil {
-		return nil, err
-	}
-	alog, err := audit.New(ctx, audit.Config{SignEvery: a.AuditSignEvery, SignInterval: a.AuditSignInterval},
-		audit.Deps{DB: db, Keys: auditRing, Signer: signer, Log: log.With("part", "audit")})
-	if err != nil {
-		return nil, err
-	}
-	totpRing, err := km.Keyring(ctx, "auth.totp")
-	if err != nil {
-		return nil, err
-	}
-	var roles *rbac.Service
-	authn, err := auth.New(ctx, auth.Config{
-		Iterations: a.PasswordIterations, MaxPasswordAge: a.MaxPasswordAge, MaxFailures: a.MaxFailures, AccountMaxFailures: a.AccountMaxFailures,
-		LockoutDuration: a.LockoutDuration, IdleTimeout: a.IdleTimeout, SessionLifetime: a.SessionLifetime, CookieSecure: cfg.HTTP.TLSCert != "",
-	}, auth.Deps{DB: db, Secrets: totpRing, Audit: alog, Log: log.With("part", "auth"),
-		// The three administrators log in with two factors here as on the PBX.
-		SecondFactorRequired: func(ctx context.Context, userID, tenant string) (bool, error) {
-			if a.SecondFactor == config.SecondFactorEveryone {
-				return true, nil
-			}
-			held, err := roles.Roles(ctx, userID, tenant)
-			for _, h := range held {
-				if rbac.IsAdminRole(h.Role) {
-					return true, err
-				}
-			}
-			return false, err
-		}})
-	if err != nil {
-		return nil, err
-	}
-	tagRing, err := km.Keyring(ctx, "rbac.tag")
-	if err != nil {
-		return nil, err
-	}
-	if roles, err = rbac.New(ctx, rbac.Deps{DB: db, Keys: tagRing, Audit: alog, Log: log.With("part", "rbac")}); err != nil {
-		return nil, err
-	}
-	for _, t := range cfg.Tenants {
-		if err := roles.SeedTenant(ctx, t); err != nil {
-			return nil, err
-		}
-	}
-	return &adminapi.Security{Auth: authn, RBAC: roles, Audit: alog, PlatformTenant: cfg.PlatformTenantName()}, nil
+	return adminapi.Open(ctx, cfg.Admin, adminapi.OpenOptions{SigningKeyFile: signPath, CookieSecure: cfg.HTTP.TLSCert != "",
+		PlatformTenant: cfg.PlatformTenantName(), Tenants: cfg.Tenants}, db, km, log)
 }
 
-// signingKey reads the SM2 key signing the audit chain, creating it (0600)
-// with its public key beside it (.pub) on first run.
 // bootstrap creates the three separated administrators in the platform
 // tenant on first run (they must change the generated password outside
 // the demo), and in the demo a business user of each OA role.

@@ -60,56 +60,16 @@ func buildSecurity(ctx context.Context, cfg config.Config, db *store.DB, km *key
 	if sec.SigningKeyFile == "" {
 		sec.SigningKeyFile = filepath.Join(cfg.DataDir, "audit-signing.key")
 	}
-	signer, err := keys.LoadOrCreateSigningKey(sec.SigningKeyFile)
-	if err != nil {
-		return nil, fmt.Errorf("admin.audit_signing_key: %w", err)
-	}
-	auditRing, err := km.Keyring(ctx, "audit")
-	if err != nil {
-		return nil, err
-	}
-	alog, err := audit.New(ctx, audit.Config{SignEvery: a.AuditSignEvery, SignInterval: a.AuditSignInterval},
-		audit.Deps{DB: db, Keys: auditRing, Signer: signer, Log: log.With("part", "audit")})
-	if err != nil {
-		return nil, err
-	}
-	totpRing, err := km.Keyring(ctx, "auth.totp")
-	if err != nil {
-		return nil, err
-	}
-	// auth asks who must log in with two factors; rbac knows (and imports
-	// auth, so the answer is wired here). roles is set below, before any
-	// login can happen.
-	var roles *rbac.Service
-	authn, err := auth.New(ctx, auth.Config{
-		Iterations: a.PasswordIterations, MaxPasswordAge: a.MaxPasswordAge, MaxFailures: a.MaxFailures, AccountMaxFailures: a.AccountMaxFailures,
-		LockoutDuration: a.LockoutDuration, IdleTimeout: a.IdleTimeout, SessionLifetime: a.SessionLifetime,
-		CookieSecure: cfg.HTTP.TLSCert != "",
-	}, auth.Deps{DB: db, Secrets: totpRing, Audit: alog, Log: log.With("part", "auth"),
-		SecondFactorRequired: func(ctx context.Context, userID, tenant string) (bool, error) {
-			if a.SecondFactor == config.SecondFactorEveryone {
-				return true, nil
-			}
-			return holdsAdminRole(ctx, roles, userID, tenant)
-		}})
-	if err != nil {
-		return nil, fmt.Errorf("admin: %w", err)
-	}
-	tagRing, err := km.Keyring(ctx, "rbac.tag")
-	if err != nil {
-		return nil, err
-	}
-	roles, err = rbac.New(ctx, rbac.Deps{DB: db, Keys: tagRing, Audit: alog, Log: log.With("part", "rbac"),
-		Alarm: func(ctx context.Context, al rbac.Alarm) { sec.alarms.WithLabelValues("rbac_integrity").Inc() }})
-	if err != nil {
-		return nil, err
-	}
-	sec.Platform = &adminapi.Security{Auth: authn, RBAC: roles, Audit: alog, PlatformTenant: platform, Alarm: sec.alarm}
-
+	names := make([]string, 0, len(cfg.Tenants))
 	for _, t := range cfg.Tenants {
-		if err := roles.SeedTenant(ctx, t.Name); err != nil {
-			return nil, err
-		}
+		names = append(names, t.Name)
+	}
+	var err error
+	sec.Platform, err = adminapi.Open(ctx, a, adminapi.OpenOptions{SigningKeyFile: sec.SigningKeyFile, CookieSecure: cfg.HTTP.TLSCert != "",
+		PlatformTenant: platform, Tenants: names, Alarm: sec.alarm,
+		RBACAlarm: func(ctx context.Context, al rbac.Alarm) { sec.alarms.WithLabelValues("rbac_integrity").Inc() }}, db, km, log)
+	if err != nil {
+		return nil, err
 	}
 	if err := sec.breakGlass(ctx, platform, breakGlass != ""); err != nil {
 		return nil, err
@@ -152,23 +112,6 @@ func buildSecurity(ctx context.Context, cfg config.Config, db *store.DB, km *key
 	sec.recordStart(ctx, cfg)
 	sec.verify(ctx)
 	return sec, nil
-}
-
-// holdsAdminRole reports whether userID holds one of the three
-// administrator roles in its tenant: those log in with two factors (等保
-// level 3). A role row that fails its integrity tag answers an error, and
-// the login or request fails closed.
-func holdsAdminRole(ctx context.Context, roles *rbac.Service, userID, tenant string) (bool, error) {
-	held, err := roles.Roles(ctx, userID, tenant)
-	if err != nil {
-		return false, err
-	}
-	for _, h := range held {
-		if rbac.IsAdminRole(h.Role) {
-			return true, nil
-		}
-	}
-	return false, nil
 }
 
 // register adds the alarm counter to the PBX's metrics.
