@@ -166,6 +166,12 @@ func (s *Service) apply(ctx context.Context, tenant string, env protocol.Envelop
 		if d.Queue == "" && isExtension(d.Caller) && !isExtension(d.Callee) {
 			direction = "outbound"
 		}
+		// The party an extension called out to is a citizen: their
+		// number is kept masked like any caller's.
+		callee := d.Callee
+		if callee != "" && !isExtension(callee) {
+			callee = fieldcrypt.Mask(callee)
+		}
 		var answered any
 		if d.Answer != "" {
 			answered = ms(parseTime(d.Answer, at))
@@ -173,7 +179,7 @@ func (s *Service) apply(ctx context.Context, tenant string, env protocol.Envelop
 		_, err = s.db.Q(ctx).ExecContext(ctx, `UPDATE oa_contacts SET kind=CASE WHEN kind='voicemail' THEN kind ELSE ? END, direction=?,
 			started_at=MIN(started_at, ?), answered_at=IFNULL(answered_at, ?), ended_at=?, talk_s=?, wait_s=MAX(wait_s, ?), cdr_id=?, cdr_disposition=?,
 			callee=?, agent=CASE WHEN ?<>'' THEN ? ELSE agent END, queue=CASE WHEN ?<>'' THEN ? ELSE queue END WHERE id=?`,
-			kind, direction, ms(start), answered, ms(parseTime(d.End, at)), d.TalkS, d.WaitS, d.Call, d.Disposition, d.Callee,
+			kind, direction, ms(start), answered, ms(parseTime(d.End, at)), d.TalkS, d.WaitS, d.Call, d.Disposition, callee,
 			d.Agent, d.Agent, d.Queue, d.Queue, id)
 		return nil, err
 	case protocol.EventRecordingReady:

@@ -118,6 +118,9 @@ func TestMissedAbandonedAndVoicemailCalls(t *testing.T) {
 	list, _, _ := f.svc.FindContacts(ctx, "demo", ContactQuery{})
 	for _, c := range list {
 		kinds[c.CallID] = c.Kind + "/" + c.Direction
+		if c.CallID == "o1" && c.Callee != "139****9000" {
+			t.Errorf("the citizen an extension called is kept as %q, want it masked", c.Callee)
+		}
 	}
 	want := map[string]string{"m1": "abandoned/inbound", "m2": "missed/inbound", "o1": "answered/outbound", "v1": "voicemail/inbound"}
 	for k, v := range want {

@@ -166,6 +166,9 @@ func (s *Service) StaffList(ctx context.Context, tenant string, dep int64) ([]St
 type Workflow struct {
 	SkipSign  bool `json:"skip_sign,omitempty"`
 	SkipVisit bool `json:"skip_visit,omitempty"`
+	// VisitDissatisfied is what a 回访 answered "dissatisfied" does:
+	// "reopen" (重办, the default) or "archive".
+	VisitDissatisfied string `json:"visit_dissatisfied,omitempty"`
 }
 
 // Category is a node of the ticket category tree with its workflow and SLA.
@@ -221,6 +224,9 @@ func (s *Service) cfgCheck(c Category) FieldErrors {
 	bad := c.SLA.Check(s.cfg.Hours)
 	if strings.TrimSpace(c.Name) == "" || len([]rune(c.Name)) > 60 {
 		bad["name"] = "required, at most 60 characters"
+	}
+	if v := c.Workflow.VisitDissatisfied; v != "" && v != VisitReopen && v != VisitArchive {
+		bad["workflow.visit_dissatisfied"] = "reopen or archive"
 	}
 	return bad
 }
