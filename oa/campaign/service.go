@@ -56,8 +56,8 @@ type Deps struct {
 	DB     *store.DB
 	Fields oa.FieldCipher
 	OA     OA
-	Dialer Dialer      // nil: nothing is dialled (the API still works)
-	Audit  oa.Auditor  // optional
+	Dialer Dialer     // nil: nothing is dialled (the API still works)
+	Audit  oa.Auditor // optional
 	Log    *slog.Logger
 	Now    func() time.Time
 }

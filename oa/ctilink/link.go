@@ -25,6 +25,14 @@ type OA interface {
 
 var _ OA = (*oa.Service)(nil)
 
+// Observer follows the tenant's events after the OA has applied each (the
+// campaign dialler: agents' states, the end of its calls); Seen is given
+// the agents' states from a snapshot on every connect.
+type Observer interface {
+	Observe(ctx context.Context, tenant string, env protocol.Envelope) error
+	Seen(tenant string, agents []protocol.AgentState)
+}
+
 // Config is one tenant's link.
 type Config struct {
 	URL    string // ws://host:port/cti
@@ -67,6 +75,7 @@ type Link struct {
 	current atomic.Pointer[client.Client]
 	// popped is told how long each screen pop took from the ring (tests, metrics).
 	popped func(time.Duration)
+	observer Observer
 }
 
 // New returns a link; Run starts it.
@@ -91,6 +100,9 @@ func New(cfg Config, o OA, log *slog.Logger) *Link {
 	l.lastErr.Store("")
 	return l
 }
+
+// Observe hands every applied event to o too (set before Run).
+func (l *Link) Observe(o Observer) { l.observer = o }
 
 // OnPop sets a function told each screen pop's delay after its ring.
 func (l *Link) OnPop(f func(time.Duration)) { l.popped = f }
@@ -150,6 +162,18 @@ func (l *Link) session(ctx context.Context) error {
 	l.connected.Store(1)
 	l.current.Store(c)
 	defer l.current.Store(nil)
+	if l.observer != nil {
+		// Where every agent stands now; agent.state events keep it current.
+		var snap protocol.Snapshot
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := c.Do(sctx, protocol.CmdWallboardSnapshot, struct{}{}, &snap)
+		cancel()
+		if err != nil {
+			l.log.Warn("no agent snapshot: the dialler learns agents' states from their next change", "err", err)
+		} else {
+			l.observer.Seen(l.cfg.Tenant, snap.Agents)
+		}
+	}
 	l.log.Info("cti link up", "epoch", hello.Epoch, "seq", l.seq.Load())
 	ping := time.NewTicker(l.cfg.PingEvery)
 	defer ping.Stop()
@@ -181,6 +205,11 @@ func (l *Link) session(ctx context.Context) error {
 			}
 			l.events.Add(1)
 			l.seq.Store(env.Seq)
+			if l.observer != nil {
+				if err := l.observer.Observe(ctx, l.cfg.Tenant, env); err != nil {
+					l.log.Error("campaign event not applied", "type", env.Type, "seq", env.Seq, "err", err)
+				}
+			}
 			if ring != nil && time.Since(ring.At) < l.cfg.PopMaxAge {
 				go l.pop(ctx, c, ring)
 			}
@@ -248,9 +277,15 @@ var ErrDown = errors.New("ctilink: not connected to the PBX")
 // Dial has the PBX ring agent's phone, then to (click-to-dial, e.g. a
 // 回访 call); it returns the new call's id.
 func (l *Link) Dial(ctx context.Context, agent, to string) (string, error) {
+	return l.DialAs(ctx, agent, to, "")
+}
+
+// DialAs is Dial presenting callerID to the called party ("" for the
+// trunk's own).
+func (l *Link) DialAs(ctx context.Context, agent, to, callerID string) (string, error) {
 	c := l.current.Load()
 	if c == nil {
 		return "", ErrDown
 	}
-	return c.Dial(ctx, agent, to, "")
+	return c.Dial(ctx, agent, to, callerID)
 }

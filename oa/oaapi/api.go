@@ -13,6 +13,7 @@ import (
 	"github.com/yimen/yimen/internal/httpx/route"
 	"github.com/yimen/yimen/internal/rbac"
 	"github.com/yimen/yimen/oa"
+	"github.com/yimen/yimen/oa/campaign"
 	"github.com/yimen/yimen/oa/ctilink"
 )
 
@@ -33,6 +34,8 @@ type Deps struct {
 	PlatformRoutes []route.Route
 	// Dialer places calls through the PBX (回访); nil: none.
 	Dialer Dialer
+	// Campaigns are the outbound campaigns (外呼管理).
+	Campaigns *campaign.Service
 	// Links reports the CTI links' state by tenant.
 	Links func() map[string]ctilink.Stats
 	Log   *slog.Logger

@@ -11,6 +11,7 @@ import (
 	"github.com/yimen/yimen/internal/httpx"
 	"github.com/yimen/yimen/internal/httpx/route"
 	"github.com/yimen/yimen/oa"
+	"github.com/yimen/yimen/oa/campaign"
 	"github.com/yimen/yimen/oa/ctilink"
 )
 
@@ -161,6 +162,38 @@ var operations = map[string]op{
 	"GET /api/v1/audit":                                   {Summary: "Search the audit log (auditor)", Tag: "admin"},
 	"GET /api/v1/audit/export":                            {Summary: "Export the audit log (auditor)", Tag: "admin"},
 	"GET /api/v1/audit/verify":                            {Summary: "Verify the audit chain (auditor)", Tag: "admin"},
+	"GET /api/v1/campaigns": {Summary: "外呼管理: the campaigns, newest first", Tag: "campaigns", Query: append([]string{"state: draft, running, paused, stopped or done"}, pagingParams...),
+		Reply: page[campaign.Campaign]{}},
+	"POST /api/v1/campaigns": {Summary: "Create a campaign (draft): preview or progressive, agents, pacing, retries, calling hours, caller ID (audited)", Tag: "campaigns",
+		Body: campaign.Input{}, Reply: campaign.Campaign{}, Status: 201},
+	"POST /api/v1/campaigns/generate": {Summary: "Create a campaign from the OA's records: today's abandoned callers, tickets resolved N days ago awaiting 回访, unanswered callbacks", Tag: "campaigns",
+		Body: campaign.GenerateInput{}, Reply: generated{}, Status: 201},
+	"GET /api/v1/campaigns/{id}": {Summary: "Read a campaign", Tag: "campaigns", Reply: campaign.Campaign{}},
+	"PUT /api/v1/campaigns/{id}": {Summary: "Change a campaign's settings (audited)", Tag: "campaigns", Body: campaign.Input{}, Reply: campaign.Campaign{}},
+	"POST /api/v1/campaigns/{id}/control": {Summary: "Start, pause, resume or stop a campaign (409 when its state does not allow it; audited)", Tag: "campaigns",
+		Body: controlInput{}, Reply: campaign.Campaign{}},
+	"GET /api/v1/campaigns/{id}/progress": {Summary: "Monitoring: dialled, reached, remaining, success rate, agents ready and on a call, why nothing is dialled (holiday, hours)", Tag: "campaigns",
+		Reply: campaign.Progress{}},
+	"GET /api/v1/campaigns/{id}/targets": {Summary: "The campaign's numbers (masked) and where each stands", Tag: "campaigns",
+		Query: append([]string{"state: pending, reserved, dialing, done, failed or skipped"}, pagingParams...), Reply: page[campaign.Target]{}},
+	"POST /api/v1/campaigns/{id}/targets": {Summary: "Add numbers by hand: each row stored whole or reported by its place with why", Tag: "campaigns",
+		Body: []campaign.NewTarget{}, Reply: campaign.Report{}},
+	"POST /api/v1/campaigns/{id}/import": {Summary: "Import a list: the body is a CSV (text/csv, UTF-8, header phone/电话, name/姓名, note/备注) or an Excel workbook; rejected rows by line and why, nothing of them stored", Tag: "campaigns",
+		Reply: campaign.Report{}},
+	"GET /api/v1/campaigns/{id}/attempts": {Summary: "The campaign's attempts, each with its call (CDR) id, contact record and recording", Tag: "campaigns",
+		Query: []string{"target: one number's attempts"}, Reply: page[campaign.Attempt]{}},
+	"POST /api/v1/campaigns/{id}/attempts/{aid}/disposition": {Summary: "The agent's disposition of an ended attempt: reached, no_answer, busy, wrong_number, refused, callback (with callback_at)", Tag: "campaigns",
+		Body: campaign.DispositionInput{}, Reply: campaign.Attempt{}},
+	"POST /api/v1/campaigns/{id}/next": {Summary: "Preview: reserve the next due number for the caller's agent and show its card (404: nothing due; 409: outside calling hours)", Tag: "campaigns",
+		Reply: campaign.Card{}},
+	"POST /api/v1/campaigns/{id}/targets/{tid}/dial": {Summary: "Preview: dial the number on the caller's card through their phone (502 when the PBX refuses)", Tag: "campaigns",
+		Reply: campaign.Attempt{}},
+	"POST /api/v1/campaigns/{id}/targets/{tid}/skip": {Summary: "Preview: put the number on the caller's card back undialled", Tag: "campaigns", Status: 204},
+	"POST /api/v1/campaigns/{id}/targets/{tid}/visit": {Summary: "回访 result of a reached number carrying its ticket: satisfied/basically archive it, dissatisfied reopens it (重办) unless its category archives", Tag: "campaigns",
+		Body: campaign.VisitInput{}, Reply: oa.Ticket{}},
+	"GET /api/v1/dnc":         {Summary: "The do-not-call list (masked)", Tag: "campaigns", Query: pagingParams, Reply: page[campaign.DNCEntry]{}},
+	"POST /api/v1/dnc":        {Summary: "Put a number on the do-not-call list: no campaign imports or dials it (audited)", Tag: "campaigns", Body: dncInput{}, Reply: campaign.DNCEntry{}, Status: 201},
+	"POST /api/v1/dnc/remove": {Summary: "Take a number off the do-not-call list (audited)", Tag: "campaigns", Body: dncInput{}, Status: 204},
 }
 
 var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)

@@ -9,9 +9,10 @@ import (
 )
 
 // Dialer places a call through the PBX's CTI: it rings agent's phone, then
-// to (oaboot gives the tenant's ctilink).
+// to, presenting callerID ("" for the trunk's own); oaboot gives the
+// tenant's ctilink.
 type Dialer interface {
-	Dial(ctx context.Context, tenant, agent, to string) (string, error)
+	Dial(ctx context.Context, tenant, agent, to, callerID string) (string, error)
 }
 
 // visitCall is 回访 as click-to-dial: the PBX rings the caller's own phone
@@ -62,7 +63,7 @@ func (a *API) visitCall(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, http.StatusServiceUnavailable, "no CTI link to the PBX")
 		return
 	}
-	call, err := a.d.Dialer.Dial(r.Context(), tenant, st.Agent, c.Phones[0].Number)
+	call, err := a.d.Dialer.Dial(r.Context(), tenant, st.Agent, c.Phones[0].Number, "")
 	if err != nil {
 		a.d.Log.Warn("return-visit call failed", "ticket", id, "agent", st.Agent, "err", err)
 		httpx.WriteError(w, http.StatusBadGateway, "the PBX did not place the call: "+err.Error())

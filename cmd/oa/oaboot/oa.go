@@ -24,6 +24,7 @@ import (
 	"github.com/yimen/yimen/internal/keys"
 	"github.com/yimen/yimen/internal/store"
 	"github.com/yimen/yimen/oa"
+	"github.com/yimen/yimen/oa/campaign"
 	"github.com/yimen/yimen/oa/ctilink"
 	"github.com/yimen/yimen/oa/oaapi"
 	"github.com/yimen/yimen/oa/oaui"
@@ -34,6 +35,8 @@ type OA struct {
 	Config   config.OA
 	DB       *store.DB
 	Service  *oa.Service
+	// Campaigns keep and dial the outbound campaigns (外呼管理).
+	Campaigns *campaign.Service
 	Security *adminapi.Security
 	HTTP     *httpx.Server
 	Routes   []route.Route
@@ -105,6 +108,11 @@ func Build(ctx context.Context, cfg config.OA, env []string, logOut io.Writer) (
 	if err != nil {
 		return fail(err)
 	}
+	o.Campaigns, err = campaign.New(ctx, campaign.Config{LocalAreaCode: cfg.Business.LocalAreaCode, Calendar: cal}, campaign.Deps{DB: db, Fields: fields,
+		OA: o.Service, Dialer: linkDialer{o}, Audit: o.Security.Audit, Log: log.With("component", "campaign")})
+	if err != nil {
+		return fail(err)
+	}
 	if o.Created, err = bootstrap(ctx, cfg, o.Security); err != nil {
 		return fail(err)
 	}
@@ -126,7 +134,7 @@ func Build(ctx context.Context, cfg config.OA, env []string, logOut io.Writer) (
 	}
 	admin := adminapi.New(adminapi.Deps{Security: o.Security, KnownTenant: func(t string) bool { return containsTenant(cfg.Tenants, t) }, Log: log})
 	api := oaapi.New(oaapi.Deps{OA: o.Service, Admin: admin, Security: o.Security, PBXKey: &keyFile{path: cfg.SSO.PBXPublicKey}, SSORoles: cfg.SSO.Roles,
-		Tenants: cfg.Tenants, PlatformRoutes: admin.Routes(), Links: o.LinkStats, Dialer: linkDialer{o}, Log: log.With("component", "api")})
+		Tenants: cfg.Tenants, PlatformRoutes: admin.Routes(), Links: o.LinkStats, Dialer: linkDialer{o}, Campaigns: o.Campaigns, Log: log.With("component", "api")})
 	o.Routes = append(admin.Routes(), api.Routes()...)
 	// The web UI's pages and assets: public, outside the API's document.
 	o.Routes = append(o.Routes, oaui.New(log.With("component", "ui")).Routes()...)
@@ -198,12 +206,12 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 // linkDialer places calls through the tenant's CTI link.
 type linkDialer struct{ o *OA }
 
-func (d linkDialer) Dial(ctx context.Context, tenant, agent, to string) (string, error) {
+func (d linkDialer) Dial(ctx context.Context, tenant, agent, to, callerID string) (string, error) {
 	l := d.o.Link(tenant)
 	if l == nil {
 		return "", ctilink.ErrDown
 	}
-	return l.Dial(ctx, agent, to)
+	return l.DialAs(ctx, agent, to, callerID)
 }
 
 // LinkStats reports each tenant's CTI link.
@@ -239,10 +247,14 @@ func (o *OA) Run(ctx context.Context) error {
 			}()
 		}
 	}
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		o.Service.RunSLA(ctx, o.Config.Business.SLAInterval)
+	}()
+	go func() {
+		defer wg.Done()
+		o.Campaigns.Run(ctx)
 	}()
 	if b := o.Config.Business; b.Calendars != "" {
 		wg.Add(1)
@@ -276,6 +288,7 @@ func (o *OA) runLink(ctx context.Context, tenant string) {
 		if err == nil {
 			l := ctilink.New(ctilink.Config{URL: o.Config.CTI.URL, Tenant: tenant, Token: tok, MaxBackoff: o.Config.CTI.MaxBackoff,
 				PingEvery: o.Config.CTI.PingInterval}, o.Service, o.Log)
+			l.Observe(o.Campaigns)
 			o.mu.Lock()
 			o.links[tenant] = l
 			o.mu.Unlock()
