@@ -74,7 +74,7 @@ type Link struct {
 	// current is the connection in use, for commands the OA sends (dial).
 	current atomic.Pointer[client.Client]
 	// popped is told how long each screen pop took from the ring (tests, metrics).
-	popped func(time.Duration)
+	popped   func(time.Duration)
 	observer Observer
 }
 

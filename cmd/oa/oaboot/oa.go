@@ -32,15 +32,15 @@ import (
 
 // OA is an assembled OA process.
 type OA struct {
-	Config   config.OA
-	DB       *store.DB
-	Service  *oa.Service
+	Config  config.OA
+	DB      *store.DB
+	Service *oa.Service
 	// Campaigns keep and dial the outbound campaigns (外呼管理).
 	Campaigns *campaign.Service
-	Security *adminapi.Security
-	HTTP     *httpx.Server
-	Routes   []route.Route
-	Log      *slog.Logger
+	Security  *adminapi.Security
+	HTTP      *httpx.Server
+	Routes    []route.Route
+	Log       *slog.Logger
 	// Created are the accounts made on this start (shown once).
 	Created []Credential
 	// CredentialsFile is where Created was written.
