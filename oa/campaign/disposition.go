@@ -36,9 +36,11 @@ func Dispositions() []string {
 }
 
 // fromCDR reads an ended call's CDR disposition (docs/cdr.md) as a code.
+// A placed call's answer time is the agent's phone answering, so only the
+// disposition says whether the citizen did.
 func fromCDR(cdr string, answered bool) string {
 	switch {
-	case answered || cdr == "answered":
+	case cdr == "answered" || (cdr == "" && answered):
 		return DispReached
 	case cdr == "busy":
 		return DispBusy

@@ -34,15 +34,13 @@ func (s *Service) Observe(ctx context.Context, tenant string, env protocol.Envel
 		if env.Decode(&d) != nil || d.Call == "" {
 			return nil
 		}
-		at, err := env.Time()
-		if err != nil {
-			at = s.now()
-		}
+		// The campaign's clock, as its attempts' start and end are.
+		at := s.now()
 		if _, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE oa_campaign_attempts SET answered_at=IFNULL(answered_at, ?) WHERE tenant=? AND call_id=?`,
 			ms(at), tenant, d.Call); err != nil {
 			return err
 		}
-		_, err = s.db.Q(ctx).ExecContext(ctx, `UPDATE oa_campaign_callbacks SET answered_at=IFNULL(answered_at, ?) WHERE tenant=? AND ringing_call=?`,
+		_, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE oa_campaign_callbacks SET answered_at=IFNULL(answered_at, ?) WHERE tenant=? AND ringing_call=?`,
 			ms(at), tenant, d.Call)
 		return err
 	case protocol.EventCallEnded:
@@ -111,10 +109,7 @@ func (s *Service) ended(ctx context.Context, tenant string, d protocol.CallEnded
 		return err
 	}
 	disp := fromCDR(d.Disposition, d.Answer != "")
-	end, err := time.Parse(time.RFC3339Nano, d.End)
-	if err != nil {
-		end = s.now()
-	}
+	end := s.now() // the campaign's clock, as the attempt's start is
 	err = s.db.InTx(ctx, func(ctx context.Context) error {
 		if _, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE oa_campaign_attempts SET ended_at=?, cdr_disposition=?, disposition=? WHERE id=?`,
 			ms(end), d.Disposition, disp, id); err != nil {

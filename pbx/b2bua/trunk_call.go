@@ -110,6 +110,9 @@ func (m *Manager) ringPlan(ctx context.Context, c *call, number string) (*trunk.
 	plan, err := m.trunks.Outbound(ctx, c.tenant, c.caller, number)
 	switch {
 	case err == nil:
+		if c.origin && c.display != "" && !plan.PresentAs(c.display) {
+			m.log.Warn("caller id asked for is not one of the tenant's numbers; the extension's is presented", "call", c.id, "tenant", c.tenant)
+		}
 		return plan, 0
 	case errors.Is(err, errs.ErrForbidden):
 		return nil, 403

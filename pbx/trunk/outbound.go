@@ -206,3 +206,16 @@ func (p *Plan) releaseLocked() {
 		p.current = nil
 	}
 }
+
+// PresentAs makes the plan present number (a campaign's caller ID, asked
+// for with the CTI's call.dial) instead of the extension's or route's; it
+// is taken only when number is one of the tenant's own DIDs, so a caller
+// ID can be chosen but never made up. It reports whether it was taken.
+func (p *Plan) PresentAs(number string) bool {
+	num, ok := Normalize(number, p.tt.area)
+	if !ok || !p.tt.ownDIDs[num] {
+		return false
+	}
+	p.callerID = num
+	return true
+}
