@@ -212,7 +212,9 @@ func (s *Service) finishIfDone(ctx context.Context, tenant string, c Campaign) e
 }
 
 // dialNext dials the campaign's next due number through agent; false when
-// nothing is due or the agent was taken meanwhile.
+// nothing is due or the agent was taken meanwhile. Numbers tried before
+// and due again (a retry, a call back at the time asked) go before new
+// ones, which go in list order.
 func (s *Service) dialNext(ctx context.Context, tenant string, c Campaign, agent string, now time.Time) (bool, error) {
 	if !s.take(tenant, c, agent, now) {
 		return false, nil
@@ -221,7 +223,7 @@ func (s *Service) dialNext(ctx context.Context, tenant string, c Campaign, agent
 		var id int64
 		var bidx []byte
 		err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT id, phone_bidx FROM oa_campaign_targets WHERE campaign_id=? AND state='pending' AND next_at<=?
-			ORDER BY next_at, id LIMIT 1`, c.ID, ms(now)).Scan(&id, &bidx)
+			ORDER BY attempts = 0, next_at, id LIMIT 1`, c.ID, ms(now)).Scan(&id, &bidx)
 		if errors.Is(err, sql.ErrNoRows) {
 			s.release(tenant, agent, 0)
 			return false, nil

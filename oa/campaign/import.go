@@ -59,7 +59,6 @@ func ParseCSV(r io.Reader) (Parsed, error) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
 			if idx == nil {
@@ -75,6 +74,7 @@ func ParseCSV(r io.Reader) (Parsed, error) {
 		if err != nil {
 			return Parsed{}, err
 		}
+		line, _ := cr.FieldPos(0) // only valid for a record read without error
 		if idx == nil {
 			if idx, err = header(rec); err != nil {
 				return Parsed{}, fmt.Errorf("line %d: %w", line, err)

@@ -43,7 +43,7 @@ func (s *Service) Next(ctx context.Context, tenant string, id int64, agent strin
 		for {
 			var bidx []byte
 			err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT id, phone_bidx FROM oa_campaign_targets WHERE campaign_id=? AND state='pending' AND next_at<=?
-				ORDER BY next_at, id LIMIT 1`, id, ms(s.now())).Scan(&target, &bidx)
+				ORDER BY attempts = 0, next_at, id LIMIT 1`, id, ms(s.now())).Scan(&target, &bidx)
 			if errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("campaign %d: no number is due: %w", id, errs.ErrNotFound)
 			}
