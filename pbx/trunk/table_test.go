@@ -288,3 +288,25 @@ func TestExtensionCapsAndFraudAlarm(t *testing.T) {
 		t.Errorf("fraud alarm for an extension with fewer than 3 blocks: %v", *alarms)
 	}
 }
+
+// A call the PBX places for a campaign may present another of the
+// tenant's own DIDs, never a number the tenant does not hold.
+func TestPlanPresentsOnlyTheTenantsOwnNumbers(t *testing.T) {
+	m, _ := testManager(t, time.Now())
+	ctx := context.Background()
+	p, err := m.Outbound(ctx, "acme", "1001", "13812345678")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.PresentAs("13900000000") || p.PresentAs("not a number") {
+		t.Error("a number the tenant does not hold was taken as caller ID")
+	}
+	if !p.PresentAs("58001001") { // 010 5800 1001, written locally
+		t.Fatal("the tenant's own DID was refused")
+	}
+	leg, ok, _ := p.Next()
+	if !ok || leg.CallerID != "861058001001" {
+		t.Errorf("leg %+v, want the chosen DID in the trunk's caller-id format", leg)
+	}
+	p.End()
+}
