@@ -1,11 +1,11 @@
 package oaapi
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"mime"
 	"net/http"
-	"strings"
 
 	"github.com/yimen/yimen/internal/auth"
 	"github.com/yimen/yimen/internal/errs"
@@ -17,78 +17,102 @@ import (
 // importLimit bounds a list file's upload.
 const importLimit = 32 << 20
 
-// campaigns answers 503 when the OA runs without campaigns (a test's bare API).
-func (a *API) campaigns(w http.ResponseWriter) *campaign.Service {
-	if a.d.Campaigns == nil {
-		httpx.WriteError(w, http.StatusServiceUnavailable, "campaigns are not configured")
-	}
-	return a.d.Campaigns
+// campaignReq is one campaign request: the service, the caller and the
+// path's ids.
+type campaignReq struct {
+	cs           *campaign.Service
+	tenant, user string
+	id, sub      int64
+	w            http.ResponseWriter
+	r            *http.Request
 }
 
-// campaignIDs reads the campaign id and, if named, a second path id.
-func campaignIDs(r *http.Request, second string) (int64, int64, error) {
-	id, err := pathID(r, "id")
-	if err != nil || second == "" {
-		return id, 0, err
+// errAnswered: the request has been answered already (a bad body).
+var errAnswered = errors.New("answered")
+
+// body decodes the request's JSON body into v.
+func (q campaignReq) body(v any) error {
+	if !read(q.w, q.r, v) {
+		return errAnswered
 	}
-	sub, err := pathID(r, second)
-	return id, sub, err
+	return nil
 }
 
-func (a *API) campaignList(w http.ResponseWriter, r *http.Request) {
-	cs := a.campaigns(w)
-	if cs == nil {
-		return
-	}
-	p, _ := auth.PrincipalFrom(r.Context())
+// query reads the listing's paging and an optional numeric parameter.
+func (q campaignReq) paging(extra string) (oa.Paging, int64, error) {
 	bad := oa.FieldErrors{}
-	pg := paging(r, bad)
+	pg := paging(q.r, bad)
+	var v int64
+	if extra != "" {
+		v = queryInt(q.r, extra, bad)
+	}
 	if len(bad) > 0 {
-		a.fail(w, r, "list campaigns", bad)
-		return
+		return pg, 0, bad
 	}
-	items, total, err := cs.List(r.Context(), p.Tenant, r.URL.Query().Get("state"), pg.Limit, pg.Offset)
-	if err != nil {
-		a.fail(w, r, "list campaigns", err)
-		return
-	}
-	list(w, items, total)
+	return pg, v, nil
 }
 
-func (a *API) campaignCreate(w http.ResponseWriter, r *http.Request) {
-	cs := a.campaigns(w)
-	if cs == nil {
-		return
+// campaignRoute serves one campaign request: ids names the path's ids
+// ("id", "aid", "tid"); do answers what to send with status (nil: 204).
+func (a *API) campaignRoute(what string, status int, ids []string, do func(q campaignReq) (any, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if a.d.Campaigns == nil {
+			httpx.WriteError(w, http.StatusServiceUnavailable, "campaigns are not configured")
+			return
+		}
+		p, _ := auth.PrincipalFrom(r.Context())
+		q := campaignReq{cs: a.d.Campaigns, tenant: p.Tenant, user: p.UserID, w: w, r: r}
+		var err error
+		for i, name := range ids {
+			v, e := pathID(r, name)
+			err = errors.Join(err, e)
+			if i == 0 {
+				q.id = v
+			} else {
+				q.sub = v
+			}
+		}
+		var out any
+		if err == nil {
+			out, err = do(q)
+		}
+		switch {
+		case errors.Is(err, errAnswered):
+		case errors.Is(err, errs.ErrUnavailable):
+			a.d.Log.Warn("campaign call not placed", "path", r.URL.Path, "err", err)
+			httpx.WriteError(w, http.StatusBadGateway, "the PBX did not place the call: "+err.Error())
+		case err != nil:
+			a.fail(w, r, what, err)
+		case out == nil:
+			w.WriteHeader(http.StatusNoContent)
+		default:
+			httpx.WriteJSON(w, status, out)
+		}
 	}
-	p, _ := auth.PrincipalFrom(r.Context())
-	var in campaign.Input
-	if !read(w, r, &in) {
-		return
-	}
-	c, err := cs.Create(r.Context(), p.Tenant, p.UserID, in)
-	if err != nil {
-		a.fail(w, r, "create the campaign", err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusCreated, c)
 }
 
-func (a *API) campaignGenerate(w http.ResponseWriter, r *http.Request) {
-	cs := a.campaigns(w)
-	if cs == nil {
-		return
-	}
-	p, _ := auth.PrincipalFrom(r.Context())
-	var in campaign.GenerateInput
-	if !read(w, r, &in) {
-		return
-	}
-	c, rep, err := cs.Generate(r.Context(), p.Tenant, p.UserID, in)
-	if err != nil {
-		a.fail(w, r, "generate the campaign", err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusCreated, generated{Campaign: c, Report: rep})
+// listOf is a listing's reply.
+func listOf(items any, total int) any { return map[string]any{"items": items, "total": total} }
+
+func (a *API) campaignList() http.HandlerFunc {
+	return a.campaignRoute("list campaigns", 200, nil, func(q campaignReq) (any, error) {
+		pg, _, err := q.paging("")
+		if err != nil {
+			return nil, err
+		}
+		items, total, err := q.cs.List(q.r.Context(), q.tenant, q.r.URL.Query().Get("state"), pg.Limit, pg.Offset)
+		return listOf(items, total), err
+	})
+}
+
+func (a *API) campaignCreate() http.HandlerFunc {
+	return a.campaignRoute("create the campaign", 201, nil, func(q campaignReq) (any, error) {
+		var in campaign.Input
+		if err := q.body(&in); err != nil {
+			return nil, err
+		}
+		return q.cs.Create(q.r.Context(), q.tenant, q.user, in)
+	})
 }
 
 type generated struct {
@@ -96,134 +120,72 @@ type generated struct {
 	Report   campaign.Report   `json:"report"`
 }
 
-func (a *API) campaignGet(w http.ResponseWriter, r *http.Request) {
-	cs := a.campaigns(w)
-	if cs == nil {
-		return
-	}
-	p, _ := auth.PrincipalFrom(r.Context())
-	id, _, err := campaignIDs(r, "")
-	var c campaign.Campaign
-	if err == nil {
-		c, err = cs.Get(r.Context(), p.Tenant, id)
-	}
-	if err != nil {
-		a.fail(w, r, "read the campaign", err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, c)
+func (a *API) campaignGenerate() http.HandlerFunc {
+	return a.campaignRoute("generate the campaign", 201, nil, func(q campaignReq) (any, error) {
+		var in campaign.GenerateInput
+		if err := q.body(&in); err != nil {
+			return nil, err
+		}
+		c, rep, err := q.cs.Generate(q.r.Context(), q.tenant, q.user, in)
+		return generated{Campaign: c, Report: rep}, err
+	})
 }
 
-func (a *API) campaignUpdate(w http.ResponseWriter, r *http.Request) {
-	cs := a.campaigns(w)
-	if cs == nil {
-		return
-	}
-	p, _ := auth.PrincipalFrom(r.Context())
-	id, _, err := campaignIDs(r, "")
-	var in campaign.Input
-	if err == nil && !read(w, r, &in) {
-		return
-	}
-	var c campaign.Campaign
-	if err == nil {
-		c, err = cs.Update(r.Context(), p.Tenant, p.UserID, id, in)
-	}
-	if err != nil {
-		a.fail(w, r, "change the campaign", err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, c)
+func (a *API) campaignGet() http.HandlerFunc {
+	return a.campaignRoute("read the campaign", 200, []string{"id"}, func(q campaignReq) (any, error) {
+		return q.cs.Get(q.r.Context(), q.tenant, q.id)
+	})
+}
+
+func (a *API) campaignUpdate() http.HandlerFunc {
+	return a.campaignRoute("change the campaign", 200, []string{"id"}, func(q campaignReq) (any, error) {
+		var in campaign.Input
+		if err := q.body(&in); err != nil {
+			return nil, err
+		}
+		return q.cs.Update(q.r.Context(), q.tenant, q.user, q.id, in)
+	})
 }
 
 type controlInput struct {
 	Action string `json:"action"` // start, pause, resume, stop
 }
 
-func (a *API) campaignControl(w http.ResponseWriter, r *http.Request) {
-	cs := a.campaigns(w)
-	if cs == nil {
-		return
-	}
-	p, _ := auth.PrincipalFrom(r.Context())
-	id, _, err := campaignIDs(r, "")
-	var in controlInput
-	if err == nil && !read(w, r, &in) {
-		return
-	}
-	var c campaign.Campaign
-	if err == nil {
-		c, err = cs.Control(r.Context(), p.Tenant, p.UserID, id, in.Action)
-	}
-	if err != nil {
-		a.fail(w, r, in.Action+" the campaign", err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, c)
+func (a *API) campaignControl() http.HandlerFunc {
+	return a.campaignRoute("start, pause, resume or stop the campaign", 200, []string{"id"}, func(q campaignReq) (any, error) {
+		var in controlInput
+		if err := q.body(&in); err != nil {
+			return nil, err
+		}
+		return q.cs.Control(q.r.Context(), q.tenant, q.user, q.id, in.Action)
+	})
 }
 
-func (a *API) campaignProgress(w http.ResponseWriter, r *http.Request) {
-	cs := a.campaigns(w)
-	if cs == nil {
-		return
-	}
-	p, _ := auth.PrincipalFrom(r.Context())
-	id, _, err := campaignIDs(r, "")
-	var pr campaign.Progress
-	if err == nil {
-		pr, err = cs.Progress(r.Context(), p.Tenant, id)
-	}
-	if err != nil {
-		a.fail(w, r, "read the campaign's progress", err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, pr)
+func (a *API) campaignProgress() http.HandlerFunc {
+	return a.campaignRoute("read the campaign's progress", 200, []string{"id"}, func(q campaignReq) (any, error) {
+		return q.cs.Progress(q.r.Context(), q.tenant, q.id)
+	})
 }
 
-func (a *API) campaignTargets(w http.ResponseWriter, r *http.Request) {
-	cs := a.campaigns(w)
-	if cs == nil {
-		return
-	}
-	p, _ := auth.PrincipalFrom(r.Context())
-	id, _, err := campaignIDs(r, "")
-	bad := oa.FieldErrors{}
-	pg := paging(r, bad)
-	if err == nil && len(bad) > 0 {
-		err = bad
-	}
-	var items []campaign.Target
-	var total int
-	if err == nil {
-		items, total, err = cs.Targets(r.Context(), p.Tenant, id, r.URL.Query().Get("state"), pg.Limit, pg.Offset)
-	}
-	if err != nil {
-		a.fail(w, r, "list the campaign's numbers", err)
-		return
-	}
-	list(w, items, total)
+func (a *API) campaignTargets() http.HandlerFunc {
+	return a.campaignRoute("list the campaign's numbers", 200, []string{"id"}, func(q campaignReq) (any, error) {
+		pg, _, err := q.paging("")
+		if err != nil {
+			return nil, err
+		}
+		items, total, err := q.cs.Targets(q.r.Context(), q.tenant, q.id, q.r.URL.Query().Get("state"), pg.Limit, pg.Offset)
+		return listOf(items, total), err
+	})
 }
 
-func (a *API) campaignTargetsAdd(w http.ResponseWriter, r *http.Request) {
-	cs := a.campaigns(w)
-	if cs == nil {
-		return
-	}
-	p, _ := auth.PrincipalFrom(r.Context())
-	id, _, err := campaignIDs(r, "")
-	var rows []campaign.NewTarget
-	if err == nil && !read(w, r, &rows) {
-		return
-	}
-	var rep campaign.Report
-	if err == nil {
-		rep, err = cs.AddTargets(r.Context(), p.Tenant, p.UserID, id, rows)
-	}
-	if err != nil {
-		a.fail(w, r, "add numbers to the campaign", err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, rep)
+func (a *API) campaignTargetsAdd() http.HandlerFunc {
+	return a.campaignRoute("add numbers to the campaign", 200, []string{"id"}, func(q campaignReq) (any, error) {
+		var rows []campaign.NewTarget
+		if err := q.body(&rows); err != nil {
+			return nil, err
+		}
+		return q.cs.AddTargets(q.r.Context(), q.tenant, q.user, q.id, rows)
+	})
 }
 
 // xlsxType is an Excel workbook's media type.
@@ -231,185 +193,99 @@ const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sh
 
 // campaignImport takes a list file as the request body: text/csv, or an
 // Excel workbook (its media type, or the .xlsx file's ZIP signature).
-func (a *API) campaignImport(w http.ResponseWriter, r *http.Request) {
-	cs := a.campaigns(w)
-	if cs == nil {
-		return
-	}
-	p, _ := auth.PrincipalFrom(r.Context())
-	id, _, err := campaignIDs(r, "")
-	if err != nil {
-		a.fail(w, r, "import the list", err)
-		return
-	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
+func (a *API) campaignImport() http.HandlerFunc {
+	return a.campaignRoute("import the list", 200, []string{"id"}, func(q campaignReq) (any, error) {
+		body, err := io.ReadAll(q.r.Body)
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			httpx.WriteError(w, http.StatusRequestEntityTooLarge, "the file is larger than 32 MiB")
-			return
+			httpx.WriteError(q.w, http.StatusRequestEntityTooLarge, "the file is larger than 32 MiB")
+			return nil, errAnswered
 		}
-		a.fail(w, r, "import the list", err)
-		return
-	}
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	xlsx := mt == xlsxType || strings.HasPrefix(string(body), "PK\x03\x04")
-	rep, err := cs.Import(r.Context(), p.Tenant, p.UserID, id, strings.NewReader(string(body)), xlsx)
-	if err != nil {
-		a.fail(w, r, "import the list", err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, rep)
+		if err != nil {
+			return nil, err
+		}
+		mt, _, _ := mime.ParseMediaType(q.r.Header.Get("Content-Type"))
+		xlsx := mt == xlsxType || bytes.HasPrefix(body, []byte("PK\x03\x04"))
+		return q.cs.Import(q.r.Context(), q.tenant, q.user, q.id, bytes.NewReader(body), xlsx)
+	})
 }
 
-func (a *API) campaignAttempts(w http.ResponseWriter, r *http.Request) {
-	cs := a.campaigns(w)
-	if cs == nil {
-		return
-	}
-	p, _ := auth.PrincipalFrom(r.Context())
-	id, _, err := campaignIDs(r, "")
-	bad := oa.FieldErrors{}
-	target := queryInt(r, "target", bad)
-	if err == nil && len(bad) > 0 {
-		err = bad
-	}
-	var items []campaign.Attempt
-	if err == nil {
-		items, err = cs.Attempts(r.Context(), p.Tenant, id, target)
-	}
-	if err != nil {
-		a.fail(w, r, "list the campaign's attempts", err)
-		return
-	}
-	list(w, items, len(items))
+func (a *API) campaignAttempts() http.HandlerFunc {
+	return a.campaignRoute("list the campaign's attempts", 200, []string{"id"}, func(q campaignReq) (any, error) {
+		_, target, err := q.paging("target")
+		if err != nil {
+			return nil, err
+		}
+		items, err := q.cs.Attempts(q.r.Context(), q.tenant, q.id, target)
+		return listOf(items, len(items)), err
+	})
 }
 
-func (a *API) campaignDisposition(w http.ResponseWriter, r *http.Request) {
-	cs := a.campaigns(w)
-	if cs == nil {
-		return
-	}
-	p, _ := auth.PrincipalFrom(r.Context())
-	id, aid, err := campaignIDs(r, "aid")
-	var in campaign.DispositionInput
-	if err == nil && !read(w, r, &in) {
-		return
-	}
-	var at campaign.Attempt
-	if err == nil {
-		at, err = cs.SetDisposition(r.Context(), p.Tenant, p.UserID, id, aid, in)
-	}
-	if err != nil {
-		a.fail(w, r, "record the disposition", err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, at)
+func (a *API) campaignDisposition() http.HandlerFunc {
+	return a.campaignRoute("record the disposition", 200, []string{"id", "aid"}, func(q campaignReq) (any, error) {
+		var in campaign.DispositionInput
+		if err := q.body(&in); err != nil {
+			return nil, err
+		}
+		return q.cs.SetDisposition(q.r.Context(), q.tenant, q.user, q.id, q.sub, in)
+	})
 }
 
-// myAgent is the caller's agent id from their OA profile.
-func (a *API) myAgent(r *http.Request) (string, string, error) {
-	p, _ := auth.PrincipalFrom(r.Context())
-	st, err := a.d.OA.StaffOf(r.Context(), p.Tenant, p.UserID)
+// agent is the caller's agent id from their OA profile, the phone preview
+// calls ring first.
+func (a *API) agent(q campaignReq) (string, error) {
+	st, err := a.d.OA.StaffOf(q.r.Context(), q.tenant, q.user)
 	if err != nil {
-		return "", "", err
+		return "", err
 	}
 	if st.Agent == "" {
-		return "", "", oa.FieldErrors{"agent": "your OA profile names no agent (phone) to dial from"}
+		return "", oa.FieldErrors{"agent": "your OA profile names no agent (phone) to dial from"}
 	}
-	return p.Tenant, st.Agent, nil
+	return st.Agent, nil
 }
 
-func (a *API) campaignNext(w http.ResponseWriter, r *http.Request) {
-	cs := a.campaigns(w)
-	if cs == nil {
-		return
-	}
-	id, _, err := campaignIDs(r, "")
-	var tenant, agent string
-	if err == nil {
-		tenant, agent, err = a.myAgent(r)
-	}
-	var card campaign.Card
-	if err == nil {
-		card, err = cs.Next(r.Context(), tenant, id, agent)
-	}
-	if err != nil {
-		a.fail(w, r, "take the next number", err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, card)
+func (a *API) campaignNext() http.HandlerFunc {
+	return a.campaignRoute("take the next number", 200, []string{"id"}, func(q campaignReq) (any, error) {
+		agent, err := a.agent(q)
+		if err != nil {
+			return nil, err
+		}
+		return q.cs.Next(q.r.Context(), q.tenant, q.id, agent)
+	})
 }
 
-func (a *API) campaignDial(w http.ResponseWriter, r *http.Request) {
-	cs := a.campaigns(w)
-	if cs == nil {
-		return
-	}
-	id, tid, err := campaignIDs(r, "tid")
-	var tenant, agent string
-	if err == nil {
-		tenant, agent, err = a.myAgent(r)
-	}
-	var at campaign.Attempt
-	if err == nil {
-		at, err = cs.DialCard(r.Context(), tenant, id, tid, agent)
-	}
-	if errors.Is(err, errs.ErrUnavailable) {
-		a.d.Log.Warn("preview call not placed", "campaign", id, "target", tid, "agent", agent, "err", err)
-		httpx.WriteError(w, http.StatusBadGateway, "the PBX did not place the call: "+err.Error())
-		return
-	}
-	if err != nil {
-		a.fail(w, r, "dial the number", err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, at)
+func (a *API) campaignDial() http.HandlerFunc {
+	return a.campaignRoute("dial the number", 200, []string{"id", "tid"}, func(q campaignReq) (any, error) {
+		agent, err := a.agent(q)
+		if err != nil {
+			return nil, err
+		}
+		return q.cs.DialCard(q.r.Context(), q.tenant, q.id, q.sub, agent)
+	})
 }
 
-func (a *API) campaignSkip(w http.ResponseWriter, r *http.Request) {
-	cs := a.campaigns(w)
-	if cs == nil {
-		return
-	}
-	id, tid, err := campaignIDs(r, "tid")
-	var tenant, agent string
-	if err == nil {
-		tenant, agent, err = a.myAgent(r)
-	}
-	if err == nil {
-		err = cs.Skip(r.Context(), tenant, id, tid, agent)
-	}
-	if err != nil {
-		a.fail(w, r, "skip the number", err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+func (a *API) campaignSkip() http.HandlerFunc {
+	return a.campaignRoute("skip the number", 204, []string{"id", "tid"}, func(q campaignReq) (any, error) {
+		agent, err := a.agent(q)
+		if err != nil {
+			return nil, err
+		}
+		return nil, q.cs.Skip(q.r.Context(), q.tenant, q.id, q.sub, agent)
+	})
 }
 
-func (a *API) campaignVisit(w http.ResponseWriter, r *http.Request) {
-	cs := a.campaigns(w)
-	if cs == nil {
-		return
-	}
-	tenant, me, err := a.who(r)
-	id, tid, err2 := campaignIDs(r, "tid")
-	if err == nil {
-		err = err2
-	}
-	var in campaign.VisitInput
-	if err == nil && !read(w, r, &in) {
-		return
-	}
-	var t oa.Ticket
-	if err == nil {
-		t, err = cs.RecordVisit(r.Context(), tenant, me, id, tid, in)
-	}
-	if err != nil {
-		a.fail(w, r, "record the 回访", err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, t)
+func (a *API) campaignVisit() http.HandlerFunc {
+	return a.campaignRoute("record the 回访", 200, []string{"id", "tid"}, func(q campaignReq) (any, error) {
+		_, me, err := a.who(q.r)
+		if err != nil {
+			return nil, err
+		}
+		var in campaign.VisitInput
+		if err := q.body(&in); err != nil {
+			return nil, err
+		}
+		return q.cs.RecordVisit(q.r.Context(), q.tenant, me, q.id, q.sub, in)
+	})
 }
 
 type dncInput struct {
@@ -417,57 +293,33 @@ type dncInput struct {
 	Reason string `json:"reason,omitempty"`
 }
 
-func (a *API) dncList(w http.ResponseWriter, r *http.Request) {
-	cs := a.campaigns(w)
-	if cs == nil {
-		return
-	}
-	p, _ := auth.PrincipalFrom(r.Context())
-	bad := oa.FieldErrors{}
-	pg := paging(r, bad)
-	if len(bad) > 0 {
-		a.fail(w, r, "list the do-not-call list", bad)
-		return
-	}
-	items, total, err := cs.DNC(r.Context(), p.Tenant, pg.Limit, pg.Offset)
-	if err != nil {
-		a.fail(w, r, "list the do-not-call list", err)
-		return
-	}
-	list(w, items, total)
+func (a *API) dncList() http.HandlerFunc {
+	return a.campaignRoute("list the do-not-call list", 200, nil, func(q campaignReq) (any, error) {
+		pg, _, err := q.paging("")
+		if err != nil {
+			return nil, err
+		}
+		items, total, err := q.cs.DNC(q.r.Context(), q.tenant, pg.Limit, pg.Offset)
+		return listOf(items, total), err
+	})
 }
 
-func (a *API) dncAdd(w http.ResponseWriter, r *http.Request) {
-	cs := a.campaigns(w)
-	if cs == nil {
-		return
-	}
-	p, _ := auth.PrincipalFrom(r.Context())
-	var in dncInput
-	if !read(w, r, &in) {
-		return
-	}
-	e, err := cs.AddDNC(r.Context(), p.Tenant, p.UserID, in.Phone, in.Reason)
-	if err != nil {
-		a.fail(w, r, "add to the do-not-call list", err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusCreated, e)
+func (a *API) dncAdd() http.HandlerFunc {
+	return a.campaignRoute("add to the do-not-call list", 201, nil, func(q campaignReq) (any, error) {
+		var in dncInput
+		if err := q.body(&in); err != nil {
+			return nil, err
+		}
+		return q.cs.AddDNC(q.r.Context(), q.tenant, q.user, in.Phone, in.Reason)
+	})
 }
 
-func (a *API) dncRemove(w http.ResponseWriter, r *http.Request) {
-	cs := a.campaigns(w)
-	if cs == nil {
-		return
-	}
-	p, _ := auth.PrincipalFrom(r.Context())
-	var in dncInput
-	if !read(w, r, &in) {
-		return
-	}
-	if err := cs.RemoveDNC(r.Context(), p.Tenant, p.UserID, in.Phone); err != nil {
-		a.fail(w, r, "remove from the do-not-call list", err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+func (a *API) dncRemove() http.HandlerFunc {
+	return a.campaignRoute("remove from the do-not-call list", 204, nil, func(q campaignReq) (any, error) {
+		var in dncInput
+		if err := q.body(&in); err != nil {
+			return nil, err
+		}
+		return nil, q.cs.RemoveDNC(q.r.Context(), q.tenant, q.user, in.Phone)
+	})
 }
