@@ -162,6 +162,9 @@ func (s *Service) Dial(ctx context.Context) error {
 	rows.Close()
 	now := s.now()
 	for _, r := range list {
+		if err := s.reapStale(ctx, r.tenant, r.c, now); err != nil {
+			return err
+		}
 		if err := s.finishIfDone(ctx, r.tenant, r.c); err != nil {
 			return err
 		}
@@ -185,6 +188,55 @@ func (s *Service) Dial(ctx context.Context) error {
 				break
 			}
 		}
+	}
+	return nil
+}
+
+// staleAfter is how long an attempt may wait for its call's end: its
+// call.ended was lost (the OA was down longer than the PBX keeps events,
+// or stopped between placing a call and noting it).
+const staleAfter = 4 * time.Hour
+
+// reapStale closes the campaign's attempts whose end never came as failed
+// (retried by the rules), so no number stays "dialing" for ever.
+func (s *Service) reapStale(ctx context.Context, tenant string, c Campaign, now time.Time) error {
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT id, target_id, agent, call_id FROM oa_campaign_attempts WHERE campaign_id=? AND ended_at IS NULL
+		AND started_at<?`, c.ID, ms(now.Add(-staleAfter)))
+	if err != nil {
+		return err
+	}
+	type attempt struct {
+		id, target  int64
+		agent, call string
+	}
+	var stale []attempt
+	for rows.Next() {
+		var a attempt
+		if err := rows.Scan(&a.id, &a.target, &a.agent, &a.call); err != nil {
+			rows.Close()
+			return err
+		}
+		stale = append(stale, a)
+	}
+	rows.Close()
+	for _, a := range stale {
+		err := s.db.InTx(ctx, func(ctx context.Context) error {
+			if _, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE oa_campaign_attempts SET ended_at=?, disposition=?, comment='the call''s end never came'
+				WHERE id=?`, ms(now), DispFailed, a.id); err != nil {
+				return err
+			}
+			return s.settle(ctx, c, a.target, DispFailed, time.Time{})
+		})
+		if err != nil {
+			return err
+		}
+		s.mu.Lock()
+		held := s.floorOf(tenant).seat(a.agent).call == a.call
+		s.mu.Unlock()
+		if held && a.call != "" {
+			s.release(tenant, a.agent, 0)
+		}
+		s.log.WarnContext(ctx, "campaign attempt closed without its call's end", "tenant", tenant, "campaign", c.ID, "attempt", a.id, "agent", a.agent)
 	}
 	return nil
 }

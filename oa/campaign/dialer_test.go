@@ -162,3 +162,40 @@ func TestDiallerDoesNotCountCallsThePBXRefused(t *testing.T) {
 		t.Errorf("a stopped campaign dialled %d (%v)", len(f.calls.list()), err)
 	}
 }
+
+func TestAnAttemptWhoseEndNeverCameIsClosed(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	c, _ := f.svc.Create(ctx, "demo", "sup", Input{Name: "x", Mode: ModeProgressive, Agents: []string{"a1"}, MaxAttempts: 2, RetrySpacingS: 60})
+	if _, err := f.svc.AddTargets(ctx, "demo", "sup", c.ID, []NewTarget{{Phone: "13800000001"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Control(ctx, "demo", "sup", c.ID, ActStart); err != nil {
+		t.Fatal(err)
+	}
+	f.svc.Seen("demo", []protocol.AgentState{{Agent: "a1", State: "ready"}})
+	if err := f.svc.Dial(ctx); err != nil || len(f.calls.list()) != 1 {
+		t.Fatalf("%d calls: %v", len(f.calls.list()), err)
+	}
+	// The OA restarts (the dialler forgets its seats) and the call's end is lost.
+	f.now = f.now.Add(staleAfter - time.Minute)
+	if err := f.svc.Dial(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if list, _, _ := f.svc.Targets(ctx, "demo", c.ID, "", 10, 0); list[0].State != TargetDialing {
+		t.Fatalf("before the limit: %+v", list[0])
+	}
+	f.now = f.now.Add(2 * time.Minute)
+	if err := f.svc.Dial(ctx); err != nil {
+		t.Fatal(err)
+	}
+	list, _, _ := f.svc.Targets(ctx, "demo", c.ID, "", 10, 0)
+	if list[0].State != TargetPending || list[0].Disposition != DispFailed || list[0].Attempts != 1 {
+		t.Errorf("after the limit: %+v", list[0])
+	}
+	// The agent is free again: the number's retry goes to them.
+	f.now = f.now.Add(time.Minute)
+	if err := f.svc.Dial(ctx); err != nil || len(f.calls.list()) != 2 {
+		t.Errorf("after the retry spacing: %d calls (%v)", len(f.calls.list()), err)
+	}
+}

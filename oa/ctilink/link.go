@@ -162,9 +162,10 @@ func (l *Link) session(ctx context.Context) error {
 	l.connected.Store(1)
 	l.current.Store(c)
 	defer l.current.Store(nil)
+	// Where every agent stands now; agent.state events after it keep it
+	// current (older ones, replayed, are passed over).
+	var snap protocol.Snapshot
 	if l.observer != nil {
-		// Where every agent stands now; agent.state events keep it current.
-		var snap protocol.Snapshot
 		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		err := c.Do(sctx, protocol.CmdWallboardSnapshot, struct{}{}, &snap)
 		cancel()
@@ -205,7 +206,7 @@ func (l *Link) session(ctx context.Context) error {
 			}
 			l.events.Add(1)
 			l.seq.Store(env.Seq)
-			if l.observer != nil {
+			if l.observer != nil && (env.Type != protocol.EventAgentState || env.Seq > snap.Seq) {
 				if err := l.observer.Observe(ctx, l.cfg.Tenant, env); err != nil {
 					l.log.Error("campaign event not applied", "type", env.Type, "seq", env.Seq, "err", err)
 				}

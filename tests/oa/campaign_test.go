@@ -292,6 +292,23 @@ func TestProgressiveCampaignOverATrunk(t *testing.T) {
 	if busyCDRs != 3 {
 		t.Errorf("the PBX wrote %d busy CDRs through the carrier for the busy number, want 3", busyCDRs)
 	}
+	// Every supervisor's action on the campaign is in the audit chain,
+	// no number in full.
+	var rows []struct{ Action, Actor, Outcome, Target, Detail string }
+	o.do(t, "GET", "/api/v1/audit?limit=500", o.login(t, "auditor"), nil, &rows)
+	seen := map[string]int{}
+	for _, r := range rows {
+		seen[r.Action+"/"+r.Outcome]++
+		if strings.Contains(r.Target+r.Detail, "1390000") {
+			t.Errorf("a number in full in the audit log: %+v", r)
+		}
+	}
+	for _, want := range []string{"oa.campaign.create/ok", "oa.campaign.import/ok", "oa.campaign.start/ok", "oa.campaign.control/ok", "oa.dnc.add/ok"} {
+		if seen[want] == 0 {
+			t.Errorf("no %s in the audit log (%v)", want, seen)
+		}
+	}
+
 	// 回访 through a preview campaign: a resolved ticket's customer (a
 	// carrier number), the supervisor's phone a1001; "dissatisfied"
 	// reopens the ticket (重办).
