@@ -45,6 +45,7 @@ func campaignPBX(t *testing.T, carrierAddr string) *testpbx.PBX {
 			{ID: "a1003", Name: "Agent 1003", Extension: "1003"}}
 		c.Tenants[0].Queues = map[string]config.Queue{"support": {Strategy: "longest-idle", Agents: []string{"a1001", "a1002", "a1003"}, RingTimeout: 15 * time.Second}}
 		c.Tenants[0].AutoLogin = true
+		c.Recording.Policy = "always"
 	})
 }
 
@@ -277,6 +278,18 @@ func TestProgressiveCampaignOverATrunk(t *testing.T) {
 			linked++
 		}
 	}
+	recorded := 0
+	eventually(t, 15*time.Second, "the answered attempts' recordings", func() bool {
+		o.do(t, "GET", base+"/attempts", sup, nil, &attempts)
+		recorded = 0
+		for _, at := range attempts.Items {
+			if at.RecordingID != "" {
+				recorded++
+			}
+		}
+		return recorded >= 48
+	})
+	t.Logf("%d of %d attempts link their recording", recorded, len(attempts.Items))
 	if linked != len(attempts.Items) {
 		t.Errorf("%d of %d attempts' contact records carry their CDR, outbound, the number masked", linked, len(attempts.Items))
 	}
