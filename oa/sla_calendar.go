@@ -12,6 +12,10 @@ import (
 // businessCalendar is the holiday calendar clocks run on now.
 func (s *Service) businessCalendar() *calendar.Calendar { return s.cal.Load() }
 
+// BusinessCalendar is the holiday calendar in force (campaigns' calling
+// days follow it as it changes).
+func (s *Service) BusinessCalendar() *calendar.Calendar { return s.businessCalendar() }
+
 // recomputeBatch is how many tickets one transaction of SetCalendar moves.
 const recomputeBatch = 500
 

@@ -69,8 +69,8 @@ func (s *Service) Generate(ctx context.Context, tenant, actor string, in Generat
 // dayStart is the start of t's day in the calendar's zone.
 func (s *Service) dayStart(t time.Time) time.Time {
 	loc := time.Local
-	if s.cfg.Calendar != nil {
-		loc = s.cfg.Calendar.Location()
+	if cal := s.calendar(); cal != nil {
+		loc = cal.Location()
 	}
 	t = t.In(loc)
 	y, m, d := t.Date()

@@ -86,7 +86,7 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.svc, err = New(ctx, Config{Calendar: cal, LocalAreaCode: "010"}, Deps{DB: db, Fields: fc, OA: f.oa, Dialer: f.calls, Now: f.clock})
+	f.svc, err = New(ctx, Config{Calendar: f.oa.BusinessCalendar, LocalAreaCode: "010"}, Deps{DB: db, Fields: fc, OA: f.oa, Dialer: f.calls, Now: f.clock})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,8 +44,9 @@ type Dialer interface {
 type Config struct {
 	// LocalAreaCode completes a landline imported without one ("010").
 	LocalAreaCode string
-	// Calendar holds the holidays no campaign calls on; nil: none.
-	Calendar *calendar.Calendar
+	// Calendar is the holiday calendar in force, no campaign calling on
+	// its holidays (the OA's, which follows its file); nil: none.
+	Calendar func() *calendar.Calendar
 	// Tick is how often running campaigns are looked at for due numbers
 	// and free agents (500 ms); events wake the dialler sooner.
 	Tick time.Duration
@@ -131,3 +132,11 @@ func (s *Service) poke() {
 }
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
+
+// calendar is the holiday calendar in force (nil: none).
+func (s *Service) calendar() *calendar.Calendar {
+	if s.cfg.Calendar == nil {
+		return nil
+	}
+	return s.cfg.Calendar()
+}

@@ -108,7 +108,7 @@ func Build(ctx context.Context, cfg config.OA, env []string, logOut io.Writer) (
 	if err != nil {
 		return fail(err)
 	}
-	o.Campaigns, err = campaign.New(ctx, campaign.Config{LocalAreaCode: cfg.Business.LocalAreaCode, Calendar: cal}, campaign.Deps{DB: db, Fields: fields,
+	o.Campaigns, err = campaign.New(ctx, campaign.Config{LocalAreaCode: cfg.Business.LocalAreaCode, Calendar: o.Service.BusinessCalendar}, campaign.Deps{DB: db, Fields: fields,
 		OA: o.Service, Dialer: linkDialer{o}, Audit: o.Security.Audit, Log: log.With("component", "campaign")})
 	if err != nil {
 		return fail(err)
