@@ -155,6 +155,27 @@ func TestProgressiveCampaignOverATrunk(t *testing.T) {
 		t.Fatalf("dnc: %d", code)
 	}
 
+	// The edge: an agent may not create or run campaigns, bad input names
+	// its field, a state the action does not fit is a conflict.
+	agent := o.login(t, "agent1001")
+	var bad errorReply
+	if code := o.do(t, "POST", "/api/v1/campaigns", agent, map[string]any{"name": "x", "mode": "preview"}, nil); code != 403 {
+		t.Errorf("an agent created a campaign: %d", code)
+	}
+	if code := o.do(t, "POST", "/api/v1/campaigns", sup, map[string]any{"name": "x", "mode": "predictive", "hours": "sometimes"}, &bad); code != 400 ||
+		bad.Fields["mode"] == "" || bad.Fields["hours"] == "" {
+		t.Errorf("a bad campaign: %d %+v", code, bad)
+	}
+	if code := o.do(t, "POST", base+"/control", sup, map[string]string{"action": "resume"}, nil); code != 409 {
+		t.Errorf("resuming a draft: %d", code)
+	}
+	if code := o.upload(t, base+"/import", sup, "text/csv", []byte("name,note\nx,y\n"), &bad); code != 400 || !strings.Contains(bad.Fields["file"], "phone") {
+		t.Errorf("a list without a phone column: %d %+v", code, bad)
+	}
+	if code := o.do(t, "POST", "/api/v1/dnc", sup, map[string]string{"phone": "call me maybe"}, &bad); code != 400 || bad.Fields["phone"] == "" {
+		t.Errorf("a bad do-not-call number: %d %+v", code, bad)
+	}
+
 	// A holiday: started, nothing dialled.
 	if code := o.do(t, "POST", base+"/control", sup, map[string]string{"action": "start"}, nil); code != 200 {
 		t.Fatalf("start: %d", code)
