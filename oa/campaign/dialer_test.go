@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/yimen/yimen/cti/protocol"
+	"github.com/yimen/yimen/internal/errs"
 )
 
 func TestDiallerOneCallPerReadyAgentWithinPacingAndHours(t *testing.T) {
@@ -51,7 +52,7 @@ func TestDiallerOneCallPerReadyAgentWithinPacingAndHours(t *testing.T) {
 		t.Fatal(err)
 	}
 	placed = f.calls.list()
-	if len(placed) != 3 || placed[2].to != "13800000003" {
+	if len(placed) != 3 || placed[2].to != "13800000003" || placed[2].agent == "a2" {
 		t.Fatalf("with pacing 1: %+v (the busy number waits its 60 s)", placed)
 	}
 	// The agent marks it "call back tomorrow at 15:00".
@@ -59,10 +60,13 @@ func TestDiallerOneCallPerReadyAgentWithinPacingAndHours(t *testing.T) {
 	atts, _ := f.svc.Attempts(ctx, "demo", c.ID, 0)
 	last := atts[len(atts)-1]
 	cb := f.now.Add(29 * time.Hour) // 15:00 the next day
-	if _, err := f.svc.SetDisposition(ctx, "demo", "a3", c.ID, last.ID, DispositionInput{Disposition: DispCallback, CallbackAt: cb.UnixMilli()}); err != nil {
+	if _, err := f.svc.SetDisposition(ctx, "demo", Disposer{UserID: "u2", Agent: "a2"}, c.ID, last.ID, DispositionInput{Disposition: DispRefused}); !errors.Is(err, errs.ErrForbidden) {
+		t.Errorf("another agent's disposition: %v", err)
+	}
+	if _, err := f.svc.SetDisposition(ctx, "demo", Disposer{UserID: "u1", Agent: placed[2].agent}, c.ID, last.ID, DispositionInput{Disposition: DispCallback, CallbackAt: cb.UnixMilli()}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.SetDisposition(ctx, "demo", "a3", c.ID, last.ID, DispositionInput{Disposition: "maybe"}); err == nil {
+	if _, err := f.svc.SetDisposition(ctx, "demo", Disposer{UserID: "boss", Supervisor: true}, c.ID, last.ID, DispositionInput{Disposition: "maybe"}); err == nil {
 		t.Error("an unknown disposition was taken")
 	}
 

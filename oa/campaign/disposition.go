@@ -165,10 +165,20 @@ type DispositionInput struct {
 	Comment     string `json:"comment,omitempty"`
 }
 
+// Disposer is who sets a disposition: the user, their agent id (from their
+// OA profile) and whether they supervise (anyone's attempts) or not (only
+// the attempts of their own agent).
+type Disposer struct {
+	UserID     string
+	Agent      string
+	Supervisor bool
+}
+
 // SetDisposition records the agent's disposition of an ended attempt, the
 // number's latest, and moves the number on by it (a callback at its time,
 // a wrong number or a refusal finished).
-func (s *Service) SetDisposition(ctx context.Context, tenant, actor string, campaign, attempt int64, in DispositionInput) (Attempt, error) {
+func (s *Service) SetDisposition(ctx context.Context, tenant string, by Disposer, campaign, attempt int64, in DispositionInput) (Attempt, error) {
+	actor := by.UserID
 	valid := false
 	for _, d := range Dispositions() {
 		valid = valid || d == in.Disposition
@@ -200,6 +210,9 @@ func (s *Service) SetDisposition(ctx context.Context, tenant, actor string, camp
 			return fmt.Errorf("attempt %d: %w", attempt, errs.ErrNotFound)
 		}
 		a := list[0]
+		if !by.Supervisor && (by.Agent == "" || a.Agent != by.Agent) {
+			return fmt.Errorf("attempt %d was %s's call: %w", attempt, a.Agent, errs.ErrForbidden)
+		}
 		if a.EndedAt == 0 {
 			return fmt.Errorf("attempt %d: the call has not ended: %w", attempt, errs.ErrConflict)
 		}

@@ -227,7 +227,15 @@ func (a *API) campaignDisposition() http.HandlerFunc {
 		if err := q.body(&in); err != nil {
 			return nil, err
 		}
-		return q.cs.SetDisposition(q.r.Context(), q.tenant, q.user, q.id, q.sub, in)
+		_, me, err := a.who(q.r)
+		if err != nil {
+			return nil, err
+		}
+		st, err := a.d.OA.StaffOf(q.r.Context(), q.tenant, q.user)
+		if err != nil {
+			return nil, err
+		}
+		return q.cs.SetDisposition(q.r.Context(), q.tenant, campaign.Disposer{UserID: q.user, Agent: st.Agent, Supervisor: me.Supervisor}, q.id, q.sub, in)
 	})
 }
 

@@ -182,7 +182,7 @@ var operations = map[string]op{
 		Reply: campaign.Report{}},
 	"GET /api/v1/campaigns/{id}/attempts": {Summary: "The campaign's attempts, each with its call (CDR) id, contact record and recording", Tag: "campaigns",
 		Query: []string{"target: one number's attempts"}, Reply: page[campaign.Attempt]{}},
-	"POST /api/v1/campaigns/{id}/attempts/{aid}/disposition": {Summary: "The agent's disposition of an ended attempt: reached, no_answer, busy, wrong_number, refused, callback (with callback_at)", Tag: "campaigns",
+	"POST /api/v1/campaigns/{id}/attempts/{aid}/disposition": {Summary: "The disposition of an ended attempt, the number's latest, by the agent who made it (their OA profile's agent) or a supervisor: reached, no_answer, busy, wrong_number, refused, callback (with callback_at)", Tag: "campaigns",
 		Body: campaign.DispositionInput{}, Reply: campaign.Attempt{}},
 	"POST /api/v1/campaigns/{id}/next": {Summary: "Preview: reserve the next due number for the caller's agent and show its card (404: nothing due; 409: outside calling hours)", Tag: "campaigns",
 		Reply: campaign.Card{}},
