@@ -344,7 +344,7 @@ func TestProgressiveCampaignOverATrunk(t *testing.T) {
 	}
 
 	// 回访 through a preview campaign: a resolved ticket's customer (a
-	// carrier number), the supervisor's phone a1001; "dissatisfied"
+	// carrier number), the supervisor's phone a1002; "dissatisfied"
 	// reopens the ticket (重办).
 	visitDissatisfiedReopens(t, o, p, sup)
 	res, _ := carrier.Stop()
@@ -383,7 +383,7 @@ func visitDissatisfiedReopens(t *testing.T, o *oaProc, p *testpbx.PBX, sup strin
 		UserID string `json:"user_id"`
 	}
 	o.do(t, "GET", "/api/v1/me", sup, nil, &me)
-	if err := o.Service.PutStaff(t.Context(), "demo", oa.Staff{UserID: me.UserID, Name: "supervisor1", Agent: "a1001"}); err != nil {
+	if err := o.Service.PutStaff(t.Context(), "demo", oa.Staff{UserID: me.UserID, Name: "supervisor1", Agent: "a1002"}); err != nil {
 		t.Fatal(err)
 	}
 	var c campaign.Campaign
@@ -412,6 +412,15 @@ func visitDissatisfiedReopens(t *testing.T, o *oaProc, p *testpbx.PBX, sup strin
 		target = l.Items[0]
 		return target.Disposition == campaign.DispReached
 	})
+	dpath := base + "/attempts/" + strconv.FormatInt(at.ID, 10) + "/disposition"
+	if code := o.do(t, "POST", dpath, o.login(t, "agent1001"), map[string]string{"disposition": "refused"}, nil); code != 403 {
+		t.Errorf("another user set the supervisor's attempt's disposition: %d", code)
+	}
+	var noted campaign.Attempt
+	if code := o.do(t, "POST", dpath, sup, map[string]string{"disposition": "reached", "comment": "本人接听"}, &noted); code != 200 ||
+		noted.Comment != "本人接听" || noted.RecordingID == "" && noted.ContactID == 0 {
+		t.Errorf("the disposition: %d %+v", code, noted)
+	}
 	var after oa.Ticket
 	if code := o.do(t, "POST", base+"/targets/"+strconv.FormatInt(target.ID, 10)+"/visit", sup, map[string]string{"result": "dissatisfied", "comment": "设备仍不稳定"}, &after); code != 200 {
 		t.Fatalf("visit result: %d", code)
