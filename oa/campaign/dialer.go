@@ -3,9 +3,11 @@ package campaign
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/yimen/yimen/cti/protocol"
@@ -370,10 +372,47 @@ func (s *Service) place(ctx context.Context, tenant string, c Campaign, agent st
 	delete(f.early, call)
 	s.mu.Unlock()
 	s.log.InfoContext(ctx, "campaign call placed", "tenant", tenant, "campaign", c.ID, "target", target, "agent", agent, "call", call)
+	if p, ok := s.dialer.(Popper); ok {
+		go s.pop(context.WithoutCancel(ctx), p, tenant, c, agent, call, target)
+	}
 	if early {
 		return s.ended(ctx, tenant, ended)
 	}
 	return nil
+}
+
+// pop shows the agent the number's card as their phone rings for it.
+func (s *Service) pop(ctx context.Context, p Popper, tenant string, c Campaign, agent, call string, target int64) {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	card, err := s.card(ctx, tenant, c.ID, target)
+	if err == nil {
+		err = p.ScreenPop(ctx, tenant, popOf(c, agent, call, card))
+	}
+	if err != nil {
+		s.log.WarnContext(ctx, "campaign screen pop failed", "tenant", tenant, "campaign", c.ID, "target", target, "agent", agent, "err", err)
+	}
+}
+
+// popOf is a campaign call's screen pop: the campaign, the number
+// (masked), who it is and the ticket a 回访 is about.
+func popOf(c Campaign, agent, call string, card Card) protocol.ScreenPop {
+	who := card.Target.Name
+	if who == "" {
+		who = card.Target.Phone
+	}
+	f := map[string]string{"campaign": c.Name, "campaign_id": strconv.FormatInt(c.ID, 10), "target_id": strconv.FormatInt(card.Target.ID, 10),
+		"phone": card.Target.Phone, "name": card.Target.Name, "attempt": strconv.Itoa(card.Target.Attempts)}
+	if card.Customer != nil {
+		f["customer"], f["customer_id"] = card.Customer.Name, strconv.FormatInt(card.Customer.ID, 10)
+	}
+	if card.Ticket != nil {
+		f["ticket_id"], f["ticket"] = strconv.FormatInt(card.Ticket.ID, 10), card.Ticket.Title
+	}
+	if b, err := json.Marshal(card); err == nil && len(b) < 12<<10 {
+		f["card"] = string(b)
+	}
+	return protocol.ScreenPop{Agent: agent, Call: call, Title: "外呼 " + c.Name + " · " + who, Fields: f}
 }
 
 // placeRetry is how long a number and an agent wait after the PBX did not

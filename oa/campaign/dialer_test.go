@@ -3,6 +3,7 @@ package campaign
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,6 +38,20 @@ func TestDiallerOneCallPerReadyAgentWithinPacingAndHours(t *testing.T) {
 	}
 	if err := f.svc.Dial(ctx); err != nil || len(f.calls.list()) != 2 {
 		t.Fatalf("a second pass with both agents on calls placed %d: %v", len(f.calls.list()), err)
+	}
+	// Each agent is shown the number's card (masked) as their phone rings.
+	var pops []protocol.ScreenPop
+	for deadline := time.Now().Add(2 * time.Second); len(pops) < 2 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		pops = f.calls.popped()
+	}
+	if len(pops) != 2 {
+		t.Fatalf("%d screen pops for 2 calls", len(pops))
+	}
+	for _, p := range pops {
+		want := map[string]string{"a1": "call-1", "a2": "call-2"}[p.Agent]
+		if p.Call != want || p.Fields["campaign"] != "进度" || !strings.HasPrefix(p.Fields["phone"], "138****000") || strings.Contains(p.Fields["card"], "13800000") {
+			t.Errorf("screen pop %+v", p)
+		}
 	}
 	// a1's call: busy; a2's: reached. Both free again (no wrap-up).
 	f.ended(t, placed[0], "busy")

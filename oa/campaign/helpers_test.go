@@ -24,6 +24,7 @@ import (
 type calls struct {
 	mu     sync.Mutex
 	placed []placed
+	pops   []protocol.ScreenPop
 	fail   error
 }
 
@@ -38,6 +39,20 @@ func (c *calls) Dial(_ context.Context, tenant, agent, to, callerID string) (str
 	id := fmt.Sprintf("call-%d", len(c.placed)+1)
 	c.placed = append(c.placed, placed{agent, to, callerID, id})
 	return id, nil
+}
+
+// ScreenPop keeps the cards shown, as the CTI would carry them.
+func (c *calls) ScreenPop(_ context.Context, tenant string, p protocol.ScreenPop) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.pops = append(c.pops, p)
+	return nil
+}
+
+func (c *calls) popped() []protocol.ScreenPop {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]protocol.ScreenPop(nil), c.pops...)
 }
 
 func (c *calls) list() []placed {

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/yimen/yimen/cti/protocol"
 	"github.com/yimen/yimen/internal/audit"
 	"github.com/yimen/yimen/internal/calendar"
 	"github.com/yimen/yimen/internal/errs"
@@ -38,6 +39,13 @@ var _ OA = (*oa.Service)(nil)
 // which is also its CDR's and recording's.
 type Dialer interface {
 	Dial(ctx context.Context, tenant, agent, to, callerID string) (string, error)
+}
+
+// Popper shows an agent a card over the CTI (screenpop); the CTI link
+// implements it beside Dial, and a progressive campaign's agent gets the
+// number's card as their phone rings.
+type Popper interface {
+	ScreenPop(ctx context.Context, tenant string, p protocol.ScreenPop) error
 }
 
 // Config tunes campaigns.

@@ -290,3 +290,13 @@ func (l *Link) DialAs(ctx context.Context, agent, to, callerID string) (string, 
 	}
 	return c.Dial(ctx, agent, to, callerID)
 }
+
+// ScreenPop shows an agent a card (a campaign call's number) over the
+// current connection.
+func (l *Link) ScreenPop(ctx context.Context, p protocol.ScreenPop) error {
+	c := l.current.Load()
+	if c == nil {
+		return ErrDown
+	}
+	return c.ScreenPop(ctx, p)
+}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yimen/yimen/cti/protocol"
 	"github.com/yimen/yimen/internal/config"
 	"github.com/yimen/yimen/internal/sipp"
 	"github.com/yimen/yimen/oa"
@@ -93,6 +94,30 @@ func TestProgressiveCampaignOverATrunk(t *testing.T) {
 	// a1003 sits out the first part.
 	a3 := p.DialCTI(t, p.AgentCTIToken(t, "agent", "a1003"))
 	eventually(t, 10*time.Second, "a1003 logged in", func() bool { return a3.NotReady(t.Context(), "", "meeting") == nil })
+	// a1003's own CTI client: the cards of its campaign calls.
+	if _, err := a3.Subscribe(t.Context(), "agent:a1003"); err != nil {
+		t.Fatal(err)
+	}
+	var popMu sync.Mutex
+	var pops []protocol.ScreenPop
+	go func() {
+		for {
+			select {
+			case <-t.Context().Done():
+				return
+			case ev, ok := <-a3.Events():
+				if !ok {
+					return
+				}
+				var p protocol.ScreenPop
+				if ev.Type == protocol.EventScreenPop && ev.Decode(&p) == nil {
+					popMu.Lock()
+					pops = append(pops, p)
+					popMu.Unlock()
+				}
+			}
+		}
+	}()
 
 	o := startOA(t, p)
 	sup := o.login(t, "supervisor1")
@@ -298,6 +323,24 @@ func TestProgressiveCampaignOverATrunk(t *testing.T) {
 		if ct.CDRID == at.CallID && ct.Direction == "outbound" && ct.Callee != "" && !strings.Contains(ct.Callee, "00000") {
 			linked++
 		}
+	}
+	mine := map[string]bool{}
+	for _, at := range attempts.Items {
+		if at.Agent == "a1003" {
+			mine[at.CallID] = true
+		}
+	}
+	popMu.Lock()
+	shown := 0
+	for _, p := range pops {
+		if mine[p.Call] && p.Fields["campaign"] == "满意度外呼" && strings.HasPrefix(p.Fields["phone"], "139****") && strings.HasPrefix(p.Fields["name"], "市民") {
+			shown++
+		}
+	}
+	popMu.Unlock()
+	t.Logf("a1003 made %d campaign calls and was shown %d cards", len(mine), shown)
+	if len(mine) == 0 || shown != len(mine) {
+		t.Errorf("a1003 made %d campaign calls, was shown %d cards of them (%d pops)", len(mine), shown, len(pops))
 	}
 	recorded := 0
 	eventually(t, 15*time.Second, "the answered attempts' recordings", func() bool {

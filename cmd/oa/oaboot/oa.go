@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/yimen/yimen/cti/protocol"
 	"github.com/yimen/yimen/internal/adminapi"
 	"github.com/yimen/yimen/internal/calendar"
 	"github.com/yimen/yimen/internal/config"
@@ -212,6 +213,14 @@ func (d linkDialer) Dial(ctx context.Context, tenant, agent, to, callerID string
 		return "", ctilink.ErrDown
 	}
 	return l.DialAs(ctx, agent, to, callerID)
+}
+
+func (d linkDialer) ScreenPop(ctx context.Context, tenant string, p protocol.ScreenPop) error {
+	l := d.o.Link(tenant)
+	if l == nil {
+		return ctilink.ErrDown
+	}
+	return l.ScreenPop(ctx, p)
 }
 
 // LinkStats reports each tenant's CTI link.
