@@ -24,6 +24,7 @@ const router = createRouter({
     { path: '/customers/new', component: () => import('./views/CustomerCard.vue') },
     { path: '/customers/:id(\\d+)', component: () => import('./views/CustomerCard.vue'), props: true },
     { path: '/password', component: () => import('./views/Password.vue') },
+    { path: '/campaigns', component: () => import('./views/Campaigns.vue') },
     { path: '/:rest(.*)*', redirect: '/my' },
   ],
 })
