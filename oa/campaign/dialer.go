@@ -261,6 +261,7 @@ func (s *Service) finishIfDone(ctx context.Context, tenant string, c Campaign) e
 	_, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE oa_campaigns SET state='done', updated_at=? WHERE id=? AND state='running'`, ms(s.now()), c.ID)
 	if err == nil {
 		s.log.InfoContext(ctx, "campaign done", "tenant", tenant, "campaign", c.ID)
+		s.changed()
 	}
 	return err
 }
@@ -308,6 +309,7 @@ func (s *Service) skipIfDNC(ctx context.Context, tenant string, campaign, id int
 		TargetSkipped, ms(s.now()), id)
 	if err == nil {
 		s.log.InfoContext(ctx, "campaign number skipped: do not call", "tenant", tenant, "campaign", campaign, "target", id)
+		s.changed()
 	}
 	return true, err
 }
@@ -372,6 +374,7 @@ func (s *Service) place(ctx context.Context, tenant string, c Campaign, agent st
 	delete(f.early, call)
 	s.mu.Unlock()
 	s.log.InfoContext(ctx, "campaign call placed", "tenant", tenant, "campaign", c.ID, "target", target, "agent", agent, "call", call)
+	s.changed()
 	if p, ok := s.dialer.(Popper); ok {
 		go s.pop(context.WithoutCancel(ctx), p, tenant, c, agent, call, target)
 	}

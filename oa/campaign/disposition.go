@@ -236,6 +236,7 @@ func (s *Service) SetDisposition(ctx context.Context, tenant string, by Disposer
 	if err != nil {
 		return Attempt{}, err
 	}
+	s.changed()
 	s.record(ctx, audit.Entry{Tenant: tenant, Actor: actor, Action: "oa.campaign.disposition", Target: "campaign/" + strconv.FormatInt(campaign, 10) +
 		"/attempt/" + strconv.FormatInt(attempt, 10), Detail: in.Disposition})
 	list, err := s.attempts(ctx, tenant, `id=?`, attempt)

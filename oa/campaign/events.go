@@ -28,6 +28,8 @@ func (s *Service) Observe(ctx context.Context, tenant string, env protocol.Envel
 		s.mu.Unlock()
 		if d.State == "ready" {
 			s.poke()
+		} else {
+			s.changed()
 		}
 	case protocol.EventCallAnswered:
 		var d protocol.CallAnswered
@@ -122,6 +124,7 @@ func (s *Service) ended(ctx context.Context, tenant string, d protocol.CallEnded
 	}
 	s.log.InfoContext(ctx, "campaign call ended", "tenant", tenant, "campaign", campaign, "target", target, "agent", agent, "call", d.Call,
 		"disposition", disp, "cdr", d.Disposition)
+	s.changed()
 	s.mu.Lock()
 	st := s.floorOf(tenant).seat(agent)
 	mine := st.call == d.Call

@@ -85,6 +85,9 @@ type Service struct {
 	mu      sync.Mutex
 	tenants map[string]*floor
 	wake    chan struct{}
+	// moved is closed (and replaced) whenever a campaign's numbers,
+	// attempts, state or agents change: progress streams wait on it.
+	moved chan struct{}
 }
 
 // New migrates the campaign tables and returns the Service; Run dials.
@@ -105,7 +108,7 @@ func New(ctx context.Context, cfg Config, d Deps) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{cfg: cfg, db: d.DB, fields: d.Fields, oa: d.OA, dialer: d.Dialer, audit: d.Audit, log: d.Log,
-		tenants: map[string]*floor{}, wake: make(chan struct{}, 1)}
+		tenants: map[string]*floor{}, wake: make(chan struct{}, 1), moved: make(chan struct{})}
 	s.clock.Store(&d.Now)
 	return s, nil
 }
@@ -130,13 +133,30 @@ func (s *Service) record(ctx context.Context, e audit.Entry) {
 	}
 }
 
-// poke wakes the dialler: an agent became ready, a call ended, a campaign
-// started.
+// poke wakes the dialler (an agent became ready, a call ended, a campaign
+// started) and the progress streams.
 func (s *Service) poke() {
 	select {
 	case s.wake <- struct{}{}:
 	default:
 	}
+	s.changed()
+}
+
+// changed wakes the progress streams.
+func (s *Service) changed() {
+	s.mu.Lock()
+	close(s.moved)
+	s.moved = make(chan struct{})
+	s.mu.Unlock()
+}
+
+// Moved is closed at the next change of any campaign (a number dialled or
+// settled, a state, an agent): a progress stream reads Progress again then.
+func (s *Service) Moved() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.moved
 }
 
 func ms(t time.Time) int64 { return t.UnixMilli() }

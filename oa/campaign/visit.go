@@ -47,6 +47,7 @@ func (s *Service) RecordVisit(ctx context.Context, tenant string, me oa.Actor, c
 	if err != nil {
 		return oa.Ticket{}, err
 	}
+	s.changed()
 	s.record(ctx, audit.Entry{Tenant: tenant, Actor: me.UserID, Action: "oa.campaign.visit", Target: "ticket/" + strconv.FormatInt(t.TicketID, 10),
 		Detail: in.Result + " → " + tk.State})
 	return tk, nil

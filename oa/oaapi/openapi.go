@@ -174,6 +174,7 @@ var operations = map[string]op{
 		Body: controlInput{}, Reply: campaign.Campaign{}},
 	"GET /api/v1/campaigns/{id}/progress": {Summary: "Monitoring: dialled, reached, remaining, success rate, agents ready and on a call, why nothing is dialled (holiday, hours)", Tag: "campaigns",
 		Reply: campaign.Progress{}},
+	"GET /api/v1/campaigns/{id}/progress/stream": {Summary: "Monitoring pushed: server-sent events (event: progress, the progress JSON) at once and at every change, at most 4 a second, ending when the campaign is stopped or done", Tag: "campaigns"},
 	"GET /api/v1/campaigns/{id}/targets": {Summary: "The campaign's numbers (masked) and where each stands", Tag: "campaigns",
 		Query: append([]string{"state: pending, reserved, dialing, done, failed or skipped"}, pagingParams...), Reply: page[campaign.Target]{}},
 	"POST /api/v1/campaigns/{id}/targets": {Summary: "Add numbers by hand: each row stored whole or reported by its place with why", Tag: "campaigns",

@@ -84,6 +84,7 @@ func (a *API) Routes() []route.Route {
 		{Method: "PUT", Pattern: "/api/v1/campaigns/{id}", Perm: rbac.PermOATicketSupervise, Action: "oa.campaign.update", Handler: a.campaignUpdate()},
 		{Method: "POST", Pattern: "/api/v1/campaigns/{id}/control", Perm: rbac.PermOATicketSupervise, Action: "oa.campaign.control", Handler: a.campaignControl()},
 		{Method: "GET", Pattern: "/api/v1/campaigns/{id}/progress", Perm: rbac.PermOAContactRead, Action: "oa.campaign.progress", Handler: a.campaignProgress()},
+		{Method: "GET", Pattern: "/api/v1/campaigns/{id}/progress/stream", Perm: rbac.PermOAContactRead, Action: "oa.campaign.progress_stream", Handler: f(a.campaignStream)},
 		{Method: "GET", Pattern: "/api/v1/campaigns/{id}/targets", Perm: rbac.PermOAContactRead, Action: "oa.campaign.targets", Handler: a.campaignTargets()},
 		{Method: "POST", Pattern: "/api/v1/campaigns/{id}/targets", Perm: rbac.PermOATicketSupervise, Action: "oa.campaign.targets_add", Handler: a.campaignTargetsAdd()},
 		{Method: "POST", Pattern: "/api/v1/campaigns/{id}/import", Perm: rbac.PermOATicketSupervise, Action: "oa.campaign.import", Limit: importLimit, Handler: a.campaignImport()},

@@ -1,6 +1,7 @@
 package oa_test
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -201,6 +202,30 @@ func TestProgressiveCampaignOverATrunk(t *testing.T) {
 		t.Errorf("a bad do-not-call number: %d %+v", code, bad)
 	}
 
+	// The progress, pushed: followed from before the start to the end.
+	streamed := make(chan []campaign.Progress, 1)
+	go func() {
+		var got []campaign.Progress
+		defer func() { streamed <- got }()
+		req, _ := http.NewRequestWithContext(t.Context(), "GET", o.url(base+"/progress/stream"), nil)
+		req.Header.Set("Authorization", "Bearer "+sup)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil || res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
+			t.Errorf("progress stream: %v %v", res, err)
+			return
+		}
+		defer res.Body.Close()
+		sc := bufio.NewScanner(res.Body)
+		for sc.Scan() {
+			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				var pr campaign.Progress
+				if json.Unmarshal([]byte(data), &pr) == nil {
+					got = append(got, pr)
+				}
+			}
+		}
+	}()
+
 	// A holiday: started, nothing dialled.
 	if code := o.do(t, "POST", base+"/control", sup, map[string]string{"action": "start"}, nil); code != 200 {
 		t.Fatalf("start: %d", code)
@@ -278,6 +303,22 @@ func TestProgressiveCampaignOverATrunk(t *testing.T) {
 	}
 	if peakWhileTwo != 2 || peak != 3 {
 		t.Errorf("peak %d calls with 3 agents ready, %d with two: want every ready agent used", peak, peakWhileTwo)
+	}
+	var pushed []campaign.Progress
+	select {
+	case pushed = <-streamed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the progress stream did not end with the campaign")
+	}
+	for i := 1; i < len(pushed); i++ {
+		if pushed[i].Dialled < pushed[i-1].Dialled {
+			t.Errorf("pushed progress went back: %+v after %+v", pushed[i], pushed[i-1])
+		}
+	}
+	if n := len(pushed); n < 10 || pushed[0].Blocked == "" || pushed[n-1].State != campaign.StateDone || pushed[n-1].Reached != 48 {
+		t.Errorf("%d progress events pushed; first %+v, last %+v", n, pushed[0], pushed[max(n-1, 0)])
+	} else {
+		t.Logf("%d progress events pushed, from %q to done", n, pushed[0].Blocked)
 	}
 	if pr.Total != 50 || pr.Reached != 48 || pr.Skipped != 1 || pr.Failed != 1 || pr.Remaining != 0 || pr.Dialled != 48+3 {
 		t.Errorf("progress %+v; want 48 reached, the busy number failed after 3 attempts, the do-not-call one skipped", pr)
