@@ -34,15 +34,7 @@ func (a *API) campaignStream(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, "stream the campaign's progress", err)
 		return
 	}
-	httpx.ClearReadDeadline(w)
-	rc := http.NewResponseController(w)
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	fmt.Fprintf(w, "retry: 3000\n\n")
-	beat := time.NewTicker(streamHeartbeat)
+	rc, beat := startEvents(w)
 	defer beat.Stop()
 	var last []byte
 	for {

@@ -15,6 +15,20 @@ import (
 // comment, so proxies keep it open and a dead client is noticed.
 const streamHeartbeat = 25 * time.Second
 
+// startEvents answers with an event stream: no read deadline, no caching
+// or proxy buffering, the client's reconnect delay; the heartbeat ticks
+// every streamHeartbeat.
+func startEvents(w http.ResponseWriter) (*http.ResponseController, *time.Ticker) {
+	httpx.ClearReadDeadline(w)
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprintf(w, "retry: 3000\n\n")
+	return http.NewResponseController(w), time.NewTicker(streamHeartbeat)
+}
+
 // notificationStream pushes the caller's new notifications as server-sent
 // events (`id`, `event: notification`, JSON `data`), as they are written.
 // It starts after the id in Last-Event-ID (a browser's EventSource sends
@@ -42,15 +56,7 @@ func (a *API) notificationStream(w http.ResponseWriter, r *http.Request) {
 	}
 	wake, stop := a.d.OA.SubscribeNotifications(tenant, me.UserID)
 	defer stop()
-	httpx.ClearReadDeadline(w)
-	rc := http.NewResponseController(w)
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	fmt.Fprintf(w, "retry: 3000\n\n")
-	beat := time.NewTicker(streamHeartbeat)
+	rc, beat := startEvents(w)
 	defer beat.Stop()
 	for {
 		for {
