@@ -36,28 +36,39 @@ func attachmentAAD(tenant string, ticket int64, name string) []byte {
 	return []byte("oa_attachments|" + tenant + "|" + strconv.FormatInt(ticket, 10) + "|" + name)
 }
 
-// AddAttachment checks a file's type and size, seals it and stores it.
-func (s *Service) AddAttachment(ctx context.Context, tenant, actor string, ticket int64, name string, data []byte) (Attachment, error) {
-	if s.seal == nil {
-		return Attachment{}, fmt.Errorf("attachments: no key: %w", errs.ErrUnavailable)
-	}
+// CheckAttachment cleans a file's name and checks its size and the type
+// its content sniffs as; it returns the name and type to store. The
+// knowledge base's attachments are checked by it too.
+func CheckAttachment(name string, data []byte, max int64) (string, string, error) {
 	name = path.Base(strings.ReplaceAll(strings.TrimSpace(name), `\`, "/"))
 	bad := FieldErrors{}
 	if name == "" || name == "." || name == "/" || len(name) > 200 {
 		bad["name"] = "a file name of at most 200 bytes"
 	}
-	if len(data) == 0 || int64(len(data)) > s.cfg.MaxAttachment {
-		bad["file"] = fmt.Sprintf("1 byte to %d bytes", s.cfg.MaxAttachment)
+	if len(data) == 0 || int64(len(data)) > max {
+		bad["file"] = fmt.Sprintf("1 byte to %d bytes", max)
 	}
 	mime := http.DetectContentType(data)
 	if !allowedTypes[mime] {
 		bad["file"] = "type " + mime + " is not accepted (images, PDF, text, zip, WAV, MP3)"
 	}
 	if err := bad.err(); err != nil {
+		return "", "", err
+	}
+	return name, mime, nil
+}
+
+// AddAttachment checks a file's type and size, seals it and stores it.
+func (s *Service) AddAttachment(ctx context.Context, tenant, actor string, ticket int64, name string, data []byte) (Attachment, error) {
+	if s.seal == nil {
+		return Attachment{}, fmt.Errorf("attachments: no key: %w", errs.ErrUnavailable)
+	}
+	name, mime, err := CheckAttachment(name, data, s.cfg.MaxAttachment)
+	if err != nil {
 		return Attachment{}, err
 	}
 	a := Attachment{TicketID: ticket, Name: name, MIME: mime, Size: int64(len(data)), UploadedBy: actor, CreatedAt: ms(s.now())}
-	err := s.db.InTx(ctx, func(ctx context.Context) error {
+	err = s.db.InTx(ctx, func(ctx context.Context) error {
 		t, err := s.Ticket(ctx, tenant, ticket)
 		if err != nil {
 			return err
