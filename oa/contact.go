@@ -104,6 +104,11 @@ func (s *Service) ApplyEvent(ctx context.Context, tenant, epoch string, env prot
 		if ring, err = s.apply(ctx, tenant, env, at); err != nil {
 			return err
 		}
+		if s.events != nil {
+			if err := s.events.Record(ctx, tenant, env, at); err != nil {
+				return err
+			}
+		}
 		if env.Seq == 0 {
 			return nil
 		}

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/yimen/yimen/cti/protocol"
 	"github.com/yimen/yimen/internal/audit"
 	"github.com/yimen/yimen/internal/calendar"
 	"github.com/yimen/yimen/internal/errs"
@@ -54,14 +55,22 @@ type Config struct {
 	MaxAttachment int64
 }
 
+// EventRecorder is told each CTI event the OA applies, inside the
+// transaction that applies it; *report.Service implements it.
+type EventRecorder interface {
+	Record(ctx context.Context, tenant string, env protocol.Envelope, at time.Time) error
+}
+
 // Deps are the Service's collaborators.
 type Deps struct {
 	DB          *store.DB
 	Fields      FieldCipher
 	Attachments Sealer
 	Audit       Auditor // optional
-	Log         *slog.Logger
-	Now         func() time.Time
+	// Events records the CTI events for the statistics; nil: none.
+	Events EventRecorder
+	Log    *slog.Logger
+	Now    func() time.Time
 }
 
 // Service is the OA's business core over its database.
@@ -73,6 +82,7 @@ type Service struct {
 	fields FieldCipher
 	seal   Sealer
 	audit  Auditor
+	events EventRecorder
 	log    *slog.Logger
 	now    func() time.Time
 }
@@ -104,7 +114,7 @@ func New(ctx context.Context, cfg Config, d Deps) (*Service, error) {
 	if err := d.DB.Migrate(ctx, "oa", migrationFiles); err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg, db: d.DB, fields: d.Fields, seal: d.Attachments, audit: d.Audit, log: d.Log, now: d.Now}
+	s := &Service{cfg: cfg, db: d.DB, fields: d.Fields, seal: d.Attachments, audit: d.Audit, events: d.Events, log: d.Log, now: d.Now}
 	s.cal.Store(cfg.Calendar)
 	return s, nil
 }
