@@ -9,6 +9,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	// Report days begin in reports.timezone (Asia/Shanghai) even on a
+	// host without a zone database.
+	_ "time/tzdata"
 
 	"github.com/yimen/yimen/cmd/oa/oaboot"
 	"github.com/yimen/yimen/internal/version"

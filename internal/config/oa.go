@@ -23,6 +23,29 @@ type OA struct {
 	CTI      OACTI      `yaml:"cti"`
 	SSO      OASSO      `yaml:"sso"`
 	Business OABusiness `yaml:"business"`
+	Reports  OAReports  `yaml:"reports"`
+}
+
+// OAReports tunes the statistics (docs/oa.md, Reports).
+type OAReports struct {
+	// CDRURL is the PBX's HTTP API the reconcile job reads CDRs from with
+	// the tenant's cti.tokens_file token; empty: derived from cti.url
+	// (ws://host:port/cti → http://host:port); "off": no reconcile.
+	CDRURL string `yaml:"cdr_url"`
+	// ReconcileInterval: how often calls are compared with the CDRs (5 m).
+	ReconcileInterval time.Duration `yaml:"reconcile_interval"`
+	// ReconcileSince: how far back the first pass after a start looks (24 h).
+	ReconcileSince time.Duration `yaml:"reconcile_since"`
+	// SLSeconds, AbandonMethod and ShortAbandonS define the service level
+	// reports show unless a request names its own (20, short_excluded, 5).
+	SLSeconds     int    `yaml:"sl_seconds"`
+	AbandonMethod string `yaml:"abandon_method"`
+	ShortAbandonS int    `yaml:"short_abandon_s"`
+	// Timezone is where report days and hours begin (Asia/Shanghai).
+	Timezone string `yaml:"timezone"`
+	// RatePerSecond and Burst bound each caller's report requests (2, 20).
+	RatePerSecond float64 `yaml:"rate_per_second"`
+	Burst         int     `yaml:"burst"`
 }
 
 // OACTI is the OA's link to the PBX's CTI websocket.
@@ -69,6 +92,8 @@ func OADefaults() OA {
 		SSO:     OASSO{Roles: []string{"agent", "supervisor", "qa", "oa_handler"}},
 		Business: OABusiness{Hours: "mon-fri 09:00-17:30", Calendars: "configs/calendars", Calendar: "cn", RepeatDays: 7,
 			SLAInterval: 30 * time.Second},
+		Reports: OAReports{ReconcileInterval: 5 * time.Minute, ReconcileSince: 24 * time.Hour, SLSeconds: 20, AbandonMethod: "short_excluded",
+			ShortAbandonS: 5, Timezone: "Asia/Shanghai", RatePerSecond: 2, Burst: 20},
 	}
 }
 
@@ -154,6 +179,27 @@ func (c *OA) Validate() error {
 	}
 	if c.Admin.PasswordIterations != 0 && c.Admin.PasswordIterations < 1000 {
 		bad("admin.password_iterations", "must be 0 (default) or at least 1000")
+	}
+	if c.Reports.ReconcileInterval < 0 || c.Reports.ReconcileSince < 0 {
+		bad("reports.reconcile_interval", "durations must not be negative")
+	}
+	switch c.Reports.AbandonMethod {
+	case "failures", "ignored", "short_excluded":
+	default:
+		bad("reports.abandon_method", "failures, ignored or short_excluded, not %q", c.Reports.AbandonMethod)
+	}
+	for key, v := range map[string]int{"reports.sl_seconds": c.Reports.SLSeconds, "reports.short_abandon_s": c.Reports.ShortAbandonS} {
+		switch v {
+		case 5, 10, 15, 20, 30, 60:
+		default:
+			bad(key, "one of 5, 10, 15, 20, 30, 60 (the waits the interval tables count by), not %d", v)
+		}
+	}
+	if _, err := time.LoadLocation(c.Reports.Timezone); err != nil {
+		bad("reports.timezone", "%v", err)
+	}
+	if c.Reports.RatePerSecond < 0 || c.Reports.Burst < 0 {
+		bad("reports.rate_per_second", "must not be negative")
 	}
 	return errors.Join(out...)
 }

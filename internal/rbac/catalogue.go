@@ -53,6 +53,16 @@ const (
 	// PermOATicketSupervise: 督办, approving 延期, archiving, merging.
 	PermOATicketSupervise = "oa.ticket.supervise"
 	PermOAExport          = "oa.export"
+
+	// The OA's knowledge base (oa/knowledge): reading and searching (in
+	// the bases the reader's department may see), writing drafts, and
+	// reviewing (publishing) them.
+	PermOAKnowledgeRead    = "oa.knowledge.read"
+	PermOAKnowledgeWrite   = "oa.knowledge.write"
+	PermOAKnowledgePublish = "oa.knowledge.publish"
+	// PermOAReportRead reads the OA's statistics (oa/report), in the web
+	// UI or through the report API with an API token.
+	PermOAReportRead = "oa.report.read"
 )
 
 // Scope kinds of a role-permission row.
@@ -91,6 +101,7 @@ func DefaultGrants(role string) []Grant {
 			{PermAgentState, ScopeOwn}, {PermCallControl, ScopeOwn},
 			{PermOACustomerRead, ScopeTenant}, {PermOACustomerWrite, ScopeTenant}, {PermOAContactRead, ScopeTenant},
 			{PermOAContactWrite, ScopeTenant}, {PermOATicketRead, ScopeTenant}, {PermOATicketWrite, ScopeTenant},
+			{PermOAKnowledgeRead, ScopeTenant},
 		}
 	case RoleSupervisor:
 		return []Grant{
@@ -99,13 +110,16 @@ func DefaultGrants(role string) []Grant {
 			{PermOACustomerRead, ScopeTenant}, {PermOACustomerWrite, ScopeTenant}, {PermOACustomerPII, ScopeTenant},
 			{PermOAContactRead, ScopeTenant}, {PermOAContactWrite, ScopeTenant}, {PermOATicketRead, ScopeTenant},
 			{PermOATicketWrite, ScopeTenant}, {PermOATicketSupervise, ScopeTenant}, {PermOAExport, ScopeTenant},
+			{PermOAKnowledgeRead, ScopeTenant}, {PermOAKnowledgeWrite, ScopeTenant}, {PermOAKnowledgePublish, ScopeTenant}, {PermOAReportRead, ScopeTenant},
 		}
 	case RoleQA:
 		return []Grant{{PermCDRRead, ScopeQueue}, {PermRecordingRead, ScopeQueue}, {PermQAScoreWrite, ScopeQueue}}
 	case RoleCTISystem:
-		return []Grant{{PermQueueRead, ScopeTenant}, {PermScreenPop, ScopeTenant}}
+		// cdr.read: the OA's statistics reconcile with the CDR API.
+		return []Grant{{PermQueueRead, ScopeTenant}, {PermScreenPop, ScopeTenant}, {PermCDRRead, ScopeTenant}}
 	case RoleOAHandler:
-		return []Grant{{PermOACustomerRead, ScopeTenant}, {PermOAContactRead, ScopeTenant}, {PermOATicketRead, ScopeTenant}, {PermOATicketWrite, ScopeTenant}}
+		return []Grant{{PermOACustomerRead, ScopeTenant}, {PermOAContactRead, ScopeTenant}, {PermOATicketRead, ScopeTenant}, {PermOATicketWrite, ScopeTenant},
+			{PermOAKnowledgeRead, ScopeTenant}}
 	}
 	return nil
 }
@@ -142,5 +156,6 @@ func Permissions() []string {
 		PermRoleRead, PermRoleWrite, PermAuditRead, PermAuditExport, PermCDRRead, PermCDRExport,
 		PermRecordingRead, PermRecordingDelete, PermQueueRead, PermAgentState, PermCallControl, PermCallMonitor, PermQAScoreWrite, PermScreenPop,
 		PermOACustomerRead, PermOACustomerWrite, PermOACustomerPII, PermOAContactRead, PermOAContactWrite,
-		PermOATicketRead, PermOATicketWrite, PermOATicketSupervise, PermOAExport}
+		PermOATicketRead, PermOATicketWrite, PermOATicketSupervise, PermOAExport,
+		PermOAKnowledgeRead, PermOAKnowledgeWrite, PermOAKnowledgePublish, PermOAReportRead}
 }

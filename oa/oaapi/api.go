@@ -15,6 +15,9 @@ import (
 	"github.com/yimen/yimen/oa"
 	"github.com/yimen/yimen/oa/campaign"
 	"github.com/yimen/yimen/oa/ctilink"
+	"github.com/yimen/yimen/oa/knowledge"
+	"github.com/yimen/yimen/oa/report"
+	"golang.org/x/time/rate"
 )
 
 // Deps are what the API is given.
@@ -38,7 +41,12 @@ type Deps struct {
 	Campaigns *campaign.Service
 	// Links reports the CTI links' state by tenant.
 	Links func() map[string]ctilink.Stats
-	Log   *slog.Logger
+	// Knowledge is the knowledge base; nil: its routes answer 503.
+	Knowledge *knowledge.Service
+	// Reports are the statistics; nil: their routes answer 503.
+	Reports      *report.Service
+	ReportConfig ReportConfig
+	Log          *slog.Logger
 }
 
 // KeySource hands out the PBX's one-login public key (nil: none configured).
@@ -50,6 +58,7 @@ type KeySource interface {
 type API struct {
 	d       Deps
 	tenants map[string]bool
+	limits  *limiters
 }
 
 // New builds the API.
@@ -60,7 +69,13 @@ func New(d Deps) *API {
 	if d.Links == nil {
 		d.Links = func() map[string]ctilink.Stats { return nil }
 	}
-	a := &API{d: d, tenants: map[string]bool{}}
+	if d.ReportConfig.RatePerSecond <= 0 {
+		d.ReportConfig.RatePerSecond = 2
+	}
+	if d.ReportConfig.Burst <= 0 {
+		d.ReportConfig.Burst = 20
+	}
+	a := &API{d: d, tenants: map[string]bool{}, limits: &limiters{every: rate.Limit(d.ReportConfig.RatePerSecond), burst: d.ReportConfig.Burst, m: map[string]*rate.Limiter{}}}
 	for _, t := range d.Tenants {
 		a.tenants[t] = true
 	}

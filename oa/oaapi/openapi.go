@@ -13,6 +13,8 @@ import (
 	"github.com/yimen/yimen/oa"
 	"github.com/yimen/yimen/oa/campaign"
 	"github.com/yimen/yimen/oa/ctilink"
+	"github.com/yimen/yimen/oa/knowledge"
+	"github.com/yimen/yimen/oa/report"
 )
 
 // op documents one route for the OpenAPI document.
@@ -47,6 +49,8 @@ type sessionReply struct {
 	ExpiresAt          time.Time `json:"expires_at"`
 	MustChangePassword bool      `json:"must_change_password"`
 }
+
+var reportParams = []string{"from: RFC 3339 or a date (start of today)", "to: RFC 3339 or a date, included (now)", "format: json, csv or xlsx"}
 
 var pagingParams = []string{"limit: page size, 1-500 (50)", "offset: rows skipped", "sort: a column the listing allows", "desc: true for descending"}
 
@@ -131,6 +135,60 @@ var operations = map[string]op{
 	"POST /api/v1/saved-queries":        {Summary: "Save (or replace by name) a query: target tickets, contacts or customers and its query string", Tag: "tickets", Body: oa.SavedQuery{}, Reply: oa.SavedQuery{}, Status: 201},
 	"DELETE /api/v1/saved-queries/{id}": {Summary: "Delete a saved query", Tag: "tickets", Status: 204},
 	"GET /api/v1/cti/status":            {Summary: "The CTI links to the PBX, by tenant", Tag: "meta", Reply: map[string]ctilink.Stats{}},
+
+	"GET /api/v1/knowledge/bases":           {Summary: "知识库: the bases the caller's department may read (every base to editors)", Tag: "knowledge", Reply: page[knowledge.Base]{}},
+	"POST /api/v1/knowledge/bases":          {Summary: "Create a base; departments lists who may read it (empty: the whole tenant)", Tag: "knowledge", Body: knowledge.Base{}, Reply: knowledge.Base{}, Status: 201},
+	"PUT /api/v1/knowledge/bases/{id}":      {Summary: "Rename a base and set the departments that read it (sub-departments inherit)", Tag: "knowledge", Body: knowledge.Base{}, Reply: knowledge.Base{}},
+	"GET /api/v1/knowledge/bases/{id}/dirs": {Summary: "A base's directory tree", Tag: "knowledge", Reply: page[*knowledge.Dir]{}},
+	"POST /api/v1/knowledge/bases/{id}/dirs": {Summary: "Add a directory", Tag: "knowledge", Body: struct {
+		ParentID int64  `json:"parent_id,omitempty"`
+		Name     string `json:"name"`
+	}{}, Reply: knowledge.Dir{}, Status: 201},
+	"GET /api/v1/knowledge/articles": {Summary: "A base's live articles, most popular first (every article, with drafts' titles, to editors)", Tag: "knowledge",
+		Query: []string{"base_id: the base (required)", "dir_id: one directory", "limit: 1-500 (50)", "offset: rows skipped"}, Reply: page[knowledge.Article]{}},
+	"POST /api/v1/knowledge/articles": {Summary: "Write a new article: version 1, a draft (rich text sanitised: scripts, handlers, frames dropped)", Tag: "knowledge",
+		Body: knowledge.ArticleInput{}, Reply: knowledge.Article{}, Status: 201},
+	"GET /api/v1/knowledge/articles/{id}": {Summary: "Read an article with its attachments; a reader's read counts as a view (知识热度); editors get the pending version too (view=true counts theirs)", Tag: "knowledge",
+		Query: []string{"view: true to read and count as a reader"}, Reply: articleDetail{}},
+	"PUT /api/v1/knowledge/articles/{id}":            {Summary: "Edit: replaces the open draft or starts a new version; the published one stays live until the new one is approved; 409 while in review", Tag: "knowledge", Body: knowledge.ArticleInput{}, Reply: knowledge.Article{}},
+	"POST /api/v1/knowledge/articles/{id}/submit":    {Summary: "Send the draft to review (审核)", Tag: "knowledge", Reply: knowledge.Version{}},
+	"POST /api/v1/knowledge/articles/{id}/review":    {Summary: "Approve (publish) or reject the version in review; its editor cannot (403)", Tag: "knowledge", Body: reviewInput{}, Reply: knowledge.Version{}},
+	"POST /api/v1/knowledge/articles/{id}/unpublish": {Summary: "下架: take an article out of reading and search", Tag: "knowledge", Status: 204},
+	"GET /api/v1/knowledge/articles/{id}/versions":   {Summary: "An article's versions, newest first", Tag: "knowledge", Reply: page[knowledge.Version]{}},
+	"POST /api/v1/knowledge/articles/{id}/vote": {Summary: "Helpful or not (one vote per user; a second replaces it)", Tag: "knowledge", Body: struct {
+		Helpful bool `json:"helpful"`
+	}{}, Reply: knowledge.Article{}},
+	"POST /api/v1/knowledge/articles/{id}/attachments":      {Summary: "Attach a file (multipart field file; the tickets' types and size; stored SM4-sealed)", Tag: "knowledge", Reply: knowledge.Attachment{}, Status: 201},
+	"GET /api/v1/knowledge/articles/{id}/attachments/{aid}": {Summary: "Download an attachment of an article the caller reads", Tag: "knowledge"},
+	"GET /api/v1/knowledge/reviews":                         {Summary: "Versions waiting for review", Tag: "knowledge", Reply: page[knowledge.Version]{}},
+	"GET /api/v1/knowledge/search": {Summary: "知识检索: Chinese full-text search of the live articles the caller's department reads; synonyms, highlighted snippets (<mark>), ranking by relevance and 知识热度", Tag: "knowledge",
+		Query: []string{`q: words, "a phrase", -excluded (at most 400 bytes)`, "base_id: one base", "limit: 1-100 (10)", "offset: hits skipped", "all: true for an editor to search every base"},
+		Reply: knowledge.SearchReply{}},
+	"GET /api/v1/knowledge/suggest": {Summary: "Suggestions while typing: matching titles, earlier searches that found something, titles a search finds", Tag: "knowledge",
+		Query: []string{"q: what has been typed", "limit: 1-20 (8)"}, Reply: page[knowledge.Suggestion]{}},
+	"GET /api/v1/knowledge/synonyms": {Summary: "Synonym groups", Tag: "knowledge", Reply: synonymGroups{}},
+	"PUT /api/v1/knowledge/synonyms": {Summary: "Replace the synonym groups (each term in one group)", Tag: "knowledge", Body: synonymGroups{}, Reply: synonymGroups{}},
+
+	"GET /api/v1/reports/traffic": {Summary: "客服话务统计 (report API v1): per queue, agent, interval, hour or day; offered, answered, abandoned, service level, ASA, AHT, talk/hold/ACW, occupancy, not-ready by reason; formulas included; rate-limited per caller (429)", Tag: "reports",
+		Query: append([]string{"by: queue, agent, interval, hour or day", "queue: one queue", "agent: one agent", "sl_seconds: Y of the service level (5, 10, 15, 20, 30, 60)",
+			"abandon_method: failures, ignored or short_excluded", "short_abandon_s: T of a short abandon"}, reportParams...), Reply: report.Table{}},
+	"GET /api/v1/reports/tickets": {Summary: "工单统计: created, resolved, archived by category, department, channel or day; or by state", Tag: "reports",
+		Query: append([]string{"by: category, department, channel, day or status"}, reportParams...), Reply: report.Table{}},
+	"GET /api/v1/reports/ticket-handling": {Summary: "工单处理统计: on-time 签收 and 办结 rates, returns, reopens, satisfaction by department or category", Tag: "reports",
+		Query: append([]string{"by: department or category"}, reportParams...), Reply: report.Table{}},
+	"GET /api/v1/reports/customers": {Summary: "客户统计: by type or region, or callers new and returning", Tag: "reports",
+		Query: append([]string{"by: type, region or new_returning"}, reportParams...), Reply: report.Table{}},
+	"GET /api/v1/reports/cdrs": {Summary: "明细报表: every call with queue, agent, waits, talk, hold, ACW, disposition, transfer path, survey score, recording link; newest first; X-Total-Count (audited)", Tag: "reports",
+		Query: append([]string{"queue", "agent", "direction: inbound, outbound, internal", "disposition", "outcome: answered, abandoned, overflowed, missed", "limit: 1-10000 (100)", "offset: rows skipped"}, reportParams...),
+		Reply: report.Table{}},
+	"GET /api/v1/reports/dashboard": {Summary: "首页图形化报表: the tenant's charts' data (hourly up to two days, daily beyond)", Tag: "reports",
+		Query: []string{"from: RFC 3339 or a date (today)", "to: RFC 3339 or a date, included (now)"}, Reply: dashboardReply{}},
+	"GET /api/v1/reports/dashboard/charts": {Summary: "Which charts the home page shows, and which there are", Tag: "reports", Reply: dashboardConfig{}},
+	"PUT /api/v1/reports/dashboard/charts": {Summary: "Choose the home page's charts, in order (config.write)", Tag: "reports", Body: dashboardConfig{}, Reply: dashboardConfig{}},
+	"GET /api/v1/reports/formulas": {Summary: "Every KPI's formula under the service-level definition in force (or the one asked for)", Tag: "reports",
+		Query: []string{"sl_seconds", "abandon_method", "short_abandon_s"}, Reply: map[string]any{}},
+	"POST /api/v1/reports/reconcile": {Summary: "Compare a period's calls with the PBX's CDRs and fill what the facts lack (config.write; at most 31 days)", Tag: "reports",
+		Query: []string{"from: RFC 3339 or a date", "to: RFC 3339 or a date, included"}, Reply: report.ReconcileResult{}},
 
 	// The platform admin API (internal/adminapi), as every yimen server mounts it.
 	"POST /api/v1/login":           {Summary: "Log in with a password (and TOTP)", Tag: "session", Body: credentials{}, Reply: sessionReply{}},
@@ -251,7 +309,7 @@ func Document(routes []route.Route) map[string]any {
 	}
 	return map[string]any{
 		"openapi": "3.1.0",
-		"info":    map[string]any{"title": "yimen OA", "version": "1", "description": "Customers, contact records, tickets (工单) with SLA, and the platform admin API. Times are Unix milliseconds unless named _at with a date-time format. docs/oa.md explains the state machine and the SLA rules."},
+		"info":    map[string]any{"title": "yimen OA", "version": "1", "description": "Customers, contact records, tickets (工单) with SLA, the knowledge base, the statistics reports (report API v1: JSON, CSV and Excel, with API tokens and a per-caller rate limit), and the platform admin API. Times are Unix milliseconds unless named _at with a date-time format. docs/oa.md explains the state machine and the SLA rules."},
 		"paths":   paths,
 		"components": map[string]any{
 			"securitySchemes": map[string]any{

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,15 +28,21 @@ import (
 	"github.com/yimen/yimen/oa"
 	"github.com/yimen/yimen/oa/campaign"
 	"github.com/yimen/yimen/oa/ctilink"
+	"github.com/yimen/yimen/oa/knowledge"
 	"github.com/yimen/yimen/oa/oaapi"
 	"github.com/yimen/yimen/oa/oaui"
+	"github.com/yimen/yimen/oa/report"
 )
 
 // OA is an assembled OA process.
 type OA struct {
-	Config  config.OA
-	DB      *store.DB
-	Service *oa.Service
+	Config    config.OA
+	DB        *store.DB
+	Service   *oa.Service
+	Knowledge *knowledge.Service
+	Reports   *report.Service
+	// CDRs is the PBX's CDR API the reports reconcile with (nil: off).
+	CDRs report.CDRSource
 	// Campaigns keep and dial the outbound campaigns (外呼管理).
 	Campaigns *campaign.Service
 	Security  *adminapi.Security
@@ -104,8 +111,12 @@ func Build(ctx context.Context, cfg config.OA, env []string, logOut io.Writer) (
 			return fail(err)
 		}
 	}
+	if o.Reports, err = report.New(ctx, report.Deps{DB: db, Log: log.With("component", "report")}); err != nil {
+		return fail(err)
+	}
 	o.Service, err = oa.New(ctx, oa.Config{LocalAreaCode: cfg.Business.LocalAreaCode, RepeatDays: cfg.Business.RepeatDays, Hours: hours,
-		Calendar: cal, BaseURL: cfg.Business.BaseURL}, oa.Deps{DB: db, Fields: fields, Attachments: attachRing, Audit: o.Security.Audit, Log: log.With("component", "oa")})
+		Calendar: cal, BaseURL: cfg.Business.BaseURL}, oa.Deps{DB: db, Fields: fields, Attachments: attachRing, Audit: o.Security.Audit,
+		Events: o.Reports, Log: log.With("component", "oa")})
 	if err != nil {
 		return fail(err)
 	}
@@ -113,6 +124,22 @@ func Build(ctx context.Context, cfg config.OA, env []string, logOut io.Writer) (
 		OA: o.Service, Dialer: linkDialer{o}, Audit: o.Security.Audit, Log: log.With("component", "campaign")})
 	if err != nil {
 		return fail(err)
+	}
+	// The segmenter's dictionary loads in the background on first use;
+	// search works on bigrams until it is in.
+	if o.Knowledge, err = knowledge.New(ctx, knowledge.Config{}, knowledge.Deps{DB: db, Segmenter: knowledge.NewGSE(), Attachments: attachRing,
+		Log: log.With("component", "knowledge")}); err != nil {
+		return fail(err)
+	}
+	reportLoc, err := time.LoadLocation(cfg.Reports.Timezone)
+	if err != nil {
+		return fail(fmt.Errorf("reports.timezone: %w", err))
+	}
+	if base := cdrBaseURL(cfg); base != "" {
+		o.CDRs = report.PBXCDRs{BaseURL: base, Token: func(tenant string) string {
+			tok, _ := ctiToken(cfg.CTI.TokensFile, tenant)
+			return tok
+		}}
 	}
 	if o.Created, err = bootstrap(ctx, cfg, o.Security); err != nil {
 		return fail(err)
@@ -135,7 +162,11 @@ func Build(ctx context.Context, cfg config.OA, env []string, logOut io.Writer) (
 	}
 	admin := adminapi.New(adminapi.Deps{Security: o.Security, KnownTenant: func(t string) bool { return containsTenant(cfg.Tenants, t) }, Log: log})
 	api := oaapi.New(oaapi.Deps{OA: o.Service, Admin: admin, Security: o.Security, PBXKey: &keyFile{path: cfg.SSO.PBXPublicKey}, SSORoles: cfg.SSO.Roles,
-		Tenants: cfg.Tenants, PlatformRoutes: admin.Routes(), Links: o.LinkStats, Dialer: linkDialer{o}, Campaigns: o.Campaigns, Log: log.With("component", "api")})
+		Tenants: cfg.Tenants, PlatformRoutes: admin.Routes(), Links: o.LinkStats, Dialer: linkDialer{o}, Campaigns: o.Campaigns,
+		Knowledge: o.Knowledge, Reports: o.Reports,
+		ReportConfig: oaapi.ReportConfig{KPI: report.KPIConfig{SLSeconds: cfg.Reports.SLSeconds, AbandonMethod: cfg.Reports.AbandonMethod,
+			ShortAbandonS: cfg.Reports.ShortAbandonS}, Location: reportLoc, RatePerSecond: cfg.Reports.RatePerSecond, Burst: cfg.Reports.Burst, CDRs: o.CDRs},
+		Log: log.With("component", "api")})
 	o.Routes = append(admin.Routes(), api.Routes()...)
 	// The web UI's pages and assets: public, outside the API's document.
 	o.Routes = append(o.Routes, oaui.New(log.With("component", "ui")).Routes()...)
@@ -272,6 +303,11 @@ func (o *OA) Run(ctx context.Context) error {
 			o.Service.WatchCalendar(ctx, b.SLAInterval, calendarLoader(b.Calendars, b.Calendar))
 		}()
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		o.Reports.RunReconcile(ctx, o.Config.Tenants, o.CDRs, o.Config.Reports.ReconcileInterval, o.Config.Reports.ReconcileSince)
+	}()
 	httpErr := make(chan error, 1)
 	go func() { httpErr <- o.HTTP.Serve() }()
 	var err error
@@ -314,6 +350,26 @@ func (o *OA) runLink(ctx context.Context, tenant string) {
 		case <-time.After(2 * time.Second):
 		}
 	}
+}
+
+// cdrBaseURL is where the PBX's CDR API is: reports.cdr_url, or the CTI
+// websocket's host; "" when reconciling is off.
+func cdrBaseURL(cfg config.OA) string {
+	switch u := cfg.Reports.CDRURL; {
+	case u == "off":
+		return ""
+	case u != "":
+		return strings.TrimRight(u, "/")
+	}
+	u, err := url.Parse(cfg.CTI.URL)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	scheme := "http"
+	if u.Scheme == "wss" {
+		scheme = "https"
+	}
+	return scheme + "://" + u.Host
 }
 
 // ctiToken reads a tenant's token from "TENANT TOKEN" lines.
