@@ -2,9 +2,7 @@ package oaapi
 
 import (
 	"errors"
-	"io"
 	"net/http"
-	"net/url"
 
 	"github.com/yimen/yimen/internal/errs"
 	"github.com/yimen/yimen/internal/httpx"
@@ -273,26 +271,14 @@ func (a *API) kbAttachmentAdd(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, "attach the file", err)
 		return
 	}
-	f, hdr, err := r.FormFile("file")
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			httpx.WriteError(w, http.StatusRequestEntityTooLarge, "file too large")
-			return
-		}
-		a.fail(w, r, "attach the file", oa.FieldErrors{"file": "a multipart/form-data field named file"})
-		return
-	}
-	defer f.Close()
-	data, err := io.ReadAll(f)
-	if err != nil {
-		httpx.WriteError(w, http.StatusRequestEntityTooLarge, "file too large")
+	name, data, ok := a.upload(w, r)
+	if !ok {
 		return
 	}
 	tenant, v, err := a.viewer(r)
 	if err == nil {
 		var at knowledge.Attachment
-		if at, err = a.d.Knowledge.AddAttachment(r.Context(), tenant, v.UserID, id, hdr.Filename, data); err == nil {
+		if at, err = a.d.Knowledge.AddAttachment(r.Context(), tenant, v.UserID, id, name, data); err == nil {
 			httpx.WriteJSON(w, http.StatusCreated, at)
 			return
 		}
@@ -313,10 +299,7 @@ func (a *API) kbAttachmentGet(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, "read the attachment", err)
 		return
 	}
-	w.Header().Set("Content-Type", at.MIME)
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(at.Name))
-	_, _ = w.Write(data)
+	download(w, at.Name, at.MIME, data)
 }
 
 // kbSearch searches as a reader: an editor's search is scoped like

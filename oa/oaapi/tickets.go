@@ -205,26 +205,14 @@ func (a *API) attachmentAdd(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, "attach the file", err)
 		return
 	}
-	f, hdr, err := r.FormFile("file")
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			httpx.WriteError(w, http.StatusRequestEntityTooLarge, "file too large")
-			return
-		}
-		a.fail(w, r, "attach the file", oa.FieldErrors{"file": "a multipart/form-data field named file"})
-		return
-	}
-	defer f.Close()
-	data, err := io.ReadAll(f)
-	if err != nil {
-		httpx.WriteError(w, http.StatusRequestEntityTooLarge, "file too large")
+	name, data, ok := a.upload(w, r)
+	if !ok {
 		return
 	}
 	tenant, me, err := a.who(r)
 	if err == nil {
 		var at oa.Attachment
-		if at, err = a.d.OA.AddAttachment(r.Context(), tenant, me.UserID, id, hdr.Filename, data); err == nil {
+		if at, err = a.d.OA.AddAttachment(r.Context(), tenant, me.UserID, id, name, data); err == nil {
 			httpx.WriteJSON(w, http.StatusCreated, at)
 			return
 		}
@@ -245,9 +233,35 @@ func (a *API) attachmentGet(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, "read the attachment", err)
 		return
 	}
-	w.Header().Set("Content-Type", at.MIME)
+	download(w, at.Name, at.MIME, data)
+}
+
+// upload reads a multipart upload's field file; a problem is answered.
+func (a *API) upload(w http.ResponseWriter, r *http.Request) (string, []byte, bool) {
+	f, hdr, err := r.FormFile("file")
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			httpx.WriteError(w, http.StatusRequestEntityTooLarge, "file too large")
+			return "", nil, false
+		}
+		a.fail(w, r, "attach the file", oa.FieldErrors{"file": "a multipart/form-data field named file"})
+		return "", nil, false
+	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
+	if err != nil {
+		httpx.WriteError(w, http.StatusRequestEntityTooLarge, "file too large")
+		return "", nil, false
+	}
+	return hdr.Filename, data, true
+}
+
+// download sends a stored file as an attachment, never to be rendered.
+func download(w http.ResponseWriter, name, mime string, data []byte) {
+	w.Header().Set("Content-Type", mime)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(at.Name))
+	w.Header().Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(name))
 	_, _ = w.Write(data)
 }
 
