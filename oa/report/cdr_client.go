@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -43,8 +44,8 @@ type CDR struct {
 // ACD's own outcome, wait and after-call work.
 func (c CDR) call() Call {
 	start := parseTime(c.Start, time.Time{})
-	out := Call{ID: c.ID, Caller: c.Caller, Callee: c.Callee, Start: start, End: parseTime(c.End, start), RingS: int(c.RingMS / 1000),
-		TalkS: int(c.TalkMS / 1000), HoldS: int(c.HoldMS / 1000), ACWS: -1, Disposition: c.Disposition, HangupSide: c.HangupSide,
+	out := Call{ID: c.ID, Caller: c.Caller, Callee: c.Callee, Start: start, End: parseTime(c.End, start), RingS: roundS(c.RingMS),
+		TalkS: roundS(c.TalkMS), HoldS: roundS(c.HoldMS), ACWS: -1, Disposition: c.Disposition, HangupSide: c.HangupSide,
 		HangupCause: c.HangupCause, Source: "cdr"}
 	if c.Answer != nil {
 		out.Answer = parseTime(*c.Answer, time.Time{})
@@ -53,7 +54,7 @@ func (c CDR) call() Call {
 		out.Survey = c.Survey.Score
 	}
 	if q := c.Queue; q != nil {
-		out.Queue, out.Agent, out.WaitS = q.Name, q.Agent, int(q.WaitMS/1000)
+		out.Queue, out.Agent, out.WaitS = q.Name, q.Agent, roundS(q.WaitMS)
 		switch q.Outcome {
 		case "answered", "callback_answered":
 			out.Answered = true
@@ -63,7 +64,7 @@ func (c CDR) call() Call {
 			out.Overflowed = true
 		}
 		if q.ACWMS != nil {
-			out.ACWS = int(*q.ACWMS / 1000)
+			out.ACWS = roundS(*q.ACWMS)
 		}
 	} else {
 		out.Answered = c.Answer != nil
@@ -71,6 +72,10 @@ func (c CDR) call() Call {
 	out.Direction = direction(out.Queue, c.Caller, c.Callee)
 	return out
 }
+
+// roundS rounds milliseconds to seconds as the CTI's call.ended does, so
+// the same call read both ways agrees.
+func roundS(ms int64) int { return int(math.Round(float64(ms) / 1000)) }
 
 // PBXCDRs reads the PBX's CDR API with each tenant's API token (its role
 // holds cdr.read).

@@ -105,7 +105,7 @@ func (s *Service) Dashboard(ctx context.Context, tenant string, r Range, kpi KPI
 
 // volume counts the calls that ended, inbound and outbound, by hour or day.
 func (s *Service) volume(ctx context.Context, tenant string, r Range, step string, loc *time.Location) (Table, error) {
-	from, to := r.ms()
+	from, to := r.intervals()
 	t := Table{Report: "volume", Title: "呼入/呼出量", From: r.From, To: r.To, By: step, Rows: []map[string]any{},
 		Columns:  []Column{{"time", "时间"}, {"inbound", "呼入"}, {"outbound", "呼出"}},
 		Formulas: map[string]string{"inbound": "呼入 = 来自外部号码或进入队列的呼叫", "outbound": "呼出 = 分机拨往外部号码的呼叫"}}

@@ -101,3 +101,13 @@ func (r Range) check() error {
 }
 
 func (r Range) ms() (int64, int64) { return r.From.UnixMilli(), r.To.UnixMilli() }
+
+// intervals is the range in whole intervals, as the fact tables hold it:
+// from rounded down, to rounded up.
+func (r Range) intervals() (int64, int64) {
+	to := r.To.UnixMilli()
+	if f := floorInterval(to); f != to {
+		to = f + intervalMS
+	}
+	return floorInterval(r.From.UnixMilli()), to
+}

@@ -36,6 +36,7 @@ func (s *Service) Tickets(ctx context.Context, tenant string, q TicketQuery, day
 		return Table{}, err
 	}
 	from, to := q.ms()
+	ivFrom, ivTo := q.intervals()
 	t := Table{Report: "tickets", Title: "工单统计", From: q.From, To: q.To, By: q.By, Rows: []map[string]any{}, Formulas: map[string]string{
 		"created":  "受理量 = 期间内新建的工单数",
 		"resolved": "办结量 = 期间内办结（办结动作）的次数",
@@ -72,7 +73,7 @@ func (s *Service) Tickets(ctx context.Context, tenant string, q TicketQuery, day
 	}
 	t.Columns = []Column{{"key", label}, {"created", "受理量"}, {"resolved", "办结量"}, {"archived", "归档量"}}
 	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT `+key+`, SUM(created), SUM(resolved), SUM(archived) FROM rpt_ticket_interval f
-		WHERE tenant=? AND interval_start>=? AND interval_start<? GROUP BY 1 ORDER BY 1`, tenant, from, to)
+		WHERE tenant=? AND interval_start>=? AND interval_start<? GROUP BY 1 ORDER BY 1`, tenant, ivFrom, ivTo)
 	if err != nil {
 		return Table{}, err
 	}
@@ -120,7 +121,7 @@ func (s *Service) TicketHandling(ctx context.Context, tenant string, q TicketQue
 	if _, err := s.FoldTickets(ctx); err != nil {
 		return Table{}, err
 	}
-	from, to := q.ms()
+	from, to := q.intervals()
 	t := Table{Report: "ticket-handling", Title: "工单处理统计", From: q.From, To: q.To, By: q.By, Rows: []map[string]any{},
 		Columns: []Column{{"key", label}, {"dispatched", "派单数"}, {"signed", "签收数"}, {"sign_on_time_rate", "按时签收率"}, {"resolved", "办结数"},
 			{"resolve_on_time_rate", "按时办结率"}, {"returned", "退单数"}, {"return_rate", "退单率"}, {"reopened", "重办数"}, {"reopen_rate", "重办率"},

@@ -98,7 +98,7 @@ func scanTraffic(sc interface{ Scan(...any) error }, key any) (Traffic, error) {
 }
 
 func (s *Service) trafficByQueue(ctx context.Context, tenant string, q TrafficQuery) ([]map[string]any, error) {
-	from, to := q.ms()
+	from, to := q.intervals()
 	sqlq := `SELECT queue, ` + queueSums(q.KPI) + ` FROM rpt_queue_interval WHERE tenant=? AND interval_start>=? AND interval_start<?`
 	args := []any{tenant, from, to}
 	if q.Queue != "" {
@@ -123,7 +123,7 @@ func (s *Service) trafficByQueue(ctx context.Context, tenant string, q TrafficQu
 }
 
 func (s *Service) trafficByAgent(ctx context.Context, tenant string, q TrafficQuery, cols *[]Column) ([]map[string]any, error) {
-	from, to := q.ms()
+	from, to := q.intervals()
 	where := ` WHERE tenant=? AND interval_start>=? AND interval_start<?`
 	args := []any{tenant, from, to}
 	if q.Agent != "" {
@@ -189,7 +189,7 @@ func bucket(ms int64, by string, loc *time.Location) time.Time {
 }
 
 func (s *Service) trafficByTime(ctx context.Context, tenant string, q TrafficQuery) ([]map[string]any, error) {
-	from, to := q.ms()
+	from, to := q.intervals()
 	sqlq := `SELECT interval_start, ` + queueSums(q.KPI) + ` FROM rpt_queue_interval WHERE tenant=? AND interval_start>=? AND interval_start<?`
 	args := []any{tenant, from, to}
 	if q.Queue != "" {

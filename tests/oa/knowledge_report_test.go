@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -210,5 +211,94 @@ func TestReportAPIWithAnAPIToken(t *testing.T) {
 	// Another caller has its own bucket.
 	if code := o.do(t, "GET", "/api/v1/reports/formulas", sup, nil, nil); code != 200 {
 		t.Errorf("the supervisor after the token's burst: %d", code)
+	}
+}
+
+// Calls through the real PBX reach the statistics over the CTI; calls
+// made while the OA was down and the PBX restarted (their events gone
+// with the old hub) are filled from the PBX's CDR API, after which the
+// call details and the queue's figures say what the CDRs say.
+func TestReportsFollowCallsAndReconcileARestart(t *testing.T) {
+	p := hotlinePBX(t)
+	o := startOA(t, p)
+	sys, sup := o.login(t, "sysadmin"), o.login(t, "supervisor1")
+	eventually(t, 15*time.Second, "the OA's CTI link", func() bool { return o.LinkStats()["demo"].Connected })
+	from := time.Now().Add(-time.Minute).UTC()
+	window := func() string {
+		return "from=" + from.Format(time.RFC3339) + "&to=" + url.QueryEscape(time.Now().Add(time.Minute).UTC().Format(time.RFC3339))
+	}
+	traffic := func() map[string]any {
+		var tb report.Table
+		if code := o.do(t, "GET", "/api/v1/reports/traffic?by=queue&queue=support&"+window(), sup, nil, &tb); code != 200 {
+			t.Fatalf("traffic report: %d", code)
+		}
+		if len(tb.Rows) == 0 {
+			return map[string]any{}
+		}
+		return tb.Rows[0]
+	}
+	p.Callee(t, "1002", "127.0.43.2", "uas_answer.xml", false, map[string]string{"hangup_ms": "1500"})
+	if res := p.Call(t, "1001", "127.0.43.1", caller(t, 500), "8000", nil); res.Check(1) != nil {
+		t.Fatalf("first call: %v", res.Check(1))
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for r := traffic(); r["offered"] != float64(1) || r["answered"] != float64(1); r = traffic() {
+		if time.Now().After(deadline) {
+			var detail report.Table
+			o.do(t, "GET", "/api/v1/reports/cdrs?"+window(), sup, nil, &detail)
+			t.Fatalf("the first call in the traffic report: %v; call details %v", r, detail.Rows)
+		}
+		time.Sleep(time.Second) // within the report API's rate
+	}
+
+	o.stop(t)
+	if res := p.Call(t, "1001", "127.0.43.1", caller(t, 500), "8000", nil); res.Check(1) != nil {
+		t.Fatalf("second call: %v", res.Check(1))
+	}
+	p.Restart(t) // the hub that held the second call's events is gone
+	o.start(t)
+	sys, sup = o.login(t, "sysadmin"), o.login(t, "supervisor1")
+	eventually(t, 20*time.Second, "the OA back on the restarted PBX", func() bool { return o.LinkStats()["demo"].Connected })
+	// The pass the OA makes as it starts reads the CDRs of the intervals
+	// since its last pass.
+	eventually(t, 20*time.Second, "the second call, filled from the CDRs", func() bool {
+		time.Sleep(500 * time.Millisecond) // within the report API's rate
+		return traffic()["offered"] == float64(2)
+	})
+	cdrs := p.CDRs(t, 2)
+	var detail report.Table
+	o.do(t, "GET", "/api/v1/reports/cdrs?limit=1000&"+window(), sup, nil, &detail)
+	if detail.Total != len(cdrs) {
+		t.Fatalf("%d call details, %d CDRs", detail.Total, len(cdrs))
+	}
+	ids, sources := map[string]map[string]any{}, map[string]int{}
+	for _, r := range detail.Rows {
+		ids[r["call_id"].(string)] = r
+	}
+	for _, c := range cdrs {
+		r := ids[c.ID]
+		if r == nil {
+			t.Errorf("CDR %s missing from the call details", c.ID)
+			continue
+		}
+		if want := math.Round(c.Talk.Seconds()) - math.Round(c.Hold.Seconds()); r["talk_s"] != want {
+			t.Errorf("%s: talk %v, the CDR %v", c.ID, r["talk_s"], want)
+		}
+		sources[r["source"].(string)]++
+	}
+	// The second call (newest first) came from the CDRs only; the first
+	// came by the CTI and the CDR may have corrected it (its queue wait).
+	if detail.Rows[0]["source"] != "cdr" {
+		t.Errorf("the call made while the OA was down: %v", detail.Rows[0])
+	}
+	t.Logf("call details: %v", detail.Rows)
+	r := traffic()
+	if r["offered"] != float64(2) || r["answered"] != float64(2) || r["abandoned"] != float64(0) {
+		t.Errorf("after the reconcile: %v", r)
+	}
+	// Nothing more to fill.
+	var rec report.ReconcileResult
+	if code := o.do(t, "POST", "/api/v1/reports/reconcile?"+window(), sys, nil, &rec); code != 200 || rec.Checked != 2 || rec.Added+rec.Corrected != 0 {
+		t.Errorf("reconcile on request: %d %+v", code, rec)
 	}
 }
