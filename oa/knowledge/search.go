@@ -4,6 +4,7 @@ import (
 	"context"
 	"html"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -120,6 +121,8 @@ func (s *Service) groups(q Query, set synonymSet) []group {
 	if len(out) == 0 {
 		out = weak
 	}
+	// A group with nothing to match (punctuation only) asks for nothing.
+	out = slices.DeleteFunc(out, func(g group) bool { return len(g.alts) == 0 })
 	if len(out) > MaxQueryParts {
 		out = out[:MaxQueryParts]
 	}
@@ -228,15 +231,13 @@ func (s *Service) search(ctx context.Context, tenant string, v Viewer, text stri
 	if len(all) == 0 {
 		return reply, nil
 	}
-	cands, n, err := s.postings(ctx, tenant, v, o.BaseID, all)
+	df, n, err := s.frequencies(ctx, all)
 	if err != nil {
 		return SearchReply{}, err
 	}
-	df := map[string]int{}
-	for _, c := range cands {
-		for t := range c.tf {
-			df[t]++
-		}
+	cands, err := s.candidates(ctx, tenant, v, o.BaseID, gs, df, all)
+	if err != nil {
+		return SearchReply{}, err
 	}
 	idf := func(t string) float64 {
 		return math.Log(1 + (float64(n)-float64(df[t])+0.5)/(float64(df[t])+0.5))
@@ -364,53 +365,161 @@ func (s *Service) search(ctx context.Context, tenant string, v Viewer, text stri
 	return reply, nil
 }
 
-// postings reads the query's terms' postings among the live articles v
-// reads, and how many such articles there are (the idf's N).
-func (s *Service) postings(ctx context.Context, tenant string, v Viewer, base int64, terms []string) (map[int64]*candidate, int, error) {
-	now := ms(s.now())
-	filter := ` a.tenant=? AND ` + live + ` AND a.base_id IN (` + visibleBases + `)`
-	fargs := append([]any{tenant, now, now}, visibleArgs(tenant, v)...)
-	if base != 0 {
-		filter += ` AND a.base_id=?`
-		fargs = append(fargs, base)
-	}
-	var n int
-	if err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT COUNT(*) FROM kb_articles a WHERE`+filter, fargs...).Scan(&n); err != nil {
-		return nil, 0, err
-	}
-	args := make([]any, 0, len(terms)+len(fargs))
+// frequencies reads the terms' document frequencies and the number of
+// indexed articles.
+func (s *Service) frequencies(ctx context.Context, terms []string) (map[string]int, int, error) {
+	df := map[string]int{}
+	args := make([]any, 0, len(terms)+1)
+	args = append(args, "")
 	for _, t := range terms {
 		args = append(args, t)
 	}
-	args = append(args, fargs...)
-	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT p.term, p.article_id, p.field, p.tf, a.base_id, a.updated_at, a.views, a.helpful, a.unhelpful
-		FROM kb_postings p JOIN kb_articles a ON a.id=p.article_id WHERE p.term IN (?`+strings.Repeat(",?", len(terms)-1)+`) AND`+filter, args...)
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT term, df FROM kb_terms WHERE term IN (?`+strings.Repeat(",?", len(terms))+`)`, args...)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer rows.Close()
-	out := map[int64]*candidate{}
 	for rows.Next() {
-		var term string
-		var id int64
-		var field, tf int
-		var c candidate
-		if err := rows.Scan(&term, &id, &field, &tf, &c.base, &c.updated, &c.views, &c.helpful, &c.unhelpful); err != nil {
+		var t string
+		var n int
+		if err := rows.Scan(&t, &n); err != nil {
 			return nil, 0, err
 		}
-		cur, ok := out[id]
-		if !ok {
-			c.tf = map[string][3]int{}
-			cur = &c
-			out[id] = cur
+		df[t] = n
+	}
+	return df, df[""], rows.Err()
+}
+
+// candidates finds the live articles v reads that could satisfy enough of
+// the groups, with their postings of every query term. An article that
+// satisfies minShould of n groups holds at least one of any n−minShould+1
+// of them, and an alternative's every term: so only the postings of the
+// rarest term of each alternative of the n−minShould+1 rarest groups are
+// read to find the candidates; the other terms are then looked up for
+// those articles alone.
+func (s *Service) candidates(ctx context.Context, tenant string, v Viewer, base int64, gs []group, df map[string]int, terms []string) (map[int64]*candidate, error) {
+	type est struct {
+		g     group
+		cost  int
+		seeds []string
+	}
+	var es []est
+	for _, g := range gs {
+		e := est{g: g}
+		for _, a := range g.alts {
+			rare := a.need[0]
+			for _, t := range a.need {
+				if df[t] < df[rare] {
+					rare = t
+				}
+			}
+			e.cost += df[rare]
+			e.seeds = append(e.seeds, rare)
 		}
-		if field >= 0 && field < 3 {
-			f := cur.tf[term]
-			f[field] += tf
-			cur.tf[term] = f
+		es = append(es, e)
+	}
+	sort.SliceStable(es, func(i, j int) bool { return es[i].cost < es[j].cost })
+	var seeds []string
+	for _, e := range es[:len(es)-minShould(len(gs))+1] {
+		if len(e.g.alts) == 0 && !e.g.phrase {
+			continue
+		}
+		seeds = append(seeds, e.seeds...)
+	}
+	ids := map[int64]bool{}
+	for _, t := range dedupe(seeds) {
+		rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT DISTINCT article_id FROM kb_postings WHERE term=?`, t)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			ids[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
 		}
 	}
-	return out, n, rows.Err()
+	list := make([]int64, 0, len(ids))
+	for id := range ids {
+		list = append(list, id)
+	}
+	slices.Sort(list)
+	out := map[int64]*candidate{}
+	now := ms(s.now())
+	for len(list) > 0 {
+		chunk := list[:min(len(list), 500)]
+		list = list[len(chunk):]
+		// Which of them v may see now.
+		args := make([]any, 0, len(chunk)+8)
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		q := `SELECT a.id, a.base_id, a.updated_at, a.views, a.helpful, a.unhelpful FROM kb_articles a WHERE a.id IN (?` + strings.Repeat(",?", len(chunk)-1) +
+			`) AND a.tenant=? AND ` + live + ` AND a.base_id IN (` + visibleBases + `)`
+		args = append(append(args, tenant, now, now), visibleArgs(tenant, v)...)
+		if base != 0 {
+			q += ` AND a.base_id=?`
+			args = append(args, base)
+		}
+		rows, err := s.db.Q(ctx).QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, err
+		}
+		var seen []any
+		for rows.Next() {
+			var id int64
+			c := &candidate{tf: map[string][3]int{}}
+			if err := rows.Scan(&id, &c.base, &c.updated, &c.views, &c.helpful, &c.unhelpful); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[id] = c
+			seen = append(seen, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		if len(seen) == 0 {
+			continue
+		}
+		// Their postings of the query's terms.
+		targs := make([]any, 0, len(terms)+len(seen))
+		for _, t := range terms {
+			targs = append(targs, t)
+		}
+		targs = append(targs, seen...)
+		rows, err = s.db.Q(ctx).QueryContext(ctx, `SELECT term, article_id, field, tf FROM kb_postings WHERE term IN (?`+strings.Repeat(",?", len(terms)-1)+
+			`) AND article_id IN (?`+strings.Repeat(",?", len(seen)-1)+`)`, targs...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var term string
+			var id int64
+			var field, tf int
+			if err := rows.Scan(&term, &id, &field, &tf); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if c := out[id]; c != nil && field >= 0 && field < 3 {
+				f := c.tf[term]
+				f[field] += tf
+				c.tf[term] = f
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // texts reads articles' titles and body text.

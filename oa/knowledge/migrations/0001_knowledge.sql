@@ -110,6 +110,15 @@ CREATE TABLE kb_postings (
 ) WITHOUT ROWID;
 CREATE INDEX kb_postings_article ON kb_postings(article_id);
 
+-- Each term's document frequency over the indexed articles (every
+-- tenant's: the idf is a property of the language more than of a tenant);
+-- the empty term counts the indexed articles. A search reads the rarest
+-- of its terms' postings first.
+CREATE TABLE kb_terms (
+  term TEXT PRIMARY KEY,
+  df INTEGER NOT NULL
+) WITHOUT ROWID;
+
 -- Per-article field lengths (in terms), for the ranking's length norm.
 CREATE TABLE kb_doclen (
   article_id INTEGER PRIMARY KEY REFERENCES kb_articles(id),
