@@ -90,11 +90,11 @@ func (s *Service) setACW(ctx context.Context, tenant, call string, secs int) err
 	if _, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE rpt_calls SET acw_s=? WHERE tenant=? AND call_id=?`, secs, tenant, call); err != nil {
 		return err
 	}
-	iv, ok, err := s.callInterval(ctx, tenant, call)
+	iv, agent, ok, err := s.callInterval(ctx, tenant, call)
 	if err != nil || !ok {
 		return err
 	}
-	return s.recomputeCalls(ctx, tenant, iv)
+	return s.recomputeCalls(ctx, tenant, iv, agent)
 }
 
 // recomputeAgentStates recounts an agent's seconds per state in one
@@ -172,5 +172,5 @@ func (s *Service) recomputeAgentStates(ctx context.Context, tenant, agent string
 			return err
 		}
 	}
-	return nil
+	return s.rollupAgentDay(ctx, tenant, agent, iv)
 }

@@ -2,6 +2,8 @@ package report
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/yimen/yimen/cti/protocol"
@@ -101,7 +103,8 @@ func (s *Service) UpsertCall(ctx context.Context, tenant string, c Call) error {
 	return s.db.InTx(ctx, func(ctx context.Context) error {
 		iv := floorInterval(c.Start.UnixMilli())
 		var old int64
-		err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT interval_start FROM rpt_calls WHERE tenant=? AND call_id=?`, tenant, c.ID).Scan(&old)
+		var oldAgent string
+		err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT interval_start, agent FROM rpt_calls WHERE tenant=? AND call_id=?`, tenant, c.ID).Scan(&old, &oldAgent)
 		exists := err == nil
 		acw := any(nil)
 		if c.ACWS >= 0 {
@@ -122,11 +125,15 @@ func (s *Service) UpsertCall(ctx context.Context, tenant string, c Call) error {
 			return err
 		}
 		if exists && old != iv {
-			if err := s.recomputeCalls(ctx, tenant, old); err != nil {
+			if err := s.recomputeCalls(ctx, tenant, old, oldAgent); err != nil {
 				return err
 			}
 		}
-		return s.recomputeCalls(ctx, tenant, iv)
+		agents := []string{c.Agent}
+		if exists && oldAgent != c.Agent {
+			agents = append(agents, oldAgent)
+		}
+		return s.recomputeCalls(ctx, tenant, iv, agents...)
 	})
 }
 
@@ -138,19 +145,21 @@ func (s *Service) ensureCall(ctx context.Context, tenant, call string, at time.T
 	return err
 }
 
-// callInterval is the interval a stored call counts in.
-func (s *Service) callInterval(ctx context.Context, tenant, call string) (int64, bool, error) {
+// callInterval is the interval a stored call counts in, and its agent.
+func (s *Service) callInterval(ctx context.Context, tenant, call string) (int64, string, bool, error) {
 	var iv int64
-	err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT interval_start FROM rpt_calls WHERE tenant=? AND call_id=?`, tenant, call).Scan(&iv)
-	if err != nil {
-		return 0, false, nil
+	var agent string
+	err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT interval_start, agent FROM rpt_calls WHERE tenant=? AND call_id=?`, tenant, call).Scan(&iv, &agent)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", false, nil
 	}
-	return iv, true, nil
+	return iv, agent, err == nil, err
 }
 
 // recomputeCalls rebuilds one interval's queue rows and the agents' call
-// figures from rpt_calls.
-func (s *Service) recomputeCalls(ctx context.Context, tenant string, iv int64) error {
+// figures from rpt_calls, and the day rows of the agents whose calls
+// changed.
+func (s *Service) recomputeCalls(ctx context.Context, tenant string, iv int64, changed ...string) error {
 	q := s.db.Q(ctx)
 	if _, err := q.ExecContext(ctx, `DELETE FROM rpt_queue_interval WHERE tenant=? AND interval_start=?`, tenant, iv); err != nil {
 		return err
@@ -175,5 +184,13 @@ func (s *Service) recomputeCalls(ctx context.Context, tenant string, iv int64) e
 		FROM rpt_calls WHERE tenant=? AND interval_start=? AND agent<>'' AND disposition<>'' GROUP BY agent
 		ON CONFLICT(tenant, interval_start, agent) DO UPDATE SET handled=excluded.handled, outbound=excluded.outbound,
 		talk_s=excluded.talk_s, hold_s=excluded.hold_s, acw_s=excluded.acw_s`, tenant, iv)
-	return err
+	if err != nil {
+		return err
+	}
+	for _, a := range changed {
+		if err := s.rollupAgentDay(ctx, tenant, a, iv); err != nil {
+			return err
+		}
+	}
+	return nil
 }

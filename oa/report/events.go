@@ -71,10 +71,10 @@ func (s *Service) callUpdate(ctx context.Context, tenant, call string, at time.T
 		if _, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE rpt_calls SET `+set+` WHERE tenant=? AND call_id=?`, append(args, tenant, call)...); err != nil {
 			return err
 		}
-		iv, _, err := s.callInterval(ctx, tenant, call)
+		iv, agent, _, err := s.callInterval(ctx, tenant, call)
 		if err != nil {
 			return err
 		}
-		return s.recomputeCalls(ctx, tenant, iv)
+		return s.recomputeCalls(ctx, tenant, iv, agent)
 	})
 }

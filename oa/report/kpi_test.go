@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"testing"
+	"time"
 )
 
 // The hand-built day: queue hotline, 09:00-09:15 UTC, six calls.
@@ -121,7 +122,22 @@ func TestAHTWithHoldAndACW(t *testing.T) {
 func TestOccupancyAndNotReady(t *testing.T) {
 	f := newFixture(t)
 	loadDay(t, f)
-	tb, err := f.rpt.Traffic(context.Background(), tenant, TrafficQuery{Range: day, By: "agent"})
+	// The half hour from the intervals; three days (one whole, from the
+	// day rows, and two partial, from the intervals) give the same.
+	for _, rg := range []Range{day, {From: at("00:00:00").Add(-20 * time.Hour), To: at("00:00:00").Add(52 * time.Hour)}} {
+		checkAgents(t, f, rg)
+	}
+	// The first interval alone: a2 was logged in 09:05-09:15 = 600 s, no
+	// training yet.
+	tb, _ := f.rpt.Traffic(context.Background(), tenant, TrafficQuery{Range: Range{From: at("09:00:00"), To: at("09:15:00")}, By: "agent", Agent: "a2"})
+	if len(tb.Rows) != 1 || num(t, tb.Rows[0], "logged_in_s") != 600 || num(t, tb.Rows[0], "not_ready_s") != 0 {
+		t.Errorf("a2 09:00-09:15: %v", tb.Rows)
+	}
+}
+
+func checkAgents(t *testing.T, f *fixture, rg Range) {
+	t.Helper()
+	tb, err := f.rpt.Traffic(context.Background(), tenant, TrafficQuery{Range: rg, By: "agent"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,15 +162,9 @@ func TestOccupancyAndNotReady(t *testing.T) {
 		}
 		for k, v := range w {
 			if got := num(t, r, k); got != v {
-				t.Errorf("%s: %s = %v, want %v", agent, k, got, v)
+				t.Errorf("%v: %s: %s = %v, want %v", rg.From, agent, k, got, v)
 			}
 		}
-	}
-	// The first interval alone: a2 was logged in 09:05-09:15 = 600 s, no
-	// training yet.
-	tb, _ = f.rpt.Traffic(context.Background(), tenant, TrafficQuery{Range: Range{From: at("09:00:00"), To: at("09:15:00")}, By: "agent", Agent: "a2"})
-	if len(tb.Rows) != 1 || num(t, tb.Rows[0], "logged_in_s") != 600 || num(t, tb.Rows[0], "not_ready_s") != 0 {
-		t.Errorf("a2 09:00-09:15: %v", tb.Rows)
 	}
 }
 

@@ -124,14 +124,9 @@ func (s *Service) trafficByQueue(ctx context.Context, tenant string, q TrafficQu
 
 func (s *Service) trafficByAgent(ctx context.Context, tenant string, q TrafficQuery, cols *[]Column) ([]map[string]any, error) {
 	from, to := q.intervals()
-	where := ` WHERE tenant=? AND interval_start>=? AND interval_start<?`
-	args := []any{tenant, from, to}
-	if q.Agent != "" {
-		where += ` AND agent=?`
-		args = append(args, q.Agent)
-	}
+	sub, args := agentRows("rpt_agent_interval", "rpt_agent_day", `agent, handled, outbound, talk_s, hold_s, acw_s, logged_in_s, not_ready_s`, tenant, q.Agent, from, to)
 	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT agent, 0, 0, 0, 0, 0, 0, 0, 0, SUM(handled), SUM(outbound), SUM(talk_s), SUM(hold_s), SUM(acw_s),
-		SUM(logged_in_s), SUM(not_ready_s) FROM rpt_agent_interval`+where+` GROUP BY agent ORDER BY agent`, args...)
+		SUM(logged_in_s), SUM(not_ready_s) FROM (`+sub+`) GROUP BY agent ORDER BY agent`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +147,8 @@ func (s *Service) trafficByAgent(ctx context.Context, tenant string, q TrafficQu
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	rows, err = s.db.Q(ctx).QueryContext(ctx, `SELECT agent, reason, SUM(seconds) FROM rpt_agent_notready`+where+` GROUP BY agent, reason ORDER BY reason`, args...)
+	sub, args = agentRows("rpt_agent_notready", "rpt_agent_notready_day", `agent, reason, seconds`, tenant, q.Agent, from, to)
+	rows, err = s.db.Q(ctx).QueryContext(ctx, `SELECT agent, reason, SUM(seconds) FROM (`+sub+`) GROUP BY agent, reason ORDER BY reason`, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -74,6 +74,30 @@ CREATE TABLE rpt_agent_notready (
   PRIMARY KEY (tenant, interval_start, agent, reason)
 ) WITHOUT ROWID;
 
+CREATE INDEX rpt_agent_notready_agent ON rpt_agent_notready(tenant, agent, interval_start);
+
+-- The agent figures rolled up per UTC day, so a month's per-agent report
+-- reads 30 rows an agent (and the partial days at its ends from the
+-- intervals); recomputed for an agent's day whenever one of its intervals is.
+CREATE TABLE rpt_agent_day (
+  tenant TEXT NOT NULL,
+  day_start INTEGER NOT NULL,
+  agent TEXT NOT NULL,
+  handled INTEGER NOT NULL, outbound INTEGER NOT NULL, talk_s INTEGER NOT NULL, hold_s INTEGER NOT NULL, acw_s INTEGER NOT NULL,
+  logged_in_s INTEGER NOT NULL, ready_s INTEGER NOT NULL, not_ready_s INTEGER NOT NULL,
+  reserved_s INTEGER NOT NULL, on_call_s INTEGER NOT NULL, wrap_up_s INTEGER NOT NULL,
+  PRIMARY KEY (tenant, day_start, agent)
+) WITHOUT ROWID;
+
+CREATE TABLE rpt_agent_notready_day (
+  tenant TEXT NOT NULL,
+  day_start INTEGER NOT NULL,
+  agent TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  seconds INTEGER NOT NULL,
+  PRIMARY KEY (tenant, day_start, agent, reason)
+) WITHOUT ROWID;
+
 -- Every agent state change, by when it began; a replayed event is the
 -- same row.
 CREATE TABLE rpt_agent_events (
