@@ -476,3 +476,40 @@ func (s *Service) Articles(ctx context.Context, tenant string, v Viewer, f ListF
 	}
 	return out, total, rows.Err()
 }
+
+// ForCategories lists the live articles v reads that answer any of the
+// ticket categories (the screen pop's "articles for the caller's open
+// tickets"), most popular first.
+func (s *Service) ForCategories(ctx context.Context, tenant string, v Viewer, cats []int64, limit int) ([]Article, error) {
+	out := []Article{}
+	if len(cats) == 0 {
+		return out, nil
+	}
+	if len(cats) > 50 {
+		return nil, oa.FieldErrors{"category_id": "at most 50"}
+	}
+	if limit <= 0 || limit > 50 {
+		limit = 10
+	}
+	now := ms(s.now())
+	args := []any{tenant, now, now}
+	for _, c := range cats {
+		args = append(args, c)
+	}
+	args = append(append(args, visibleArgs(tenant, Viewer{Department: v.Department})...), limit)
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT `+articleCols+` FROM kb_articles a WHERE a.tenant=? AND `+live+`
+		AND a.category_id IN (?`+strings.Repeat(",?", len(cats)-1)+`) AND a.base_id IN (`+visibleBases+`)
+		ORDER BY MAX(0, a.views + 5*a.helpful - 3*a.unhelpful) DESC, a.id LIMIT ?`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		a, err := scanArticle(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}

@@ -150,3 +150,17 @@ func mustDept(t *testing.T, f *fixture, name string) int64 {
 	}
 	return d.ID
 }
+
+func TestForCategories(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	open := f.base(t, "公开")
+	closed := f.base(t, "内部", mustDept(t, f, "乙"))
+	a := f.publish(t, ArticleInput{BaseID: open.ID, Title: "卡纸处理", CategoryID: 7})
+	f.publish(t, ArticleInput{BaseID: open.ID, Title: "开业申请", CategoryID: 8})
+	f.publish(t, ArticleInput{BaseID: closed.ID, Title: "内部卡纸", CategoryID: 7})
+	got, err := f.kb.ForCategories(ctx, tenant, Viewer{UserID: "x"}, []int64{7, 9}, 5)
+	if err != nil || len(got) != 1 || got[0].ID != a.ID {
+		t.Fatalf("category 7 for an outsider of 内部: %+v %v", got, err)
+	}
+}

@@ -3,6 +3,8 @@ package oaapi
 import (
 	"errors"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/yimen/yimen/internal/errs"
 	"github.com/yimen/yimen/internal/httpx"
@@ -371,4 +373,30 @@ func (a *API) kbSynonymsPut(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	a.fail(w, r, "save synonyms", err)
+}
+
+// kbForCategories lists the articles answering ticket categories (the
+// screen pop's articles for the caller's open tickets).
+func (a *API) kbForCategories(w http.ResponseWriter, r *http.Request) {
+	tenant, v, err := a.viewer(r)
+	var cats []int64
+	for _, part := range strings.Split(r.URL.Query().Get("category_id"), ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		n, perr := strconv.ParseInt(part, 10, 64)
+		if perr != nil || n <= 0 {
+			err = errors.Join(err, oa.FieldErrors{"category_id": "positive numbers, comma-separated"})
+			break
+		}
+		cats = append(cats, n)
+	}
+	if err == nil {
+		var items []knowledge.Article
+		if items, err = a.d.Knowledge.ForCategories(r.Context(), tenant, v, cats, 10); err == nil {
+			list(w, items, len(items))
+			return
+		}
+	}
+	a.fail(w, r, "list articles for categories", err)
 }

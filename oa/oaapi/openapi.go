@@ -166,6 +166,8 @@ var operations = map[string]op{
 		Reply: knowledge.SearchReply{}},
 	"GET /api/v1/knowledge/suggest": {Summary: "Suggestions while typing: matching titles, earlier searches that found something, titles a search finds", Tag: "knowledge",
 		Query: []string{"q: what has been typed", "limit: 1-20 (8)"}, Reply: page[knowledge.Suggestion]{}},
+	"GET /api/v1/knowledge/for-categories": {Summary: "The live articles answering ticket categories, most popular first (the screen pop's articles for the caller's open tickets)", Tag: "knowledge",
+		Query: []string{"category_id: comma-separated category ids (at most 50)"}, Reply: page[knowledge.Article]{}},
 	"GET /api/v1/knowledge/synonyms": {Summary: "Synonym groups", Tag: "knowledge", Reply: synonymGroups{}},
 	"PUT /api/v1/knowledge/synonyms": {Summary: "Replace the synonym groups (each term in one group)", Tag: "knowledge", Body: synonymGroups{}, Reply: synonymGroups{}},
 

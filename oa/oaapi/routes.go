@@ -114,6 +114,7 @@ func (a *API) Routes() []route.Route {
 		{Method: "POST", Pattern: "/api/v1/knowledge/articles/{id}/attachments", Perm: rbac.PermOAKnowledgeWrite, Action: "oa.knowledge.attachment.add", Limit: attachmentLimit, Handler: f(a.kbAttachmentAdd)},
 		{Method: "GET", Pattern: "/api/v1/knowledge/articles/{id}/attachments/{aid}", Perm: rbac.PermOAKnowledgeRead, Action: "oa.knowledge.attachment.read", Handler: f(a.kbAttachmentGet)},
 		{Method: "GET", Pattern: "/api/v1/knowledge/reviews", Perm: rbac.PermOAKnowledgePublish, Action: "oa.knowledge.review.list", Handler: f(a.kbReviewQueue)},
+		{Method: "GET", Pattern: "/api/v1/knowledge/for-categories", Perm: rbac.PermOAKnowledgeRead, Action: "oa.knowledge.for_categories", Handler: f(a.kbForCategories)},
 		{Method: "GET", Pattern: "/api/v1/knowledge/search", Perm: rbac.PermOAKnowledgeRead, Action: "oa.knowledge.search", Handler: f(a.kbSearch)},
 		{Method: "GET", Pattern: "/api/v1/knowledge/suggest", Perm: rbac.PermOAKnowledgeRead, Action: "oa.knowledge.suggest", Handler: f(a.kbSuggest)},
 		{Method: "GET", Pattern: "/api/v1/knowledge/synonyms", Perm: rbac.PermOAKnowledgeRead, Action: "oa.knowledge.synonym.list", Handler: f(a.kbSynonymsGet)},
