@@ -103,10 +103,12 @@ func TestSearchAtScale(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 9))
 	var lat []time.Duration
 	hits := 0
+	// An agent's query: a frequent word and a more specific one, or
+	// three words of which one is rare.
 	for i := 0; i < 300; i++ {
-		q := vocab[rng.IntN(300)] + vocab[rng.IntN(3000)]
+		q := vocab[rng.IntN(300)] + vocab[300+rng.IntN(3000)]
 		if i%3 == 0 {
-			q = vocab[rng.IntN(50)] + " " + vocab[100+rng.IntN(5000)] + vocab[rng.IntN(20000)]
+			q = vocab[rng.IntN(50)] + " " + vocab[100+rng.IntN(5000)] + vocab[3000+rng.IntN(17000)]
 		}
 		st := time.Now()
 		r, err := f.kb.Search(ctx, tenant, Viewer{}, q, SearchOptions{})

@@ -392,15 +392,13 @@ func (s *Service) frequencies(ctx context.Context, terms []string) (map[string]i
 
 // candidates finds the live articles v reads that could satisfy enough of
 // the groups, with their postings of every query term. An article that
-// satisfies minShould of n groups holds at least one of any n−minShould+1
-// of them, and an alternative's every term: so only the postings of the
-// rarest term of each alternative of the n−minShould+1 rarest groups are
-// read to find the candidates; the other terms are then looked up for
-// those articles alone.
+// satisfies a synonym holds its rarest term: so only the postings of each
+// synonym's rarest term are read, counted per group inside SQLite, and
+// the articles found in enough groups are the candidates; the other terms
+// are then looked up for those articles alone.
 func (s *Service) candidates(ctx context.Context, tenant string, v Viewer, base int64, gs []group, df map[string]int, terms []string) (map[int64]*candidate, error) {
 	type est struct {
 		g     group
-		cost  int
 		seeds []string
 	}
 	var es []est
@@ -413,22 +411,26 @@ func (s *Service) candidates(ctx context.Context, tenant string, v Viewer, base 
 					rare = t
 				}
 			}
-			e.cost += df[rare]
 			e.seeds = append(e.seeds, rare)
 		}
 		es = append(es, e)
 	}
-	sort.SliceStable(es, func(i, j int) bool { return es[i].cost < es[j].cost })
-	var seeds []string
-	for _, e := range es[:len(es)-minShould(len(gs))+1] {
-		if len(e.g.alts) == 0 && !e.g.phrase {
-			continue
+	// One statement in SQLite: the articles holding the rarest term of a
+	// synonym in enough groups (a superset of the matches: every synonym's
+	// every term is checked below).
+	var vals []string
+	var args []any
+	for gi, e := range es {
+		for _, t := range dedupe(e.seeds) {
+			vals = append(vals, "(?,?)")
+			args = append(args, gi, t)
 		}
-		seeds = append(seeds, e.seeds...)
 	}
 	ids := map[int64]bool{}
-	for _, t := range dedupe(seeds) {
-		rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT DISTINCT article_id FROM kb_postings WHERE term=?`, t)
+	if len(vals) > 0 {
+		args = append(args, minShould(len(gs)))
+		rows, err := s.db.Q(ctx).QueryContext(ctx, `WITH seed(g, term) AS (VALUES `+strings.Join(vals, ",")+`)
+			SELECT p.article_id FROM seed JOIN kb_postings p ON p.term=seed.term GROUP BY p.article_id HAVING COUNT(DISTINCT seed.g) >= ?`, args...)
 		if err != nil {
 			return nil, err
 		}
