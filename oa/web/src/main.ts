@@ -25,6 +25,8 @@ const router = createRouter({
     { path: '/customers/:id(\\d+)', component: () => import('./views/CustomerCard.vue'), props: true },
     { path: '/password', component: () => import('./views/Password.vue') },
     { path: '/campaigns', component: () => import('./views/Campaigns.vue') },
+    { path: '/dashboard', component: () => import('./views/Dashboard.vue') },
+    { path: '/knowledge', component: () => import('./views/KnowledgeSearch.vue') },
     { path: '/:rest(.*)*', redirect: '/my' },
   ],
 })
