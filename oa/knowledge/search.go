@@ -36,6 +36,10 @@ type SearchReply struct {
 	// Groups are the query's word groups, each with the synonyms any of
 	// which satisfies it.
 	Groups [][]string `json:"groups"`
+	// Capped: more articles matched the query's rarest words than one
+	// search scores (1 000); the best of them by those words were scored
+	// and Total counts what they gave.
+	Capped bool `json:"capped,omitempty"`
 }
 
 // group is one thing a query asks for: any of its alternatives satisfies it.
@@ -177,6 +181,14 @@ func dedupe(ts []string) []string {
 	return out
 }
 
+// maxCandidates bounds the articles one search scores in full.
+const maxCandidates = 1000
+
+// idf is a term's inverse document frequency among n articles.
+func idf(n, df int) float64 {
+	return math.Log(1 + (float64(n)-float64(df)+0.5)/(float64(df)+0.5))
+}
+
 // minShould is how many of n groups an article must satisfy: all of one
 // or two, two thirds of more (a long question rarely matches every word).
 func minShould(n int) int {
@@ -235,13 +247,11 @@ func (s *Service) search(ctx context.Context, tenant string, v Viewer, text stri
 	if err != nil {
 		return SearchReply{}, err
 	}
-	cands, err := s.candidates(ctx, tenant, v, o.BaseID, gs, df, all)
+	cands, capped, err := s.candidates(ctx, tenant, v, o.BaseID, gs, df, n, all)
 	if err != nil {
 		return SearchReply{}, err
 	}
-	idf := func(t string) float64 {
-		return math.Log(1 + (float64(n)-float64(df[t])+0.5)/(float64(df[t])+0.5))
-	}
+	reply.Capped = capped
 	termScore := func(c *candidate, t string) float64 {
 		tf, ok := c.tf[t]
 		if !ok {
@@ -251,7 +261,7 @@ func (s *Service) search(ctx context.Context, tenant string, v Viewer, text stri
 		for f, k := range tf {
 			sc += fieldWeight(f) * float64(k) / (float64(k) + 1.2)
 		}
-		return idf(t) * sc
+		return idf(n, df[t]) * sc
 	}
 	type scored struct {
 		id    int64
@@ -396,7 +406,7 @@ func (s *Service) frequencies(ctx context.Context, terms []string) (map[string]i
 // synonym's rarest term are read, counted per group inside SQLite, and
 // the articles found in enough groups are the candidates; the other terms
 // are then looked up for those articles alone.
-func (s *Service) candidates(ctx context.Context, tenant string, v Viewer, base int64, gs []group, df map[string]int, terms []string) (map[int64]*candidate, error) {
+func (s *Service) candidates(ctx context.Context, tenant string, v Viewer, base int64, gs []group, df map[string]int, n int, terms []string) (map[int64]*candidate, bool, error) {
 	type est struct {
 		g     group
 		seeds []string
@@ -422,30 +432,36 @@ func (s *Service) candidates(ctx context.Context, tenant string, v Viewer, base 
 	var args []any
 	for gi, e := range es {
 		for _, t := range dedupe(e.seeds) {
-			vals = append(vals, "(?,?)")
-			args = append(args, gi, t)
+			vals = append(vals, "(?,?,?)")
+			args = append(args, gi, t, idf(n, df[t]))
 		}
 	}
 	ids := map[int64]bool{}
+	capped := false
 	if len(vals) > 0 {
-		args = append(args, minShould(len(gs)))
-		rows, err := s.db.Q(ctx).QueryContext(ctx, `WITH seed(g, term) AS (VALUES `+strings.Join(vals, ",")+`)
-			SELECT p.article_id FROM seed JOIN kb_postings p ON p.term=seed.term GROUP BY p.article_id HAVING COUNT(DISTINCT seed.g) >= ?`, args...)
+		// The best maxCandidates by the seeds alone (groups held, then
+		// their terms' weight) go on to the full score.
+		args = append(args, minShould(len(gs)), maxCandidates)
+		rows, err := s.db.Q(ctx).QueryContext(ctx, `WITH seed(g, term, w) AS (VALUES `+strings.Join(vals, ",")+`)
+			SELECT p.article_id FROM seed JOIN kb_postings p ON p.term=seed.term GROUP BY p.article_id HAVING COUNT(DISTINCT seed.g) >= ?
+			ORDER BY COUNT(DISTINCT seed.g) DESC, SUM(seed.w * (CASE p.field WHEN 0 THEN 3.0 WHEN 2 THEN 2.0 ELSE 1.0 END) * p.tf / (p.tf + 1.2)) DESC
+			LIMIT ?`, args...)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		for rows.Next() {
 			var id int64
 			if err := rows.Scan(&id); err != nil {
 				rows.Close()
-				return nil, err
+				return nil, false, err
 			}
 			ids[id] = true
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, err
+			return nil, false, err
 		}
+		capped = len(ids) == maxCandidates
 	}
 	list := make([]int64, 0, len(ids))
 	for id := range ids {
@@ -471,7 +487,7 @@ func (s *Service) candidates(ctx context.Context, tenant string, v Viewer, base 
 		}
 		rows, err := s.db.Q(ctx).QueryContext(ctx, q, args...)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		var seen []any
 		for rows.Next() {
@@ -479,14 +495,14 @@ func (s *Service) candidates(ctx context.Context, tenant string, v Viewer, base 
 			c := &candidate{tf: map[string][3]int{}}
 			if err := rows.Scan(&id, &c.base, &c.updated, &c.views, &c.helpful, &c.unhelpful); err != nil {
 				rows.Close()
-				return nil, err
+				return nil, false, err
 			}
 			out[id] = c
 			seen = append(seen, id)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if len(seen) == 0 {
 			continue
@@ -500,7 +516,7 @@ func (s *Service) candidates(ctx context.Context, tenant string, v Viewer, base 
 		rows, err = s.db.Q(ctx).QueryContext(ctx, `SELECT term, article_id, field, tf FROM kb_postings WHERE term IN (?`+strings.Repeat(",?", len(terms)-1)+
 			`) AND article_id IN (?`+strings.Repeat(",?", len(seen)-1)+`)`, targs...)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		for rows.Next() {
 			var term string
@@ -508,7 +524,7 @@ func (s *Service) candidates(ctx context.Context, tenant string, v Viewer, base 
 			var field, tf int
 			if err := rows.Scan(&term, &id, &field, &tf); err != nil {
 				rows.Close()
-				return nil, err
+				return nil, false, err
 			}
 			if c := out[id]; c != nil && field >= 0 && field < 3 {
 				f := c.tf[term]
@@ -518,10 +534,10 @@ func (s *Service) candidates(ctx context.Context, tenant string, v Viewer, base 
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
-	return out, nil
+	return out, capped, nil
 }
 
 // texts reads articles' titles and body text.
