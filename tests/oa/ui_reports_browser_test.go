@@ -119,4 +119,12 @@ func TestOAUIDashboardAndKnowledgeSearch(t *testing.T) {
 	b.Click(p, "[data-test=kb-hit] a")
 	b.Wait(p, ".el-dialog article b:has-text('报修')", 5*time.Second)
 	b.Shot(p, "knowledge")
+
+	// The agent bar's screen pop opens the page with what the agent typed:
+	// the search runs at once.
+	b.Open(p, base+"/#/knowledge?q="+url.QueryEscape("投注站 报修"))
+	b.Wait(p, "[data-test=kb-hit] mark", 10*time.Second)
+	if txt := b.Text(p, "[data-test=kb-hit] a"); txt != "投注站设备故障报修流程" {
+		t.Errorf("hit from the link %q", txt)
+	}
 }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { flushPromises, mount } from '@vue/test-utils'
 import ScreenPopPanel from './ScreenPopPanel.vue'
-import { withToken } from '../lib/oalink'
+import { knowledgeLink, withToken } from '../lib/oalink'
 import { locale } from '../lib/i18n'
 
 describe('ScreenPopPanel', () => {
@@ -41,5 +41,28 @@ describe('ScreenPopPanel', () => {
     expect(withToken('http://oa/', 't')).toBe('http://oa/#/my?sso=t')
     expect(withToken('http://oa/?x=1#/customers/new?call=c', 't')).toBe('http://oa/?x=1#/customers/new?call=c&sso=t')
     expect(withToken('http://oa/#/my', null)).toBe('http://oa/#/my')
+  })
+
+  it("searches the OA's knowledge base from the pop, signed in", async () => {
+    const tab = { opener: {} as unknown, location: { href: '' } }
+    vi.stubGlobal('open', vi.fn(() => tab))
+    const w = mount(ScreenPopPanel, { props: { sso: async () => 'tok', pops: [{ call: 'c4', url: 'http://oa.test/#/customers/7?call=c4' }] } })
+    await w.get('[data-test=kb-search] input').setValue('  投注机 黑屏 ')
+    await w.get('[data-test=kb-search]').trigger('submit')
+    await flushPromises()
+    expect(tab.location.href).toBe('http://oa.test/#/knowledge?q=%E6%8A%95%E6%B3%A8%E6%9C%BA%20%E9%BB%91%E5%B1%8F&sso=tok')
+  })
+
+  it('an empty search opens nothing', async () => {
+    const open = vi.fn()
+    vi.stubGlobal('open', open)
+    const w = mount(ScreenPopPanel, { props: { pops: [{ call: 'c5', url: 'http://oa.test/#/customers/new?call=c5' }] } })
+    await w.get('[data-test=kb-search]').trigger('submit')
+    expect(open).not.toHaveBeenCalled()
+  })
+
+  it("the knowledge link keeps the OA's address and drops the pop's route", () => {
+    expect(knowledgeLink('http://oa/?x=1#/customers/new?call=c', '报修')).toBe('http://oa/?x=1#/knowledge?q=%E6%8A%A5%E4%BF%AE')
+    expect(knowledgeLink('https://oa.example/', 'a&b')).toBe('https://oa.example/#/knowledge?q=a%26b')
   })
 })

@@ -7,3 +7,11 @@ export function withToken(url: string, token: string | null): string {
   if (hash < 0) return `${url}#/my?sso=${encodeURIComponent(token)}`
   return url + (url.slice(hash).includes('?') ? '&' : '?') + 'sso=' + encodeURIComponent(token)
 }
+
+// knowledgeLink is the OA's 知识检索 page for q, on the OA a screen pop's
+// link leads to (the part of the link before its hash route).
+export function knowledgeLink(popURL: string, q: string): string {
+  const hash = popURL.indexOf('#')
+  const base = hash < 0 ? popURL : popURL.slice(0, hash)
+  return `${base}#/knowledge?q=${encodeURIComponent(q.trim())}`
+}
