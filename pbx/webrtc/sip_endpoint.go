@@ -290,6 +290,10 @@ func (e *sipEndpoint) onBye(req *sip.Request, tx sip.ServerTransaction) {
 	_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
 }
 
+// notifyWait is how long an "answer now" NOTIFY waits for the INVITE it
+// answers, when it arrives first.
+const notifyWait = 500 * time.Millisecond
+
 // onNotify takes the B2BUA's "answer now" (NOTIFY Event: talk, sent for the
 // CTI's call.answer) for the ringing call it names.
 func (e *sipEndpoint) onNotify(req *sip.Request, tx sip.ServerTransaction) {
@@ -299,11 +303,22 @@ func (e *sipEndpoint) onNotify(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Subscription Does Not Exist", nil))
 		return
 	}
-	s.mu.Lock()
-	c := s.call
-	ringing := c != nil && !c.answered && c.id == req.CallID().Value()
-	attached := s.state == StateConnected
-	s.mu.Unlock()
+	// The B2BUA sends the NOTIFY right after the INVITE it answers, each
+	// handled on a goroutine of its own here: one that overtook its INVITE
+	// waits for it a moment rather than being refused.
+	var c *sipCall
+	var ringing, attached bool
+	for wait := time.Now().Add(notifyWait); ; {
+		s.mu.Lock()
+		c = s.call
+		ringing = c != nil && !c.answered && c.id == req.CallID().Value()
+		attached = s.state == StateConnected
+		s.mu.Unlock()
+		if ringing || c != nil || time.Now().After(wait) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	switch {
 	case !ringing:
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
