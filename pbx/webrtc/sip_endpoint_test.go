@@ -41,28 +41,37 @@ func (p *pbxSide) next(within time.Duration) (status, to string) {
 	return lines[0], to
 }
 
-// The browser's SIP endpoint retransmits its 200 OK to an INVITE until the
-// B2BUA's ACK arrives (RFC 3261 §13.3.1.4), and stops once it has.
-func TestEndpointRetransmitsTheAnswerUntilACK(t *testing.T) {
+// endpointUnderTest is a SIP endpoint with one connected session (token
+// tok1; autoAnswer: calls are answered at once) and the B2BUA's socket.
+func endpointUnderTest(t *testing.T, autoAnswer bool) (*session, *sipEndpoint, *pbxSide, string) {
+	t.Helper()
 	lo := netip.MustParseAddr("127.0.0.1")
 	m := &Manager{cfg: Config{SignalFrom: lo}, log: slog.New(slog.DiscardHandler),
 		byAgent: map[string]*session{}, byExt: map[string]*session{}, byToken: map[string]*session{}}
 	s := &session{m: m, tenant: "demo", agent: "a1", ext: "1001", token: "tok1", local: netip.MustParseAddrPort("127.0.0.1:40000"),
-		codec: pcma, state: StateConnected, autoAnswer: time.Now().Add(time.Minute)}
+		codec: pcma, state: StateConnected}
+	if autoAnswer {
+		s.autoAnswer = time.Now().Add(time.Minute)
+	}
 	m.byToken[s.token] = s
 	e, err := newSIPEndpoint(m, lo)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer e.close()
+	t.Cleanup(e.close)
 	go e.serve()
 	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
-	p := &pbxSide{t: t, conn: conn, to: net.UDPAddrFromAddrPort(e.addr)}
-	local := conn.LocalAddr().String()
+	t.Cleanup(func() { conn.Close() })
+	return s, e, &pbxSide{t: t, conn: conn, to: net.UDPAddrFromAddrPort(e.addr)}, conn.LocalAddr().String()
+}
+
+// The browser's SIP endpoint retransmits its 200 OK to an INVITE until the
+// B2BUA's ACK arrives (RFC 3261 §13.3.1.4), and stops once it has.
+func TestEndpointRetransmitsTheAnswerUntilACK(t *testing.T) {
+	_, e, p, local := endpointUnderTest(t, true)
 	sdp := "v=0\no=- 1 1 IN IP4 127.0.0.1\ns=-\nc=IN IP4 127.0.0.1\nt=0 0\nm=audio 30000 RTP/AVP 8\na=rtpmap:8 PCMA/8000\na=sendrecv\n"
 	p.send(fmt.Sprintf("INVITE sip:tok1@%s SIP/2.0\nVia: SIP/2.0/UDP %s;branch=z9hG4bK-inv1\nFrom: <sip:pbx@127.0.0.1>;tag=pbx1\n"+
 		"To: <sip:tok1@%s>\nCall-ID: call-1@test\nCSeq: 7 INVITE\nContact: <sip:pbx@%s>\nMax-Forwards: 70\n"+
@@ -95,25 +104,8 @@ func TestEndpointRetransmitsTheAnswerUntilACK(t *testing.T) {
 // handled on its own goroutine) waits for it and answers it; one for a call
 // that never comes is refused 481 once the wait is over.
 func TestNotifyAheadOfItsInviteAnswersIt(t *testing.T) {
-	lo := netip.MustParseAddr("127.0.0.1")
-	m := &Manager{cfg: Config{SignalFrom: lo}, log: slog.New(slog.DiscardHandler),
-		byAgent: map[string]*session{}, byExt: map[string]*session{}, byToken: map[string]*session{}}
-	s := &session{m: m, tenant: "demo", agent: "a1", ext: "1001", token: "tok1", local: netip.MustParseAddrPort("127.0.0.1:40000"),
-		codec: pcma, state: StateConnected}
-	m.byToken[s.token] = s
-	e, err := newSIPEndpoint(m, lo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.close()
-	go e.serve()
-	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	p := &pbxSide{t: t, conn: conn, to: net.UDPAddrFromAddrPort(e.addr)}
-	local := conn.LocalAddr().String()
+	s, e, p, local := endpointUnderTest(t, false)
+	conn := p.conn
 	notify := func(callID, branch string) {
 		p.send(fmt.Sprintf("NOTIFY sip:tok1@%s SIP/2.0\nVia: SIP/2.0/UDP %s;branch=%s\nFrom: <sip:pbx@127.0.0.1>;tag=pbx1\n"+
 			"To: <sip:tok1@%s>\nCall-ID: %s\nCSeq: 8 NOTIFY\nContact: <sip:pbx@%s>\nEvent: talk\nSubscription-State: active\nMax-Forwards: 70\nContent-Length: 0\n\n",
