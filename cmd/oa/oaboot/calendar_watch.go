@@ -15,7 +15,11 @@ import (
 // a fingerprint of the files (names and contents) that changes whenever
 // one is edited, added or removed: the OA checks it each SLA interval and
 // recomputes running clocks when it changes (oa.Service.WatchCalendar).
+// The files are parsed only when the fingerprint differs from the last
+// one parsed; otherwise that calendar is answered again.
 func calendarLoader(dir, name string) func() (*calendar.Calendar, string, error) {
+	var lastSum string
+	var lastCal *calendar.Calendar
 	return func() (*calendar.Calendar, string, error) {
 		fsys := os.DirFS(dir)
 		h := sha256.New()
@@ -38,6 +42,10 @@ func calendarLoader(dir, name string) func() (*calendar.Calendar, string, error)
 			fmt.Fprintf(h, "%s\x00%d\x00", p, len(b))
 			h.Write(b)
 		}
+		sum := hex.EncodeToString(h.Sum(nil))
+		if sum == lastSum {
+			return lastCal, sum, nil
+		}
 		all, err := calendar.LoadAll(fsys, ".")
 		if err != nil {
 			return nil, "", fmt.Errorf("business.calendars: %w", err)
@@ -46,6 +54,7 @@ func calendarLoader(dir, name string) func() (*calendar.Calendar, string, error)
 		if cal == nil {
 			return nil, "", fmt.Errorf("business.calendar: no calendar %q in %s", name, dir)
 		}
-		return cal, hex.EncodeToString(h.Sum(nil)), nil
+		lastSum, lastCal = sum, cal
+		return cal, sum, nil
 	}
 }

@@ -36,6 +36,9 @@ import (
 
 // OA is an assembled OA process.
 type OA struct {
+	// calendars reads the holiday calendar files (nil without them); Run
+	// watches them with the loader Build read them with.
+	calendars func() (*calendar.Calendar, string, error)
 	Config    config.OA
 	DB        *store.DB
 	Service   *oa.Service
@@ -107,7 +110,8 @@ func Build(ctx context.Context, cfg config.OA, env []string, logOut io.Writer) (
 	}
 	var cal *calendar.Calendar
 	if cfg.Business.Calendars != "" {
-		if cal, _, err = calendarLoader(cfg.Business.Calendars, cfg.Business.Calendar)(); err != nil {
+		o.calendars = calendarLoader(cfg.Business.Calendars, cfg.Business.Calendar)
+		if cal, _, err = o.calendars(); err != nil {
 			return fail(err)
 		}
 	}
@@ -296,11 +300,11 @@ func (o *OA) Run(ctx context.Context) error {
 		defer wg.Done()
 		o.Campaigns.Run(ctx)
 	}()
-	if b := o.Config.Business; b.Calendars != "" {
+	if b := o.Config.Business; o.calendars != nil {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			o.Service.WatchCalendar(ctx, b.SLAInterval, calendarLoader(b.Calendars, b.Calendar))
+			o.Service.WatchCalendar(ctx, b.SLAInterval, o.calendars)
 		}()
 	}
 	wg.Add(1)
