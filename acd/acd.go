@@ -181,7 +181,15 @@ func (a *ACD) AcceptCallback(ctx context.Context, tenant, callID, number string)
 // AgentBusy: the agent's endpoint is on a call the ACD did not route
 // (outbound, direct); they are offered nothing until CallEnded(callID).
 func (a *ACD) AgentBusy(ctx context.Context, tenant, agentID, callID string) error {
-	return a.do(ctx, tenant, func(s *state) error { return s.agentBusy(agentID, callID) })
+	return a.do(ctx, tenant, func(s *state) error { return s.agentBusy(agentID, callID, ReasonDirect) })
+}
+
+// AgentOnExtensionCall: the agent's endpoint is talking on a call that
+// reached it without a queue (reason ReasonExtension); as AgentBusy, they
+// are offered nothing until CallEnded(callID). ErrConflict when the ACD has
+// them busy already.
+func (a *ACD) AgentOnExtensionCall(ctx context.Context, tenant, agentID, callID string) error {
+	return a.do(ctx, tenant, func(s *state) error { return s.agentBusy(agentID, callID, ReasonExtension) })
 }
 
 // --- agent and supervisor commands ---

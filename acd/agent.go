@@ -37,6 +37,16 @@ const (
 	ReasonPhoneGone = "phone_gone"
 )
 
+// Reasons the ACD gives for an on_call state it did not route.
+const (
+	// ReasonDirect: a call the agent placed (call.dial), AgentBusy.
+	ReasonDirect = "direct"
+	// ReasonExtension: a call that reached the agent's extension without
+	// a queue (dialled, transferred to it, dialled on the phone itself),
+	// AgentOnExtensionCall.
+	ReasonExtension = "extension"
+)
+
 // AgentStatus is a snapshot of one agent.
 type AgentStatus struct {
 	ID       string    `json:"id"`

@@ -227,7 +227,7 @@ func (s *state) rekeyCall(oldID, newID string) error {
 	return nil
 }
 
-func (s *state) agentBusy(agentID, callID string) error {
+func (s *state) agentBusy(agentID, callID, reason string) error {
 	a, err := s.agent(agentID)
 	if err != nil {
 		return err
@@ -252,6 +252,6 @@ func (s *state) agentBusy(agentID, callID string) error {
 	}
 	a.call, a.callID, a.queue = nil, callID, nil
 	s.talking[callID] = a
-	s.setAgent(a, OnCall, "direct")
+	s.setAgent(a, OnCall, reason)
 	return nil
 }

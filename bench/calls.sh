@@ -8,6 +8,8 @@
 #   SYSTEMS       "yimen kamailio"
 #   PROFILE_RATE  rate at which to take a 10 s CPU profile of yimen inside the
 #                 sampled window; empty: none
+#   HEAP_RATE     rate at whose step's end (calls still being set up) to take
+#                 yimen's live heap profile (lib.sh heap); empty: none
 #
 # Each call is the kit's uac_auth.xml: INVITE -> 407 -> ACK -> INVITE with
 # Proxy-Authorization -> 100/180/200 -> ACK -> 1 s -> BYE -> 200, callers
@@ -22,6 +24,7 @@ set -u
 CPS_RATES=${CPS_RATES:-"200 400 600 800 1000 1200 1400 1600"}
 STEP_SECS=${STEP_SECS:-20}
 PROFILE_RATE=${PROFILE_RATE:-}
+HEAP_RATE=${HEAP_RATE:-}
 begin calls
 
 step() {  # step DIR RATE
@@ -35,6 +38,7 @@ step() {  # step DIR RATE
   if [ "$SUT" = yimen ] && [ "$r" = "$PROFILE_RATE" ]; then (sleep 5; profile "$d" 10) & pp=$!; fi
   sample "$d" 4 $((STEP_SECS - 6)) sipp=$SIPP_PID uas=$UAS_PID
   [ -n "$pp" ] && wait "$pp"
+  if [ "$SUT" = yimen ] && [ "$r" = "$HEAP_RATE" ]; then heap "$d"; fi
   wait "$SIPP_PID"; SIPP_PID=""
   end_uas
   summarise "$d" "$r"

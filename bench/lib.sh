@@ -229,6 +229,20 @@ profile() {
   log "profile: $d/pprof-top.txt"
 }
 
+# heap DIR: yimen's live heap (in use, after a GC) from its /debug/pprof and
+# its top allocation sites by bytes held, with GODEBUG's memprofilerate as
+# the process was started with (YIMEN_ENV="GODEBUG=memprofilerate=4096"
+# samples finer than the default 512 KiB).
+heap() {
+  [ "$SUT" = yimen ] || return 0
+  local d=$1
+  curl -s --max-time 30 -H "Authorization: Bearer $YIMEN_TOKEN" \
+    "http://$YIMEN_IP:8080/debug/pprof/heap?gc=1" -o "$d/heap.pprof" || log "heap capture failed"
+  go tool pprof -sample_index=inuse_space -top -nodecount=35 "$YIMEN_BIN" "$d/heap.pprof" >"$d/heap-top.txt" 2>&1
+  go tool pprof -sample_index=inuse_space -top -cum -nodecount=35 "$YIMEN_BIN" "$d/heap.pprof" >"$d/heap-cum.txt" 2>&1
+  log "heap: $d/heap-top.txt"
+}
+
 # register_uas: register 1999 with Contact $UAS_IP:5070 (the callee).
 register_uas() {
   (cd "$RUN" && timeout 20 sipp "$SUT_ADDR" -sf "$SCEN/register_inf.xml" \

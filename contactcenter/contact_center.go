@@ -70,6 +70,7 @@ type ContactCenter struct {
 	log      *slog.Logger
 	adapter  *cti.Adapter
 	direct   *directCalls
+	ext      *extensionCalls
 
 	mu              sync.Mutex
 	waiting         map[string]*waiter // call id → caller waiting in a queue
@@ -95,6 +96,7 @@ func New(cfg Config, d Deps) (*ContactCenter, error) {
 		return nil, err
 	}
 	cc.direct = newDirectCalls(cc.ACD, cc.log)
+	cc.ext = newExtensionCalls(cc.ACD, cc.log)
 	hubDeps := cti.Deps{Auth: d.Auth(cc.ACD), Agents: cc.ACD, Calls: cc, Monitoring: cc, Logger: d.Logger.With("component", "cti")}
 	if d.Browsers != nil {
 		hubDeps.Browser = browserAgents{cc: cc, b: d.Browsers}
@@ -122,9 +124,10 @@ func (e acdEvents) ACDEvent(ev acd.Event) {
 }
 
 // CallObservers are what the PBX must tell of its calls: the CTI's call
-// events, the ACD's view of transfers and the end of calls agents placed.
+// events, the ACD's view of transfers, the end of calls agents placed and
+// the calls that reach agents' extensions without the ACD.
 func (cc *ContactCenter) CallObservers() []any {
-	return []any{cc.adapter, Transfers{ACD: cc.ACD, Log: cc.log}, cc.direct}
+	return []any{cc.adapter, Transfers{ACD: cc.ACD, Log: cc.log}, cc.direct, cc.ext}
 }
 
 // AddTenant starts a tenant's ACD; autoLogin logs every agent in and ready,

@@ -427,3 +427,32 @@ func TestSeedingLeavesARevokedDefaultRevoked(t *testing.T) {
 		t.Fatalf("re-granted call.monitor: %v", err)
 	}
 }
+
+// A tenant seeded before a release added a default permission (here: the
+// OA's report reading) gets it at the next start's seeding, while a default
+// revoked on purpose stays revoked.
+func TestSeedingGivesAnUpgradedTenantTheNewDefaults(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	// The older catalogue had no oa.report.read: as if never seeded.
+	if _, err := f.db.SQL().ExecContext(ctx, `DELETE FROM `+tableRolePerms+` WHERE tenant = ? AND role = ? AND permission = ?`,
+		"t1", RoleSupervisor, PermOAReportRead); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.RevokePermission(ctx, nil, "t1", RoleSupervisor, PermCallMonitor); err != nil {
+		t.Fatal(err)
+	}
+	sup := who{"u-sup", "t1"}
+	if err := f.svc.Authorize(ctx, sup, PermOAReportRead, Scope{}); !errors.Is(err, errs.ErrForbidden) {
+		t.Fatalf("oa.report.read before the upgrade: %v, want forbidden", err)
+	}
+	if err := f.svc.SeedTenant(ctx, "t1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.Authorize(ctx, sup, PermOAReportRead, Scope{}); err != nil {
+		t.Fatalf("oa.report.read after the upgrade's seeding: %v", err)
+	}
+	if err := f.svc.Authorize(ctx, sup, PermCallMonitor, Scope{Queue: "q1"}); !errors.Is(err, errs.ErrForbidden) {
+		t.Fatalf("call.monitor after the upgrade's seeding: %v, want still revoked", err)
+	}
+}

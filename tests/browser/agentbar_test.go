@@ -312,6 +312,12 @@ func TestDeskPhoneCallInTheBar(t *testing.T) {
 	if party := b.Text("bar", "[data-test=party]"); party != "1003" {
 		t.Fatalf("bar shows the other party as %q, want 1003", party)
 	}
+	// A call that reached the extension without a queue busies the agent
+	// all the same: the ACD offers them nothing, the bar says so.
+	if st := waitACD(t, p, "a1002", acd.OnCall); st.Reason != acd.ReasonExtension {
+		t.Fatalf("agent on a call to their extension: %s (%s), want on_call (extension)", st.State, st.Reason)
+	}
+	b.Wait("bar", "[data-test=state][data-state=on_call]", 5*time.Second)
 	// The timer ticks each second: three seconds in it shows at least 0:02.
 	time.Sleep(3 * time.Second)
 	if tm := b.Text("bar", "[data-test=timer]"); tm == "0:00" || tm == "0:01" {
@@ -328,6 +334,8 @@ func TestDeskPhoneCallInTheBar(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	b.Shot("bar", "09-agent-after-hangup")
+	waitACD(t, p, "a1002", acd.Ready)
+	b.Wait("bar", "[data-test=state][data-state=ready]", 5*time.Second)
 }
 
 // waitEvent reads the CTI client's events until one of typ matches and
