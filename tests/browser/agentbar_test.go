@@ -318,6 +318,9 @@ func TestDeskPhoneCallInTheBar(t *testing.T) {
 		t.Fatalf("agent on a call to their extension: %s (%s), want on_call (extension)", st.State, st.Reason)
 	}
 	b.Wait("bar", "[data-test=state][data-state=on_call]", 5*time.Second)
+	if s := b.Text("bar", "[data-test=call]"); strings.Contains(s, "已等待") {
+		t.Errorf("a call that never queued shows a queue wait: %q", s)
+	}
 	// The timer ticks each second: three seconds in it shows at least 0:02.
 	time.Sleep(3 * time.Second)
 	if tm := b.Text("bar", "[data-test=timer]"); tm == "0:00" || tm == "0:01" {

@@ -91,6 +91,13 @@ describe('agent model', () => {
     expect(current(m)).toMatchObject({ call: 'o2', dialled: true })
   })
 
+  it('shows no queue wait for a call that rings the extension without a queue', () => {
+    const m = newAgentModel('a1')
+    apply(m, ev('call.ringing', { call: 'x1', agent: 'a1', queue: '', caller: '1003', wait_s: 0 }), 1000)
+    expect(current(m)).toMatchObject({ call: 'x1', phase: 'ringing', caller: '1003' })
+    expect(current(m)?.waitS).toBeUndefined()
+  })
+
   it('shows a direct call (no ringing event) from call.answered', () => {
     const m = newAgentModel('a1')
     apply(m, ev('call.answered', { call: 'd1', agent: 'a1', caller: '1002', callee: '1001' }), 5000)

@@ -137,7 +137,7 @@ export function apply(m: AgentModel, e: Envelope, now: number = Date.now()) {
       break
     case 'call.ringing':
       if (d.agent !== m.me) break
-      m.calls[d.call] = { call: d.call, phase: 'ringing', caller: d.caller, queue: d.queue, waitS: d.wait_s, vars: d.vars, ringingAt: now }
+      m.calls[d.call] = { call: d.call, phase: 'ringing', caller: d.caller, queue: d.queue, waitS: d.queue ? d.wait_s : undefined, vars: d.vars, ringingAt: now }
       break
     case 'call.answered': {
       // Another agent's answer is this agent's too on a call between the
