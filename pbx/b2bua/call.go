@@ -93,6 +93,7 @@ type call struct {
 	early       *fork // the fork whose early media is bridged
 	ringingSent bool
 	ringTimer   *time.Timer
+	onCancel    *cancelHook // the caller's INVITE transaction's way to the call
 
 	// Hold (hold.go) and re-INVITEs (indialog.go).
 	reinviting bool
@@ -235,6 +236,9 @@ func (c *call) end(side string, cause Cause) {
 		c.state = stateEnded
 		if c.ringTimer != nil {
 			c.ringTimer.Stop()
+		}
+		if c.onCancel != nil {
+			c.onCancel.release()
 		}
 		if !c.holdSince.IsZero() {
 			c.hold += now.Sub(c.holdSince)

@@ -1,9 +1,11 @@
 package b2bua
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 	"time"
+	"weak"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -318,4 +320,41 @@ func TestForkTransactionDies(t *testing.T) {
 	f2.respond(486, nil)
 	c.expect(486)
 	wantCDR(t, h.cdr(c.callID), DispositionBusy, "callee", CauseRejected, 486)
+}
+
+// An ended call is not kept alive by the caller's INVITE transaction, which
+// outlives it by up to Timer L (32 s) with its CANCEL handler set: at a high
+// call rate that held every recent call's media bridge and dialogs.
+func TestEndedCallIsNotHeldByItsInviteTransaction(t *testing.T) {
+	h := newHarness(t, contacts{"1002": {contact("1002", 5072)}}, nil)
+	c := h.dial("1001", "1002")
+	f := h.fork("1002")
+	f.answer()
+	h.take(sip.ACK, f.callID())
+	c.expect(200)
+	c.finished()
+	c.ack()
+	h.m.mu.Lock()
+	var ref weak.Pointer[call]
+	for cl := range h.m.calls {
+		ref = weak.Make(cl)
+	}
+	h.m.mu.Unlock()
+	if ref.Value() == nil {
+		t.Fatal("no call tracked")
+	}
+	if res := c.bye(); res.StatusCode != 200 {
+		t.Fatalf("BYE answered %d", res.StatusCode)
+	}
+	h.take(sip.BYE, f.callID())
+	for i := 0; i < 50 && ref.Value() != nil; i++ {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if ref.Value() != nil {
+		t.Fatal("the ended call is still reachable")
+	}
+	// The transaction still holds its handler; a late CANCEL finds nothing.
+	c.tx.cancel()
+	runtime.KeepAlive(c.tx)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -182,7 +183,8 @@ func (m *Manager) route(ctx context.Context, req *sip.Request, tx sip.ServerTran
 	c.done = make(chan struct{})
 	c.ctx, c.cancel = newCallContext()
 	m.track(c, c.a.callID)
-	tx.OnCancel(func(*sip.Request) { c.onCallerCancel() })
+	c.onCancel = newCancelHook(c)
+	tx.OnCancel(c.onCancel.fire)
 	if app != nil {
 		c.app = true
 		c.runApp(app)
@@ -259,6 +261,29 @@ func (c *call) answerForA(ans *sdp.Session) []byte {
 	offer, _ := sdp.Parse(c.aInvite.Body())
 	return c.legSDP(sideA, codecs, dtmf, ans.Direction, offer)
 }
+
+// cancelHook lets the caller's INVITE transaction reach its call when a
+// CANCEL comes, without holding the call: after a 2xx the transaction
+// lingers for Timer L (32 s, RFC 6026) and, holding the call, would keep its
+// media bridge, dialogs and SDP alive that long after it ended. At 1000
+// calls/s that was most of the PBX's memory.
+type cancelHook struct{ c atomic.Pointer[call] }
+
+func newCancelHook(c *call) *cancelHook {
+	h := &cancelHook{}
+	h.c.Store(c)
+	return h
+}
+
+// fire is the transaction's OnCancel.
+func (h *cancelHook) fire(*sip.Request) {
+	if c := h.c.Load(); c != nil {
+		c.onCallerCancel()
+	}
+}
+
+// release lets the call go; a CANCEL after the call's end finds nothing.
+func (h *cancelHook) release() { h.c.Store(nil) }
 
 func (c *call) onCallerCancel() {
 	c.mu.Lock()
