@@ -9,7 +9,8 @@
 #   PROFILE_RATE  rate at which to take a 10 s CPU profile of yimen inside the
 #                 sampled window; empty: none
 #   HEAP_RATE     rate at whose step's end (calls still being set up) to take
-#                 yimen's live heap profile (lib.sh heap); empty: none
+#                 yimen's live heap profile (lib.sh heap), and again 8 s and
+#                 40 s after the step's last call; empty: none
 #
 # Each call is the kit's uac_auth.xml: INVITE -> 407 -> ACK -> INVITE with
 # Proxy-Authorization -> 100/180/200 -> ACK -> 1 s -> BYE -> 200, callers
@@ -40,6 +41,9 @@ step() {  # step DIR RATE
   [ -n "$pp" ] && wait "$pp"
   if [ "$SUT" = yimen ] && [ "$r" = "$HEAP_RATE" ]; then heap "$d"; fi
   wait "$SIPP_PID"; SIPP_PID=""
+  # What outlives the calls: the heap 8 s and 40 s after the last one
+  # (transactions' timers run up to 32 s).
+  if [ "$SUT" = yimen ] && [ "$r" = "$HEAP_RATE" ]; then sleep 8; heap "$d" after8s; sleep 32; heap "$d" after40s; fi
   end_uas
   summarise "$d" "$r"
 }

@@ -229,18 +229,18 @@ profile() {
   log "profile: $d/pprof-top.txt"
 }
 
-# heap DIR: yimen's live heap (in use, after a GC) from its /debug/pprof and
+# heap DIR [NAME]: yimen's live heap (in use, after a GC) from its /debug/pprof and
 # its top allocation sites by bytes held, with GODEBUG's memprofilerate as
 # the process was started with (YIMEN_ENV="GODEBUG=memprofilerate=4096"
 # samples finer than the default 512 KiB).
 heap() {
   [ "$SUT" = yimen ] || return 0
-  local d=$1
+  local d=$1 n=heap${2:+-$2}
   curl -s --max-time 30 -H "Authorization: Bearer $YIMEN_TOKEN" \
-    "http://$YIMEN_IP:8080/debug/pprof/heap?gc=1" -o "$d/heap.pprof" || log "heap capture failed"
-  go tool pprof -sample_index=inuse_space -top -nodecount=35 "$YIMEN_BIN" "$d/heap.pprof" >"$d/heap-top.txt" 2>&1
-  go tool pprof -sample_index=inuse_space -top -cum -nodecount=35 "$YIMEN_BIN" "$d/heap.pprof" >"$d/heap-cum.txt" 2>&1
-  log "heap: $d/heap-top.txt"
+    "http://$YIMEN_IP:8080/debug/pprof/heap?gc=1" -o "$d/$n.pprof" || log "heap capture failed"
+  go tool pprof -sample_index=inuse_space -top -nodecount=35 "$YIMEN_BIN" "$d/$n.pprof" >"$d/$n-top.txt" 2>&1
+  go tool pprof -sample_index=inuse_space -top -cum -nodecount=35 "$YIMEN_BIN" "$d/$n.pprof" >"$d/$n-cum.txt" 2>&1
+  log "heap: $d/$n-top.txt ($(sed -n 's/^Showing nodes accounting for .* of \(.*\) total$/\1/p' "$d/$n-top.txt" | head -1))"
 }
 
 # register_uas: register 1999 with Contact $UAS_IP:5070 (the callee).
