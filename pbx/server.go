@@ -143,6 +143,7 @@ func New(ctx context.Context, cfg config.Config, deps Deps) (*Server, error) {
 	if s.browsers, err = newBrowsers(cfg, bindIP, s.sipIP(), s.relay, ender, s.log.With("component", "webrtc")); err != nil {
 		return nil, err
 	}
+	setAcceptedTimers()
 	s.ua, err = sipgo.NewUA(
 		sipgo.WithUserAgent(cfg.SIP.UserAgent),
 		sipgo.WithUserAgentHostname(s.sipHost),
@@ -184,6 +185,7 @@ func New(ctx context.Context, cfg config.Config, deps Deps) (*Server, error) {
 		},
 	}, client, auth, locator{dir: s.dir, reg: s.regr, alive: s.connAlive, browsers: s.browsers, log: s.log.With("component", "registrar")}, s.dir, s.relay, deps.Store, s.log.With("component", "b2bua"), s.reg)
 	s.calls = mgr
+	mgr.SetResponseWriter(s.sip)
 	if !s.trunks.Empty() {
 		mgr.SetTrunks(s.trunks, s.trunkLocal())
 	}

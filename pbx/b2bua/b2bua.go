@@ -73,6 +73,14 @@ type sipClient interface {
 
 var _ sipClient = (*sipgo.Client)(nil)
 
+// responseWriter sends a response outside any transaction, through the
+// transport: *sipgo.Server is one.
+type responseWriter interface {
+	WriteResponse(res *sip.Response) error
+}
+
+var _ responseWriter = (*sipgo.Server)(nil)
+
 // Config bounds calls and names our SIP identity.
 type Config struct {
 	Host string // our address for Contact (the SIP listener's host)
@@ -94,6 +102,7 @@ type Config struct {
 type Manager struct {
 	cfg     Config
 	client  sipClient
+	resp    responseWriter // nil: none (unit tests)
 	auth    Authenticator
 	loc     Locator
 	tenants TenantResolver
@@ -375,3 +384,9 @@ func (m *Manager) HandleStrayResponse(res *sip.Response) {
 	}
 	c.reack(res)
 }
+
+// SetResponseWriter gives the Manager the transport to send a response
+// through once its transaction is gone (a 2xx retransmitted after the
+// caller's INVITE transaction left its Accepted state). Call it before the
+// first call.
+func (m *Manager) SetResponseWriter(w responseWriter) { m.resp = w }

@@ -364,9 +364,29 @@ func (c *call) retransmitUntilAck(res *sip.Response) {
 			if c.isEnded() {
 				return
 			}
-			_ = c.aTx.Respond(res)
+			c.resend2xx(res)
 			interval = min(interval*2, sip.T2)
 		}
+	}
+}
+
+// resend2xx retransmits our 2xx through the caller's INVITE transaction
+// while it lasts, then through the transport: the transaction leaves its
+// Accepted state after Timer L (pbx's setAcceptedTimers: 2 s) while the
+// 2xx is retransmitted until the ACK or 64*T1.
+func (c *call) resend2xx(res *sip.Response) {
+	select {
+	case <-c.aTx.Done():
+	default:
+		if c.aTx.Respond(res) == nil {
+			return
+		}
+	}
+	if c.m.resp == nil {
+		return
+	}
+	if err := c.m.resp.WriteResponse(res); err != nil {
+		c.m.log.Debug("2xx retransmission failed", "call", c.id, "err", err)
 	}
 }
 

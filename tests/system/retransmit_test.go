@@ -77,3 +77,33 @@ func received(trace, start, part string) int {
 	}
 	return n
 }
+
+// A caller whose ACK comes 3.5 s late keeps getting the PBX's 200 — past
+// the 2 s the caller's INVITE transaction stays Accepted (pbx's
+// setAcceptedTimers), after which the B2BUA retransmits through the
+// transport — and the call is set up and ends as any other.
+func TestLateAckGetsThe200PastItsTransaction(t *testing.T) {
+	t.Parallel()
+	p := testpbx.Start(t)
+	callee, err := sipp.Start(t.Context(), sipp.Options{Scenario: sipp.Scenario("uas_answer.xml"), LocalIP: "127.0.123.2",
+		Dir: t.TempDir(), Timeout: 30 * time.Second, Vars: map[string]string{"hangup_ms": "20000"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { callee.Stop() })
+	p.Register(t, "1002", "127.0.123.2", callee.Port())
+	res := testpbx.RunSIPp(t, sipp.Options{Scenario: sipp.Scenario("uac_late_ack.xml"), Remote: p.SIPAddr(), LocalIP: "127.0.123.1",
+		User: "1001", Password: p.Secrets["1001"], Service: "1002", TraceMsg: true, Lenient: true})
+	if err := res.Check(1); err != nil {
+		t.Errorf("caller: %v", err)
+	}
+	// The 200 at 0 s, then T1, 2*T1, 4*T1 later: 0.5, 1.5 and 3.5 s, the
+	// last after the transaction is gone.
+	if n := received(res.Messages, "SIP/2.0 200 OK", "CSeq: 2 INVITE"); n < 4 {
+		t.Errorf("the 200 reached the late-ACKing caller %d times in 3.5 s, want 4 or more\n%s", n, res.Messages)
+	}
+	list := p.CDRs(t, 1)
+	if c := list[0]; c.Disposition != "answered" || c.HangupSide != "caller" || c.HangupCause != "bye" {
+		t.Errorf("CDR = %+v, want answered, ended by the caller's BYE", c)
+	}
+}
