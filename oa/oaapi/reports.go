@@ -355,6 +355,12 @@ func (a *API) reportFormulas(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, "list formulas", err)
 		return
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"kpi": kpi, "traffic": report.Formulas(kpi), "thresholds": report.Thresholds(),
+	loc := a.d.ReportConfig.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	// timezone: where the reports' days begin, so a page picks "today" as
+	// the reports count it wherever the browser is.
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"kpi": kpi, "traffic": report.Formulas(kpi), "thresholds": report.Thresholds(), "timezone": loc.String(),
 		"abandon_methods": strings.Split(report.AbandonFailures+","+report.AbandonIgnored+","+report.AbandonShortExcluded, ",")})
 }

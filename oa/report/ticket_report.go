@@ -12,17 +12,18 @@ type TicketQuery struct {
 	By string // category, department, channel, status (工单统计 only), day (工单统计 only)
 }
 
-// ticketKey is the SQL of a ticket facts row's group and its label.
-func ticketKey(by string) (string, string, error) {
+// ticketKey is the SQL of a ticket facts row's group and its label, and
+// of the name it is shown by.
+func ticketKey(by string) (group, name, label string, err error) {
 	switch by {
 	case "", "category":
-		return `IFNULL((SELECT name FROM oa_categories WHERE id=f.category_id), f.category_id)`, "分类", nil
+		return `f.category_id`, `IFNULL((SELECT name FROM oa_categories WHERE id=f.category_id), f.category_id)`, "分类", nil
 	case "department":
-		return `IFNULL((SELECT name FROM oa_departments WHERE id=f.department_id), '(未派单)')`, "部门", nil
+		return `f.department_id`, `IFNULL((SELECT name FROM oa_departments WHERE id=f.department_id), '(未派单)')`, "部门", nil
 	case "channel":
-		return `f.channel`, "渠道", nil
+		return `f.channel`, `f.channel`, "渠道", nil
 	}
-	return "", "", oa.FieldErrors{"by": "category, department, channel, status or day"}
+	return "", "", "", oa.FieldErrors{"by": "category, department, channel, status or day"}
 }
 
 // Tickets is 工单统计: tickets created, resolved and archived in a period
@@ -62,27 +63,27 @@ func (s *Service) Tickets(ctx context.Context, tenant string, q TicketQuery, day
 		t.Total = len(t.Rows)
 		return t, rows.Err()
 	}
-	key, label := "", ""
-	if q.By == "day" {
-		key, label = "f.interval_start", "日期"
-	} else {
+	group, key, label := "f.interval_start", "f.interval_start", "日期"
+	if q.By != "day" {
 		var err error
-		if key, label, err = ticketKey(q.By); err != nil {
+		if group, key, label, err = ticketKey(q.By); err != nil {
 			return Table{}, err
 		}
 	}
 	t.Columns = []Column{{"key", label}, {"created", "受理量"}, {"resolved", "办结量"}, {"archived", "归档量"}}
-	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT `+key+`, SUM(created), SUM(resolved), SUM(archived) FROM rpt_ticket_interval f
-		WHERE tenant=? AND interval_start>=? AND interval_start<? GROUP BY 1 ORDER BY 1`, tenant, ivFrom, ivTo)
+	// Grouped by id (two categories may share a name); the row's id lets a
+	// page open the tickets behind it.
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT `+group+`, `+key+`, SUM(created), SUM(resolved), SUM(archived) FROM rpt_ticket_interval f
+		WHERE tenant=? AND interval_start>=? AND interval_start<? GROUP BY 1 ORDER BY 2, 1`, tenant, ivFrom, ivTo)
 	if err != nil {
 		return Table{}, err
 	}
 	defer rows.Close()
 	byDay := map[string]map[string]any{}
 	for rows.Next() {
-		var k any
+		var id, k any
 		var c, r, a int64
-		if err := rows.Scan(&k, &c, &r, &a); err != nil {
+		if err := rows.Scan(&id, &k, &c, &r, &a); err != nil {
 			return Table{}, err
 		}
 		if q.By == "day" {
@@ -98,6 +99,8 @@ func (s *Service) Tickets(ctx context.Context, tenant string, q TicketQuery, day
 		row := map[string]any{"key": Cell(k), "created": c, "resolved": r, "archived": a}
 		if q.By == "day" {
 			byDay[k.(string)] = row
+		} else {
+			row["id"] = Cell(id)
 		}
 		t.Rows = append(t.Rows, row)
 	}
@@ -114,7 +117,7 @@ func (s *Service) TicketHandling(ctx context.Context, tenant string, q TicketQue
 	if q.By == "" {
 		q.By = "department"
 	}
-	key, label, err := ticketKey(q.By)
+	group, key, label, err := ticketKey(q.By)
 	if err != nil {
 		return Table{}, err
 	}
@@ -134,20 +137,20 @@ func (s *Service) TicketHandling(ctx context.Context, tenant string, q TicketQue
 			"satisfaction":         "平均满意度 = 回访满意度评分之和 ÷ 回访数（1-5 分）",
 			"satisfied_rate":       "回访满意率 = 评分 4 分及以上的回访数 ÷ 回访数",
 		}}
-	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT `+key+`, SUM(dispatched), SUM(signed), SUM(signed_late), SUM(resolved), SUM(resolved_late),
+	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT `+group+`, `+key+`, SUM(dispatched), SUM(signed), SUM(signed_late), SUM(resolved), SUM(resolved_late),
 		SUM(returned), SUM(reopened), SUM(visited), SUM(satisfied), SUM(satisfaction_sum) FROM rpt_ticket_interval f
-		WHERE tenant=? AND interval_start>=? AND interval_start<? GROUP BY 1 ORDER BY 1`, tenant, from, to)
+		WHERE tenant=? AND interval_start>=? AND interval_start<? GROUP BY 1 ORDER BY 2, 1`, tenant, from, to)
 	if err != nil {
 		return Table{}, err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var k any
+		var id, k any
 		var disp, signed, signedLate, resolved, resolvedLate, returned, reopened, visited, satisfied, satSum int64
-		if err := rows.Scan(&k, &disp, &signed, &signedLate, &resolved, &resolvedLate, &returned, &reopened, &visited, &satisfied, &satSum); err != nil {
+		if err := rows.Scan(&id, &k, &disp, &signed, &signedLate, &resolved, &resolvedLate, &returned, &reopened, &visited, &satisfied, &satSum); err != nil {
 			return Table{}, err
 		}
-		t.Rows = append(t.Rows, map[string]any{"key": Cell(k), "dispatched": disp, "signed": signed, "sign_on_time_rate": ratio(signed-signedLate, signed),
+		t.Rows = append(t.Rows, map[string]any{"id": Cell(id), "key": Cell(k), "dispatched": disp, "signed": signed, "sign_on_time_rate": ratio(signed-signedLate, signed),
 			"resolved": resolved, "resolve_on_time_rate": ratio(resolved-resolvedLate, resolved), "returned": returned, "return_rate": ratio(returned, disp),
 			"reopened": reopened, "reopen_rate": ratio(reopened, resolved), "visited": visited, "satisfaction": ratio(satSum, visited),
 			"satisfied_rate": ratio(satisfied, visited)})

@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -76,7 +77,7 @@ func TestTicketHandlingRates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tb.Rows) != 1 || tb.Rows[0]["key"] != "维修部" {
+	if len(tb.Rows) != 1 || tb.Rows[0]["key"] != "维修部" || tb.Rows[0]["id"] != strconv.FormatInt(dep.ID, 10) {
 		t.Fatalf("rows %v", tb.Rows)
 	}
 	row := tb.Rows[0]
@@ -91,7 +92,8 @@ func TestTicketHandlingRates(t *testing.T) {
 		t.Errorf("second fold: %d %v", n, err)
 	}
 	tb, _ = f.rpt.Tickets(ctx, tenant, TicketQuery{Range: r, By: "category"}, func(ms int64) string { return time.UnixMilli(ms).UTC().Format("2006-01-02") })
-	if len(tb.Rows) != 1 || num(t, tb.Rows[0], "created") != 3 || num(t, tb.Rows[0], "resolved") != 2 || tb.Rows[0]["key"] != "网点报修" {
+	if len(tb.Rows) != 1 || num(t, tb.Rows[0], "created") != 3 || num(t, tb.Rows[0], "resolved") != 2 || tb.Rows[0]["key"] != "网点报修" ||
+		tb.Rows[0]["id"] != strconv.FormatInt(cat.ID, 10) {
 		t.Errorf("by category: %v", tb.Rows)
 	}
 	tb, _ = f.rpt.Tickets(ctx, tenant, TicketQuery{Range: r, By: "status"}, nil)

@@ -188,7 +188,7 @@ func TestReportAPIWithAnAPIToken(t *testing.T) {
 	}
 	var formulas map[string]any
 	o.do(t, "GET", "/api/v1/reports/formulas?abandon_method=ignored", bi, nil, &formulas)
-	if tr, _ := formulas["traffic"].(map[string]any); tr == nil || !strings.Contains(tr["service_level"].(string), "放弃不计") {
+	if tr, _ := formulas["traffic"].(map[string]any); tr == nil || !strings.Contains(tr["service_level"].(string), "放弃不计") || formulas["timezone"] != "Asia/Shanghai" {
 		t.Errorf("formulas: %v", formulas)
 	}
 	if code := o.do(t, "GET", "/api/v1/reports/traffic?sl_seconds=7", bi, nil, nil); code != 400 {
