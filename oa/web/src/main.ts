@@ -27,6 +27,10 @@ const router = createRouter({
     { path: '/campaigns', component: () => import('./views/Campaigns.vue') },
     { path: '/dashboard', component: () => import('./views/Dashboard.vue') },
     { path: '/knowledge', component: () => import('./views/KnowledgeSearch.vue') },
+    // 统计报表: each report a route, its filters in the query (drill-downs are links).
+    { path: '/reports', redirect: '/reports/traffic' },
+    { path: '/reports/calls', component: () => import('./views/ReportCalls.vue') },
+    { path: '/reports/:kind(traffic|tickets|ticket-handling|customers)', component: () => import('./views/Reports.vue') },
     { path: '/:rest(.*)*', redirect: '/my' },
   ],
 })
