@@ -52,12 +52,7 @@ func TestOAUIDashboardAndKnowledgeSearch(t *testing.T) {
 		t.Fatalf("review: %d", code)
 	}
 
-	b.Open(p, base+"/")
-	b.Wait(p, "#l-name", 10*time.Second)
-	b.Fill(p, "#l-name", "supervisor1")
-	b.Fill(p, "#l-pass", o.Passwords["supervisor1"])
-	b.Click(p, "button[type=submit]")
-	b.Wait(p, "[data-test=tab-mine]", 10*time.Second)
+	signInUI(t, b, o, p, "supervisor1")
 
 	b.Open(p, base+"/#/dashboard")
 	b.Wait(p, "figure[data-chart=call_trend] canvas", 15*time.Second)

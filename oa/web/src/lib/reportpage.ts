@@ -3,7 +3,7 @@ import { useRoute, useRouter } from 'vue-router'
 import { ApiError, get } from './api'
 import { download } from './exporter'
 import { t } from './i18n'
-import { filtersFromQuery, filtersToQuery, period, todayIn, type Preset, type ReportFilters } from './reports'
+import { filtersFromQuery, filtersToQuery, period, todayIn, type ReportFilters } from './reports'
 import { loadMeta, meta, type ReportTable } from './reportmeta'
 
 // useReportPage is a report page's state kept in its address: the filters
@@ -76,7 +76,6 @@ export function useReportPage(path: string, defaults: ReportFilters, bys: string
     load,
     go,
     set,
-    setPeriod: (range: Preset, from: string, to: string) => set({ range, from, to }),
     exportXlsx,
   }
 }
