@@ -342,6 +342,29 @@ func TestOAUIReportPagesDrillDownAndExport(t *testing.T) {
 		t.Errorf("the category's tickets %v", titles)
 	}
 	b.Shot(p, "06-ticket-query-from-report")
+
+	// 工单处理统计 and 客户统计 render with their columns and formulas.
+	b.Open(p, base+"/#/reports/ticket-handling?range=month&by=category")
+	b.Wait(p, "[data-test=report-table] th:has-text('按时办结率')", 10*time.Second)
+	b.Wait(p, "[data-test=formulas] [data-formula=resolve_on_time_rate]", 5*time.Second)
+	if r := rowByKey(screenRows(t, b, p), cats.Items[0].Name); r["dispatched"] != "0" || r["resolve_on_time_rate"] != "—" {
+		t.Errorf("%s handling %v", cats.Items[0].Name, r)
+	}
+	b.Shot(p, "07-ticket-handling")
+	b.Click(p, "[data-test=rtab-customers]")
+	b.Wait(p, "[data-test=report-table] th:has-text('新增客户')", 10*time.Second)
+	b.Wait(p, "[data-test=formulas] [data-formula=added]", 5*time.Second)
+	b.Shot(p, "08-customers")
+
+	// In English the headings and controls follow the page's language.
+	b.Click(p, "header button:has-text('English')")
+	b.Open(p, base+"/#/reports/traffic?range=today&by=queue")
+	b.Wait(p, "[data-test=report-table] th:has-text('Service level')", 10*time.Second)
+	b.Wait(p, "[data-test=range-week]:has-text('This week')", 5*time.Second)
+	if r := rowByKey(screenRows(t, b, p), "hotline"); r["service_level"] != "50.0%" {
+		t.Errorf("hotline in English %v", r)
+	}
+	b.Shot(p, "09-traffic-english")
 }
 
 type savedFile struct {

@@ -81,3 +81,21 @@ describe('report cells', () => {
     expect(zonedStamp('nonsense', 'UTC')).toBe('nonsense')
   })
 })
+
+describe('report column headings', () => {
+  it('Chinese as the API labels them; English from the list, a not-ready reason named, an unknown column as labelled', async () => {
+    const { columnLabel } = await import('./reportlabels')
+    expect(columnLabel('service_level', '服务水平', 'zh-CN')).toBe('服务水平')
+    expect(columnLabel('service_level', '服务水平', 'en')).toBe('Service level')
+    expect(columnLabel('not_ready:lunch', '示忙-lunch(秒)', 'en')).toBe('Not ready: lunch (s)')
+    expect(columnLabel('key', '分类', 'en')).toBe('分类')
+    expect(columnLabel('something_new', '新列', 'en')).toBe('新列')
+  })
+
+  it('a heading is given room for its characters, Chinese ones wider', async () => {
+    const { headWidth } = await import('./reportlabels')
+    expect(headWidth('服务水平')).toBe(24 + 4 * 13)
+    expect(headWidth('Longest wait (s)')).toBe(24 + 128)
+    expect(headWidth('AHT')).toBe(72)
+  })
+})
