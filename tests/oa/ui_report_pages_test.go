@@ -219,6 +219,14 @@ func TestOAUIReportPagesDrillDownAndExport(t *testing.T) {
 	b.Click(p, ".el-select-dropdown__item:visible:has-text('短放弃不计')")
 	b.Wait(p, "[data-test=formulas] [data-formula=service_level]:has-text('短放弃不计')", 5*time.Second)
 
+	// 昨天 had no calls; back to 今天.
+	yesterday := now.AddDate(0, 0, -1).Format("2006-01-02")
+	b.Click(p, "[data-test=range-yesterday]")
+	b.Wait(p, "[data-test=period]:has-text('"+yesterday+" 至 "+yesterday+"')", 5*time.Second)
+	b.Wait(p, "[data-test=report-table] .el-table__empty-text:has-text('该期间没有数据')", 5*time.Second)
+	b.Click(p, "[data-test=range-today]")
+	b.Wait(p, "[data-test=report-table] [data-col=queue]:text-is('vip')", 5*time.Second)
+
 	// hotline → its agents: that queue's calls only.
 	b.Click(p, "[data-test=report-table] tr:has([data-col=queue]:text-is('hotline')) [data-test=drill-agents]")
 	b.Wait(p, "[data-test=report-table] [data-col=agent]:text-is('a1002')", 5*time.Second)
