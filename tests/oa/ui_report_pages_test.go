@@ -107,7 +107,8 @@ func shown(key, cell string) string {
 
 // The 统计报表 pages in Chromium on a hand-built morning: two queues, two
 // agents, seven calls. 客服话务统计 by queue shows the figures computed by
-// hand below; a queue drills into its agents (that queue's calls only) and
+// hand below, 昨天 is empty and two days typed into the picker make a
+// custom range; a queue drills into its agents (that queue's calls only) and
 // a day into its 15-minute intervals; the Excel export the page makes
 // opens with excelize and holds exactly the rows on the screen; 明细报表
 // takes an agent from a drill-down and an outcome filter; a ticket
@@ -220,17 +221,30 @@ func TestOAUIReportPagesDrillDownAndExport(t *testing.T) {
 	b.Wait(p, "[data-test=formulas] [data-formula=service_level]:has-text('短放弃不计')", 5*time.Second)
 
 	// 昨天 had no calls; back to 今天.
+	var hash string
 	yesterday := now.AddDate(0, 0, -1).Format("2006-01-02")
 	b.Click(p, "[data-test=range-yesterday]")
 	b.Wait(p, "[data-test=period]:has-text('"+yesterday+" 至 "+yesterday+"')", 5*time.Second)
 	b.Wait(p, "[data-test=report-table] .el-table__empty-text:has-text('该期间没有数据')", 5*time.Second)
 	b.Click(p, "[data-test=range-today]")
 	b.Wait(p, "[data-test=report-table] [data-col=queue]:text-is('vip')", 5*time.Second)
+	// Two days typed into the picker: a custom range, in the address.
+	b.Fill(p, ".days input.el-range-input >> nth=0", yesterday)
+	b.Fill(p, ".days input.el-range-input >> nth=1", day)
+	b.Press(p, "Enter")
+	b.Wait(p, "[data-test=period]:has-text('"+yesterday+" 至 "+day+"')", 5*time.Second)
+	b.Wait(p, "[data-test=range-custom].is-active", 5*time.Second)
+	b.Eval(p, `location.hash`, &hash)
+	if !strings.Contains(hash, "range=custom&from="+yesterday+"&to="+day) {
+		t.Errorf("a custom range's address %q", hash)
+	}
+	if r := rowByKey(screenRows(t, b, p), "hotline"); r["offered"] != "5" {
+		t.Errorf("hotline over two days %v", r)
+	}
 
 	// hotline → its agents: that queue's calls only.
 	b.Click(p, "[data-test=report-table] tr:has([data-col=queue]:text-is('hotline')) [data-test=drill-agents]")
 	b.Wait(p, "[data-test=report-table] [data-col=agent]:text-is('a1002')", 5*time.Second)
-	var hash string
 	b.Eval(p, `location.hash`, &hash)
 	if !strings.Contains(hash, "by=agent") || !strings.Contains(hash, "queue=hotline") {
 		t.Errorf("the drilled page's address %q", hash)
@@ -274,7 +288,7 @@ func TestOAUIReportPagesDrillDownAndExport(t *testing.T) {
 	b.Click(p, "[data-test=export]")
 	b.Wait(p, "[data-test=exported]:has-text('已导出 2 行')", 10*time.Second)
 	saved := waitSaved(t, b, p)
-	if !strings.HasPrefix(saved.Name, "traffic-agent-"+day) {
+	if saved.Name != "traffic-agent-"+yesterday+"-"+day+".xlsx" { // the custom range carried into the drill-down
 		t.Errorf("saved as %q", saved.Name)
 	}
 	sameRows(t, b, p, saved, rows)
