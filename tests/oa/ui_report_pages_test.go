@@ -347,6 +347,14 @@ func TestOAUIReportPagesDrillDownAndExport(t *testing.T) {
 		t.Errorf("the filtered page's address %q", hash)
 	}
 	b.Shot(p, "04-calls-filtered")
+	// The queue filter offers the queues the reports have seen: vip, picked,
+	// applies at once (its abandoned calls).
+	b.Fill(p, "#c-queue", "v")
+	b.Click(p, ".el-autocomplete-suggestion li:visible:has-text('vip')")
+	b.Wait(p, "[data-test=report-table] [data-col=call_id]:text-is('c-rpt-v2')", 5*time.Second)
+	if ids := callIDs(t, b, p); ids != "c-rpt-v2" {
+		t.Errorf("vip's abandoned calls %q", ids)
+	}
 
 	// 工单统计 by category → 工单查询 filtered by it.
 	b.Click(p, "[data-test=rtab-tickets]")

@@ -42,3 +42,25 @@ export interface ReportTable {
   rows: Record<string, unknown>[]
   total: number
 }
+
+// The queues and agents of the last 31 days, offered while a filter is
+// typed; read once per page load (two report requests).
+export const names = reactive({ queue: [] as string[], agent: [] as string[] })
+
+let naming: Promise<void> | null = null
+
+export function loadNames(from: string, to: string): Promise<void> {
+  naming ??= Promise.all(
+    (['queue', 'agent'] as const).map((by) =>
+      get<ReportTable>(`/api/v1/reports/traffic?by=${by}&from=${from}&to=${to}`).then((tb) => {
+        names[by] = tb.rows.map((r) => String(r[by] ?? '')).filter((x) => x)
+      }),
+    ),
+  )
+    .then(() => undefined)
+    .catch((e) => {
+      naming = null
+      throw e
+    })
+  return naming
+}
