@@ -161,6 +161,15 @@ func TestOAUIReportPagesDrillDownAndExport(t *testing.T) {
 	feed(t, o, uint64(len(calls)+1), protocol.EventRecordingReady, protocol.Timestamp(at("10:00")),
 		protocol.RecordingReady{Call: "c-rpt-h1", Agent: "a1001", Queue: "hotline", URL: "http://pbx.test/api/v1/recordings/r-h1"})
 
+	// a1001 after the calls: ready 10:00, not ready (lunch) 10:10, logged
+	// out 10:40 — logged in 2400 s, not ready 1800 s; its calls h1 and h5
+	// took 160 + 20 s, so occupancy (160 + 20) ÷ (2400 − 1800) = 30.0%.
+	for i, st := range []protocol.AgentState{{Agent: "a1001", State: "ready", Since: protocol.Timestamp(at("10:00"))},
+		{Agent: "a1001", State: "not_ready", Reason: "lunch", Since: protocol.Timestamp(at("10:10"))},
+		{Agent: "a1001", State: "logged_out", Since: protocol.Timestamp(at("10:40"))}} {
+		feed(t, o, uint64(len(calls)+2+i), protocol.EventAgentState, st.Since, st)
+	}
+
 	// Tickets today: two in one category, one in another.
 	sup := o.login(t, "supervisor1")
 	var cats struct{ Items []oa.Category }
@@ -316,6 +325,20 @@ func TestOAUIReportPagesDrillDownAndExport(t *testing.T) {
 		t.Errorf("hotline's intervals %v, by hand %v", got, w)
 	}
 	b.Shot(p, "03-hotline-intervals")
+
+	// By agent over every queue: the agent's own time, not ready by reason.
+	b.Open(p, base+"/#/reports/traffic?range=today&by=agent")
+	b.Wait(p, "[data-test=report-table] th:has-text('示忙-lunch(秒)')", 10*time.Second)
+	r := rowByKey(screenRows(t, b, p), "a1001")
+	for k, v := range map[string]string{"handled": "2", "talk_s": "160", "hold_s": "20", "logged_in_s": "2400", "not_ready_s": "1800", "not_ready:lunch": "1800", "occupancy": "30.0%"} {
+		if r[k] != v {
+			t.Errorf("a1001 %s: %q on the screen, %q by hand", k, r[k], v)
+		}
+	}
+	if r := rowByKey(screenRows(t, b, p), "a1002"); r["handled"] != "2" || r["occupancy"] != "—" {
+		t.Errorf("a1002 (no states) %v", r)
+	}
+	b.Shot(p, "03b-agents")
 
 	// An agent's calls: a1001 in hotline from the agents' page.
 	b.Open(p, base+"/#/reports/traffic?range=today&by=agent&queue=hotline")
