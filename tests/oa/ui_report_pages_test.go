@@ -132,6 +132,8 @@ func shown(key, cell string) string {
 // hotline's agents: a1001 handled 2, ASA 7.5, talk 160, hold 20, AHT 90;
 // a1002 handled 1, ASA 30, AHT 60.
 // hotline's intervals (Asia/Shanghai): 09:00 offered 3, 09:15 1, 09:30 1.
+// By agent over every queue, a1001 (states fed after its calls) shows its
+// login, not-ready-by-reason and occupancy (worked out where they are fed).
 func TestOAUIReportPagesDrillDownAndExport(t *testing.T) {
 	o := startOA(t, nil)
 	b := startUIBrowser(t)
