@@ -3,6 +3,7 @@ package knowledge
 import (
 	"context"
 	"html"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -181,7 +182,8 @@ func dedupe(ts []string) []string {
 	return out
 }
 
-// maxCandidates bounds the articles one search scores in full.
+// maxCandidates is how many matches, best first by their text, are
+// checked at once for dates, permission and popularity.
 const maxCandidates = 1000
 
 // idf is a term's inverse document frequency among n articles.
@@ -198,12 +200,16 @@ func minShould(n int) int {
 	return (2*n + 2) / 3
 }
 
-// candidate is an article's postings of the query's terms.
+// candidate is what the ranking and the hit need of a live article.
 type candidate struct {
 	base, updated             int64
 	views, helpful, unhelpful int64
-	tf                        map[string][3]int
 }
+
+// maxRounds bounds how many times maxCandidates matches are checked
+// against the articles table for a page a viewer may read (a viewer whose
+// department reads few of the tenant's bases).
+const maxRounds = 8
 
 // Search finds the live articles v reads that match q, best first. The
 // score of an article is Σ over the groups it satisfies of its best
@@ -247,98 +253,79 @@ func (s *Service) search(ctx context.Context, tenant string, v Viewer, text stri
 	if err != nil {
 		return SearchReply{}, err
 	}
-	cands, capped, err := s.candidates(ctx, tenant, v, o.BaseID, gs, df, n, all)
+	lists, err := s.postings(ctx, tenant, all)
 	if err != nil {
 		return SearchReply{}, err
 	}
-	reply.Capped = capped
-	termScore := func(c *candidate, t string) float64 {
-		tf, ok := c.tf[t]
-		if !ok {
-			return 0
-		}
-		sc := 0.0
-		for f, k := range tf {
-			sc += fieldWeight(f) * float64(k) / (float64(k) + 1.2)
-		}
-		return idf(n, df[t]) * sc
+	matches := match(gs, lists, df, n)
+	needText := len(q.Not) > 0
+	for _, g := range gs {
+		needText = needText || g.phrase
 	}
+	// The best matches by their text go on, maxCandidates at a time, to
+	// the checks only the articles table answers (tenant's base the
+	// viewer reads, live dates; popularity): until the page is full.
 	type scored struct {
 		id    int64
 		score float64
 		c     *candidate
 	}
 	var hits []scored
-	need := minShould(len(gs))
 	var texts map[int64][2]string
-	needText := len(q.Not) > 0
-	for _, g := range gs {
-		needText = needText || g.phrase
-	}
-	for id, c := range cands {
-		matched, total := 0, 0.0
-		ok := true
-		for _, g := range gs {
-			best, hit := 0.0, false
-			for _, a := range g.alts {
-				sc, all := 0.0, true
-				for _, t := range a.need {
-					if _, in := c.tf[t]; !in {
-						all = false
-						break
-					}
-					sc += termScore(c, t)
-				}
-				if !all {
-					continue
-				}
-				for _, t := range a.bonus {
-					sc += 0.5 * termScore(c, t)
-				}
-				hit = true
-				best = max(best, sc)
-			}
-			if hit {
-				matched++
-				total += best
-			} else if g.phrase {
-				ok = false
-			}
+	checked := 0
+	for round := 0; checked < len(matches) && round < maxRounds && (round == 0 || len(hits) < o.Offset+o.Limit); round++ {
+		chunk := best(matches[checked:], maxCandidates)
+		checked += len(chunk)
+		ids := make([]int64, len(chunk))
+		for i, m := range chunk {
+			ids[i] = m.id
 		}
-		if !ok || matched < need || matched == 0 {
-			continue
-		}
-		hits = append(hits, scored{id, total * float64(matched) / float64(len(gs)) * popularity(Heat(c.views, c.helpful, c.unhelpful)), c})
-	}
-	if needText && len(hits) > 0 {
-		ids := make([]int64, len(hits))
-		for i, h := range hits {
-			ids[i] = h.id
-		}
-		if texts, err = s.texts(ctx, ids); err != nil {
+		cands, err := s.live(ctx, tenant, v, o.BaseID, ids)
+		if err != nil {
 			return SearchReply{}, err
 		}
-		kept := hits[:0]
-		for _, h := range hits {
-			t := texts[h.id]
-			doc := normalise(t[0] + " " + t[1])
-			keep := true
-			for _, g := range gs {
-				if g.phrase && len(g.alts) > 0 && !strings.Contains(doc, g.alts[0].text) {
-					keep = false
-				}
+		if needText && len(cands) > 0 {
+			seen := make([]int64, 0, len(cands))
+			for id := range cands {
+				seen = append(seen, id)
 			}
-			for _, not := range q.Not {
-				if strings.Contains(doc, not) {
-					keep = false
-				}
+			t, err := s.texts(ctx, seen)
+			if err != nil {
+				return SearchReply{}, err
 			}
-			if keep {
-				kept = append(kept, h)
+			if texts == nil {
+				texts = t
+			} else {
+				maps.Copy(texts, t)
 			}
 		}
-		hits = kept
+		for _, m := range chunk {
+			c := cands[m.id]
+			if c == nil {
+				continue
+			}
+			if needText {
+				t := texts[m.id]
+				doc := normalise(t[0] + " " + t[1])
+				keep := true
+				for _, g := range gs {
+					if g.phrase && len(g.alts) > 0 && !strings.Contains(doc, g.alts[0].text) {
+						keep = false
+					}
+				}
+				for _, not := range q.Not {
+					if strings.Contains(doc, not) {
+						keep = false
+					}
+				}
+				if !keep {
+					continue
+				}
+			}
+			hits = append(hits, scored{m.id, m.score * popularity(Heat(c.views, c.helpful, c.unhelpful)), c})
+		}
 	}
+	reply.Capped = checked < len(matches)
 	sort.Slice(hits, func(i, j int) bool {
 		if hits[i].score != hits[j].score {
 			return hits[i].score > hits[j].score
@@ -355,7 +342,7 @@ func (s *Service) search(ctx context.Context, tenant string, v Viewer, text stri
 	for i, h := range hits {
 		page[i] = h.id
 	}
-	if texts == nil {
+	if !needText {
 		if texts, err = s.texts(ctx, page); err != nil {
 			return SearchReply{}, err
 		}
@@ -400,144 +387,40 @@ func (s *Service) frequencies(ctx context.Context, terms []string) (map[string]i
 	return df, df[""], rows.Err()
 }
 
-// candidates finds the live articles v reads that could satisfy enough of
-// the groups, with their postings of every query term. An article that
-// satisfies a synonym holds its rarest term: so only the postings of each
-// synonym's rarest term are read, counted per group inside SQLite, and
-// the articles found in enough groups are the candidates; the other terms
-// are then looked up for those articles alone.
-func (s *Service) candidates(ctx context.Context, tenant string, v Viewer, base int64, gs []group, df map[string]int, n int, terms []string) (map[int64]*candidate, bool, error) {
-	type est struct {
-		g     group
-		seeds []string
-	}
-	var es []est
-	for _, g := range gs {
-		e := est{g: g}
-		for _, a := range g.alts {
-			rare := a.need[0]
-			for _, t := range a.need {
-				if df[t] < df[rare] {
-					rare = t
-				}
-			}
-			e.seeds = append(e.seeds, rare)
-		}
-		es = append(es, e)
-	}
-	// One statement in SQLite: the articles holding the rarest term of a
-	// synonym in enough groups (a superset of the matches: every synonym's
-	// every term is checked below).
-	var vals []string
-	var args []any
-	for gi, e := range es {
-		for _, t := range dedupe(e.seeds) {
-			vals = append(vals, "(?,?,?)")
-			args = append(args, gi, t, idf(n, df[t]))
-		}
-	}
-	ids := map[int64]bool{}
-	capped := false
-	if len(vals) > 0 {
-		// The best maxCandidates by the seeds alone (groups held, then
-		// their terms' weight) go on to the full score.
-		args = append(args, minShould(len(gs)), maxCandidates)
-		rows, err := s.db.Q(ctx).QueryContext(ctx, `WITH seed(g, term, w) AS (VALUES `+strings.Join(vals, ",")+`)
-			SELECT p.article_id FROM seed JOIN kb_postings p ON p.term=seed.term GROUP BY p.article_id HAVING COUNT(DISTINCT seed.g) >= ?
-			ORDER BY COUNT(DISTINCT seed.g) DESC, SUM(seed.w * (CASE p.field WHEN 0 THEN 3.0 WHEN 2 THEN 2.0 ELSE 1.0 END) * p.tf / (p.tf + 1.2)) DESC
-			LIMIT ?`, args...)
-		if err != nil {
-			return nil, false, err
-		}
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, false, err
-			}
-			ids[id] = true
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, false, err
-		}
-		capped = len(ids) == maxCandidates
-	}
-	list := make([]int64, 0, len(ids))
-	for id := range ids {
-		list = append(list, id)
-	}
-	slices.Sort(list)
+// live reads, of the articles ids, those v may read now (the tenant's,
+// in a base v reads, published and between their dates), with what the
+// ranking and the hit need of them.
+func (s *Service) live(ctx context.Context, tenant string, v Viewer, base int64, ids []int64) (map[int64]*candidate, error) {
 	out := map[int64]*candidate{}
 	now := ms(s.now())
-	for len(list) > 0 {
-		chunk := list[:min(len(list), 500)]
-		list = list[len(chunk):]
-		// Which of them v may see now.
-		args := make([]any, 0, len(chunk)+8)
-		for _, id := range chunk {
-			args = append(args, id)
-		}
+	for chunk := range slices.Chunk(ids, 500) {
+		args := append(int64Args(chunk), tenant, now, now)
+		args = append(args, visibleArgs(tenant, v)...)
 		q := `SELECT a.id, a.base_id, a.updated_at, a.views, a.helpful, a.unhelpful FROM kb_articles a WHERE a.id IN (?` + strings.Repeat(",?", len(chunk)-1) +
 			`) AND a.tenant=? AND ` + live + ` AND a.base_id IN (` + visibleBases + `)`
-		args = append(append(args, tenant, now, now), visibleArgs(tenant, v)...)
 		if base != 0 {
 			q += ` AND a.base_id=?`
 			args = append(args, base)
 		}
 		rows, err := s.db.Q(ctx).QueryContext(ctx, q, args...)
 		if err != nil {
-			return nil, false, err
+			return nil, err
 		}
-		var seen []any
 		for rows.Next() {
 			var id int64
-			c := &candidate{tf: map[string][3]int{}}
+			c := &candidate{}
 			if err := rows.Scan(&id, &c.base, &c.updated, &c.views, &c.helpful, &c.unhelpful); err != nil {
 				rows.Close()
-				return nil, false, err
+				return nil, err
 			}
 			out[id] = c
-			seen = append(seen, id)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, false, err
-		}
-		if len(seen) == 0 {
-			continue
-		}
-		// Their postings of the query's terms.
-		targs := make([]any, 0, len(terms)+len(seen))
-		for _, t := range terms {
-			targs = append(targs, t)
-		}
-		targs = append(targs, seen...)
-		rows, err = s.db.Q(ctx).QueryContext(ctx, `SELECT term, article_id, field, tf FROM kb_postings WHERE term IN (?`+strings.Repeat(",?", len(terms)-1)+
-			`) AND article_id IN (?`+strings.Repeat(",?", len(seen)-1)+`)`, targs...)
-		if err != nil {
-			return nil, false, err
-		}
-		for rows.Next() {
-			var term string
-			var id int64
-			var field, tf int
-			if err := rows.Scan(&term, &id, &field, &tf); err != nil {
-				rows.Close()
-				return nil, false, err
-			}
-			if c := out[id]; c != nil && field >= 0 && field < 3 {
-				f := c.tf[term]
-				f[field] += tf
-				c.tf[term] = f
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, false, err
+			return nil, err
 		}
 	}
-	return out, capped, nil
+	return out, nil
 }
 
 // texts reads articles' titles and body text.

@@ -71,7 +71,11 @@ func New(ctx context.Context, cfg Config, d Deps) (*Service, error) {
 	if err := d.DB.Migrate(ctx, "oa_knowledge", migrationFiles); err != nil {
 		return nil, err
 	}
-	return &Service{cfg: cfg, db: d.DB, seg: d.Segmenter, seal: d.Attachments, san: newSanitiser(), log: d.Log, now: d.Now}, nil
+	s := &Service{cfg: cfg, db: d.DB, seg: d.Segmenter, seal: d.Attachments, san: newSanitiser(), log: d.Log, now: d.Now}
+	if err := s.catchUp(ctx); err != nil {
+		return nil, fmt.Errorf("knowledge: index the published articles: %w", err)
+	}
+	return s, nil
 }
 
 // Viewer is who reads: their department decides which bases they see;
