@@ -223,6 +223,7 @@ func (s *Service) UpdateArticle(ctx context.Context, tenant, editor string, id i
 			nullMS(in.DirID), nullMS(in.CategoryID), ms(s.now()), id); err != nil {
 			return err
 		}
+		s.refreshRanks(ctx, id)
 		return s.insertVersion(ctx, id, v, in, editor)
 	})
 	if err != nil {

@@ -35,6 +35,19 @@ const tenant = "t1"
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
+	db, o, ring, clk := openOA(t)
+	kb, err := New(context.Background(), Config{}, Deps{DB: db, Segmenter: sharedGSE(), Attachments: ring, Now: clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{kb: kb, oa: o, clk: clk}
+}
+
+// openOA opens a database in a temporary directory with the OA's tables
+// (the departments the knowledge base refers to) and its attachment
+// keyring, without the knowledge base's.
+func openOA(t testing.TB) (*store.DB, *oa.Service, *keys.Keyring, *clock) {
+	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "oa.db"))
 	if err != nil {
@@ -62,11 +75,7 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kb, err := New(ctx, Config{}, Deps{DB: db, Segmenter: sharedGSE(), Attachments: ring, Now: clk.now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &fixture{kb: kb, oa: o, clk: clk}
+	return db, o, ring, clk
 }
 
 // publish writes, submits and approves an article (editor e1, reviewer e2).

@@ -67,6 +67,7 @@ type preparer interface {
 // one write per term and block.
 func (s *Service) indexArticles(ctx context.Context, ids []int64) error {
 	return s.db.InTx(ctx, func(ctx context.Context) error {
+		s.refreshRanks(ctx, ids...)
 		q := s.db.Q(ctx)
 		adds := map[blockKey][]posting{}
 		drops := map[blockKey]map[int64]bool{}

@@ -26,8 +26,7 @@ func (s *Service) postings(ctx context.Context, tenant string, terms []string) (
 	for _, t := range terms {
 		args = append(args, t)
 	}
-	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT term, block, postings FROM kb_blocks WHERE tenant=? AND term IN (?`+
-		strings.Repeat(",?", len(terms)-1)+`)`, args...)
+	rows, err := s.db.Q(ctx).QueryContext(ctx, postingsSQL(len(terms)), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -73,6 +72,12 @@ func (s *Service) postings(ctx context.Context, tenant string, terms []string) (
 	return out, nil
 }
 
+// postingsSQL reads the blocks of n terms of a tenant: one range of the
+// primary key per term.
+func postingsSQL(n int) string {
+	return `SELECT term, block, postings FROM kb_blocks WHERE tenant=? AND term IN (?` + strings.Repeat(",?", n-1) + `)`
+}
+
 func sortList(l *termList) {
 	idx := make([]int, len(l.ids))
 	for i := range idx {
@@ -98,6 +103,7 @@ type scoredList struct {
 type matched struct {
 	id    int64
 	score float64
+	r     rankInfo // once checked against the articles
 }
 
 // match finds the articles that satisfy enough of the groups (every
@@ -142,7 +148,7 @@ func match(gs []group, lists map[string]*termList, df map[string]int, n int) []m
 			}
 		}
 		if ok && held >= need && held > 0 {
-			out = append(out, matched{next, total * float64(held) / float64(len(gs))})
+			out = append(out, matched{id: next, score: total * float64(held) / float64(len(gs))})
 		}
 	}
 	return out

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -129,6 +130,15 @@ func TestSearchAtScale(t *testing.T) {
 	load := time.Since(began)
 	want := f.publish(t, ArticleInput{BaseID: b.ID, Title: "投注站设备故障报修流程", BodyHTML: "<p>终端故障先重启，仍不能出票的登记报修。</p>"})
 	blocks, postings := countPostings(t, f.kb)
+	// The load's garbage is not the searches' to collect; the first
+	// search after a start reads what the ranking needs of every
+	// published article (rank_cache.go) and is reported on its own.
+	runtime.GC()
+	st := time.Now()
+	if _, err := f.kb.Search(ctx, tenant, Viewer{}, vocab[0], SearchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	cold := time.Since(st)
 	rng := rand.New(rand.NewPCG(9, 9))
 	var lat []time.Duration
 	hits := 0
@@ -147,7 +157,7 @@ func TestSearchAtScale(t *testing.T) {
 		}
 		hits += r.Total
 	}
-	st := time.Now()
+	st = time.Now()
 	r, err := f.kb.Search(ctx, tenant, Viewer{}, "彩票站点报修", SearchOptions{})
 	one := time.Since(st)
 	if err != nil || len(r.Items) == 0 || r.Items[0].ID != want.ID {
@@ -155,9 +165,26 @@ func TestSearchAtScale(t *testing.T) {
 	}
 	slices.Sort(lat)
 	p := func(q float64) time.Duration { return lat[int(q*float64(len(lat)-1))].Round(10 * time.Microsecond) }
-	report := fmt.Sprintf("%d articles, %d postings in %d blocks, loaded in %v; 300 queries: p50 %v, p95 %v, p99 %v, max %v; mean hits %d; 彩票站点报修 %v",
-		n, postings, blocks, load.Round(time.Second), p(0.5), p(0.95), p(0.99), lat[len(lat)-1].Round(time.Millisecond), hits/len(lat), one.Round(10*time.Microsecond))
-	t.Log(report)
+	report := fmt.Sprintf("%d articles, %d postings in %d blocks, loaded in %v; first search %v; 300 queries: p50 %v, p95 %v, p99 %v, max %v; mean hits %d; 彩票站点报修 %v",
+		n, postings, blocks, load.Round(time.Second), cold.Round(time.Millisecond), p(0.5), p(0.95), p(0.99), lat[len(lat)-1].Round(time.Millisecond), hits/len(lat), one.Round(10*time.Microsecond))
+	loadavg, _ := os.ReadFile("/proc/loadavg")
+	t.Logf("%s; load average %s", report, strings.Join(strings.Fields(string(loadavg))[:min(3, len(strings.Fields(string(loadavg))))], " "))
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{{postingsSQL(3), []any{tenant, "投注", "报修", "投注站"}}, {ranksSQL, []any{tenant}}} {
+		rows, err := f.kb.db.Q(ctx).QueryContext(ctx, "EXPLAIN QUERY PLAN "+q.sql, q.args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			rows.Scan(&id, &parent, &unused, &detail)
+			t.Logf("plan %.40s…: %s", q.sql, detail)
+		}
+		rows.Close()
+	}
 	if p(0.95) > 50*time.Millisecond {
 		t.Errorf("p95 over 50 ms: %s", report)
 	}

@@ -37,9 +37,9 @@ type SearchReply struct {
 	// Groups are the query's word groups, each with the synonyms any of
 	// which satisfies it.
 	Groups [][]string `json:"groups"`
-	// Capped: more articles matched the query's rarest words than one
-	// search scores (1 000); the best of them by those words were scored
-	// and Total counts what they gave.
+	// Capped: the query has phrases or excluded words, which are checked
+	// in the text of the best matches only (8 000 at most); more matched
+	// its words, and Total counts those checked that passed.
 	Capped bool `json:"capped,omitempty"`
 }
 
@@ -182,8 +182,8 @@ func dedupe(ts []string) []string {
 	return out
 }
 
-// maxCandidates is how many matches, best first by their text, are
-// checked at once for dates, permission and popularity.
+// maxCandidates is how many matches, best first, are read back at once
+// to check a query's phrases and excluded words in their text.
 const maxCandidates = 1000
 
 // idf is a term's inverse document frequency among n articles.
@@ -200,15 +200,8 @@ func minShould(n int) int {
 	return (2*n + 2) / 3
 }
 
-// candidate is what the ranking and the hit need of a live article.
-type candidate struct {
-	base, updated             int64
-	views, helpful, unhelpful int64
-}
-
-// maxRounds bounds how many times maxCandidates matches are checked
-// against the articles table for a page a viewer may read (a viewer whose
-// department reads few of the tenant's bases).
+// maxRounds bounds those reads in one search (a phrase whose characters
+// many articles hold, few as written).
 const maxRounds = 8
 
 // Search finds the live articles v reads that match q, best first. The
@@ -262,77 +255,56 @@ func (s *Service) search(ctx context.Context, tenant string, v Viewer, text stri
 	for _, g := range gs {
 		needText = needText || g.phrase
 	}
-	// The best matches by their text go on, maxCandidates at a time, to
-	// the checks only the articles table answers (tenant's base the
-	// viewer reads, live dates; popularity): until the page is full.
-	type scored struct {
-		id    int64
-		score float64
-		c     *candidate
+	// Of the matches, those v may read now (the tenant's, in a base v
+	// reads, between their dates), scored with their popularity.
+	bases, err := s.readableBases(ctx, tenant, v, o.BaseID)
+	if err != nil {
+		return SearchReply{}, err
 	}
-	var hits []scored
-	var texts map[int64][2]string
-	checked := 0
-	for round := 0; checked < len(matches) && round < maxRounds && (round == 0 || len(hits) < o.Offset+o.Limit); round++ {
-		chunk := best(matches[checked:], maxCandidates)
-		checked += len(chunk)
-		ids := make([]int64, len(chunk))
-		for i, m := range chunk {
-			ids[i] = m.id
-		}
-		cands, err := s.live(ctx, tenant, v, o.BaseID, ids)
-		if err != nil {
-			return SearchReply{}, err
-		}
-		if needText && len(cands) > 0 {
-			seen := make([]int64, 0, len(cands))
-			for id := range cands {
-				seen = append(seen, id)
+	now := ms(s.now())
+	hits := matches[:0]
+	err = s.withRanks(ctx, tenant, func(ranks map[int64]rankInfo) {
+		for _, m := range matches {
+			r, ok := ranks[m.id]
+			if !ok || !bases[r.base] || !r.liveAt(now) {
+				continue
 			}
-			t, err := s.texts(ctx, seen)
+			hits = append(hits, matched{id: m.id, score: m.score * popularity(Heat(r.views, r.helpful, r.unhelpful)), r: r})
+		}
+	})
+	if err != nil {
+		return SearchReply{}, err
+	}
+	var texts map[int64][2]string
+	if needText {
+		// Phrases and excluded words are checked in the text, best
+		// matches first, maxCandidates at a time, until the page is full.
+		kept := make([]matched, 0, o.Offset+o.Limit)
+		texts = map[int64][2]string{}
+		checked := 0
+		for round := 0; checked < len(hits) && round < maxRounds && (round == 0 || len(kept) < o.Offset+o.Limit); round++ {
+			chunk := best(hits[checked:], maxCandidates)
+			checked += len(chunk)
+			ids := make([]int64, len(chunk))
+			for i, m := range chunk {
+				ids[i] = m.id
+			}
+			t, err := s.texts(ctx, ids)
 			if err != nil {
 				return SearchReply{}, err
 			}
-			if texts == nil {
-				texts = t
-			} else {
-				maps.Copy(texts, t)
+			maps.Copy(texts, t)
+			for _, m := range chunk {
+				if textHolds(texts[m.id], gs, q.Not) {
+					kept = append(kept, m)
+				}
 			}
 		}
-		for _, m := range chunk {
-			c := cands[m.id]
-			if c == nil {
-				continue
-			}
-			if needText {
-				t := texts[m.id]
-				doc := normalise(t[0] + " " + t[1])
-				keep := true
-				for _, g := range gs {
-					if g.phrase && len(g.alts) > 0 && !strings.Contains(doc, g.alts[0].text) {
-						keep = false
-					}
-				}
-				for _, not := range q.Not {
-					if strings.Contains(doc, not) {
-						keep = false
-					}
-				}
-				if !keep {
-					continue
-				}
-			}
-			hits = append(hits, scored{m.id, m.score * popularity(Heat(c.views, c.helpful, c.unhelpful)), c})
-		}
+		reply.Capped = checked < len(hits)
+		hits = kept
 	}
-	reply.Capped = checked < len(matches)
-	sort.Slice(hits, func(i, j int) bool {
-		if hits[i].score != hits[j].score {
-			return hits[i].score > hits[j].score
-		}
-		return hits[i].id < hits[j].id
-	})
 	reply.Total = len(hits)
+	hits = best(hits, o.Offset+o.Limit)
 	if o.Offset >= len(hits) {
 		hits = nil
 	} else {
@@ -353,8 +325,8 @@ func (s *Service) search(ctx context.Context, tenant string, v Viewer, text stri
 	}
 	for _, h := range hits {
 		t := texts[h.id]
-		reply.Items = append(reply.Items, Hit{ID: h.id, BaseID: h.c.base, Title: highlight(t[0], marks), Snippet: snippet(t[1], marks, 80),
-			Score: math.Round(h.score*1000) / 1000, Heat: Heat(h.c.views, h.c.helpful, h.c.unhelpful), UpdatedAt: h.c.updated})
+		reply.Items = append(reply.Items, Hit{ID: h.id, BaseID: h.r.base, Title: highlight(t[0], marks), Snippet: snippet(t[1], marks, 80),
+			Score: math.Round(h.score*1000) / 1000, Heat: Heat(h.r.views, h.r.helpful, h.r.unhelpful), UpdatedAt: h.r.updated})
 	}
 	if count && o.Offset == 0 {
 		s.remember(ctx, tenant, strings.Join(strings.Fields(normalise(text)), " "), reply.Total)
@@ -387,40 +359,40 @@ func (s *Service) frequencies(ctx context.Context, terms []string) (map[string]i
 	return df, df[""], rows.Err()
 }
 
-// live reads, of the articles ids, those v may read now (the tenant's,
-// in a base v reads, published and between their dates), with what the
-// ranking and the hit need of them.
-func (s *Service) live(ctx context.Context, tenant string, v Viewer, base int64, ids []int64) (map[int64]*candidate, error) {
-	out := map[int64]*candidate{}
-	now := ms(s.now())
-	for chunk := range slices.Chunk(ids, 500) {
-		args := append(int64Args(chunk), tenant, now, now)
-		args = append(args, visibleArgs(tenant, v)...)
-		q := `SELECT a.id, a.base_id, a.updated_at, a.views, a.helpful, a.unhelpful FROM kb_articles a WHERE a.id IN (?` + strings.Repeat(",?", len(chunk)-1) +
-			`) AND a.tenant=? AND ` + live + ` AND a.base_id IN (` + visibleBases + `)`
-		if base != 0 {
-			q += ` AND a.base_id=?`
-			args = append(args, base)
-		}
-		rows, err := s.db.Q(ctx).QueryContext(ctx, q, args...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var id int64
-			c := &candidate{}
-			if err := rows.Scan(&id, &c.base, &c.updated, &c.views, &c.helpful, &c.unhelpful); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out[id] = c
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
+// readableBases are the tenant's bases v reads (only base, if not 0).
+func (s *Service) readableBases(ctx context.Context, tenant string, v Viewer, base int64) (map[int64]bool, error) {
+	q := `SELECT id FROM kb_bases WHERE id IN (` + visibleBases + `)`
+	args := visibleArgs(tenant, v)
+	if base != 0 {
+		q += ` AND id=?`
+		args = append(args, base)
+	}
+	ids, err := s.articleIDs(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
 	}
 	return out, nil
+}
+
+// textHolds reports whether an article's title and body hold every
+// phrase group's text as written and none of the excluded words.
+func textHolds(t [2]string, gs []group, not []string) bool {
+	doc := normalise(t[0] + " " + t[1])
+	for _, g := range gs {
+		if g.phrase && len(g.alts) > 0 && !strings.Contains(doc, g.alts[0].text) {
+			return false
+		}
+	}
+	for _, w := range not {
+		if strings.Contains(doc, w) {
+			return false
+		}
+	}
+	return true
 }
 
 // texts reads articles' titles and body text.

@@ -48,6 +48,9 @@ type Service struct {
 	san  sanitiser
 	log  *slog.Logger
 	now  func() time.Time
+	// ranks caches what a search needs of each published article
+	// besides its postings (rank_cache.go).
+	ranks rankCache
 }
 
 // New migrates the knowledge base's tables (after the OA's, whose

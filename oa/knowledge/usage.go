@@ -27,6 +27,7 @@ func (s *Service) View(ctx context.Context, tenant string, v Viewer, id int64) (
 		if _, err := s.db.Q(ctx).ExecContext(ctx, `UPDATE kb_articles SET views=views+1 WHERE id=?`, id); err != nil {
 			return err
 		}
+		s.refreshRanks(ctx, id)
 		a.Views++
 		a.Heat = Heat(a.Views, a.Helpful, a.Unhelpful)
 		return nil
@@ -51,6 +52,7 @@ func (s *Service) Vote(ctx context.Context, tenant string, v Viewer, id int64, h
 			unhelpful=(SELECT COUNT(*) FROM kb_votes WHERE article_id=? AND helpful=0) WHERE id=?`, id, id, id); err != nil {
 			return err
 		}
+		s.refreshRanks(ctx, id)
 		var err error
 		a, err = s.Article(ctx, tenant, Viewer{All: true}, id)
 		a.Pending = nil
