@@ -2,6 +2,7 @@ package knowledge
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"reflect"
 	"testing"
@@ -125,5 +126,53 @@ func TestOldIndexIsRebuilt(t *testing.T) {
 	db.SQL().QueryRowContext(ctx, `SELECT df FROM kb_terms WHERE term=''`).Scan(&articles)
 	if articles != 1 {
 		t.Errorf("after a second start %d articles counted", articles)
+	}
+}
+
+// TestRankCacheFollowsConcurrentChanges: votes committed while searches
+// load the rank cache (it is dropped before each) end up in it: the
+// cached popularity equals the table's at the end.
+func TestRankCacheFollowsConcurrentChanges(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	b := f.base(t, "常见问题")
+	a1 := f.publish(t, ArticleInput{BaseID: b.ID, Title: "终端无法联网", BodyHTML: "检查网线"})
+	a2 := f.publish(t, ArticleInput{BaseID: b.ID, Title: "终端无法联网", BodyHTML: "检查网线"})
+	const voters = 40
+	done := make(chan error, 1)
+	go func() {
+		for i := range voters {
+			if _, err := f.kb.Vote(ctx, tenant, Viewer{UserID: fmt.Sprint("u", i)}, a2.ID, true); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for searching := true; searching; {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			searching = false
+		default:
+		}
+		f.kb.ranks.mu.Lock()
+		clear(f.kb.ranks.tenants)
+		f.kb.ranks.mu.Unlock()
+		if _, err := f.kb.Search(ctx, tenant, Viewer{}, "无法联网", SearchOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := f.kb.Search(ctx, tenant, Viewer{}, "无法联网", SearchOptions{})
+	if err != nil || !reflect.DeepEqual(ids(r), []int64{a2.ID, a1.ID}) || r.Items[0].Heat != 5*voters {
+		t.Fatalf("after %d votes: %+v %v", voters, r.Items, err)
+	}
+	f.kb.ranks.mu.RLock()
+	cached := f.kb.ranks.tenants[tenant][a2.ID]
+	f.kb.ranks.mu.RUnlock()
+	if cached.helpful != voters {
+		t.Errorf("cached %d helpful votes, the table %d", cached.helpful, voters)
 	}
 }

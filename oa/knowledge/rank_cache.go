@@ -30,7 +30,8 @@ func (r rankInfo) liveAt(now int64) bool {
 // (indexing, views, votes, an edit's updated_at) calls once it commits.
 type rankCache struct {
 	mu      sync.RWMutex
-	gen     uint64 // bumped by every refresh, so a load that raced one is not kept
+	loading int     // loads under way
+	missed  []int64 // articles refreshed while loads were under way
 	tenants map[string]map[int64]rankInfo
 }
 
@@ -57,22 +58,35 @@ func (s *Service) withRanks(ctx context.Context, tenant string, fn func(map[int6
 		fn(m)
 		return nil
 	}
-	gen := c.gen
 	c.mu.RUnlock()
+	c.mu.Lock()
+	c.loading++
+	mark := len(c.missed)
+	c.mu.Unlock()
 	m, err := s.loadRanks(ctx, tenant)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	// The articles a commit changed while the table was read may be in
+	// it as they were before: read them again.
+	missed := c.missed[mark:]
+	c.loading--
+	if c.loading == 0 {
+		c.missed = nil
+	}
+	if err == nil {
+		err = s.rereadRanks(ctx, missed, map[string]map[int64]rankInfo{tenant: m})
+	}
 	if err != nil {
 		return err
 	}
-	c.mu.Lock()
-	if c.gen == gen {
+	if kept, ok := c.tenants[tenant]; ok { // another search loaded it first
+		m = kept
+	} else {
 		if c.tenants == nil {
 			c.tenants = map[string]map[int64]rankInfo{}
 		}
 		c.tenants[tenant] = m
 	}
-	c.mu.Unlock()
-	// Kept or not (a refresh came between), m is this search's own
-	// consistent read.
 	fn(m)
 	return nil
 }
@@ -97,52 +111,60 @@ func (s *Service) loadRanks(ctx context.Context, tenant string) (map[int64]rankI
 // refreshRanks re-reads the articles ids into the cache once the
 // transaction ctx carries commits. The read happens under the cache's
 // lock, so of two refreshes of one article the later read is applied
-// last.
+// last, and a load under way learns of it.
 func (s *Service) refreshRanks(ctx context.Context, ids ...int64) {
 	if len(ids) == 0 {
 		return
 	}
-	ids = append([]int64(nil), ids...)
+	ids = slices.Clone(ids)
 	s.db.AfterCommit(ctx, func() {
 		c := &s.ranks
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		c.gen++
+		if c.loading > 0 {
+			c.missed = append(c.missed, ids...)
+		}
 		if len(c.tenants) == 0 {
 			return
 		}
 		// The transaction is over, and its context would still carry it.
 		bg := context.Background()
-		for chunk := range slices.Chunk(ids, 500) {
-			for _, m := range c.tenants {
-				for _, id := range chunk {
-					delete(m, id)
-				}
-			}
-			rows, err := s.db.Q(bg).QueryContext(bg, `SELECT `+rankCols+` FROM kb_articles WHERE published_version>0 AND id IN (?`+
-				strings.Repeat(",?", len(chunk)-1)+`)`, int64Args(chunk)...)
-			if err == nil {
-				for rows.Next() {
-					id, tenant, r, serr := scanRank(rows)
-					if serr != nil {
-						err = serr
-						break
-					}
-					if m, ok := c.tenants[tenant]; ok {
-						m[id] = r
-					}
-				}
-				rows.Close()
-				if err == nil {
-					err = rows.Err()
-				}
-			}
-			if err != nil {
-				// The next search reloads from the table.
-				s.log.WarnContext(bg, "knowledge rank cache dropped", "err", err)
-				clear(c.tenants)
-				return
-			}
+		if err := s.rereadRanks(bg, ids, c.tenants); err != nil {
+			// The next search reloads from the table.
+			s.log.WarnContext(bg, "knowledge rank cache dropped", "err", err)
+			clear(c.tenants)
 		}
 	})
+}
+
+// rereadRanks replaces the articles ids in the tenants' maps with what
+// the table holds now (removing those no longer published).
+func (s *Service) rereadRanks(ctx context.Context, ids []int64, tenants map[string]map[int64]rankInfo) error {
+	for chunk := range slices.Chunk(ids, 500) {
+		for _, m := range tenants {
+			for _, id := range chunk {
+				delete(m, id)
+			}
+		}
+		rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT `+rankCols+` FROM kb_articles WHERE published_version>0 AND id IN (?`+
+			strings.Repeat(",?", len(chunk)-1)+`)`, int64Args(chunk)...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			id, tenant, r, err := scanRank(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			if m, ok := tenants[tenant]; ok {
+				m[id] = r
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
