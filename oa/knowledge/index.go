@@ -367,13 +367,24 @@ func (s *Service) countTerms(ctx context.Context, delta map[string]int) error {
 		return err
 	}
 	defer up.Close()
+	// A term no article holds any more goes (only those that lost one are
+	// looked at: kb_terms has no index on df).
+	gone, err := pq.PrepareContext(ctx, `DELETE FROM kb_terms WHERE term=? AND df<=0 AND term<>''`)
+	if err != nil {
+		return err
+	}
+	defer gone.Close()
 	for _, t := range terms {
 		if _, err := up.ExecContext(ctx, t, delta[t]); err != nil {
 			return err
 		}
+		if delta[t] < 0 {
+			if _, err := gone.ExecContext(ctx, t); err != nil {
+				return err
+			}
+		}
 	}
-	_, err = s.db.Q(ctx).ExecContext(ctx, `DELETE FROM kb_terms WHERE df<=0 AND term<>''`)
-	return err
+	return nil
 }
 
 func int64Args(ids []int64) []any {

@@ -45,6 +45,11 @@ func TestIndexFollowsPublishing(t *testing.T) {
 	if df("卡纸") != 0 || df("打印") != 1 || df("读卡") != 1 || df("") != 2 {
 		t.Errorf("frequencies after the edit: 卡纸 %d 打印 %d 读卡 %d articles %d", df("卡纸"), df("打印"), df("读卡"), df(""))
 	}
+	var rows int
+	f.kb.db.Q(ctx).QueryRowContext(ctx, `SELECT COUNT(*) FROM kb_terms WHERE term IN ('卡纸', '卡纸处理')`).Scan(&rows)
+	if rows != 0 {
+		t.Errorf("%d terms no article holds are still counted", rows)
+	}
 	if err := f.kb.Unpublish(ctx, tenant, a.ID); err != nil {
 		t.Fatal(err)
 	}
