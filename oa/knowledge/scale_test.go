@@ -144,6 +144,13 @@ func TestSearchAtScale(t *testing.T) {
 	hits := 0
 	// An agent's query: a frequent word and a more specific one, or
 	// three words of which one is rare.
+	type slowQuery struct {
+		took   time.Duration
+		q      string
+		total  int
+		groups int
+	}
+	var slow []slowQuery
 	for i := 0; i < 300; i++ {
 		q := vocab[rng.IntN(300)] + vocab[300+rng.IntN(3000)]
 		if i%3 == 0 {
@@ -156,6 +163,7 @@ func TestSearchAtScale(t *testing.T) {
 			t.Fatal(err)
 		}
 		hits += r.Total
+		slow = append(slow, slowQuery{lat[len(lat)-1], q, r.Total, len(r.Groups)})
 	}
 	st = time.Now()
 	r, err := f.kb.Search(ctx, tenant, Viewer{}, "彩票站点报修", SearchOptions{})
@@ -169,6 +177,10 @@ func TestSearchAtScale(t *testing.T) {
 		n, postings, blocks, load.Round(time.Second), cold.Round(time.Millisecond), p(0.5), p(0.95), p(0.99), lat[len(lat)-1].Round(time.Millisecond), hits/len(lat), one.Round(10*time.Microsecond))
 	loadavg, _ := os.ReadFile("/proc/loadavg")
 	t.Logf("%s; load average %s", report, strings.Join(strings.Fields(string(loadavg))[:min(3, len(strings.Fields(string(loadavg))))], " "))
+	slices.SortFunc(slow, func(a, b slowQuery) int { return int(b.took - a.took) })
+	for _, q := range slow[:3] {
+		t.Logf("slow: %q (%d groups) %v, %d hits", q.q, q.groups, q.took.Round(10*time.Microsecond), q.total)
+	}
 	for _, q := range []struct {
 		sql  string
 		args []any
@@ -180,10 +192,14 @@ func TestSearchAtScale(t *testing.T) {
 		for rows.Next() {
 			var id, parent, unused int
 			var detail string
-			rows.Scan(&id, &parent, &unused, &detail)
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
 			t.Logf("plan %.40s…: %s", q.sql, detail)
 		}
-		rows.Close()
+		if err := rows.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if p(0.95) > 50*time.Millisecond {
 		t.Errorf("p95 over 50 ms: %s", report)
