@@ -177,7 +177,7 @@ func TestRankCacheFollowsConcurrentChanges(t *testing.T) {
 	f.kb.ranks.mu.RLock()
 	cached := f.kb.ranks.tenants[tenant][a2.ID]
 	f.kb.ranks.mu.RUnlock()
-	if cached.helpful != voters {
-		t.Errorf("cached %d helpful votes, the table %d", cached.helpful, voters)
+	if cached == nil || cached.helpful != voters {
+		t.Errorf("cached %+v, the table %d helpful votes", cached, voters)
 	}
 }

@@ -103,7 +103,7 @@ type scoredList struct {
 type matched struct {
 	id    int64
 	score float64
-	r     rankInfo // once checked against the articles
+	r     *rankInfo // once checked against the articles
 }
 
 // match finds the articles that satisfy enough of the groups (every

@@ -30,9 +30,9 @@ func (r rankInfo) liveAt(now int64) bool {
 // (indexing, views, votes, an edit's updated_at) calls once it commits.
 type rankCache struct {
 	mu      sync.RWMutex
-	loading int     // loads under way
-	missed  []int64 // articles refreshed while loads were under way
-	tenants map[string]map[int64]rankInfo
+	loading int                            // loads under way
+	missed  []int64                        // articles refreshed while loads were under way
+	tenants map[string]map[int64]*rankInfo // an entry is never changed, only replaced
 }
 
 const (
@@ -48,9 +48,10 @@ func scanRank(rows *sql.Rows) (int64, string, rankInfo, error) {
 	return id, tenant, r, err
 }
 
-// withRanks calls fn with the tenant's published articles' rankInfo (read
-// only, and only during the call).
-func (s *Service) withRanks(ctx context.Context, tenant string, fn func(map[int64]rankInfo)) error {
+// withRanks calls fn with the tenant's published articles' rankInfo: the
+// map only during the call; an entry, which is never changed, for as long
+// as the caller likes.
+func (s *Service) withRanks(ctx context.Context, tenant string, fn func(map[int64]*rankInfo)) error {
 	c := &s.ranks
 	c.mu.RLock()
 	if m, ok := c.tenants[tenant]; ok {
@@ -74,7 +75,7 @@ func (s *Service) withRanks(ctx context.Context, tenant string, fn func(map[int6
 		c.missed = nil
 	}
 	if err == nil {
-		err = s.rereadRanks(ctx, missed, map[string]map[int64]rankInfo{tenant: m})
+		err = s.rereadRanks(ctx, missed, map[string]map[int64]*rankInfo{tenant: m})
 	}
 	if err != nil {
 		return err
@@ -83,7 +84,7 @@ func (s *Service) withRanks(ctx context.Context, tenant string, fn func(map[int6
 		m = kept
 	} else {
 		if c.tenants == nil {
-			c.tenants = map[string]map[int64]rankInfo{}
+			c.tenants = map[string]map[int64]*rankInfo{}
 		}
 		c.tenants[tenant] = m
 	}
@@ -91,19 +92,24 @@ func (s *Service) withRanks(ctx context.Context, tenant string, fn func(map[int6
 	return nil
 }
 
-func (s *Service) loadRanks(ctx context.Context, tenant string) (map[int64]rankInfo, error) {
+func (s *Service) loadRanks(ctx context.Context, tenant string) (map[int64]*rankInfo, error) {
 	rows, err := s.db.Q(ctx).QueryContext(ctx, ranksSQL, tenant)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	m := map[int64]rankInfo{}
+	m := map[int64]*rankInfo{}
+	var block []rankInfo // allocated a thousand at a time
 	for rows.Next() {
 		id, _, r, err := scanRank(rows)
 		if err != nil {
 			return nil, err
 		}
-		m[id] = r
+		if len(block) == cap(block) {
+			block = make([]rankInfo, 0, 1000)
+		}
+		block = append(block, r)
+		m[id] = &block[len(block)-1]
 	}
 	return m, rows.Err()
 }
@@ -139,7 +145,7 @@ func (s *Service) refreshRanks(ctx context.Context, ids ...int64) {
 
 // rereadRanks replaces the articles ids in the tenants' maps with what
 // the table holds now (removing those no longer published).
-func (s *Service) rereadRanks(ctx context.Context, ids []int64, tenants map[string]map[int64]rankInfo) error {
+func (s *Service) rereadRanks(ctx context.Context, ids []int64, tenants map[string]map[int64]*rankInfo) error {
 	for chunk := range slices.Chunk(ids, 500) {
 		for _, m := range tenants {
 			for _, id := range chunk {
@@ -158,7 +164,7 @@ func (s *Service) rereadRanks(ctx context.Context, ids []int64, tenants map[stri
 				return err
 			}
 			if m, ok := tenants[tenant]; ok {
-				m[id] = r
+				m[id] = &r
 			}
 		}
 		rows.Close()

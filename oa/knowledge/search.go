@@ -263,7 +263,7 @@ func (s *Service) search(ctx context.Context, tenant string, v Viewer, text stri
 	}
 	now := ms(s.now())
 	hits := matches[:0]
-	err = s.withRanks(ctx, tenant, func(ranks map[int64]rankInfo) {
+	err = s.withRanks(ctx, tenant, func(ranks map[int64]*rankInfo) {
 		for _, m := range matches {
 			r, ok := ranks[m.id]
 			if !ok || !bases[r.base] || !r.liveAt(now) {
