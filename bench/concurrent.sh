@@ -9,6 +9,7 @@
 #   SETTLE        10      seconds between the last set-up and the window
 #   PROFILE_SECS  15      yimen CPU profile (pprof; PERF=1 adds perf) taken
 #                         after the sampled window, so it does not weigh on it; 0: none
+#   HEAP          1: yimen's live heap profile (lib.sh heap) after the window
 #   SYSTEMS       "yimen kamailio"
 #   RECORD        1: yimen records every call (recording.policy always, SM4-GCM
 #                 sealed files); rtpengine records nothing, so run it with
@@ -53,6 +54,7 @@ step() {  # step DIR N
   SIPP_PID=$!
   sample "$d" $((ramp + SETTLE)) "$WINDOW" sipp=$SIPP_PID uas=$UAS_PID
   python3 "$TOOLS/udpdrops.py" >"$d/udp_drops.json"
+  [ "${HEAP:-0}" = 1 ] && heap "$d"
   [ "$PROFILE_SECS" -gt 0 ] && profile "$d" "$PROFILE_SECS"
   wait "$SIPP_PID"; SIPP_PID=""
   end_uas

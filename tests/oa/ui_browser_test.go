@@ -229,6 +229,18 @@ func TestOAUIScreenPopToReturnVisit(t *testing.T) {
 	b.Click(p, "[data-test=action-submit]")
 	state("已回访")
 	b.Wait(p, "[data-test=satisfaction]:has-text('非常满意')", 5*time.Second)
+	// The page as the agent sees it once the 回访 dialog has faded out.
+	var closed bool
+	b.Eval(p, `(async () => {
+		for (let i = 0; i < 50; i++) {
+			if (![...document.querySelectorAll('.el-overlay')].some((o) => getComputedStyle(o).display !== 'none')) return true
+			await new Promise((r) => setTimeout(r, 100))
+		}
+		return false
+	})()`, &closed)
+	if !closed {
+		t.Error("the 回访 dialog is still open after its action succeeded")
+	}
 	b.Shot(p, "06-visited")
 	if o.do(t, "GET", fmt.Sprintf("/api/v1/tickets/%d", id), agentTok, nil, &tk); tk.State != oa.StateVisited || tk.Satisfaction == nil || *tk.Satisfaction != 5 {
 		t.Fatalf("visited: %+v", tk)
