@@ -107,11 +107,11 @@ func Rules() []Rule {
 			Forbid: func(_, to string) bool { return to != "cti/protocol" },
 		},
 		{
-			Name: "the pbx leaves (media, sdp, guard, registrar, mix) import only internal/errs and internal/httpx",
+			Name: "the pbx leaves (media, sdp, guard, registrar, mix) import only internal/errs, internal/httpx and internal/udpbatch",
 			From: func(p string) bool {
 				return slices.Contains([]string{"pbx/media", "pbx/sdp", "pbx/guard", "pbx/registrar", "pbx/mix"}, p)
 			},
-			Forbid: func(_, to string) bool { return to != "internal/errs" && to != "internal/httpx" },
+			Forbid: func(_, to string) bool { return !slices.Contains([]string{"internal/errs", "internal/httpx", "internal/udpbatch"}, to) },
 		},
 		{
 			Name: "pbx/webrtc imports only pbx/sdp and internal/{errs,prompt}: it meets calls over SIP and ends them through the CallEnder it is given",

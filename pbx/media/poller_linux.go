@@ -3,14 +3,14 @@ package media
 import (
 	"errors"
 	"fmt"
-	"net/netip"
 	"os"
 	"sync"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/yimen/yimen/internal/udpbatch"
 )
 
 // A poller reads the relay's sockets for many bridges from one goroutine:
@@ -42,39 +42,14 @@ type poller struct {
 
 	events []unix.EpollEvent // owned by the poll goroutine
 	ready  []*polled
-	batch  *recvBatch
+	batch  *udpbatch.Batch
 	done   chan struct{}
 }
 
-// recvBatch is recvmmsg(2)'s arguments for up to recvBatchSize datagrams
-// of one socket: one system call takes whatever the socket holds, so a
-// backlog (a busy machine, a burst) costs no more calls than a single packet.
-type recvBatch struct {
-	msgs  [recvBatchSize]mmsghdr
-	iov   [recvBatchSize]unix.Iovec
-	names [recvBatchSize]unix.RawSockaddrAny
-	bufs  [recvBatchSize][maxPacket + 1]byte // one spare byte tells "too big" from "exactly full"
-}
-
-// mmsghdr is struct mmsghdr; the compiler pads it as C does.
-type mmsghdr struct {
-	hdr unix.Msghdr
-	n   uint32
-}
-
+// recvBatchSize is how many datagrams of one socket one recvmmsg(2)
+// takes: a backlog (a busy machine, a burst) costs no more calls than a
+// single packet.
 const recvBatchSize = 8
-
-func newRecvBatch() *recvBatch {
-	b := &recvBatch{}
-	for i := range b.msgs {
-		b.iov[i].Base = &b.bufs[i][0]
-		b.iov[i].SetLen(len(b.bufs[i]))
-		b.msgs[i].hdr.Iov = &b.iov[i]
-		b.msgs[i].hdr.SetIovlen(1)
-		b.msgs[i].hdr.Name = (*byte)(unsafe.Pointer(&b.names[i]))
-	}
-	return b
-}
 
 // polled is one socket in a poller.
 type polled struct {
@@ -112,7 +87,7 @@ func newPoller(log interface{ Warn(string, ...any) }) (*poller, error) {
 		return nil, fmt.Errorf("media: epoll add eventfd: %w", err)
 	}
 	p := &poller{epfd: epfd, wakefd: wakefd, log: log, events: make([]unix.EpollEvent, pollBatch), ready: make([]*polled, pollBatch),
-		batch: newRecvBatch(), done: make(chan struct{})}
+		batch: udpbatch.NewBatch(recvBatchSize, maxPacket+1), done: make(chan struct{})}
 	p.file = os.NewFile(uintptr(epfd), "media-epoll")
 	if p.raw, err = p.file.SyscallConn(); err != nil {
 		p.file.Close()
@@ -242,36 +217,18 @@ func (p *poller) poll(epfd uintptr) bool {
 // the forward path; more keep the socket ready for the next round.
 func (p *poller) readOne(e *polled, now int64) {
 	b := p.batch
-	for i := range b.msgs {
-		b.msgs[i].hdr.Namelen = unix.SizeofSockaddrAny
-	}
-	r, _, errno := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(e.fd), uintptr(unsafe.Pointer(&b.msgs[0])), recvBatchSize,
-		unix.MSG_DONTWAIT, 0, 0)
+	r, errno := b.Recv(e.fd)
 	if errno != 0 {
 		return // nothing after all, or a queued ICMP error
 	}
-	for i := range int(r) {
-		pkt, src := b.bufs[i][:b.msgs[i].n], sockaddrAddrPort(&b.names[i])
+	for i := range r {
+		pkt, src := b.Datagram(i)
 		if e.rtcp {
 			e.b.forwardRTCP(e.leg, pkt, src)
 		} else {
 			e.b.forwardRTP(e.leg, pkt, src, now)
 		}
 	}
-}
-
-func sockaddrAddrPort(rsa *unix.RawSockaddrAny) netip.AddrPort {
-	switch rsa.Addr.Family {
-	case unix.AF_INET:
-		sa := (*unix.RawSockaddrInet4)(unsafe.Pointer(rsa))
-		pb := (*[2]byte)(unsafe.Pointer(&sa.Port))
-		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), uint16(pb[0])<<8|uint16(pb[1]))
-	case unix.AF_INET6:
-		sa := (*unix.RawSockaddrInet6)(unsafe.Pointer(rsa))
-		pb := (*[2]byte)(unsafe.Pointer(&sa.Port))
-		return unmapped(netip.AddrPortFrom(netip.AddrFrom16(sa.Addr), uint16(pb[0])<<8|uint16(pb[1])))
-	}
-	return netip.AddrPort{}
 }
 
 func (p *poller) applyRemovals() {
