@@ -111,7 +111,9 @@ func Rules() []Rule {
 			From: func(p string) bool {
 				return slices.Contains([]string{"pbx/media", "pbx/sdp", "pbx/guard", "pbx/registrar", "pbx/mix"}, p)
 			},
-			Forbid: func(_, to string) bool { return !slices.Contains([]string{"internal/errs", "internal/httpx", "internal/udpbatch"}, to) },
+			Forbid: func(_, to string) bool {
+				return !slices.Contains([]string{"internal/errs", "internal/httpx", "internal/udpbatch"}, to)
+			},
 		},
 		{
 			Name: "pbx/webrtc imports only pbx/sdp and internal/{errs,prompt}: it meets calls over SIP and ends them through the CallEnder it is given",
