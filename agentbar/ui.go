@@ -29,15 +29,32 @@ type UI struct{ app *webui.App }
 // embedOrigins may show the agent bar in an iframe and drive it with
 // postMessage (validated by internal/config as bare origins).
 func New(log *slog.Logger, embedOrigins ...string) *UI {
-	sub, _ := fs.Sub(dist, "dist") // "dist" is embedded: cannot fail
-	return newUI(sub, log, embedOrigins...)
+	return NewFor(log, Origins{Embed: embedOrigins})
 }
 
-func newUI(files fs.FS, log *slog.Logger, embedOrigins ...string) *UI {
+// Origins are the other sites the pages deal with (bare origins,
+// validated by internal/config).
+type Origins struct {
+	// Embed may show the agent bar in an iframe and drive it with postMessage.
+	Embed []string
+	// Connect are the OAs the bar fetches knowledge suggestions from
+	// (http.ui_connect_origins; the OA allows the PBX in sso.bar_origins).
+	Connect []string
+}
+
+// NewFor is New with the connecting origins too.
+func NewFor(log *slog.Logger, o Origins) *UI {
+	sub, _ := fs.Sub(dist, "dist") // "dist" is embedded: cannot fail
+	return newUI(sub, log, o)
+}
+
+func newUI(files fs.FS, log *slog.Logger, o Origins) *UI {
+	embedOrigins := o.Embed
 	// The pages stay out of other sites' frames but the embedding origins',
 	// and their scripts and connections to this origin ('self' covers the
-	// CTI websocket on the same host).
-	csp := "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; media-src 'self' blob:; frame-ancestors " +
+	// CTI websocket on the same host) and the OAs named for knowledge.
+	csp := "default-src 'self'; connect-src " + strings.Join(append([]string{"'self'"}, o.Connect...), " ") +
+		"; img-src 'self' data:; style-src 'self' 'unsafe-inline'; media-src 'self' blob:; frame-ancestors " +
 		strings.Join(append([]string{"'self'"}, embedOrigins...), " ")
 	// The page learns whom it may talk to over postMessage from a meta tag:
 	// the same list the CSP lets frame it.

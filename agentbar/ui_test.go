@@ -14,7 +14,7 @@ func serve(t *testing.T, u *UI) *http.ServeMux { return routetest.Mux(t, u.Route
 var get = routetest.Get
 
 func TestUnbuiltUISaysHowToBuildIt(t *testing.T) {
-	u := newUI(fstest.MapFS{Placeholder: {Data: []byte("run make ui")}}, nil)
+	u := newUI(fstest.MapFS{Placeholder: {Data: []byte("run make ui")}}, nil, Origins{})
 	if u.Built() {
 		t.Fatal("a placeholder alone counts as a build")
 	}
@@ -35,7 +35,7 @@ func TestBuiltUIServesIndexForEveryPageAndHashedAssets(t *testing.T) {
 		"index.html":         {Data: []byte("<div id=app>")},
 		"assets/app-abc.js":  {Data: []byte("console.log(1)")},
 		"assets/app-abc.css": {Data: []byte("body{}")},
-	}, nil)
+	}, nil, Origins{})
 	mux := serve(t, u)
 	for _, p := range []string{"/agent/", "/wallboard/", "/wallboard/q/hotline"} {
 		rec := get(mux, p)
@@ -60,7 +60,7 @@ func TestBuiltUIServesIndexForEveryPageAndHashedAssets(t *testing.T) {
 }
 
 func TestEmbeddingOriginsMayFrameThePages(t *testing.T) {
-	u := newUI(fstest.MapFS{"index.html": {Data: []byte("<head><title>x</title></head><div id=app>")}}, nil, "https://crm.example.org", "http://127.0.0.1:8081")
+	u := newUI(fstest.MapFS{"index.html": {Data: []byte("<head><title>x</title></head><div id=app>")}}, nil, Origins{Embed: []string{"https://crm.example.org", "http://127.0.0.1:8081"}})
 	rec := get(serve(t, u), "/agent/")
 	if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'self' https://crm.example.org http://127.0.0.1:8081") {
 		t.Fatalf("CSP %q", csp)
@@ -77,5 +77,19 @@ func TestEmbeddedBuild(t *testing.T) {
 	rec := get(mux, "/agent/")
 	if u.Built() != (rec.Code == http.StatusOK) || rec.Body.Len() == 0 {
 		t.Fatalf("built=%v, /agent/ %d (%d bytes)", u.Built(), rec.Code, rec.Body.Len())
+	}
+}
+
+// The OAs named in http.ui_connect_origins may be fetched from (knowledge
+// suggestions); nothing else but the PBX itself.
+func TestConnectOriginsMayBeFetched(t *testing.T) {
+	u := newUI(fstest.MapFS{"index.html": {Data: []byte("<head></head>")}}, nil, Origins{Connect: []string{"https://oa.example.org"}})
+	csp := get(serve(t, u), "/agent/").Header().Get("Content-Security-Policy")
+	if !strings.Contains(csp, "connect-src 'self' https://oa.example.org;") {
+		t.Fatalf("CSP %q", csp)
+	}
+	csp = get(serve(t, newUI(fstest.MapFS{"index.html": {Data: []byte("<head></head>")}}, nil, Origins{})), "/agent/").Header().Get("Content-Security-Policy")
+	if !strings.Contains(csp, "connect-src 'self';") {
+		t.Fatalf("CSP without connect origins %q", csp)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,7 +37,27 @@ type Card struct {
 	Queue        string            `json:"queue,omitempty"`
 	// Prefill is the new-customer form's content for an unknown number.
 	Prefill map[string]string `json:"prefill,omitempty"`
+	// Articles are the knowledge articles answering the open tickets'
+	// categories that the agent's department reads (none without a
+	// CardArticles source).
+	Articles []CardArticle `json:"articles,omitempty"`
 }
+
+// CardArticle is one knowledge article on a card.
+type CardArticle struct {
+	ID    int64   `json:"id"`
+	Title string  `json:"title"`
+	Heat  float64 `json:"heat"`
+}
+
+// CardArticles finds the articles a card shows: the knowledge base
+// (oa/knowledge, which imports this package) answers it.
+type CardArticles interface {
+	CardArticles(ctx context.Context, tenant string, department int64, categories []int64, limit int) ([]CardArticle, error)
+}
+
+// cardArticles is how many articles a card carries.
+const cardArticles = 5
 
 // CardContact is one recent call on a card.
 type CardContact struct {
@@ -53,11 +74,12 @@ type CardContact struct {
 
 // CardTicket is one open ticket on a card.
 type CardTicket struct {
-	ID       int64  `json:"id"`
-	Title    string `json:"title"`
-	State    string `json:"state"`
-	Priority string `json:"priority"`
-	SLAState string `json:"sla_state,omitempty"`
+	ID         int64  `json:"id"`
+	Title      string `json:"title"`
+	State      string `json:"state"`
+	Priority   string `json:"priority"`
+	SLAState   string `json:"sla_state,omitempty"`
+	CategoryID int64  `json:"category_id,omitempty"`
 }
 
 const cardTickets = 5
@@ -108,7 +130,7 @@ func (s *Service) BuildCard(ctx context.Context, tenant string, r protocol.CallR
 	if c.LastContacts, err = s.cardContacts(ctx, `customer_id=? AND call_id<>?`, id, r.Call); err != nil {
 		return Card{}, err
 	}
-	rows, err := q.QueryContext(ctx, `SELECT id, title, state, priority, sla_state FROM oa_tickets WHERE customer_id=? AND open=1
+	rows, err := q.QueryContext(ctx, `SELECT id, title, state, priority, sla_state, IFNULL(category_id,0) FROM oa_tickets WHERE customer_id=? AND open=1
 		ORDER BY created_at DESC LIMIT ?`, id, cardTickets)
 	if err != nil {
 		return Card{}, err
@@ -116,7 +138,7 @@ func (s *Service) BuildCard(ctx context.Context, tenant string, r protocol.CallR
 	defer rows.Close()
 	for rows.Next() {
 		var t CardTicket
-		if err := rows.Scan(&t.ID, &t.Title, &t.State, &t.Priority, &t.SLAState); err != nil {
+		if err := rows.Scan(&t.ID, &t.Title, &t.State, &t.Priority, &t.SLAState, &t.CategoryID); err != nil {
 			return Card{}, err
 		}
 		c.OpenTickets = append(c.OpenTickets, t)
@@ -126,10 +148,48 @@ func (s *Service) BuildCard(ctx context.Context, tenant string, r protocol.CallR
 	}
 	c.OpenCount = len(c.OpenTickets)
 	if c.OpenCount == cardTickets {
-		err = q.QueryRowContext(ctx, `SELECT COUNT(*) FROM oa_tickets WHERE customer_id=? AND open=1`, id).Scan(&c.OpenCount)
+		if err = q.QueryRowContext(ctx, `SELECT COUNT(*) FROM oa_tickets WHERE customer_id=? AND open=1`, id).Scan(&c.OpenCount); err != nil {
+			return Card{}, err
+		}
 	}
-	return c, err
+	c.Articles = s.cardArticles(ctx, tenant, r.Agent, c.OpenTickets)
+	return c, nil
 }
+
+// cardArticles lists the articles for the open tickets' categories that
+// the ringing agent's department reads. A failure costs the card its
+// articles, never the pop: it is logged and the card goes without.
+func (s *Service) cardArticles(ctx context.Context, tenant, agent string, open []CardTicket) []CardArticle {
+	if s.kb == nil {
+		return nil
+	}
+	var cats []int64
+	for _, t := range open {
+		if t.CategoryID != 0 && !slices.Contains(cats, t.CategoryID) {
+			cats = append(cats, t.CategoryID)
+		}
+	}
+	if len(cats) == 0 {
+		return nil
+	}
+	var dep int64
+	err := s.db.Q(ctx).QueryRowContext(ctx, `SELECT IFNULL(department_id,0) FROM oa_staff WHERE tenant=? AND agent=? AND agent<>'' ORDER BY user_id LIMIT 1`,
+		tenant, agent).Scan(&dep)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		s.log.Warn("card articles: the agent's department", "agent", agent, "err", err)
+		return nil
+	}
+	list, err := s.kb.CardArticles(ctx, tenant, dep, cats, cardArticles)
+	if err != nil {
+		s.log.Warn("card articles", "agent", agent, "err", err)
+		return nil
+	}
+	return list
+}
+
+// SetCardArticles names where cards find their knowledge articles; it is
+// set once at start-up, before the CTI links pop anything.
+func (s *Service) SetCardArticles(k CardArticles) { s.kb = k }
 
 func (s *Service) cardContacts(ctx context.Context, cond string, args ...any) ([]CardContact, error) {
 	rows, err := s.db.Q(ctx).QueryContext(ctx, `SELECT id, started_at, kind, queue, agent, disposition_code, notes, direction,

@@ -83,6 +83,7 @@ type Service struct {
 	seal   Sealer
 	audit  Auditor
 	events EventRecorder
+	kb     CardArticles // the screen pop's knowledge articles; nil: none
 	log    *slog.Logger
 	now    func() time.Time
 }

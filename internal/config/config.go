@@ -120,6 +120,10 @@ type HTTP struct {
 	// pages may embed the agent bar in an iframe and drive it with
 	// postMessage (docs/agentbar.md); empty: none but the PBX's own.
 	UIEmbedOrigins []string `yaml:"ui_embed_origins"`
+	// UIConnectOrigins are the OAs ("https://oa.example.org") the agent
+	// bar may fetch knowledge suggestions from (the OA lists this PBX in
+	// sso.bar_origins); empty: none, the bar only opens the OA's pages.
+	UIConnectOrigins []string `yaml:"ui_connect_origins"`
 }
 
 // Guard configures the anti-flood front door.

@@ -69,6 +69,10 @@ type OASSO struct {
 	// Roles the OA honours from a token; others are dropped (default
 	// agent, supervisor, qa, oa_handler).
 	Roles []string `yaml:"roles"`
+	// BarOrigins are the PBX origins ("https://pbx.example.org:8443")
+	// whose agent bar may fetch knowledge suggestions (CORS on
+	// /api/v1/knowledge/bar/); empty: none.
+	BarOrigins []string `yaml:"bar_origins"`
 }
 
 // OABusiness tunes the business rules.
@@ -200,6 +204,11 @@ func (c *OA) Validate() error {
 	}
 	if c.Reports.RatePerSecond < 0 || c.Reports.Burst < 0 {
 		bad("reports.rate_per_second", "must not be negative")
+	}
+	for i, o := range c.SSO.BarOrigins {
+		if !isOrigin(o) {
+			bad(fmt.Sprintf("sso.bar_origins[%d]", i), "must be an origin like https://pbx.example.org:8443, not %q", o)
+		}
 	}
 	return errors.Join(out...)
 }

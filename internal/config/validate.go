@@ -48,6 +48,11 @@ func (c *Config) Validate() error {
 			bad(fmt.Sprintf("http.ui_embed_origins[%d]", i), "must be an origin like https://crm.example.org, not %q", o)
 		}
 	}
+	for i, o := range c.HTTP.UIConnectOrigins {
+		if !isOrigin(o) {
+			bad(fmt.Sprintf("http.ui_connect_origins[%d]", i), "must be an origin like https://oa.example.org, not %q", o)
+		}
+	}
 	if c.HTTP.Addr == "" {
 		bad("http.addr", "must be set")
 	}
@@ -412,4 +417,11 @@ func validateAgentState(t Tenant, k string, bad func(key, format string, a ...an
 			bad(k+".queues."+id+".short_abandon", "must not be negative")
 		}
 	}
+}
+
+// isOrigin reports whether o is a bare web origin: scheme and host, no
+// path, query or user.
+func isOrigin(o string) bool {
+	u, err := url.Parse(o)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.Path == "" && u.RawQuery == "" && u.User == nil && u.Fragment == ""
 }

@@ -46,7 +46,10 @@ type Deps struct {
 	// Reports are the statistics; nil: their routes answer 503.
 	Reports      *report.Service
 	ReportConfig ReportConfig
-	Log          *slog.Logger
+	// BarOrigins are the PBX origins whose agent bar may read suggestions
+	// with a knowledge token (knowledge_bar.go); none: no browser may.
+	BarOrigins []string
+	Log        *slog.Logger
 }
 
 // KeySource hands out the PBX's one-login public key (nil: none configured).
@@ -59,6 +62,7 @@ type API struct {
 	d       Deps
 	tenants map[string]bool
 	limits  *limiters
+	bar     barTokens // the agent bar's knowledge tokens
 }
 
 // New builds the API.
@@ -75,7 +79,7 @@ func New(d Deps) *API {
 	if d.ReportConfig.Burst <= 0 {
 		d.ReportConfig.Burst = 20
 	}
-	a := &API{d: d, tenants: map[string]bool{}, limits: &limiters{every: rate.Limit(d.ReportConfig.RatePerSecond), burst: d.ReportConfig.Burst, m: map[string]*rate.Limiter{}}}
+	a := &API{d: d, tenants: map[string]bool{}, limits: &limiters{every: rate.Limit(d.ReportConfig.RatePerSecond), burst: d.ReportConfig.Burst, m: map[string]*rate.Limiter{}}, bar: newBarTokens()}
 	for _, t := range d.Tenants {
 		a.tenants[t] = true
 	}

@@ -328,6 +328,12 @@ func (a *API) kbSearch(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) kbSuggest(w http.ResponseWriter, r *http.Request) {
 	tenant, v, err := a.viewer(r)
+	a.suggest(w, r, tenant, v, err)
+}
+
+// suggest answers suggestions for v as a reader (the session's route and
+// the agent bar's).
+func (a *API) suggest(w http.ResponseWriter, r *http.Request, tenant string, v knowledge.Viewer, err error) {
 	bad := oa.FieldErrors{}
 	limit := int(queryInt(r, "limit", bad))
 	if err == nil && len(bad) > 0 {

@@ -168,8 +168,15 @@ var operations = map[string]op{
 		Query: []string{"q: what has been typed", "limit: 1-20 (8)"}, Reply: page[knowledge.Suggestion]{}},
 	"GET /api/v1/knowledge/for-categories": {Summary: "The live articles answering ticket categories, most popular first (the screen pop's articles for the caller's open tickets)", Tag: "knowledge",
 		Query: []string{"category_id: comma-separated category ids (at most 50)"}, Reply: page[knowledge.Article]{}},
-	"GET /api/v1/knowledge/synonyms": {Summary: "Synonym groups", Tag: "knowledge", Reply: synonymGroups{}},
-	"PUT /api/v1/knowledge/synonyms": {Summary: "Replace the synonym groups (each term in one group)", Tag: "knowledge", Body: synonymGroups{}, Reply: synonymGroups{}},
+	"POST /api/v1/knowledge/bar/token": {Summary: "The agent bar trades a one-login token (POST /api/v1/sso/token at the PBX) for a knowledge token: 10 minutes, taken only by /knowledge/bar/ routes (every other route answers it 401); CORS for sso.bar_origins only, another browser origin 403", Tag: "knowledge",
+		Body: struct {
+			Token string `json:"token"`
+		}{}, Reply: barTokenReply{}},
+	"OPTIONS /api/v1/knowledge/bar/token":   {Summary: "CORS preflight: 204 with Access-Control-Allow-Origin for an origin in sso.bar_origins, 403 and no CORS header for any other", Tag: "knowledge"},
+	"GET /api/v1/knowledge/bar/suggest":     {Summary: "Suggestions for the agent bar with its knowledge token (Authorization: Bearer kbt.…), as /knowledge/suggest for the agent's department; 401 when the token is not valid or expired", Tag: "knowledge", Query: []string{"q: what has been typed", "limit: 1-20 (8)"}, Reply: page[knowledge.Suggestion]{}},
+	"OPTIONS /api/v1/knowledge/bar/suggest": {Summary: "CORS preflight, as for /knowledge/bar/token", Tag: "knowledge"},
+	"GET /api/v1/knowledge/synonyms":        {Summary: "Synonym groups", Tag: "knowledge", Reply: synonymGroups{}},
+	"PUT /api/v1/knowledge/synonyms":        {Summary: "Replace the synonym groups (each term in one group)", Tag: "knowledge", Body: synonymGroups{}, Reply: synonymGroups{}},
 
 	"GET /api/v1/reports/traffic": {Summary: "客服话务统计 (report API v1): per queue, agent, interval, hour or day; offered, answered, abandoned, service level, ASA, AHT, talk/hold/ACW, occupancy, not-ready by reason; formulas included; rate-limited per caller (429)", Tag: "reports",
 		Query: append([]string{"by: queue, agent, interval, hour or day", "queue: one queue", "agent: one agent", "sl_seconds: Y of the service level (5, 10, 15, 20, 30, 60)",

@@ -7,6 +7,7 @@ import (
 	"github.com/yimen/yimen/internal/auth"
 	"github.com/yimen/yimen/internal/errs"
 	"github.com/yimen/yimen/internal/httpx"
+	"github.com/yimen/yimen/internal/rbac"
 	"github.com/yimen/yimen/oa"
 )
 
@@ -136,7 +137,10 @@ func (a *API) me(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"user_id": p.UserID, "tenant": p.Tenant, "name": p.Name, "method": p.Method,
-		"staff": st, "supervisor": actor.Supervisor, "pii": a.pii(r)})
+		"staff": st, "supervisor": actor.Supervisor, "pii": a.pii(r),
+		// The knowledge screens shown: reading, writing (editors), publishing (审核, synonyms, bases).
+		"knowledge": map[string]bool{"read": a.d.Admin.Can(r, rbac.PermOAKnowledgeRead, rbac.Scope{}),
+			"write": a.d.Admin.Can(r, rbac.PermOAKnowledgeWrite, rbac.Scope{}), "publish": a.d.Admin.Can(r, rbac.PermOAKnowledgePublish, rbac.Scope{})}})
 }
 
 func (a *API) ctiStatus(w http.ResponseWriter, r *http.Request) {

@@ -119,6 +119,11 @@ func (a *API) Routes() []route.Route {
 		{Method: "GET", Pattern: "/api/v1/knowledge/suggest", Perm: rbac.PermOAKnowledgeRead, Action: "oa.knowledge.suggest", Handler: f(a.kbSuggest)},
 		{Method: "GET", Pattern: "/api/v1/knowledge/synonyms", Perm: rbac.PermOAKnowledgeRead, Action: "oa.knowledge.synonym.list", Handler: f(a.kbSynonymsGet)},
 		{Method: "PUT", Pattern: "/api/v1/knowledge/synonyms", Perm: rbac.PermOAKnowledgePublish, Action: "oa.knowledge.synonym.put", Handler: f(a.kbSynonymsPut)},
+		// The agent bar's, from the PBX's origin with a knowledge token (knowledge_bar.go): public to the guard, checked by the handlers.
+		{Method: "POST", Pattern: "/api/v1/knowledge/bar/token", Public: true, Handler: f(a.kbBarToken)},
+		{Method: "OPTIONS", Pattern: "/api/v1/knowledge/bar/token", Public: true, Handler: f(a.kbBarPreflight)},
+		{Method: "GET", Pattern: "/api/v1/knowledge/bar/suggest", Public: true, Handler: f(a.kbBarSuggest)},
+		{Method: "OPTIONS", Pattern: "/api/v1/knowledge/bar/suggest", Public: true, Handler: f(a.kbBarPreflight)},
 
 		{Method: "GET", Pattern: "/api/v1/reports/traffic", Perm: rbac.PermOAReportRead, Action: "oa.report.traffic", Handler: a.reportGate(a.reportTraffic)},
 		{Method: "GET", Pattern: "/api/v1/reports/tickets", Perm: rbac.PermOAReportRead, Action: "oa.report.tickets", Handler: a.reportGate(a.reportTickets)},

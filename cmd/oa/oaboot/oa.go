@@ -135,6 +135,7 @@ func Build(ctx context.Context, cfg config.OA, env []string, logOut io.Writer) (
 		Log: log.With("component", "knowledge")}); err != nil {
 		return fail(err)
 	}
+	o.Service.SetCardArticles(o.Knowledge)
 	reportLoc, err := time.LoadLocation(cfg.Reports.Timezone)
 	if err != nil {
 		return fail(fmt.Errorf("reports.timezone: %w", err))
@@ -167,7 +168,7 @@ func Build(ctx context.Context, cfg config.OA, env []string, logOut io.Writer) (
 	admin := adminapi.New(adminapi.Deps{Security: o.Security, KnownTenant: func(t string) bool { return containsTenant(cfg.Tenants, t) }, Log: log})
 	api := oaapi.New(oaapi.Deps{OA: o.Service, Admin: admin, Security: o.Security, PBXKey: &keyFile{path: cfg.SSO.PBXPublicKey}, SSORoles: cfg.SSO.Roles,
 		Tenants: cfg.Tenants, PlatformRoutes: admin.Routes(), Links: o.LinkStats, Dialer: linkDialer{o}, Campaigns: o.Campaigns,
-		Knowledge: o.Knowledge, Reports: o.Reports,
+		Knowledge: o.Knowledge, Reports: o.Reports, BarOrigins: cfg.SSO.BarOrigins,
 		ReportConfig: oaapi.ReportConfig{KPI: report.KPIConfig{SLSeconds: cfg.Reports.SLSeconds, AbandonMethod: cfg.Reports.AbandonMethod,
 			ShortAbandonS: cfg.Reports.ShortAbandonS}, Location: reportLoc, RatePerSecond: cfg.Reports.RatePerSecond, Burst: cfg.Reports.Burst, CDRs: o.CDRs},
 		Log: log.With("component", "api")})

@@ -18,6 +18,6 @@ func buildAgentBar(ctx context.Context, cfg config.Config, db *store.DB, log *sl
 	if err != nil {
 		return nil, err
 	}
-	routes := agentbar.New(log, cfg.HTTP.UIEmbedOrigins...).Routes()
+	routes := agentbar.NewFor(log, agentbar.Origins{Embed: cfg.HTTP.UIEmbedOrigins, Connect: cfg.HTTP.UIConnectOrigins}).Routes()
 	return append(routes, agentbar.LayoutAPI{Store: layouts, Log: log}.Routes()...), nil
 }
