@@ -31,6 +31,12 @@ const router = createRouter({
     { path: '/reports', redirect: '/reports/traffic' },
     { path: '/reports/calls', component: () => import('./views/ReportCalls.vue') },
     { path: '/reports/:kind(traffic|tickets|ticket-handling|customers)', component: () => import('./views/Reports.vue') },
+    // 知识库: browsing, reading, writing, 审核.
+    { path: '/kb', component: () => import('./views/KnowledgeBrowse.vue') },
+    { path: '/kb/new', component: () => import('./views/KnowledgeEdit.vue') },
+    { path: '/kb/articles/:id(\\d+)', component: () => import('./views/KnowledgeArticle.vue'), props: true },
+    { path: '/kb/articles/:id(\\d+)/edit', component: () => import('./views/KnowledgeEdit.vue'), props: true },
+    { path: '/kb/reviews', component: () => import('./views/KnowledgeReview.vue') },
     { path: '/:rest(.*)*', redirect: '/my' },
   ],
 })

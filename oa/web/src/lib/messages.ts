@@ -1,4 +1,5 @@
 // The UI's words: Chinese first; English for every key.
+import { kbEn, kbZh, type KBKey } from './messages-knowledge'
 const zh = {
   'app.title': 'yimen 工单系统',
   'lang.switch': 'English',
@@ -313,9 +314,9 @@ const zh = {
   'common.open': '打开',
 }
 
-export type MessageKey = keyof typeof zh
+export type MessageKey = keyof typeof zh | KBKey
 
-const en: Record<MessageKey, string> = {
+const en: Record<keyof typeof zh, string> = {
   'app.title': 'yimen tickets',
   'lang.switch': '中文',
   'nav.my': 'My tickets',
@@ -631,4 +632,4 @@ const en: Record<MessageKey, string> = {
 
 export type Locale = 'zh-CN' | 'en'
 
-export const messages: Record<Locale, Partial<Record<MessageKey, string>>> = { 'zh-CN': zh, en }
+export const messages: Record<Locale, Partial<Record<MessageKey, string>>> = { 'zh-CN': { ...zh, ...kbZh }, en: { ...en, ...kbEn } }
