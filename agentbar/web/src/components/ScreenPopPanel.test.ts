@@ -65,4 +65,45 @@ describe('ScreenPopPanel', () => {
     expect(knowledgeLink('http://oa/?x=1#/customers/new?call=c', '报修')).toBe('http://oa/?x=1#/knowledge?q=%E6%8A%A5%E4%BF%AE')
     expect(knowledgeLink('https://oa.example/', 'a&b')).toBe('https://oa.example/#/knowledge?q=a%26b')
   })
+
+  it('suggests from the OA as the agent types; an article suggestion opens on the OA, signed in', async () => {
+    vi.useFakeTimers()
+    const tab = { opener: {} as unknown, location: { href: '' } }
+    vi.stubGlobal('open', vi.fn(() => tab))
+    const suggest = vi.fn(async (origin: string, q: string) => (q === '投注' ? [{ text: '投注站设备故障报修流程', kind: 'article', article_id: 9 }, { text: '投注站 报修', kind: 'query' }] : []))
+    const w = mount(ScreenPopPanel, { props: { sso: async () => 'tok', kb: { suggest }, pops: [{ call: 'c6', url: 'http://oa.test/#/customers/7?call=c6' }] } })
+    const input = w.get('[data-test=kb-search] input')
+    await input.setValue('投')
+    await input.setValue('投注')
+    await vi.advanceTimersByTimeAsync(250)
+    await flushPromises()
+    // Typing fast asks once, for what is in the box.
+    expect(suggest).toHaveBeenCalledOnce()
+    expect(suggest.mock.calls[0].slice(0, 2)).toEqual(['http://oa.test', '投注'])
+    const items = w.findAll('[data-test=kb-suggestion]')
+    expect(items.map((i) => i.text())).toEqual(['📄投注站设备故障报修流程', '🔍投注站 报修'])
+    expect(input.attributes('aria-expanded')).toBe('true')
+    // The keyboard moves through the list and Enter opens the article.
+    await input.trigger('keydown', { key: 'ArrowDown' })
+    expect(input.attributes('aria-activedescendant')).toBe('kb-sg-c6-0')
+    await input.trigger('keydown', { key: 'Enter' })
+    await flushPromises()
+    expect(tab.location.href).toBe('http://oa.test/#/kb/articles/9?sso=tok')
+    expect(w.findAll('[data-test=kb-suggestion]')).toHaveLength(0)
+    vi.useRealTimers()
+  })
+
+  it("lists the card's articles for the open tickets and hides the card's JSON", async () => {
+    const tab = { opener: {} as unknown, location: { href: '' } }
+    vi.stubGlobal('open', vi.fn(() => tab))
+    const card = JSON.stringify({ articles: [{ id: 4, title: '终端不出票的处理' }] })
+    const w = mount(ScreenPopPanel, { props: { sso: async () => 'tok', pops: [{ call: 'c7', url: 'http://oa.test/#/customers/7?call=c7', fields: { customer: '张三', card } }] } })
+    expect(w.get('dl').text()).toContain('张三')
+    expect(w.get('dl').text()).not.toContain('articles')
+    const link = w.get('[data-test=kb-linked-article]')
+    expect(link.text()).toBe('终端不出票的处理')
+    await link.trigger('click')
+    await flushPromises()
+    expect(tab.location.href).toBe('http://oa.test/#/kb/articles/4?sso=tok')
+  })
 })
