@@ -56,6 +56,7 @@ const ops = {
   async fill(c) { await (await loc(c)).fill(c.value, { timeout: c.timeout ?? 5000 }) },
   async click(c) { await (await loc(c)).click({ timeout: c.timeout ?? 5000 }) },
   async press(c) { await (await page(c.page)).keyboard.press(c.value) },
+  async type(c) { await (await page(c.page)).keyboard.type(c.value) },
   async wait(c) { await (await loc(c)).waitFor({ state: 'visible', timeout: c.timeout ?? 5000 }) },
   async text(c) { return (await loc(c)).textContent({ timeout: c.timeout ?? 5000 }) },
   async eval(c) { return (await page(c.page)).evaluate(c.js) },

@@ -81,7 +81,7 @@ describe('ScreenPopPanel', () => {
     expect(suggest).toHaveBeenCalledOnce()
     expect(suggest.mock.calls[0].slice(0, 2)).toEqual(['http://oa.test', '投注'])
     const items = w.findAll('[data-test=kb-suggestion]')
-    expect(items.map((i) => i.text())).toEqual(['📄投注站设备故障报修流程', '🔍投注站 报修'])
+    expect(items.map((i) => i.text())).toEqual(['投注站设备故障报修流程', '搜索投注站 报修'])
     expect(input.attributes('aria-expanded')).toBe('true')
     // The keyboard moves through the list and Enter opens the article.
     await input.trigger('keydown', { key: 'ArrowDown' })
