@@ -14,6 +14,24 @@ import (
 	"github.com/yimen/yimen/tests/testpbx"
 )
 
+// publishArticle writes, submits and approves an article through the
+// service (editor and reviewer are two people, as 审核 requires).
+func publishArticle(t *testing.T, o *oaProc, in knowledge.ArticleInput) knowledge.Article {
+	t.Helper()
+	ctx := t.Context()
+	a, err := o.Knowledge.CreateArticle(ctx, "demo", "editor-1", in)
+	if err == nil {
+		_, err = o.Knowledge.Submit(ctx, "demo", "editor-1", a.ID)
+	}
+	if err == nil {
+		_, err = o.Knowledge.Review(ctx, "demo", "reviewer-1", a.ID, true, "")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
 // barDo sends a request to the OA as the agent bar's page would: from
 // origin (none: not a browser), with a bearer token.
 func barDo(t *testing.T, o *oaProc, method, path, origin, token string, body any) (int, http.Header, []byte) {
@@ -79,16 +97,7 @@ func TestAgentBarKnowledgeTokenAndItsBoundary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	art, err := o.Knowledge.CreateArticle(ctx, "demo", "editor-1", knowledge.ArticleInput{BaseID: b.ID, Title: "投注站设备故障报修流程", BodyHTML: "<p>先重启终端</p>"})
-	if err == nil {
-		_, err = o.Knowledge.Submit(ctx, "demo", "editor-1", art.ID)
-	}
-	if err == nil {
-		_, err = o.Knowledge.Review(ctx, "demo", "reviewer-1", art.ID, true, "")
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	art := publishArticle(t, o, knowledge.ArticleInput{BaseID: b.ID, Title: "投注站设备故障报修流程", BodyHTML: "<p>先重启终端</p>"})
 
 	pc := testpbx.NewClient(t, p, "")
 	sys := pc.Login("demo", "sysadmin", p.Admins["demo/sysadmin"])

@@ -120,19 +120,7 @@ func TestOAUIKnowledgeWriteReviewRead(t *testing.T) {
 	if err != nil || len(kbs) != 1 {
 		t.Fatalf("articles %v %v", kbs, err)
 	}
-	publish := func(in knowledge.ArticleInput) int64 {
-		a, err := o.Knowledge.CreateArticle(ctx, "demo", "zhangbian-id", in)
-		if err == nil {
-			_, err = o.Knowledge.Submit(ctx, "demo", "zhangbian-id", a.ID)
-		}
-		if err == nil {
-			_, err = o.Knowledge.Review(ctx, "demo", "supervisor1-id", a.ID, true, "")
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		return a.ID
-	}
+	publish := func(in knowledge.ArticleInput) int64 { return publishArticle(t, o, in).ID }
 	expired := publish(knowledge.ArticleInput{BaseID: draft.BaseID, Title: "投注站旧版报修表", BodyHTML: "<p>报修</p>",
 		EffectiveAt: time.Now().Add(-48 * time.Hour).UnixMilli(), ExpiresAt: time.Now().Add(-time.Hour).UnixMilli()})
 	repair := o.department(t, sup, "维修部")
