@@ -70,7 +70,7 @@ describe('ScreenPopPanel', () => {
     vi.useFakeTimers()
     const tab = { opener: {} as unknown, location: { href: '' } }
     vi.stubGlobal('open', vi.fn(() => tab))
-    const suggest = vi.fn(async (origin: string, q: string) => (q === '投注' ? [{ text: '投注站设备故障报修流程', kind: 'article', article_id: 9 }, { text: '投注站 报修', kind: 'query' }] : []))
+    const suggest = vi.fn(async (_origin: string, q: string) => (q === '投注' ? [{ text: '投注站设备故障报修流程', kind: 'article', article_id: 9 }, { text: '投注站 报修', kind: 'query' }] : []))
     const w = mount(ScreenPopPanel, { props: { sso: async () => 'tok', kb: { suggest }, pops: [{ call: 'c6', url: 'http://oa.test/#/customers/7?call=c6' }] } })
     const input = w.get('[data-test=kb-search] input')
     await input.setValue('投')
