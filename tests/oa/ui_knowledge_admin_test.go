@@ -123,10 +123,27 @@ func TestOAUIKnowledgeWriteReviewRead(t *testing.T) {
 	publish := func(in knowledge.ArticleInput) int64 { return publishArticle(t, o, in).ID }
 	expired := publish(knowledge.ArticleInput{BaseID: draft.BaseID, Title: "投注站旧版报修表", BodyHTML: "<p>报修</p>",
 		EffectiveAt: time.Now().Add(-48 * time.Hour).UnixMilli(), ExpiresAt: time.Now().Add(-time.Hour).UnixMilli()})
-	repair := o.department(t, sup, "维修部")
-	closed, err := o.Knowledge.PutBase(ctx, "demo", knowledge.Base{Name: "维修内部", Departments: []int64{repair}})
-	if err != nil {
-		t.Fatal(err)
+	// The closed base is made on the page, its reader picked from the departments.
+	b.Open(p, base+"/#/kb")
+	b.Wait(p, "[data-test=kb-new-base]", 5*time.Second)
+	b.Click(p, "[data-test=kb-new-base]")
+	b.Fill(p, "#kb-base-name", "维修内部")
+	b.Click(p, ".el-select__wrapper:has(#kb-base-deps)")
+	b.Click(p, ".el-select-dropdown__item:visible:has-text('维修部')")
+	b.Shot(p, "kb-02b-new-base")
+	b.Click(p, "#kb-base-name") // the list closes
+	b.Click(p, "[data-test=kb-base-save]")
+	b.Wait(p, "[data-test=kb-base]:has-text('维修内部')", 5*time.Second)
+	var all struct{ Items []knowledge.Base }
+	o.do(t, "GET", "/api/v1/knowledge/bases", sup, nil, &all)
+	var closed knowledge.Base
+	for _, kb := range all.Items {
+		if kb.Name == "维修内部" {
+			closed = kb
+		}
+	}
+	if repair := o.department(t, sup, "维修部"); len(closed.Departments) != 1 || closed.Departments[0] != repair {
+		t.Fatalf("the closed base %+v, want read by 维修部 (%d) only", closed, repair)
 	}
 	inner := publish(knowledge.ArticleInput{BaseID: closed.ID, Title: "投注站主板报修内部手册", BodyHTML: "<p>报修</p>"})
 
@@ -197,5 +214,40 @@ func TestOAUIKnowledgeWriteReviewRead(t *testing.T) {
 	b.Wait(p, "[data-test=kb-article]", 5*time.Second)
 	if present(b, p, "[data-test=kb-new-base], [data-test=kb-write], [data-test=kb-new-dir]") {
 		t.Error("the agent is offered an editor's buttons")
+	}
+	b.Shot(p, "kb-05-agent-browses")
+
+	// The editor's next version: the published text stays live; the
+	// history compares the draft with it line by line.
+	page := base + "/#/kb/articles/" + strconv.FormatInt(id, 10)
+	asUser(t, b, o, p, base, "zhangbian", "/#/kb/articles/"+strconv.FormatInt(id, 10)+"/edit")
+	b.Wait(p, "[data-test=kb-body] p:has-text('仍不能出票')", 10*time.Second)
+	b.Click(p, "[data-test=kb-body] p:has-text('仍不能出票')")
+	b.Press(p, "End")
+	typ("必要时转维修部。")
+	b.Click(p, "[data-test=kb-save]")
+	b.Wait(p, ".el-message:has-text('草稿已保存')", 5*time.Second)
+	b.Open(p, page)
+	b.Wait(p, "[data-test=kb-pending]:has-text('草稿')", 5*time.Second)
+	b.Click(p, "[data-test=kb-history]")
+	b.Wait(p, "[data-test=kb-versions] [data-test=kb-compare]", 5*time.Second)
+	b.Click(p, "[data-test=kb-versions] [data-test=kb-compare]")
+	b.Wait(p, "[data-test=kb-diff] ins:has-text('必要时转维修部')", 5*time.Second)
+	b.Wait(p, "[data-test=kb-diff] del:has-text('仍不能出票的登记报修。')", 2*time.Second)
+	b.Shot(p, "kb-06-history-diff")
+	var q knowledge.SearchReply
+	o.do(t, "GET", "/api/v1/knowledge/search?q="+url.QueryEscape("投注站 报修"), agent, nil, &q)
+	if len(q.Items) != 1 || strings.Contains(q.Items[0].Snippet, "维修部") {
+		t.Errorf("a draft changed what agents find: %+v", q.Items)
+	}
+
+	// 下架: a publisher takes the article out; agents no longer find it.
+	asUser(t, b, o, p, base, "supervisor1", "/#/kb/articles/"+strconv.FormatInt(id, 10))
+	b.Click(p, "[data-test=kb-unpublish]")
+	b.Click(p, ".el-message-box .el-button--primary")
+	b.Wait(p, "[data-test=kb-not-live]:has-text('未发布')", 5*time.Second)
+	o.do(t, "GET", "/api/v1/knowledge/search?q="+url.QueryEscape("投注站 报修"), agent, nil, &q)
+	if len(q.Items) != 0 {
+		t.Errorf("an unpublished article is found: %+v", q.Items)
 	}
 }

@@ -30,6 +30,9 @@ describe('knowledge helpers', () => {
   it('article HTML reads as text a block a line, list items bulleted, table cells split', () => {
     const html = '<h2>步骤</h2><p>先<strong>重启</strong>终端</p><ul><li>检查电源</li><li>检查网线</li></ul><table><tbody><tr><th>型号</th><th>电话</th></tr><tr><td>A1</td><td>12345</td></tr></tbody></table>'
     expect(htmlText(html)).toBe('步骤\n先重启终端\n• 检查电源\n• 检查网线\n型号 | 电话\nA1 | 12345')
+    // As the editor writes them: paragraphs inside list items and cells.
+    const tiptap = '<ul><li><p>检查电源</p></li></ul><table><tbody><tr><th colspan="1"><p>型号</p></th><th><p></p></th></tr><tr><td><p>A1</p></td><td><p>12345</p></td></tr></tbody></table><p>完</p>'
+    expect(htmlText(tiptap)).toBe('• 检查电源\n型号\nA1 | 12345\n完')
   })
 
   it('tags split on either width of comma, 顿号 and semicolons; blanks and repeats drop', () => {

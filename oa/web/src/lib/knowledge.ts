@@ -140,35 +140,46 @@ export function parseSynonyms(text: string): { groups: string[][]; repeated: str
 
 export const formatSynonyms = (groups: string[][]) => groups.map((g) => g.join(' / ')).join('\n')
 
-// htmlText is the readable text of (sanitised) article HTML, a block a line.
+// htmlText is the readable text of (sanitised) article HTML, a block a
+// line: list items bulleted, a table row a line with its cells split by
+// " | " (paragraphs inside items and cells, as the editor writes them,
+// stay on their item's or cell's line).
 export function htmlText(html: string): string {
   const doc = new DOMParser().parseFromString(`<body>${html}</body>`, 'text/html')
+  const blocks = new Set(['P', 'DIV', 'LI', 'H1', 'H2', 'H3', 'H4', 'H5', 'H6', 'TR', 'BLOCKQUOTE', 'PRE', 'BR', 'UL', 'OL', 'TABLE'])
   const lines: string[] = []
   let cur = ''
-  const blocks = new Set(['P', 'DIV', 'LI', 'H1', 'H2', 'H3', 'H4', 'H5', 'H6', 'TR', 'BLOCKQUOTE', 'PRE', 'BR', 'UL', 'OL', 'TABLE'])
+  let bullet = false
+  let inCell = 0
+  const flush = () => {
+    const s = cur.trim().replace(/(\s*\|)+$/, '').trim()
+    if (s) {
+      lines.push((bullet ? '• ' : '') + s)
+      bullet = false
+    }
+    cur = ''
+  }
   const walk = (n: Node) => {
     if (n.nodeType === Node.TEXT_NODE) {
       cur += n.textContent ?? ''
       return
     }
-    const el = n as Element
-    const block = blocks.has(el.tagName)
-    if (block && cur.trim()) {
-      lines.push(cur.trim())
-      cur = ''
-    }
-    if (el.tagName === 'LI') cur += '• '
-    for (const c of Array.from(n.childNodes)) {
-      walk(c)
-      if (el.tagName === 'TR' && (c as Element).tagName && cur) cur += ' | '
-    }
-    if (block && cur.trim()) {
-      lines.push(cur.trim().replace(/\s*\|\s*$/, ''))
-      cur = ''
-    }
+    if (n.nodeType !== Node.ELEMENT_NODE) return
+    const tag = (n as Element).tagName
+    const cell = tag === 'TD' || tag === 'TH'
+    const breaks = blocks.has(tag) && (inCell === 0 || tag === 'TR')
+    if (breaks) flush()
+    if (tag === 'LI') bullet = true
+    if (cell) inCell++
+    for (const c of Array.from(n.childNodes)) walk(c)
+    if (cell) {
+      inCell--
+      cur = cur.trimEnd() + ' | '
+    } else if (blocks.has(tag) && inCell > 0) cur += ' '
+    if (breaks) flush()
   }
   walk(doc.body)
-  if (cur.trim()) lines.push(cur.trim())
+  flush()
   return lines.join('\n')
 }
 
