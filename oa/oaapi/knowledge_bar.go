@@ -69,7 +69,9 @@ func (b barTokens) check(tok string, now time.Time) (barClaims, error) {
 	if !ok || !ok2 {
 		return barClaims{}, errBarToken
 	}
-	got, err := base64.RawURLEncoding.DecodeString(sig)
+	// Strict: a signature spelled another way (stray low bits in its last
+	// character) is not the same token.
+	got, err := base64.RawURLEncoding.Strict().DecodeString(sig)
 	if err != nil || !gm.HMACSM3Equal(got, gm.HMACSM3(b.key, []byte(barTokenPrefix+p))) {
 		return barClaims{}, errBarToken
 	}
