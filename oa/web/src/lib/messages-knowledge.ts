@@ -114,6 +114,9 @@ export const kbZh = {
   'kb.tool.untable': '删除表格',
   'kb.tool.undo': '撤销',
   'kb.tool.redo': '重做',
+  'kb.short.row': '+行',
+  'kb.short.col': '+列',
+  'kb.short.untable': '×表',
 }
 
 export type KBKey = keyof typeof kbZh
@@ -232,4 +235,7 @@ export const kbEn: Record<KBKey, string> = {
   'kb.tool.untable': 'Delete the table',
   'kb.tool.undo': 'Undo',
   'kb.tool.redo': 'Redo',
+  'kb.short.row': '+Row',
+  'kb.short.col': '+Col',
+  'kb.short.untable': '×Table',
 }
