@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/yimen/yimen/internal/audit"
 	"github.com/yimen/yimen/internal/auth"
 	"github.com/yimen/yimen/internal/errs"
 	"github.com/yimen/yimen/internal/gm"
@@ -137,6 +138,7 @@ func (a *API) kbBarToken(w http.ResponseWriter, r *http.Request) {
 	tenant, name, _, err := a.vouch(r.Context(), in.Token)
 	if err != nil {
 		a.d.Log.Warn("knowledge token refused", "remote", r.RemoteAddr, "err", err)
+		a.auditBar(r, "", "anonymous", audit.OutcomeDenied, err.Error())
 		httpx.WriteError(w, http.StatusUnauthorized, "invalid_credentials")
 		return
 	}
@@ -147,12 +149,29 @@ func (a *API) kbBarToken(w http.ResponseWriter, r *http.Request) {
 	}
 	if !a.d.Security.RBAC.Can(r.Context(), &auth.Principal{UserID: u.ID, Tenant: tenant}, rbac.PermOAKnowledgeRead, rbac.Scope{}) {
 		a.d.Log.Warn("knowledge token refused: no oa.knowledge.read", "user", u.ID, "tenant", tenant)
+		a.auditBar(r, tenant, u.ID, audit.OutcomeDenied, "no oa.knowledge.read")
 		httpx.WriteError(w, http.StatusForbidden, "forbidden")
 		return
 	}
 	exp := time.Now().Add(barTokenTTL)
 	a.d.Log.Info("knowledge token issued", "user", u.ID, "tenant", tenant, "origin", r.Header.Get("Origin"))
+	a.auditBar(r, tenant, u.ID, audit.OutcomeOK, "origin "+r.Header.Get("Origin"))
 	httpx.WriteJSON(w, http.StatusOK, barTokenReply{Token: a.bar.mint(barClaims{Tenant: tenant, UserID: u.ID, Expires: exp.Unix()}), ExpiresAt: exp.UnixMilli()})
+}
+
+// auditBar records a knowledge token's issue or refusal in the audit
+// chain: these routes are public to the guard, which audits the others.
+func (a *API) auditBar(r *http.Request, tenant, actor, outcome, detail string) {
+	if a.d.Security == nil || a.d.Security.Audit == nil {
+		return
+	}
+	if len(detail) > 200 {
+		detail = detail[:200]
+	}
+	if _, err := a.d.Security.Audit.Append(r.Context(), audit.Entry{Tenant: tenant, Actor: actor, Action: "oa.knowledge.bar_token",
+		Outcome: outcome, Source: r.RemoteAddr, Detail: detail}); err != nil {
+		a.d.Log.Error("audit the knowledge token", "err", err)
+	}
 }
 
 // barViewer is the reader a knowledge token stands for, as a reader of

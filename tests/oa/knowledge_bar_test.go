@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/yimen/yimen/internal/audit"
 	"github.com/yimen/yimen/oa/knowledge"
 	"github.com/yimen/yimen/tests/testpbx"
 )
@@ -167,6 +168,18 @@ func TestAgentBarKnowledgeTokenAndItsBoundary(t *testing.T) {
 	qa := oneLogin(t, pc, sys, sec, "zhouqi", "qa", "")
 	if code, _, body := barDo(t, o, "POST", "/api/v1/knowledge/bar/token", pbxOrigin, "", map[string]string{"token": qa}); code != 403 {
 		t.Errorf("a qa user traded a knowledge token: %d %s", code, body)
+	}
+	// Each issue and refusal is in the audit chain.
+	entries, err := o.Security.Audit.Search(ctx, audit.Filter{Action: "oa.knowledge.bar_token", Limit: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outcomes []string
+	for _, e := range entries {
+		outcomes = append(outcomes, e.Outcome)
+	}
+	if strings.Join(outcomes, ",") != "ok,denied,denied" {
+		t.Errorf("audited knowledge tokens %v: want the issue, the spent token's refusal, the qa user's", outcomes)
 	}
 	// A restart forgets the signing key: old tokens stop working.
 	o.stop(t)
