@@ -60,6 +60,7 @@ func TestOAUIKnowledgeWriteReviewRead(t *testing.T) {
 	b.Wait(p, "[data-test=kb-body]", 10*time.Second)
 	// The article goes into the directory open in the tree.
 	b.Wait(p, "[data-test=kb-dir]:has-text('设备故障')", 5*time.Second)
+	b.Wait(p, "[data-test=kb-readers]:has-text('全体人员')", 2*time.Second) // the base names no department
 	b.Fill(p, "#kb-title", "投注站设备故障报修流程")
 	typ := func(s string) { b.Do(map[string]any{"op": "type", "page": p, "value": s}) }
 	b.Click(p, "[data-test=kb-body]")
