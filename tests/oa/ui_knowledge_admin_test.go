@@ -85,7 +85,7 @@ func TestOAUIKnowledgeWriteReviewRead(t *testing.T) {
 	b.Fill(p, "#kb-note", "初稿")
 	b.Shot(p, "kb-01-editor-writing")
 	b.Click(p, "[data-test=kb-save]")
-	b.Wait(p, "[data-test=kb-upload]", 5*time.Second) // the draft exists: attachments may go up
+	b.Wait(p, "[data-test=kb-upload-button]", 5*time.Second) // the draft exists: attachments may go up
 	var id int64
 	b.Eval(p, `Number(location.hash.split('/')[3])`, &id)
 	if id == 0 {
