@@ -68,3 +68,21 @@ func TestOutStreamWraps(t *testing.T) {
 		t.Errorf("after a change at the top of the range: %+v, want %+v", got, want)
 	}
 }
+
+// A leg makes its rewrite buffer at its first new source, never before and
+// never per packet: a call whose source never changes holds none.
+func TestOutStreamBufferOnlyOnceASourceChanges(t *testing.T) {
+	var o outStream
+	first := stampedPacket(1, 100, 1000)
+	if n := testing.AllocsPerRun(100, func() { o.stamp(first) }); n != 0 || o.buf != nil {
+		t.Fatalf("the first source: %v allocations per packet, buffer made %v; want 0, false", n, o.buf != nil)
+	}
+	second := stampedPacket(2, 7, 50)
+	o.stamp(second)
+	if o.buf == nil {
+		t.Fatal("no rewrite buffer after the source changed")
+	}
+	if n := testing.AllocsPerRun(100, func() { o.stamp(second) }); n != 0 {
+		t.Fatalf("the second source: %v allocations per packet, want 0", n)
+	}
+}
