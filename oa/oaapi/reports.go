@@ -1,6 +1,7 @@
 package oaapi
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -217,43 +218,37 @@ func (a *API) dayKey(ms int64) string {
 	return time.UnixMilli(ms).In(loc).Format("2006-01-02")
 }
 
-func (a *API) reportTickets(w http.ResponseWriter, r *http.Request) {
+// rangeReport answers a report that needs only the tenant, the range and
+// "by": compute runs once both are read, and its table is written in the
+// format asked for.
+func (a *API) rangeReport(w http.ResponseWriter, r *http.Request, what string,
+	compute func(ctx context.Context, tenant string, rg report.Range, by string) (report.Table, error)) {
 	p, _ := auth.PrincipalFrom(r.Context())
 	rg, err := a.reportRange(r)
 	if err == nil {
 		var t report.Table
-		if t, err = a.d.Reports.Tickets(r.Context(), p.Tenant, report.TicketQuery{Range: rg, By: r.URL.Query().Get("by")}, a.dayKey); err == nil {
+		if t, err = compute(r.Context(), p.Tenant, rg, r.URL.Query().Get("by")); err == nil {
 			a.writeTable(w, r, t)
 			return
 		}
 	}
-	a.fail(w, r, "compute the ticket report", err)
+	a.fail(w, r, what, err)
+}
+
+func (a *API) reportTickets(w http.ResponseWriter, r *http.Request) {
+	a.rangeReport(w, r, "compute the ticket report", func(ctx context.Context, tenant string, rg report.Range, by string) (report.Table, error) {
+		return a.d.Reports.Tickets(ctx, tenant, report.TicketQuery{Range: rg, By: by}, a.dayKey)
+	})
 }
 
 func (a *API) reportTicketHandling(w http.ResponseWriter, r *http.Request) {
-	p, _ := auth.PrincipalFrom(r.Context())
-	rg, err := a.reportRange(r)
-	if err == nil {
-		var t report.Table
-		if t, err = a.d.Reports.TicketHandling(r.Context(), p.Tenant, report.TicketQuery{Range: rg, By: r.URL.Query().Get("by")}); err == nil {
-			a.writeTable(w, r, t)
-			return
-		}
-	}
-	a.fail(w, r, "compute the ticket handling report", err)
+	a.rangeReport(w, r, "compute the ticket handling report", func(ctx context.Context, tenant string, rg report.Range, by string) (report.Table, error) {
+		return a.d.Reports.TicketHandling(ctx, tenant, report.TicketQuery{Range: rg, By: by})
+	})
 }
 
 func (a *API) reportCustomers(w http.ResponseWriter, r *http.Request) {
-	p, _ := auth.PrincipalFrom(r.Context())
-	rg, err := a.reportRange(r)
-	if err == nil {
-		var t report.Table
-		if t, err = a.d.Reports.Customers(r.Context(), p.Tenant, rg, r.URL.Query().Get("by")); err == nil {
-			a.writeTable(w, r, t)
-			return
-		}
-	}
-	a.fail(w, r, "compute the customer report", err)
+	a.rangeReport(w, r, "compute the customer report", a.d.Reports.Customers)
 }
 
 func (a *API) reportCDRs(w http.ResponseWriter, r *http.Request) {
