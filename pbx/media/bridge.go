@@ -38,6 +38,9 @@ type Bridge struct {
 	mu      sync.Mutex // orders Start and Close
 	started bool
 	closed  bool
+
+	kmu     sync.Mutex // orders offloading and withdrawing the kernel path's flows (offload.go)
+	kclosed bool       // under kmu: no more offloads
 }
 
 // tapRef boxes a Tap so it can sit behind an atomic pointer.
@@ -45,7 +48,8 @@ type tapRef struct{ Tap }
 
 // newBridge links two legs; sockets are attached by the caller.
 func newBridge(r *Relay, m *Metrics) *Bridge {
-	b := &Bridge{relay: r, m: m, A: &Leg{index: LegA, relay: r}, B: &Leg{index: LegB, relay: r}}
+	b := &Bridge{relay: r, m: m}
+	b.A, b.B = &Leg{index: LegA, relay: r, bridge: b}, &Leg{index: LegB, relay: r, bridge: b}
 	b.A.other, b.B.other = b.B, b.A
 	return b
 }
@@ -99,11 +103,17 @@ func (b *Bridge) SetTap(t Tap) {
 		return
 	}
 	b.tap.Store(&tapRef{t})
+	b.kernelWithdraw() // a tap hears every packet: none may go by in the kernel
 }
 
 // SetHold stops (held=true) or resumes forwarding the RTP that leg's peer
 // sends. Held packets are counted and still shown to the tap.
-func (b *Bridge) SetHold(leg int, held bool) { b.Leg(leg).held.Store(held) }
+func (b *Bridge) SetHold(leg int, held bool) {
+	b.Leg(leg).held.Store(held)
+	if held {
+		b.kernelWithdraw()
+	}
+}
 
 // Close stops relaying, waits until no packet of the bridge is being read
 // and returns the ports to the relay. It is idempotent; only the first call
@@ -116,6 +126,13 @@ func (b *Bridge) Close() error {
 	}
 	b.closed = true
 	b.mu.Unlock()
+
+	if k := b.kernel(); k != nil {
+		b.kmu.Lock()
+		b.kclosed = true
+		b.kmu.Unlock()
+		b.kernelWithdraw() // the last counts, before the ports go back
+	}
 
 	for _, e := range b.polled {
 		b.poller.remove(e)

@@ -17,6 +17,10 @@ type Config struct {
 	// PortMin and PortMax bound the inclusive range. RTP uses the even ports
 	// (PortMin is rounded up to even) and RTCP the port above each.
 	PortMin, PortMax int
+	// Kernel asks for in-kernel forwarding of the calls that allow it
+	// (offload.go). Where the kernel or the process's privileges refuse it,
+	// NewRelay logs why and the relay forwards everything itself.
+	Kernel bool
 }
 
 // validate checks cfg and reports the first RTP port and the number of pairs.

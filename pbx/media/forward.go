@@ -28,6 +28,9 @@ func (b *Bridge) forwardRTP(in *Leg, pkt []byte, src netip.AddrPort, now int64) 
 		b.dropRTP(s, dropForeign)
 		return
 	}
+	if b.relay != nil && b.relay.kernel != nil {
+		b.kernelMiss(in, src, binary.BigEndian.Uint32(pkt[8:12]))
+	}
 	s.in.Add(1)
 	s.inBytes.Add(uint64(len(pkt)))
 	s.lastRx.Store(now)

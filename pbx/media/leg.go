@@ -12,16 +12,17 @@ import (
 
 // Leg is one side of a Bridge: an RTP and an RTCP socket facing one peer.
 type Leg struct {
-	index int
-	other *Leg
-	relay *Relay         // nil when the forward path is driven without sockets
-	port  uint16         // bound RTP port; RTCP is port+1
-	local netip.AddrPort // advertised RTP address
-	rtp   socket
-	rtcp  socket
-	held  atomic.Bool
-	srtp  atomic.Pointer[legSRTP] // nil: plain RTP (srtp.go)
-	out   outStream               // what goes to the peer, as one stream
+	index  int
+	other  *Leg
+	bridge *Bridge
+	relay  *Relay         // nil when the forward path is driven without sockets
+	port   uint16         // bound RTP port; RTCP is port+1
+	local  netip.AddrPort // advertised RTP address
+	rtp    socket
+	rtcp   socket
+	held   atomic.Bool
+	srtp   atomic.Pointer[legSRTP] // nil: plain RTP (srtp.go)
+	out    outStream               // what goes to the peer, as one stream
 }
 
 // LegStats is a snapshot of a leg's counters. "In" is what this leg's peer
@@ -46,6 +47,9 @@ type LegStats struct {
 	DroppedSRTP uint64
 	// RTCPDropped counts RTCP not relayed, for any reason.
 	RTCPDropped uint64
+	// PacketsKernel is how many of PacketsIn the kernel forwarded without
+	// the relay reading them (offload.go).
+	PacketsKernel uint64
 	// Latched is true once RTP from the peer has fixed its source address.
 	Latched bool
 	// Source is the latched RTP source (zero until latched).
@@ -72,6 +76,7 @@ func (l *Leg) SetRemote(addr netip.AddrPort) {
 		rtcp = netip.AddrPortFrom(addr.Addr(), addr.Port()+1)
 	}
 	l.rtcp.setRemote(rtcp)
+	l.bridge.kernelWithdraw()
 }
 
 // SetSignalHost records the host the leg's peer signals from (the source
@@ -82,6 +87,7 @@ func (l *Leg) SetSignalHost(ip netip.Addr) {
 	ip = ip.Unmap()
 	l.rtp.setHost(ip)
 	l.rtcp.setHost(ip)
+	l.bridge.kernelWithdraw()
 }
 
 // SetRemoteRTCP overrides the RTCP address SetRemote derived, for an SDP
@@ -93,6 +99,15 @@ func (l *Leg) SetRemoteRTCP(addr netip.AddrPort) { l.rtcp.setRemote(unmapped(add
 // goroutine; ErrUnavailable means the peer's address is not known yet.
 // pkt is plain RTP; an SRTP leg encrypts it (srtp.go).
 func (l *Leg) WriteRTP(pkt []byte) error {
+	if k := l.bridge.kernel(); k != nil {
+		// What the phone hears stops being one forwarded stream: take the
+		// direction back (its out stream carries on from the kernel's last
+		// packet), and send under kmu so no sweep offloads it meanwhile.
+		b := l.bridge
+		b.kmu.Lock()
+		defer b.kmu.Unlock()
+		b.withdrawLocked(l.other, k)
+	}
 	switch r, ok := l.sendRTP(pkt); {
 	case ok:
 	case r == dropNoDestination:
@@ -107,11 +122,13 @@ func (l *Leg) WriteRTP(pkt []byte) error {
 
 // Stats reads the leg's counters; each field is exact, the set is not one instant.
 func (l *Leg) Stats() LegStats {
+	l.bridge.kernelCount()
 	in, out := &l.rtp, &l.other.rtp
 	p := in.peer.Load()
 	s := LegStats{
 		PacketsIn:            in.in.Load(),
 		BytesIn:              in.inBytes.Load(),
+		PacketsKernel:        in.kernel.Load(),
 		PacketsOut:           out.relayed.Load() + in.injected.Load(),
 		BytesOut:             out.relayedBytes.Load() + in.injectedBytes.Load(),
 		RTCPIn:               l.rtcp.in.Load(),
@@ -144,10 +161,12 @@ type socket struct {
 	w     packetWriter
 	peer  atomic.Pointer[peer]
 	local atomic.Pointer[localRef] // the peer's RTP goes to it, not to w (local_peer.go)
+	kflow atomic.Pointer[kflow]    // RTP: this direction is forwarded in the kernel (offload.go)
 
 	in, inBytes             atomic.Uint64 // accepted from this socket's peer
 	relayed, relayedBytes   atomic.Uint64 // sent on out of the other leg's socket
 	injected, injectedBytes atomic.Uint64 // sent by WriteRTP
+	kernel                  atomic.Uint64 // of relayed: forwarded in the kernel
 	dropped                 [numDropReasons]atomic.Uint64
 	lastRx                  atomic.Int64 // unix nanos of the last accepted packet
 }

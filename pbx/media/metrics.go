@@ -52,6 +52,7 @@ type Metrics struct {
 	rtpRelayed  prometheus.Counter
 	rtpBytes    prometheus.Counter
 	rtcpRelayed prometheus.Counter
+	rtpKernel   prometheus.Counter
 	portsInUse  prometheus.Gauge
 	// children resolved once so the hot path never looks up label values
 	rtpDropped  [numDropReasons]prometheus.Counter
@@ -74,6 +75,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		rtcpRelayed: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "yimen_rtcp_packets_relayed_total",
 			Help: "RTCP packets written to the other leg of a bridge.",
+		})),
+		rtpKernel: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "yimen_rtp_packets_kernel_total",
+			Help: "RTP packets forwarded in the kernel (offload.go); counted in yimen_rtp_packets_relayed_total too, once a second.",
 		})),
 		portsInUse: register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "yimen_rtp_ports_in_use",

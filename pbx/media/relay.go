@@ -21,7 +21,11 @@ type Relay struct {
 	pool  *portPool
 	inUse atomic.Int64 // bound UDP ports, RTP and RTCP
 
-	locals    localPeers // addresses the PBX answers for itself (local_peer.go)
+	locals    localPeers  // addresses the PBX answers for itself (local_peer.go)
+	kernel    kernelFlows // nil: the relay forwards every packet itself (offload.go)
+	khost     kernelHost
+	kstop     chan struct{}
+	kdone     chan struct{}
 	pollers   []*poller
 	next      atomic.Uint32 // round-robin over pollers
 	closeOnce sync.Once
@@ -61,8 +65,32 @@ func NewRelay(cfg Config, log *slog.Logger, m *Metrics) (*Relay, error) {
 		}
 		r.pollers = append(r.pollers, p)
 	}
+	if cfg.Kernel {
+		r.openKernel(pairs)
+	}
 	return r, nil
 }
+
+// openKernel starts the kernel path, or says why not and goes on without.
+func (r *Relay) openKernel(pairs int) {
+	h, ok := newKernelHost(r.cfg.BindIP)
+	if !ok {
+		r.log.Warn("media: in-kernel forwarding needs the relay bound to one IPv4 address; forwarding in the relay", "bind_ip", r.cfg.BindIP)
+		return
+	}
+	k, err := openKernel(pairs)
+	if err != nil {
+		r.log.Warn("media: in-kernel forwarding unavailable; forwarding in the relay", "err", err)
+		return
+	}
+	r.kernel, r.khost = k, h
+	r.kstop, r.kdone = make(chan struct{}), make(chan struct{})
+	go r.kernelLoop(r.kstop, r.kdone)
+	r.log.Info("media: in-kernel forwarding on for calls without taps")
+}
+
+// KernelForwarding reports whether the kernel path is open.
+func (r *Relay) KernelForwarding() bool { return r.kernel != nil }
 
 func (r *Relay) closePollers() {
 	for _, p := range r.pollers {
@@ -144,7 +172,16 @@ func (r *Relay) Close() error {
 			errList = append(errList, err)
 		}
 	}
-	r.closeOnce.Do(r.closePollers)
+	r.closeOnce.Do(func() {
+		r.closePollers()
+		if r.kernel != nil {
+			close(r.kstop)
+			<-r.kdone
+			if err := r.kernel.close(); err != nil {
+				errList = append(errList, err)
+			}
+		}
+	})
 	return errors.Join(errList...)
 }
 

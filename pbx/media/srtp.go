@@ -163,11 +163,12 @@ func (l *Leg) SetSRTP(send, recv SRTPKey) error {
 		return err
 	}
 	l.srtp.Store(n)
+	l.bridge.kernelWithdraw()
 	return nil
 }
 
 // ClearSRTP makes the leg plain RTP again.
-func (l *Leg) ClearSRTP() { l.srtp.Store(nil) }
+func (l *Leg) ClearSRTP() { l.srtp.Store(nil); l.bridge.kernelWithdraw() }
 
 // SRTPSend is the key the leg encrypts with, for an SDP that repeats it;
 // ok is false on a plain leg.

@@ -1,0 +1,203 @@
+package media
+
+import (
+	"bytes"
+	"encoding/binary"
+	"log/slog"
+	"net"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+// newKernelRelay is a relay with the kernel path open. It needs root
+// (CAP_BPF and CAP_NET_ADMIN); as root, a kernel that refuses is a failure.
+func newKernelRelay(t *testing.T, m *Metrics) *Relay {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("in-kernel forwarding needs CAP_BPF and CAP_NET_ADMIN")
+	}
+	lo, hi := testRange(t)
+	var logs bytes.Buffer
+	r, err := NewRelay(Config{BindIP: loopback(), PortMin: lo, PortMax: hi, Kernel: true}, slog.New(slog.NewTextHandler(&logs, nil)), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Close() })
+	if !r.KernelForwarding() {
+		t.Fatalf("kernel path did not open:\n%s", logs.String())
+	}
+	return r
+}
+
+// kernelCall is a started bridge between two loopback phones, each of
+// which has sent one packet, so both legs are latched.
+func kernelCall(t *testing.T, r *Relay) (*Bridge, *phone, *phone) {
+	t.Helper()
+	b, err := r.NewBridge()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	pa, pb := newPhone(t), newPhone(t)
+	pa.attach(b.A)
+	pb.attach(b.B)
+	b.Start()
+	pa.sendRTP(b.A, rtpPacketOf(t, 0xaaaa0001, 1))
+	recv(t, pb.rtp)
+	pb.sendRTP(b.B, rtpPacketOf(t, 0xbbbb0001, 1))
+	recv(t, pa.rtp)
+	return b, pa, pb
+}
+
+func offloaded(b *Bridge) bool { return b.A.rtp.kflow.Load() != nil && b.B.rtp.kflow.Load() != nil }
+
+// exchange sends n packets each way, from seq on, and checks each side gets
+// them all, in order, unchanged, from the other leg's address.
+func exchange(t *testing.T, b *Bridge, pa, pb *phone, seq uint16, n int) {
+	t.Helper()
+	for i := range n {
+		s := seq + uint16(i)
+		want := rtpPacketOf(t, 0xaaaa0001, s)
+		pa.sendRTP(b.A, want)
+		got, src := recv(t, pb.rtp)
+		if !bytes.Equal(got, want) || src != b.B.LocalAddr() {
+			t.Fatalf("A→B packet %d: got %d bytes from %s (seq %d), want it unchanged from %s", s, len(got), src, seqOf(t, got), b.B.LocalAddr())
+		}
+		want = rtpPacketOf(t, 0xbbbb0001, s)
+		pb.sendRTP(b.B, want)
+		got, src = recv(t, pa.rtp)
+		if !bytes.Equal(got, want) || src != b.A.LocalAddr() {
+			t.Fatalf("B→A packet %d: got %d bytes from %s, want it unchanged from %s", s, len(got), src, b.A.LocalAddr())
+		}
+	}
+}
+
+func TestKernelForwardsAnUntappedCallAndHandsBackForATap(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg)
+	r := newKernelRelay(t, m)
+	b, pa, pb := kernelCall(t, r)
+	waitFor(t, "both directions offloaded", func() bool { return offloaded(b) })
+
+	exchange(t, b, pa, pb, 2, 100)
+	sa, sb := b.A.Stats(), b.B.Stats()
+	if sa.PacketsKernel != 100 || sb.PacketsKernel != 100 {
+		t.Fatalf("kernel forwarded %d A→B and %d B→A, want 100 each", sa.PacketsKernel, sb.PacketsKernel)
+	}
+	if sa.PacketsIn != 101 || sb.PacketsOut != 101 || sa.BytesIn != 101*172 {
+		t.Fatalf("leg A counts: in %d (%d bytes), B out %d; want 101 packets of 172 bytes", sa.PacketsIn, sa.BytesIn, sb.PacketsOut)
+	}
+	if got := testutil.ToFloat64(m.rtpKernel); got != 200 {
+		t.Fatalf("yimen_rtp_packets_kernel_total = %v, want 200", got)
+	}
+	if got := testutil.ToFloat64(m.rtpRelayed); got != 202 {
+		t.Fatalf("yimen_rtp_packets_relayed_total = %v, want 202", got)
+	}
+
+	// A tap (a recorder starting) must hear every packet from now on.
+	tap := &recordingTap{}
+	b.SetTap(tap)
+	if b.A.rtp.kflow.Load() != nil || b.B.rtp.kflow.Load() != nil {
+		t.Fatal("a flow stayed in the kernel with a tap attached")
+	}
+	exchange(t, b, pa, pb, 102, 10)
+	if got := tap.seqs(t, LegA); len(got) != 10 || got[0] != 102 || got[9] != 111 {
+		t.Fatalf("tap heard A's %v, want 102..111", got)
+	}
+	if b.A.Stats().PacketsKernel != 100 {
+		t.Fatal("the kernel forwarded packets while the call was tapped")
+	}
+
+	// Without the tap the sweep offloads again.
+	b.SetTap(nil)
+	waitFor(t, "offloaded again", func() bool { return offloaded(b) })
+	exchange(t, b, pa, pb, 112, 10)
+	if got := b.A.Stats().PacketsKernel; got != 110 {
+		t.Fatalf("kernel forwarded %d A→B, want 110", got)
+	}
+
+	// Closing takes the flows out of the kernel.
+	ka, kb := b.A.rtp.kflow.Load().key, b.B.rtp.kflow.Load().key
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []flowKey{ka, kb} {
+		if _, ok := r.kernel.read(k); ok {
+			t.Fatalf("flow %v left in the kernel after Close", k)
+		}
+	}
+}
+
+func TestKernelHandsBackForHoldPromptAndRelatch(t *testing.T) {
+	r := newKernelRelay(t, nil)
+	b, pa, pb := kernelCall(t, r)
+	waitFor(t, "both directions offloaded", func() bool { return offloaded(b) })
+	exchange(t, b, pa, pb, 2, 20) // last A→B packet: seq 21, timestamp 21*160
+
+	// A prompt played to B carries on B's stream where the kernel left it.
+	prompt := rtpPacketOf(t, 0x99990001, 5000)
+	if err := b.B.WriteRTP(prompt); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := recv(t, pb.rtp)
+	var h rtp.Header
+	if _, err := h.Unmarshal(got); err != nil {
+		t.Fatal(err)
+	}
+	if h.SSRC != 0xaaaa0001 || h.SequenceNumber != 22 || h.Timestamp != 21*160+frameTicks || !h.Marker {
+		t.Fatalf("prompt reached B as ssrc %#x seq %d ts %d marker %v; want the stream's ssrc, seq 22, ts %d, marker",
+			h.SSRC, h.SequenceNumber, h.Timestamp, h.Marker, 21*160+frameTicks)
+	}
+	if b.A.rtp.kflow.Load() != nil {
+		t.Fatal("A→B stayed in the kernel after a prompt to B")
+	}
+
+	// Hold: A's audio stops reaching B, and is counted as held.
+	b.SetHold(LegA, true)
+	pa.sendRTP(b.A, rtpPacketOf(t, 0xaaaa0001, 30))
+	waitFor(t, "a held packet", func() bool { return b.A.Stats().DroppedHeld == 1 })
+	b.SetHold(LegA, false)
+
+	// A NAT rebinding: A's phone sends from a new port; after the quiet
+	// time the relay relatches, and B→A goes to the new port, whichever
+	// path carries it.
+	waitFor(t, "B→A offloaded", func() bool { return b.B.rtp.kflow.Load() != nil })
+	moved := listenLoopback(t)
+	waitFor(t, "the relatch quiet time", func() bool { return time.Now().UnixNano()-b.A.rtp.lastRx.Load() > relatchQuiet })
+	pkt := rtpPacketOf(t, 0xaaaa0001, 31)
+	if _, err := moved.WriteToUDPAddrPort(pkt, b.A.LocalAddr()); err != nil {
+		t.Fatal(err)
+	}
+	recv(t, pb.rtp)
+	if src := b.A.Stats().Source; src != moved.LocalAddr().(*net.UDPAddr).AddrPort() {
+		t.Fatalf("A latched to %s, want the new port", src)
+	}
+	for i := range 3 {
+		pb.sendRTP(b.B, rtpPacketOf(t, 0xbbbb0001, uint16(40+i)))
+		got, _ := recv(t, moved)
+		if s := binary.BigEndian.Uint16(got[2:4]); s != uint16(40+i) {
+			t.Fatalf("A's new port got seq %d, want %d", s, 40+i)
+		}
+	}
+	// A→B stays with the relay: B's phone now hears a rewritten stream
+	// (the prompt's), which the kernel cannot continue. B→A goes back.
+	waitFor(t, "B→A offloaded to the new port", func() bool {
+		f := b.B.rtp.kflow.Load()
+		return f != nil && f.dst == moved.LocalAddr().(*net.UDPAddr).AddrPort()
+	})
+	for i := range 3 {
+		pb.sendRTP(b.B, rtpPacketOf(t, 0xbbbb0001, uint16(50+i)))
+		got, _ := recv(t, moved)
+		if s := binary.BigEndian.Uint16(got[2:4]); s != uint16(50+i) {
+			t.Fatalf("A's new port got seq %d from the kernel, want %d", s, 50+i)
+		}
+	}
+	if got := b.B.Stats().PacketsKernel; got < 3 {
+		t.Fatalf("kernel forwarded %d B→A packets in all, want the last 3 at least", got)
+	}
+}

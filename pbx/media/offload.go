@@ -1,0 +1,333 @@
+package media
+
+import (
+	"encoding/binary"
+	"net"
+	"net/netip"
+	"time"
+)
+
+// In-kernel forwarding ("the kernel path"). A call's RTP costs the relay a
+// wake-up, a recvmmsg share and a sendto per packet, twice over the
+// kernel's own UDP work; rtpengine's kernel module is why it scales past
+// that. Where the kernel allows it (Linux with tcx and eBPF, CAP_BPF and
+// CAP_NET_ADMIN), a direction of a bridge that needs nothing of the relay
+// but the forward itself is handed to a small tc program (kernel_prog_linux.go):
+// it rewrites the latched peer's datagrams to come from the other leg's
+// port and go to the other leg's peer, and sends them on from the
+// interface's ingress without waking the relay.
+//
+// A direction is offloaded only while all of this holds: the bridge is
+// started and has no tap (no recorder, monitor, DTMF listener, IVR or
+// splice), the sending leg is not held, neither leg speaks SRTP, the
+// sending leg has latched an IPv4 source, the other leg has an IPv4
+// destination that is not a local peer (WebRTC), the relay is bound to one
+// IPv4 address, and what the other leg's phone has been sent so far is
+// this very stream, untouched (out_stream.go). Whatever changes one of
+// these (SetTap, SetHold, SetRemote, SetSignalHost, SetSRTP, a relatch, a
+// prompt written to the leg, Close) withdraws the flow first, under the
+// bridge's kmu, and the relay's socket reads the next packet as before; a
+// sweep once a second (Relay.kernelLoop) offloads what is eligible, moves
+// the kernel's counters into the leg's (so Stats, the CDR, the media
+// timeout and /metrics see the packets) and withdraws what no longer is.
+// The kernel takes only the latched source's packets of the latched SSRC,
+// valid RTP of agreeing lengths; anything else (RTCP, a new SSRC, a
+// stranger, a NAT rebinding) reaches the socket, where the usual rules
+// apply and a relatch withdraws the flow.
+
+// kernelFlows is what the relay needs of the kernel path.
+type kernelFlows interface {
+	put(key flowKey, v flowValue) error
+	// read returns a flow's value with its counters.
+	read(key flowKey) (flowValue, bool)
+	// take removes a flow and returns its last value.
+	take(key flowKey) (flowValue, bool)
+	close() error
+}
+
+// kernelSweep is how often offloads are tried and counters moved.
+const kernelSweep = time.Second
+
+// flowKey is what the program looks up: the datagram's destination (the
+// relay's leg) and source (the latched peer), bytes as on the wire.
+type flowKey struct {
+	Relay     [4]byte
+	Peer      [4]byte
+	RelayPort [2]byte
+	PeerPort  [2]byte
+}
+
+// flowValue is a flow: where its packets go, and the kernel's counters.
+// The layout is the program's (kernel_prog_linux.go's v* offsets).
+type flowValue struct {
+	Src     [4]byte // the other leg's address: the relay's
+	Dst     [4]byte // the other leg's peer
+	SrcPort [2]byte
+	DstPort [2]byte
+	SSRC    [4]byte // the latched stream, as on the wire
+	Flags   uint32  // flowLocal
+	Ifindex uint32  // the interface the route to Dst leaves by (not local)
+	Packets uint64  // forwarded by the kernel
+	Bytes   uint64  // their RTP bytes (UDP payload)
+	Head    [4]byte // the last forwarded packet's first four bytes
+	TS      [4]byte // and its timestamp
+}
+
+const (
+	flowKeySize   = 12
+	flowValueSize = 48
+)
+
+// kflow is an offloaded direction as the relay keeps it.
+type kflow struct {
+	key  flowKey
+	src  netip.AddrPort // the latched source it matches
+	dst  netip.AddrPort // where it sends
+	ssrc uint32
+	// counted: the kernel's packets and bytes already moved into the legs'
+	// counters. Under the bridge's kmu.
+	packets, bytes uint64
+}
+
+// kernelHost is what the relay knows of its host for the kernel path.
+type kernelHost struct {
+	bind  [4]byte
+	local map[netip.Addr]bool // the host's addresses, read at start
+}
+
+// newKernelHost reads the host's addresses; ok is false when the relay's
+// bind address is not one IPv4 address.
+func newKernelHost(bind netip.Addr) (kernelHost, bool) {
+	if !bind.Is4() || bind.IsUnspecified() {
+		return kernelHost{}, false
+	}
+	h := kernelHost{bind: bind.As4(), local: map[netip.Addr]bool{}}
+	if addrs, err := net.InterfaceAddrs(); err == nil {
+		for _, a := range addrs {
+			if p, err := netip.ParsePrefix(a.String()); err == nil {
+				h.local[p.Addr().Unmap()] = true
+			}
+		}
+	}
+	return h, true
+}
+
+func (h kernelHost) isLocal(ip netip.Addr) bool { return ip.IsLoopback() || h.local[ip] }
+
+// egress is the interface the route to ip leaves by: the one holding the
+// source address the kernel picks for it.
+func (h kernelHost) egress(ip netip.Addr) (int, bool) {
+	c, err := net.DialUDP("udp4", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, 9)))
+	if err != nil {
+		return 0, false
+	}
+	src := c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap()
+	_ = c.Close()
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return 0, false
+	}
+	for _, ifc := range ifs {
+		addrs, _ := ifc.Addrs()
+		for _, a := range addrs {
+			if p, err := netip.ParsePrefix(a.String()); err == nil && p.Addr().Unmap() == src {
+				return ifc.Index, len(ifc.HardwareAddr) == 6
+			}
+		}
+	}
+	return 0, false
+}
+
+// kernelFlow reports what the flow for in's direction would be, and
+// whether the direction may be offloaded now. b.kmu is held.
+func (b *Bridge) kernelFlow(in *Leg) (flowKey, flowValue, *kflow, bool) {
+	r := b.relay
+	out := in.other
+	if b.kclosed || b.startedAt.Load() == 0 || b.tap.Load() != nil || in.held.Load() ||
+		in.srtp.Load() != nil || out.srtp.Load() != nil || out.rtp.local.Load() != nil {
+		return flowKey{}, flowValue{}, nil, false
+	}
+	p := in.rtp.peer.Load()
+	src, dst := p.latched, out.rtp.peer.Load().dest()
+	if !src.Addr().Is4() || !dst.Addr().Is4() || dst.Port() == 0 {
+		return flowKey{}, flowValue{}, nil, false
+	}
+	o := &out.out
+	o.mu.Lock()
+	fresh := !o.started || (o.ssrc == p.ssrc && o.in == p.ssrc && o.seqOff == 0 && o.tsOff == 0)
+	o.mu.Unlock()
+	if !fresh {
+		return flowKey{}, flowValue{}, nil, false
+	}
+	h := r.khost
+	v := flowValue{Src: h.bind, Dst: dst.Addr().As4(), Ifindex: 0}
+	binary.BigEndian.PutUint16(v.SrcPort[:], out.port)
+	binary.BigEndian.PutUint16(v.DstPort[:], dst.Port())
+	binary.BigEndian.PutUint32(v.SSRC[:], p.ssrc)
+	switch {
+	case h.isLocal(dst.Addr()):
+		// A loopback destination is reached only from loopback: on any other
+		// interface the stack would drop it as martian.
+		if dst.Addr().IsLoopback() && !h.isLocal(src.Addr()) {
+			return flowKey{}, flowValue{}, nil, false
+		}
+		v.Flags = flowLocal
+	default:
+		ifindex, ok := h.egress(dst.Addr())
+		if !ok {
+			return flowKey{}, flowValue{}, nil, false
+		}
+		v.Ifindex = uint32(ifindex)
+	}
+	k := flowKey{Relay: h.bind, Peer: src.Addr().As4()}
+	binary.BigEndian.PutUint16(k.RelayPort[:], in.port)
+	binary.BigEndian.PutUint16(k.PeerPort[:], src.Port())
+	return k, v, &kflow{key: k, src: src, dst: dst, ssrc: p.ssrc}, true
+}
+
+// kernelSweepBridge moves the kernel's counters into the legs', withdraws
+// directions no longer eligible and offloads those that are.
+func (b *Bridge) kernelSweepBridge(k kernelFlows) {
+	b.kmu.Lock()
+	defer b.kmu.Unlock()
+	for _, in := range [...]*Leg{b.A, b.B} {
+		f := in.rtp.kflow.Load()
+		key, v, nf, ok := b.kernelFlow(in)
+		switch {
+		case f != nil && (!ok || key != f.key || nf.dst != f.dst):
+			b.withdrawLocked(in, k)
+		case f != nil:
+			if cur, found := k.read(f.key); found {
+				b.countKernel(in, f, cur)
+			}
+			continue
+		}
+		if !ok {
+			continue
+		}
+		if err := k.put(key, v); err != nil {
+			b.relay.log.Debug("media: kernel path refused a flow; it stays in the relay", "err", err)
+			continue
+		}
+		in.rtp.kflow.Store(nf)
+	}
+}
+
+// kernelWithdraw takes both directions back from the kernel, so the next
+// packets reach the relay's sockets. Call it after the change that needs it
+// (a tap stored, a hold set), so a sweep that runs meanwhile sees it.
+func (b *Bridge) kernelWithdraw() {
+	k := b.kernel()
+	if k == nil {
+		return
+	}
+	b.kmu.Lock()
+	defer b.kmu.Unlock()
+	b.withdrawLocked(b.A, k)
+	b.withdrawLocked(b.B, k)
+}
+
+// kernelCount moves what the kernel has forwarded into the legs' counters.
+func (b *Bridge) kernelCount() {
+	k := b.kernel()
+	if k == nil {
+		return
+	}
+	b.kmu.Lock()
+	defer b.kmu.Unlock()
+	for _, in := range [...]*Leg{b.A, b.B} {
+		if f := in.rtp.kflow.Load(); f != nil {
+			if v, ok := k.read(f.key); ok {
+				b.countKernel(in, f, v)
+			}
+		}
+	}
+}
+
+// withdrawLocked removes in's flow, counts its last packets and leaves the
+// other leg's out stream where the kernel left it, so a later source (a
+// prompt, a transfer) carries on from the phone's last sequence number.
+func (b *Bridge) withdrawLocked(in *Leg, k kernelFlows) {
+	f := in.rtp.kflow.Swap(nil)
+	if f == nil {
+		return
+	}
+	v, ok := k.take(f.key)
+	if !ok || v.Packets == 0 {
+		return
+	}
+	b.countKernel(in, f, v)
+	o := &in.other.out
+	o.mu.Lock()
+	if !o.started {
+		o.started, o.ssrc, o.in = true, f.ssrc, f.ssrc
+	}
+	o.lastSeq = binary.BigEndian.Uint16(v.Head[2:4])
+	o.lastTS = binary.BigEndian.Uint32(v.TS[:])
+	o.mu.Unlock()
+}
+
+// countKernel adds what the kernel forwarded since the last count, metrics
+// first as on the relay's own path.
+func (b *Bridge) countKernel(in *Leg, f *kflow, v flowValue) {
+	dp, db := v.Packets-f.packets, v.Bytes-f.bytes
+	if dp == 0 {
+		return
+	}
+	f.packets, f.bytes = v.Packets, v.Bytes
+	b.m.rtpRelayed.Add(float64(dp))
+	b.m.rtpBytes.Add(float64(db))
+	b.m.rtpKernel.Add(float64(dp))
+	s := &in.rtp
+	s.kernel.Add(dp)
+	s.in.Add(dp)
+	s.inBytes.Add(db)
+	s.relayed.Add(dp)
+	s.relayedBytes.Add(db)
+	s.lastRx.Store(time.Now().UnixNano())
+}
+
+// kernelMiss runs for an accepted packet that reached the socket while a
+// direction is offloaded: a relatch of in, a new SSRC, or a packet queued
+// before the flow went in. The first two change what the flows must be.
+func (b *Bridge) kernelMiss(in *Leg, src netip.AddrPort, ssrc uint32) {
+	if f := in.rtp.kflow.Load(); f != nil && (f.src != src || f.ssrc != ssrc) {
+		b.kernelWithdraw()
+		return
+	}
+	if g := in.other.rtp.kflow.Load(); g != nil && g.dst != src {
+		b.kernelWithdraw() // in's peer moved: the other direction sends to the old place
+	}
+}
+
+func (b *Bridge) kernel() kernelFlows {
+	if b == nil || b.relay == nil {
+		return nil
+	}
+	return b.relay.kernel
+}
+
+// kernelLoop is the relay's sweep while the kernel path is open.
+func (r *Relay) kernelLoop(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTicker(kernelSweep)
+	defer t.Stop()
+	var list []*Bridge
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		list = list[:0]
+		r.mu.Lock()
+		for b := range r.bridges {
+			list = append(list, b)
+		}
+		r.mu.Unlock()
+		for _, b := range list {
+			b.kernelSweepBridge(r.kernel)
+		}
+		clear(list)
+	}
+}
