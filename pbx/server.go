@@ -130,7 +130,7 @@ func New(ctx context.Context, cfg config.Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.relay, err = media.NewRelay(media.Config{BindIP: bindIP, PortMin: cfg.RTP.PortMin, PortMax: cfg.RTP.PortMax}, s.log.With("component", "media"), media.NewMetrics(s.reg))
+	s.relay, err = media.NewRelay(media.Config{BindIP: bindIP, PortMin: cfg.RTP.PortMin, PortMax: cfg.RTP.PortMax, Kernel: cfg.RTP.KernelForward}, s.log.With("component", "media"), media.NewMetrics(s.reg))
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,8 @@
 # ends of a call), sox and espeak-ng (IVR prompts), baresip-core (a real
 # softphone registering and talking through the PBX), the arm64 cross
 # compiler and qemu-user-static (release builds tested under emulation),
-# chromium (the agent bar's browser tests). Safe to run repeatedly.
+# chromium (the agent bar's browser tests), iproute2 and ethtool (the relay's
+# in-kernel forwarding tested across network namespaces). Safe to run repeatedly.
 set -euo pipefail
 need=()
 command -v sipp    >/dev/null 2>&1 || need+=(sip-tester)
@@ -15,6 +16,8 @@ command -v baresip >/dev/null 2>&1 || need+=(baresip-core)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v curl    >/dev/null 2>&1 || need+=(curl)
 command -v gnuplot >/dev/null 2>&1 || need+=(gnuplot-nox)
+command -v ip      >/dev/null 2>&1 || need+=(iproute2)
+command -v ethtool >/dev/null 2>&1 || need+=(ethtool)
 # make release / make cross-test: the arm64 C cross-compiler (cgo SQLite) and
 # user-mode emulators for arm64 and loong64.
 command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || need+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross)

@@ -101,6 +101,13 @@ type RTP struct {
 	PortMin int      `yaml:"port_min"`
 	PortMax int      `yaml:"port_max"`
 	Codecs  []string `yaml:"codecs"`
+	// KernelForward hands the RTP of calls without taps (no recording,
+	// monitoring, DTMF listening or prompts) to an eBPF program in the
+	// kernel, which forwards it without waking the relay (docs/BENCHMARKS.md,
+	// "in-kernel forwarding"). It needs Linux 6.6+, bind_ip set to one IPv4
+	// address, and CAP_BPF with CAP_NET_ADMIN; without them the PBX logs
+	// why at start and relays everything itself. Default true.
+	KernelForward bool `yaml:"kernel_forward"`
 }
 
 // HTTP configures the admin API, metrics and health endpoint.
@@ -246,7 +253,7 @@ func Defaults() Config {
 			MinExpires: 60, MaxExpires: 3600, DefaultExpires: 600, MaxContacts: 5,
 			MaxMessageBytes: 16384,
 		},
-		RTP:  RTP{BindIP: "127.0.0.1", PortMin: 20000, PortMax: 29999, Codecs: []string{"PCMA", "PCMU"}},
+		RTP:  RTP{BindIP: "127.0.0.1", PortMin: 20000, PortMax: 29999, Codecs: []string{"PCMA", "PCMU"}, KernelForward: true},
 		HTTP: HTTP{Addr: "127.0.0.1:8080", ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute},
 		Guard: Guard{
 			RatePerSec: 200, Burst: 400, AuthFailuresPerIP: 10, AuthFailuresPerAccount: 20,

@@ -9,8 +9,8 @@ import (
 // for a relay socket, looks up (relay address and port, source address and
 // port) in the flow map, and when a flow is found and the datagram is plain
 // RTP of the flow's stream, rewrites the addresses and ports to those of the
-// other leg and sends it on: up the stack when the other leg's peer is on
-// this host, out of the interface the route names otherwise. Whatever it
+// other leg and sends it out of an interface: loopback when the other leg's
+// peer is on this host, the one the route names otherwise. Whatever it
 // does not take (IPv6, IP options, fragments, RTCP, another SSRC, an unknown
 // source, a route it cannot resolve) it leaves alone, and the relay's own
 // socket reads it as before.
@@ -23,10 +23,9 @@ import (
 //	v = lookup(flows, {daddr, saddr, dport, sport}); if !v → next
 //	if rtp.ssrc != v.ssrc → next
 //	if udp.len < 20 || udp.len > 8+1500 || ip.tot_len != udp.len+20 || skb.len != 14+ip.tot_len → next
-//	if !(v.flags & local) { fib = fib_lookup(output, oif = skb.ifindex, v.src → v.dst); if fib != ok → next; set MACs }
-//	fix the UDP and IP checksums, store v's addresses and ports
+//	set v's MACs, fix the UDP and IP checksums, store v's addresses and ports
 //	v.packets++, v.bytes += udp.len-8, v.head, v.ts = rtp's
-//	local ? pass : redirect(fib.ifindex)
+//	redirect to v.ifindex's egress
 
 // Stack layout, as offsets from the frame pointer. The copied headers start
 // at -66 so that the IP header (14 bytes in) is four-byte aligned: the
@@ -47,8 +46,7 @@ const (
 	kRTPHead  = kHdr + 42
 	kRTPTS    = kHdr + 46
 	kRTPSSRC  = kHdr + 50
-	kKey      = -80  // 12 bytes: flowKey
-	kFib      = -144 // 64 bytes: struct bpf_fib_lookup
+	kKey      = -80 // 12 bytes: flowKey
 )
 
 // Offsets in the packet (from the Ethernet header) the checksum and store
@@ -60,47 +58,29 @@ const (
 	pUDPCsum  = 14 + 20 + 6
 )
 
-// Offsets in struct __sk_buff and struct bpf_fib_lookup (uapi/linux/bpf.h).
+// Offsets in struct __sk_buff (uapi/linux/bpf.h).
 const (
-	skbLen     = 0
-	skbIfindex = 40
-	fibFamily  = 0
-	fibL4Proto = 1
-	fibSport   = 2
-	fibDport   = 4
-	fibTotLen  = 6
-	fibIfindex = 8
-	fibTOS     = 12
-	fibSrc     = 16
-	fibDst     = 32
-	fibVLAN    = 48
-	fibSmac    = 52
-	fibDmac    = 58
-	fibSize    = 64
+	skbLen = 0
 )
 
-// Flow value offsets: flowValue's layout (kernel_linux.go).
+// Flow value offsets: flowValue's layout (offload.go).
 const (
 	vSrc     = 0
 	vSSRC    = 12
-	vFlags   = 16
+	vIfindex = 20
 	vPackets = 24
 	vBytes   = 32
 	vHead    = 40
 	vTS      = 44
+	vMACs    = 48 // destination MAC, then source MAC: the Ethernet header's order
 )
 
 // Kernel constants the program uses.
 const (
 	tcxNext          = -1 // leave the packet to the next program, then the stack
-	tcxPass          = 0
-	afInet           = 2
 	ipprotoUDP       = 17
-	fibLookupOutput  = 2
-	fibRetSuccess    = 0
 	csumPseudoHeader = 1 << 4 // BPF_F_PSEUDO_HDR
 	csumMangled0     = 1 << 5 // BPF_F_MARK_MANGLED_0: keep a zero UDP checksum zero
-	flowLocal        = 1      // flowValue.Flags: the destination is an address of this host
 )
 
 // forwardProgram returns the program's instructions for the flow map fd.
@@ -168,60 +148,19 @@ func forwardProgram(flows int) asm.Instructions {
 		asm.Add.Imm(asm.R1, 14),
 		asm.JNE.Reg(asm.R1, asm.R2, next),
 
-		// A destination on this host goes up the stack; any other needs the
-		// route's interface and next hop, or it stays with the relay.
-		asm.Mov.Imm(asm.R9, 0), // r9 = the interface to redirect to; 0: local
-		asm.LoadMem(asm.R1, asm.R7, vFlags, asm.Word),
-		asm.And.Imm(asm.R1, flowLocal),
-		asm.JNE.Imm(asm.R1, 0, "rewrite"),
-	}
-	// Zero the lookup's parameters, then fill them in.
-	ins = append(ins, asm.Mov.Imm(asm.R1, 0))
-	for off := 0; off < fibSize; off += 8 {
-		ins = append(ins, asm.StoreMem(asm.RFP, int16(kFib+off), asm.R1, asm.DWord))
-	}
-	ins = append(ins,
-		asm.StoreImm(asm.RFP, kFib+fibFamily, afInet, asm.Byte),
-		asm.StoreImm(asm.RFP, kFib+fibL4Proto, ipprotoUDP, asm.Byte),
-		asm.LoadMem(asm.R1, asm.R7, vSrc+8, asm.Half),
-		asm.StoreMem(asm.RFP, kFib+fibSport, asm.R1, asm.Half),
-		asm.LoadMem(asm.R1, asm.R7, vSrc+10, asm.Half),
-		asm.StoreMem(asm.RFP, kFib+fibDport, asm.R1, asm.Half),
-		asm.LoadMem(asm.R1, asm.RFP, kIPTotLen, asm.Half),
-		asm.HostTo(asm.BE, asm.R1, asm.Half),
-		asm.StoreMem(asm.RFP, kFib+fibTotLen, asm.R1, asm.Half),
-		asm.LoadMem(asm.R1, asm.R6, skbIfindex, asm.Word),
-		asm.StoreMem(asm.RFP, kFib+fibIfindex, asm.R1, asm.Word),
-		asm.LoadMem(asm.R1, asm.R7, vSrc, asm.Word),
-		asm.StoreMem(asm.RFP, kFib+fibSrc, asm.R1, asm.Word),
-		asm.LoadMem(asm.R1, asm.R7, vSrc+4, asm.Word),
-		asm.StoreMem(asm.RFP, kFib+fibDst, asm.R1, asm.Word),
-		asm.Mov.Reg(asm.R1, asm.R6),
-		asm.Mov.Reg(asm.R2, asm.RFP),
-		asm.Add.Imm(asm.R2, kFib),
-		asm.Mov.Imm(asm.R3, fibSize),
-		asm.Mov.Imm(asm.R4, fibLookupOutput),
-		asm.FnFibLookup.Call(),
-		asm.JNE.Imm(asm.R0, fibRetSuccess, next),
-		asm.LoadMem(asm.R9, asm.RFP, kFib+fibIfindex, asm.Word),
-		// Destination MAC, then source MAC, from the lookup.
+		// Leave by the flow's interface (loopback for a destination on this
+		// host) with its MACs: out of an interface rather than straight up
+		// the stack, so captures see the packet as they would the relay's.
+		asm.LoadMem(asm.R9, asm.R7, vIfindex, asm.Word),
 		asm.Mov.Reg(asm.R1, asm.R6),
 		asm.Mov.Imm(asm.R2, 0),
-		asm.Mov.Reg(asm.R3, asm.RFP),
-		asm.Add.Imm(asm.R3, kFib+fibDmac),
-		asm.Mov.Imm(asm.R4, 6),
+		asm.Mov.Reg(asm.R3, asm.R7),
+		asm.Add.Imm(asm.R3, vMACs),
+		asm.Mov.Imm(asm.R4, 12),
 		asm.Mov.Imm(asm.R5, 0),
 		asm.FnSkbStoreBytes.Call(),
 		asm.JNE.Imm(asm.R0, 0, next),
-		asm.Mov.Reg(asm.R1, asm.R6),
-		asm.Mov.Imm(asm.R2, 6),
-		asm.Mov.Reg(asm.R3, asm.RFP),
-		asm.Add.Imm(asm.R3, kFib+fibSmac),
-		asm.Mov.Imm(asm.R4, 6),
-		asm.Mov.Imm(asm.R5, 0),
-		asm.FnSkbStoreBytes.Call(),
-		asm.JNE.Imm(asm.R0, 0, next),
-	)
+	}
 
 	// The UDP checksum covers the addresses (pseudo-header) and the ports;
 	// the IP checksum the addresses. Each helper adjusts it incrementally.
@@ -240,9 +179,7 @@ func forwardProgram(flows int) asm.Instructions {
 			asm.JNE.Imm(asm.R0, 0, next),
 		}
 	}
-	rewrite := csum(asm.FnL4CsumReplace, pUDPCsum, kIPSaddr, vSrc, csumPseudoHeader|csumMangled0|4)
-	rewrite[0] = rewrite[0].WithSymbol("rewrite")
-	ins = append(ins, rewrite...)
+	ins = append(ins, csum(asm.FnL4CsumReplace, pUDPCsum, kIPSaddr, vSrc, csumPseudoHeader|csumMangled0|4)...)
 	ins = append(ins, csum(asm.FnL4CsumReplace, pUDPCsum, kIPDaddr, vSrc+4, csumPseudoHeader|csumMangled0|4)...)
 	ins = append(ins, csum(asm.FnL4CsumReplace, pUDPCsum, kUDPSport, vSrc+8, csumMangled0|2)...)
 	ins = append(ins, csum(asm.FnL4CsumReplace, pUDPCsum, kUDPDport, vSrc+10, csumMangled0|2)...)
@@ -275,11 +212,7 @@ func forwardProgram(flows int) asm.Instructions {
 		asm.LoadMem(asm.R1, asm.RFP, kRTPTS, asm.Word),
 		asm.StoreMem(asm.R7, vTS, asm.R1, asm.Word),
 
-		asm.JNE.Imm(asm.R9, 0, "redirect"),
-		asm.Mov.Imm(asm.R0, tcxPass),
-		asm.Return(),
-
-		asm.Mov.Reg(asm.R1, asm.R9).WithSymbol("redirect"),
+		asm.Mov.Reg(asm.R1, asm.R9),
 		asm.Mov.Imm(asm.R2, 0),
 		asm.FnRedirect.Call(),
 		asm.Return(),

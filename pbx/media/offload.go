@@ -2,8 +2,12 @@ package media
 
 import (
 	"encoding/binary"
+	"errors"
 	"net"
 	"net/netip"
+	"os"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -65,22 +69,29 @@ type flowValue struct {
 	SrcPort [2]byte
 	DstPort [2]byte
 	SSRC    [4]byte // the latched stream, as on the wire
-	Flags   uint32  // flowLocal
+	Flags   uint32  // flowLocal: informational; the program reads Ifindex and the MACs
 	Ifindex uint32  // the interface the route to Dst leaves by (not local)
 	Packets uint64  // forwarded by the kernel
 	Bytes   uint64  // their RTP bytes (UDP payload)
 	Head    [4]byte // the last forwarded packet's first four bytes
 	TS      [4]byte // and its timestamp
+	DstMAC  [6]byte // the next hop's; zero for loopback
+	SrcMAC  [6]byte // the interface's
+	_       [4]byte
 }
+
+// flowLocal marks a flow to an address of this host, sent by loopback.
+const flowLocal = 1
 
 const (
 	flowKeySize   = 12
-	flowValueSize = 48
+	flowValueSize = 64
 )
 
 // kflow is an offloaded direction as the relay keeps it.
 type kflow struct {
 	key  flowKey
+	val  flowValue      // as put, counters zero
 	src  netip.AddrPort // the latched source it matches
 	dst  netip.AddrPort // where it sends
 	ssrc uint32
@@ -89,59 +100,153 @@ type kflow struct {
 	packets, bytes uint64
 }
 
-// kernelHost is what the relay knows of its host for the kernel path.
-type kernelHost struct {
-	bind  [4]byte
-	local map[netip.Addr]bool // the host's addresses, read at start
+// kernelView is what the relay knows of its host for the kernel path,
+// read again at every sweep: its addresses, its IPv4 routes and its ARP
+// table (from /proc/net). The kernel's own route look-up from a tc program
+// (bpf_fib_lookup) refuses unless the host forwards IPv4, which a PBX
+// should not, so the next hop is found here and its MAC given to the
+// program with the flow.
+type kernelView struct {
+	bind     [4]byte
+	loopback uint32                   // loopback's interface index
+	local    map[netip.Addr]bool      // the host's addresses
+	ifaces   map[string]net.Interface // by name
+	routes   []route4
+	arp      map[arpKey]net.HardwareAddr // complete entries only
 }
 
-// newKernelHost reads the host's addresses; ok is false when the relay's
-// bind address is not one IPv4 address.
-func newKernelHost(bind netip.Addr) (kernelHost, bool) {
+type route4 struct {
+	iface   string
+	prefix  netip.Prefix
+	gateway netip.Addr // zero: on link
+	metric  int
+}
+
+type arpKey struct {
+	ip    netip.Addr
+	iface string
+}
+
+// readKernelView reads the host; ok is false when the relay's bind address
+// is not one IPv4 address or the host has no loopback.
+func readKernelView(bind netip.Addr) (*kernelView, bool) {
 	if !bind.Is4() || bind.IsUnspecified() {
-		return kernelHost{}, false
+		return nil, false
 	}
-	h := kernelHost{bind: bind.As4(), local: map[netip.Addr]bool{}}
-	if addrs, err := net.InterfaceAddrs(); err == nil {
-		for _, a := range addrs {
-			if p, err := netip.ParsePrefix(a.String()); err == nil {
-				h.local[p.Addr().Unmap()] = true
-			}
-		}
-	}
-	return h, true
-}
-
-func (h kernelHost) isLocal(ip netip.Addr) bool { return ip.IsLoopback() || h.local[ip] }
-
-// egress is the interface the route to ip leaves by: the one holding the
-// source address the kernel picks for it.
-func (h kernelHost) egress(ip netip.Addr) (int, bool) {
-	c, err := net.DialUDP("udp4", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, 9)))
-	if err != nil {
-		return 0, false
-	}
-	src := c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap()
-	_ = c.Close()
+	v := &kernelView{bind: bind.As4(), local: map[netip.Addr]bool{}, ifaces: map[string]net.Interface{}, arp: map[arpKey]net.HardwareAddr{}}
 	ifs, err := net.Interfaces()
 	if err != nil {
-		return 0, false
+		return nil, false
 	}
 	for _, ifc := range ifs {
+		v.ifaces[ifc.Name] = ifc
+		if ifc.Flags&net.FlagLoopback != 0 && v.loopback == 0 {
+			v.loopback = uint32(ifc.Index)
+		}
 		addrs, _ := ifc.Addrs()
 		for _, a := range addrs {
-			if p, err := netip.ParsePrefix(a.String()); err == nil && p.Addr().Unmap() == src {
-				return ifc.Index, len(ifc.HardwareAddr) == 6
+			if p, err := netip.ParsePrefix(a.String()); err == nil {
+				v.local[p.Addr().Unmap()] = true
 			}
 		}
 	}
-	return 0, false
+	if b, err := os.ReadFile("/proc/net/route"); err == nil {
+		v.routes = parseRoutes(b)
+	}
+	if b, err := os.ReadFile("/proc/net/arp"); err == nil {
+		parseARP(b, v.arp)
+	}
+	return v, v.loopback != 0
+}
+
+// parseRoutes reads /proc/net/route: addresses are the kernel's 32-bit
+// words in hex, little-endian on the hosts this runs on.
+func parseRoutes(b []byte) []route4 {
+	var out []route4
+	for i, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if i == 0 || len(f) < 8 {
+			continue
+		}
+		dst, err1 := strconv.ParseUint(f[1], 16, 32)
+		gw, err2 := strconv.ParseUint(f[2], 16, 32)
+		flags, err3 := strconv.ParseUint(f[3], 16, 32)
+		metric, err4 := strconv.Atoi(f[6])
+		mask, err5 := strconv.ParseUint(f[7], 16, 32)
+		if err := errors.Join(err1, err2, err3, err4, err5); err != nil || flags&1 == 0 { // RTF_UP
+			continue
+		}
+		ip4 := func(x uint64) netip.Addr {
+			var a [4]byte
+			binary.LittleEndian.PutUint32(a[:], uint32(x))
+			return netip.AddrFrom4(a)
+		}
+		bits := 0
+		for m := uint32(mask); m != 0; m &= m - 1 {
+			bits++
+		}
+		r := route4{iface: f[0], prefix: netip.PrefixFrom(ip4(dst), bits), metric: metric}
+		if flags&2 != 0 { // RTF_GATEWAY
+			r.gateway = ip4(gw)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// parseARP reads /proc/net/arp's complete entries (flag ATF_COM).
+func parseARP(b []byte, into map[arpKey]net.HardwareAddr) {
+	for i, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if i == 0 || len(f) < 6 {
+			continue
+		}
+		ip, err := netip.ParseAddr(f[0])
+		flags, err2 := strconv.ParseUint(strings.TrimPrefix(f[2], "0x"), 16, 32)
+		mac, err3 := net.ParseMAC(f[3])
+		if errors.Join(err, err2, err3) != nil || flags&2 == 0 || len(mac) != 6 {
+			continue
+		}
+		into[arpKey{ip, f[5]}] = mac
+	}
+}
+
+func (v *kernelView) isLocal(ip netip.Addr) bool { return ip.IsLoopback() || v.local[ip] }
+
+// nextHop finds how a packet to ip leaves: the interface, its MAC and the
+// next hop's, by the longest matching route (the main table's; policy
+// routing is not followed, and a flow it would route elsewhere is better
+// left to the relay, which uses the host's own routing).
+func (v *kernelView) nextHop(ip netip.Addr) (ifindex uint32, dst, src net.HardwareAddr, ok bool) {
+	best := -1
+	for i, r := range v.routes {
+		if r.prefix.Contains(ip) && (best < 0 || r.prefix.Bits() > v.routes[best].prefix.Bits() ||
+			(r.prefix.Bits() == v.routes[best].prefix.Bits() && r.metric < v.routes[best].metric)) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return 0, nil, nil, false
+	}
+	r := v.routes[best]
+	ifc, found := v.ifaces[r.iface]
+	if !found || len(ifc.HardwareAddr) != 6 || ifc.Flags&net.FlagUp == 0 {
+		return 0, nil, nil, false
+	}
+	hop := ip
+	if r.gateway.IsValid() {
+		hop = r.gateway
+	}
+	mac, found := v.arp[arpKey{hop, r.iface}]
+	if !found {
+		return 0, nil, nil, false // not resolved yet: the relay's own sends will resolve it
+	}
+	return uint32(ifc.Index), mac, ifc.HardwareAddr, true
 }
 
 // kernelFlow reports what the flow for in's direction would be, and
 // whether the direction may be offloaded now. b.kmu is held.
-func (b *Bridge) kernelFlow(in *Leg) (flowKey, flowValue, *kflow, bool) {
-	r := b.relay
+func (b *Bridge) kernelFlow(in *Leg, h *kernelView) (flowKey, flowValue, *kflow, bool) {
 	out := in.other
 	if b.kclosed || b.startedAt.Load() == 0 || b.tap.Load() != nil || in.held.Load() ||
 		in.srtp.Load() != nil || out.srtp.Load() != nil || out.rtp.local.Load() != nil {
@@ -159,8 +264,7 @@ func (b *Bridge) kernelFlow(in *Leg) (flowKey, flowValue, *kflow, bool) {
 	if !fresh {
 		return flowKey{}, flowValue{}, nil, false
 	}
-	h := r.khost
-	v := flowValue{Src: h.bind, Dst: dst.Addr().As4(), Ifindex: 0}
+	v := flowValue{Src: h.bind, Dst: dst.Addr().As4()}
 	binary.BigEndian.PutUint16(v.SrcPort[:], out.port)
 	binary.BigEndian.PutUint16(v.DstPort[:], dst.Port())
 	binary.BigEndian.PutUint32(v.SSRC[:], p.ssrc)
@@ -171,30 +275,32 @@ func (b *Bridge) kernelFlow(in *Leg) (flowKey, flowValue, *kflow, bool) {
 		if dst.Addr().IsLoopback() && !h.isLocal(src.Addr()) {
 			return flowKey{}, flowValue{}, nil, false
 		}
-		v.Flags = flowLocal
+		v.Flags, v.Ifindex = flowLocal, h.loopback // MACs zero, as loopback's own
 	default:
-		ifindex, ok := h.egress(dst.Addr())
+		ifindex, dmac, smac, ok := h.nextHop(dst.Addr())
 		if !ok {
 			return flowKey{}, flowValue{}, nil, false
 		}
-		v.Ifindex = uint32(ifindex)
+		v.Ifindex = ifindex
+		copy(v.DstMAC[:], dmac)
+		copy(v.SrcMAC[:], smac)
 	}
 	k := flowKey{Relay: h.bind, Peer: src.Addr().As4()}
 	binary.BigEndian.PutUint16(k.RelayPort[:], in.port)
 	binary.BigEndian.PutUint16(k.PeerPort[:], src.Port())
-	return k, v, &kflow{key: k, src: src, dst: dst, ssrc: p.ssrc}, true
+	return k, v, &kflow{key: k, val: v, src: src, dst: dst, ssrc: p.ssrc}, true
 }
 
 // kernelSweepBridge moves the kernel's counters into the legs', withdraws
 // directions no longer eligible and offloads those that are.
-func (b *Bridge) kernelSweepBridge(k kernelFlows) {
+func (b *Bridge) kernelSweepBridge(k kernelFlows, h *kernelView) {
 	b.kmu.Lock()
 	defer b.kmu.Unlock()
 	for _, in := range [...]*Leg{b.A, b.B} {
 		f := in.rtp.kflow.Load()
-		key, v, nf, ok := b.kernelFlow(in)
+		key, v, nf, ok := b.kernelFlow(in, h)
 		switch {
-		case f != nil && (!ok || key != f.key || nf.dst != f.dst):
+		case f != nil && (!ok || key != f.key || v != f.val): // a new MAC or route too
 			b.withdrawLocked(in, k)
 		case f != nil:
 			if cur, found := k.read(f.key); found {
@@ -325,8 +431,12 @@ func (r *Relay) kernelLoop(stop <-chan struct{}, done chan<- struct{}) {
 			list = append(list, b)
 		}
 		r.mu.Unlock()
+		h, ok := readKernelView(r.cfg.BindIP)
+		if !ok {
+			continue
+		}
 		for _, b := range list {
-			b.kernelSweepBridge(r.kernel)
+			b.kernelSweepBridge(r.kernel, h)
 		}
 		clear(list)
 	}

@@ -23,7 +23,6 @@ type Relay struct {
 
 	locals    localPeers  // addresses the PBX answers for itself (local_peer.go)
 	kernel    kernelFlows // nil: the relay forwards every packet itself (offload.go)
-	khost     kernelHost
 	kstop     chan struct{}
 	kdone     chan struct{}
 	pollers   []*poller
@@ -73,8 +72,7 @@ func NewRelay(cfg Config, log *slog.Logger, m *Metrics) (*Relay, error) {
 
 // openKernel starts the kernel path, or says why not and goes on without.
 func (r *Relay) openKernel(pairs int) {
-	h, ok := newKernelHost(r.cfg.BindIP)
-	if !ok {
+	if _, ok := readKernelView(r.cfg.BindIP); !ok {
 		r.log.Warn("media: in-kernel forwarding needs the relay bound to one IPv4 address; forwarding in the relay", "bind_ip", r.cfg.BindIP)
 		return
 	}
@@ -83,7 +81,7 @@ func (r *Relay) openKernel(pairs int) {
 		r.log.Warn("media: in-kernel forwarding unavailable; forwarding in the relay", "err", err)
 		return
 	}
-	r.kernel, r.khost = k, h
+	r.kernel = k
 	r.kstop, r.kdone = make(chan struct{}), make(chan struct{})
 	go r.kernelLoop(r.kstop, r.kdone)
 	r.log.Info("media: in-kernel forwarding on for calls without taps")
