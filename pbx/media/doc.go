@@ -15,5 +15,7 @@
 // decrypted before it may latch, what it sends is encrypted, each leg with
 // its own keys, so an SRTP phone and a plain one hear each other. Taps
 // (recorder, monitor, DTMF, IVR) attach to a Bridge without locking the hot
-// path and always see plain RTP.
+// path and always see plain RTP. A direction that needs none of this is
+// handed to an eBPF program in the kernel where the host allows it
+// (offload.go), and taken back the moment it does.
 package media
