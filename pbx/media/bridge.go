@@ -88,6 +88,7 @@ func (b *Bridge) Start() {
 // called if none has come since; zero before Start. A media-timeout loop
 // compares it with the clock.
 func (b *Bridge) LastPacket() time.Time {
+	b.kernelCount() // packets the kernel forwarded since the last sweep
 	last := max(b.startedAt.Load(), b.A.rtp.lastRx.Load(), b.B.rtp.lastRx.Load())
 	if last == 0 {
 		return time.Time{}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
@@ -74,6 +75,16 @@ func openKernel(maxFlows int) (kernelFlows, error) {
 		return nil, fmt.Errorf("media: kernel path: no interface to attach to: %w", errs.ErrUnavailable)
 	}
 	return k, nil
+}
+
+// monotonicToWall turns a CLOCK_MONOTONIC reading (bpf_ktime_get_ns) into
+// unix nanoseconds.
+func monotonicToWall(mono uint64) int64 {
+	var ts unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts) != nil {
+		return time.Now().UnixNano()
+	}
+	return time.Now().UnixNano() - (ts.Nano() - int64(mono))
 }
 
 func (k *bpfKernel) put(key flowKey, v flowValue) error {

@@ -84,7 +84,13 @@ func TestKernelForwardsAnUntappedCallAndHandsBackForATap(t *testing.T) {
 	b, pa, pb := kernelCall(t, r)
 	waitFor(t, "both directions offloaded", func() bool { return offloaded(b) })
 
+	before := time.Now()
 	exchange(t, b, pa, pb, 2, 100)
+	// The media timeout sees the kernel's packets when it looks, not at
+	// the next sweep, and at the time the kernel forwarded them.
+	if last := b.LastPacket(); last.Before(before) || last.After(time.Now()) {
+		t.Fatalf("LastPacket %v, want between %v and now", last, before)
+	}
 	sa, sb := b.A.Stats(), b.B.Stats()
 	if sa.PacketsKernel != 100 || sb.PacketsKernel != 100 {
 		t.Fatalf("kernel forwarded %d A→B and %d B→A, want 100 each", sa.PacketsKernel, sb.PacketsKernel)

@@ -4,6 +4,7 @@ package media
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/yimen/yimen/internal/errs"
 )
@@ -12,3 +13,6 @@ import (
 func openKernel(int) (kernelFlows, error) {
 	return nil, fmt.Errorf("media: kernel path: needs Linux: %w", errs.ErrUnavailable)
 }
+
+// monotonicToWall is never reached without the kernel path.
+func monotonicToWall(uint64) int64 { return time.Now().UnixNano() }

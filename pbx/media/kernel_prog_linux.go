@@ -24,7 +24,7 @@ import (
 //	if rtp.ssrc != v.ssrc → next
 //	if udp.len < 20 || udp.len > 8+1500 || ip.tot_len != udp.len+20 || skb.len != 14+ip.tot_len → next
 //	set v's MACs, fix the UDP and IP checksums, store v's addresses and ports
-//	v.packets++, v.bytes += udp.len-8, v.head, v.ts = rtp's
+//	v.packets++, v.bytes += udp.len-8, v.head, v.ts = rtp's, v.last = now
 //	redirect to v.ifindex's egress
 
 // Stack layout, as offsets from the frame pointer. The copied headers start
@@ -73,6 +73,7 @@ const (
 	vHead    = 40
 	vTS      = 44
 	vMACs    = 48 // destination MAC, then source MAC: the Ethernet header's order
+	vLast    = 64
 )
 
 // Kernel constants the program uses.
@@ -211,6 +212,8 @@ func forwardProgram(flows int) asm.Instructions {
 		asm.StoreMem(asm.R7, vHead, asm.R1, asm.Word),
 		asm.LoadMem(asm.R1, asm.RFP, kRTPTS, asm.Word),
 		asm.StoreMem(asm.R7, vTS, asm.R1, asm.Word),
+		asm.FnKtimeGetNs.Call(), // for the media timeout
+		asm.StoreMem(asm.R7, vLast, asm.R0, asm.DWord),
 
 		asm.Mov.Reg(asm.R1, asm.R9),
 		asm.Mov.Imm(asm.R2, 0),

@@ -78,6 +78,7 @@ type flowValue struct {
 	DstMAC  [6]byte // the next hop's; zero for loopback
 	SrcMAC  [6]byte // the interface's
 	_       [4]byte
+	Last    uint64 // when the kernel last forwarded one, CLOCK_MONOTONIC ns
 }
 
 // flowLocal marks a flow to an address of this host, sent by loopback.
@@ -85,7 +86,7 @@ const flowLocal = 1
 
 const (
 	flowKeySize   = 12
-	flowValueSize = 64
+	flowValueSize = 72
 )
 
 // kflow is an offloaded direction as the relay keeps it.
@@ -390,7 +391,13 @@ func (b *Bridge) countKernel(in *Leg, f *kflow, v flowValue) {
 	s.inBytes.Add(db)
 	s.relayed.Add(dp)
 	s.relayedBytes.Add(db)
-	s.lastRx.Store(time.Now().UnixNano())
+	last := time.Now().UnixNano()
+	if v.Last != 0 {
+		last = monotonicToWall(v.Last)
+	}
+	if last > s.lastRx.Load() {
+		s.lastRx.Store(last)
+	}
 }
 
 // kernelMiss runs for an accepted packet that reached the socket while a
