@@ -86,6 +86,10 @@ func TestKernelForwardsAnUntappedCallAndHandsBackForATap(t *testing.T) {
 
 	before := time.Now()
 	exchange(t, b, pa, pb, 2, 100)
+	// A scrape counts what the kernel forwarded up to now, not to the last sweep.
+	if got := gathered(t, reg, "yimen_rtp_packets_kernel_total"); got != 200 {
+		t.Fatalf("scraped yimen_rtp_packets_kernel_total = %v, want 200", got)
+	}
 	// The media timeout sees the kernel's packets when it looks, not at
 	// the next sweep, and at the time the kernel forwarded them.
 	if last := b.LastPacket(); last.Before(before) || last.After(time.Now()) {
@@ -206,4 +210,20 @@ func TestKernelHandsBackForHoldPromptAndRelatch(t *testing.T) {
 	if got := b.B.Stats().PacketsKernel; got < 3 {
 		t.Fatalf("kernel forwarded %d B→A packets in all, want the last 3 at least", got)
 	}
+}
+
+// gathered scrapes reg for one counter's value.
+func gathered(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name && len(mf.GetMetric()) == 1 {
+			return mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	t.Fatalf("no %s in the scrape", name)
+	return 0
 }

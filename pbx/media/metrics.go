@@ -2,6 +2,7 @@ package media
 
 import (
 	"errors"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -53,6 +54,7 @@ type Metrics struct {
 	rtpBytes    prometheus.Counter
 	rtcpRelayed prometheus.Counter
 	rtpKernel   prometheus.Counter
+	relayedSet  *relayedCollector
 	portsInUse  prometheus.Gauge
 	// children resolved once so the hot path never looks up label values
 	rtpDropped  [numDropReasons]prometheus.Counter
@@ -63,22 +65,29 @@ type Metrics struct {
 // registers nothing). Series already registered with reg are reused, so two
 // relays in one process can share a registry.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
-	m := &Metrics{
-		rtpRelayed: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+	relayed := &relayedCollector{
+		relayed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "yimen_rtp_packets_relayed_total",
-			Help: "RTP packets written to the other leg of a bridge.",
-		})),
-		rtpBytes: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+			Help: "RTP packets written to the other leg of a bridge, by the relay or the kernel.",
+		}),
+		bytes: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "yimen_rtp_bytes_relayed_total",
 			Help: "RTP bytes (UDP payload) written to the other leg of a bridge.",
-		})),
+		}),
+		kernel: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "yimen_rtp_packets_kernel_total",
+			Help: "RTP packets forwarded in the kernel without the relay reading them; counted in yimen_rtp_packets_relayed_total too.",
+		}),
+	}
+	relayed = register(reg, relayed)
+	m := &Metrics{
+		rtpRelayed: relayed.relayed,
+		rtpBytes:   relayed.bytes,
+		rtpKernel:  relayed.kernel,
+		relayedSet: relayed,
 		rtcpRelayed: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "yimen_rtcp_packets_relayed_total",
 			Help: "RTCP packets written to the other leg of a bridge.",
-		})),
-		rtpKernel: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "yimen_rtp_packets_kernel_total",
-			Help: "RTP packets forwarded in the kernel (offload.go); counted in yimen_rtp_packets_relayed_total too, once a second.",
 		})),
 		portsInUse: register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "yimen_rtp_ports_in_use",
@@ -115,4 +124,50 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
 		panic(err)
 	}
 	return c
+}
+
+// relayedCollector holds the relayed-packet counters, which the kernel path
+// feeds from its flows' counters: a scrape first has every relay move what
+// the kernel forwarded since its last sweep, so a rate over any window is
+// exact rather than stepping once a second.
+type relayedCollector struct {
+	relayed, bytes, kernel prometheus.Counter
+
+	mu      sync.Mutex
+	syncers map[*Relay]struct{}
+}
+
+func (c *relayedCollector) Describe(ch chan<- *prometheus.Desc) {
+	c.relayed.Describe(ch)
+	c.bytes.Describe(ch)
+	c.kernel.Describe(ch)
+}
+
+func (c *relayedCollector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	relays := make([]*Relay, 0, len(c.syncers))
+	for r := range c.syncers {
+		relays = append(relays, r)
+	}
+	c.mu.Unlock()
+	for _, r := range relays {
+		r.kernelCountAll()
+	}
+	c.relayed.Collect(ch)
+	c.bytes.Collect(ch)
+	c.kernel.Collect(ch)
+}
+
+// follow has a scrape count r's kernel flows first (on) or no longer.
+func (c *relayedCollector) follow(r *Relay, on bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.syncers == nil {
+		c.syncers = map[*Relay]struct{}{}
+	}
+	if on {
+		c.syncers[r] = struct{}{}
+	} else {
+		delete(c.syncers, r)
+	}
 }

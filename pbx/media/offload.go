@@ -420,6 +420,19 @@ func (b *Bridge) kernel() kernelFlows {
 	return b.relay.kernel
 }
 
+// kernelCountAll moves every bridge's kernel counts into its legs.
+func (r *Relay) kernelCountAll() {
+	r.mu.Lock()
+	list := make([]*Bridge, 0, len(r.bridges))
+	for b := range r.bridges {
+		list = append(list, b)
+	}
+	r.mu.Unlock()
+	for _, b := range list {
+		b.kernelCount()
+	}
+}
+
 // kernelLoop is the relay's sweep while the kernel path is open.
 func (r *Relay) kernelLoop(stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)

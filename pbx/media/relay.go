@@ -84,6 +84,7 @@ func (r *Relay) openKernel(pairs int) {
 	r.kernel = k
 	r.kstop, r.kdone = make(chan struct{}), make(chan struct{})
 	go r.kernelLoop(r.kstop, r.kdone)
+	r.m.relayedSet.follow(r, true)
 	r.log.Info("media: in-kernel forwarding on for calls without taps")
 }
 
@@ -173,6 +174,7 @@ func (r *Relay) Close() error {
 	r.closeOnce.Do(func() {
 		r.closePollers()
 		if r.kernel != nil {
+			r.m.relayedSet.follow(r, false)
 			close(r.kstop)
 			<-r.kdone
 			if err := r.kernel.close(); err != nil {
