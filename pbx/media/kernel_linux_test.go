@@ -16,7 +16,7 @@ import (
 
 // newKernelRelay is a relay with the kernel path open. It needs root
 // (CAP_BPF and CAP_NET_ADMIN); as root, a kernel that refuses is a failure.
-func newKernelRelay(t *testing.T, m *Metrics) *Relay {
+func newKernelRelay(t testing.TB, m *Metrics) *Relay {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("in-kernel forwarding needs CAP_BPF and CAP_NET_ADMIN")
@@ -36,7 +36,7 @@ func newKernelRelay(t *testing.T, m *Metrics) *Relay {
 
 // kernelCall is a started bridge between two loopback phones, each of
 // which has sent one packet, so both legs are latched.
-func kernelCall(t *testing.T, r *Relay) (*Bridge, *phone, *phone) {
+func kernelCall(t testing.TB, r *Relay) (*Bridge, *phone, *phone) {
 	t.Helper()
 	b, err := r.NewBridge()
 	if err != nil {
