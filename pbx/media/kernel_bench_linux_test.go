@@ -85,4 +85,3 @@ func cpuNanos(b *testing.B) int64 {
 	}
 	return unix.TimevalToNsec(ru.Utime) + unix.TimevalToNsec(ru.Stime)
 }
-
