@@ -1,6 +1,7 @@
 package media
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -29,6 +30,10 @@ type bpfKernel struct {
 // ErrUnavailable, where the kernel or the process's privileges do not allow
 // it (no CAP_BPF and CAP_NET_ADMIN, a kernel before 6.6 without tcx).
 func openKernel(maxFlows int) (kernelFlows, error) {
+	if binary.NativeEndian.Uint16([]byte{1, 0}) != 1 {
+		// The program compares the wire's bytes as little-endian words.
+		return nil, fmt.Errorf("media: kernel path: needs a little-endian host: %w", errs.ErrUnavailable)
+	}
 	flows, err := ebpf.NewMap(&ebpf.MapSpec{
 		Name:       "yimen_flows",
 		Type:       ebpf.Hash,
