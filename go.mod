@@ -3,6 +3,7 @@ module github.com/yimen/yimen
 go 1.26.0
 
 require (
+	github.com/cilium/ebpf v0.22.0
 	github.com/emiago/sipgo v1.7.3
 	github.com/emmansun/gmsm v0.44.0
 	github.com/go-ego/gse v0.80.3
@@ -32,7 +33,6 @@ require (
 	github.com/aymerick/douceur v0.2.0 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
-	github.com/cilium/ebpf v0.22.0 // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect
 	github.com/gobwas/httphead v0.1.0 // indirect
 	github.com/gobwas/pool v0.2.1 // indirect
