@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/yimen/yimen/internal/config"
+	"github.com/yimen/yimen/internal/sipstateless"
 	"github.com/yimen/yimen/pbx/b2bua"
 	"github.com/yimen/yimen/pbx/guard"
 	"github.com/yimen/yimen/pbx/media"
@@ -337,7 +338,7 @@ func (s *Server) Run(ctx context.Context) error {
 
 	errc := make(chan error, 8)
 	if s.udp != nil {
-		pc := s.guard.WrapPacketConn(s.udp)
+		pc := s.registerFastPath(s.guard.WrapPacketConn(s.udp))
 		go func() { errc <- s.sip.ServeUDP(pc) }()
 	}
 	if s.trunkUDP != nil {
@@ -380,6 +381,33 @@ func (s *Server) Run(ctx context.Context) error {
 	_ = s.relay.Close()
 	s.log.Info("pbx stopped")
 	return runErr
+}
+
+// registerFastPath answers UDP REGISTERs without a sipgo transaction or
+// goroutine: at thousands a second those cost more than the registrar's
+// own work (docs/BENCHMARKS.md, "REGISTER without a transaction"). The
+// guard's filter has already run; retransmissions get the answer again.
+func (s *Server) registerFastPath(pc net.PacketConn) net.PacketConn {
+	fast := sipstateless.Wrap(pc, s.regr.Answer, sipstateless.Config{Method: sip.REGISTER}, s.log.With("component", "sip"))
+	for name, help := range map[string]string{
+		"resent":    "UDP REGISTER retransmissions answered again from the recent answers.",
+		"in_flight": "UDP REGISTER retransmissions dropped while the first copy was being answered.",
+		"malformed": "UDP REGISTERs dropped as unparsable or refused with 400 before the registrar.",
+	} {
+		_ = s.reg.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace: "yimen", Name: "sip_register_stateless_" + name + "_total", Help: help,
+		}, func() float64 {
+			st := fast.Stats()
+			switch name {
+			case "resent":
+				return float64(st.Resent)
+			case "in_flight":
+				return float64(st.InFlight)
+			}
+			return float64(st.Malformed)
+		}))
+	}
+	return fast
 }
 
 func (s *Server) closeListeners() {

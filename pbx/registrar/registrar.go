@@ -120,39 +120,10 @@ func (r *Registrar) Count() int {
 	return n
 }
 
-// HandleRegister is the sipgo handler for REGISTER.
+// HandleRegister is the sipgo handler for REGISTER (TCP, TLS, WebSocket;
+// UDP REGISTERs are answered statelessly through Answer, see pbx/server.go).
 func (r *Registrar) HandleRegister(req *sip.Request, tx sip.ServerTransaction) {
-	ctx := context.Background()
-	to := req.To()
-	if to == nil || req.CallID() == nil || req.CSeq() == nil {
-		r.respond(tx, sip.NewResponseFromRequest(req, 400, "Bad Request", nil), "bad_request")
-		return
-	}
-	tenant, _ := r.tenants.TenantFor(to.Address.Host)
-	user, outcome := r.auth.Check(ctx, req, tenant, false)
-	switch outcome {
-	case OutcomeOK:
-	case OutcomeStale:
-		r.respond(tx, r.auth.Challenge(req, false, true), "challenge")
-		return
-	case OutcomeFailed:
-		r.respond(tx, r.auth.Challenge(req, false, false), "auth_failed")
-		return
-	default:
-		r.respond(tx, r.auth.Challenge(req, false, false), "challenge")
-		return
-	}
-	if user != to.Address.User {
-		r.log.Warn("sip register for another extension", "ip", sourceIP(req).String(), "account", user, "aor", to.Address.User)
-		r.respond(tx, sip.NewResponseFromRequest(req, 403, "Forbidden", nil), "forbidden")
-		return
-	}
-	res, result := r.apply(ctx, req, tenant, user)
-	r.respond(tx, res, result)
-}
-
-func (r *Registrar) respond(tx sip.ServerTransaction, res *sip.Response, result string) {
-	r.requests.WithLabelValues(result).Inc()
+	res := r.Answer(context.Background(), req)
 	if err := tx.Respond(res); err != nil {
 		r.log.Debug("register respond failed", "err", err)
 	}
@@ -161,6 +132,40 @@ func (r *Registrar) respond(tx sip.ServerTransaction, res *sip.Response, result 
 	// processed again: its nonce count was used, so it is challenged with
 	// stale=true, and a phone whose 200 was lost registers anew.
 	tx.Terminate()
+}
+
+// Answer processes a REGISTER and returns its final response. It keeps no
+// transaction state: the same request answered twice is challenged the
+// second time (its nonce count was used), so whoever sends the answer
+// absorbs retransmissions (sipgo's transaction, or the UDP fast path's
+// cache of recent answers).
+func (r *Registrar) Answer(ctx context.Context, req *sip.Request) *sip.Response {
+	res, result := r.answer(ctx, req)
+	r.requests.WithLabelValues(result).Inc()
+	return res
+}
+
+func (r *Registrar) answer(ctx context.Context, req *sip.Request) (*sip.Response, string) {
+	to := req.To()
+	if to == nil || req.CallID() == nil || req.CSeq() == nil {
+		return sip.NewResponseFromRequest(req, 400, "Bad Request", nil), "bad_request"
+	}
+	tenant, _ := r.tenants.TenantFor(to.Address.Host)
+	user, outcome := r.auth.Check(ctx, req, tenant, false)
+	switch outcome {
+	case OutcomeOK:
+	case OutcomeStale:
+		return r.auth.Challenge(req, false, true), "challenge"
+	case OutcomeFailed:
+		return r.auth.Challenge(req, false, false), "auth_failed"
+	default:
+		return r.auth.Challenge(req, false, false), "challenge"
+	}
+	if user != to.Address.User {
+		r.log.Warn("sip register for another extension", "ip", sourceIP(req).String(), "account", user, "aor", to.Address.User)
+		return sip.NewResponseFromRequest(req, 403, "Forbidden", nil), "forbidden"
+	}
+	return r.apply(ctx, req, tenant, user)
 }
 
 type contactReq struct {
