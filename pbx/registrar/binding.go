@@ -18,6 +18,31 @@ type Binding struct {
 	Expires   time.Time
 	UserAgent string
 	Updated   time.Time
+
+	// stored is the expiry the store holds for this binding (zero: not yet
+	// written); see unwritten.
+	stored time.Time
+}
+
+// refreshSlack bounds how far a binding's expiry may run ahead of what the
+// store holds before a refresh is written: a tenth of its lifetime, at most
+// a minute. A refresh that changes nothing but the expiry, CSeq and time
+// within that is kept in memory only; the store gets it with the next
+// change, the next write of that binding past the slack, or the flush at a
+// graceful stop. After a crash a restored binding can therefore expire up to
+// that much early, which matters only to a phone refreshing at the very end
+// of its interval; in exchange a phone that re-registers every few seconds
+// (or a load test) costs one row a minute instead of one per REGISTER.
+func refreshSlack(lifetime time.Duration) time.Duration {
+	return min(lifetime/10, time.Minute)
+}
+
+// unwritten reports whether the refresh b of old may stay out of the store
+// (see refreshSlack); lifetime is b's.
+func unwritten(old, b Binding, lifetime time.Duration) bool {
+	return !old.stored.IsZero() && old.Received == b.Received && old.Transport == b.Transport &&
+		old.CallID == b.CallID && old.UserAgent == b.UserAgent &&
+		b.Expires.Sub(old.stored) < refreshSlack(lifetime)
 }
 
 // BindingStore persists bindings so a restart keeps them.

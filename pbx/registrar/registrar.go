@@ -78,6 +78,7 @@ func New(ctx context.Context, cfg Config, auth *Authenticator, store BindingStor
 		n := 0
 		for _, b := range list {
 			if b.Expires.After(t) {
+				b.stored = b.Expires
 				k := aorKey{b.Tenant, b.AOR}
 				r.bindings[k] = append(r.bindings[k], b)
 				n++
@@ -278,18 +279,27 @@ func (r *Registrar) apply(ctx context.Context, req *sip.Request, tenant, aor str
 			result = "unregister"
 			continue
 		}
-		exp := min(c.expires, r.cfg.MaxExpires)
+		lifetime := time.Duration(min(c.expires, r.cfg.MaxExpires)) * time.Second
 		b := Binding{Tenant: tenant, AOR: aor, Contact: c.uri, Received: received, Transport: req.Transport(),
-			CallID: callID, CSeq: cseq, Expires: now.Add(time.Duration(exp) * time.Second), UserAgent: ua, Updated: now}
+			CallID: callID, CSeq: cseq, Expires: now.Add(lifetime), UserAgent: ua, Updated: now}
+		write := true
 		if idx >= 0 {
+			if unwritten(list[idx], b, lifetime) {
+				b.stored, write = list[idx].stored, false
+			}
 			list = append(list[:idx], list[idx+1:]...)
+		}
+		if write {
+			b.stored = b.Expires
 		}
 		list = append(list, b) // newest last
 		if len(list) > r.cfg.MaxContacts {
 			r.queueRemove(list[0])
 			list = list[1:]
 		}
-		r.queueUpsert(b)
+		if write {
+			r.queueUpsert(b)
+		}
 	}
 	if len(list) == 0 {
 		delete(r.bindings, key)
@@ -357,12 +367,28 @@ func (r *Registrar) Run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
+			r.queueUnwritten()
 			r.Flush(context.WithoutCancel(ctx))
 			return
 		case <-tick.C:
 			r.Flush(ctx)
 		case <-sweep.C:
 			r.expire()
+		}
+	}
+}
+
+// queueUnwritten queues every refresh kept out of the store (see
+// refreshSlack) so a graceful stop leaves the store as current as memory.
+func (r *Registrar) queueUnwritten() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, list := range r.bindings {
+		for i, b := range list {
+			if !b.Expires.Equal(b.stored) {
+				list[i].stored = b.Expires
+				r.queueUpsert(list[i])
+			}
 		}
 	}
 }
