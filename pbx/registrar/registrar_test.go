@@ -34,8 +34,6 @@ func (s *savedStore) take() []Binding {
 	return out
 }
 
-
-
 // phone sends REGISTERs for 1001 as bytes on the wire, answering challenges.
 type phone struct {
 	tb     testing.TB
