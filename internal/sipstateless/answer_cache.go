@@ -33,10 +33,11 @@ func newAnswerCache(keep time.Duration, max int) *answerCache {
 func (c *answerCache) begin(key string, now time.Time) (*answer, []byte, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.trim(now)
+	c.trim(now, c.max+1)
 	if e, ok := c.byKey[key]; ok {
 		return e, e.b, true
 	}
+	c.trim(now, c.max)
 	e := &answer{key: key, at: now}
 	c.byKey[key] = e
 	c.order = append(c.order, e)
@@ -50,11 +51,12 @@ func (c *answerCache) finish(e *answer, b []byte) {
 	c.mu.Unlock()
 }
 
-// trim forgets answers older than keep and, over max, the oldest.
-func (c *answerCache) trim(now time.Time) {
+// trim forgets answers older than keep and, while limit or more are kept,
+// the oldest.
+func (c *answerCache) trim(now time.Time, limit int) {
 	for c.head < len(c.order) {
 		e := c.order[c.head]
-		if now.Sub(e.at) <= c.keep && len(c.byKey) < c.max {
+		if now.Sub(e.at) <= c.keep && len(c.byKey) < limit {
 			break
 		}
 		if c.byKey[e.key] == e {
