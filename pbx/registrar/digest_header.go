@@ -41,27 +41,12 @@ func parseCredentials(h string) (credentials, error) {
 		s = strings.TrimLeft(s[eq+1:], " \t")
 		var val string
 		if strings.HasPrefix(s, `"`) {
-			var b strings.Builder
-			i := 1
-			closed := false
-			for ; i < len(s); i++ {
-				ch := s[i]
-				if ch == '\\' && i+1 < len(s) {
-					i++
-					b.WriteByte(s[i])
-					continue
-				}
-				if ch == '"' {
-					closed = true
-					break
-				}
-				b.WriteByte(ch)
-			}
-			if !closed {
+			if j := strings.IndexAny(s[1:], `"\`); j >= 0 && s[1+j] == '"' {
+				// No escapes: the value is the text between the quotes.
+				val, s = s[1:1+j], s[2+j:]
+			} else if val, s, ok = unquote(s); !ok {
 				return c, ErrBadAuthHeader
 			}
-			val = b.String()
-			s = s[i+1:]
 		} else {
 			end := strings.IndexAny(s, ", \t")
 			if end < 0 {
@@ -97,4 +82,23 @@ func parseCredentials(h string) (credentials, error) {
 		return c, ErrBadAuthHeader
 	}
 	return c, nil
+}
+
+// unquote reads the quoted string s starts with, backslash escapes
+// resolved, and returns it and what follows; false when it is not closed.
+func unquote(s string) (string, string, bool) {
+	var b strings.Builder
+	for i := 1; i < len(s); i++ {
+		ch := s[i]
+		if ch == '\\' && i+1 < len(s) {
+			i++
+			b.WriteByte(s[i])
+			continue
+		}
+		if ch == '"' {
+			return b.String(), s[i+1:], true
+		}
+		b.WriteByte(ch)
+	}
+	return "", "", false
 }
