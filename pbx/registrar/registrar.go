@@ -169,6 +169,9 @@ func (r *Registrar) answer(ctx context.Context, req *sip.Request) (*sip.Response
 	return r.apply(ctx, req, tenant, user)
 }
 
+// dateFormat is the Date header's (RFC 3261 §20.17: RFC 1123, in GMT).
+const dateFormat = "Mon, 02 Jan 2006 15:04:05 GMT"
+
 type contactReq struct {
 	uri     string
 	expires int
@@ -318,18 +321,13 @@ func (r *Registrar) apply(ctx context.Context, req *sip.Request, tenant, aor str
 
 	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
 	for _, b := range current {
-		h := &sip.ContactHeader{}
-		if err := sip.ParseUri(b.Contact, &h.Address); err != nil {
-			continue
-		}
-		h.Params = sip.NewParams()
-		h.Params.Add("expires", strconv.Itoa(int(b.Expires.Sub(now).Round(time.Second)/time.Second)))
-		res.AppendHeader(h)
+		// The URI as the phone sent it (c.Address.String() when bound), not
+		// parsed again: only its text goes back.
+		res.AppendHeader(sip.NewHeader("Contact", "<"+b.Contact+">;expires="+strconv.Itoa(int(b.Expires.Sub(now).Round(time.Second)/time.Second))))
 	}
-	res.AppendHeader(sip.NewHeader("Date", now.UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT")))
-	if len(contacts) > 0 {
-		addr := received.String()
-		r.log.Debug("register", "tenant", tenant, "aor", aor, "from", addr, "contacts", len(current), "result", result)
+	res.AppendHeader(sip.NewHeader("Date", now.UTC().Format(dateFormat)))
+	if len(contacts) > 0 && r.log.Enabled(ctx, slog.LevelDebug) {
+		r.log.DebugContext(ctx, "register", "tenant", tenant, "aor", aor, "from", received.String(), "contacts", len(current), "result", result)
 	}
 	return res, result
 }
