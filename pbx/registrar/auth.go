@@ -73,7 +73,7 @@ func (a *Authenticator) Check(ctx context.Context, req *sip.Request, tenant stri
 	}
 	var c credentials
 	found := false
-	for _, h := range req.GetHeaders(name) {
+	for _, h := range headersNamed(req, name) {
 		parsed, err := parseCredentials(h.Value())
 		if err != nil {
 			continue

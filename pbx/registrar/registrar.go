@@ -181,7 +181,7 @@ type contactReq struct {
 // apply processes the Contact headers of an authenticated REGISTER (RFC 3261 §10.3).
 func (r *Registrar) apply(ctx context.Context, req *sip.Request, tenant, aor string) (*sip.Response, string) {
 	defExp := r.cfg.DefaultExpires
-	if h := req.GetHeader("Expires"); h != nil {
+	if h := headerNamed(req, "Expires"); h != nil {
 		n, err := strconv.Atoi(strings.TrimSpace(h.Value()))
 		if err != nil || n < 0 {
 			return sip.NewResponseFromRequest(req, 400, "Bad Expires", nil), "bad_request"
@@ -189,7 +189,7 @@ func (r *Registrar) apply(ctx context.Context, req *sip.Request, tenant, aor str
 		defExp = n
 	}
 	var contacts []contactReq
-	for _, h := range req.GetHeaders("Contact") {
+	for _, h := range headersNamed(req, "Contact") {
 		c, ok := h.(*sip.ContactHeader)
 		if !ok {
 			return sip.NewResponseFromRequest(req, 400, "Bad Contact", nil), "bad_request"
@@ -232,7 +232,7 @@ func (r *Registrar) apply(ctx context.Context, req *sip.Request, tenant, aor str
 	cseq := req.CSeq().SeqNo
 	received, _ := netip.ParseAddrPort(req.Source())
 	ua := ""
-	if h := req.GetHeader("User-Agent"); h != nil {
+	if h := headerNamed(req, "User-Agent"); h != nil {
 		ua = h.Value()
 		if len(ua) > 128 {
 			ua = ua[:128]

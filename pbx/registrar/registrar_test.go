@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -235,5 +236,28 @@ func BenchmarkRegister(b *testing.B) {
 				b.Fatalf("registration %d: %d", done+i, res.StatusCode)
 			}
 		}
+	}
+}
+
+// Header names are matched in any case: "expires", "user-agent" and
+// "AUTHORIZATION" work as their usual spelling does.
+func TestHeaderNamesInAnyCase(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	r := newAuthRegistrar(t, &savedStore{}, func() time.Time { return now })
+	p := &phone{tb: t, source: "127.0.0.5:5070", callID: "case"}
+	ctx := context.Background()
+	chal := r.Answer(ctx, parseRequest(t, p.wire("", 120), p.source))
+	wire := string(p.wire(answer(t, chal, "REGISTER", testRURI, "1001", "s3cret", 1), 120))
+	wire = strings.NewReplacer("Expires:", "expires:", "User-Agent:", "user-agent:", "Authorization:", "AUTHORIZATION:").Replace(wire)
+	res := r.Answer(ctx, parseRequest(t, []byte(wire), p.source))
+	if res.StatusCode != 200 {
+		t.Fatalf("REGISTER with lower-case header names: %d", res.StatusCode)
+	}
+	l := r.Lookup("demo", "1001")
+	if len(l) != 1 || !l[0].Expires.Equal(now.Add(120*time.Second)) || l[0].UserAgent != "test-phone" {
+		t.Errorf("bound %+v, want expiry in 120 s and the User-Agent", l)
+	}
+	if c := res.GetHeader("Contact"); c == nil || !strings.HasSuffix(c.Value(), ";expires=120") {
+		t.Errorf("200's Contact: %v", c)
 	}
 }
