@@ -136,6 +136,7 @@ func TestRefreshesWithinTheSlackStayInMemory(t *testing.T) {
 	}
 
 	now = now.Add(30 * time.Second)
+	p.callID = "c1-after-a-restart" // a new Call-ID alone is no reason to write
 	if res := p.register(r, 3600); res.StatusCode != 200 {
 		t.Fatalf("refresh: %d", res.StatusCode)
 	}
