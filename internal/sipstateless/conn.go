@@ -130,8 +130,13 @@ func (c *Conn) ReadFrom(b []byte) (int, net.Addr, error) {
 	}
 }
 
+// startWorkers starts the workers with a queue no longer than their
+// number: the guard decides on each datagram as it is read, and bans on
+// what the handler finds (wrong passwords), so every request queued ahead
+// of the handler is one a source about to be banned still gets answered.
+// With the queue this short, reading runs at most a few requests ahead.
 func (c *Conn) startWorkers() {
-	c.work = make(chan job, 64*c.cfg.Workers)
+	c.work = make(chan job, c.cfg.Workers)
 	for range c.cfg.Workers {
 		c.wg.Add(1)
 		go func() {
