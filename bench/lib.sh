@@ -240,6 +240,9 @@ heap() {
     "http://$YIMEN_IP:8080/debug/pprof/heap?gc=1" -o "$d/$n.pprof" || log "heap capture failed"
   go tool pprof -sample_index=inuse_space -top -nodecount=35 "$YIMEN_BIN" "$d/$n.pprof" >"$d/$n-top.txt" 2>&1
   go tool pprof -sample_index=inuse_space -top -cum -nodecount=35 "$YIMEN_BIN" "$d/$n.pprof" >"$d/$n-cum.txt" 2>&1
+  # The goroutines alive at the same moment, grouped by stack: what each call keeps running.
+  curl -s --max-time 30 -H "Authorization: Bearer $YIMEN_TOKEN" \
+    "http://$YIMEN_IP:8080/debug/pprof/goroutine?debug=1" -o "$d/goroutines${2:+-$2}.txt" || log "goroutine capture failed"
   log "heap: $d/$n-top.txt ($(sed -n 's/^Showing nodes accounting for .* of \(.*\) total$/\1/p' "$d/$n-top.txt" | head -1))"
 }
 
