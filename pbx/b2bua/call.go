@@ -44,18 +44,29 @@ type call struct {
 	caller string
 	callee string
 
-	aInvite *sip.Request
-	aTx     sip.ServerTransaction
-	a       *dialog
-	bridge  *media.Bridge
-	codecs  []sdp.Codec
-	dtmf    *sdp.Codec
-	ptime   int
-	sdpOut  [2]*sdp.VersionCounter // what we send to each side
-	aFinal  chan struct{}          // closed when A's INVITE has its final response
-	acked   chan struct{}          // closed when A ACKs our 200
-	offer   *sdp.Session           // the caller's original offer
-	done    chan struct{}          // closed when the call has ended
+	// The caller's INVITE and its transaction, until the caller ACKs our
+	// 2xx (forgetInvite): they are what a final response is built from
+	// and sent through, and nothing after the ACK needs them. Under mu
+	// once the call is tracked. What outlives them is copied out at
+	// creation: aSeq (an ACK or a late copy of the INVITE is recognised by
+	// it), aHost/aPort (the Request-URI's, named to a transfer's target)
+	// and aDisplay (the caller's display name, shown to every leg rung).
+	aInvite  *sip.Request
+	aTx      sip.ServerTransaction
+	aSeq     uint32
+	aHost    string
+	aPort    int
+	aDisplay string
+	a        *dialog
+	bridge   *media.Bridge
+	codecs   []sdp.Codec
+	dtmf     *sdp.Codec
+	ptime    int
+	sdpOut   [2]*sdp.VersionCounter // what we send to each side
+	aFinal   chan struct{}          // closed when A's INVITE has its final response
+	acked    chan struct{}          // closed when A ACKs our 200
+	offer    *sdp.Session           // the caller's original offer
+	done     chan struct{}          // closed when the call has ended
 	// ctx is the call's own context, cancelled right after done is closed:
 	// what is started for the call (an application, a transfer's ring,
 	// relayed re-INVITEs, a monitor's mix) gives up with it. Requests that

@@ -205,7 +205,9 @@ type harness struct {
 	// source, when set, is where the next callers' requests come from
 	// instead of 127.0.0.1:5070.
 	source string
-	seq    atomic.Int64
+	// display, when set, is the next callers' display name in From.
+	display string
+	seq     atomic.Int64
 }
 
 func newHarness(t *testing.T, loc contacts, tweak func(*Config)) *harness {
@@ -323,6 +325,7 @@ func (h *harness) dial(from, callee string) *caller {
 	c := &caller{h: h, ext: from, callID: fmt.Sprintf("caller-%d@test", n), tag: fmt.Sprintf("ct%d", n), seq: 1, done: make(chan struct{})}
 	req := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: callee, Host: "127.0.0.1", Port: 5060})
 	c.addDialogHeaders(req, sip.INVITE, "")
+	req.From().DisplayName = h.display
 	req.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: from, Host: "127.0.0.1", Port: 5070}})
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	body := sdpBody(4000, "")

@@ -40,12 +40,15 @@ import (
 
 // fork is one outgoing INVITE to one registered contact of the callee.
 type fork struct {
-	ext           string // the extension this fork rings
-	dropped       bool   // no longer wanted by the transfer (counts as failed)
-	target        Target
-	dlg           *dialog
+	ext     string // the extension this fork rings
+	dropped bool   // no longer wanted by the transfer (counts as failed)
+	target  Target
+	dlg     *dialog
+	// invite is what a CANCEL is built from, kept while the fork may still
+	// be cancelled: readFork lets it go with the transaction, and seq (its
+	// CSeq) is all an ACK to a retransmitted 2xx needs after that.
 	invite        *sip.Request
-	tx            sip.ClientTransaction
+	seq           uint32
 	provisional   bool
 	cancelPending bool
 	cancelled     bool
@@ -56,15 +59,14 @@ type fork struct {
 // startFork sends the INVITE for ext to one of its contacts. Called with c.mu held.
 func (c *call) startFork(t Target, ext string) {
 	m := c.m
-	aReq := c.aInvite
 	dir := sdp.SendRecv
 	if c.offer != nil {
 		dir = c.offer.Direction
 	}
 	callerURI := sip.Uri{Scheme: "sip", User: c.caller, Host: m.cfg.Host, Port: m.cfg.Port}
 	calleeURI := sip.Uri{Scheme: "sip", User: ext, Host: m.cfg.Host, Port: m.cfg.Port}
-	if aReq != nil {
-		calleeURI.Host, calleeURI.Port = aReq.Recipient.Host, aReq.Recipient.Port
+	if c.aHost != "" {
+		calleeURI.Host, calleeURI.Port = c.aHost, c.aPort
 	}
 	d := &dialog{
 		callID: randomHex(16) + "@" + m.cfg.Host, local: callerURI, localTag: newTag(),
@@ -73,10 +75,8 @@ func (c *call) startFork(t Target, ext string) {
 	req := d.newRequest(sip.INVITE, m.contactURI(t.Transport))
 	if c.display != "" {
 		req.From().DisplayName = c.display
-	} else if aReq != nil {
-		if fh := aReq.From(); fh != nil && fh.DisplayName != "" {
-			req.From().DisplayName = fh.DisplayName
-		}
+	} else if c.aDisplay != "" {
+		req.From().DisplayName = c.aDisplay
 	}
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	if m.cfg.UserAgent != "" {
@@ -86,23 +86,26 @@ func (c *call) startFork(t Target, ext string) {
 		return
 	}
 	req.SetBody(c.legSDP(sideB, c.codecs, c.dtmf, dir, nil))
-	f := &fork{target: t, dlg: d, invite: req, ext: ext}
+	f := &fork{target: t, dlg: d, invite: req, seq: req.CSeq().SeqNo, ext: ext}
 	tx, err := m.send(c.ctx, d, req)
 	if err != nil {
 		m.log.Warn("fork INVITE failed", "call", c.id, "dest", t.Dest.String(), "err", err)
 		return
 	}
-	f.tx = tx
 	c.forks = append(c.forks, f)
 	m.alias(c, d.callID)
-	go c.readFork(f)
+	go c.readFork(f, tx)
 }
 
-// readFork feeds one fork's responses into the call until its transaction ends.
-func (c *call) readFork(f *fork) {
+// readFork feeds one fork's responses into the call until its transaction
+// ends. The transaction is not kept in the fork: it holds the INVITE and the
+// last response (the 2xx of an answered call), which an answered call would
+// otherwise keep for as long as it lasts.
+func (c *call) readFork(f *fork, tx sip.ClientTransaction) {
+	defer c.forkTxOver(f)
 	for {
 		select {
-		case res := <-f.tx.Responses():
+		case res := <-tx.Responses():
 			if res == nil {
 				continue
 			}
@@ -114,10 +117,10 @@ func (c *call) readFork(f *fork) {
 				// calls/s. Retransmissions of the 2xx now reach
 				// HandleStrayResponse, which re-ACKs them, as RFC 3261 §17.1.1.2
 				// has the core do.
-				f.tx.Terminate()
+				tx.Terminate()
 				return
 			}
-		case <-f.tx.Done():
+		case <-tx.Done():
 			c.mu.Lock()
 			if f.final == 0 {
 				f.final = 408
@@ -127,6 +130,15 @@ func (c *call) readFork(f *fork) {
 			return
 		}
 	}
+}
+
+// forkTxOver lets the fork's INVITE go once its transaction is over: the
+// fork has its final answer then (readFork sets 408 if none came), and a
+// fork with one is never CANCELled.
+func (c *call) forkTxOver(f *fork) {
+	c.mu.Lock()
+	f.invite = nil
+	c.mu.Unlock()
 }
 
 func (c *call) onForkResponse(f *fork, res *sip.Response) {
@@ -247,8 +259,7 @@ func (c *call) onFork2xx(f *fork, res *sip.Response) {
 }
 
 func (c *call) ackFork(f *fork) {
-	seq := f.invite.CSeq().SeqNo
-	ack := f.dlg.build(sip.ACK, seq, c.m.contactURI(f.dlg.transport))
+	ack := f.dlg.build(sip.ACK, f.seq, c.m.contactURI(f.dlg.transport))
 	if err := c.m.write(f.dlg, ack); err != nil {
 		c.m.log.Warn("ACK failed", "call", c.id, "err", err)
 	}
@@ -324,7 +335,7 @@ func (c *call) cancelForksLocked() {
 // cancelFork sends CANCEL for a pending fork (once it has had a provisional
 // response, as RFC 3261 §9.1 requires).
 func (c *call) cancelFork(f *fork) {
-	if f.cancelled || f.final != 0 {
+	if f.cancelled || f.final != 0 || f.invite == nil {
 		return
 	}
 	if !f.provisional {

@@ -13,10 +13,10 @@ func (m *Manager) onAck(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	c := m.lookup(req.CallID().Value())
-	if c == nil || c.a.callID != req.CallID().Value() || c.aInvite == nil {
+	if c == nil || c.a.callID != req.CallID().Value() || c.origin {
 		return
 	}
-	if req.CSeq() != nil && req.CSeq().SeqNo == c.aInvite.CSeq().SeqNo {
+	if req.CSeq() != nil && req.CSeq().SeqNo == c.aSeq {
 		c.gotAck()
 	}
 }

@@ -153,10 +153,11 @@ func (m *Manager) route(ctx context.Context, req *sip.Request, tx sip.ServerTran
 
 	c := &call{
 		m: m, id: randomHex(12), tenant: tenant, caller: user, callee: callee,
-		aInvite: req, aTx: tx, bridge: bridge, codecs: codecs, dtmf: offer.DTMF, ptime: offer.PTime,
+		bridge: bridge, codecs: codecs, dtmf: offer.DTMF, ptime: offer.PTime,
 		aFinal: make(chan struct{}), acked: make(chan struct{}), start: start, disposition: DispositionNoAnswer,
 		slot: slot, carrierIn: from.carrier, plan: plan,
 	}
+	c.keepInvite(req, tx)
 	release = false
 	c.sdpOut[sideA] = sdp.NewVersionCounter("yimen", uint64(start.UnixNano()), 1)
 	c.sdpOut[sideB] = sdp.NewVersionCounter("yimen", uint64(start.UnixNano())+1, 1)
@@ -245,7 +246,27 @@ func (m *Manager) takenAlready(req *sip.Request) bool {
 		return false
 	}
 	c := m.lookup(cid.Value())
-	return c != nil && c.aInvite != nil && c.a.callID == cid.Value() && c.aInvite.CSeq().SeqNo == cseq.SeqNo
+	return c != nil && !c.origin && c.a.callID == cid.Value() && c.aSeq == cseq.SeqNo
+}
+
+// keepInvite keeps the caller's INVITE and its transaction until the ACK,
+// and copies out what the call needs of them after (call.go).
+func (c *call) keepInvite(req *sip.Request, tx sip.ServerTransaction) {
+	c.aInvite, c.aTx = req, tx
+	c.aSeq = req.CSeq().SeqNo
+	c.aHost, c.aPort = req.Recipient.Host, req.Recipient.Port
+	if fh := req.From(); fh != nil {
+		c.aDisplay = fh.DisplayName
+	}
+}
+
+// forgetInvite lets the caller's INVITE, its transaction and the 2xx the
+// transaction keeps go once the caller has ACKed: about 4 KB a call that
+// an answered call would otherwise hold for its whole length.
+func (c *call) forgetInvite() {
+	c.mu.Lock()
+	c.aInvite, c.aTx = nil, nil
+	c.mu.Unlock()
 }
 
 // answerForA turns the callee's answer into our answer to the caller.
@@ -258,8 +279,7 @@ func (c *call) answerForA(ans *sdp.Session) []byte {
 	if c.dtmf != nil && ans.DTMF != nil {
 		dtmf = c.dtmf
 	}
-	offer, _ := sdp.Parse(c.aInvite.Body())
-	return c.legSDP(sideA, codecs, dtmf, ans.Direction, offer)
+	return c.legSDP(sideA, codecs, dtmf, ans.Direction, c.offer)
 }
 
 // cancelHook lets the caller's INVITE transaction reach its call when a
@@ -354,6 +374,7 @@ func (c *call) retransmitUntilAck(res *sip.Response) {
 			// Timer L (32 s) would only absorb INVITE copies, which
 			// takenAlready now drops while the call lasts.
 			c.aTx.Terminate()
+			c.forgetInvite()
 			return
 		case <-deadline.C:
 			t.Stop()
@@ -375,6 +396,7 @@ func (c *call) retransmitUntilAck(res *sip.Response) {
 // Accepted state after Timer L (pbx's setAcceptedTimers: 2 s) while the
 // 2xx is retransmitted until the ACK or 64*T1.
 func (c *call) resend2xx(res *sip.Response) {
+	// c.aTx is only cleared by forgetInvite, on this goroutine.
 	select {
 	case <-c.aTx.Done():
 	default:

@@ -102,10 +102,11 @@ func (m *Manager) answerReplacing(req *sip.Request, tx sip.ServerTransaction, te
 	now := m.now()
 	x := &call{
 		m: m, id: randomHex(12), tenant: tenant, caller: user, callee: req.Recipient.User,
-		aInvite: req, aTx: tx, bridge: bridge, codecs: codecs, dtmf: offer.DTMF, ptime: offer.PTime,
+		bridge: bridge, codecs: codecs, dtmf: offer.DTMF, ptime: offer.PTime,
 		aFinal: make(chan struct{}), acked: make(chan struct{}), done: make(chan struct{}), start: now,
 		offer: offer, state: stateAnswered, answered: now, disposition: DispositionAnswered, code: 200,
 	}
+	x.keepInvite(req, tx)
 	x.ctx, x.cancel = newCallContext()
 	x.sdpOut[sideA] = sdp.NewVersionCounter("yimen", uint64(now.UnixNano()), 1)
 	x.sdpOut[sideB] = sdp.NewVersionCounter("yimen", uint64(now.UnixNano())+1, 1)

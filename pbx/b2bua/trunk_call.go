@@ -185,17 +185,16 @@ func (c *call) startCarrierFork(leg trunk.Leg) bool {
 		}
 	}
 	req.SetBody(c.legSDP(sideB, codecs, c.dtmf, dir, nil))
-	f := &fork{target: Target{URI: callee, Transport: leg.Transport}, dlg: d, invite: req, ext: leg.User, carrier: &leg}
+	f := &fork{target: Target{URI: callee, Transport: leg.Transport}, dlg: d, invite: req, seq: req.CSeq().SeqNo, ext: leg.User, carrier: &leg}
 	tx, err := m.send(c.ctx, d, req)
 	if err != nil {
 		m.log.Warn("trunk INVITE failed", "call", c.id, "trunk", leg.Trunk, "err", err)
 		return false
 	}
 	m.log.Info("call out through trunk", "call", c.id, "tenant", c.tenant, "trunk", leg.Trunk, "route", c.plan.Route, "class", string(c.plan.Class))
-	f.tx = tx
 	c.forks = append(c.forks, f)
 	m.alias(c, d.callID)
-	go c.readFork(f)
+	go c.readFork(f, tx)
 	return true
 }
 
