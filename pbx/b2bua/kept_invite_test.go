@@ -79,13 +79,7 @@ func TestAnsweredCallLetsItsInvitesGo(t *testing.T) {
 	if from := target.s.req.From(); from.Address.User != "1001" || from.DisplayName != "Front Desk" {
 		t.Errorf("the target sees the call from %q <%s>, want \"Front Desk\" <1001>", from.DisplayName, from.Address.User)
 	}
-	target.answer()
-	h.take(sip.ACK, target.callID())
-	waitFor(t, "the target bridged", func() bool {
-		x.mu.Lock()
-		defer x.mu.Unlock()
-		return x.winner != nil && x.winner.ext == "1003"
-	})
+	answerTarget(t, h, x, target)
 
 	// The caller hangs up: the target gets our BYE in its dialog.
 	if res := c.bye(); res.StatusCode != 200 {

@@ -17,6 +17,19 @@ func transferCall(t *testing.T) (*harness, *caller, *forked, *call) {
 	return h, c, f, h.callOfCaller(c)
 }
 
+// answerTarget answers a transfer's target and waits until it is side B.
+func answerTarget(t *testing.T, h *harness, x *call, target *forked) {
+	t.Helper()
+	ext := target.s.req.Recipient.User
+	target.answer()
+	h.take(sip.ACK, target.callID())
+	waitFor(t, "the target bridged", func() bool {
+		x.mu.Lock()
+		defer x.mu.Unlock()
+		return x.winner != nil && x.winner.ext == ext
+	})
+}
+
 func TestBlindTransferByCallee(t *testing.T) {
 	h, c, agent, x := transferCall(t)
 	if err := h.m.BlindTransfer(context.Background(), "t1", x.id, "1002", "1003"); err != nil {
@@ -28,13 +41,7 @@ func TestBlindTransferByCallee(t *testing.T) {
 		t.Errorf("the target sees the call from %q, want the caller 1001", from)
 	}
 	target.respond(180, nil)
-	target.answer()
-	h.take(sip.ACK, target.callID())
-	waitFor(t, "the target bridged", func() bool {
-		x.mu.Lock()
-		defer x.mu.Unlock()
-		return x.winner != nil && x.winner.ext == "1003"
-	})
+	answerTarget(t, h, x, target)
 	h.none(sip.BYE, c.callID) // the caller stays, never re-INVITEd
 	h.none(sip.INVITE, c.callID)
 
