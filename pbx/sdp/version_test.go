@@ -2,6 +2,7 @@ package sdp
 
 import (
 	"net/netip"
+	"runtime"
 	"testing"
 )
 
@@ -50,5 +51,30 @@ func TestUnchanged(t *testing.T) {
 	}
 	if Unchanged(nil, a) || Unchanged(a, nil) {
 		t.Error("nil seen as unchanged")
+	}
+}
+
+// A counter keeps what it needs of the last body, not the body: a call holds
+// two for its whole length.
+func TestVersionCounterKeepsNoBody(t *testing.T) {
+	r := Rewrite{Addr: netip.MustParseAddr("10.0.0.1"), Port: 4000, Codecs: SupportedCodecs(), Direction: SendRecv}
+	if n := len(Build(r, nil)); n < 120 {
+		t.Fatalf("body of %d bytes: too short to tell a copy from none", n)
+	}
+	const n = 2000
+	held := make([]*VersionCounter, n)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := range held {
+		held[i] = NewVersionCounter("yimen", uint64(i), 1)
+		held[i].Build(r, nil)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	per := (int64(after.HeapAlloc) - int64(before.HeapAlloc)) / n
+	runtime.KeepAlive(held)
+	if per > 96 {
+		t.Errorf("a counter holds %d bytes after one body, want its own fields only (≤ 96)", per)
 	}
 }
