@@ -65,8 +65,14 @@ type call struct {
 	sdpOut   [2]*sdp.VersionCounter // what we send to each side
 	aFinal   chan struct{}          // closed when A's INVITE has its final response
 	acked    chan struct{}          // closed when A ACKs our 200
-	offer    *sdp.Session           // the caller's original offer
-	done     chan struct{}          // closed when the call has ended
+	// offer is the caller's original offer, until the caller has its
+	// final response (our answer is built from it); offerDir, its
+	// direction, is what a transfer's target is offered for the rest of
+	// the call. Codecs and telephone-event are kept detached from the
+	// offer's body (keptCodecs), so dropping offer lets the body go.
+	offer    *sdp.Session
+	offerDir sdp.Direction
+	done     chan struct{} // closed when the call has ended
 	// ctx is the call's own context, cancelled right after done is closed:
 	// what is started for the call (an application, a transfer's ring,
 	// relayed re-INVITEs, a monitor's mix) gives up with it. Requests that
@@ -163,6 +169,25 @@ func (c *call) leg(side int) *media.Leg {
 		return l
 	}
 	return c.bridge.Leg(side)
+}
+
+// keptCodecs copies codecs a call keeps for its length out of the SDP body
+// they were parsed from (sdp.Codec.Detached), into a slice of their own.
+func keptCodecs(cs []sdp.Codec) []sdp.Codec {
+	out := make([]sdp.Codec, len(cs))
+	for i := range cs {
+		out[i] = cs[i].Detached()
+	}
+	return out
+}
+
+// keptDTMF is keptCodecs for the telephone-event format, nil for none.
+func keptDTMF(d *sdp.Codec) *sdp.Codec {
+	if d == nil {
+		return nil
+	}
+	k := d.Detached()
+	return &k
 }
 
 // legSDP builds the SDP we send to side, pointing at that side's relay port.

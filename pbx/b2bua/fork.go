@@ -60,8 +60,8 @@ type fork struct {
 func (c *call) startFork(t Target, ext string) {
 	m := c.m
 	dir := sdp.SendRecv
-	if c.offer != nil {
-		dir = c.offer.Direction
+	if c.offerDir != "" {
+		dir = c.offerDir
 	}
 	callerURI := sip.Uri{Scheme: "sip", User: c.caller, Host: m.cfg.Host, Port: m.cfg.Port}
 	calleeURI := sip.Uri{Scheme: "sip", User: ext, Host: m.cfg.Host, Port: m.cfg.Port}
@@ -245,6 +245,7 @@ func (c *call) onFork2xx(f *fork, res *sip.Response) {
 	c.disposition, c.code = DispositionAnswered, 200
 	if c.ringTimer != nil {
 		c.ringTimer.Stop()
+		c.ringTimer = nil // and the timer and its function with it
 	}
 	c.setRemote(sideB, ans)
 	c.trackHold(ans, c.answered)

@@ -153,8 +153,8 @@ func (m *Manager) route(ctx context.Context, req *sip.Request, tx sip.ServerTran
 
 	c := &call{
 		m: m, id: randomHex(12), tenant: tenant, caller: user, callee: callee,
-		bridge: bridge, codecs: codecs, dtmf: offer.DTMF, ptime: offer.PTime,
-		aFinal: make(chan struct{}), acked: make(chan struct{}), start: start, disposition: DispositionNoAnswer,
+		bridge: bridge, codecs: keptCodecs(codecs), dtmf: keptDTMF(offer.DTMF), ptime: offer.PTime,
+		offerDir: offer.Direction, aFinal: make(chan struct{}), acked: make(chan struct{}), start: start, disposition: DispositionNoAnswer,
 		slot: slot, carrierIn: from.carrier, plan: plan,
 	}
 	c.keepInvite(req, tx)
@@ -351,6 +351,7 @@ func (c *call) respondALocked(code int, reason string, body []byte) *sip.Respons
 	}
 	if code >= 200 {
 		c.finalSent = true
+		c.offer = nil // answered from it, or never to be: the rest needs offerDir only
 		c.m.m.invites.WithLabelValues(codeClass(code)).Inc()
 		close(c.aFinal)
 	}

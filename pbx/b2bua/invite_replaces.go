@@ -102,7 +102,7 @@ func (m *Manager) answerReplacing(req *sip.Request, tx sip.ServerTransaction, te
 	now := m.now()
 	x := &call{
 		m: m, id: randomHex(12), tenant: tenant, caller: user, callee: req.Recipient.User,
-		bridge: bridge, codecs: codecs, dtmf: offer.DTMF, ptime: offer.PTime,
+		bridge: bridge, codecs: keptCodecs(codecs), dtmf: keptDTMF(offer.DTMF), ptime: offer.PTime, offerDir: offer.Direction,
 		aFinal: make(chan struct{}), acked: make(chan struct{}), done: make(chan struct{}), start: now,
 		offer: offer, state: stateAnswered, answered: now, disposition: DispositionAnswered, code: 200,
 	}

@@ -10,8 +10,9 @@ import (
 	"github.com/emiago/sipgo/sip"
 )
 
-// An answered call lets go of the caller's INVITE, the INVITE it sent the
-// callee, both transactions and both 200s once the caller has ACKed; what
+// An answered call lets go of the caller's INVITE and its parsed offer, the
+// INVITE it sent the callee, both transactions and our 200 once the caller
+// has ACKed; what
 // comes after the ACK (a late copy of the INVITE, a re-INVITE, a transfer,
 // BYE) works from the few values the call copied out of them.
 func TestAnsweredCallLetsItsInvitesGo(t *testing.T) {
@@ -19,6 +20,10 @@ func TestAnsweredCallLetsItsInvitesGo(t *testing.T) {
 	h.display = "Front Desk"
 	c := h.dial("1001", "1002")
 	f := h.fork("1002")
+	x := h.callOfCaller(c)
+	x.mu.Lock()
+	offer := weak.Make(x.offer)
+	x.mu.Unlock()
 	f.answer()
 	h.take(sip.ACK, f.callID())
 	ok := c.expect(200)
@@ -33,6 +38,7 @@ func TestAnsweredCallLetsItsInvitesGo(t *testing.T) {
 	refs["the caller's INVITE transaction"] = func() bool { return aTx.Value() != nil }
 	refs["the callee's INVITE transaction"] = func() bool { return bTx.Value() != nil }
 	refs["our 200 to the caller"] = func() bool { return aOK.Value() != nil }
+	refs["the caller's parsed offer"] = func() bool { return offer.Value() != nil }
 	// The test's own copies from here on.
 	c.invite, c.tx, ok = c.invite.Clone(), nil, nil
 	f.s = sent{req: f.s.req.Clone()}
@@ -52,7 +58,6 @@ func TestAnsweredCallLetsItsInvitesGo(t *testing.T) {
 	if names := held(); len(names) > 0 {
 		t.Fatalf("the answered call still holds %v", names)
 	}
-	x := h.callOfCaller(c)
 
 	// A copy of the INVITE arriving late starts nothing and gets nothing.
 	late := c.invite.Clone()

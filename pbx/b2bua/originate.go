@@ -215,7 +215,7 @@ func (c *call) runOriginate(inv *sip.Request, tx sip.ClientTransaction, t Target
 		}
 		c.setRemote(sideA, ans)
 		if len(ans.Codecs) > 0 {
-			c.codecs = ans.Codecs[:1]
+			c.codecs = keptCodecs(ans.Codecs[:1])
 		}
 		if ans.DTMF == nil {
 			c.dtmf = nil

@@ -173,8 +173,8 @@ func (c *call) startCarrierFork(leg trunk.Leg) bool {
 	}
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	dir := sdp.SendRecv
-	if c.offer != nil {
-		dir = c.offer.Direction
+	if c.offerDir != "" {
+		dir = c.offerDir
 	}
 	codecs := c.codecs
 	if len(leg.Codecs) > 0 {

@@ -27,6 +27,30 @@ func SupportedCodecs() []Codec {
 	}
 }
 
+// Detached returns c with strings that are not slices of the body it was
+// parsed from: a codec kept for a call's length would otherwise keep the
+// whole body alive. Names and parameters as common as PCMU or "0-16" come
+// from constants, without a copy; anything else is copied.
+func (c Codec) Detached() Codec {
+	c.Name = detached(c.Name, PCMU, PCMA, TelephoneEvent)
+	c.Fmtp = detached(c.Fmtp, "0-16", "0-15", "0-11")
+	return c
+}
+
+// detached is s itself when empty, one of common's strings when s equals
+// it, and otherwise a copy of s.
+func detached(s string, common ...string) string {
+	if s == "" {
+		return ""
+	}
+	for _, k := range common {
+		if s == k {
+			return k
+		}
+	}
+	return strings.Clone(s)
+}
+
 // TelephoneEventCodec returns telephone-event/8000 on payload type pt with
 // the events every hotline needs: digits, * and #, A-D and flash (RFC 4733).
 func TelephoneEventCodec(pt uint8) Codec {

@@ -2,9 +2,11 @@ package sdp
 
 import (
 	"errors"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/yimen/yimen/internal/errs"
 )
@@ -125,5 +127,59 @@ func TestIsHold(t *testing.T) {
 	}
 	if IsHold(nil) {
 		t.Error("IsHold(nil) = true")
+	}
+}
+
+// What a call keeps of an offer for its whole length (the codecs agreed,
+// telephone-event, the direction) does not keep the offer's body.
+func TestKeptOfferPartsDoNotHoldTheBody(t *testing.T) {
+	body := "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n" +
+		"m=audio 4000 RTP/AVP 8 0 101\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:0 PCMU/8000\r\n" +
+		"a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=sendonly\r\n" +
+		"a=x-padding:" + strings.Repeat("p", 4000) + "\r\n"
+	type kept struct {
+		codecs []Codec
+		dtmf   Codec
+		dir    Direction
+	}
+	const n = 200
+	held := make([]kept, n)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := range held {
+		s, err := Parse([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		codecs, err := s.Negotiate([]string{PCMU, PCMA})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range codecs {
+			codecs[j] = codecs[j].Detached()
+		}
+		held[i] = kept{codecs: codecs, dtmf: s.DTMF.Detached(), dir: s.Direction}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	per := (int64(after.HeapAlloc) - int64(before.HeapAlloc)) / n
+	if h := held[n-1]; len(h.codecs) != 2 || h.codecs[0].Name != PCMA || h.dtmf.Fmtp != "0-16" || h.dir != SendOnly {
+		t.Fatalf("kept %+v", h)
+	}
+	runtime.KeepAlive(held)
+	if per > 1024 {
+		t.Errorf("each kept offer holds %d bytes, want far less than its %d-byte body", per, len(body))
+	}
+}
+
+func TestDetachedCopiesWhatIsNotCommon(t *testing.T) {
+	c := Codec{PT: 96, Name: "opus", Rate: 48000, Channels: 2, Fmtp: "minptime=10;useinbandfec=1"}
+	d := c.Detached()
+	if d != c {
+		t.Fatalf("Detached changed the codec: %+v → %+v", c, d)
+	}
+	if unsafe.StringData(d.Name) == unsafe.StringData(c.Name) || unsafe.StringData(d.Fmtp) == unsafe.StringData(c.Fmtp) {
+		t.Error("an uncommon name or fmtp still shares the parsed text")
 	}
 }

@@ -278,11 +278,14 @@ func splitAttr(v string) (name, value string) {
 	return name, value
 }
 
-// parseDirection recognises the four direction attributes.
+// parseDirection recognises the four direction attributes. It returns the
+// constants, not a slice of the body: a direction kept for a call's length
+// (what the caller offered) must not keep the whole body with it.
 func parseDirection(name string) (Direction, bool) {
-	switch d := Direction(name); d {
-	case SendRecv, SendOnly, RecvOnly, Inactive:
-		return d, true
+	for _, d := range [...]Direction{SendRecv, SendOnly, RecvOnly, Inactive} {
+		if name == string(d) {
+			return d, true
+		}
 	}
 	return "", false
 }
