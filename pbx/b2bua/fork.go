@@ -69,8 +69,8 @@ func (c *call) startFork(t Target, ext string) {
 		calleeURI.Host, calleeURI.Port = c.aHost, c.aPort
 	}
 	d := &dialog{
-		callID: randomHex(16) + "@" + m.cfg.Host, local: callerURI, localTag: newTag(),
-		remote: calleeURI, target: t.URI, dest: t.Dest.String(), transport: t.Transport, flow: t.Flow,
+		callID: randomHex(16) + "@" + m.cfg.Host, local: textOf(callerURI), localTag: newTag(),
+		remote: textOf(calleeURI), target: textOf(t.URI), dest: t.Dest.String(), transport: t.Transport, flow: t.Flow,
 	}
 	req := d.newRequest(sip.INVITE, m.contactURI(t.Transport))
 	if c.display != "" {
@@ -205,7 +205,7 @@ func (c *call) onFork2xx(f *fork, res *sip.Response) {
 		f.dlg.remoteTag = tag
 	}
 	if ct := res.Contact(); ct != nil {
-		f.dlg.target = ct.Address
+		f.dlg.target = textOf(ct.Address)
 	}
 	f.dlg.follow(res.Source())
 	if c.winner == f {

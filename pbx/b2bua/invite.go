@@ -163,14 +163,14 @@ func (m *Manager) route(ctx context.Context, req *sip.Request, tx sip.ServerTran
 	c.sdpOut[sideB] = sdp.NewVersionCounter("yimen", uint64(start.UnixNano())+1, 1)
 	fh := req.From()
 	c.a = &dialog{
-		callID: req.CallID().Value(), local: req.To().Address, localTag: newTag(),
-		remote: fh.Address, transport: req.Transport(), seq: 0,
+		callID: req.CallID().Value(), local: textOf(req.To().Address), localTag: newTag(),
+		remote: textOf(fh.Address), transport: req.Transport(), seq: 0,
 	}
 	c.a.remoteTag, _ = fh.Params.Get("tag")
 	if ct := req.Contact(); ct != nil {
-		c.a.target = ct.Address
+		c.a.target = textOf(ct.Address)
 	} else {
-		c.a.target = fh.Address
+		c.a.target = c.a.remote
 	}
 	c.a.dest = req.Source()
 	c.a.flow = streamTransport(req.Transport()) && from.carrier == nil // the caller's connection; a carrier's is the trunk's

@@ -111,12 +111,14 @@ func (m *Manager) answerReplacing(req *sip.Request, tx sip.ServerTransaction, te
 	x.sdpOut[sideA] = sdp.NewVersionCounter("yimen", uint64(now.UnixNano()), 1)
 	x.sdpOut[sideB] = sdp.NewVersionCounter("yimen", uint64(now.UnixNano())+1, 1)
 	from := req.From()
-	x.a = &dialog{callID: req.CallID().Value(), local: req.To().Address, localTag: newTag(),
-		remote: from.Address, transport: req.Transport(), dest: req.Source(), target: from.Address,
+	x.a = &dialog{callID: req.CallID().Value(), local: textOf(req.To().Address), localTag: newTag(),
+		remote: textOf(from.Address), transport: req.Transport(), dest: req.Source(),
 		flow: streamTransport(req.Transport())}
 	x.a.remoteTag, _ = from.Params.Get("tag")
 	if ct := req.Contact(); ct != nil {
-		x.a.target = ct.Address
+		x.a.target = textOf(ct.Address)
+	} else {
+		x.a.target = x.a.remote
 	}
 	x.setRemote(sideA, offer)
 	bridge.Start()

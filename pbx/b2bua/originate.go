@@ -112,9 +112,9 @@ func (m *Manager) originateCall(tenant, agentExt, to, callerID string, like *cal
 		from = to
 	}
 	c.a = &dialog{
-		callID: randomHex(16) + "@" + m.cfg.Host, local: sip.Uri{Scheme: "sip", User: from, Host: m.cfg.Host, Port: m.cfg.Port},
-		localTag: newTag(), remote: sip.Uri{Scheme: "sip", User: agentExt, Host: m.cfg.Host, Port: m.cfg.Port},
-		target: t.URI, dest: t.Dest.String(), transport: t.Transport, flow: t.Flow,
+		callID: randomHex(16) + "@" + m.cfg.Host, local: textOf(sip.Uri{Scheme: "sip", User: from, Host: m.cfg.Host, Port: m.cfg.Port}),
+		localTag: newTag(), remote: textOf(sip.Uri{Scheme: "sip", User: agentExt, Host: m.cfg.Host, Port: m.cfg.Port}),
+		target: textOf(t.URI), dest: t.Dest.String(), transport: t.Transport, flow: t.Flow,
 	}
 	inv := c.a.newRequest(sip.INVITE, m.contactURI(t.Transport))
 	inv.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
@@ -197,7 +197,7 @@ func (c *call) runOriginate(inv *sip.Request, tx sip.ClientTransaction, t Target
 		c.a.remoteTag = tag
 	}
 	if ct := ok.Contact(); ct != nil {
-		c.a.target = ct.Address
+		c.a.target = textOf(ct.Address)
 	}
 	_ = m.write(c.a, c.a.build(sip.ACK, inv.CSeq().SeqNo, m.dialogContact(c.a)))
 	ans, err := sdp.Parse(ok.Body())

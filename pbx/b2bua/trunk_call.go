@@ -146,10 +146,11 @@ func (c *call) startCarrierFork(leg trunk.Leg) bool {
 	}
 	callee := sip.Uri{Scheme: "sip", User: leg.User, Host: leg.Host, Port: leg.Port}
 	d := &dialog{
-		callID: randomHex(16) + "@" + host, local: sip.Uri{Scheme: "sip", User: leg.CallerID, Host: host},
-		localTag: newTag(), remote: callee, target: callee, dest: net.JoinHostPort(leg.Host, itoa(leg.Port)),
+		callID: randomHex(16) + "@" + host, local: textOf(sip.Uri{Scheme: "sip", User: leg.CallerID, Host: host}),
+		localTag: newTag(), remote: textOf(callee), dest: net.JoinHostPort(leg.Host, itoa(leg.Port)),
 		transport: leg.Transport, via: &sip.Addr{IP: net.ParseIP(host), Port: port},
 	}
+	d.target = d.remote
 	m.carrierSide(d)
 	req := d.newRequest(sip.INVITE, m.dialogContact(d))
 	send := func(name, value string) {
