@@ -9,7 +9,8 @@
 #   SETTLE        10      seconds between the last set-up and the window
 #   PROFILE_SECS  15      yimen CPU profile (pprof; PERF=1 adds perf) taken
 #                         after the sampled window, so it does not weigh on it; 0: none
-#   HEAP          1: yimen's live heap profile (lib.sh heap) after the window
+#   HEAP          1: yimen's live heap profile (lib.sh heap) after the window,
+#                 and one idle before the calls (heap-idle.pprof)
 #   SYSTEMS       "yimen kamailio"
 #   RECORD        1: yimen records every call (recording.policy always, SM4-GCM
 #                 sealed files); rtpengine records nothing, so run it with
@@ -46,6 +47,7 @@ step() {  # step DIR N
   register_uas
   $SAMPLE_PY --window 2 $SUT_PIDS >"$d/idle.json"
   metrics "$d/m_idle.prom"
+  [ "${HEAP:-0}" = 1 ] && heap "$d" idle
   start_uas "$d" $((ramp + hold + 30)) uas_rtpstream.xml
   (cd "$d" && exec timeout $((ramp + hold + 40)) sipp "$SUT_ADDR" -sf "$SCEN/uac_rtpstream.xml" \
     -s 1999 -auth_uri "1999@$SUT_ADDR" -inf "$(users_csv "$SUT" 1900 1998)" -au '[field0]' -ap '[field1]' \
