@@ -2,6 +2,7 @@ package b2bua
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -202,7 +203,7 @@ func (c *call) onFork2xx(f *fork, res *sip.Response) {
 		f.final = res.StatusCode
 	}
 	if tag, ok := res.To().Params.Get("tag"); ok && f.dlg.remoteTag == "" {
-		f.dlg.remoteTag = tag
+		f.dlg.remoteTag = strings.Clone(tag) // not a slice of the 2xx's To line
 	}
 	if ct := res.Contact(); ct != nil {
 		f.dlg.target = textOf(ct.Address)

@@ -62,7 +62,11 @@ type inviteFrom struct {
 // route connects an initial INVITE whose caller is known: to an
 // application, the callee's registered contacts, or out through a trunk.
 func (m *Manager) route(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, from inviteFrom) {
-	tenant, user, callee, start := from.tenant, from.caller, from.callee, from.start
+	// The caller and callee are copied: parsed, they are slices of the
+	// INVITE's lines (the caller's name, of the whole Authorization
+	// header), which a call and its place in the call limits would
+	// otherwise keep for as long as it lasts.
+	tenant, user, callee, start := from.tenant, strings.Clone(from.caller), strings.Clone(from.callee), from.start
 	release := true // the carrier's place in its trunk's caps, until a call holds it
 	defer func() {
 		if release {
@@ -166,7 +170,8 @@ func (m *Manager) route(ctx context.Context, req *sip.Request, tx sip.ServerTran
 		callID: req.CallID().Value(), local: textOf(req.To().Address), localTag: newTag(),
 		remote: textOf(fh.Address), transport: req.Transport(), seq: 0,
 	}
-	c.a.remoteTag, _ = fh.Params.Get("tag")
+	tag, _ := fh.Params.Get("tag")
+	c.a.remoteTag = strings.Clone(tag)
 	if ct := req.Contact(); ct != nil {
 		c.a.target = textOf(ct.Address)
 	} else {
@@ -254,9 +259,10 @@ func (m *Manager) takenAlready(req *sip.Request) bool {
 func (c *call) keepInvite(req *sip.Request, tx sip.ServerTransaction) {
 	c.aInvite, c.aTx = req, tx
 	c.aSeq = req.CSeq().SeqNo
-	c.aHost, c.aPort = req.Recipient.Host, req.Recipient.Port
+	// Copies, not slices of the INVITE's lines (route's caller and callee).
+	c.aHost, c.aPort = strings.Clone(req.Recipient.Host), req.Recipient.Port
 	if fh := req.From(); fh != nil {
-		c.aDisplay = fh.DisplayName
+		c.aDisplay = strings.Clone(fh.DisplayName)
 	}
 }
 
