@@ -8,5 +8,7 @@
 // never as this package's types. A call's state is split by concern, each
 // file saying what holds for its part at its top: fork.go, hold.go,
 // transfer.go (and caller_transfer.go), consult.go, splice.go, join.go;
-// disposition.go names how calls end.
+// disposition.go names how calls end. An answered call holds what its
+// in-dialog requests need (dialog.go: Call-ID, tags, CSeq, URIs as text),
+// never the parsed INVITEs, their transactions or the offer after the ACK.
 package b2bua
