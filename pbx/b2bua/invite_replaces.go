@@ -1,6 +1,8 @@
 package b2bua
 
 import (
+	"strings"
+
 	"github.com/emiago/sipgo/sip"
 	"github.com/yimen/yimen/pbx/sdp"
 )
@@ -101,7 +103,7 @@ func (m *Manager) answerReplacing(req *sip.Request, tx sip.ServerTransaction, te
 	}
 	now := m.now()
 	x := &call{
-		m: m, id: randomHex(12), tenant: tenant, caller: user, callee: req.Recipient.User,
+		m: m, id: randomHex(12), tenant: tenant, caller: user, callee: strings.Clone(req.Recipient.User), // copies, as route's
 		bridge: bridge, codecs: keptCodecs(codecs), dtmf: keptDTMF(offer.DTMF), ptime: offer.PTime, offerDir: offer.Direction,
 		aFinal: make(chan struct{}), acked: make(chan struct{}), done: make(chan struct{}), start: now,
 		offer: offer, state: stateAnswered, answered: now, disposition: DispositionAnswered, code: 200,
@@ -114,7 +116,8 @@ func (m *Manager) answerReplacing(req *sip.Request, tx sip.ServerTransaction, te
 	x.a = &dialog{callID: req.CallID().Value(), local: textOf(req.To().Address), localTag: newTag(),
 		remote: textOf(from.Address), transport: req.Transport(), dest: req.Source(),
 		flow: streamTransport(req.Transport())}
-	x.a.remoteTag, _ = from.Params.Get("tag")
+	tag, _ := from.Params.Get("tag")
+	x.a.remoteTag = strings.Clone(tag)
 	if ct := req.Contact(); ct != nil {
 		x.a.target = textOf(ct.Address)
 	} else {
