@@ -61,6 +61,13 @@ func TestAnsweredCallLetsItsInvitesGo(t *testing.T) {
 	// Hold and resume from the caller reach the callee in its dialog.
 	c.reinvite(f, "sendonly", "recvonly")
 	c.reinvite(f, "", "")
+	// The resume's handler may still be returning: a transfer meanwhile
+	// is rightly refused as busy.
+	waitFor(t, "the re-INVITE handled", func() bool {
+		x.mu.Lock()
+		defer x.mu.Unlock()
+		return !x.reinviting
+	})
 
 	// The callee transfers the caller: the target is rung as from the
 	// caller, display name included.
