@@ -122,6 +122,9 @@ type call struct {
 	keys        dtmfSink // where an application call's keys go (nil otherwise)
 	appTap      interface{ OnRTP(int, []byte) }
 	bridgeEnded chan struct{} // closed when a transferred-to leg hangs up
+	// endedBridge is the last bridgeEnded closed, what BridgeEnded gives an
+	// application that asks after the far leg already hung up.
+	endedBridge chan struct{}
 
 	// Consultation (consult.go), splicing (splice.go) and joins (join.go).
 	consult *consult // an attended transfer in progress

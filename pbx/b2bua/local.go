@@ -203,13 +203,25 @@ func (l *LocalCall) Ring(ctx context.Context, ext string) (code int, answeredBy 
 
 // BridgeEnded is closed when the extension the caller was transferred to
 // hangs up; the caller is then back in the application (e.g. for a survey).
+// Asked after that leg already hung up, it is the closed channel of that
+// bridge; nil when the call was never bridged.
 func (l *LocalCall) BridgeEnded() <-chan struct{} {
 	l.c.mu.Lock()
 	defer l.c.mu.Unlock()
 	if l.c.bridgeEnded == nil {
-		return nil
+		return l.c.endedBridge
 	}
 	return l.c.bridgeEnded
+}
+
+// endBridgeLocked closes the current bridge's channel, keeping it for
+// BridgeEnded. Called with c.mu held.
+func (c *call) endBridgeLocked() {
+	if c.bridgeEnded == nil {
+		return
+	}
+	close(c.bridgeEnded)
+	c.endedBridge, c.bridgeEnded = c.bridgeEnded, nil
 }
 
 // unbridge returns the caller to the application after the far leg hung up.
@@ -222,8 +234,7 @@ func (c *call) unbridge() {
 	c.winner = nil
 	c.leg(sideB).SetRemote(netip.AddrPort{})
 	far := c.unspliceLocked()
-	close(c.bridgeEnded)
-	c.bridgeEnded = nil
+	c.endBridgeLocked()
 	tap := c.appTap
 	c.mu.Unlock()
 	if far != nil {

@@ -101,10 +101,7 @@ func (m *Manager) blindTransfer(c *call, ext, to string, beforeBye func()) error
 		c.mu.Unlock()
 		if app && !origin {
 			c.mu.Lock()
-			if c.bridgeEnded != nil {
-				close(c.bridgeEnded)
-				c.bridgeEnded = nil
-			}
+			c.endBridgeLocked()
 			tap := c.appTap
 			c.mu.Unlock()
 			if tap != nil {

@@ -251,16 +251,7 @@ func TestAgentHangsUpBackToApplication(t *testing.T) {
 		}
 		l.Hangup(ctx)
 	})})
-	c := h.dial("1001", "8000")
-	c.expect(200)
-	c.ack()
-	agent := h.fork("1002")
-	agent.answer()
-	h.take(sip.ACK, agent.callID())
-	if !<-bridged {
-		t.Fatal("the application's transfer did not bridge the agent")
-	}
-	agent.bye(2)
+	c := agentHangsUpAfterAppTransfer(t, h, bridged)
 	select {
 	case ok := <-back:
 		if !ok {
@@ -271,4 +262,52 @@ func TestAgentHangsUpBackToApplication(t *testing.T) {
 	}
 	h.take(sip.BYE, c.callID)
 	wantCDR(t, h.cdr(c.callID), DispositionAnswered, "system", CauseAppHangup, 200)
+}
+
+// An application that asks for BridgeEnded only after the agent has
+// already hung up is told so at once, not left waiting on nothing.
+func TestBridgeEndedAskedAfterTheAgentHungUp(t *testing.T) {
+	h := newHarness(t, contacts{"1002": {contact("1002", 5072)}}, nil)
+	bridged, hungUp, back := make(chan bool, 1), make(chan struct{}), make(chan bool, 1)
+	h.m.SetApps(oneApp{"8000", appFunc(func(ctx context.Context, l *LocalCall) {
+		if l.Answer(ctx) != nil {
+			return
+		}
+		code, err := l.Transfer(ctx, "1002")
+		bridged <- code == 200 && err == nil
+		<-hungUp
+		select {
+		case <-l.BridgeEnded():
+			back <- !l.Transferred()
+		case <-time.After(patience):
+			back <- false
+		}
+		l.Hangup(ctx)
+	})})
+	c := agentHangsUpAfterAppTransfer(t, h, bridged)
+	close(hungUp)
+	if !<-back {
+		t.Fatal("BridgeEnded asked after the agent hung up did not say so")
+	}
+	h.take(sip.BYE, c.callID)
+}
+
+// agentHangsUpAfterAppTransfer dials the application on 8000, lets its
+// transfer to 1002 be answered, waits for the application to say it
+// bridged, and has the agent hang up.
+func agentHangsUpAfterAppTransfer(t *testing.T, h *harness, bridged <-chan bool) *caller {
+	t.Helper()
+	c := h.dial("1001", "8000")
+	c.expect(200)
+	c.ack()
+	agent := h.fork("1002")
+	agent.answer()
+	h.take(sip.ACK, agent.callID())
+	if !<-bridged {
+		t.Fatal("the application's transfer did not bridge the agent")
+	}
+	if res := agent.bye(2); res.StatusCode != 200 {
+		t.Fatalf("the agent's BYE answered %d", res.StatusCode)
+	}
+	return c
 }
