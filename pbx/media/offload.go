@@ -77,7 +77,7 @@ type flowValue struct {
 	TS      [4]byte // and its timestamp
 	DstMAC  [6]byte // the next hop's; zero for loopback
 	SrcMAC  [6]byte // the interface's
-	_       [4]byte
+	Pad     [4]byte // an exported field: cilium/ebpf copies a struct without padding in place
 	Last    uint64 // when the kernel last forwarded one, CLOCK_MONOTONIC ns
 }
 
@@ -247,23 +247,23 @@ func (v *kernelView) nextHop(ip netip.Addr) (ifindex uint32, dst, src net.Hardwa
 
 // kernelFlow reports what the flow for in's direction would be, and
 // whether the direction may be offloaded now. b.kmu is held.
-func (b *Bridge) kernelFlow(in *Leg, h *kernelView) (flowKey, flowValue, *kflow, bool) {
+func (b *Bridge) kernelFlow(in *Leg, h *kernelView) (kflow, bool) {
 	out := in.other
 	if b.kclosed || b.startedAt.Load() == 0 || b.tap.Load() != nil || in.held.Load() ||
 		in.srtp.Load() != nil || out.srtp.Load() != nil || out.rtp.local.Load() != nil {
-		return flowKey{}, flowValue{}, nil, false
+		return kflow{}, false
 	}
 	p := in.rtp.peer.Load()
 	src, dst := p.latched, out.rtp.peer.Load().dest()
 	if !src.Addr().Is4() || !dst.Addr().Is4() || dst.Port() == 0 {
-		return flowKey{}, flowValue{}, nil, false
+		return kflow{}, false
 	}
 	o := &out.out
 	o.mu.Lock()
 	fresh := !o.started || (o.ssrc == p.ssrc && o.in == p.ssrc && o.seqOff == 0 && o.tsOff == 0)
 	o.mu.Unlock()
 	if !fresh {
-		return flowKey{}, flowValue{}, nil, false
+		return kflow{}, false
 	}
 	v := flowValue{Src: h.bind, Dst: dst.Addr().As4()}
 	binary.BigEndian.PutUint16(v.SrcPort[:], out.port)
@@ -274,13 +274,13 @@ func (b *Bridge) kernelFlow(in *Leg, h *kernelView) (flowKey, flowValue, *kflow,
 		// A loopback destination is reached only from loopback: on any other
 		// interface the stack would drop it as martian.
 		if dst.Addr().IsLoopback() && !h.isLocal(src.Addr()) {
-			return flowKey{}, flowValue{}, nil, false
+			return kflow{}, false
 		}
 		v.Flags, v.Ifindex = flowLocal, h.loopback // MACs zero, as loopback's own
 	default:
 		ifindex, dmac, smac, ok := h.nextHop(dst.Addr())
 		if !ok {
-			return flowKey{}, flowValue{}, nil, false
+			return kflow{}, false
 		}
 		v.Ifindex = ifindex
 		copy(v.DstMAC[:], dmac)
@@ -289,7 +289,7 @@ func (b *Bridge) kernelFlow(in *Leg, h *kernelView) (flowKey, flowValue, *kflow,
 	k := flowKey{Relay: h.bind, Peer: src.Addr().As4()}
 	binary.BigEndian.PutUint16(k.RelayPort[:], in.port)
 	binary.BigEndian.PutUint16(k.PeerPort[:], src.Port())
-	return k, v, &kflow{key: k, val: v, src: src, dst: dst, ssrc: p.ssrc}, true
+	return kflow{key: k, val: v, src: src, dst: dst, ssrc: p.ssrc}, true
 }
 
 // kernelSweepBridge moves the kernel's counters into the legs', withdraws
@@ -299,9 +299,9 @@ func (b *Bridge) kernelSweepBridge(k kernelFlows, h *kernelView) {
 	defer b.kmu.Unlock()
 	for _, in := range [...]*Leg{b.A, b.B} {
 		f := in.rtp.kflow.Load()
-		key, v, nf, ok := b.kernelFlow(in, h)
+		nf, ok := b.kernelFlow(in, h)
 		switch {
-		case f != nil && (!ok || key != f.key || v != f.val): // a new MAC or route too
+		case f != nil && (!ok || nf.key != f.key || nf.val != f.val): // a new MAC or route too
 			b.withdrawLocked(in, k)
 		case f != nil:
 			if cur, found := k.read(f.key); found {
@@ -312,11 +312,11 @@ func (b *Bridge) kernelSweepBridge(k kernelFlows, h *kernelView) {
 		if !ok {
 			continue
 		}
-		if err := k.put(key, v); err != nil {
+		if err := k.put(nf.key, nf.val); err != nil {
 			b.relay.log.Debug("media: kernel path refused a flow; it stays in the relay", "err", err)
 			continue
 		}
-		in.rtp.kflow.Store(nf)
+		in.rtp.kflow.Store(&nf)
 	}
 }
 
