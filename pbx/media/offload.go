@@ -78,7 +78,7 @@ type flowValue struct {
 	DstMAC  [6]byte // the next hop's; zero for loopback
 	SrcMAC  [6]byte // the interface's
 	Pad     [4]byte // an exported field: cilium/ebpf copies a struct without padding in place
-	Last    uint64 // when the kernel last forwarded one, CLOCK_MONOTONIC ns
+	Last    uint64  // when the kernel last forwarded one, CLOCK_MONOTONIC ns
 }
 
 // flowLocal marks a flow to an address of this host, sent by loopback.
