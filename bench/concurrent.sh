@@ -15,6 +15,10 @@
 #   RECORD        1: yimen records every call (recording.policy always, SM4-GCM
 #                 sealed files); rtpengine records nothing, so run it with
 #                 SYSTEMS=yimen. The recordings' size is noted, then deleted.
+#   YIMEN_ENV     "YIMEN_RTP_KERNEL_FORWARD=false": yimen's relay forwards every
+#                 packet itself (by default, as root, untapped calls go to the
+#                 kernel path and the relay's own CPU hardly moves: compare the
+#                 box's busy CPU, which includes the kernel's work, not only it)
 #
 # Caller (kit's uac_rtpstream.xml, $UAC_IP, default 127.0.0.2) and callee
 # (uas_rtpstream.xml, $UAS_IP, default 127.0.0.3, registered as 1999) each
