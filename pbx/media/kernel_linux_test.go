@@ -3,24 +3,43 @@ package media
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"log/slog"
 	"net"
 	"os"
 	"testing"
 	"time"
 
+	"github.com/cilium/ebpf"
 	"github.com/pion/rtp"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"golang.org/x/sys/unix"
 )
 
-// newKernelRelay is a relay with the kernel path open. It needs root
-// (CAP_BPF and CAP_NET_ADMIN); as root, a kernel that refuses is a failure.
-func newKernelRelay(t testing.TB, m *Metrics) *Relay {
+// requireKernelPath skips without root (CAP_BPF and CAP_NET_ADMIN) or
+// under a user-mode emulator (the cross-architecture tests run under
+// qemu-user, which has no bpf(2): ENOSYS, which cilium/ebpf reports as
+// not supported); as root, any other refusal is a failure.
+func requireKernelPath(t testing.TB) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("in-kernel forwarding needs CAP_BPF and CAP_NET_ADMIN")
 	}
+	k, err := openKernel(1)
+	if errors.Is(err, unix.ENOSYS) || errors.Is(err, ebpf.ErrNotSupported) {
+		t.Skipf("no bpf(2) or no tcx here (an emulator, an old kernel): %v", err)
+	}
+	if err != nil {
+		t.Fatalf("kernel path refused as root: %v", err)
+	}
+	_ = k.close()
+}
+
+// newKernelRelay is a relay with the kernel path open.
+func newKernelRelay(t testing.TB, m *Metrics) *Relay {
+	t.Helper()
+	requireKernelPath(t)
 	lo, hi := testRange(t)
 	var logs bytes.Buffer
 	r, err := NewRelay(Config{BindIP: loopback(), PortMin: lo, PortMax: hi, Kernel: true}, slog.New(slog.NewTextHandler(&logs, nil)), m)

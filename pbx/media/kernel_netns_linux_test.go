@@ -22,9 +22,7 @@ import (
 // offload off, every datagram carries a full UDP checksum, which the
 // receiving stack checks, so a wrong rewrite would lose the packet.
 func TestKernelForwardsBetweenNetworks(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("network namespaces and in-kernel forwarding need root")
-	}
+	requireKernelPath(t)
 	for _, tool := range []string{"ip", "ethtool"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("%s not found (scripts/install-deps.sh installs it)", tool)
