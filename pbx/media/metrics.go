@@ -2,6 +2,8 @@ package media
 
 import (
 	"errors"
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -145,10 +147,7 @@ func (c *relayedCollector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c *relayedCollector) Collect(ch chan<- prometheus.Metric) {
 	c.mu.Lock()
-	relays := make([]*Relay, 0, len(c.syncers))
-	for r := range c.syncers {
-		relays = append(relays, r)
-	}
+	relays := slices.Collect(maps.Keys(c.syncers))
 	c.mu.Unlock()
 	for _, r := range relays {
 		r.kernelCountAll()

@@ -420,15 +420,20 @@ func (b *Bridge) kernel() kernelFlows {
 	return b.relay.kernel
 }
 
-// kernelCountAll moves every bridge's kernel counts into its legs.
-func (r *Relay) kernelCountAll() {
+// appendBridges appends the open bridges to list, taken under the lock,
+// so the caller can work on them without it.
+func (r *Relay) appendBridges(list []*Bridge) []*Bridge {
 	r.mu.Lock()
-	list := make([]*Bridge, 0, len(r.bridges))
+	defer r.mu.Unlock()
 	for b := range r.bridges {
 		list = append(list, b)
 	}
-	r.mu.Unlock()
-	for _, b := range list {
+	return list
+}
+
+// kernelCountAll moves every bridge's kernel counts into its legs.
+func (r *Relay) kernelCountAll() {
+	for _, b := range r.appendBridges(nil) {
 		b.kernelCount()
 	}
 }
@@ -445,12 +450,7 @@ func (r *Relay) kernelLoop(stop <-chan struct{}, done chan<- struct{}) {
 			return
 		case <-t.C:
 		}
-		list = list[:0]
-		r.mu.Lock()
-		for b := range r.bridges {
-			list = append(list, b)
-		}
-		r.mu.Unlock()
+		list = r.appendBridges(list[:0])
 		h, ok := readKernelView(r.cfg.BindIP)
 		if !ok {
 			continue
