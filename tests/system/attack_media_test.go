@@ -35,20 +35,7 @@ func TestAttackRTPHijackWhileRinging(t *testing.T) {
 	if relayAddr == "" {
 		t.Fatal("never saw the call ringing")
 	}
-	to, _ := net.ResolveUDPAddr("udp", relayAddr)
-	stranger, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 170, 99)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stranger.Close()
-	pkt := make([]byte, 172)
-	pkt[0], pkt[1] = 0x80, 8 // RTP v2, PCMA
-	for i := range 50 {
-		pkt[3] = byte(i)
-		if _, err := stranger.WriteToUDP(pkt, to); err != nil {
-			t.Fatal(err)
-		}
-	}
+	sendStrangerRTP(t, net.IPv4(127, 0, 170, 99), relayAddr, 50)
 	if err := (<-done).Check(1); err != nil {
 		t.Fatal(err)
 	}
@@ -58,5 +45,28 @@ func TestAttackRTPHijackWhileRinging(t *testing.T) {
 	}
 	if c.A.PacketsIn < 50 || c.B.PacketsIn < 50 {
 		t.Errorf("the call's own audio: caller %d, callee %d packets in; want both flowing", c.A.PacketsIn, c.B.PacketsIn)
+	}
+}
+
+// sendStrangerRTP sends n PCMA packets to relayAddr from a host of no party
+// to the call, as someone who learnt the relay port would.
+func sendStrangerRTP(t *testing.T, from net.IP, relayAddr string, n int) {
+	t.Helper()
+	to, err := net.ResolveUDPAddr("udp", relayAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger, err := net.ListenUDP("udp", &net.UDPAddr{IP: from})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stranger.Close()
+	pkt := make([]byte, 172)
+	pkt[0], pkt[1] = 0x80, 8 // RTP v2, PCMA
+	for i := range n {
+		pkt[3] = byte(i)
+		if _, err := stranger.WriteToUDP(pkt, to); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

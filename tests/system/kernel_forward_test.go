@@ -38,20 +38,7 @@ func TestUntappedCallIsForwardedInTheKernel(t *testing.T) {
 	if relayAddr == "" {
 		t.Fatal("the call's audio never went through the kernel path")
 	}
-	to, _ := net.ResolveUDPAddr("udp", relayAddr)
-	stranger, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 171, 99)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stranger.Close()
-	pkt := make([]byte, 172)
-	pkt[0], pkt[1] = 0x80, 8 // RTP v2, PCMA
-	for i := range 50 {
-		pkt[3] = byte(i)
-		if _, err := stranger.WriteToUDP(pkt, to); err != nil {
-			t.Fatal(err)
-		}
-	}
+	sendStrangerRTP(t, net.IPv4(127, 0, 171, 99), relayAddr, 50)
 	if err := (<-done).Check(1); err != nil {
 		t.Fatal(err)
 	}
