@@ -10,6 +10,7 @@
 #   CALL_SECS      20     seconds per call  => about CPS x CALL_SECS concurrent
 #   REG_RATE       5      digest REGISTERs per second over 1000-1499
 #   SAMPLE_EVERY   30     seconds between samples
+#   REREG_EVERY    1800   seconds between renewals of the callee's registration
 #   RECORD         1: every call recorded (SM4-sealed); files deleted as the
 #                  retention sweep would, so the disk does not fill
 #
@@ -24,6 +25,7 @@ CPS=${CPS:-5}
 CALL_SECS=${CALL_SECS:-20}
 REG_RATE=${REG_RATE:-5}
 SAMPLE_EVERY=${SAMPLE_EVERY:-30}
+REREG_EVERY=${REREG_EVERY:-1800}
 CALLER_IP=127.0.0.22 CALLEE_IP=127.0.0.23 REG_IP=127.0.0.24
 if [ "${RECORD:-0}" = 1 ]; then
   export YIMEN_ENV="YIMEN_RECORDING_POLICY=always YIMEN_RECORDING_ENCRYPT=true"
@@ -36,7 +38,10 @@ trap soak_cleanup EXIT INT TERM
 # sample_row ELAPSED PHASE: one line of samples.tsv.
 sample_row() {
   local p=$YIMEN_PID rss thr fds ticks m gor heap ports
+  local anon file gosys goidle gorel gostack
   rss=$(awk '/^VmRSS/{print $2}' /proc/$p/status)
+  anon=$(awk '/^RssAnon/{print $2}' /proc/$p/status)
+  file=$(awk '/^RssFile/{print $2}' /proc/$p/status)
   thr=$(awk '/^Threads/{print $2}' /proc/$p/status)
   fds=$(ls /proc/$p/fd | wc -l)
   ticks=$(awk '{print $14 + $15}' /proc/$p/stat)
@@ -44,19 +49,36 @@ sample_row() {
   gor=$(echo "$m" | awk '$1=="go_goroutines"{print $2}')
   heap=$(echo "$m" | awk '$1=="go_memstats_heap_inuse_bytes"{printf "%d", $2/1024}')
   ports=$(echo "$m" | awk '$1=="yimen_rtp_ports_in_use"{print $2}')
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$rss" "${heap:-0}" "${gor:-0}" "$fds" "$thr" "$ticks" "${ports:-0}" >>"$RUN/samples.tsv"
+  # Where RSS lives: Go's own mappings (sys less what it returned to the
+  # kernel; idle heap not yet returned; stacks) against what is anonymous
+  # but not Go's (C allocations: SQLite, libc).
+  gosys=$(echo "$m" | awk '$1=="go_memstats_sys_bytes"{printf "%d", $2/1024}')
+  goidle=$(echo "$m" | awk '$1=="go_memstats_heap_idle_bytes"{printf "%d", $2/1024}')
+  gorel=$(echo "$m" | awk '$1=="go_memstats_heap_released_bytes"{printf "%d", $2/1024}')
+  gostack=$(echo "$m" | awk '$1=="go_memstats_stack_sys_bytes"{printf "%d", $2/1024}')
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$rss" "${heap:-0}" "${gor:-0}" "$fds" "$thr" "$ticks" "${ports:-0}" \
+    "${anon:-0}" "${file:-0}" "${gosys:-0}" "${goidle:-0}" "${gorel:-0}" "${gostack:-0}" >>"$RUN/samples.tsv"
 }
 
 d=$RUN/yimen-soak
 mkdir -p "$d"
 SUT=yimen
 sut_start yimen soak
-(cd "$RUN" && timeout 20 sipp "$SUT_ADDR" -sf "$SCEN/register_inf.xml" \
-  -inf "$(users_csv yimen 1999 1999)" -au '[field0]' -ap '[field1]' \
-  -i $CALLEE_IP -p 5070 -m 1 -nostdin -timeout 10s >"$RUN/uas_register.out" 2>&1) \
-  || die "callee registration failed (see $RUN/uas_register.out)"
+# register_callee: the callee's binding (3600 s), renewed every half hour
+# below so a soak longer than an hour keeps its calls. It registers from
+# another port than the one it answers calls on, so it can run while the
+# answering SIPp holds 5070; the Contact it registers names 5070.
+sed 's/^\( *Contact: <sip:\[field0\]@\[local_ip\]:\)\[local_port\]>/\15070>/' \
+  "$SCEN/register_inf.xml" >"$RUN/register_callee.xml"
+grep -q 'Contact: .*:5070>' "$RUN/register_callee.xml" || die "register_callee.xml: Contact not rewritten"
+register_callee() {
+  (cd "$RUN" && timeout 20 sipp "$SUT_ADDR" -sf "$RUN/register_callee.xml" \
+    -inf "$(users_csv yimen 1999 1999)" -au '[field0]' -ap '[field1]' \
+    -i $CALLEE_IP -p "$1" -m 1 -nostdin -timeout 10s >>"$RUN/uas_register.out" 2>&1)
+}
+register_callee 5070 || die "callee registration failed (see $RUN/uas_register.out)"
 
-printf 'secs\tphase\trss_kb\theap_kb\tgoroutines\tfds\tthreads\tcpu_ticks\trtp_ports\n' >"$RUN/samples.tsv"
+printf 'secs\tphase\trss_kb\theap_kb\tgoroutines\tfds\tthreads\tcpu_ticks\trtp_ports\trss_anon_kb\trss_file_kb\tgo_sys_kb\tgo_heap_idle_kb\tgo_heap_released_kb\tgo_stack_kb\n' >"$RUN/samples.tsv"
 sleep 2; sample_row 0 idle
 
 total=$((CPS * SOAK_SECS))
@@ -79,10 +101,15 @@ SIPP_PID=$!
 log "soak: $CPS calls/s of ${CALL_SECS}s, $REG_RATE REGISTERs/s, for ${SOAK_SECS}s"
 
 t0=$SECONDS
+last_reg=$SECONDS
 while [ $((SECONDS - t0)) -lt $((SOAK_SECS + CALL_SECS)) ]; do
   sleep "$SAMPLE_EVERY"
   kill -0 "$YIMEN_PID" 2>/dev/null || die "yimen died during the soak"
   sample_row $((SECONDS - t0)) load
+  if [ $((SECONDS - last_reg)) -ge "$REREG_EVERY" ]; then
+    register_callee 5071 || log "callee re-registration failed (see $RUN/uas_register.out)"
+    last_reg=$SECONDS
+  fi
   if [ "${RECORD:-0}" = 1 ]; then
     # Keep the disk bounded: drop finished recordings older than 2 minutes.
     find "$YIMEN_DATA/recordings" -type f -mmin +2 -delete 2>/dev/null
@@ -102,6 +129,12 @@ python3 - "$RUN" "$SAMPLE_EVERY" <<'PY' >"$RUN/report.md"
 import csv, json, sys
 run, every = sys.argv[1], int(sys.argv[2])
 rows = list(csv.DictReader(open(f'{run}/samples.tsv'), delimiter='\t'))
+for r in rows:
+    # Go's memory still mapped (all it took less what it gave back), and the
+    # anonymous RSS beyond it: C's allocations (SQLite, libc).
+    if r.get('go_sys_kb'):
+        r['go_held_kb'] = str(float(r['go_sys_kb']) - float(r['go_heap_released_kb']))
+        r['not_go_kb'] = str(float(r['rss_anon_kb']) - float(r['go_held_kb']))
 load = [r for r in rows if r['phase'] == 'load']
 idle = next(r for r in rows if r['phase'] == 'idle')
 after = next((r for r in rows if r['phase'] == 'after'), None)
@@ -122,7 +155,9 @@ cpu = (float(load[-1]['cpu_ticks']) - float(load[0]['cpu_ticks'])) / tick / max(
 span = f'{k*every/60:.0f} min'
 print(f'| measure | idle before | first {span} | last {span} | trend per hour (fit) | after load |')
 print('|---|---|---|---|---|---|')
-for c, name, unit in [('rss_kb', 'RSS', 'MB'), ('heap_kb', 'Go heap in use', 'MB'), ('goroutines', 'goroutines', ''),
+more = [('go_held_kb', "Go's mappings not returned", 'MB'), ('go_heap_idle_kb', 'Go heap idle', 'MB'),
+        ('not_go_kb', "anonymous RSS not Go's", 'MB')] if 'go_held_kb' in idle else []
+for c, name, unit in [('rss_kb', 'RSS', 'MB'), ('heap_kb', 'Go heap in use', 'MB')] + more + [('goroutines', 'goroutines', ''),
                       ('fds', 'open files', ''), ('threads', 'threads', ''), ('rtp_ports', 'RTP ports in use', '')]:
     f = (lambda v: f'{v/1024:.1f}') if unit == 'MB' else (lambda v: f'{v:.0f}')
     print(f'| {name}{" ("+unit+")" if unit else ""} | {f(float(idle[c]))} | {f(avg(first, c))} | {f(avg(last, c))} | '
