@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
@@ -24,6 +26,14 @@ type bpfKernel struct {
 	flows *ebpf.Map
 	prog  *ebpf.Program
 	links []link.Link
+
+	// The map's calls go through key and val, so that a sweep, a scrape
+	// and a CDR's Stats, which read every flow, allocate nothing:
+	// cilium/ebpf copies a key or value given as a Go value into a new
+	// buffer, and one given as an unsafe.Pointer not at all.
+	mu  sync.Mutex
+	key flowKey
+	val flowValue
 }
 
 // openKernel loads the program and attaches it. It fails, wrapping
@@ -93,26 +103,36 @@ func monotonicToWall(mono uint64) int64 {
 }
 
 func (k *bpfKernel) put(key flowKey, v flowValue) error {
-	if err := k.flows.Put(key, v); err != nil {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.key, k.val = key, v
+	if err := k.flows.Put(unsafe.Pointer(&k.key), unsafe.Pointer(&k.val)); err != nil {
 		return fmt.Errorf("media: kernel path: add flow: %w", err)
 	}
 	return nil
 }
 
 func (k *bpfKernel) read(key flowKey) (flowValue, bool) {
-	var v flowValue
-	return v, k.flows.Lookup(key, &v) == nil
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.key = key
+	if k.flows.Lookup(unsafe.Pointer(&k.key), unsafe.Pointer(&k.val)) != nil {
+		return flowValue{}, false
+	}
+	return k.val, true
 }
 
 func (k *bpfKernel) take(key flowKey) (flowValue, bool) {
-	var v flowValue
-	if err := k.flows.LookupAndDelete(key, &v); err != nil {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.key = key
+	if err := k.flows.LookupAndDelete(unsafe.Pointer(&k.key), unsafe.Pointer(&k.val)); err != nil {
 		if !errors.Is(err, ebpf.ErrKeyNotExist) {
-			_ = k.flows.Delete(key) // a kernel without lookup-and-delete on hashes
+			_ = k.flows.Delete(unsafe.Pointer(&k.key)) // a kernel without lookup-and-delete on hashes
 		}
-		return v, false
+		return flowValue{}, false
 	}
-	return v, true
+	return k.val, true
 }
 
 func (k *bpfKernel) close() error {

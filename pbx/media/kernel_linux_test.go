@@ -246,3 +246,34 @@ func gathered(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	t.Fatalf("no %s in the scrape", name)
 	return 0
 }
+
+// TestKernelSweepOfSteadyCallsAllocatesNothing: once a call is offloaded,
+// the sweep (each second, every bridge) and a count (each scrape, each
+// CDR) only read the kernel's counters; garbage there would be made for
+// every call up, every second, while the calls themselves allocate nothing.
+func TestKernelSweepOfSteadyCallsAllocatesNothing(t *testing.T) {
+	r := newKernelRelay(t, nil)
+	b, pa, pb := kernelCall(t, r)
+	waitFor(t, "both directions offloaded", func() bool { return offloaded(b) })
+	exchange(t, b, pa, pb, 2, 5)
+	h, ok := readKernelView(loopback())
+	if !ok {
+		t.Fatal("no kernel view of this host")
+	}
+	fa := b.A.rtp.kflow.Load()
+	if n := testing.AllocsPerRun(50, func() { b.kernelSweepBridge(r.kernel, h) }); n != 0 {
+		t.Errorf("a sweep of an offloaded call allocated %.1f times", n)
+	}
+	if n := testing.AllocsPerRun(50, b.kernelCount); n != 0 {
+		t.Errorf("a count of an offloaded call allocated %.1f times", n)
+	}
+	if b.A.rtp.kflow.Load() != fa {
+		t.Fatal("the sweep replaced a flow that had not changed")
+	}
+	// The counts still arrive, through the same buffers.
+	exchange(t, b, pa, pb, 7, 5)
+	b.kernelCount()
+	if got := b.A.Stats().PacketsKernel; got != 10 {
+		t.Fatalf("kernel forwarded %d A→B, want 10", got)
+	}
+}
