@@ -2,7 +2,6 @@ package media
 
 import (
 	"fmt"
-	"net"
 	"net/netip"
 	"sync/atomic"
 	"time"
@@ -157,7 +156,7 @@ type packetWriter interface {
 // socket is one UDP socket of a leg. The poller that reads it is the only
 // writer of its counters.
 type socket struct {
-	conn  *net.UDPConn // nil in benchmarks that drive the forward path directly
+	conn  *udpConn // nil in benchmarks that drive the forward path directly
 	w     packetWriter
 	peer  atomic.Pointer[peer]
 	local atomic.Pointer[localRef] // the peer's RTP goes to it, not to w (local_peer.go)
@@ -206,7 +205,7 @@ func (p *peer) allows(ip netip.Addr) bool {
 	return (p.sdp.IsValid() && p.sdp.Addr() == ip) || (p.host.IsValid() && p.host == ip)
 }
 
-func (s *socket) init(conn *net.UDPConn, w packetWriter) {
+func (s *socket) init(conn *udpConn, w packetWriter) {
 	s.conn, s.w = conn, w
 	s.peer.Store(&peer{})
 }

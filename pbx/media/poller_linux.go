@@ -3,6 +3,7 @@ package media
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"sync"
 	"syscall"
@@ -14,19 +15,18 @@ import (
 )
 
 // A poller reads the relay's sockets for many bridges from one goroutine:
-// one epoll set (level-triggered) holds a duplicate of each socket's file
-// descriptor, and the epoll descriptor itself sits in Go's network poller, so
+// one epoll set (level-triggered) holds each socket's file descriptor, and
+// the epoll descriptor itself sits in Go's network poller, so
 // the goroutine parks when nothing is ready and wakes once for a whole batch
 // of ready sockets. Per packet that is at most one recvmmsg (which takes a
 // socket's whole backlog, up to eight datagrams) and one sendto, against a
 // goroutine wake-up, a read, a write and a read that finds nothing when
 // every socket has its own reader.
 //
-// The poller alone reads and closes the duplicates: a socket is removed by
-// asking the poller, which takes it out of the epoll set and closes it
-// between batches, so no event can name a closed or reused descriptor. The
-// original *net.UDPConn stays with the leg for sending and is closed by the
-// bridge after the removal.
+// The poller alone reads the sockets (udp_linux.go): a socket is removed by
+// asking the poller, which takes it out of the epoll set between batches,
+// and only then does the bridge close it, so no event can name a closed
+// or reused descriptor.
 type poller struct {
 	epfd   int
 	wakefd int // eventfd: a removal is waiting
@@ -53,12 +53,12 @@ const recvBatchSize = 8
 
 // polled is one socket in a poller.
 type polled struct {
-	fd      int // the poller's duplicate
+	fd      int // the socket's; the poller does not own it
 	slot    int
 	b       *Bridge
 	leg     *Leg
 	rtcp    bool
-	removed chan struct{}
+	removed chan struct{} // made by remove, under the poller's mu: a call up keeps none
 }
 
 const (
@@ -99,22 +99,13 @@ func newPoller(log interface{ Warn(string, ...any) }) (*poller, error) {
 	return p, nil
 }
 
-// prepare duplicates s's descriptor for the poller. It runs when the
-// bridge is made, where running out of descriptors is an error to report.
+// prepare makes s's entry for the poller when the bridge is made.
 func (p *poller) prepare(b *Bridge, l *Leg, s *socket, rtcp bool) (*polled, error) {
-	var dup int
-	var derr error
-	rc, err := s.conn.SyscallConn()
-	if err != nil {
-		return nil, err
+	fd := s.conn.descriptor()
+	if fd < 0 {
+		return nil, fmt.Errorf("media: poll a socket: %w", net.ErrClosed)
 	}
-	if err := rc.Control(func(fd uintptr) { dup, derr = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0) }); err != nil {
-		return nil, err
-	}
-	if derr != nil {
-		return nil, fmt.Errorf("media: dup socket: %w", derr)
-	}
-	return &polled{fd: dup, slot: -1, b: b, leg: l, rtcp: rtcp, removed: make(chan struct{})}, nil
+	return &polled{fd: fd, slot: -1, b: b, leg: l, rtcp: rtcp}, nil
 }
 
 // start puts e into the epoll set: the poller reads it from now on.
@@ -145,10 +136,11 @@ func (p *poller) start(e *polled) error {
 // The caller closes the original socket afterwards.
 func (p *poller) remove(e *polled) {
 	if e.slot < 0 { // never started: the poller never saw it
-		unix.Close(e.fd)
 		return
 	}
+	removed := make(chan struct{})
 	p.mu.Lock()
+	e.removed = removed
 	p.removing = append(p.removing, e)
 	p.mu.Unlock()
 	var one = [8]byte{1}
@@ -156,7 +148,7 @@ func (p *poller) remove(e *polled) {
 		p.log.Warn("media: waking the poller failed", "err", err)
 	}
 	select {
-	case <-e.removed:
+	case <-removed:
 	case <-p.done: // the poller stopped; it closed everything it had
 	}
 }
@@ -241,18 +233,19 @@ func (p *poller) applyRemovals() {
 	}
 }
 
-// drop takes e out of the set and closes its duplicate; poll goroutine only.
+// drop takes e out of the set; poll goroutine only. The bridge closes
+// the socket once remove returns.
 func (p *poller) drop(e *polled) {
 	_ = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, e.fd, nil)
-	unix.Close(e.fd)
 	p.mu.Lock()
 	p.slots[e.slot] = nil
 	p.free = append(p.free, e.slot)
 	p.mu.Unlock()
-	close(e.removed)
+	close(e.removed) // set: drop runs only for what remove queued
 }
 
-// dropAll closes what is left when the poller stops.
+// dropAll lets go of what is left when the poller stops (closing the
+// epoll set takes the sockets out of it).
 func (p *poller) dropAll() {
 	p.applyRemovals()
 	p.mu.Lock()
@@ -264,11 +257,13 @@ func (p *poller) dropAll() {
 	}
 	p.mu.Unlock()
 	for _, e := range left {
-		unix.Close(e.fd)
 		p.mu.Lock()
 		p.slots[e.slot] = nil
+		removed := e.removed // a remove after the last applyRemovals
 		p.mu.Unlock()
-		close(e.removed)
+		if removed != nil {
+			close(removed)
+		}
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/netip"
 	"runtime"
 	"sync"
@@ -216,7 +215,7 @@ func (r *Relay) open(l *Leg) error {
 	return fmt.Errorf("media: no free port pair in %d-%d: %w", r.cfg.PortMin, r.cfg.PortMax, errs.ErrUnavailable)
 }
 
-func (r *Relay) listenPair(port uint16) (rtp, rtcp *net.UDPConn, err error) {
+func (r *Relay) listenPair(port uint16) (rtp, rtcp *udpConn, err error) {
 	rtp, err = r.listen(port)
 	if err != nil {
 		return nil, nil, err
@@ -229,8 +228,8 @@ func (r *Relay) listenPair(port uint16) (rtp, rtcp *net.UDPConn, err error) {
 	return rtp, rtcp, nil
 }
 
-func (r *Relay) listen(port uint16) (*net.UDPConn, error) {
-	return net.ListenUDP(r.cfg.network(), net.UDPAddrFromAddrPort(netip.AddrPortFrom(r.cfg.BindIP, port)))
+func (r *Relay) listen(port uint16) (*udpConn, error) {
+	return listenUDP(r.cfg.network(), netip.AddrPortFrom(r.cfg.BindIP, port))
 }
 
 // closeLeg undoes open for a leg whose bridge never came to be.
