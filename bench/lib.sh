@@ -98,7 +98,10 @@ build_yimen() {
   [ -x "$YIMEN_BIN" ] && return 0
   src=$(mktemp -d)
   git -C "$ROOT" archive "$rev" | tar -x -C "$src" || die "git archive $rev failed"
-  (cd "$src" && go build -o "$YIMEN_BIN" ./cmd/pbx) || { rm -rf "$src"; die "go build ./cmd/pbx at $rev failed"; }
+  # Built aside and renamed: side-by-side runs of one revision (bench/cost.sh)
+  # may build it at the same moment.
+  (cd "$src" && go build -o "$YIMEN_BIN.$$" ./cmd/pbx) || { rm -rf "$src"; die "go build ./cmd/pbx at $rev failed"; }
+  mv -f "$YIMEN_BIN.$$" "$YIMEN_BIN"
   rm -rf "$src"
 }
 
