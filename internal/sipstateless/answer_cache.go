@@ -1,6 +1,7 @@
 package sipstateless
 
 import (
+	"hash/maphash"
 	"sync"
 	"time"
 )
@@ -8,29 +9,43 @@ import (
 // answerCache keeps the bytes of recent final answers by transaction key
 // for a short while, bounded in count; oldest first out.
 type answerCache struct {
+	seeds [2]maphash.Seed // the process's own: keys cannot be made to collide from outside
+
 	mu    sync.Mutex
 	keep  time.Duration
 	max   int
-	byKey map[string]*answer
+	byKey map[txKey]*answer
 	order []*answer // by start; order[head:] are remembered
 	head  int
 }
 
+// txKey is a transaction's key (transactionKey's bytes) hashed to 128 bits
+// with two seeds: a map of these costs a fraction of one keyed by the
+// bytes themselves, and a chance collision, about one in 2^128 per pair,
+// will not happen.
+type txKey [2]uint64
+
 // answer is one transaction's final response; b is nil while it is being
 // answered.
 type answer struct {
-	key string
+	key txKey
 	at  time.Time
 	b   []byte
 }
 
 func newAnswerCache(keep time.Duration, max int) *answerCache {
-	return &answerCache{keep: keep, max: max, byKey: make(map[string]*answer, 1024)}
+	return &answerCache{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
+		keep: keep, max: max, byKey: make(map[txKey]*answer, 1024)}
+}
+
+// keyOf hashes a transaction key's bytes.
+func (c *answerCache) keyOf(b []byte) txKey {
+	return txKey{maphash.Bytes(c.seeds[0], b), maphash.Bytes(c.seeds[1], b)}
 }
 
 // begin returns the answer already given for key (nil bytes: still being
 // answered) and true, or starts a new entry and returns it with false.
-func (c *answerCache) begin(key string, now time.Time) (*answer, []byte, bool) {
+func (c *answerCache) begin(key txKey, now time.Time) (*answer, []byte, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.trim(now, c.max+1)

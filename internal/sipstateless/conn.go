@@ -188,7 +188,8 @@ func (c *Conn) serve(j job) {
 		c.write(sip.NewResponseFromRequest(req, 400, "Bad Request", nil), j.from, nil)
 		return
 	}
-	e, prev, seen := c.answers.begin(transactionKey(src, req, via, cseq), c.now())
+	var kb [192]byte
+	e, prev, seen := c.answers.begin(c.answers.keyOf(appendTransactionKey(kb[:0], src, req, via, cseq)), c.now())
 	if seen {
 		if prev == nil {
 			c.inFlight.Add(1)
@@ -227,40 +228,29 @@ func (c *Conn) write(res *sip.Response, to net.Addr, e *answer) {
 	}
 }
 
-// transactionKey names the request's server transaction as RFC 3261
-// §17.2.3 matches it (branch and sent-by; the method is always the one
-// taken), with the source address so another address cannot take over an
-// answer; a branch without the RFC 3261 cookie falls back to the older
-// rule's dialog and CSeq fields.
-func transactionKey(src string, req *sip.Request, via *sip.ViaHeader, cseq *sip.CSeqHeader) string {
-	var k strings.Builder
-	k.Grow(96)
-	k.WriteString(src)
-	k.WriteByte(' ')
+// appendTransactionKey appends to dst what names the request's server
+// transaction as RFC 3261 §17.2.3 matches it (branch and sent-by; the
+// method is always the one taken), with the source address so another
+// address cannot take over an answer; a branch without the RFC 3261 cookie
+// falls back to the older rule's dialog and CSeq fields.
+func appendTransactionKey(dst []byte, src string, req *sip.Request, via *sip.ViaHeader, cseq *sip.CSeqHeader) []byte {
+	dst = append(append(dst, src...), ' ')
 	branch, _ := via.Params.Get("branch")
 	if strings.HasPrefix(branch, sip.RFC3261BranchMagicCookie) && len(branch) > len(sip.RFC3261BranchMagicCookie) {
-		k.WriteString(branch)
-		k.WriteByte(' ')
-		k.WriteString(via.Host)
-		k.WriteByte(':')
-		k.WriteString(strconv.Itoa(via.Port))
-		return k.String()
+		dst = append(append(append(dst, branch...), ' '), via.Host...)
+		return strconv.AppendInt(append(dst, ':'), int64(via.Port), 10)
 	}
 	if id := req.CallID(); id != nil {
-		k.WriteString(id.Value())
+		dst = append(dst, id.Value()...)
 	}
-	k.WriteByte(' ')
+	dst = append(dst, ' ')
 	if from := req.From(); from != nil {
 		tag, _ := from.Params.Get("tag")
-		k.WriteString(tag)
+		dst = append(dst, tag...)
 	}
-	k.WriteByte(' ')
-	k.WriteString(strconv.FormatUint(uint64(cseq.SeqNo), 10))
-	k.WriteByte(' ')
-	k.WriteString(via.Host)
-	k.WriteByte(':')
-	k.WriteString(strconv.Itoa(via.Port))
-	return k.String()
+	dst = strconv.AppendUint(append(dst, ' '), uint64(cseq.SeqNo), 10)
+	dst = append(append(append(dst, ' '), via.Host...), ':')
+	return strconv.AppendInt(dst, int64(via.Port), 10)
 }
 
 // missing names the first header a transaction needs that req lacks.

@@ -256,25 +256,29 @@ func TestMalformedRegister(t *testing.T) {
 func TestAnswerCacheBounds(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	c := newAnswerCache(2*time.Second, 3)
+	key := func(s string) txKey { return c.keyOf([]byte(s)) }
+	if key("0") == key("1") || key("0") != key("0") {
+		t.Fatal("keyOf does not tell keys apart")
+	}
 	for i := range 3 {
-		e, _, seen := c.begin(fmt.Sprint(i), now)
+		e, _, seen := c.begin(key(fmt.Sprint(i)), now)
 		if seen {
 			t.Fatalf("%d seen before", i)
 		}
 		c.finish(e, []byte{byte(i)})
 	}
-	if _, b, seen := c.begin("0", now); !seen || !bytes.Equal(b, []byte{0}) {
+	if _, b, seen := c.begin(key("0"), now); !seen || !bytes.Equal(b, []byte{0}) {
 		t.Fatalf("entry 0: %v %v", b, seen)
 	}
-	c.begin("3", now) // over max: 0 goes
-	if _, _, seen := c.begin("0", now); seen {
+	c.begin(key("3"), now) // over max: 0 goes
+	if _, _, seen := c.begin(key("0"), now); seen {
 		t.Errorf("oldest kept past max")
 	}
-	if _, b, seen := c.begin("2", now.Add(time.Second)); !seen || b[0] != 2 {
+	if _, b, seen := c.begin(key("2"), now.Add(time.Second)); !seen || b[0] != 2 {
 		t.Errorf("entry 2 lost early")
 	}
 	later := now.Add(3 * time.Second)
-	if _, _, seen := c.begin("2", later); seen {
+	if _, _, seen := c.begin(key("2"), later); seen {
 		t.Errorf("entry 2 kept past keep")
 	}
 	if n := c.len(); n != 1 {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -48,6 +49,26 @@ type Registrar struct {
 	onChange   func(tenant, aor string, registered bool)
 	registered prometheus.Gauge
 	requests   *prometheus.CounterVec
+
+	date atomic.Pointer[dateText] // the Date header's text, made once a second
+}
+
+// dateText is a Date header's value for the second at.
+type dateText struct {
+	at   int64
+	text string
+}
+
+// dateHeader is the Date header for now; the text is formatted once per
+// second, not for every 200.
+func (r *Registrar) dateHeader(now time.Time) string {
+	sec := now.Unix()
+	if d := r.date.Load(); d != nil && d.at == sec {
+		return d.text
+	}
+	d := &dateText{at: sec, text: now.UTC().Format(dateFormat)}
+	r.date.Store(d)
+	return d.text
 }
 
 // New restores persisted bindings and returns a registrar.
@@ -325,7 +346,7 @@ func (r *Registrar) apply(ctx context.Context, req *sip.Request, tenant, aor str
 		// parsed again: only its text goes back.
 		res.AppendHeader(sip.NewHeader("Contact", "<"+b.Contact+">;expires="+strconv.Itoa(int(b.Expires.Sub(now).Round(time.Second)/time.Second))))
 	}
-	res.AppendHeader(sip.NewHeader("Date", now.UTC().Format(dateFormat)))
+	res.AppendHeader(sip.NewHeader("Date", r.dateHeader(now)))
 	if len(contacts) > 0 && r.log.Enabled(ctx, slog.LevelDebug) {
 		r.log.DebugContext(ctx, "register", "tenant", tenant, "aor", aor, "from", received.String(), "contacts", len(current), "result", result)
 	}

@@ -262,3 +262,29 @@ func TestHeaderNamesInAnyCase(t *testing.T) {
 		t.Errorf("200's Contact: %v", c)
 	}
 }
+
+// The 200's Date is the registrar's clock in RFC 1123 GMT, and moves with
+// it (the text is made once a second and reused within it).
+func TestOKCarriesTheDateOfItsSecond(t *testing.T) {
+	now := time.Date(2026, 12, 7, 2, 30, 15, 400_000_000, time.FixedZone("CST", 8*3600))
+	r := newAuthRegistrar(t, &savedStore{}, func() time.Time { return now })
+	p := &phone{tb: t, source: "127.0.0.5:5070", callID: "d1"}
+	for _, tc := range []struct {
+		step time.Duration
+		want string
+	}{
+		{0, "Sun, 06 Dec 2026 18:30:15 GMT"},
+		{500 * time.Millisecond, "Sun, 06 Dec 2026 18:30:15 GMT"}, // 15.9 s: the same second
+		{200 * time.Millisecond, "Sun, 06 Dec 2026 18:30:16 GMT"},
+		{time.Hour, "Sun, 06 Dec 2026 19:30:16 GMT"},
+	} {
+		now = now.Add(tc.step)
+		res := p.register(r, 3600)
+		if res.StatusCode != 200 {
+			t.Fatalf("REGISTER: %d", res.StatusCode)
+		}
+		if h := res.GetHeader("Date"); h == nil || h.Value() != tc.want {
+			t.Fatalf("at %v Date is %v, want %q", now, h, tc.want)
+		}
+	}
+}
