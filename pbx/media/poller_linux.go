@@ -133,7 +133,7 @@ func (p *poller) start(e *polled) error {
 }
 
 // remove stops reading e and returns once the poller has let go of it.
-// The caller closes the original socket afterwards.
+// The caller closes the socket afterwards.
 func (p *poller) remove(e *polled) {
 	if e.slot < 0 { // never started: the poller never saw it
 		return
@@ -149,7 +149,7 @@ func (p *poller) remove(e *polled) {
 	}
 	select {
 	case <-removed:
-	case <-p.done: // the poller stopped; it closed everything it had
+	case <-p.done: // the poller stopped; it reads nothing more
 	}
 }
 
