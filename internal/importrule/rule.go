@@ -107,12 +107,12 @@ func Rules() []Rule {
 			Forbid: func(_, to string) bool { return to != "cti/protocol" },
 		},
 		{
-			Name: "the pbx leaves (media, sdp, guard, registrar, mix) import only internal/errs, internal/httpx and internal/udpbatch",
+			Name: "the pbx leaves (media, sdp, guard, registrar, mix) import only internal/errs, internal/httpx, internal/udpbatch and internal/fifomap",
 			From: func(p string) bool {
 				return slices.Contains([]string{"pbx/media", "pbx/sdp", "pbx/guard", "pbx/registrar", "pbx/mix"}, p)
 			},
 			Forbid: func(_, to string) bool {
-				return !slices.Contains([]string{"internal/errs", "internal/httpx", "internal/udpbatch"}, to)
+				return !slices.Contains([]string{"internal/errs", "internal/httpx", "internal/udpbatch", "internal/fifomap"}, to)
 			},
 		},
 		{

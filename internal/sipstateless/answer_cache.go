@@ -4,6 +4,8 @@ import (
 	"hash/maphash"
 	"sync"
 	"time"
+
+	"github.com/yimen/yimen/internal/fifomap"
 )
 
 // answerCache keeps the bytes of recent final answers by transaction key
@@ -11,15 +13,13 @@ import (
 type answerCache struct {
 	seeds [2]maphash.Seed // the process's own: keys cannot be made to collide from outside
 
-	mu    sync.Mutex
-	keep  time.Duration
-	max   int
-	byKey map[txKey]*answer
-	order []*answer // by start; order[head:] are remembered
-	head  int
+	mu      sync.Mutex
+	keep    time.Duration
+	max     int
+	answers *fifomap.Map[txKey, answer]
 }
 
-// txKey is a transaction's key (transactionKey's bytes) hashed to 128 bits
+// txKey is a transaction's key (appendTransactionKey's bytes) hashed to 128 bits
 // with two seeds: a map of these costs a fraction of one keyed by the
 // bytes themselves, and a chance collision, about one in 2^128 per pair,
 // will not happen.
@@ -28,14 +28,13 @@ type txKey [2]uint64
 // answer is one transaction's final response; b is nil while it is being
 // answered.
 type answer struct {
-	key txKey
-	at  time.Time
-	b   []byte
+	at time.Time
+	b  []byte
 }
 
 func newAnswerCache(keep time.Duration, max int) *answerCache {
 	return &answerCache{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
-		keep: keep, max: max, byKey: make(map[txKey]*answer, 1024)}
+		keep: keep, max: max, answers: fifomap.New[txKey, answer](1024)}
 }
 
 // keyOf hashes a transaction key's bytes.
@@ -49,14 +48,12 @@ func (c *answerCache) begin(key txKey, now time.Time) (*answer, []byte, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.trim(now, c.max+1)
-	if e, ok := c.byKey[key]; ok {
-		return e, e.b, true
+	if e, ok := c.answers.Get(key); ok {
+		return &e.Value, e.Value.b, true
 	}
 	c.trim(now, c.max)
-	e := &answer{key: key, at: now}
-	c.byKey[key] = e
-	c.order = append(c.order, e)
-	return e, nil, false
+	e := c.answers.Add(key, answer{at: now})
+	return &e.Value, nil, false
 }
 
 // finish records the bytes sent for e.
@@ -69,21 +66,11 @@ func (c *answerCache) finish(e *answer, b []byte) {
 // trim forgets answers older than keep and, while limit or more are kept,
 // the oldest.
 func (c *answerCache) trim(now time.Time, limit int) {
-	for c.head < len(c.order) {
-		e := c.order[c.head]
-		if now.Sub(e.at) <= c.keep && len(c.byKey) < limit {
-			break
+	for e, ok := c.answers.Oldest(); ok; e, ok = c.answers.Oldest() {
+		if now.Sub(e.Value.at) <= c.keep && c.answers.Len() < limit {
+			return
 		}
-		if c.byKey[e.key] == e {
-			delete(c.byKey, e.key)
-		}
-		c.order[c.head] = nil
-		c.head++
-	}
-	if c.head > 1024 && c.head > len(c.order)/2 {
-		n := copy(c.order, c.order[c.head:])
-		clear(c.order[n:])
-		c.order, c.head = c.order[:n], 0
+		c.answers.DropOldest()
 	}
 }
 
@@ -91,5 +78,5 @@ func (c *answerCache) trim(now time.Time, limit int) {
 func (c *answerCache) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.byKey)
+	return c.answers.Len()
 }

@@ -3,6 +3,8 @@ package registrar
 import (
 	"sync"
 	"time"
+
+	"github.com/yimen/yimen/internal/fifomap"
 )
 
 // nonceUses remembers which nonces have been answered and the highest nonce
@@ -15,21 +17,18 @@ import (
 type nonceUses struct {
 	mu        sync.Mutex
 	max       int
-	byNonce   map[string]*nonceUse
-	order     []*nonceUse // by first use; order[head:] are remembered
-	head      int
-	forgotten time.Time // nonces issued at or before this are refused unless known
+	byNonce   *fifomap.Map[string, nonceUse] // by first use
+	forgotten time.Time                      // nonces issued at or before this are refused unless known
 	ttl       time.Duration
 }
 
 type nonceUse struct {
-	nonce  string
 	issued time.Time
 	nc     uint32
 }
 
 func newNonceUses(max int, ttl time.Duration) *nonceUses {
-	return &nonceUses{max: max, ttl: ttl, byNonce: make(map[string]*nonceUse, max/4)}
+	return &nonceUses{max: max, ttl: ttl, byNonce: fifomap.New[string, nonceUse](max / 4)}
 }
 
 // use records one answer to nonce (issued at issued) with nonce count nc
@@ -37,42 +36,32 @@ func newNonceUses(max int, ttl time.Duration) *nonceUses {
 func (u *nonceUses) use(nonce string, issued time.Time, nc uint32, now time.Time) bool {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if e, ok := u.byNonce[nonce]; ok {
-		if nc == 0 || nc <= e.nc {
+	if e, ok := u.byNonce.Get(nonce); ok {
+		if nc == 0 || nc <= e.Value.nc {
 			return false
 		}
-		e.nc = nc
+		e.Value.nc = nc
 		return true
 	}
 	if !issued.After(u.forgotten) {
 		return false
 	}
 	u.trim(now)
-	e := &nonceUse{nonce: nonce, issued: issued, nc: nc}
-	u.byNonce[nonce] = e
-	u.order = append(u.order, e)
+	u.byNonce.Add(nonce, nonceUse{issued: issued, nc: nc})
 	return true
 }
 
 // trim forgets expired nonces and, when the table is full, the oldest.
 func (u *nonceUses) trim(now time.Time) {
-	for u.head < len(u.order) {
-		e := u.order[u.head]
-		expired := now.Sub(e.issued) > u.ttl+time.Minute
-		if !expired && len(u.byNonce) < u.max {
-			break
+	for e, ok := u.byNonce.Oldest(); ok; e, ok = u.byNonce.Oldest() {
+		expired := now.Sub(e.Value.issued) > u.ttl+time.Minute
+		if !expired && u.byNonce.Len() < u.max {
+			return
 		}
-		delete(u.byNonce, e.nonce)
-		if !expired && e.issued.After(u.forgotten) {
-			u.forgotten = e.issued
+		if !expired && e.Value.issued.After(u.forgotten) {
+			u.forgotten = e.Value.issued
 		}
-		u.order[u.head] = nil
-		u.head++
-	}
-	if u.head > 1024 && u.head > len(u.order)/2 {
-		n := copy(u.order, u.order[u.head:])
-		clear(u.order[n:])
-		u.order, u.head = u.order[:n], 0
+		u.byNonce.DropOldest()
 	}
 }
 
@@ -80,5 +69,5 @@ func (u *nonceUses) trim(now time.Time) {
 func (u *nonceUses) len() int {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	return len(u.byNonce)
+	return u.byNonce.Len()
 }
