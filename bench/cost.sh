@@ -31,10 +31,11 @@ case $WORKLOAD in
   register) RATE=${RATE:-3000} ;;
   *) echo "WORKLOAD must be calls or register, not $WORKLOAD" >&2; exit 2 ;;
 esac
-i=0 pids=""
+i=0 pids="" labels=()
 for entry in $REVS; do
   rev=${entry%%:*} extra=""
   [ "$entry" != "$rev" ] && extra=${entry#*:}
+  labels+=("${extra:+ ($extra)}")
   env="${YIMEN_ENV:-} ${extra//,/ }"
   if [ "$WORKLOAD" = calls ]; then
     # 127.0.0.60-62, .63-65, ...: apart from the other scripts' addresses.
@@ -65,11 +66,8 @@ else
   echo "| build | yimen CPU % | registrations in the window | CPU µs per registration | RSS MB | failed | retrans | box busy % |"
   echo "|---|---|---|---|---|---|---|---|"
 fi
-j=0
-for entry in $REVS; do
-  extra=""
-  [ "$entry" != "${entry%%:*}" ] && extra=" (${entry#*:})"
-  python3 - "$OUT/$WORKLOAD-cost-$STAMP-$j" "$RATE" "$WORKLOAD" "$extra" <<'PY'
+for j in "${!labels[@]}"; do
+  python3 - "$OUT/$WORKLOAD-cost-$STAMP-$j" "$RATE" "$WORKLOAD" "${labels[$j]}" <<'PY'
 import json, os, sys
 run, rate, workload, extra = sys.argv[1:5]
 step, counter, per, unit = {
@@ -96,5 +94,4 @@ retrans = f" {s['retransmissions']} |" if workload == 'register' else ''
 print(f"| {rev}{extra} | {y['cpu_pct']} | {n:.0f} | {cost:{unit}} | "
       f"{y['rss_kb'] // 1024} | {s['failed']} |{retrans} {c['box_cpu_pct']['busy']} |")
 PY
-  j=$((j + 1))
 done
